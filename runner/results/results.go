@@ -1,0 +1,262 @@
+// Package results is the on-disk contract between the runner, which writes a
+// results directory, and the report package, which reads it (DESIGN.md,
+// "Results directory (schema 1)").
+//
+// It holds the types of run.json and timeline.json, the names of the files in
+// a run directory, and atomic write and strict read helpers. It knows nothing
+// about HTTP, histograms or rendering.
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Schema is the version of the results format this package reads and writes.
+const Schema = 1
+
+// File names inside a run directory.
+const (
+	RunFile      = "run.json"
+	TimelineFile = "timeline.json"
+	HlogFile     = "latency.hlog"
+	ReportFile   = "report.html"
+	SummaryFile  = "summary.md"
+	JUnitFile    = "junit.xml"
+	// LatestLink is the symlink in the results root that points at the newest run.
+	LatestLink = "latest"
+)
+
+// Run statuses.
+const (
+	StatusCompleted = "completed"
+	StatusAborted   = "aborted"
+	StatusFailed    = "failed"
+)
+
+// Gate verdicts.
+const (
+	VerdictPass    = "pass"
+	VerdictFail    = "fail"
+	VerdictUnknown = "unknown"
+)
+
+// Run is the content of run.json.
+type Run struct {
+	Schema      int       `json:"schema"`
+	ID          string    `json:"id"`
+	Scenario    string    `json:"scenario"`
+	Description string    `json:"description,omitempty"`
+	Status      string    `json:"status"`
+	Target      string    `json:"target"`
+	Profile     string    `json:"profile,omitempty"` // the target's profile when it reports one
+	Started     time.Time `json:"started"`
+	Ended       time.Time `json:"ended"`
+	// Warmup is excluded from every statistic; the measured window starts after it.
+	WarmupS float64 `json:"warmup_s"`
+	Commit  string  `json:"commit,omitempty"`
+	Host    string  `json:"host,omitempty"`
+	Version string  `json:"version,omitempty"`
+	Shard   string  `json:"shard,omitempty"` // "i/N" when the run was one shard of several
+
+	Plan      Plan             `json:"plan"`
+	Overall   Stats            `json:"overall"`
+	Endpoints map[string]Stats `json:"endpoints"`
+	Server    Server           `json:"server"`
+	Gates     []Gate           `json:"gates"`
+	// Warnings are said loudly by every report: generator saturation, an aborted
+	// run, metrics that could not be scraped.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Plan is the scenario as resolved for this run (after env expansion,
+// overrides and scaling), enough to redraw stage boundaries and re-evaluate gates.
+type Plan struct {
+	Model    string        `json:"model"` // "open" or "closed"
+	Stages   []Stage       `json:"stages"`
+	Requests []RequestMix  `json:"requests"`
+	Gates    []string      `json:"gates"` // gate expressions, e.g. "p95 < 3s"
+	Timeout  time.Duration `json:"timeout_ns,omitempty"`
+}
+
+// Stage is one load stage; rates are requests per second (open model), users
+// are concurrent workers (closed model). From == To for a constant stage.
+type Stage struct {
+	StartS    float64 `json:"start_s"` // offset from the start of the attack
+	DurationS float64 `json:"duration_s"`
+	From      float64 `json:"from"`
+	To        float64 `json:"to"`
+}
+
+// RequestMix is one weighted request of the scenario.
+type RequestMix struct {
+	Name   string  `json:"name"`
+	Method string  `json:"method"`
+	Path   string  `json:"path"`
+	Weight float64 `json:"weight"`
+}
+
+// Stats summarises one endpoint or the whole run over the measured window.
+type Stats struct {
+	Requests  int64   `json:"requests"`
+	Successes int64   `json:"successes"`
+	ErrorRate float64 `json:"error_rate"` // (requests - successes) / requests
+	// Unsent counts requests that were due by the schedule but never sent
+	// before the run ended (open model); they are included in Requests as errors
+	// of kind "unsent".
+	Unsent int64 `json:"unsent,omitempty"`
+	Rate   Rate  `json:"rate"`
+	// LatencyUS is measured from each request's intended send time (corrected
+	// for coordinated omission); ServiceTimeUS from its actual send time.
+	LatencyUS     Latency          `json:"latency_us"`
+	ServiceTimeUS Latency          `json:"service_time_us"`
+	StatusCodes   map[string]int64 `json:"status_codes"`
+	Errors        map[string]int64 `json:"errors"` // by kind: timeout, refused, reset, status, unsent, other
+	BytesIn       int64            `json:"bytes_in"`
+	BytesOut      int64            `json:"bytes_out"`
+}
+
+// Rate is requests per second over the measured window.
+type Rate struct {
+	Target   float64 `json:"target"`
+	Achieved float64 `json:"achieved"`
+}
+
+// Latency holds a distribution's summary, in microseconds.
+type Latency struct {
+	Min  float64 `json:"min"`
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// Server summarises the target's own metrics over the measured window, as
+// scraped from its Prometheus endpoint. A nil field was never seen: a gate on
+// it is unknown, never a pass.
+type Server struct {
+	MetricsURL   string   `json:"metrics_url,omitempty"`
+	CacheHits    *float64 `json:"cache_hits,omitempty"`
+	CacheMisses  *float64 `json:"cache_misses,omitempty"`
+	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"`
+	RSSBytesMax  *float64 `json:"rss_bytes_max,omitempty"`
+	Goroutines   *float64 `json:"goroutines_max,omitempty"`
+	Scrapes      int      `json:"scrapes"`
+	ScrapeErrors int      `json:"scrape_errors,omitempty"`
+}
+
+// Gate is one evaluated gate.
+type Gate struct {
+	Expr      string   `json:"expr"`
+	Value     *float64 `json:"value"` // nil when the metric is absent
+	Threshold float64  `json:"threshold"`
+	Unit      string   `json:"unit,omitempty"` // "us", "ratio", "rps", …
+	Verdict   string   `json:"verdict"`
+	Message   string   `json:"message,omitempty"`
+}
+
+// Timeline is the content of timeline.json: one point per interval.
+type Timeline struct {
+	Schema    int     `json:"schema"`
+	IntervalS float64 `json:"interval_s"`
+	Points    []Point `json:"points"`
+}
+
+// Point is one interval of the run; T is seconds since the attack started.
+type Point struct {
+	T            float64          `json:"t"`
+	TargetRate   float64          `json:"target_rate"`
+	AchievedRate float64          `json:"achieved_rate"`
+	Requests     int64            `json:"requests"`
+	Errors       int64            `json:"errors"`
+	InFlight     int64            `json:"in_flight"`
+	StatusCodes  map[string]int64 `json:"status_codes,omitempty"`
+	ErrorKinds   map[string]int64 `json:"error_kinds,omitempty"`
+	Warmup       bool             `json:"warmup,omitempty"`
+	// Server holds metrics scraped during this interval, by name:
+	// cache_hits, cache_misses, cache_hit_rate, rss_bytes, goroutines,
+	// db_pool_acquired, db_pool_max. Absent when no scrape landed in it.
+	Server map[string]float64 `json:"server,omitempty"`
+}
+
+// WriteJSON writes v as indented JSON to path through a temporary file in the
+// same directory and a rename, so a reader never sees a half-written file.
+func WriteJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", path, err)
+	}
+	return WriteFile(path, append(data, '\n'))
+}
+
+// WriteFile writes data to path atomically (temporary file, fsync, rename).
+func WriteFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// ErrMissing is wrapped by ReadRun and ReadTimeline when the file does not exist.
+var ErrMissing = errors.New("missing")
+
+// ReadRun reads and checks dir/run.json. Unknown fields are allowed (newer
+// writers may add them); a wrong schema or malformed JSON is an error that
+// names the file.
+func ReadRun(dir string) (*Run, error) {
+	var r Run
+	if err := readJSON(filepath.Join(dir, RunFile), &r); err != nil {
+		return nil, err
+	}
+	if r.Schema != Schema {
+		return nil, fmt.Errorf("%s: schema %d, this loadgate reads schema %d", filepath.Join(dir, RunFile), r.Schema, Schema)
+	}
+	return &r, nil
+}
+
+// ReadTimeline reads dir/timeline.json.
+func ReadTimeline(dir string) (*Timeline, error) {
+	var t Timeline
+	if err := readJSON(filepath.Join(dir, TimelineFile), &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s: %w", path, ErrMissing)
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+		return fmt.Errorf("%s is corrupt: %w", path, err)
+	}
+	return nil
+}
