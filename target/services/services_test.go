@@ -1,0 +1,199 @@
+package services
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// closedURLs returns URLs on ports where nothing listens.
+func closedURLs(t *testing.T) (db, redis string) {
+	t.Helper()
+	p1, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/loadgate?sslmode=disable", p1),
+		fmt.Sprintf("redis://127.0.0.1:%d/0", p2)
+}
+
+func localPostgres() string {
+	if u := os.Getenv("DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+func noEnv(string) string { return "" }
+
+// The local servers answer: Ensure uses them, starts nothing and creates the
+// database named in the URL.
+func TestEnsureUsesRunningServersAndCreatesDatabase(t *testing.T) {
+	ctx := context.Background()
+	admin, err := withDatabase(localPostgres(), "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pingPostgres(ctx, admin, 2*time.Second); err != nil {
+		t.Skipf("no local PostgreSQL (%v); .ci/run starts one", err)
+	}
+	name := fmt.Sprintf("loadgate_services_test_%d", os.Getpid())
+	dbURL, _ := withDatabase(localPostgres(), name)
+	t.Cleanup(func() { dropDatabase(t, admin, name) })
+
+	redisURL := os.Getenv("REDIS_URL")
+	if redisURL == "" {
+		redisURL = DefaultRedisURL
+	}
+	s, err := Ensure(ctx, WithURLs(dbURL, redisURL), WithoutThrowaway())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	if len(s.Started) != 0 {
+		t.Errorf("started %v, want nothing", s.Started)
+	}
+	if err := pingPostgres(ctx, s.DatabaseURL, 2*time.Second); err != nil {
+		t.Errorf("database %s was not created: %v", name, err)
+	}
+	// A second Ensure finds the database there and is still happy.
+	s2, err := Ensure(ctx, WithURLs(dbURL, redisURL), WithoutThrowaway())
+	if err != nil {
+		t.Fatalf("second Ensure: %v", err)
+	}
+	s2.Stop()
+}
+
+// A URL the user set explicitly that does not answer is an error naming it,
+// given quickly, and no throwaway server replaces it.
+func TestEnsureExplicitURLDownNamesIt(t *testing.T) {
+	db, redis := closedURLs(t)
+	start := time.Now()
+	_, err := Ensure(context.Background(), withGetenv(func(k string) string {
+		if k == "DATABASE_URL" {
+			return db
+		}
+		return ""
+	}), withDefaults(db, redis))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	host := strings.TrimPrefix(strings.Split(db, "/loadgate")[0], "postgres://postgres@")
+	if !strings.Contains(err.Error(), host) {
+		t.Errorf("error %q does not name %s", err, host)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s to notice", d)
+	}
+}
+
+// Nothing answers at the defaults and no binaries can be found: one error
+// that says how to get them.
+func TestEnsureWithoutBinariesSaysHowToGetThem(t *testing.T) {
+	db, redis := closedURLs(t)
+	t.Setenv("PATH", t.TempDir())
+	_, err := Ensure(context.Background(), withGetenv(noEnv), withDefaults(db, redis), withPostgresSearch(nil))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"initdb not found", "apt-get install postgresql redis-server", "docker compose up -d"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+}
+
+// Nothing answers at the defaults: throwaway servers are started from the
+// machine's binaries, answer, and are gone after Stop (which may be called twice).
+func TestEnsureStartsThrowawayServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and Redis")
+	}
+	if _, err := findPostgresBinary("initdb", postgresSearch); err != nil {
+		t.Skipf("no PostgreSQL server binaries here: %v", err)
+	}
+	db, redis := closedURLs(t)
+	ctx := context.Background()
+	s, err := Ensure(ctx, withGetenv(noEnv), withDefaults(db, redis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.Started, ","); got != "postgres,redis" {
+		t.Errorf("Started = %q, want postgres,redis", got)
+	}
+	conn, err := pgx.Connect(ctx, s.DatabaseURL)
+	if err != nil {
+		t.Fatalf("throwaway database %s: %v", s.DatabaseURL, err)
+	}
+	var one int
+	if err := conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Errorf("SELECT 1 = %d, %v", one, err)
+	}
+	conn.Close(ctx)
+	if !strings.HasSuffix(strings.Split(s.DatabaseURL, "?")[0], "/loadgate") {
+		t.Errorf("database URL %s does not keep the database name", s.DatabaseURL)
+	}
+	if err := pingRedis(ctx, s.RedisURL, time.Second); err != nil {
+		t.Errorf("throwaway redis: %v", err)
+	}
+	dir := s.tempDir
+
+	if err := s.Stop(); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+	if err := pingPostgres(ctx, s.DatabaseURL, time.Second); err == nil {
+		t.Error("postgres still answers after Stop")
+	}
+	if err := pingRedis(ctx, s.RedisURL, time.Second); err == nil {
+		t.Error("redis still answers after Stop")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("temp dir %s still there: %v", dir, err)
+	}
+}
+
+func TestFindPostgresBinaryPrefersNewestVersion(t *testing.T) {
+	root := t.TempDir()
+	for _, v := range []string{"9", "15", "13"} {
+		d := root + "/pg/" + v + "/bin"
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(d+"/initdb", []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", t.TempDir())
+	got, err := findPostgresBinary("initdb", []string{root + "/pg/*/bin"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := root + "/pg/15/bin/initdb"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func dropDatabase(t *testing.T, admin, name string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Errorf("dropping %s: %v", name, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		t.Errorf("dropping %s: %v", name, err)
+	}
+}
