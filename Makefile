@@ -1,0 +1,69 @@
+# loadgate: the ways in. `make scenario NAME=steady` and `make test` work on a
+# fresh machine: they build, fetch the chart script, and find or start
+# PostgreSQL and Redis themselves.
+
+GO         ?= go
+BIN        := bin/loadgate
+VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+NAME       ?= steady
+DURATION   ?=
+RATE       ?=
+PROFILE    ?= optimized
+TARGET_URL ?=
+RUN        ?= results/latest
+RUNS       ?=
+
+# The ECharts script inlined into report.html, fetched from the npm registry at
+# build time (never committed). Without it reports load ECharts from a CDN.
+ECHARTS_VERSION := 5.6.0
+ECHARTS_JS      := .cache/echarts-$(ECHARTS_VERSION)/package/dist/echarts.min.js
+export LOADGATE_ECHARTS_JS ?= $(abspath $(ECHARTS_JS))
+
+RUN_FLAGS := $(if $(DURATION),--duration $(DURATION)) $(if $(RATE),--rate $(RATE))
+
+.PHONY: build assets scenario test test-short serve report compare gate vet fmt clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/loadgate
+
+assets: $(ECHARTS_JS)
+
+$(ECHARTS_JS):
+	@command -v npm >/dev/null || { echo "npm not found: reports will load ECharts from a CDN (apt-get install npm to inline it)"; exit 0; }
+	mkdir -p .cache
+	cd .cache && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && \
+		mkdir -p echarts-$(ECHARTS_VERSION) && tar -xzf echarts-$(ECHARTS_VERSION).tgz -C echarts-$(ECHARTS_VERSION) && \
+		rm echarts-$(ECHARTS_VERSION).tgz
+
+# Runs a scenario. Without TARGET_URL: services, migrations, seed (if empty)
+# and the reference target are set up and torn down around the run.
+scenario: build assets
+ifeq ($(TARGET_URL),)
+	$(BIN) scenario $(NAME) --profile $(PROFILE) $(RUN_FLAGS)
+else
+	$(BIN) run $(NAME) --target $(TARGET_URL) $(RUN_FLAGS)
+endif
+
+# The whole test suite against real PostgreSQL and Redis (found or started).
+test: build assets
+	$(GO) vet ./...
+	$(BIN) services -- $(GO) test -race -count=1 ./...
+
+test-short: build
+	$(BIN) services -- $(GO) test -short -count=1 ./...
+
+serve: build
+	$(BIN) services -- $(BIN) serve --profile $(PROFILE)
+
+report: build assets
+	$(BIN) report $(RUN)
+
+gate: build
+	$(BIN) gate $(RUN)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin .cache
