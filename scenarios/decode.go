@@ -1,0 +1,247 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// decoder turns a YAML node tree into Go values strictly: unknown keys, wrong
+// kinds and bad scalars are problems with their position and field path.
+// Every scalar value has ${VAR} expanded before it is decoded.
+type decoder struct {
+	lookup func(string) (string, bool)
+	probs  *problems
+	pos    map[string]Pos
+}
+
+var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+
+// yamlLine finds the line number in yaml.v3's syntax error text.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parse decodes one scenario document.
+func parse(data []byte, lookup func(string) (string, bool)) (*Scenario, *problems) {
+	probs := &problems{}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		msg := err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			probs.add(Pos{Line: line, Column: 1}, "", "%s", m[2])
+		} else {
+			probs.add(Pos{}, "", "%s", strings.TrimPrefix(msg, "yaml: "))
+		}
+		return nil, probs
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		probs.add(Pos{}, "", "empty scenario")
+		return nil, probs
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		probs.add(Pos{Line: root.Line, Column: root.Column}, "", "a scenario is a mapping with name, target, load and requests")
+		return nil, probs
+	}
+	d := &decoder{lookup: lookup, probs: probs, pos: map[string]Pos{}}
+	sc := &Scenario{}
+	d.decode(root, reflect.ValueOf(sc).Elem(), "")
+	sc.pos = d.pos
+	return sc, probs
+}
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	pos := Pos{Line: n.Line, Column: n.Column}
+	d.pos[path] = pos
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
+		if n.Kind == yaml.ScalarNode {
+			expanded, err := expandEnv(n.Value, d.lookup)
+			if err != nil {
+				d.probs.add(pos, path, "%v", err)
+				return
+			}
+			cp := *n
+			cp.Value = expanded
+			n = &cp
+		}
+		if err := n.Decode(v.Addr().Interface()); err != nil {
+			d.probs.add(pos, path, "%v", err)
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.decodeStruct(n, v, path)
+	case reflect.Map:
+		d.decodeMap(n, v, path)
+	case reflect.Slice:
+		d.decodeSlice(n, v, path)
+	default:
+		d.decodeScalar(n, v, path)
+	}
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.probs.add(Pos{n.Line, n.Column}, path, "want a mapping of %s", strings.Join(fieldNames(v.Type()), ", "))
+		return
+	}
+	fields := fieldIndex(v.Type())
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := k.Value
+		field := join(path, key)
+		if seen[key] {
+			d.probs.add(Pos{k.Line, k.Column}, field, "written twice")
+			continue
+		}
+		seen[key] = true
+		idx, ok := fields[key]
+		if !ok {
+			d.probs.add(Pos{k.Line, k.Column}, field, "unknown field %q (known: %s)", key, strings.Join(fieldNames(v.Type()), ", "))
+			continue
+		}
+		d.decode(val, v.Field(idx), field)
+	}
+}
+
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.probs.add(Pos{n.Line, n.Column}, path, "want a mapping")
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		field := join(path, k.Value)
+		if v.MapIndex(reflect.ValueOf(k.Value)).IsValid() {
+			d.probs.add(Pos{k.Line, k.Column}, field, "written twice")
+			continue
+		}
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.decode(val, elem, field)
+		v.SetMapIndex(reflect.ValueOf(k.Value), elem)
+	}
+}
+
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.probs.add(Pos{n.Line, n.Column}, path, "want a list")
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+	}
+	v.Set(s)
+}
+
+func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
+	pos := Pos{n.Line, n.Column}
+	if n.Kind != yaml.ScalarNode {
+		d.probs.add(pos, path, "want a single value, not a %s", kindName(n.Kind))
+		return
+	}
+	s, err := expandEnv(n.Value, d.lookup)
+	if err != nil {
+		d.probs.add(pos, path, "%v", err)
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Int, reflect.Int64:
+		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			d.probs.add(pos, path, "want an integer, got %q", s)
+			return
+		}
+		v.SetInt(i)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			d.probs.add(pos, path, "want a number, got %q", s)
+			return
+		}
+		v.SetFloat(f)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			d.probs.add(pos, path, "want true or false, got %q", s)
+			return
+		}
+		v.SetBool(b)
+	default:
+		d.probs.add(pos, path, "%v", errors.New("unsupported field type "+v.Type().String()))
+	}
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	default:
+		return "document"
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// fieldIndex maps yaml keys to struct field indexes.
+func fieldIndex(t reflect.Type) map[string]int {
+	m := make(map[string]int, t.NumField())
+	for i := range t.NumField() {
+		if name := yamlName(t.Field(i)); name != "" {
+			m[name] = i
+		}
+	}
+	return m
+}
+
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		if name := yamlName(t.Field(i)); name != "" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func yamlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if name == "-" {
+		return ""
+	}
+	if name == "" {
+		return strings.ToLower(f.Name)
+	}
+	return name
+}

@@ -1,0 +1,62 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+)
+
+// expandEnv replaces ${VAR} and ${VAR:-default} in s. ${VAR:-default} takes
+// the default when VAR is unset or empty; "$$" is a literal "$". Any other
+// "$" is left as written.
+func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
+	if !strings.Contains(s, "$") {
+		return s, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '$' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		switch s[i+1] {
+		case '$':
+			b.WriteByte('$')
+			i++
+			continue
+		case '{':
+		default:
+			b.WriteByte(c)
+			continue
+		}
+		end := strings.IndexByte(s[i+2:], '}')
+		if end < 0 {
+			return "", fmt.Errorf("unterminated ${ in %q", s)
+		}
+		expr := s[i+2 : i+2+end]
+		name, def, hasDef := strings.Cut(expr, ":-")
+		if !validEnvName(name) {
+			return "", fmt.Errorf("bad variable name %q in %q", name, s)
+		}
+		v, ok := lookup(name)
+		if hasDef && (!ok || v == "") {
+			v = def
+		}
+		b.WriteString(v)
+		i += 2 + end
+	}
+	return b.String(), nil
+}
+
+func validEnvName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i, r := range name {
+		ok := r == '_' || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}

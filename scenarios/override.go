@@ -1,0 +1,132 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// Shard says which slice of a sharded run this generator is.
+type Shard struct {
+	// Index is 1-based; Count is the number of shards. The zero value means
+	// no sharding.
+	Index, Count int
+}
+
+// String formats the shard as "i/N".
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+
+// ParseShard parses "i/N" with 1 <= i <= N.
+func ParseShard(s string) (Shard, error) {
+	var sh Shard
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.Index, &sh.Count); err != nil || fmt.Sprintf("%d/%d", sh.Index, sh.Count) != s {
+		return Shard{}, fmt.Errorf("bad shard %q: want i/N, e.g. 1/4", s)
+	}
+	if sh.Count < 1 || sh.Index < 1 || sh.Index > sh.Count {
+		return Shard{}, fmt.Errorf("bad shard %q: want 1 <= i <= N", s)
+	}
+	return sh, nil
+}
+
+// Overrides change a loaded scenario for one run; zero fields change nothing.
+type Overrides struct {
+	// TargetURL replaces target.base_url, and the same prefix of metrics.url.
+	TargetURL string
+	// Duration scales every stage (and the warm-up) so that they add up to
+	// it, keeping the scenario's shape.
+	Duration time.Duration
+	// Rate scales every stage's rate so that the peak equals it (open model).
+	Rate float64
+	// Shard runs 1/Count of the load: rates and users divided by Count.
+	Shard Shard
+}
+
+// Apply changes the scenario in place and validates the result.
+func (s *Scenario) Apply(o Overrides) error {
+	if o.TargetURL != "" {
+		old := strings.TrimRight(s.Target.BaseURL, "/")
+		s.Target.BaseURL = strings.TrimRight(o.TargetURL, "/")
+		if old != "" && strings.HasPrefix(s.Metrics.URL, old) {
+			s.Metrics.URL = s.Target.BaseURL + strings.TrimPrefix(s.Metrics.URL, old)
+		}
+	}
+	if o.Duration < 0 {
+		return fmt.Errorf("duration override %s: must be positive", o.Duration)
+	}
+	if o.Duration > 0 {
+		s.scaleDuration(o.Duration)
+	}
+	if o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) {
+		return fmt.Errorf("rate override %v: must be a positive number", o.Rate)
+	}
+	if o.Rate > 0 {
+		if s.Load.Model != ModelOpen {
+			return fmt.Errorf("rate override: scenario %s uses the closed model (users, not a rate)", s.Name)
+		}
+		s.scaleRate(o.Rate)
+	}
+	if o.Shard.Count > 1 {
+		s.shard(o.Shard)
+	}
+	return s.Validate()
+}
+
+func (s *Scenario) scaleDuration(d time.Duration) {
+	total := s.TotalDuration()
+	if total <= 0 {
+		return
+	}
+	f := float64(d) / float64(total)
+	var sum time.Duration
+	for i := range s.Load.Stages {
+		st := &s.Load.Stages[i]
+		if i == len(s.Load.Stages)-1 {
+			st.Duration = Duration(d - sum) // the stages add up exactly
+		} else {
+			st.Duration = Duration(time.Duration(math.Round(float64(st.Duration) * f)))
+		}
+		sum += st.Duration.D()
+	}
+	s.Load.Warmup = Duration(time.Duration(math.Round(float64(s.Load.Warmup) * f)))
+}
+
+func (s *Scenario) scaleRate(r float64) {
+	peak := 0.0
+	for _, st := range s.Load.Stages {
+		peak = math.Max(peak, math.Max(st.Rate.From, st.Rate.To))
+	}
+	if peak == 0 {
+		return
+	}
+	f := r / peak
+	for i := range s.Load.Stages {
+		st := &s.Load.Stages[i]
+		st.Rate.From *= f
+		st.Rate.To *= f
+	}
+}
+
+// shard divides the load: rates by N exactly; users so that the shards'
+// users add up to the scenario's (shard i gets the ceiling for the first
+// U mod N shards).
+func (s *Scenario) shard(sh Shard) {
+	s.Shard = sh
+	n := float64(sh.Count)
+	for i := range s.Load.Stages {
+		st := &s.Load.Stages[i]
+		st.Rate.From /= n
+		st.Rate.To /= n
+		st.Users.From = shareOf(st.Users.From, sh)
+		st.Users.To = shareOf(st.Users.To, sh)
+	}
+}
+
+func shareOf(users float64, sh Shard) float64 {
+	u := int(users)
+	share := u / sh.Count
+	if sh.Index <= u%sh.Count {
+		share++
+	}
+	return float64(share)
+}

@@ -1,0 +1,149 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// TotalDuration is the sum of the stage durations, warm-up included.
+func (s *Scenario) TotalDuration() time.Duration {
+	var total time.Duration
+	for _, st := range s.Load.Stages {
+		total += st.Duration.D()
+	}
+	return total
+}
+
+// ExpectedRequests is the number of requests an open-model scenario sends
+// (the pacer sends exactly this many when the generator keeps up); 0 for the
+// closed model, whose count depends on the target's latency.
+func (s *Scenario) ExpectedRequests() int64 {
+	if s.Load.Model != ModelOpen {
+		return 0
+	}
+	var n int64
+	for i := range s.Load.Stages {
+		n += s.StageRequests(i)
+	}
+	return n
+}
+
+// StageRequests is the number of requests stage i of an open-model scenario
+// sends: the requests due in [start, end) of the stage, where request k
+// (0-based) is due when the cumulative rate integral reaches k.
+func (s *Scenario) StageRequests(i int) int64 {
+	before := 0.0
+	for _, st := range s.Load.Stages[:i] {
+		before += st.Duration.D().Seconds() * (st.Rate.From + st.Rate.To) / 2
+	}
+	st := s.Load.Stages[i]
+	after := before + st.Duration.D().Seconds()*(st.Rate.From+st.Rate.To)/2
+	return ceilHits(after) - ceilHits(before)
+}
+
+// ceilHits is the number of integers k >= 0 with k < h, tolerant of
+// floating-point noise.
+func ceilHits(h float64) int64 {
+	return int64(math.Ceil(h - 1e-9))
+}
+
+// Plan is the scenario as resolved, in the form run.json records it.
+func (s *Scenario) Plan() results.Plan {
+	p := results.Plan{
+		Model:   s.Load.Model,
+		Gates:   append([]string{}, s.Gates...),
+		Timeout: s.Target.Timeout.D(),
+	}
+	start := 0.0
+	for _, st := range s.Load.Stages {
+		level := st.Rate
+		if s.Load.Model == ModelClosed {
+			level = st.Users
+		}
+		d := st.Duration.D().Seconds()
+		p.Stages = append(p.Stages, results.Stage{StartS: start, DurationS: d, From: level.From, To: level.To})
+		start += d
+	}
+	for _, r := range s.Requests {
+		p.Requests = append(p.Requests, results.RequestMix{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight})
+	}
+	return p
+}
+
+// Describe renders the resolved plan for a dry run: target, stages with
+// rates, the request mix in percent, the expected request count and gates.
+func (s *Scenario) Describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "scenario  %s (%s)\n", s.Name, s.Source)
+	if s.Description != "" {
+		fmt.Fprintf(&b, "          %s\n", strings.TrimSpace(s.Description))
+	}
+	fmt.Fprintf(&b, "target    %s (timeout %s, health %s)\n", s.Target.BaseURL, s.Target.Timeout, s.Target.Health)
+	fmt.Fprintf(&b, "model     %s, %s in total", s.Load.Model, s.TotalDuration())
+	if s.Load.Warmup > 0 {
+		fmt.Fprintf(&b, ", first %s warm-up (not measured)", s.Load.Warmup)
+	}
+	b.WriteByte('\n')
+	if s.Load.Model == ModelOpen {
+		fmt.Fprintf(&b, "limits    %d requests in flight, %d connections\n", s.Load.MaxWorkers, s.Load.MaxConnections)
+	} else if s.Load.ThinkTime > 0 {
+		fmt.Fprintf(&b, "think     %s between a user's requests\n", s.Load.ThinkTime)
+	}
+	if s.Shard.Count > 1 {
+		fmt.Fprintf(&b, "shard     %d/%d\n", s.Shard.Index, s.Shard.Count)
+	}
+
+	b.WriteString("\nstages\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  #\tstart\tduration\tlevel\trequests")
+	var start time.Duration
+	for i, st := range s.Load.Stages {
+		level, count := st.Users.String()+" users", "-"
+		if s.Load.Model == ModelOpen {
+			level = st.Rate.String()
+			if !st.Rate.PerUnit {
+				level += "/s"
+			}
+			count = fmt.Sprint(s.StageRequests(i))
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", i+1, start, st.Duration, level, count)
+		start += st.Duration.D()
+	}
+	tw.Flush()
+
+	b.WriteString("\nrequests\n")
+	total := 0.0
+	for _, r := range s.Requests {
+		total += r.Weight
+	}
+	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, r := range s.Requests {
+		fmt.Fprintf(tw, "  %s\t%5.1f%%\t%s %s\n", r.Name, 100*r.Weight/total, r.Method, r.Path)
+	}
+	tw.Flush()
+	if len(s.Setup) > 0 {
+		fmt.Fprintf(&b, "  (and %d setup requests before the load)\n", len(s.Setup))
+	}
+
+	if s.Load.Model == ModelOpen {
+		fmt.Fprintf(&b, "\nexpected  %d requests\n", s.ExpectedRequests())
+	} else {
+		b.WriteString("\nexpected  depends on the target's latency (closed model)\n")
+	}
+	b.WriteString("\ngates\n")
+	if len(s.Gates) == 0 {
+		b.WriteString("  (none)\n")
+	}
+	for _, g := range s.Gates {
+		fmt.Fprintf(&b, "  %s\n", g)
+	}
+	if s.Metrics.URL != "" {
+		fmt.Fprintf(&b, "\nmetrics   %s every %s\n", s.Metrics.URL, s.Metrics.Interval)
+	}
+	return b.String()
+}
