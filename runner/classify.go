@@ -1,0 +1,92 @@
+package runner
+
+import (
+	"strings"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// kind is the outcome of one request.
+type kind uint8
+
+const (
+	kindOK      kind = iota
+	kindTimeout      // no response within the timeout
+	kindRefused      // connection refused
+	kindReset        // connection reset or closed mid-request
+	kindStatus       // a response with a status code the request does not expect
+	kindOther        // any other transport error
+	kindUnsent       // due by the schedule but never sent before the run ended
+	numKinds
+)
+
+// name is the kind's key in run.json's errors map.
+func (k kind) name() string {
+	switch k {
+	case kindTimeout:
+		return "timeout"
+	case kindRefused:
+		return "refused"
+	case kindReset:
+		return "reset"
+	case kindStatus:
+		return "status"
+	case kindOther:
+		return "other"
+	case kindUnsent:
+		return "unsent"
+	}
+	return "ok"
+}
+
+// maxStatus bounds the status codes counted one by one; anything at or above
+// it is counted as maxStatus-1.
+const maxStatus = 600
+
+// expectation says which status codes count as success.
+type expectation [maxStatus]bool
+
+// newExpectation accepts codes, or 200–399 when codes is empty.
+func newExpectation(codes []int) *expectation {
+	var e expectation
+	if len(codes) == 0 {
+		for c := 200; c < 400; c++ {
+			e[c] = true
+		}
+		return &e
+	}
+	for _, c := range codes {
+		if c >= 0 && c < maxStatus {
+			e[c] = true
+		}
+	}
+	return &e
+}
+
+// classify decides a result's kind without allocating.
+func classify(res *vegeta.Result, expect *expectation) kind {
+	if res.Code != 0 {
+		// vegeta sets Code only once the whole body was read, and marks codes
+		// >= 400 as errors itself: the scenario's expectation decides here.
+		if int(res.Code) < maxStatus && expect[res.Code] {
+			return kindOK
+		}
+		return kindStatus
+	}
+	if res.Error == "" {
+		return kindOther
+	}
+	return transportKind(res.Error)
+}
+
+func transportKind(msg string) kind {
+	switch {
+	case strings.Contains(msg, "Timeout") || strings.Contains(msg, "timeout") || strings.Contains(msg, "deadline exceeded"):
+		return kindTimeout
+	case strings.Contains(msg, "connection refused"):
+		return kindRefused
+	case strings.Contains(msg, "reset by peer") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "EOF"):
+		return kindReset
+	}
+	return kindOther
+}

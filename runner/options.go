@@ -1,0 +1,74 @@
+package runner
+
+import (
+	"io"
+	"time"
+)
+
+// Defaults of the options.
+const (
+	// DefaultResultsRoot is where run directories are created.
+	DefaultResultsRoot = "results"
+	// DefaultPreflightTimeout bounds the health check before the attack.
+	DefaultPreflightTimeout = 3 * time.Second
+	// DefaultProgressEvery is how often a plain (non-terminal) progress line
+	// is printed.
+	DefaultProgressEvery = 5 * time.Second
+)
+
+// Option configures Run.
+type Option func(*config)
+
+type config struct {
+	root             string
+	out              string
+	progress         io.Writer
+	progressTTY      *bool
+	progressEvery    time.Duration
+	preflightTimeout time.Duration
+	version, commit  string
+	interval         time.Duration
+}
+
+func newConfig(opts []Option) config {
+	c := config{
+		root:             DefaultResultsRoot,
+		progressEvery:    DefaultProgressEvery,
+		preflightTimeout: DefaultPreflightTimeout,
+		interval:         time.Second,
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// WithResultsRoot sets the directory run directories are created in;
+// default "results".
+func WithResultsRoot(dir string) Option { return func(c *config) { c.root = dir } }
+
+// WithOutDir sets the exact run directory (it must be absent or empty); the
+// "latest" link is then made next to it.
+func WithOutDir(dir string) Option { return func(c *config) { c.out = dir } }
+
+// WithProgress prints progress to w: a live line when w is a terminal, a
+// plain line every few seconds otherwise. Default: no progress.
+func WithProgress(w io.Writer) Option { return func(c *config) { c.progress = w } }
+
+// WithProgressTTY forces the live (true) or plain (false) progress style.
+func WithProgressTTY(tty bool) Option { return func(c *config) { c.progressTTY = &tty } }
+
+// WithProgressEvery sets the interval of plain progress lines; default 5s.
+func WithProgressEvery(d time.Duration) Option { return func(c *config) { c.progressEvery = d } }
+
+// WithPreflightTimeout bounds the health check; default 3s.
+func WithPreflightTimeout(d time.Duration) Option {
+	return func(c *config) { c.preflightTimeout = d }
+}
+
+// WithVersion records loadgate's version in run.json.
+func WithVersion(v string) Option { return func(c *config) { c.version = v } }
+
+// WithCommit records the git commit under test in run.json; default: the
+// commit the binary was built from, when known.
+func WithCommit(commit string) Option { return func(c *config) { c.commit = commit } }

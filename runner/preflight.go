@@ -1,0 +1,96 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ErrUnreachable is wrapped by the error Run returns when the target does
+// not answer its health check; the CLI maps it to exit code 2.
+var ErrUnreachable = errors.New("target unreachable")
+
+// ErrSetup is wrapped by the error Run returns when a setup request fails.
+var ErrSetup = errors.New("setup request failed")
+
+// PreflightError says which URL failed the health check and why.
+type PreflightError struct {
+	URL string
+	Err error
+}
+
+func (e *PreflightError) Error() string {
+	return fmt.Sprintf("target %s is not healthy, nothing was sent: %v", e.URL, e.Err)
+}
+
+// Unwrap lets errors.Is find ErrUnreachable and the cause.
+func (e *PreflightError) Unwrap() []error { return []error{ErrUnreachable, e.Err} }
+
+// health is what Run learns from the health check.
+type health struct {
+	Profile string `json:"profile"`
+}
+
+// preflight checks the target's health URL: it must answer 2xx within the
+// timeout. Connection errors are retried until the timeout, so a target
+// still starting gets a moment.
+func preflight(ctx context.Context, client *http.Client, url string, headers http.Header, timeout time.Duration) (health, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var lastErr error
+	for {
+		h, err := checkHealth(ctx, client, url, headers)
+		if err == nil {
+			return h, nil
+		}
+		lastErr = err
+		var status statusError
+		if errors.As(err, &status) {
+			return health{}, &PreflightError{URL: url, Err: err}
+		}
+		select {
+		case <-ctx.Done():
+			if ctx.Err() == context.Canceled {
+				return health{}, ctx.Err()
+			}
+			return health{}, &PreflightError{URL: url, Err: lastErr}
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+type statusError struct{ status string }
+
+func (e statusError) Error() string { return "answered " + e.status }
+
+func checkHealth(ctx context.Context, client *http.Client, url string, headers http.Header) (health, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return health{}, err
+	}
+	for k, v := range headers {
+		req.Header[k] = v
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return health{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64*1024))
+	if err != nil {
+		return health{}, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return health{}, statusError{status: resp.Status}
+	}
+	var h health
+	if strings.Contains(resp.Header.Get("Content-Type"), "json") {
+		_ = json.Unmarshal(body, &h) // the profile is optional information
+	}
+	return h, nil
+}

@@ -1,0 +1,357 @@
+package runner
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// sigFigs is the precision of every histogram: 3 significant digits.
+const sigFigs = 3
+
+// lateThreshold is how late a request may leave against its schedule before
+// it counts as sent late (generator or worker cap behind the schedule).
+const lateThreshold = 10 * time.Millisecond
+
+// counters are the countable outcomes of a set of requests.
+type counters struct {
+	requests, successes int64
+	bytesIn, bytesOut   int64
+	codes               [maxStatus]int64
+	kinds               [numKinds]int64
+}
+
+func (c *counters) add(res *vegeta.Result, k kind) {
+	c.requests++
+	if k == kindOK {
+		c.successes++
+	}
+	c.kinds[k]++
+	if res.Code != 0 {
+		code := int(res.Code)
+		if code >= maxStatus {
+			code = maxStatus - 1
+		}
+		c.codes[code]++
+	}
+	in := int64(res.BytesIn)
+	if in == 0 {
+		// Bodies are not kept (MaxBody 0), so vegeta counts nothing in:
+		// take the announced length.
+		if v := res.Headers["Content-Length"]; len(v) == 1 {
+			if n, err := strconv.ParseInt(v[0], 10, 64); err == nil {
+				in = n
+			}
+		}
+	}
+	c.bytesIn += in
+	c.bytesOut += int64(res.BytesOut)
+}
+
+// series records one endpoint (or the whole run).
+type series struct {
+	name   string
+	expect *expectation
+	// latency (corrected) and service (uncorrected) cover the measured window.
+	latency, service *hdr.Histogram
+	// interval holds this second's corrected latencies for latency.hlog.
+	interval *hdr.Histogram
+	total    counters // measured window
+}
+
+func newSeries(name string, expect *expectation, highest int64) *series {
+	s := &series{
+		name:     name,
+		expect:   expect,
+		latency:  hdr.New(1, highest, sigFigs),
+		service:  hdr.New(1, highest, sigFigs),
+		interval: hdr.New(1, highest, sigFigs),
+	}
+	return s
+}
+
+// recorder turns vegeta results into histograms, counters, timeline points
+// and latency.hlog intervals. It is used by one goroutine only (the one that
+// reads the results channel), so it takes no lock; its per-result path
+// allocates nothing.
+type recorder struct {
+	endpoints []*series
+	overall   *series
+	highest   int64
+
+	// began returns when the attack began (set by the pacer before the first
+	// request); due, when set (open model), gives request k's intended send
+	// time since then.
+	began func() *time.Time
+	due   func(k uint64) time.Duration
+	// finished, when set (closed model), frees the result's user.
+	finished func(now time.Time)
+
+	warmup time.Duration
+
+	// The current interval, warm-up included, for the timeline.
+	interval      counters
+	intervalStart time.Duration
+	origin        time.Time // interval boundaries are origin + k seconds
+	completed     int64     // results seen, whole run
+
+	// Sent-late accounting (open model, measured window).
+	late    int64
+	lateMax time.Duration
+
+	log     *hdr.HistogramLogWriter
+	logBuf  *bufio.Writer
+	logErr  error
+	points  []results.Point
+	lastP95 float64 // corrected overall P95 of the measured window so far, µs
+}
+
+// recorderConfig describes what a recorder records.
+type recorderConfig struct {
+	names   []string
+	expects [][]int
+	highest time.Duration
+	warmup  time.Duration
+	origin  time.Time
+	hlog    io.Writer // nil: no interval log
+}
+
+func newRecorder(c recorderConfig) (*recorder, error) {
+	highest := c.highest.Microseconds()
+	if highest < 1000 {
+		highest = 1000
+	}
+	r := &recorder{
+		overall: newSeries("", nil, highest),
+		highest: highest,
+		warmup:  c.warmup,
+		origin:  c.origin,
+	}
+	for i, name := range c.names {
+		var codes []int
+		if i < len(c.expects) {
+			codes = c.expects[i]
+		}
+		r.endpoints = append(r.endpoints, newSeries(name, newExpectation(codes), highest))
+	}
+	if c.hlog != nil {
+		r.logBuf = bufio.NewWriterSize(c.hlog, 64*1024)
+		r.log = hdr.NewHistogramLogWriter(r.logBuf)
+		ms := c.origin.UnixMilli()
+		r.log.SetBaseTime(ms)
+		for _, err := range []error{
+			r.log.OutputLogFormatVersion(),
+			r.log.OutputComment("[loadgate: latency in microseconds from the intended send time (corrected for coordinated omission); untagged = all endpoints, Tag=<endpoint> per endpoint; warm-up excluded]"),
+			r.log.OutputStartTime(ms),
+			r.log.OutputBaseTime(ms),
+			r.log.OutputLegend(),
+		} {
+			if err != nil {
+				return nil, fmt.Errorf("writing latency log: %w", err)
+			}
+		}
+	}
+	return r, nil
+}
+
+func (r *recorder) clamp(d time.Duration) int64 {
+	us := d.Microseconds()
+	if us < 1 {
+		return 1
+	}
+	if us > r.highest {
+		return r.highest
+	}
+	return us
+}
+
+// record takes one result. This is the hot path.
+func (r *recorder) record(res *vegeta.Result) {
+	r.completed++
+	if r.finished != nil {
+		r.finished(res.End())
+	}
+	ep := r.overall
+	if i := endpointOf(res.URL); i >= 0 && i < len(r.endpoints) {
+		ep = r.endpoints[i]
+	}
+	k := kindOther
+	if ep.expect != nil {
+		k = classify(res, ep.expect)
+	}
+	r.interval.add(res, k)
+
+	var sent time.Duration
+	if b := r.began(); b != nil {
+		sent = res.Timestamp.Sub(*b)
+	}
+	service := res.Latency
+	intended, corrected := sent, service
+	if r.due != nil {
+		intended = r.due(res.Seq)
+		corrected = sent + service - intended
+		if corrected < service {
+			corrected = service // a request sent a hair early
+		}
+	}
+	if intended < r.warmup {
+		return
+	}
+	if lag := sent - intended; lag > lateThreshold {
+		r.late++
+		if lag > r.lateMax {
+			r.lateMax = lag
+		}
+	}
+	c, s := r.clamp(corrected), r.clamp(service)
+	ep.observe(res, k, c, s)
+	if ep != r.overall {
+		r.overall.observe(res, k, c, s)
+	}
+}
+
+// observe adds one measured result; latencies are in range (clamped).
+func (s *series) observe(res *vegeta.Result, k kind, corrected, service int64) {
+	s.total.add(res, k)
+	_ = s.latency.RecordValue(corrected)
+	_ = s.service.RecordValue(service)
+	_ = s.interval.RecordValue(corrected)
+}
+
+// flush closes the interval ending at end (time since origin), appending a
+// timeline point and writing the interval's histograms to the log. rate is
+// the scheduled rate (or users) over the interval; inFlight the requests
+// sent and not yet recorded.
+func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
+	start := r.intervalStart
+	if end <= start {
+		return
+	}
+	secs := (end - start).Seconds()
+	p := results.Point{
+		T:            start.Seconds(),
+		TargetRate:   rate,
+		AchievedRate: float64(r.interval.requests) / secs,
+		Requests:     r.interval.requests,
+		Errors:       r.interval.requests - r.interval.successes,
+		InFlight:     inFlight,
+		Warmup:       start < r.warmup,
+		StatusCodes:  codesMap(&r.interval.codes),
+		ErrorKinds:   kindsMap(&r.interval.kinds),
+	}
+	r.points = append(r.points, p)
+	if r.log != nil && end > r.warmup {
+		startMs := r.origin.Add(start).UnixMilli()
+		endMs := r.origin.Add(end).UnixMilli()
+		r.writeInterval(r.overall.interval, "", startMs, endMs, true)
+		for _, ep := range r.endpoints {
+			r.writeInterval(ep.interval, ep.name, startMs, endMs, false)
+		}
+		if err := r.logBuf.Flush(); err != nil && r.logErr == nil {
+			r.logErr = fmt.Errorf("writing latency log: %w", err)
+		}
+	}
+	r.overall.interval.Reset()
+	for _, ep := range r.endpoints {
+		ep.interval.Reset()
+	}
+	r.interval = counters{}
+	r.intervalStart = end
+	if r.overall.latency.TotalCount() > 0 {
+		r.lastP95 = float64(r.overall.latency.ValueAtQuantile(95))
+	}
+}
+
+func (r *recorder) writeInterval(h *hdr.Histogram, tag string, startMs, endMs int64, always bool) {
+	if !always && h.TotalCount() == 0 {
+		return
+	}
+	h.SetTag(tag) // Reset clears it
+	h.SetStartTimeMs(startMs)
+	h.SetEndTimeMs(endMs)
+	if err := r.log.OutputIntervalHistogram(h); err != nil && r.logErr == nil {
+		r.logErr = fmt.Errorf("writing latency log: %w", err)
+	}
+}
+
+// codesMap and kindsMap turn counter arrays into run.json's maps.
+func codesMap(codes *[maxStatus]int64) map[string]int64 {
+	var m map[string]int64
+	for code, n := range codes {
+		if n == 0 {
+			continue
+		}
+		if m == nil {
+			m = map[string]int64{}
+		}
+		m[strconv.Itoa(code)] = n
+	}
+	return m
+}
+
+func kindsMap(kinds *[numKinds]int64) map[string]int64 {
+	var m map[string]int64
+	for k, n := range kinds {
+		if n == 0 || kind(k) == kindOK {
+			continue
+		}
+		if m == nil {
+			m = map[string]int64{}
+		}
+		m[kind(k).name()] = n
+	}
+	return m
+}
+
+// latencySummary summarises a histogram of microseconds.
+func latencySummary(h *hdr.Histogram) results.Latency {
+	if h.TotalCount() == 0 {
+		return results.Latency{}
+	}
+	return results.Latency{
+		Min:  float64(h.Min()),
+		Mean: h.Mean(),
+		P50:  float64(h.ValueAtQuantile(50)),
+		P90:  float64(h.ValueAtQuantile(90)),
+		P95:  float64(h.ValueAtQuantile(95)),
+		P99:  float64(h.ValueAtQuantile(99)),
+		P999: float64(h.ValueAtQuantile(99.9)),
+		Max:  float64(h.Max()),
+	}
+}
+
+// stats summarises a series over a measured window of secs seconds at a
+// target rate (requests per second).
+func (s *series) stats(secs, targetRate float64) results.Stats {
+	st := results.Stats{
+		Requests:      s.total.requests,
+		Successes:     s.total.successes,
+		LatencyUS:     latencySummary(s.latency),
+		ServiceTimeUS: latencySummary(s.service),
+		StatusCodes:   codesMap(&s.total.codes),
+		Errors:        kindsMap(&s.total.kinds),
+		BytesIn:       s.total.bytesIn,
+		BytesOut:      s.total.bytesOut,
+		Rate:          results.Rate{Target: targetRate},
+	}
+	if st.StatusCodes == nil {
+		st.StatusCodes = map[string]int64{}
+	}
+	if st.Errors == nil {
+		st.Errors = map[string]int64{}
+	}
+	if st.Requests > 0 {
+		st.ErrorRate = float64(st.Requests-st.Successes) / float64(st.Requests)
+	}
+	if secs > 0 {
+		st.Rate.Achieved = float64(st.Requests) / secs
+	}
+	return st
+}

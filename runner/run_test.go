@@ -1,0 +1,147 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/scenarios"
+)
+
+// scenarioFor parses a scenario aimed at url; body is the YAML after the
+// target block.
+func scenarioFor(t *testing.T, url, body string) *scenarios.Scenario {
+	t.Helper()
+	src := fmt.Sprintf("name: test\ntarget:\n  base_url: %s\n  timeout: 5s\n  health: /health\n%s", url, body)
+	sc, err := scenarios.Parse([]byte(src), "test.yaml", t.TempDir())
+	if err != nil {
+		t.Fatalf("scenario: %v", err)
+	}
+	return sc
+}
+
+// okServer answers every request 200 with a small body and counts them.
+func okServer(t *testing.T, count *atomic.Int64) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"status":"ok","profile":"test"}`)
+			return
+		}
+		if count != nil {
+			count.Add(1)
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRunWritesResults(t *testing.T) {
+	var hits atomic.Int64
+	srv := okServer(t, &hits)
+	sc := scenarioFor(t, srv.URL, `load:
+  warmup: 500ms
+  stages:
+    - {duration: 1s, rate: 0 -> 40/s}
+    - {duration: 1500ms, rate: 40/s}
+data:
+  id: {range: [1, 9]}
+requests:
+  - {name: a, weight: 3, path: "/a/{{id}}"}
+  - {name: b, weight: 1, path: /b, method: POST, body: "x={{id}}"}
+gates: [p95 < 3s]
+`)
+	root := t.TempDir()
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := int64(80); hits.Load() != want {
+		t.Errorf("server saw %d requests, want exactly %d (20 in the ramp, 60 at 40/s)", hits.Load(), want)
+	}
+	if run.Status != results.StatusCompleted {
+		t.Errorf("status %q", run.Status)
+	}
+	if run.Profile != "test" {
+		t.Errorf("profile %q, want the health check's", run.Profile)
+	}
+	// The warm-up (first 0.5 s: 40*0.5²/2 = 5 requests) is excluded.
+	if run.Overall.Requests != 75 || run.Overall.Successes != 75 {
+		t.Errorf("overall requests %d successes %d, want 75 and 75", run.Overall.Requests, run.Overall.Successes)
+	}
+	if got := run.Endpoints["a"].Requests + run.Endpoints["b"].Requests; got != 75 {
+		t.Errorf("endpoints add up to %d, want 75", got)
+	}
+	if run.Endpoints["a"].Requests < run.Endpoints["b"].Requests {
+		t.Errorf("a (weight 3) got %d, b (weight 1) %d", run.Endpoints["a"].Requests, run.Endpoints["b"].Requests)
+	}
+	if run.Overall.LatencyUS.P95 <= 0 || run.Overall.LatencyUS.P95 < run.Overall.ServiceTimeUS.P50 {
+		t.Errorf("latency %+v service %+v", run.Overall.LatencyUS, run.Overall.ServiceTimeUS)
+	}
+	if run.Overall.StatusCodes["200"] != 75 {
+		t.Errorf("status codes %v", run.Overall.StatusCodes)
+	}
+	if len(run.Plan.Gates) != 1 || len(run.Gates) != 0 {
+		t.Errorf("plan gates %v, gates %v", run.Plan.Gates, run.Gates)
+	}
+	for _, f := range []string{results.RunFile, results.TimelineFile, results.HlogFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	back, err := results.ReadRun(filepath.Join(root, results.LatestLink))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.ID != run.ID || !strings.HasSuffix(dir, run.ID) {
+		t.Errorf("latest points at %s, want %s", back.ID, run.ID)
+	}
+	tl, err := results.ReadTimeline(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, p := range tl.Points {
+		sum += p.Requests
+	}
+	if sum != 80 || !tl.Points[0].Warmup {
+		t.Errorf("timeline holds %d requests (want 80, warm-up included) in %d points; first warmup=%v", sum, len(tl.Points), tl.Points[0].Warmup)
+	}
+}
+
+func TestRunUnreachableTarget(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	sc := scenarioFor(t, url, "load:\n  stages: [{duration: 1s, rate: 10/s}]\nrequests: [{name: a, path: /}]\n")
+	root := t.TempDir()
+	start := time.Now()
+	_, _, err = Run(context.Background(), sc, WithResultsRoot(root), WithPreflightTimeout(time.Second))
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("err = %v, want ErrUnreachable", err)
+	}
+	if !strings.Contains(err.Error(), url+"/health") {
+		t.Errorf("error %q does not name the URL", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("preflight took %s", time.Since(start))
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("results root holds %d entries, want nothing written", len(entries))
+	}
+}

@@ -1,0 +1,113 @@
+package runner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// baselineSlack is how long after the end of the warm-up the scrape that
+// starts the measured window may land.
+const baselineSlack = time.Second
+
+// summarizeServer turns the samples of a run into run.json's server summary,
+// measured from the last sample before the measured window to the last one,
+// and fills the timeline points' server maps. It returns warnings about
+// metrics that could not be read.
+func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr error, warmup time.Duration, points []results.Point) (results.Server, []string) {
+	srv := results.Server{MetricsURL: url, Scrapes: len(samples), ScrapeErrors: scrapeErrors}
+	var warnings []string
+	if url == "" {
+		return srv, nil
+	}
+	if scrapeErrors > 0 {
+		warnings = append(warnings, fmt.Sprintf("%d of %d scrapes of %s failed (last: %v)", scrapeErrors, scrapeErrors+len(samples), url, lastErr))
+	}
+	if len(samples) == 0 {
+		warnings = append(warnings, fmt.Sprintf("no metrics could be read from %s: server metrics and the cache hit rate are unknown", url))
+		return srv, warnings
+	}
+	base := samples[0]
+	for _, s := range samples {
+		if s.at <= warmup+baselineSlack {
+			base = s
+		}
+	}
+	last := samples[len(samples)-1]
+	switch {
+	case !last.cacheSeen:
+		warnings = append(warnings, fmt.Sprintf("%s has no %s: the cache hit rate is unknown", url, metricCacheRequests))
+	case len(samples) < 2 || !base.cacheSeen:
+		warnings = append(warnings, "too few scrapes to measure the cache hit rate over the run")
+	default:
+		hits, misses := last.hits-base.hits, last.misses-base.misses
+		if hits < 0 || misses < 0 {
+			warnings = append(warnings, fmt.Sprintf("%s went backwards during the run (target restarted?): the cache hit rate is unknown", metricCacheRequests))
+			break
+		}
+		srv.CacheHits, srv.CacheMisses = &hits, &misses
+		if hits+misses > 0 {
+			rate := hits / (hits + misses)
+			srv.CacheHitRate = &rate
+		} else {
+			warnings = append(warnings, "the target counted no cache lookups during the measured window: the cache hit rate is unknown")
+		}
+	}
+	for _, s := range samples {
+		if s.gaugeSeen[gaugeRSS] {
+			srv.RSSBytesMax = maxPtr(srv.RSSBytesMax, s.gauges[gaugeRSS])
+		}
+		if s.gaugeSeen[gaugeGoroutines] {
+			srv.Goroutines = maxPtr(srv.Goroutines, s.gauges[gaugeGoroutines])
+		}
+	}
+	fillTimeline(samples, points)
+	return srv, warnings
+}
+
+func maxPtr(p *float64, v float64) *float64 {
+	if p == nil || v > *p {
+		return &v
+	}
+	return p
+}
+
+// fillTimeline puts each sample into the point of the second it landed in:
+// gauges as read, cache counters as deltas since the previous sample.
+func fillTimeline(samples []sample, points []results.Point) {
+	if len(points) == 0 {
+		return
+	}
+	for i, s := range samples {
+		idx := int(s.at / time.Second)
+		if idx >= len(points) {
+			idx = len(points) - 1
+		}
+		if idx < 0 {
+			idx = 0
+		}
+		p := &points[idx]
+		if p.Server == nil {
+			p.Server = map[string]float64{}
+		}
+		for g, key := range gaugeKeys {
+			if s.gaugeSeen[g] {
+				p.Server[key] = s.gauges[g]
+			}
+		}
+		if i == 0 || !s.cacheSeen || !samples[i-1].cacheSeen {
+			continue
+		}
+		hits := s.hits - samples[i-1].hits
+		misses := s.misses - samples[i-1].misses
+		if hits < 0 || misses < 0 {
+			continue
+		}
+		p.Server["cache_hits"] += hits
+		p.Server["cache_misses"] += misses
+		if h, m := p.Server["cache_hits"], p.Server["cache_misses"]; h+m > 0 {
+			p.Server["cache_hit_rate"] = h / (h + m)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package runner
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// userPacer runs the closed model inside a vegeta attack: it hands out a
+// request only when a user is free. The number of users follows the stages
+// (ramps included); a user is busy from its request until its think time
+// after the response has passed. Pace blocks while every user is busy.
+type userPacer struct {
+	levels *schedule // users over time: the schedule's rate is the user count
+	think  time.Duration
+	done   <-chan struct{}
+
+	began atomic.Pointer[time.Time]
+	sent  atomic.Uint64
+
+	mu   sync.Mutex // guards busy
+	busy int        // users with a request in flight or thinking
+	// freed is signalled (without blocking) whenever a user becomes free.
+	freed chan struct{}
+	// thinking holds, in order, the times at which thinking users become
+	// free; with one think time for all, the order of entry is the order of
+	// release, so a FIFO suffices and releasing allocates nothing.
+	thinking chan time.Time
+}
+
+var _ vegeta.Pacer = (*userPacer)(nil)
+
+// userPollInterval bounds how long Pace sleeps before it looks at the user
+// ramp again.
+const userPollInterval = 10 * time.Millisecond
+
+func newUserPacer(levels *schedule, maxUsers int, think time.Duration, done <-chan struct{}) *userPacer {
+	p := &userPacer{
+		levels:   levels,
+		think:    think,
+		done:     done,
+		freed:    make(chan struct{}, 1),
+		thinking: make(chan time.Time, maxUsers+1),
+	}
+	if think > 0 {
+		go p.releaseThinkers()
+	}
+	return p
+}
+
+// users is the number of users the stages ask for at elapsed.
+func (p *userPacer) users(elapsed time.Duration) int {
+	if elapsed >= p.levels.end {
+		return 0
+	}
+	return int(p.levels.rate(elapsed) + 1e-9)
+}
+
+// Pace implements vegeta.Pacer: it returns when a user is free to send.
+func (p *userPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	if p.began.Load() == nil {
+		t := time.Now().Add(-elapsed)
+		p.began.CompareAndSwap(nil, &t)
+	}
+	began := *p.began.Load()
+	p.sent.Store(hits)
+	timer := time.NewTimer(userPollInterval)
+	defer timer.Stop()
+	for {
+		if elapsed >= p.levels.end {
+			return 0, true
+		}
+		p.mu.Lock()
+		if p.busy < p.users(elapsed) {
+			p.busy++
+			p.mu.Unlock()
+			return 0, false
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.freed:
+		case <-timer.C:
+			timer.Reset(userPollInterval)
+		case <-p.done:
+			return 0, true
+		}
+		elapsed = time.Since(began)
+	}
+}
+
+// Rate implements vegeta.Pacer; for the closed model it is the user count.
+func (p *userPacer) Rate(elapsed time.Duration) float64 { return float64(p.users(elapsed)) }
+
+// finished is called by the recorder for every result: the user thinks,
+// then is free again.
+func (p *userPacer) finished(now time.Time) {
+	if p.think <= 0 {
+		p.release()
+		return
+	}
+	select {
+	case p.thinking <- now.Add(p.think):
+	default: // cannot happen: at most maxUsers are busy
+		p.release()
+	}
+}
+
+func (p *userPacer) release() {
+	p.mu.Lock()
+	if p.busy > 0 {
+		p.busy--
+	}
+	p.mu.Unlock()
+	select {
+	case p.freed <- struct{}{}:
+	default:
+	}
+}
+
+func (p *userPacer) releaseThinkers() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var at time.Time
+		select {
+		case at = <-p.thinking:
+		case <-p.done:
+			return
+		}
+		if d := time.Until(at); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-p.done:
+				return
+			}
+		}
+		p.release()
+	}
+}
