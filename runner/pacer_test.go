@@ -1,0 +1,89 @@
+package runner
+
+import (
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/scenarios"
+)
+
+// TestScheduleHitCounts checks that the schedule sends exactly the requests
+// each stage asks for: constant stages, ramps up and down, a pause.
+func TestScheduleHitCounts(t *testing.T) {
+	stages := []stageLevel{
+		{dur: 10 * time.Second, from: 0, to: 100},   // ramp up: 500
+		{dur: 30 * time.Second, from: 100, to: 100}, // constant: 3000
+		{dur: 5 * time.Second, from: 0, to: 0},      // pause: 0
+		{dur: 4 * time.Second, from: 50, to: 10},    // ramp down: 120
+		{dur: 1500 * time.Millisecond, from: 2, to: 2},
+	}
+	want := []int{500, 3000, 0, 120, 3}
+	s := newSchedule(stages)
+	if s.total != 3623 {
+		t.Fatalf("total %d, want 3623", s.total)
+	}
+	got := make([]int, len(stages))
+	var prev time.Duration
+	for k := uint64(0); k < s.total; k++ {
+		d := s.due(k)
+		if d < prev {
+			t.Fatalf("due(%d) = %s before due(%d) = %s", k, d, k-1, prev)
+		}
+		prev = d
+		var start time.Duration
+		for i, st := range stages {
+			if d >= start && d < start+st.dur {
+				got[i]++
+				break
+			}
+			start += st.dur
+		}
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("stage %d: %d requests due, want %d", i, got[i], want[i])
+		}
+	}
+}
+
+// TestPacerPaces checks the vegeta Pacer contract: wait until the next
+// request is due, stop after the last.
+func TestPacerPaces(t *testing.T) {
+	p := newOpenPacer(newSchedule([]stageLevel{{dur: time.Second, from: 10, to: 10}}))
+	cases := []struct {
+		name    string
+		elapsed time.Duration
+		hits    uint64
+		wait    time.Duration
+		stop    bool
+	}{
+		{"first request at once", 0, 0, 0, false},
+		{"second due at 100ms", 50 * time.Millisecond, 1, 50 * time.Millisecond, false},
+		{"behind schedule: no wait", 500 * time.Millisecond, 2, 0, false},
+		{"all ten sent: stop", 900 * time.Millisecond, 10, 0, true},
+	}
+	for _, c := range cases {
+		wait, stop := p.Pace(c.elapsed, c.hits)
+		if stop != c.stop || (wait-c.wait).Abs() > time.Microsecond {
+			t.Errorf("%s: Pace(%s, %d) = %s, %v; want %s, %v", c.name, c.elapsed, c.hits, wait, stop, c.wait, c.stop)
+		}
+	}
+}
+
+// TestScheduleMatchesScenarioCount checks that the runner's schedule and the
+// scenario's dry-run count agree on every built-in open-model scenario.
+func TestScheduleMatchesScenarioCount(t *testing.T) {
+	for _, name := range scenarios.Names() {
+		sc, err := scenarios.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.Load.Model != scenarios.ModelOpen {
+			continue
+		}
+		s := newSchedule(stageLevels(sc))
+		if int64(s.total) != sc.ExpectedRequests() {
+			t.Errorf("%s: schedule sends %d, dry run says %d", name, s.total, sc.ExpectedRequests())
+		}
+	}
+}
