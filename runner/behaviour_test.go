@@ -314,4 +314,3 @@ requests:
 		t.Errorf("unexpected 503s: %+v", f)
 	}
 }
-
