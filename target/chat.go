@@ -1,0 +1,195 @@
+package target
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/loadgate/loadgate/target/agent"
+	"github.com/loadgate/loadgate/target/store"
+	"golang.org/x/sync/errgroup"
+)
+
+// Chat context sizes and reward.
+const (
+	chatHistory  = 6
+	chatRecalled = 3
+	chatMaxFoods = 3
+	chatXP       = 10
+	maxMessage   = 4000
+)
+
+type chatRequest struct {
+	UserID  int64  `json:"user_id"`
+	Message string `json:"message"`
+}
+
+// ChatResponse is the body of POST /api/v1/chat.
+type ChatResponse struct {
+	Reply          string `json:"reply"`
+	UserMessageID  int64  `json:"user_message_id"`
+	ReplyMessageID int64  `json:"reply_message_id"`
+	XPAwarded      int    `json:"xp_awarded"`
+	XPTotal        int64  `json:"xp_total"`
+	Cached         bool   `json:"cached_reply"`
+}
+
+// timing splits a request's time for the Server-Timing header.
+type timing struct{ db, cache, llm time.Duration }
+
+func (t timing) header() string {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000) }
+	return "db;dur=" + ms(t.db) + ", cache;dur=" + ms(t.cache) + ", llm;dur=" + ms(t.llm)
+}
+
+// POST /api/v1/chat {user_id, message}: memory (cached), the last messages,
+// memory search hits and nutrition facts for foods named in the message go to
+// the LLM; both messages and the XP award are stored in one transaction.
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	var req chatRequest
+	if aerr := decodeJSON(w, r, &req); aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
+	if req.UserID <= 0 {
+		writeAPIError(w, badRequest("user_id", "user_id: want a positive integer"))
+		return
+	}
+	req.Message = strings.TrimSpace(req.Message)
+	if n := utf8.RuneCountInString(req.Message); n < 1 || n > maxMessage {
+		writeAPIError(w, badRequest("message", "message: want 1 to %d characters", maxMessage))
+		return
+	}
+	ctx := r.Context()
+	var t timing
+
+	start := time.Now()
+	mem, err := s.loadMemory(ctx, req.UserID)
+	t.cache = time.Since(start)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	prompt := agent.Prompt{Message: req.Message}
+	for _, m := range mem.Profile {
+		prompt.Memory = append(prompt.Memory, "profile: "+m.Content)
+	}
+	for _, m := range mem.Goals {
+		prompt.Memory = append(prompt.Memory, "goal: "+m.Content)
+	}
+	for _, m := range mem.Preferences {
+		prompt.Memory = append(prompt.Memory, "preference: "+m.Content)
+	}
+
+	start = time.Now()
+	if err := s.gatherContext(ctx, req.UserID, &prompt); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t.db = time.Since(start)
+
+	start = time.Now()
+	reply, cached, llmCacheTime, err := s.complete(ctx, prompt)
+	t.llm = time.Since(start) - llmCacheTime
+	t.cache += llmCacheTime
+	if err != nil {
+		s.cfg.Logger.Error("llm completion failed", "provider", s.llm.Name(), "error", err)
+		writeAPIError(w, &apiError{Status: http.StatusBadGateway, Code: "llm_unavailable", Message: "the language model did not answer"})
+		return
+	}
+
+	start = time.Now()
+	ex, err := s.store.SaveExchange(ctx, req.UserID, req.Message, reply, chatXP, "chat")
+	t.db += time.Since(start)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.board.awarded(ctx, req.UserID, ex.XPTotal)
+	w.Header().Set("Server-Timing", t.header())
+	writeJSON(w, http.StatusOK, ChatResponse{Reply: reply, UserMessageID: ex.Question.ID, ReplyMessageID: ex.Answer.ID,
+		XPAwarded: chatXP, XPTotal: ex.XPTotal, Cached: cached})
+}
+
+// gatherContext reads the history, the memories matching the message and the
+// foods it names, concurrently.
+func (s *Server) gatherContext(ctx context.Context, userID int64, p *agent.Prompt) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		ms, _, err := s.store.History(gctx, userID, store.Cursor{}, chatHistory)
+		for i := len(ms) - 1; i >= 0; i-- {
+			p.History = append(p.History, agent.Turn{Role: ms[i].Role, Content: ms[i].Content})
+		}
+		return err
+	})
+	var recalled []string
+	g.Go(func() error {
+		q := orQuery(p.Message)
+		if q == "" {
+			return nil
+		}
+		ms, err := s.store.SearchMemories(gctx, userID, q, chatRecalled)
+		for _, m := range ms {
+			recalled = append(recalled, m.Content)
+		}
+		return err
+	})
+	var foods []string
+	g.Go(func() error {
+		fs, err := s.store.FoodsNamed(gctx, foodWords(p.Message, chatMaxFoods))
+		for _, f := range fs {
+			foods = append(foods, fmt.Sprintf("%s: %.0f kcal, %.1f g protein, %.1f g carbs, %.1f g fat per 100 g",
+				f.Name, f.Kcal, f.ProteinG, f.CarbsG, f.FatG))
+		}
+		return err
+	})
+	err := g.Wait()
+	p.Recalled, p.Foods = recalled, foods
+	return err
+}
+
+// complete asks the LLM, through the response cache for repeated prompts.
+// It returns the time spent in the cache itself (not in the LLM).
+func (s *Server) complete(ctx context.Context, p agent.Prompt) (reply string, cached bool, cacheTime time.Duration, err error) {
+	var llmTime time.Duration
+	start := time.Now()
+	body, hit, err := s.llmCache.Get(ctx, promptKey(p), func(ctx context.Context) ([]byte, error) {
+		ls := time.Now()
+		reply, err := s.llm.Complete(ctx, p)
+		llmTime = time.Since(ls)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(reply)
+	})
+	total := time.Since(start)
+	if err != nil {
+		return "", false, 0, err
+	}
+	if err := json.Unmarshal(body, &reply); err != nil {
+		return "", false, 0, fmt.Errorf("decoding cached reply: %w", err)
+	}
+	return reply, hit, max(0, total-llmTime), nil
+}
+
+// promptKey identifies a prompt for the response cache: the normalized
+// message with the context that shapes the reply. The history is left out,
+// so a repeated question gets the same answer.
+func promptKey(p agent.Prompt) string {
+	h := sha256.New()
+	h.Write([]byte(normalizeQuery(p.Message)))
+	for _, part := range [][]string{p.Memory, p.Recalled, p.Foods} {
+		h.Write([]byte{0})
+		for _, s := range part {
+			h.Write([]byte(s))
+			h.Write([]byte{1})
+		}
+	}
+	return "reply:" + hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,111 @@
+package target
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/loadgate/loadgate/target/agent"
+)
+
+// Profile selects what the target optimizes: the same handlers run in both,
+// so a run of each measures what the optimizations do.
+type Profile string
+
+// Profiles.
+const (
+	// Optimized: the tiered cache on, the performance indexes applied, the
+	// pool sized from the CPU count.
+	Optimized Profile = "optimized"
+	// Baseline: no cache, the performance indexes rolled back, a small pool.
+	Baseline Profile = "baseline"
+)
+
+// Defaults of Config.
+const (
+	DefaultAddr            = "127.0.0.1:8080"
+	DefaultRedisURL        = "redis://127.0.0.1:6379/0"
+	DefaultKeyPrefix       = "loadgate:"
+	DefaultShutdownTimeout = 15 * time.Second
+	// BaselinePoolSize is the pool of the baseline profile.
+	BaselinePoolSize = 2
+	// DefaultAPIKey is the key the seed stores and the built-in scenarios send.
+	DefaultAPIKey = "dev-key"
+)
+
+// Config is everything the target needs. The zero value of each field is
+// its documented default, except DatabaseURL, which is required.
+type Config struct {
+	// DatabaseURL is the PostgreSQL URL (required).
+	DatabaseURL string
+	// RedisURL is the Redis URL (default DefaultRedisURL).
+	RedisURL string
+	// Addr is where Run listens (default DefaultAddr).
+	Addr string
+	// Profile is Optimized (default) or Baseline.
+	Profile Profile
+	// PoolSize is the most PostgreSQL connections; 0 means 4 per CPU (at
+	// least 4) in the optimized profile and BaselinePoolSize in the baseline.
+	PoolSize int
+	// KeyPrefix starts every Redis key (default DefaultKeyPrefix); the
+	// dataset generation is appended, so a re-seeded database gets fresh keys.
+	KeyPrefix string
+	// LLM configures the chat agent's language model (default: sim).
+	LLM agent.Config
+	// Pprof serves net/http/pprof under /debug/pprof/ (default off).
+	Pprof bool
+	// SkipMigrate leaves the schema alone at start (default: migrate, which
+	// also applies or rolls back the performance indexes for the profile).
+	SkipMigrate bool
+	// Logger receives structured logs (default: discarded).
+	Logger *slog.Logger
+	// Version is reported by /api/health (default "dev").
+	Version string
+	// ShutdownTimeout bounds the drain of in-flight requests on shutdown
+	// (default DefaultShutdownTimeout).
+	ShutdownTimeout time.Duration
+}
+
+// withDefaults returns c with its defaults filled in, or an error naming the
+// field that is wrong.
+func (c Config) withDefaults() (Config, error) {
+	if c.DatabaseURL == "" {
+		return c, fmt.Errorf("config: DatabaseURL is required")
+	}
+	if c.RedisURL == "" {
+		c.RedisURL = DefaultRedisURL
+	}
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	switch c.Profile {
+	case "":
+		c.Profile = Optimized
+	case Optimized, Baseline:
+	default:
+		return c, fmt.Errorf("config: profile %q: want %q or %q", c.Profile, Optimized, Baseline)
+	}
+	if c.PoolSize < 0 {
+		return c, fmt.Errorf("config: pool size %d: want 0 (automatic) or more", c.PoolSize)
+	}
+	if c.PoolSize == 0 {
+		c.PoolSize = BaselinePoolSize
+		if c.Profile == Optimized {
+			c.PoolSize = max(4, 4*runtime.NumCPU())
+		}
+	}
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = DefaultKeyPrefix
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	return c, nil
+}

@@ -1,0 +1,126 @@
+package target
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// MaxBodyBytes is the largest request body accepted; larger ones get 413.
+const MaxBodyBytes = 1 << 20
+
+// apiError is the body of every error response: {"error":{"code","message","field"}}.
+type apiError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+func badRequest(field, format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: "bad_request", Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) *apiError {
+	return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf(format, args...)}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeRaw(w, http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`))
+		return
+	}
+	writeRaw(w, status, body)
+}
+
+// writeRaw writes an already encoded JSON body.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(status)
+	w.Write(body)
+	w.Write(newline)
+}
+
+var newline = []byte("\n")
+
+func writeAPIError(w http.ResponseWriter, e *apiError) {
+	writeJSON(w, e.Status, struct {
+		Error *apiError `json:"error"`
+	}{e})
+}
+
+// decodeJSON reads a JSON object of at most MaxBodyBytes into v, strictly:
+// unknown fields, wrong types, trailing data and empty bodies are errors that
+// name the field or the offset.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			return badRequest("", "request body: unexpected data after the JSON object")
+		}
+		return nil
+	}
+	var (
+		tooBig    *http.MaxBytesError
+		syntax    *json.SyntaxError
+		wrongType *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+			Message: fmt.Sprintf("request body over %d bytes", MaxBodyBytes)}
+	case errors.Is(err, io.EOF):
+		return badRequest("", "request body: empty, want a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("", "request body: malformed JSON (ends early)")
+	case errors.As(err, &syntax):
+		return badRequest("", "request body: malformed JSON at byte %d", syntax.Offset)
+	case errors.As(err, &wrongType):
+		field := wrongType.Field
+		if field == "" {
+			return badRequest("", "request body: want a JSON object, got %s", wrongType.Value)
+		}
+		return badRequest(field, "field %q: want %s, got %s", field, wrongType.Type, wrongType.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return badRequest(field, "unknown field %q", field)
+	default:
+		return badRequest("", "request body: %v", err)
+	}
+}
+
+// pathID parses the positive integer path value name.
+func pathID(r *http.Request, name string) (int64, *apiError) {
+	s := r.PathValue(name)
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest(name, "%s %q: want a positive integer", name, s)
+	}
+	return id, nil
+}
+
+// queryLimit parses the "limit" query parameter: def when absent, else an
+// integer in [1, max].
+func queryLimit(r *http.Request, def, max int) (int, *apiError) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, badRequest("limit", "limit %q: want an integer from 1 to %d", s, max)
+	}
+	return n, nil
+}

@@ -1,0 +1,129 @@
+package target
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/loadgate/loadgate/target/cache"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the target's Prometheus metrics, on a registry of its own; the
+// names are the runner's contract (docs/CONTRACT.md).
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	cache    *cache.Metrics
+}
+
+// latencyBuckets reach from a cache hit (0.1 ms) to a slow chat (10 s).
+var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5, 10}
+
+func newMetrics(pool *pgxpool.Pool) (*metrics, error) {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loadgate_http_requests_total",
+			Help: "HTTP requests served, by route, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "loadgate_http_request_duration_seconds",
+			Help:    "Server-side latency of HTTP requests, by route.",
+			Buckets: latencyBuckets,
+		}, []string{"route"}),
+	}
+	for _, c := range []prometheus.Collector{
+		m.requests, m.duration, poolCollector{pool},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := m.reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	cm, err := cache.NewMetrics(m.reg)
+	if err != nil {
+		return nil, err
+	}
+	m.cache = cm
+	return m, nil
+}
+
+// observe records one request.
+func (m *metrics) observe(route, method string, code int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, statusText(code)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// statusText avoids an allocation for the common codes.
+func statusText(code int) string {
+	switch code {
+	case 200:
+		return "200"
+	case 201:
+		return "201"
+	case 400:
+		return "400"
+	case 401:
+		return "401"
+	case 404:
+		return "404"
+	case 500:
+		return "500"
+	case 503:
+		return "503"
+	}
+	return strconv.Itoa(code)
+}
+
+// poolCollector reads the pgx pool's statistics at scrape time.
+type poolCollector struct{ pool *pgxpool.Pool }
+
+var (
+	poolAcquired = prometheus.NewDesc("loadgate_db_pool_acquired_conns", "PostgreSQL connections in use.", nil, nil)
+	poolIdle     = prometheus.NewDesc("loadgate_db_pool_idle_conns", "Idle PostgreSQL connections in the pool.", nil, nil)
+	poolMax      = prometheus.NewDesc("loadgate_db_pool_max_conns", "Most PostgreSQL connections the pool opens.", nil, nil)
+	poolWait     = prometheus.NewDesc("loadgate_db_pool_acquire_wait_seconds_total", "Time spent waiting for a connection when the pool had none free.", nil, nil)
+	poolEmpty    = prometheus.NewDesc("loadgate_db_pool_empty_acquire_total", "Acquires that had to wait because the pool had no free connection.", nil, nil)
+)
+
+func (poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolAcquired, poolIdle, poolMax, poolWait, poolEmpty} {
+		ch <- d
+	}
+}
+
+func (p poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := p.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(poolAcquired, prometheus.GaugeValue, float64(s.AcquiredConns()))
+	ch <- prometheus.MustNewConstMetric(poolIdle, prometheus.GaugeValue, float64(s.IdleConns()))
+	ch <- prometheus.MustNewConstMetric(poolMax, prometheus.GaugeValue, float64(s.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(poolWait, prometheus.CounterValue, s.EmptyAcquireWaitTime().Seconds())
+	ch <- prometheus.MustNewConstMetric(poolEmpty, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+}
+
+// statusRecorder remembers the status code a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,92 @@
+package target
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/loadgate/loadgate/target/store"
+)
+
+// Limits of nutrition search.
+const (
+	maxQueryLen        = 100
+	defaultSearchLimit = 10
+	maxSearchLimit     = 50
+)
+
+// normalizeQuery lower-cases q and collapses its whitespace, so equal
+// searches share a cache entry.
+func normalizeQuery(q string) string {
+	return strings.Join(strings.Fields(strings.ToLower(q)), " ")
+}
+
+// GET /api/v1/nutrition/search?q=&limit=
+func (s *Server) searchFoods(w http.ResponseWriter, r *http.Request) {
+	q := normalizeQuery(r.URL.Query().Get("q"))
+	if q == "" {
+		writeAPIError(w, badRequest("q", "q: want a search term"))
+		return
+	}
+	if utf8.RuneCountInString(q) > maxQueryLen {
+		writeAPIError(w, badRequest("q", "q: at most %d characters", maxQueryLen))
+		return
+	}
+	limit, aerr := queryLimit(r, defaultSearchLimit, maxSearchLimit)
+	if aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
+	key := "search:" + strconv.Itoa(limit) + ":" + q
+	body, _, err := s.searches.Get(r.Context(), key, func(ctx context.Context) ([]byte, error) {
+		hits, err := s.store.SearchFoods(ctx, q, limit)
+		if err != nil {
+			return nil, err
+		}
+		if hits == nil {
+			hits = []store.FoodHit{}
+		}
+		return json.Marshal(struct {
+			Query   string          `json:"query"`
+			Results []store.FoodHit `json:"results"`
+		}{q, hits})
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeRaw(w, http.StatusOK, body)
+}
+
+// foodKey is the cache key of one food.
+func foodKey(id int64) string { return "food:" + strconv.FormatInt(id, 10) }
+
+// GET /api/v1/nutrition/foods/{id}
+func (s *Server) getFood(w http.ResponseWriter, r *http.Request) {
+	id, aerr := pathID(r, "id")
+	if aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
+	body, err := s.foodJSON(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeRaw(w, http.StatusOK, body)
+}
+
+// foodJSON is the cached JSON of one food.
+func (s *Server) foodJSON(ctx context.Context, id int64) ([]byte, error) {
+	body, _, err := s.foods.Get(ctx, foodKey(id), func(ctx context.Context) ([]byte, error) {
+		f, err := s.store.GetFood(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(f)
+	})
+	return body, err
+}

@@ -1,0 +1,271 @@
+// Package target is the reference target of loadgate: the Health Agent API,
+// a nutrition and fitness coaching agent on PostgreSQL (pgx) and Redis
+// (go-redis), with a baseline and an optimized profile of the same handlers.
+//
+// New builds the server without listening (tests, embedding); Run migrates,
+// listens, and shuts down gracefully when its context ends. Storage lives in
+// target/store, the tiered cache in target/cache, the language model in
+// target/agent, and the seed data in target/seed.
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/loadgate/loadgate/migrations"
+	"github.com/loadgate/loadgate/target/agent"
+	"github.com/loadgate/loadgate/target/cache"
+	"github.com/loadgate/loadgate/target/store"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+)
+
+// Server is the Health Agent API. Build it with New, serve Handler, and call
+// Close when done.
+type Server struct {
+	cfg     Config
+	pool    *pgxpool.Pool
+	store   *store.Store
+	rdb     *redis.Client
+	redis   *cache.Redis
+	metrics *metrics
+	llm     agent.Provider
+	started time.Time
+
+	foods, searches, users, memory, llmCache *cache.Tiered
+	board                                    *leaderboard
+	keys                                     *keyMemo
+
+	handler http.Handler
+
+	stopBus   context.CancelFunc
+	busDone   chan struct{}
+	closeOnce sync.Once
+}
+
+// New connects to PostgreSQL and Redis, migrates unless cfg.SkipMigrate, and
+// builds the handler. Redis need not answer: the target then runs degraded.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.SkipMigrate {
+		var opts []migrations.Option
+		if cfg.Profile == Baseline {
+			opts = append(opts, migrations.WithoutIndexes())
+		}
+		opts = append(opts, migrations.WithLogger(cfg.Logger))
+		if err := migrations.Up(ctx, cfg.DatabaseURL, opts...); err != nil {
+			return nil, fmt.Errorf("migrating: %w", err)
+		}
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	pcfg.MaxConns = int32(cfg.PoolSize)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	s := &Server{cfg: cfg, pool: pool, store: store.New(pool), started: time.Now()}
+	if err := s.build(ctx); err != nil {
+		pool.Close()
+		if s.rdb != nil {
+			s.rdb.Close()
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) build(ctx context.Context) error {
+	cfg := s.cfg
+	gen, err := s.store.Generation(ctx)
+	if err != nil {
+		return fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	ropt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("redis URL: %w", err)
+	}
+	ropt.DialTimeout = 200 * time.Millisecond
+	ropt.ReadTimeout = 100 * time.Millisecond
+	ropt.WriteTimeout = 100 * time.Millisecond
+	ropt.MaxRetries = 0
+	ropt.PoolSize = 4 * cfg.PoolSize
+	s.rdb = redis.NewClient(ropt)
+	s.redis = cache.NewRedis(s.rdb, cfg.KeyPrefix+"g"+strconv.FormatInt(gen, 10)+":")
+
+	if s.metrics, err = newMetrics(s.pool); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	if s.llm, err = agent.New(cfg.LLM, nil); err != nil {
+		return err
+	}
+	off := cfg.Profile == Baseline
+	bus := cache.NewBus(s.redis)
+	newCache := func(name string, ttl time.Duration) *cache.Tiered {
+		return cache.New(cache.Config{Name: name, TTL: ttl, Disabled: off}, s.redis, s.metrics.cache, bus)
+	}
+	s.foods = newCache("food", time.Hour)
+	s.searches = newCache("nutrition_search", 10*time.Minute)
+	s.users = newCache("user", 10*time.Minute)
+	s.memory = newCache("memory", 10*time.Minute)
+	s.llmCache = newCache("llm_response", time.Hour)
+	s.board = &leaderboard{store: s.store, redis: s.redis, off: off, log: cfg.Logger}
+	s.keys = newKeyMemo(!off)
+
+	busCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopBus, s.busDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.busDone)
+		if !off {
+			bus.Run(busCtx)
+		}
+	}()
+	s.handler = s.routes()
+	return nil
+}
+
+// Handler is the API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Profile is the profile the server runs.
+func (s *Server) Profile() Profile { return s.cfg.Profile }
+
+// Close stops background work and closes the Redis client and the pool. It
+// is safe to call twice; in-flight requests must be drained first.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.stopBus()
+		<-s.busDone
+		s.rdb.Close()
+		s.pool.Close()
+	})
+}
+
+// route is one entry of the API.
+type route struct {
+	name    string // the route label of the metrics
+	pattern string
+	public  bool // no API key needed
+	handler http.HandlerFunc
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range []route{
+		{"health", "GET /api/health", true, s.health},
+		{"metrics_prometheus", "GET /metrics", true, promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}).ServeHTTP},
+		{"metrics_json", "GET /api/v1/metrics", false, s.metricsJSON},
+		{"users_create", "POST /api/v1/users", false, s.createUser},
+		{"users_get", "GET /api/v1/users/{id}", false, s.getUser},
+		{"memory_get", "GET /api/v1/users/{id}/memory", false, s.getMemory},
+		{"memory_add", "POST /api/v1/users/{id}/memory", false, s.addMemory},
+		{"memory_search", "GET /api/v1/users/{id}/memory/search", false, s.searchMemory},
+		{"nutrition_search", "GET /api/v1/nutrition/search", false, s.searchFoods},
+		{"nutrition_food", "GET /api/v1/nutrition/foods/{id}", false, s.getFood},
+		{"meals_log", "POST /api/v1/users/{id}/meals", false, s.logMeal},
+		{"meals_daily", "GET /api/v1/users/{id}/meals/daily", false, s.dailyTotals},
+		{"conversations", "GET /api/v1/users/{id}/conversations", false, s.conversations},
+		{"chat", "POST /api/v1/chat", false, s.chat},
+		{"xp_get", "GET /api/v1/users/{id}/xp", false, s.getXP},
+		{"leaderboard", "GET /api/v1/leaderboard", false, s.leaderboard},
+	} {
+		h := http.Handler(rt.handler)
+		if !rt.public {
+			h = s.requireKey(h)
+		}
+		mux.Handle(rt.pattern, s.instrument(rt.name, h))
+	}
+	if s.cfg.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	}
+	// Anything else (unknown paths, wrong methods) is counted as route "other".
+	other := s.instrument("other", mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			other.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// instrument counts and times the requests of one route.
+func (s *Server) instrument(name string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if rec.code == 0 {
+			rec.code = http.StatusOK
+		}
+		s.metrics.observe(name, r.Method, rec.code, time.Since(start))
+	})
+}
+
+// Run serves cfg.Addr until ctx ends, then shuts down in order: stop
+// accepting, drain in-flight requests (up to cfg.ShutdownTimeout), close the
+// Redis client and the pool. Requests answered before shutdown were stored
+// before they were answered, so nothing acknowledged is lost.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx ends, then drains and closes as Run does.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	log := s.cfg.Logger
+	log.Info("serving", "addr", ln.Addr().String(), "profile", s.cfg.Profile,
+		"pool_size", s.cfg.PoolSize, "llm", s.llm.Name(), "version", s.cfg.Version)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		s.Close()
+		return fmt.Errorf("serving on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "drain_timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) && err == nil {
+		err = e
+	}
+	s.Close()
+	if err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Meal is a logged portion of a food with its macros.
+type Meal struct {
+	ID       int64     `json:"id"`
+	FoodID   int64     `json:"food_id"`
+	FoodName string    `json:"food_name"`
+	Grams    float32   `json:"grams"`
+	Kcal     float32   `json:"kcal"`
+	ProteinG float32   `json:"protein_g"`
+	CarbsG   float32   `json:"carbs_g"`
+	FatG     float32   `json:"fat_g"`
+	EatenAt  time.Time `json:"eaten_at"`
+	Day      string    `json:"day"`
+}
+
+// DayTotals sums a user's meals of one day.
+type DayTotals struct {
+	Day      string  `json:"day"`
+	Meals    int64   `json:"meals"`
+	Kcal     float64 `json:"kcal"`
+	ProteinG float64 `json:"protein_g"`
+	CarbsG   float64 `json:"carbs_g"`
+	FatG     float64 `json:"fat_g"`
+}
+
+// LogMeal stores grams of a food eaten at a time (its day in UTC), computing
+// the macros from the food's values per 100 g, and awards xp in the same
+// transaction. An unknown user or food is ErrNotFound.
+func (s *Store) LogMeal(ctx context.Context, userID, foodID int64, grams float32, at time.Time, xp int) (Meal, int64, error) {
+	m := Meal{FoodID: foodID, Grams: grams, EatenAt: at.UTC(), Day: at.UTC().Format(time.DateOnly)}
+	var total int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO meals (user_id, food_id, grams, kcal, protein_g, carbs_g, fat_g, eaten_at, day)
+			SELECT $1, f.id, $3, f.kcal * $3 / 100, f.protein_g * $3 / 100, f.carbs_g * $3 / 100,
+			       f.fat_g * $3 / 100, $4, $5::date
+			FROM foods f WHERE f.id = $2
+			RETURNING id, kcal, protein_g, carbs_g, fat_g, (SELECT name FROM foods WHERE id = $2)`,
+			userID, foodID, grams, m.EatenAt, m.Day).
+			Scan(&m.ID, &m.Kcal, &m.ProteinG, &m.CarbsG, &m.FatG, &m.FoodName)
+		if err != nil {
+			if err == pgx.ErrNoRows {
+				return fmt.Errorf("food %d: %w", foodID, ErrNotFound)
+			}
+			return err
+		}
+		total, err = awardXP(ctx, tx, userID, xp, "meal")
+		return err
+	})
+	if err != nil {
+		return Meal{}, 0, translate(err, fmt.Sprintf("logging meal of user %d", userID))
+	}
+	return m, total, nil
+}
+
+// DailyTotals sums the user's meals of day (YYYY-MM-DD). An unknown user is
+// ErrNotFound; a day without meals is all zeros.
+func (s *Store) DailyTotals(ctx context.Context, userID int64, day time.Time) (DayTotals, error) {
+	d := DayTotals{Day: day.Format(time.DateOnly)}
+	err := s.pool.QueryRow(ctx, `
+		SELECT count(*), coalesce(sum(kcal), 0), coalesce(sum(protein_g), 0),
+		       coalesce(sum(carbs_g), 0), coalesce(sum(fat_g), 0)
+		FROM meals WHERE user_id = $1 AND day = $2::date`, userID, d.Day).
+		Scan(&d.Meals, &d.Kcal, &d.ProteinG, &d.CarbsG, &d.FatG)
+	if err != nil {
+		return DayTotals{}, translate(err, "summing meals")
+	}
+	return d, s.requireUser(ctx, userID, d.Meals == 0)
+}

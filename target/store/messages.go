@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Message is one turn of a conversation.
+type Message struct {
+	ID        int64     `json:"id"`
+	Role      string    `json:"role"`
+	Content   string    `json:"content"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Cursor is a keyset position in a user's history: the (created_at, id) of
+// the last message of a page. The zero Cursor means "from the newest".
+type Cursor struct {
+	At time.Time
+	ID int64
+}
+
+// IsZero reports whether c is the start of the history.
+func (c Cursor) IsZero() bool { return c.ID == 0 }
+
+// String encodes c for a URL: "<unix microseconds>_<id>".
+func (c Cursor) String() string {
+	return strconv.FormatInt(c.At.UnixMicro(), 10) + "_" + strconv.FormatInt(c.ID, 10)
+}
+
+// ParseCursor decodes Cursor.String.
+func ParseCursor(s string) (Cursor, error) {
+	at, id, ok := strings.Cut(s, "_")
+	us, err1 := strconv.ParseInt(at, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n <= 0 {
+		return Cursor{}, fmt.Errorf("cursor %q: want <microseconds>_<id> as returned in next_before", s)
+	}
+	return Cursor{At: time.UnixMicro(us), ID: n}, nil
+}
+
+// History returns up to limit messages of the user older than before, newest
+// first, and the cursor of the next page (zero when this page is the last).
+// Keyset pagination: every page costs the same, served by
+// messages_user_time_idx in the optimized profile.
+func (s *Store) History(ctx context.Context, userID int64, before Cursor, limit int) ([]Message, Cursor, error) {
+	var rows pgx.Rows
+	var err error
+	if before.IsZero() {
+		rows, err = s.pool.Query(ctx, `
+			SELECT id, role, content, created_at FROM messages
+			WHERE user_id = $1
+			ORDER BY created_at DESC, id DESC LIMIT $2`, userID, limit+1)
+	} else {
+		rows, err = s.pool.Query(ctx, `
+			SELECT id, role, content, created_at FROM messages
+			WHERE user_id = $1 AND (created_at, id) < ($2, $3)
+			ORDER BY created_at DESC, id DESC LIMIT $4`, userID, before.At, before.ID, limit+1)
+	}
+	if err != nil {
+		return nil, Cursor{}, translate(err, "reading history")
+	}
+	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) {
+		var m Message
+		err := row.Scan(&m.ID, &m.Role, &m.Content, &m.CreatedAt)
+		return m, err
+	})
+	if err != nil {
+		return nil, Cursor{}, translate(err, "reading history")
+	}
+	var next Cursor
+	if len(ms) > limit {
+		ms = ms[:limit]
+		last := ms[len(ms)-1]
+		next = Cursor{At: last.CreatedAt, ID: last.ID}
+	}
+	if len(ms) == 0 && before.IsZero() {
+		return ms, next, s.requireUser(ctx, userID, true)
+	}
+	return ms, next, nil
+}
+
+// Exchange is what one chat turn stored.
+type Exchange struct {
+	Question Message
+	Answer   Message
+	XPTotal  int64
+}
+
+// SaveExchange stores the user's message, the agent's answer and an XP award
+// in one transaction: either all three are stored or none.
+func (s *Store) SaveExchange(ctx context.Context, userID int64, question, answer string, xp int, reason string) (Exchange, error) {
+	var ex Exchange
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		now := time.Now()
+		ex.Question = Message{Role: "user", Content: question, CreatedAt: now}
+		// The answer is a microsecond later, so history orders them apart.
+		ex.Answer = Message{Role: "assistant", Content: answer, CreatedAt: now.Add(time.Microsecond)}
+		err := tx.QueryRow(ctx, `
+			INSERT INTO messages (user_id, role, content, created_at)
+			VALUES ($1, 'user', $2, $3), ($1, 'assistant', $4, $5)
+			RETURNING id`, userID, question, now, answer, ex.Answer.CreatedAt).Scan(&ex.Question.ID)
+		if err != nil {
+			return err
+		}
+		ex.Answer.ID = ex.Question.ID + 1
+		ex.XPTotal, err = awardXP(ctx, tx, userID, xp, reason)
+		return err
+	})
+	if err != nil {
+		return Exchange{}, translate(err, fmt.Sprintf("saving chat exchange of user %d", userID))
+	}
+	return ex, nil
+}

@@ -1,0 +1,79 @@
+// Package store is the reference target's PostgreSQL storage: every SQL
+// statement of the Health Agent API, parameterized, on a pgx pool.
+//
+// Driver errors are translated here: a missing row is ErrNotFound, a
+// uniqueness clash ErrConflict, a reference to a missing row ErrNotFound, so
+// handlers never see pgx types. It knows nothing of caching or HTTP.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Domain errors returned by the store.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+// Store runs the target's queries on a pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store on pool; the caller owns and closes the pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Pool is the pool the store runs on.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping checks that PostgreSQL answers a query.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("pinging PostgreSQL: %w", err)
+	}
+	return nil
+}
+
+// Generation is the dataset generation written by the last seed (0 when the
+// database was never seeded). Caches put it into their keys, so a re-seeded
+// database never meets entries cached from the previous data.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	err := s.pool.QueryRow(ctx, "SELECT generation FROM dataset").Scan(&g)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading dataset generation: %w", err)
+	}
+	return g, nil
+}
+
+// translate maps driver errors to the store's domain errors, keeping what
+// happened in the message for logs.
+func translate(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%s: %w", what, ErrConflict)
+		case "23503": // foreign_key_violation: the referenced row is missing
+			return fmt.Errorf("%s: %w (%s)", what, ErrNotFound, pgErr.ConstraintName)
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

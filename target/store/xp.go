@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// XP is a user's total and rank (1 = most XP; users with equal totals share
+// a rank).
+type XP struct {
+	UserID int64 `json:"user_id"`
+	Total  int64 `json:"total"`
+	Rank   int64 `json:"rank"`
+}
+
+// AwardXP adds amount (> 0) to the user's total and returns the new total.
+func (s *Store) AwardXP(ctx context.Context, userID int64, amount int, reason string) (int64, error) {
+	var total int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		total, err = awardXP(ctx, tx, userID, amount, reason)
+		return err
+	})
+	return total, translate(err, fmt.Sprintf("awarding XP to user %d", userID))
+}
+
+// awardXP records the award and adds it to the total in a single upsert: the
+// row lock it takes serializes concurrent awards, so none is lost.
+func awardXP(ctx context.Context, tx pgx.Tx, userID int64, amount int, reason string) (int64, error) {
+	if _, err := tx.Exec(ctx, "INSERT INTO xp_events (user_id, amount, reason) VALUES ($1, $2, $3)",
+		userID, amount, reason); err != nil {
+		return 0, err
+	}
+	var total int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO user_xp (user_id, total) VALUES ($1, $2)
+		ON CONFLICT (user_id) DO UPDATE SET total = user_xp.total + excluded.total
+		RETURNING total`, userID, amount).Scan(&total)
+	return total, err
+}
+
+// UserXP returns the user's total and rank from PostgreSQL; a user without
+// awards has 0. An unknown user is ErrNotFound.
+func (s *Store) UserXP(ctx context.Context, userID int64) (XP, error) {
+	x := XP{UserID: userID}
+	err := s.pool.QueryRow(ctx, `
+		SELECT coalesce(x.total, 0),
+		       (SELECT count(*) FROM user_xp o WHERE o.total > coalesce(x.total, 0)) + 1
+		FROM users u LEFT JOIN user_xp x ON x.user_id = u.id
+		WHERE u.id = $1`, userID).Scan(&x.Total, &x.Rank)
+	return x, translate(err, fmt.Sprintf("reading XP of user %d", userID))
+}
+
+// CountAbove is how many users have more than total XP (rank = this + 1).
+func (s *Store) CountAbove(ctx context.Context, total int64) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM user_xp WHERE total > $1", total).Scan(&n)
+	return n, translate(err, "counting users above a total")
+}
+
+// Leaderboard returns the top limit users by total, ranked.
+func (s *Store) Leaderboard(ctx context.Context, limit int) ([]XP, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT user_id, total FROM user_xp ORDER BY total DESC, user_id LIMIT $1`, limit)
+	if err != nil {
+		return nil, translate(err, "reading leaderboard")
+	}
+	xs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (XP, error) {
+		var x XP
+		err := row.Scan(&x.UserID, &x.Total)
+		return x, err
+	})
+	if err != nil {
+		return nil, translate(err, "reading leaderboard")
+	}
+	RankSorted(xs)
+	return xs, nil
+}
+
+// RankSorted sets Rank on entries sorted by total, highest first: equal
+// totals share a rank, the next total's rank counts everyone above it.
+func RankSorted(xs []XP) {
+	for i := range xs {
+		if i > 0 && xs[i].Total == xs[i-1].Total {
+			xs[i].Rank = xs[i-1].Rank
+		} else {
+			xs[i].Rank = int64(i) + 1
+		}
+	}
+}
+
+// AllXP calls f for every user's total: for rebuilding a leaderboard.
+func (s *Store) AllXP(ctx context.Context, f func(userID, total int64) error) error {
+	rows, err := s.pool.Query(ctx, "SELECT user_id, total FROM user_xp")
+	if err != nil {
+		return translate(err, "reading all XP")
+	}
+	var id, total int64
+	_, err = pgx.ForEachRow(rows, []any{&id, &total}, func() error { return f(id, total) })
+	return translate(err, "reading all XP")
+}
