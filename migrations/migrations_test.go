@@ -58,7 +58,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := migrations.Up(ctx, url); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
-	want := []string{"api_keys_hash_idx", "foods_name_trgm_idx", "meals_user_day_idx",
+	want := []string{"api_keys_hash_idx", "food_words_trgm_idx", "foods_name_trgm_idx", "meals_user_day_idx",
 		"memories_search_idx", "memories_user_idx", "messages_user_time_idx", "user_xp_total_idx"}
 	if got := indexNames(t, url); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("indexes after Up = %v, want %v", got, want)
@@ -89,17 +89,26 @@ func TestRoundTrip(t *testing.T) {
 	if err := migrations.Status(ctx, url, &status); err != nil {
 		t.Fatalf("Status: %v", err)
 	}
-	if strings.Count(status.String(), "applied") != 2 {
-		t.Fatalf("Status after Up, want 2 applied lines:\n%s", status.String())
+	if strings.Count(status.String(), "applied") != 4 {
+		t.Fatalf("Status after Up, want 4 applied lines:\n%s", status.String())
+	}
+	// Down goes one migration at a time: the two index migrations first.
+	for i := range 2 {
+		if err := migrations.Down(ctx, url); err != nil {
+			t.Fatalf("Down %d (indexes): %v", i, err)
+		}
+	}
+	if got := indexNames(t, url); len(got) != 0 || !tableExists(t, url, "food_words") {
+		t.Fatalf("after the index migrations went down: indexes %v, food_words table %v", got, tableExists(t, url, "food_words"))
 	}
 	if err := migrations.Down(ctx, url); err != nil {
-		t.Fatalf("Down (indexes): %v", err)
+		t.Fatalf("Down (schema 2): %v", err)
 	}
-	if got := indexNames(t, url); len(got) != 0 || !tableExists(t, url, "users") {
-		t.Fatalf("after first Down: indexes %v, users table %v", got, tableExists(t, url, "users"))
+	if tableExists(t, url, "food_words") || !tableExists(t, url, "users") {
+		t.Fatal("Down of schema 2 did not drop just food_words")
 	}
 	if err := migrations.Down(ctx, url); err != nil {
-		t.Fatalf("Down (schema): %v", err)
+		t.Fatalf("Down (schema 1): %v", err)
 	}
 	if tableExists(t, url, "users") {
 		t.Fatal("users table still there after the schema went down")
@@ -111,8 +120,8 @@ func TestRoundTrip(t *testing.T) {
 	if err := migrations.Status(ctx, url, &status); err != nil {
 		t.Fatalf("Status: %v", err)
 	}
-	if strings.Count(status.String(), "pending") != 2 {
-		t.Fatalf("Status after Down, want 2 pending lines:\n%s", status.String())
+	if strings.Count(status.String(), "pending") != 4 {
+		t.Fatalf("Status after Down, want 4 pending lines:\n%s", status.String())
 	}
 
 	if err := migrations.Up(ctx, url); err != nil {

@@ -73,6 +73,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("database URL: %w", err)
 	}
 	pcfg.MaxConns = int32(cfg.PoolSize)
+	if cfg.Profile == Optimized {
+		for k, v := range store.OptimizedSettings {
+			pcfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)

@@ -67,7 +67,7 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, o Options) error {
 		return fmt.Errorf("seed options: %w", err)
 	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `TRUNCATE users, api_keys, foods, memories, messages, meals, user_xp, xp_events RESTART IDENTITY`); err != nil {
+		if _, err := tx.Exec(ctx, `TRUNCATE users, api_keys, foods, food_words, memories, messages, meals, user_xp, xp_events RESTART IDENTITY`); err != nil {
 			return fmt.Errorf("seeding: clearing tables (migrated?): %w", err)
 		}
 		steps := []struct {
@@ -84,6 +84,9 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, o Options) error {
 			if err := s.f(ctx, tx, o); err != nil {
 				return fmt.Errorf("seeding %s: %w", s.what, err)
 			}
+		}
+		if err := store.RefreshFoodWords(ctx, tx); err != nil {
+			return fmt.Errorf("seeding: %w", err)
 		}
 		for _, key := range append([]string{DefaultAPIKey}, o.APIKeys...) {
 			if err := addKey(ctx, tx, key, key); err != nil {

@@ -27,12 +27,14 @@ func (s *Store) AddAPIKey(ctx context.Context, name, key string) error {
 	return nil
 }
 
+const qAPIKeyExists = "SELECT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $1)"
+
 // APIKeyExists reports whether a key with this hash is stored. The lookup is
 // by hash equality, so the database never sees the key itself; the caller
 // hashes in constant time per byte of key.
 func (s *Store) APIKeyExists(ctx context.Context, h KeyHash) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $1)", h[:]).Scan(&ok)
+	err := s.pool.QueryRow(ctx, qAPIKeyExists, h[:]).Scan(&ok)
 	if err != nil {
 		return false, translate(err, "looking up API key")
 	}

@@ -3,8 +3,12 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Food is one row of the food table; nutrients are per 100 g.
@@ -31,17 +35,60 @@ func scanFood(row pgx.Row, f *Food, extra ...any) error {
 	return row.Scan(append([]any{&f.ID, &f.Name, &f.Category, &f.Kcal, &f.ProteinG, &f.CarbsG, &f.FatG, &f.FiberG}, extra...)...)
 }
 
-// SearchFoods ranks foods whose lower-cased name contains something like q:
-// word similarity of trigrams, so prefixes ("chick") and misspellings
-// ("chiken") match. The optimized profile answers it from the trigram index
-// foods_name_trgm_idx; without it, it is a sequential scan.
+// maxSearchWords bounds the words of a nutrition search.
+const maxSearchWords = 5
+
+// SearchFoods finds foods whose lower-cased name contains every word of q
+// (so prefixes match: "bluebe" finds blueberries), names starting with q
+// first, then shorter names. When nothing matches, each word is corrected to
+// the most similar word of the food-name vocabulary (trigrams: "brocoli" is
+// "broccoli") and the search runs once more. Score is the trigram word
+// similarity of q to the name. In the optimized profile the substring
+// conditions are answered by foods_name_trgm_idx and the correction by
+// food_words_trgm_idx; without them both are sequential scans.
 func (s *Store) SearchFoods(ctx context.Context, q string, limit int) ([]FoodHit, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT `+foodColumns+`, word_similarity($1, lower(name)) AS score
-		FROM foods
-		WHERE $1 <% lower(name)
-		ORDER BY score DESC, length(name), id
-		LIMIT $2`, q, limit)
+	words := strings.Fields(strings.ToLower(q))
+	if len(words) == 0 {
+		return nil, nil
+	}
+	if len(words) > maxSearchWords {
+		words = words[:maxSearchWords]
+	}
+	hits, err := s.searchFoods(ctx, words, limit)
+	if err != nil || len(hits) > 0 {
+		return hits, err
+	}
+	fixed, err := s.correctWords(ctx, words)
+	if err != nil || slices.Equal(fixed, words) {
+		return hits, err
+	}
+	return s.searchFoods(ctx, fixed, limit)
+}
+
+// SearchFoodsSQL is the statement SearchFoods runs for n words, with its
+// arguments: the query, one LIKE pattern per word, the prefix pattern and
+// the limit.
+func SearchFoodsSQL(words []string, limit int) (string, []any) {
+	var b strings.Builder
+	args := []any{strings.Join(words, " ")}
+	b.WriteString("SELECT " + foodColumns + ", word_similarity($1, lower(name)) AS score FROM (\n")
+	b.WriteString("\tSELECT " + foodColumns + " FROM foods\n\tWHERE ")
+	for i, w := range words {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		args = append(args, "%"+escapeLike(w)+"%")
+		fmt.Fprintf(&b, "lower(name) LIKE $%d", len(args))
+	}
+	args = append(args, escapeLike(strings.Join(words, " "))+"%", limit)
+	fmt.Fprintf(&b, "\n\tORDER BY lower(name) LIKE $%d DESC, length(name), id\n\tLIMIT $%d\n) AS f\n", len(args)-1, len(args))
+	b.WriteString("ORDER BY lower(name) LIKE $" + strconv.Itoa(len(args)-1) + " DESC, length(name), id")
+	return b.String(), args
+}
+
+func (s *Store) searchFoods(ctx context.Context, words []string, limit int) ([]FoodHit, error) {
+	sql, args := SearchFoodsSQL(words, limit)
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, translate(err, "searching foods")
 	}
@@ -53,20 +100,65 @@ func (s *Store) SearchFoods(ctx context.Context, q string, limit int) ([]FoodHit
 	return hits, translate(err, "searching foods")
 }
 
-// FoodsNamed returns, for each word, the best matching food if any: the
-// nutrition facts for foods a chat message names. One round trip.
+const qCorrectWords = `
+	SELECT coalesce((
+		SELECT word FROM food_words
+		WHERE word % w.q
+		ORDER BY similarity(word, w.q) DESC, word
+		LIMIT 1), w.q)
+	FROM unnest($1::text[]) WITH ORDINALITY AS w(q, n)
+	ORDER BY w.n`
+
+// correctWords replaces each word by the most similar vocabulary word, if
+// any is similar enough (pg_trgm's similarity threshold).
+func (s *Store) correctWords(ctx context.Context, words []string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, qCorrectWords, words)
+	if err != nil {
+		return nil, translate(err, "correcting search words")
+	}
+	fixed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return fixed, translate(err, "correcting search words")
+}
+
+// escapeLike escapes LIKE's wildcards in s.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+const qRefreshFoodWords = `
+	INSERT INTO food_words (word)
+	SELECT DISTINCT w FROM foods, regexp_split_to_table(lower(name), '[^[:alnum:]]+') AS w
+	WHERE length(w) >= 2
+	ON CONFLICT DO NOTHING`
+
+// RefreshFoodWords adds the words of every food name to the vocabulary that
+// SearchFoods corrects misspellings against. Run it after loading foods.
+func RefreshFoodWords(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}) error {
+	if _, err := db.Exec(ctx, qRefreshFoodWords); err != nil {
+		return translate(err, "refreshing the food-name vocabulary")
+	}
+	return nil
+}
+
+const qFoodsNamed = `
+	SELECT DISTINCT ON (f.id) f.id, f.name, f.category, f.kcal, f.protein_g, f.carbs_g, f.fat_g, f.fiber_g
+	FROM unnest($1::text[]) AS w(word)
+	CROSS JOIN LATERAL (
+		SELECT ` + foodColumns + ` FROM foods
+		WHERE lower(name) LIKE '%' || w.word || '%'
+		ORDER BY length(name), id
+		LIMIT 1) AS f`
+
+// FoodsNamed returns, for each word (letters only), the food with the
+// shortest name containing it, if any: the nutrition facts for foods a chat
+// message names. One round trip.
 func (s *Store) FoodsNamed(ctx context.Context, words []string) ([]Food, error) {
 	if len(words) == 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT DISTINCT ON (f.id) f.id, f.name, f.category, f.kcal, f.protein_g, f.carbs_g, f.fat_g, f.fiber_g
-		FROM unnest($1::text[]) AS w(word)
-		CROSS JOIN LATERAL (
-			SELECT `+foodColumns+` FROM foods
-			WHERE w.word <% lower(name)
-			ORDER BY word_similarity(w.word, lower(name)) DESC, length(name), id
-			LIMIT 1) AS f`, words)
+	rows, err := s.pool.Query(ctx, qFoodsNamed, words)
 	if err != nil {
 		return nil, translate(err, "finding foods named in a message")
 	}

@@ -62,14 +62,16 @@ func (s *Store) LogMeal(ctx context.Context, userID, foodID int64, grams float32
 	return m, total, nil
 }
 
+const qDailyTotals = `
+	SELECT count(*), coalesce(sum(kcal), 0), coalesce(sum(protein_g), 0),
+	       coalesce(sum(carbs_g), 0), coalesce(sum(fat_g), 0)
+	FROM meals WHERE user_id = $1 AND day = $2::date`
+
 // DailyTotals sums the user's meals of day (YYYY-MM-DD). An unknown user is
 // ErrNotFound; a day without meals is all zeros.
 func (s *Store) DailyTotals(ctx context.Context, userID int64, day time.Time) (DayTotals, error) {
 	d := DayTotals{Day: day.Format(time.DateOnly)}
-	err := s.pool.QueryRow(ctx, `
-		SELECT count(*), coalesce(sum(kcal), 0), coalesce(sum(protein_g), 0),
-		       coalesce(sum(carbs_g), 0), coalesce(sum(fat_g), 0)
-		FROM meals WHERE user_id = $1 AND day = $2::date`, userID, d.Day).
+	err := s.pool.QueryRow(ctx, qDailyTotals, userID, d.Day).
 		Scan(&d.Meals, &d.Kcal, &d.ProteinG, &d.CarbsG, &d.FatG)
 	if err != nil {
 		return DayTotals{}, translate(err, "summing meals")

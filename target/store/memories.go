@@ -38,12 +38,14 @@ type Memory struct {
 // MaxMemories bounds how many memories UserMemories returns.
 const MaxMemories = 200
 
+const qUserMemories = `
+	SELECT id, kind, content, created_at FROM memories
+	WHERE user_id = $1 ORDER BY kind, id DESC LIMIT $2`
+
 // UserMemories returns the user's memories by kind, newest first, at most
 // MaxMemories. An unknown user is ErrNotFound.
 func (s *Store) UserMemories(ctx context.Context, userID int64) ([]Memory, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, kind, content, created_at FROM memories
-		WHERE user_id = $1 ORDER BY kind, id DESC LIMIT $2`, userID, MaxMemories)
+	rows, err := s.pool.Query(ctx, qUserMemories, userID, MaxMemories)
 	if err != nil {
 		return nil, translate(err, "reading memories")
 	}
@@ -67,16 +69,18 @@ func (s *Store) AddMemory(ctx context.Context, userID int64, kind, content strin
 	return m, translate(err, fmt.Sprintf("adding memory for user %d", userID))
 }
 
+const qSearchMemories = `
+	SELECT id, kind, content, created_at, ts_rank(search, query) AS score
+	FROM memories, websearch_to_tsquery('english', $2) AS query
+	WHERE user_id = $1 AND search @@ query
+	ORDER BY score DESC, id DESC
+	LIMIT $3`
+
 // SearchMemories ranks the user's memories against a web-search style query
 // (words, "phrases", -exclusions) with PostgreSQL full text search: the
 // memories_search_idx GIN index in the optimized profile.
 func (s *Store) SearchMemories(ctx context.Context, userID int64, q string, limit int) ([]Memory, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, kind, content, created_at, ts_rank(search, query) AS score
-		FROM memories, websearch_to_tsquery('english', $2) AS query
-		WHERE user_id = $1 AND search @@ query
-		ORDER BY score DESC, id DESC
-		LIMIT $3`, userID, q, limit)
+	rows, err := s.pool.Query(ctx, qSearchMemories, userID, q, limit)
 	if err != nil {
 		return nil, translate(err, "searching memories")
 	}

@@ -44,6 +44,17 @@ func ParseCursor(s string) (Cursor, error) {
 	return Cursor{At: time.UnixMicro(us), ID: n}, nil
 }
 
+const (
+	qHistory = `
+		SELECT id, role, content, created_at FROM messages
+		WHERE user_id = $1
+		ORDER BY created_at DESC, id DESC LIMIT $2`
+	qHistoryBefore = `
+		SELECT id, role, content, created_at FROM messages
+		WHERE user_id = $1 AND (created_at, id) < ($2, $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`
+)
+
 // History returns up to limit messages of the user older than before, newest
 // first, and the cursor of the next page (zero when this page is the last).
 // Keyset pagination: every page costs the same, served by
@@ -52,15 +63,9 @@ func (s *Store) History(ctx context.Context, userID int64, before Cursor, limit 
 	var rows pgx.Rows
 	var err error
 	if before.IsZero() {
-		rows, err = s.pool.Query(ctx, `
-			SELECT id, role, content, created_at FROM messages
-			WHERE user_id = $1
-			ORDER BY created_at DESC, id DESC LIMIT $2`, userID, limit+1)
+		rows, err = s.pool.Query(ctx, qHistory, userID, limit+1)
 	} else {
-		rows, err = s.pool.Query(ctx, `
-			SELECT id, role, content, created_at FROM messages
-			WHERE user_id = $1 AND (created_at, id) < ($2, $3)
-			ORDER BY created_at DESC, id DESC LIMIT $4`, userID, before.At, before.ID, limit+1)
+		rows, err = s.pool.Query(ctx, qHistoryBefore, userID, before.At, before.ID, limit+1)
 	}
 	if err != nil {
 		return nil, Cursor{}, translate(err, "reading history")

@@ -53,17 +53,20 @@ func (s *Store) UserXP(ctx context.Context, userID int64) (XP, error) {
 	return x, translate(err, fmt.Sprintf("reading XP of user %d", userID))
 }
 
+const qCountAbove = "SELECT count(*) FROM user_xp WHERE total > $1"
+
 // CountAbove is how many users have more than total XP (rank = this + 1).
 func (s *Store) CountAbove(ctx context.Context, total int64) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM user_xp WHERE total > $1", total).Scan(&n)
+	err := s.pool.QueryRow(ctx, qCountAbove, total).Scan(&n)
 	return n, translate(err, "counting users above a total")
 }
 
+const qLeaderboard = "SELECT user_id, total FROM user_xp ORDER BY total DESC, user_id LIMIT $1"
+
 // Leaderboard returns the top limit users by total, ranked.
 func (s *Store) Leaderboard(ctx context.Context, limit int) ([]XP, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT user_id, total FROM user_xp ORDER BY total DESC, user_id LIMIT $1`, limit)
+	rows, err := s.pool.Query(ctx, qLeaderboard, limit)
 	if err != nil {
 		return nil, translate(err, "reading leaderboard")
 	}
