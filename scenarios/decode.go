@@ -20,7 +20,17 @@ type decoder struct {
 	lookup func(string) (string, bool)
 	probs  *problems
 	pos    map[string]Pos
+	// budget bounds the nodes visited, so that aliases cannot make a small
+	// document expand without end ("billion laughs").
+	budget int
+	depth  int
 }
+
+// Bounds on a document's size once aliases are expanded.
+const (
+	maxNodes = 100_000
+	maxDepth = 64
+)
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
@@ -50,7 +60,7 @@ func parse(data []byte, lookup func(string) (string, bool)) (*Scenario, *problem
 		probs.add(Pos{Line: root.Line, Column: root.Column}, "", "a scenario is a mapping with name, target, load and requests")
 		return nil, probs
 	}
-	d := &decoder{lookup: lookup, probs: probs, pos: map[string]Pos{}}
+	d := &decoder{lookup: lookup, probs: probs, pos: map[string]Pos{}, budget: maxNodes}
 	sc := &Scenario{}
 	d.decode(root, reflect.ValueOf(sc).Elem(), "")
 	sc.pos = d.pos
@@ -62,6 +72,19 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		n = n.Alias
 	}
 	pos := Pos{Line: n.Line, Column: n.Column}
+	d.budget--
+	if d.budget == 0 {
+		d.probs.add(pos, path, "document too large once aliases are expanded (more than %d values)", maxNodes)
+	}
+	if d.budget <= 0 {
+		return
+	}
+	if d.depth >= maxDepth {
+		d.probs.add(pos, path, "nested too deep")
+		return
+	}
+	d.depth++
+	defer func() { d.depth-- }()
 	d.pos[path] = pos
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return

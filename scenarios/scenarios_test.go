@@ -1,0 +1,254 @@
+package scenarios
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of bad scenarios")
+
+// TestBadScenariosGolden checks the error message of every bad scenario in
+// testdata/bad against its .golden file (refresh with -update).
+func TestBadScenariosGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no bad scenarios: %v", err)
+	}
+	noEnv := Options{LookupEnv: func(string) (string, bool) { return "", false }}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := Load(f, noEnv)
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("want a *scenarios.Error, got %v", err)
+			}
+			for _, p := range se.Problems {
+				if p.Line == 0 {
+					t.Errorf("problem without a line: %+v", p)
+				}
+			}
+			golden := strings.TrimSuffix(f, ".yaml") + ".golden"
+			got := err.Error() + "\n"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("error:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestFullScenario(t *testing.T) {
+	env := map[string]string{"TEST_TARGET": "http://10.0.0.1:80"}
+	sc, err := Load("testdata/good/full.yaml", Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Target.BaseURL != "http://10.0.0.1:80" || sc.Metrics.URL != "http://10.0.0.1:80/metrics" {
+		t.Errorf("env not expanded: %q, %q", sc.Target.BaseURL, sc.Metrics.URL)
+	}
+	if sc.Target.Headers["X-API-Key"] != "dev-key" {
+		t.Errorf("default not taken: %q", sc.Target.Headers["X-API-Key"])
+	}
+	if got := sc.Load.Stages[1].Rate; got.From != 50 || got.To != 50 {
+		t.Errorf("3000/m = %+v, want 50/s", got)
+	}
+	if sc.Setup[0].Method != "POST" || sc.Requests[1].Method != "GET" {
+		t.Errorf("methods %q %q", sc.Setup[0].Method, sc.Requests[1].Method)
+	}
+	foods, err := sc.Values("food")
+	if err != nil || strings.Join(foods, "|") != "apple|banana split|rice" {
+		t.Errorf("foods %q, %v", foods, err)
+	}
+	cities, err := sc.Values("city")
+	if err != nil || strings.Join(cities, "|") != "Paris|Oslo" {
+		t.Errorf("cities %q, %v", cities, err)
+	}
+	// 30 s ramp to 50/s = 750, then 60 s at 50/s = 3000.
+	if n := sc.ExpectedRequests(); n != 3750 {
+		t.Errorf("expected %d requests, want 3750", n)
+	}
+	plan := sc.Describe()
+	for _, want := range []string{"75.0%", "25.0%", "3750 requests", "search.p99 < 100ms", "0 -> 50/s", "first 10s warm-up"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+}
+
+func TestBuiltins(t *testing.T) {
+	want := []string{"smoke", "soak", "spike", "steady", "users"}
+	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("built-ins %v, want %v", got, want)
+	}
+	for _, name := range want {
+		sc, err := Resolve(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(sc.Gates) != 3 || len(sc.Requests) < 9 {
+			t.Errorf("%s: %d gates, %d requests", name, len(sc.Gates), len(sc.Requests))
+		}
+		// Every built-in keeps its shape when shortened.
+		before := sc.Plan().Stages
+		if err := sc.Apply(Overrides{Duration: 15 * time.Second, TargetURL: "http://127.0.0.1:9/"}); err != nil {
+			t.Fatalf("%s shortened: %v", name, err)
+		}
+		if sc.TotalDuration() != 15*time.Second {
+			t.Errorf("%s: %s after --duration 15s", name, sc.TotalDuration())
+		}
+		after := sc.Plan().Stages
+		for i := range before {
+			if before[i].From != after[i].From || before[i].To != after[i].To {
+				t.Errorf("%s stage %d: levels changed", name, i)
+			}
+			r0 := before[i].DurationS / before[len(before)-1].StartS
+			r1 := after[i].DurationS / after[len(after)-1].StartS
+			if d := r0 - r1; d > 0.01 || d < -0.01 {
+				t.Errorf("%s stage %d: share of the run %.3f became %.3f", name, i, r0, r1)
+			}
+		}
+		if sc.Metrics.URL != "http://127.0.0.1:9/metrics" {
+			t.Errorf("%s: metrics URL %q not moved with the target", name, sc.Metrics.URL)
+		}
+	}
+	if _, err := Resolve("nope"); err == nil || !strings.Contains(err.Error(), "smoke") {
+		t.Errorf("unknown built-in: %v", err)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	sc, err := Builtin("spike")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Apply(Overrides{Rate: 100}); err != nil {
+		t.Fatal(err)
+	}
+	st := sc.Load.Stages
+	if st[0].Rate.To != 10 || st[2].Rate.To != 100 {
+		t.Errorf("rate override: base %v, peak %v; want 10 and 100", st[0].Rate.To, st[2].Rate.To)
+	}
+	if err := sc.Apply(Overrides{Shard: Shard{Index: 2, Count: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	if sc.Load.Stages[2].Rate.To != 25 || sc.Shard.String() != "2/4" {
+		t.Errorf("shard: peak %v, shard %v", sc.Load.Stages[2].Rate.To, sc.Shard)
+	}
+	users, err := Builtin("users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := users.Apply(Overrides{Rate: 5}); err == nil {
+		t.Error("a rate override of a closed-model scenario was accepted")
+	}
+	total := 0.0
+	for i := 1; i <= 3; i++ {
+		u, _ := Builtin("users")
+		if err := u.Apply(Overrides{Shard: Shard{Index: i, Count: 3}}); err != nil {
+			t.Fatal(err)
+		}
+		total += u.Load.Stages[1].Users.To
+	}
+	if total != 100 {
+		t.Errorf("3 shards of 100 users hold %v users", total)
+	}
+}
+
+func TestParseRamp(t *testing.T) {
+	cases := []struct {
+		in       string
+		from, to float64
+		bad      bool
+	}{
+		{in: "50", from: 50, to: 50},
+		{in: "50/s", from: 50, to: 50},
+		{in: "120/m", from: 2, to: 2},
+		{in: "0 -> 50/s", from: 0, to: 50},
+		{in: "0->100", from: 0, to: 100},
+		{in: "7200/h -> 1/s", from: 2, to: 1},
+		{in: "-5/s", bad: true},
+		{in: "5/d", bad: true},
+		{in: "->", bad: true},
+		{in: "NaN", bad: true},
+	}
+	for _, c := range cases {
+		r, err := ParseRamp(c.in)
+		if (err != nil) != c.bad {
+			t.Errorf("%q: err %v", c.in, err)
+			continue
+		}
+		if !c.bad && (r.From != c.from || r.To != c.to) {
+			t.Errorf("%q = %v -> %v, want %v -> %v", c.in, r.From, r.To, c.from, c.to)
+		}
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	env := map[string]string{"A": "x", "EMPTY": ""}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	cases := []struct{ in, want, err string }{
+		{in: "${A}", want: "x"},
+		{in: "${B:-def}/y", want: "def/y"},
+		{in: "${EMPTY:-def}", want: "def"},
+		{in: "${B}", want: ""},
+		{in: "$$5 and $A", want: "$5 and $A"},
+		{in: "${A", err: "unterminated"},
+		{in: "${1A}", err: "bad variable"},
+	}
+	for _, c := range cases {
+		got, err := expandEnv(c.in, lookup)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: err %v, want %q", c.in, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	for in, ok := range map[string]bool{"1/4": true, "4/4": true, "0/4": false, "5/4": false, "1/": false, "a/b": false, "1/4x": false} {
+		if _, err := ParseShard(in); (err == nil) != ok {
+			t.Errorf("ParseShard(%q): %v", in, err)
+		}
+	}
+}
+
+// FuzzParse feeds arbitrary text to the parser: it must return a scenario
+// or an error, never panic.
+func FuzzParse(f *testing.F) {
+	for _, name := range Names() {
+		src, _ := BuiltinSource(name)
+		f.Add(src)
+	}
+	files, _ := filepath.Glob("testdata/*/*.yaml")
+	for _, file := range files {
+		src, _ := os.ReadFile(file)
+		f.Add(src)
+	}
+	f.Add([]byte("name: &a x\nload: *a\n"))
+	lookup := Options{LookupEnv: func(string) (string, bool) { return "", false }}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, err := Parse(data, "fuzz.yaml", t.TempDir(), lookup)
+		if err == nil {
+			_ = sc.Describe()
+			_ = sc.Plan()
+		}
+	})
+}
