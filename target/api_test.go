@@ -1,13 +1,16 @@
 package target_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/loadgate/loadgate/target"
+	"github.com/loadgate/loadgate/target/agent"
 	"github.com/loadgate/loadgate/target/store"
 )
 
@@ -394,5 +397,39 @@ func TestMetricsJSON(t *testing.T) {
 	}
 	if m.Pool.Max < 4 || m.Goroutines <= 0 || m.Memory.HeapAllocBytes == 0 || !m.Redis.Available || m.Profile != "optimized" {
 		t.Fatalf("report %+v", m)
+	}
+}
+
+func TestChatWithOpenAIProvider(t *testing.T) {
+	var asked string
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Messages []struct{ Role, Content string }
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		asked = req.Messages[len(req.Messages)-1].Content
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"choices":[{"index":0,"message":{"role":"assistant","content":"Eat more lentils."}}]}`))
+	}))
+	defer llm.Close()
+	cfg := testConfig(t)
+	cfg.LLM = agent.Config{Provider: "openai", BaseURL: llm.URL}
+	c := start(t, cfg)
+	var r target.ChatResponse
+	c.expect("POST", "/api/v1/chat", `{"user_id":12,"message":"what should I eat for fibre, maybe lentils?"}`, 200, &r)
+	if r.Reply != "Eat more lentils." || asked != "what should I eat for fibre, maybe lentils?" {
+		t.Fatalf("reply %q, asked %q", r.Reply, asked)
+	}
+	var h target.Health
+	c.expect("GET", "/api/health", "", 200, &h)
+	if h.LLM != "openai" {
+		t.Fatalf("health llm %q", h.LLM)
+	}
+	// The LLM failing is a 502 that names no internals.
+	llm.Close()
+	var e apiErr
+	c.expect("POST", "/api/v1/chat", `{"user_id":12,"message":"and now something else entirely"}`, 502, &e)
+	if e.Error.Code != "llm_unavailable" || strings.Contains(e.Error.Message, "127.0.0.1") {
+		t.Fatalf("error %+v", e.Error)
 	}
 }

@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 var seedOnce sync.Once
 
 // seeded migrates and seeds the package's database once.
-func seeded(t *testing.T) string {
+func seeded(t testing.TB) string {
 	t.Helper()
 	url := testdb.URL(t)
 	var err error
@@ -41,7 +41,7 @@ func seeded(t *testing.T) string {
 
 // testConfig is a target on the package's database and Redis prefix, with
 // an instant LLM.
-func testConfig(t *testing.T) target.Config {
+func testConfig(t testing.TB) target.Config {
 	return target.Config{
 		DatabaseURL: seeded(t),
 		RedisURL:    testdb.RedisURL(t),
