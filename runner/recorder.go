@@ -2,6 +2,8 @@ package runner
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -354,4 +356,35 @@ func (s *series) stats(secs, targetRate float64) results.Stats {
 		st.Rate.Achieved = float64(st.Requests) / secs
 	}
 	return st
+}
+
+// serviceLog renders the uncorrected latency of the measured window
+// [start, end) (time since origin) as an interval log: one interval for the
+// whole run untagged, one per endpoint tagged.
+func (r *recorder) serviceLog(start, end time.Duration) ([]byte, error) {
+	var buf bytes.Buffer
+	w := hdr.NewHistogramLogWriter(&buf)
+	ms := r.origin.UnixMilli()
+	w.SetBaseTime(ms)
+	startMs, endMs := r.origin.Add(start).UnixMilli(), r.origin.Add(end).UnixMilli()
+	errs := []error{
+		w.OutputLogFormatVersion(),
+		w.OutputComment("[loadgate: service time (uncorrected latency) in microseconds over the measured window; untagged = all endpoints, Tag=<endpoint> per endpoint]"),
+		w.OutputStartTime(ms),
+		w.OutputBaseTime(ms),
+		w.OutputLegend(),
+	}
+	for i, s := range append([]*series{r.overall}, r.endpoints...) {
+		if i > 0 && s.service.TotalCount() == 0 {
+			continue
+		}
+		s.service.SetTag(s.name)
+		s.service.SetStartTimeMs(startMs)
+		s.service.SetEndTimeMs(endMs)
+		errs = append(errs, w.OutputIntervalHistogram(s.service))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("writing service time log: %w", err)
+	}
+	return buf.Bytes(), nil
 }

@@ -110,6 +110,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	}
 	run.Host, _ = os.Hostname()
 	tl := &results.Timeline{Schema: results.Schema, IntervalS: cfg.interval.Seconds(), Points: out.points}
+	if err := results.WriteFile(filepath.Join(dir, results.ServiceHlogFile), out.serviceLog); err != nil {
+		return nil, dir, err
+	}
 	if err := results.WriteJSON(filepath.Join(dir, results.TimelineFile), tl); err != nil {
 		return nil, dir, err
 	}
@@ -183,6 +186,8 @@ type outcome struct {
 	server    results.Server
 	points    []results.Point
 	warnings  []string
+	// serviceLog is the content of service_time.hlog.
+	serviceLog []byte
 }
 
 func stageLevels(sc *scenarios.Scenario) []stageLevel {
@@ -367,6 +372,10 @@ loop:
 	}
 	if rec.logErr != nil {
 		return nil, rec.logErr
+	}
+	out.serviceLog, err = rec.serviceLog(min(warmup, end), end)
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -25,9 +25,13 @@ const (
 	RunFile      = "run.json"
 	TimelineFile = "timeline.json"
 	HlogFile     = "latency.hlog"
-	ReportFile   = "report.html"
-	SummaryFile  = "summary.md"
-	JUnitFile    = "junit.xml"
+	// ServiceHlogFile holds the uncorrected latency (service time) of the
+	// whole measured window as one interval per series, in the same format
+	// and tags as HlogFile; `loadgate merge` adds shards' service times from it.
+	ServiceHlogFile = "service_time.hlog"
+	ReportFile      = "report.html"
+	SummaryFile     = "summary.md"
+	JUnitFile       = "junit.xml"
 	// LatestLink is the symlink in the results root that points at the newest run.
 	LatestLink = "latest"
 )
