@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,7 +55,7 @@ gates: [p95 < 3s]
 	if merged.Overall.Requests != shards[0].Overall.Requests+shards[1].Overall.Requests {
 		t.Errorf("merged %d requests, shards %d + %d", merged.Overall.Requests, shards[0].Overall.Requests, shards[1].Overall.Requests)
 	}
-	if merged.Plan.Stages[0].To != 40 || merged.Overall.Rate.Target != single.Overall.Rate.Target {
+	if merged.Plan.Stages[0].To != 40 || math.Abs(merged.Overall.Rate.Target-single.Overall.Rate.Target) > 1e-9 {
 		t.Errorf("merged plan level %v, target rate %v; single %v", merged.Plan.Stages[0].To, merged.Overall.Rate.Target, single.Overall.Rate.Target)
 	}
 	if merged.Overall.StatusCodes["200"] != single.Overall.StatusCodes["200"] {

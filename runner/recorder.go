@@ -104,6 +104,10 @@ type recorder struct {
 	origin        time.Time // interval boundaries are origin + k seconds
 	completed     int64     // results seen, whole run
 
+	// stopped is the targeter's error that stopped the attack (unique data
+	// exhausted), if any.
+	stopped string
+
 	// Sent-late accounting (open model, measured window).
 	late    int64
 	lateMax time.Duration
@@ -176,6 +180,14 @@ func (r *recorder) clamp(d time.Duration) int64 {
 
 // record takes one result. This is the hot path.
 func (r *recorder) record(res *vegeta.Result) {
+	if res.URL == "" && res.Code == 0 && res.Error != "" {
+		// The targeter failed, so nothing was sent: vegeta stops the attack.
+		r.stopped = res.Error
+		if r.finished != nil {
+			r.finished(res.End())
+		}
+		return
+	}
 	r.completed++
 	if r.finished != nil {
 		r.finished(res.End())

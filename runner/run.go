@@ -332,6 +332,9 @@ loop:
 		out.status = results.StatusAborted
 		out.warnings = append(out.warnings, fmt.Sprintf("the run was aborted after %s of %s: figures cover what was recorded", end.Round(time.Millisecond), sched.end))
 	}
+	if rec.stopped != "" {
+		out.warnings = append(out.warnings, fmt.Sprintf("the attack stopped early after %s: %s", end.Round(time.Millisecond), rec.stopped))
+	}
 	measured := (end - warmup).Seconds()
 	if measured < 0 {
 		measured = 0
