@@ -1,0 +1,139 @@
+package gate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// Input is what gates are evaluated against.
+type Input struct {
+	Run *results.Run
+	// Extra holds the shape-specific metrics (MetricRecoveryTime,
+	// MetricP95Drift, MetricMemoryGrowth) computed by the caller from the
+	// timeline and the interval log, in their canonical units. A metric
+	// missing here is unknown.
+	Extra map[string]float64
+	// Why says, by metric name, why an extra metric could not be computed
+	// ("the run has no spike stage"); it goes into the unknown gate's message.
+	Why map[string]string
+}
+
+// Evaluate evaluates each expression against the run. Every expression
+// gives exactly one results.Gate, in order; an expression that does not
+// parse or whose metric is absent gives verdict unknown with a message that
+// names it.
+func Evaluate(run *results.Run, exprs []string) []results.Gate {
+	return EvaluateInput(Input{Run: run}, exprs)
+}
+
+// EvaluateInput is Evaluate with shape-specific metrics.
+func EvaluateInput(in Input, exprs []string) []results.Gate {
+	out := make([]results.Gate, 0, len(exprs))
+	for _, e := range exprs {
+		g, err := Parse(e)
+		if err != nil {
+			out = append(out, results.Gate{Expr: strings.TrimSpace(e), Verdict: results.VerdictUnknown, Message: err.Error()})
+			continue
+		}
+		out = append(out, g.Evaluate(in))
+	}
+	return out
+}
+
+// Evaluate evaluates one parsed gate.
+func (g Gate) Evaluate(in Input) results.Gate {
+	r := results.Gate{Expr: g.Expr, Threshold: g.Threshold, Unit: g.Unit}
+	v, why := g.value(in)
+	if why != "" {
+		r.Verdict = results.VerdictUnknown
+		r.Message = fmt.Sprintf("gate %q cannot be evaluated: %s", g.Expr, why)
+		return r
+	}
+	r.Value = &v
+	name := g.Metric
+	if g.Endpoint != "" {
+		name = g.Endpoint + "." + g.Metric
+	}
+	if g.Op.holds(v, g.Threshold) {
+		r.Verdict = results.VerdictPass
+		r.Message = fmt.Sprintf("%s is %s, within %s %s", name, Format(v, g.Unit), g.Op, Format(g.Threshold, g.Unit))
+	} else {
+		r.Verdict = results.VerdictFail
+		r.Message = fmt.Sprintf("%s is %s, gate is %s %s", name, Format(v, g.Unit), g.Op, Format(g.Threshold, g.Unit))
+	}
+	return r
+}
+
+// value reads the gate's metric; why is non-empty when it is absent.
+func (g Gate) value(in Input) (float64, string) {
+	if in.Run == nil {
+		return 0, "no run"
+	}
+	m, ok := lookupMetric(g.Metric)
+	if !ok {
+		return 0, fmt.Sprintf("unknown metric %q", g.Metric)
+	}
+	if m.read == nil {
+		v, ok := in.Extra[g.Metric]
+		if !ok {
+			if why := in.Why[g.Metric]; why != "" {
+				return 0, why
+			}
+			return 0, fmt.Sprintf("%s was not computed for this run", g.Metric)
+		}
+		return v, ""
+	}
+	stats := &in.Run.Overall
+	if g.Endpoint != "" {
+		s, ok := in.Run.Endpoints[g.Endpoint]
+		if !ok {
+			return 0, fmt.Sprintf("no endpoint named %q in this run (endpoints: %s)", g.Endpoint, endpointList(in.Run))
+		}
+		stats = &s
+	}
+	v, ok := m.read(stats, &in.Run.Server)
+	if !ok {
+		switch {
+		case m.kind == kindRatio && strings.HasSuffix(g.Metric, "cache_hit_rate"):
+			return 0, "the target reported no cache hit rate (loadgate_cache_requests_total was never scraped)"
+		case stats.Requests == 0:
+			return 0, "no requests were measured"
+		}
+		return 0, fmt.Sprintf("%s is absent", g.Metric)
+	}
+	return v, ""
+}
+
+func endpointList(run *results.Run) string {
+	if len(run.Endpoints) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(run.Endpoints))
+	for n := range run.Endpoints {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// Verdict combines gate verdicts: unknown when any gate could not be
+// evaluated (a configuration or data problem comes first), else fail when
+// any failed, else pass. No gates is a pass.
+func Verdict(gates []results.Gate) string {
+	v := results.VerdictPass
+	for _, g := range gates {
+		switch g.Verdict {
+		case results.VerdictUnknown:
+			return results.VerdictUnknown
+		case results.VerdictFail:
+			v = results.VerdictFail
+		case results.VerdictPass:
+		default:
+			return results.VerdictUnknown
+		}
+	}
+	return v
+}

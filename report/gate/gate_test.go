@@ -1,0 +1,238 @@
+package gate
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		expr      string
+		endpoint  string
+		metric    string
+		op        Op
+		threshold float64
+		unit      string
+	}{
+		// The three default gates.
+		{"p95 < 3s", "", "p95", Less, 3e6, "us"},
+		{"error_rate < 1%", "", "error_rate", Less, 0.01, "ratio"},
+		{"cache_hit_rate > 60%", "", "cache_hit_rate", Greater, 0.6, "ratio"},
+		// Every latency unit.
+		{"p99 <= 250us", "", "p99", LessEqual, 250, "us"},
+		{"p99 <= 250µs", "", "p99", LessEqual, 250, "us"},
+		{"p50 < 1.5ms", "", "p50", Less, 1500, "us"},
+		{"max < 2m", "", "max", Less, 120e6, "us"},
+		// The dotted percentile, alone and behind an endpoint.
+		{"p99.9 < 5s", "", "p99.9", Less, 5e6, "us"},
+		{"nutrition_search.p99 < 100ms", "nutrition_search", "p99", Less, 1e5, "us"},
+		{"search.p99.9 < 1s", "search", "p99.9", Less, 1e6, "us"},
+		{"search.service_time.p95 < 20ms", "search", "service_time.p95", Less, 2e4, "us"},
+		{"service_time.p95 < 20ms", "", "service_time.p95", Less, 2e4, "us"},
+		// Rates, counts and plain ratios; no spaces.
+		{"rate>=99/s", "", "rate", GreaterEqual, 99, "rps"},
+		{"achieved_rate >= 50", "", "achieved_rate", GreaterEqual, 50, "rps"},
+		{"requests > 1000", "", "requests", Greater, 1000, "count"},
+		{"chat.error_rate < 0.05", "chat", "error_rate", Less, 0.05, "ratio"},
+		{"server.cache_hit_rate > 0.6", "", "server.cache_hit_rate", Greater, 0.6, "ratio"},
+		// Shape-specific metrics.
+		{"recovery_time < 30s", "", "recovery_time", Less, 30, "s"},
+		{"p95_drift < 10%", "", "p95_drift", Less, 0.1, "ratio"},
+		{"memory_growth < 50MB/h", "", "memory_growth", Less, 50 << 20, "bytes/h"},
+	}
+	for _, tt := range tests {
+		g, err := Parse(tt.expr)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.expr, err)
+			continue
+		}
+		if g.Endpoint != tt.endpoint || g.Metric != tt.metric || g.Op != tt.op || g.Threshold != tt.threshold || g.Unit != tt.unit {
+			t.Errorf("Parse(%q) = %+v, want endpoint %q metric %q op %s threshold %g unit %s",
+				tt.expr, g, tt.endpoint, tt.metric, tt.op, tt.threshold, tt.unit)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		expr string
+		want string // a part of the message besides the expression
+	}{
+		{"", "empty expression"},
+		{"p95 3s", "no comparison operator"},
+		{"p95 == 3s", "unsupported operator"},
+		{"p95 != 3s", "unsupported operator"},
+		{"< 3s", "no metric"},
+		{"p95 <", "no threshold"},
+		{"p97 < 3s", `unknown metric "p97"`},
+		{"p95 < 300", "a latency needs a unit"},
+		{"p95 < 3h", `unknown latency unit "h"`},
+		{"p95 < fast", "is not a number"},
+		{"error_rate < 5", "write 5% or 0.05"},
+		{"error_rate < 5ms", "unknown unit"},
+		{"requests > 10%", "a count takes a plain number"},
+		{"rate > 10ms", "unknown unit"},
+		{"p95 < -1s", "negative threshold"},
+		// Run-wide metrics take no endpoint.
+		{"search.cache_hit_rate > 60%", "unknown metric"},
+		{"recovery_time < 30", "a duration needs a unit"},
+	}
+	for _, tt := range tests {
+		_, err := Parse(tt.expr)
+		if err == nil {
+			t.Errorf("Parse(%q): no error", tt.expr)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `gate "`+strings.TrimSpace(tt.expr)+`"`) {
+			t.Errorf("Parse(%q) error %q, want it to name the expression and say %q", tt.expr, err, tt.want)
+		}
+	}
+}
+
+func fixtureRun() *results.Run {
+	hit := 0.75
+	return &results.Run{
+		Schema: results.Schema,
+		Overall: results.Stats{
+			Requests: 1000, Successes: 995, ErrorRate: 0.005,
+			Rate:          results.Rate{Target: 100, Achieved: 99.5},
+			LatencyUS:     results.Latency{Min: 800, Mean: 40e3, P50: 20e3, P90: 90e3, P95: 120e3, P99: 400e3, P999: 900e3, Max: 1.2e6},
+			ServiceTimeUS: results.Latency{P95: 100e3},
+		},
+		Endpoints: map[string]results.Stats{
+			"search": {Requests: 600, Successes: 600, LatencyUS: results.Latency{P99: 150e3}, Rate: results.Rate{Achieved: 60}},
+			"chat":   {Requests: 400, Successes: 395, ErrorRate: 0.0125, LatencyUS: results.Latency{P99: 800e3}},
+		},
+		Server: results.Server{CacheHitRate: &hit},
+	}
+}
+
+func TestEvaluate(t *testing.T) {
+	run := fixtureRun()
+	tests := []struct {
+		expr    string
+		verdict string
+		value   float64 // when not unknown
+		message string  // a part of the message
+	}{
+		{"p95 < 3s", results.VerdictPass, 120e3, "p95 is 120 ms, within < 3 s"},
+		{"p95 < 100ms", results.VerdictFail, 120e3, "p95 is 120 ms, gate is < 100 ms"},
+		// The boundary: < excludes it, <= includes it.
+		{"p95 < 120ms", results.VerdictFail, 120e3, ""},
+		{"p95 <= 120ms", results.VerdictPass, 120e3, ""},
+		{"service_time.p95 < 110ms", results.VerdictPass, 100e3, ""},
+		{"error_rate < 1%", results.VerdictPass, 0.005, "0.5 %"},
+		{"chat.error_rate < 1%", results.VerdictFail, 0.0125, "chat.error_rate is 1.25 %"},
+		{"cache_hit_rate > 60%", results.VerdictPass, 0.75, ""},
+		{"cache_hit_rate > 80%", results.VerdictFail, 0.75, ""},
+		{"search.p99 < 100ms", results.VerdictFail, 150e3, ""},
+		{"search.rate >= 50/s", results.VerdictPass, 60, ""},
+		{"requests >= 1000", results.VerdictPass, 1000, ""},
+		// Absent: no such endpoint, a metric that needs a computation not done.
+		{"nutrition.p99 < 1s", results.VerdictUnknown, 0, `no endpoint named "nutrition" in this run (endpoints: chat, search)`},
+		{"recovery_time < 30s", results.VerdictUnknown, 0, "recovery_time was not computed"},
+		// A parse error is unknown too, never a pass.
+		{"p95 < 3", results.VerdictUnknown, 0, "a latency needs a unit"},
+	}
+	for _, tt := range tests {
+		got := Evaluate(run, []string{tt.expr})
+		if len(got) != 1 {
+			t.Fatalf("Evaluate(%q): %d gates", tt.expr, len(got))
+		}
+		g := got[0]
+		if g.Verdict != tt.verdict {
+			t.Errorf("%q: verdict %s, want %s (%s)", tt.expr, g.Verdict, tt.verdict, g.Message)
+		}
+		if tt.verdict == results.VerdictUnknown {
+			if g.Value != nil {
+				t.Errorf("%q: unknown gate has value %v", tt.expr, *g.Value)
+			}
+			if !strings.Contains(g.Message, tt.expr) {
+				t.Errorf("%q: unknown message %q does not name the gate", tt.expr, g.Message)
+			}
+		} else if g.Value == nil || *g.Value != tt.value {
+			t.Errorf("%q: value %v, want %g", tt.expr, g.Value, tt.value)
+		}
+		if !strings.Contains(g.Message, tt.message) {
+			t.Errorf("%q: message %q, want it to contain %q", tt.expr, g.Message, tt.message)
+		}
+	}
+}
+
+func TestEvaluateAbsentServerMetric(t *testing.T) {
+	run := fixtureRun()
+	run.Server.CacheHitRate = nil
+	g := Evaluate(run, []string{"cache_hit_rate > 60%"})[0]
+	if g.Verdict != results.VerdictUnknown || !strings.Contains(g.Message, "cache_hit_rate > 60%") || !strings.Contains(g.Message, "no cache hit rate") {
+		t.Errorf("absent cache hit rate: %+v", g)
+	}
+	// No requests measured: a latency gate cannot pass on zeros.
+	empty := &results.Run{Schema: results.Schema}
+	g = Evaluate(empty, []string{"p95 < 3s"})[0]
+	if g.Verdict != results.VerdictUnknown || !strings.Contains(g.Message, "no requests") {
+		t.Errorf("empty run: %+v", g)
+	}
+}
+
+func TestEvaluateExtra(t *testing.T) {
+	in := Input{
+		Run:   fixtureRun(),
+		Extra: map[string]float64{MetricRecoveryTime: 12, MetricP95Drift: 0.25},
+		Why:   map[string]string{MetricMemoryGrowth: "the target reported no resident memory"},
+	}
+	got := EvaluateInput(in, []string{"recovery_time < 30s", "p95_drift < 10%", "memory_growth < 10MB/h"})
+	want := []string{results.VerdictPass, results.VerdictFail, results.VerdictUnknown}
+	for i, g := range got {
+		if g.Verdict != want[i] {
+			t.Errorf("%s: %s, want %s (%s)", g.Expr, g.Verdict, want[i], g.Message)
+		}
+	}
+	if !strings.Contains(got[2].Message, "no resident memory") {
+		t.Errorf("memory growth message %q does not say why", got[2].Message)
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	p := results.Gate{Verdict: results.VerdictPass}
+	f := results.Gate{Verdict: results.VerdictFail}
+	u := results.Gate{Verdict: results.VerdictUnknown}
+	tests := []struct {
+		gates []results.Gate
+		want  string
+	}{
+		{nil, results.VerdictPass},
+		{[]results.Gate{p, p}, results.VerdictPass},
+		{[]results.Gate{p, f}, results.VerdictFail},
+		{[]results.Gate{f, u}, results.VerdictUnknown},
+		{[]results.Gate{p, {Verdict: "maybe"}}, results.VerdictUnknown},
+	}
+	for i, tt := range tests {
+		if got := Verdict(tt.gates); got != tt.want {
+			t.Errorf("case %d: %s, want %s", i, got, tt.want)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	tests := []struct {
+		v    float64
+		unit string
+		want string
+	}{
+		{870, "us", "870 µs"},
+		{12345, "us", "12.3 ms"},
+		{2.1e6, "us", "2.1 s"},
+		{0.0123, "ratio", "1.23 %"},
+		{99.54, "rps", "99.5/s"},
+		{1000, "count", "1000"},
+		{12, "s", "12 s"},
+		{3 << 20, "bytes/h", "3 MiB/h"},
+	}
+	for _, tt := range tests {
+		if got := Format(tt.v, tt.unit); got != tt.want {
+			t.Errorf("Format(%g, %s) = %q, want %q", tt.v, tt.unit, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package gate
+
+import (
+	"sort"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// kind is what a metric measures, which decides the units its threshold takes.
+type kind int
+
+const (
+	kindLatency kind = iota // microseconds
+	kindRatio               // 0..1
+	kindRate                // requests per second
+	kindCount               // a plain count
+	kindSeconds             // a duration in seconds (recovery time)
+	kindGrowth              // bytes per hour
+)
+
+func (k kind) unit() string {
+	switch k {
+	case kindLatency:
+		return "us"
+	case kindRatio:
+		return "ratio"
+	case kindRate:
+		return "rps"
+	case kindCount:
+		return "count"
+	case kindSeconds:
+		return "s"
+	case kindGrowth:
+		return "bytes/h"
+	}
+	return ""
+}
+
+// Shape-specific metrics, computed from the timeline and the interval log
+// rather than from run.json; see Extra.
+const (
+	// MetricRecoveryTime is the time from the end of the spike stage until
+	// the per-second P95 and error rate are back within their gates.
+	MetricRecoveryTime = "recovery_time"
+	// MetricP95Drift is the P95 of the last window of a soak against the
+	// first, as a ratio: 0.1 means 10 % slower.
+	MetricP95Drift = "p95_drift"
+	// MetricMemoryGrowth is the growth of the target's resident memory per
+	// hour, by a least-squares fit over the timeline.
+	MetricMemoryGrowth = "memory_growth"
+)
+
+// metric is one name of the gate language and how to read it from a run.
+type metric struct {
+	name string
+	kind kind
+	// read returns the value from a run's stats or server summary; ok is
+	// false when the metric is absent. Nil for metrics that come from Extra.
+	read func(s *results.Stats, srv *results.Server) (float64, bool)
+	// runWide metrics cannot take an endpoint prefix.
+	runWide bool
+}
+
+// allMetrics lists every metric name of the gate language. It is built once
+// per call and never shared, so the package holds no mutable state.
+func allMetrics() map[string]metric {
+	m := map[string]metric{}
+	lat := func(prefix string, pick func(*results.Stats) *results.Latency) {
+		fields := map[string]func(l *results.Latency) float64{
+			"p50":   func(l *results.Latency) float64 { return l.P50 },
+			"p90":   func(l *results.Latency) float64 { return l.P90 },
+			"p95":   func(l *results.Latency) float64 { return l.P95 },
+			"p99":   func(l *results.Latency) float64 { return l.P99 },
+			"p99.9": func(l *results.Latency) float64 { return l.P999 },
+			"p999":  func(l *results.Latency) float64 { return l.P999 },
+			"max":   func(l *results.Latency) float64 { return l.Max },
+			"mean":  func(l *results.Latency) float64 { return l.Mean },
+			"min":   func(l *results.Latency) float64 { return l.Min },
+		}
+		for name, f := range fields {
+			f := f
+			m[prefix+name] = metric{name: prefix + name, kind: kindLatency, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+				if s.Requests == 0 {
+					return 0, false
+				}
+				return f(pick(s)), true
+			}}
+		}
+	}
+	lat("", func(s *results.Stats) *results.Latency { return &s.LatencyUS })
+	lat("latency.", func(s *results.Stats) *results.Latency { return &s.LatencyUS })
+	lat("service_time.", func(s *results.Stats) *results.Latency { return &s.ServiceTimeUS })
+
+	m["error_rate"] = metric{name: "error_rate", kind: kindRatio, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+		return s.ErrorRate, s.Requests > 0
+	}}
+	rate := func(s *results.Stats, _ *results.Server) (float64, bool) { return s.Rate.Achieved, s.Requests > 0 }
+	m["rate"] = metric{name: "rate", kind: kindRate, read: rate}
+	m["achieved_rate"] = metric{name: "achieved_rate", kind: kindRate, read: rate}
+	m["requests"] = metric{name: "requests", kind: kindCount, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+		return float64(s.Requests), true
+	}}
+	hit := func(_ *results.Stats, srv *results.Server) (float64, bool) {
+		if srv.CacheHitRate == nil {
+			return 0, false
+		}
+		return *srv.CacheHitRate, true
+	}
+	m["cache_hit_rate"] = metric{name: "cache_hit_rate", kind: kindRatio, read: hit, runWide: true}
+	m["server.cache_hit_rate"] = metric{name: "server.cache_hit_rate", kind: kindRatio, read: hit, runWide: true}
+	m[MetricRecoveryTime] = metric{name: MetricRecoveryTime, kind: kindSeconds, runWide: true}
+	m[MetricP95Drift] = metric{name: MetricP95Drift, kind: kindRatio, runWide: true}
+	m[MetricMemoryGrowth] = metric{name: MetricMemoryGrowth, kind: kindGrowth, runWide: true}
+	return m
+}
+
+func lookupMetric(name string) (metric, bool) {
+	m, ok := allMetrics()[name]
+	return m, ok
+}
+
+// metricNames lists the metric names for error messages, sorted.
+func metricNames() []string {
+	var names []string
+	for n := range allMetrics() {
+		if n == "p999" || n == "server.cache_hit_rate" || len(n) > 8 && n[:8] == "latency." {
+			continue // aliases, not advertised
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,234 @@
+package gate
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Op is a comparison operator.
+type Op string
+
+// The operators a gate may use.
+const (
+	Less         Op = "<"
+	LessEqual    Op = "<="
+	Greater      Op = ">"
+	GreaterEqual Op = ">="
+)
+
+// holds reports whether value op threshold is true.
+func (o Op) holds(value, threshold float64) bool {
+	switch o {
+	case Less:
+		return value < threshold
+	case LessEqual:
+		return value <= threshold
+	case Greater:
+		return value > threshold
+	case GreaterEqual:
+		return value >= threshold
+	}
+	return false
+}
+
+// Gate is one parsed gate expression.
+type Gate struct {
+	// Expr is the expression as written, trimmed.
+	Expr string
+	// Endpoint is the request name the metric is scoped to; empty for the
+	// whole run.
+	Endpoint string
+	// Metric is the canonical metric name without the endpoint, e.g. "p95",
+	// "service_time.p99", "error_rate", "server.cache_hit_rate".
+	Metric string
+	Op     Op
+	// Threshold is in the metric's unit (Unit).
+	Threshold float64
+	// Unit is the metric's canonical unit: "us", "ratio", "rps", "count",
+	// "s" (recovery time) or "bytes/h".
+	Unit string
+}
+
+// Parse parses one gate expression: [endpoint.]metric op value[unit].
+// The error names the expression and what is wrong with it.
+func Parse(expr string) (Gate, error) {
+	e := strings.TrimSpace(expr)
+	g := Gate{Expr: e}
+	fail := func(format string, args ...any) (Gate, error) {
+		return Gate{}, fmt.Errorf("gate %q: %s", e, fmt.Sprintf(format, args...))
+	}
+	if e == "" {
+		return fail("empty expression")
+	}
+	i := strings.IndexAny(e, "<>=!")
+	if i < 0 {
+		return fail("no comparison operator (use <, <=, > or >=)")
+	}
+	lhs := strings.TrimSpace(e[:i])
+	rest := e[i:]
+	switch {
+	case strings.HasPrefix(rest, "<="):
+		g.Op, rest = LessEqual, rest[2:]
+	case strings.HasPrefix(rest, ">="):
+		g.Op, rest = GreaterEqual, rest[2:]
+	case strings.HasPrefix(rest, "<"):
+		g.Op, rest = Less, rest[1:]
+	case strings.HasPrefix(rest, ">"):
+		g.Op, rest = Greater, rest[1:]
+	default:
+		return fail("unsupported operator at %q (use <, <=, > or >=)", rest)
+	}
+	rhs := strings.TrimSpace(rest)
+	if lhs == "" {
+		return fail("no metric before the operator")
+	}
+	if rhs == "" {
+		return fail("no threshold after the operator")
+	}
+	ep, m, ok := splitMetric(lhs)
+	if !ok {
+		return fail("unknown metric %q (known: %s, optionally prefixed by an endpoint name)", lhs, strings.Join(metricNames(), ", "))
+	}
+	g.Endpoint, g.Metric = ep, m.name
+	g.Unit = m.kind.unit()
+	v, err := parseValue(rhs, m.kind)
+	if err != nil {
+		return fail("threshold %q: %v", rhs, err)
+	}
+	g.Threshold = v
+	return g, nil
+}
+
+// MustParse is Parse for expressions known to be valid (tests, built-ins);
+// it panics on an error.
+func MustParse(expr string) Gate {
+	g, err := Parse(expr)
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
+
+// splitMetric splits "[endpoint.]metric" into its endpoint and a known metric.
+func splitMetric(s string) (string, metric, bool) {
+	if m, ok := lookupMetric(s); ok {
+		return "", m, true
+	}
+	// The longest known metric that ends s after a dot wins, so that
+	// "search.service_time.p99.9" is endpoint "search".
+	best, bestLen := metric{}, 0
+	for name, m := range allMetrics() {
+		if len(name) > bestLen && len(s) > len(name)+1 && strings.HasSuffix(s, "."+name) {
+			best, bestLen = m, len(name)
+		}
+	}
+	if bestLen == 0 {
+		return "", metric{}, false
+	}
+	ep := s[:len(s)-bestLen-1]
+	if best.runWide || strings.ContainsAny(ep, " \t") {
+		return "", metric{}, false
+	}
+	return ep, best, true
+}
+
+// parseValue reads a threshold with its unit into the metric's canonical unit.
+func parseValue(s string, k kind) (float64, error) {
+	num, unit := splitUnit(s)
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number", num)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("negative threshold")
+	}
+	switch k {
+	case kindLatency:
+		mult, ok := durationUnit(unit)
+		if !ok {
+			if unit == "" {
+				return 0, fmt.Errorf("a latency needs a unit (us, µs, ms, s or m)")
+			}
+			return 0, fmt.Errorf("unknown latency unit %q (use us, µs, ms, s or m)", unit)
+		}
+		return v * mult, nil
+	case kindSeconds:
+		mult, ok := durationUnit(unit)
+		if !ok {
+			if unit == "" {
+				return 0, fmt.Errorf("a duration needs a unit (ms, s or m)")
+			}
+			return 0, fmt.Errorf("unknown duration unit %q (use ms, s or m)", unit)
+		}
+		return v * mult / 1e6, nil
+	case kindRatio:
+		switch unit {
+		case "%":
+			return v / 100, nil
+		case "":
+			if v > 1 {
+				return 0, fmt.Errorf("a ratio is between 0 and 1: write %g%% or %g", v, v/100)
+			}
+			return v, nil
+		}
+		return 0, fmt.Errorf("unknown unit %q for a ratio (use %% or a plain number between 0 and 1)", unit)
+	case kindRate:
+		switch unit {
+		case "", "/s", "rps":
+			return v, nil
+		}
+		return 0, fmt.Errorf("unknown unit %q for a rate (use /s or a plain number)", unit)
+	case kindCount:
+		if unit != "" {
+			return 0, fmt.Errorf("a count takes a plain number, not %q", unit)
+		}
+		return v, nil
+	case kindGrowth:
+		mult, ok := byteUnit(unit)
+		if !ok {
+			return 0, fmt.Errorf("unknown unit %q for memory growth (use B/h, KB/h, MB/h or GB/h)", unit)
+		}
+		return v * mult, nil
+	}
+	return 0, fmt.Errorf("unsupported metric kind")
+}
+
+// splitUnit splits "300ms" into "300" and "ms".
+func splitUnit(s string) (string, string) {
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.' || s[i] == '-' || s[i] == '+' || s[i] == 'e' && i > 0 && i+1 < len(s) && (s[i+1] >= '0' && s[i+1] <= '9' || s[i+1] == '-')) {
+		i++
+	}
+	return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i:])
+}
+
+// durationUnit converts a duration unit to microseconds.
+func durationUnit(u string) (float64, bool) {
+	switch u {
+	case "us", "µs", "μs":
+		return 1, true
+	case "ms":
+		return 1e3, true
+	case "s":
+		return 1e6, true
+	case "m":
+		return 60e6, true
+	}
+	return 0, false
+}
+
+// byteUnit converts a memory growth unit to bytes per hour.
+func byteUnit(u string) (float64, bool) {
+	switch u {
+	case "B/h":
+		return 1, true
+	case "KB/h", "KiB/h":
+		return 1 << 10, true
+	case "MB/h", "MiB/h":
+		return 1 << 20, true
+	case "GB/h", "GiB/h":
+		return 1 << 30, true
+	}
+	return 0, false
+}
