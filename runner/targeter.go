@@ -3,6 +3,7 @@ package runner
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -54,6 +55,10 @@ func (s *source) index() (int64, error) {
 			return 0, fmt.Errorf("data %q: %w after %d values", s.name, ErrDataExhausted, (s.size-s.shardIndex+s.shardCount-1)/s.shardCount)
 		}
 		return i, nil
+	case scenarios.PickZipf:
+		// Log-uniform rank: P(rank < k) = ln(k+1)/ln(size+1).
+		i := int64(math.Exp(rand.Float64()*math.Log1p(float64(s.size)))) - 1
+		return min(max(i, 0), s.size-1), nil
 	default:
 		return rand.Int64N(s.size), nil
 	}

@@ -136,3 +136,21 @@ requests: [{name: a, path: "/{{c}}"}]
 		t.Errorf("sequential picks %v", got)
 	}
 }
+
+func TestZipfPickIsSkewed(t *testing.T) {
+	src := &source{name: "x", size: 50_000, pick: scenarios.PickZipf, shardCount: 1}
+	low := 0
+	for range 100_000 {
+		i, err := src.index()
+		if err != nil || i < 0 || i >= src.size {
+			t.Fatalf("index %d, %v", i, err)
+		}
+		if i < 500 {
+			low++
+		}
+	}
+	// ln(501)/ln(50001) = 0.575 of the draws fall in the first 1%.
+	if low < 55_000 || low > 60_000 {
+		t.Errorf("%d of 100000 draws in the first 1%%, want about 57500", low)
+	}
+}

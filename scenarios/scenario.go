@@ -16,6 +16,10 @@ const (
 	PickRandom     = "random"     // uniform draw, the default
 	PickSequential = "sequential" // in order, wrapping around
 	PickUnique     = "unique"     // in order, each value at most once
+	// PickZipf draws skewed toward the first values, as production traffic
+	// is toward hot users and items: the rank is log-uniform, so the first
+	// 1% of a range of 50,000 takes about 60% of the draws.
+	PickZipf = "zipf"
 )
 
 // Defaults applied by Load when a field is absent.
@@ -114,7 +118,7 @@ type DataSource struct {
 	// Column names the column to take.
 	CSV    string `yaml:"csv"`
 	Column string `yaml:"column"`
-	// Pick is random (default), sequential or unique.
+	// Pick is random (default), sequential, unique or zipf.
 	Pick string `yaml:"pick"`
 }
 

@@ -219,9 +219,9 @@ func (v *validation) data() {
 			v.add(field, "bad data name %q: use letters, digits, '_', '-' and '.'", name)
 		}
 		switch d.Pick {
-		case PickRandom, PickSequential, PickUnique:
+		case PickRandom, PickSequential, PickUnique, PickZipf:
 		default:
-			v.add(field+".pick", "%q: want random, sequential or unique", d.Pick)
+			v.add(field+".pick", "%q: want random, sequential, unique or zipf", d.Pick)
 		}
 		if d.Column != "" && d.CSV == "" {
 			v.add(field+".column", "column goes with csv")
