@@ -3,10 +3,12 @@ package runner
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -107,6 +109,9 @@ type recorder struct {
 	// stopped is the targeter's error that stopped the attack (unique data
 	// exhausted), if any.
 	stopped string
+	// aborting is set when the run is being aborted: requests cancelled by
+	// the abort measured nothing and are not recorded.
+	aborting bool
 
 	// Sent-late accounting (open model, measured window).
 	late    int64
@@ -189,6 +194,9 @@ func (r *recorder) record(res *vegeta.Result) {
 		return
 	}
 	r.completed++
+	if r.aborting && res.Code == 0 && strings.Contains(res.Error, context.Canceled.Error()) {
+		return
+	}
 	if r.finished != nil {
 		r.finished(res.End())
 	}

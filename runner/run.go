@@ -257,14 +257,13 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 		close(scrapeDone)
 	}
 
+	client := newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections)
+	defer client.CloseIdleConnections()
 	attacker := vegeta.NewAttacker(
-		vegeta.Timeout(sc.Target.Timeout.D()),
+		vegeta.Client(client),
 		vegeta.MaxWorkers(maxWork),
 		vegeta.Workers(min(maxWork, vegeta.DefaultWorkers)),
-		vegeta.Connections(sc.Load.MaxConnections),
-		vegeta.MaxConnections(sc.Load.MaxConnections),
 		vegeta.MaxBody(0),
-		vegeta.KeepAlive(true),
 	)
 	prog := &progress{w: a.cfg.progress, every: a.cfg.progressEvery, total: sched.end, unit: "/s"}
 	if closed {
@@ -311,6 +310,7 @@ loop:
 		case <-done:
 			aborted = true
 			done = nil
+			rec.aborting = true
 			attacker.Stop()
 			stopAttack()
 		}
