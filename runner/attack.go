@@ -1,0 +1,277 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/scenarios"
+)
+
+// attack is one run's attack and recording.
+type attack struct {
+	sc      *scenarios.Scenario
+	cfg     config
+	tr      *targeter
+	headers http.Header
+
+	sched  *schedule // requests (open model) or users (closed) over time
+	closed bool
+	warmup time.Duration
+	rec    *recorder
+
+	pacer       vegeta.Pacer
+	sent        func() uint64 // requests handed to vegeta's workers so far
+	maxWorkers  uint64
+	maxInFlight int64
+}
+
+// outcome is what the attack produced.
+type outcome struct {
+	status    string
+	ended     time.Time
+	overall   results.Stats
+	endpoints map[string]results.Stats
+	server    results.Server
+	points    []results.Point
+	warnings  []string
+	// serviceLog is the content of service_time.hlog.
+	serviceLog []byte
+}
+
+func stageLevels(sc *scenarios.Scenario) []stageLevel {
+	var out []stageLevel
+	for _, st := range sc.Load.Stages {
+		lv := st.Rate
+		if sc.Load.Model == scenarios.ModelClosed {
+			lv = st.Users
+		}
+		out = append(out, stageLevel{dur: st.Duration.D(), from: lv.From, to: lv.To})
+	}
+	return out
+}
+
+// run attacks, records into hlog and summarises. Its order: pacer and
+// recorder, baseline scrape, attack until the schedule ends or ctx is
+// cancelled, last interval, last scrape, summary.
+func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*outcome, error) {
+	sc := a.sc
+	a.sched = newSchedule(stageLevels(sc))
+	a.closed = sc.Load.Model == scenarios.ModelClosed
+	a.warmup = sc.Load.Warmup.D()
+	names := make([]string, len(sc.Requests))
+	expects := make([][]int, len(sc.Requests))
+	for i, r := range sc.Requests {
+		names[i], expects[i] = r.Name, r.Expect
+	}
+	rec, err := newRecorder(recorderConfig{
+		names: names, expects: expects, warmup: a.warmup, origin: origin, hlog: hlog,
+		highest: sc.Target.Timeout.D() + a.sched.end + time.Minute,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.rec = rec
+
+	attackCtx, stopAttack := context.WithCancel(ctx)
+	defer stopAttack()
+	a.choosePacer(attackCtx.Done())
+
+	var scr *scraper
+	scrapeDone := make(chan struct{})
+	if sc.Metrics.URL != "" {
+		scr = newScraper(sc.Metrics.URL, a.headers, min(sc.Metrics.Interval.D(), 5*time.Second))
+		scr.scrape(ctx, 0) // the baseline before any load
+		go func() {
+			defer close(scrapeDone)
+			scr.run(attackCtx, origin, sc.Metrics.Interval.D(), a.warmup)
+		}()
+	} else {
+		close(scrapeDone)
+	}
+
+	end, aborted := a.loop(ctx, attackCtx, stopAttack, origin)
+	ended := time.Now()
+	stopAttack()
+	<-scrapeDone
+	if scr != nil {
+		scr.scrape(context.WithoutCancel(ctx), end)
+	}
+	return a.summarize(end, ended, aborted, scr)
+}
+
+// choosePacer sets the pacer of the model: the schedule (open) or the users
+// (closed), and tells the recorder how to find intended send times.
+func (a *attack) choosePacer(done <-chan struct{}) {
+	if a.closed {
+		peak := 0
+		for _, st := range a.sc.Load.Stages {
+			peak = max(peak, int(math.Max(st.Users.From, st.Users.To)))
+		}
+		up := newUserPacer(a.sched, peak, a.sc.Load.ThinkTime.D(), done)
+		a.pacer, a.sent, a.maxWorkers = up, up.sent.Load, uint64(max(peak, 1))
+		a.rec.began = up.began.Load
+		a.rec.finished = up.finished
+		return
+	}
+	op := newOpenPacer(a.sched)
+	a.pacer, a.sent, a.maxWorkers = op, op.sent.Load, uint64(a.sc.Load.MaxWorkers)
+	a.rec.began = op.began.Load
+	a.rec.due = a.sched.due
+}
+
+// level is the scheduled level over [from, to): the mean rate (open) or
+// the users at its start (closed).
+func (a *attack) level(from, to time.Duration) float64 {
+	if a.closed {
+		return a.sched.rate(from)
+	}
+	return (a.sched.hits(to) - a.sched.hits(from)) / (to - from).Seconds()
+}
+
+// loop runs the vegeta attack and records every result, closing an
+// interval every second. It returns the attack's length and whether ctx
+// aborted it.
+func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin time.Time) (time.Duration, bool) {
+	sc, rec := a.sc, a.rec
+	client := newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections)
+	defer client.CloseIdleConnections()
+	attacker := vegeta.NewAttacker(
+		vegeta.Client(client),
+		vegeta.MaxWorkers(a.maxWorkers),
+		vegeta.Workers(min(a.maxWorkers, vegeta.DefaultWorkers)),
+		vegeta.MaxBody(0),
+	)
+	prog := a.newProgress()
+	resultsCh := attacker.Attack(a.tr.target, a.pacer, a.sched.end, sc.Name)
+	interval := a.cfg.interval
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	aborted, done, next := false, ctx.Done(), interval
+	for {
+		select {
+		case res, ok := <-resultsCh:
+			if !ok {
+				end := time.Since(origin)
+				if end > next-interval {
+					rec.flush(end, a.level(next-interval, end), 0)
+				}
+				prog.done()
+				return end, aborted
+			}
+			rec.record(res)
+		case <-tick.C:
+			inFlight := int64(a.sent()) - rec.completed
+			a.maxInFlight = max(a.maxInFlight, inFlight)
+			rec.flush(next, a.level(next-interval, next), inFlight)
+			p := rec.points[len(rec.points)-1]
+			total := rec.overall.total
+			prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,
+				requests: total.requests, errors: total.requests - total.successes, inFlight: inFlight})
+			next += interval
+		case <-done:
+			aborted, done = true, nil
+			rec.aborting = true
+			attacker.Stop()
+			stopAttack()
+		}
+	}
+}
+
+func (a *attack) newProgress() *progress {
+	p := &progress{w: a.cfg.progress, every: a.cfg.progressEvery, total: a.sched.end, unit: "/s"}
+	if a.closed {
+		p.unit = " users"
+	}
+	if a.cfg.progressTTY != nil {
+		p.tty = *a.cfg.progressTTY
+	} else {
+		p.tty = isTerminal(a.cfg.progress)
+	}
+	return p
+}
+
+// summarize turns the recording into run.json's figures and warnings.
+func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr *scraper) (*outcome, error) {
+	sc, rec, sched := a.sc, a.rec, a.sched
+	out := &outcome{status: results.StatusCompleted, ended: ended, points: rec.points}
+	if aborted {
+		out.status = results.StatusAborted
+		out.warnings = append(out.warnings, fmt.Sprintf("the run was aborted after %s of %s: figures cover what was recorded", end.Round(time.Millisecond), sched.end))
+	}
+	if rec.stopped != "" {
+		out.warnings = append(out.warnings, fmt.Sprintf("the attack stopped early after %s: %s", end.Round(time.Millisecond), rec.stopped))
+	}
+	measured := max((end - a.warmup).Seconds(), 0)
+	runEnd := min(end, sched.end)
+	targetRate := 0.0
+	if !a.closed && measured > 0 {
+		targetRate = (sched.hits(runEnd) - sched.hits(min(a.warmup, runEnd))) / measured
+	}
+	totalWeight := 0.0
+	for _, r := range sc.Requests {
+		totalWeight += r.Weight
+	}
+	out.endpoints = map[string]results.Stats{}
+	for i, ep := range rec.endpoints {
+		out.endpoints[ep.name] = ep.stats(measured, targetRate*sc.Requests[i].Weight/totalWeight)
+	}
+	out.overall = rec.overall.stats(measured, targetRate)
+
+	if !a.closed {
+		// Requests due in the measured window that were never sent.
+		due := int64(math.Ceil(sched.hits(runEnd) - 1e-9))
+		first := int64(math.Ceil(sched.hits(min(a.warmup, runEnd)) - 1e-9))
+		unsent := due - max(int64(a.sent()), first)
+		if unsent > 0 {
+			o := &out.overall
+			o.Unsent = unsent
+			o.Requests += unsent
+			o.Errors[kindUnsent.name()] += unsent
+			o.ErrorRate = float64(o.Requests-o.Successes) / float64(o.Requests)
+		}
+		out.warnings = append(out.warnings, saturationWarnings(sc, rec, unsent, a.maxInFlight)...)
+	}
+	if scr != nil {
+		samples, errs, lastErr := scr.snapshot()
+		var w []string
+		out.server, w = summarizeServer(sc.Metrics.URL, samples, errs, lastErr, a.warmup, out.points)
+		out.warnings = append(out.warnings, w...)
+	}
+	if rec.logErr != nil {
+		return nil, rec.logErr
+	}
+	var err error
+	if out.serviceLog, err = rec.serviceLog(min(a.warmup, end), end); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// saturationWarnings says when the generator fell behind its schedule: then
+// the run measured the generator (or its worker cap), not only the target.
+func saturationWarnings(sc *scenarios.Scenario, rec *recorder, unsent, maxInFlight int64) []string {
+	var w []string
+	sent := rec.overall.total.requests
+	if unsent == 0 && (sent == 0 || float64(rec.late)/float64(sent) < 0.01) {
+		return nil
+	}
+	msg := fmt.Sprintf("the generator fell behind its schedule: %d of %d measured requests left more than %s late (up to %s)",
+		rec.late, sent, lateThreshold, rec.lateMax.Round(time.Millisecond))
+	if unsent > 0 {
+		msg += fmt.Sprintf(", and %d due requests were never sent", unsent)
+	}
+	msg += "; latency is still measured from the intended send times, but the achieved rate fell short of the target"
+	if maxInFlight >= int64(sc.Load.MaxWorkers) {
+		msg += fmt.Sprintf(" (in-flight requests reached the max_workers cap of %d: the target is too slow for this rate, or raise the cap)", sc.Load.MaxWorkers)
+	} else {
+		msg += " (the generator itself could not keep up: the run measured the generator, not the target)"
+	}
+	return append(w, msg)
+}
