@@ -2,6 +2,7 @@ package gate
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -52,11 +53,21 @@ func (g Gate) Evaluate(in Input) results.Gate {
 		r.Message = fmt.Sprintf("gate %q cannot be evaluated: %s", g.Expr, why)
 		return r
 	}
-	r.Value = &v
 	name := g.Metric
 	if g.Endpoint != "" {
 		name = g.Endpoint + "." + g.Metric
 	}
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		// Unbounded (a spike never recovered): no value to write, and only
+		// a ">" gate could hold, which makes no sense for such metrics.
+		r.Verdict = results.VerdictFail
+		if math.IsInf(v, 1) && (g.Op == Greater || g.Op == GreaterEqual) {
+			r.Verdict = results.VerdictPass
+		}
+		r.Message = fmt.Sprintf("%s is unbounded (never reached before the run ended), gate is %s %s", name, g.Op, Format(g.Threshold, g.Unit))
+		return r
+	}
+	r.Value = &v
 	if g.Op.holds(v, g.Threshold) {
 		r.Verdict = results.VerdictPass
 		r.Message = fmt.Sprintf("%s is %s, within %s %s", name, Format(v, g.Unit), g.Op, Format(g.Threshold, g.Unit))

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -234,5 +235,13 @@ func TestFormat(t *testing.T) {
 		if got := Format(tt.v, tt.unit); got != tt.want {
 			t.Errorf("Format(%g, %s) = %q, want %q", tt.v, tt.unit, got, tt.want)
 		}
+	}
+}
+
+func TestEvaluateUnbounded(t *testing.T) {
+	in := Input{Run: fixtureRun(), Extra: map[string]float64{MetricRecoveryTime: math.Inf(1)}}
+	g := EvaluateInput(in, []string{"recovery_time < 30s"})[0]
+	if g.Verdict != results.VerdictFail || g.Value != nil || !strings.Contains(g.Message, "never reached") {
+		t.Errorf("never recovered: %+v", g)
 	}
 }

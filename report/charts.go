@@ -1,0 +1,337 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"sort"
+	"strconv"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// Chart ids are fixed so that golden files and the browser test can name them.
+const (
+	ChartLatency      = "latency"
+	ChartThroughput   = "throughput"
+	ChartErrors       = "errors"
+	ChartDistribution = "distribution"
+	ChartCache        = "cache"
+	ChartMemory       = "memory"
+	ChartResources    = "resources"
+)
+
+// chartBlock is one chart of the page: drawn (Element and Script set) or
+// explained (Missing says why there is nothing to draw).
+type chartBlock struct {
+	ID      string
+	Title   string
+	Note    string // under the title: what is drawn, downsampling
+	Element template.HTML
+	Script  template.HTML
+	Missing string
+}
+
+// line is one series of a line chart.
+type line struct {
+	Name   string
+	Points []xy
+	Hidden bool // unselected in the legend at first
+	Step   bool
+	Area   bool
+}
+
+// lineSpec describes a line chart.
+type lineSpec struct {
+	ID, Title, XName, YName string
+	LogX                    bool
+	XFormatter              string // JavaScript function for x labels, or ""
+	Lines                   []line
+	Marks                   []opts.MarkLineNameXAxisItem // vertical lines (stage boundaries)
+	YMax                    any
+}
+
+// round3 keeps three decimals: enough for ms, and it keeps the page small.
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+func (s lineSpec) render() chartBlock {
+	c := charts.NewLine()
+	selected := map[string]bool{}
+	for _, l := range s.Lines {
+		selected[l.Name] = !l.Hidden
+	}
+	xType := "value"
+	if s.LogX {
+		xType = "log"
+	}
+	xAxis := opts.XAxis{Type: xType, Name: s.XName, NameLocation: "middle", NameGap: 28, Scale: opts.Bool(true)}
+	if s.XFormatter != "" {
+		xAxis.AxisLabel = &opts.AxisLabel{Formatter: opts.FuncOpts(s.XFormatter)}
+	}
+	c.SetGlobalOptions(
+		charts.WithInitializationOpts(opts.Initialization{ChartID: s.ID, Width: "100%", Height: "380px"}),
+		charts.WithAnimation(false),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0", Selected: selected}),
+		charts.WithGridOpts(opts.Grid{Top: "40", Left: "70", Right: "30", Bottom: "60"}),
+		charts.WithXAxisOpts(xAxis),
+		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: s.YName, Max: s.YMax}),
+		charts.WithDataZoomOpts(opts.DataZoom{Type: "inside"}),
+	)
+	for i, l := range s.Lines {
+		data := make([]opts.LineData, len(l.Points))
+		for j, p := range l.Points {
+			data[j] = opts.LineData{Value: [2]float64{round3(p.X), round3(p.Y)}}
+		}
+		so := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(l.Points) < 2), Step: stepOf(l.Step)})}
+		if l.Area {
+			so = append(so, charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)}))
+		}
+		if i == 0 && len(s.Marks) > 0 {
+			so = append(so, charts.WithMarkLineNameXAxisItemOpts(s.Marks...),
+				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
+		}
+		c.AddSeries(l.Name, data, so...)
+	}
+	sn := c.RenderSnippet()
+	return chartBlock{ID: s.ID, Title: s.Title, Element: template.HTML(sn.Element), Script: template.HTML(sn.Script)}
+}
+
+func stepOf(b bool) any {
+	if b {
+		return "end"
+	}
+	return nil
+}
+
+// stageMarks marks the end of the warm-up and the start of every stage.
+func stageMarks(run *results.Run) []opts.MarkLineNameXAxisItem {
+	var m []opts.MarkLineNameXAxisItem
+	if run.WarmupS > 0 {
+		m = append(m, opts.MarkLineNameXAxisItem{Name: "warm-up ends", XAxis: run.WarmupS})
+	}
+	for i, s := range run.Plan.Stages {
+		if i == 0 && s.StartS == 0 {
+			continue
+		}
+		m = append(m, opts.MarkLineNameXAxisItem{Name: "stage " + strconv.Itoa(i+1), XAxis: s.StartS})
+	}
+	return m
+}
+
+// latencyChart draws P50/P95/P99/max per second of the whole run, and the
+// same per endpoint (off at first, selectable in the legend).
+func latencyChart(d *runData, maxPoints int) chartBlock {
+	b := chartBlock{ID: ChartLatency, Title: "Latency over time"}
+	all := d.Series[""]
+	if all == nil || len(all.Intervals) == 0 {
+		b.Missing = "no latency intervals (" + results.HlogFile + " absent or empty)"
+		return b
+	}
+	spec := lineSpec{ID: ChartLatency, Title: b.Title, XName: "seconds", YName: "ms", Marks: stageMarks(d.Run)}
+	add := func(prefix string, ivs []interval, hidden bool) {
+		ivs = downsampleIntervals(ivs, maxPoints)
+		for _, q := range []struct {
+			name string
+			f    func(interval) float64
+		}{
+			{"P50", func(i interval) float64 { return i.P50 }},
+			{"P95", func(i interval) float64 { return i.P95 }},
+			{"P99", func(i interval) float64 { return i.P99 }},
+			{"max", func(i interval) float64 { return i.Max }},
+		} {
+			pts := make([]xy, 0, len(ivs))
+			for _, iv := range ivs {
+				if iv.Count > 0 {
+					pts = append(pts, xy{iv.T, q.f(iv) / 1000})
+				}
+			}
+			spec.Lines = append(spec.Lines, line{Name: prefix + q.name, Points: pts, Hidden: hidden || q.name == "max"})
+		}
+	}
+	add("", all.Intervals, false)
+	for _, tag := range d.Tags() {
+		add(tag+" ", d.Series[tag].Intervals, true)
+	}
+	b = spec.render()
+	b.Note = "Corrected for coordinated omission: measured from each request's intended send time. Endpoints can be switched on in the legend."
+	if k := bucketSize(len(all.Intervals), maxPoints); k > 1 {
+		b.Note += fmt.Sprintf(" Downsampled for display: each point is the worst of %d seconds.", k)
+	}
+	return b
+}
+
+// distributionChart draws the HDR percentile distribution: latency by
+// percentile on a log axis of 1/(1-p), overall and per endpoint.
+func distributionChart(d *runData) chartBlock {
+	b := chartBlock{ID: ChartDistribution, Title: "Latency by percentile"}
+	all := d.Series[""]
+	if all == nil || all.Total == nil || all.Total.TotalCount() == 0 {
+		b.Missing = "no latency recorded (" + results.HlogFile + " absent or empty)"
+		return b
+	}
+	spec := lineSpec{
+		ID: ChartDistribution, Title: b.Title, XName: "percentile", YName: "ms", LogX: true,
+		XFormatter: "function (v) { return parseFloat((100 - 100 / v).toPrecision(6)) + '%'; }",
+	}
+	spec.Lines = append(spec.Lines, line{Name: "all", Points: percentilePoints(all.Total)})
+	for _, tag := range d.Tags() {
+		if s := d.Series[tag]; s.Total != nil && s.Total.TotalCount() > 0 {
+			spec.Lines = append(spec.Lines, line{Name: tag, Points: percentilePoints(s.Total)})
+		}
+	}
+	b = spec.render()
+	b.Note = "From the full histograms of the measured window; the x axis is 1/(1−p), so each step right is one more nine."
+	return b
+}
+
+// percentilePoints samples a histogram at ten points a decade of 1/(1-p),
+// from the median... to the last nine the count supports, then the max.
+func percentilePoints(h *hdr.Histogram) []xy {
+	n := float64(h.TotalCount())
+	var pts []xy
+	for k := 0; ; k++ {
+		x := math.Pow(10, float64(k)/10)
+		if x > n || x > 1e6 {
+			break
+		}
+		p := 100 - 100/x
+		pts = append(pts, xy{x, float64(h.ValueAtPercentile(p)) / 1000})
+	}
+	pts = append(pts, xy{math.Min(n, 1e6), float64(h.Max()) / 1000})
+	return pts
+}
+
+// throughputChart draws target and achieved rate per second.
+func throughputChart(d *runData, maxPoints int) chartBlock {
+	b := chartBlock{ID: ChartThroughput, Title: "Throughput: target vs achieved"}
+	if d.Timeline == nil || len(d.Timeline.Points) == 0 {
+		b.Missing = "no timeline (" + results.TimelineFile + " absent or empty)"
+		return b
+	}
+	var target, achieved []xy
+	for _, p := range d.Timeline.Points {
+		target = append(target, xy{p.T, p.TargetRate})
+		achieved = append(achieved, xy{p.T, p.AchievedRate})
+	}
+	name := "target rate"
+	if d.Run.Plan.Model == "closed" {
+		name = "users"
+	}
+	spec := lineSpec{ID: ChartThroughput, Title: b.Title, XName: "seconds", YName: "requests/s", Marks: stageMarks(d.Run), Lines: []line{
+		{Name: name, Points: downsampleMean(target, maxPoints), Step: true},
+		{Name: "achieved", Points: downsampleMean(achieved, maxPoints)},
+	}}
+	return spec.render()
+}
+
+// errorsChart draws errors per second by kind and by non-2xx status.
+func errorsChart(d *runData, maxPoints int) chartBlock {
+	b := chartBlock{ID: ChartErrors, Title: "Errors over time"}
+	if d.Timeline == nil || len(d.Timeline.Points) == 0 {
+		b.Missing = "no timeline (" + results.TimelineFile + " absent or empty)"
+		return b
+	}
+	keys := map[string]bool{}
+	for _, p := range d.Timeline.Points {
+		for k := range p.ErrorKinds {
+			keys["kind "+k] = true
+		}
+		for c := range p.StatusCodes {
+			if len(c) == 0 || c[0] != '2' {
+				keys["status "+c] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	total := make([]xy, 0, len(d.Timeline.Points))
+	for _, p := range d.Timeline.Points {
+		total = append(total, xy{p.T, float64(p.Errors)})
+	}
+	spec := lineSpec{ID: ChartErrors, Title: b.Title, XName: "seconds", YName: "errors/s", Marks: stageMarks(d.Run),
+		Lines: []line{{Name: "all errors", Points: downsampleMean(total, maxPoints), Area: true}}}
+	for _, name := range names {
+		pts := make([]xy, 0, len(d.Timeline.Points))
+		for _, p := range d.Timeline.Points {
+			var v int64
+			if kind, ok := cutPrefix(name, "kind "); ok {
+				v = p.ErrorKinds[kind]
+			} else if code, ok := cutPrefix(name, "status "); ok {
+				v = p.StatusCodes[code]
+			}
+			pts = append(pts, xy{p.T, float64(v)})
+		}
+		spec.Lines = append(spec.Lines, line{Name: name, Points: downsampleMean(pts, maxPoints)})
+	}
+	return spec.render()
+}
+
+func cutPrefix(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && s[:len(prefix)] == prefix {
+		return s[len(prefix):], true
+	}
+	return "", false
+}
+
+// serverChart draws scraped server metrics from the timeline; scale
+// converts the raw values (bytes to MiB, ratio to %).
+func serverChart(d *runData, id, title, yName string, yMax any, metrics []string, labels []string, scale float64, maxPoints int) chartBlock {
+	b := chartBlock{ID: id, Title: title}
+	if d.Timeline == nil {
+		b.Missing = "no timeline (" + results.TimelineFile + " absent)"
+		return b
+	}
+	spec := lineSpec{ID: id, Title: title, XName: "seconds", YName: yName, YMax: yMax, Marks: stageMarks(d.Run)}
+	for i, m := range metrics {
+		var pts []xy
+		for _, p := range d.Timeline.Points {
+			if v, ok := p.Server[m]; ok {
+				pts = append(pts, xy{p.T, v * scale})
+			}
+		}
+		if len(pts) > 0 {
+			spec.Lines = append(spec.Lines, line{Name: labels[i], Points: downsampleMean(pts, maxPoints)})
+		}
+	}
+	if len(spec.Lines) == 0 {
+		b.Missing = "the target's metrics endpoint did not report " + joinOr(metrics)
+		return b
+	}
+	return spec.render()
+}
+
+func joinOr(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	s := names[0]
+	for _, n := range names[1 : len(names)-1] {
+		s += ", " + n
+	}
+	return s + " or " + names[len(names)-1]
+}
+
+// runCharts builds every chart of a single-run report, in page order.
+func runCharts(d *runData, maxPoints int) []chartBlock {
+	return []chartBlock{
+		latencyChart(d, maxPoints),
+		throughputChart(d, maxPoints),
+		errorsChart(d, maxPoints),
+		distributionChart(d),
+		serverChart(d, ChartCache, "Cache hit rate", "%", 100, []string{"cache_hit_rate"}, []string{"hit rate"}, 100, maxPoints),
+		serverChart(d, ChartMemory, "Target memory (RSS)", "MiB", nil, []string{"rss_bytes"}, []string{"RSS"}, 1.0/(1<<20), maxPoints),
+		serverChart(d, ChartResources, "Target goroutines and DB pool", "count", nil,
+			[]string{"goroutines", "db_pool_acquired", "db_pool_max"}, []string{"goroutines", "DB conns in use", "DB pool max"}, 1, maxPoints),
+	}
+}

@@ -1,0 +1,12 @@
+// Package report turns a results directory (runner/results) into what people
+// and CI read: report.html (one file, go-echarts charts, the ECharts script
+// inlined), summary.md, junit.xml, and a verdict that the CLI maps to an exit
+// code. It also compares several runs and checks a run against a baseline
+// with a rank test over per-second samples, so that noise is not called a
+// regression.
+//
+// It reads only the files of a run directory (run.json, timeline.json,
+// latency.hlog), so a report can be redrawn long after the run. Statistics
+// come from the full histograms; only what is drawn is downsampled. The gate
+// language itself lives in report/gate.
+package report

@@ -1,0 +1,206 @@
+package report
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// fixture describes a synthetic run directory with known histograms.
+type fixture struct {
+	Seconds int     // measured seconds (after a 2 s warm-up)
+	Rate    int     // requests per second, split 60/40 between search and chat
+	Scale   float64 // latency multiplier (1 = baseline)
+	Seed    uint64
+	Gates   []string
+	// ErrorEvery makes every n-th chat request a 500 (0: none).
+	ErrorEvery int
+	NoCache    bool // no cache hit rate reported
+	Stages     []results.Stage
+	// Slow, when set, adds extra latency (µs) to the overall and search
+	// series in the seconds it returns true for (a spike).
+	Slow func(sec int) float64
+	// RSS returns the target's resident memory at second sec (0: none).
+	RSS func(sec int) float64
+}
+
+var fixtureStart = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+
+// writeFixture writes run.json, timeline.json and latency.hlog for fx into
+// dir and returns the run.
+func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
+	t.Helper()
+	if fx.Scale == 0 {
+		fx.Scale = 1
+	}
+	if fx.Rate == 0 {
+		fx.Rate = 50
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const warmup = 2
+	rng := rand.New(rand.NewPCG(fx.Seed, 7))
+	names := []string{"search", "chat"}
+	newH := func() *hdr.Histogram { return hdr.New(1, 60_000_000, 3) }
+	total := map[string]*hdr.Histogram{"": newH(), "search": newH(), "chat": newH()}
+	requests := map[string]int64{}
+	errs := map[string]int64{}
+	var hlog bytes.Buffer
+	w := hdr.NewHistogramLogWriter(&hlog)
+	base := fixtureStart.UnixMilli()
+	w.SetBaseTime(base)
+	for _, err := range []error{w.OutputLogFormatVersion(), w.OutputStartTime(base), w.OutputBaseTime(base), w.OutputLegend()} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tl := results.Timeline{Schema: results.Schema, IntervalS: 1}
+	for s := 0; s < warmup; s++ {
+		tl.Points = append(tl.Points, results.Point{T: float64(s), TargetRate: float64(fx.Rate), AchievedRate: float64(fx.Rate), Requests: int64(fx.Rate), Warmup: true})
+	}
+	for s := 0; s < fx.Seconds; s++ {
+		iv := map[string]*hdr.Histogram{"": newH(), "search": newH(), "chat": newH()}
+		p := results.Point{T: float64(warmup + s), TargetRate: float64(fx.Rate), AchievedRate: float64(fx.Rate), StatusCodes: map[string]int64{}, ErrorKinds: map[string]int64{}}
+		for i := 0; i < fx.Rate; i++ {
+			name := names[0]
+			median := 20_000.0 // µs
+			if i%5 >= 3 {
+				name, median = names[1], 80_000
+			}
+			v := median * math.Exp(rng.NormFloat64()*0.5) * fx.Scale
+			if fx.Slow != nil && name == "search" {
+				v += fx.Slow(s)
+			}
+			us := int64(max(v, 1))
+			for _, tag := range []string{"", name} {
+				_ = iv[tag].RecordValue(us)
+				_ = total[tag].RecordValue(us)
+				requests[tag]++
+			}
+			p.Requests++
+			code := "200"
+			if name == "chat" && fx.ErrorEvery > 0 && (i+s*fx.Rate)%fx.ErrorEvery == 0 {
+				code = "500"
+				errs[""]++
+				errs["chat"]++
+				p.Errors++
+				p.ErrorKinds["status"]++
+			}
+			p.StatusCodes[code]++
+		}
+		p.Server = map[string]float64{}
+		if !fx.NoCache {
+			p.Server["cache_hit_rate"] = 0.7
+		}
+		if fx.RSS != nil {
+			p.Server["rss_bytes"] = fx.RSS(s)
+		}
+		p.Server["goroutines"] = 40
+		p.Server["db_pool_acquired"] = 3
+		p.Server["db_pool_max"] = 10
+		tl.Points = append(tl.Points, p)
+		startMs := base + int64(warmup+s)*1000
+		for _, tag := range []string{"", "chat", "search"} {
+			h := iv[tag]
+			h.SetTag(tag)
+			h.SetStartTimeMs(startMs)
+			h.SetEndTimeMs(startMs + 1000)
+			if err := w.OutputIntervalHistogram(h); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stats := func(tag string) results.Stats {
+		h := total[tag]
+		n := requests[tag]
+		st := results.Stats{
+			Requests: n, Successes: n - errs[tag],
+			Rate:        results.Rate{Target: float64(n) / float64(fx.Seconds), Achieved: float64(n) / float64(fx.Seconds)},
+			StatusCodes: map[string]int64{"200": n - errs[tag]},
+			Errors:      map[string]int64{},
+		}
+		if errs[tag] > 0 {
+			st.StatusCodes["500"] = errs[tag]
+			st.Errors["status"] = errs[tag]
+		}
+		if n > 0 {
+			st.ErrorRate = float64(errs[tag]) / float64(n)
+		}
+		l := results.Latency{
+			Min: float64(h.Min()), Mean: h.Mean(), P50: float64(h.ValueAtPercentile(50)), P90: float64(h.ValueAtPercentile(90)),
+			P95: float64(h.ValueAtPercentile(95)), P99: float64(h.ValueAtPercentile(99)), P999: float64(h.ValueAtPercentile(99.9)), Max: float64(h.Max()),
+		}
+		st.LatencyUS = l
+		st.ServiceTimeUS = l
+		st.ServiceTimeUS.P95 = l.P95 * 0.9
+		return st
+	}
+	stages := fx.Stages
+	if stages == nil {
+		stages = []results.Stage{{StartS: 0, DurationS: float64(warmup + fx.Seconds), From: float64(fx.Rate), To: float64(fx.Rate)}}
+	}
+	run := &results.Run{
+		Schema: results.Schema, ID: filepath.Base(dir), Scenario: "steady", Status: results.StatusCompleted,
+		Target: "http://127.0.0.1:8080", Profile: "optimized",
+		Started: fixtureStart, Ended: fixtureStart.Add(time.Duration(warmup+fx.Seconds) * time.Second),
+		WarmupS: warmup, Commit: "abc1234", Host: "ci", Version: "test",
+		Plan: results.Plan{Model: "open", Stages: stages, Gates: fx.Gates, Requests: []results.RequestMix{
+			{Name: "search", Method: "GET", Path: "/api/search?q=apple", Weight: 3},
+			{Name: "chat", Method: "POST", Path: "/api/chat", Weight: 2},
+		}},
+		Overall:   stats(""),
+		Endpoints: map[string]results.Stats{"search": stats("search"), "chat": stats("chat")},
+		Server:    results.Server{MetricsURL: "http://127.0.0.1:8080/metrics", Scrapes: fx.Seconds},
+	}
+	if !fx.NoCache {
+		hit := 0.7
+		run.Server.CacheHitRate = &hit
+	}
+	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.WriteJSON(filepath.Join(dir, results.TimelineFile), tl); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, results.HlogFile), hlog.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func TestLoadRunReadsFixture(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	run := writeFixture(t, dir, fixture{Seconds: 10, Rate: 50, Seed: 1})
+	d, err := loadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Tags(); len(got) != 2 || got[0] != "chat" || got[1] != "search" {
+		t.Fatalf("tags %v, want [chat search]", got)
+	}
+	all := d.Series[""]
+	if len(all.Intervals) != 10 {
+		t.Fatalf("%d overall intervals, want 10", len(all.Intervals))
+	}
+	if all.Intervals[0].T != 2 || all.Intervals[9].T != 11 {
+		t.Errorf("interval times %g..%g, want 2..11 (after the warm-up)", all.Intervals[0].T, all.Intervals[9].T)
+	}
+	if all.Total.TotalCount() != run.Overall.Requests {
+		t.Errorf("total count %d, want %d", all.Total.TotalCount(), run.Overall.Requests)
+	}
+	if p95 := float64(all.Total.ValueAtPercentile(95)); p95 != run.Overall.LatencyUS.P95 {
+		t.Errorf("merged P95 %g, want %g", p95, run.Overall.LatencyUS.P95)
+	}
+	if n := d.Series["search"].Total.TotalCount(); n != run.Endpoints["search"].Requests {
+		t.Errorf("search count %d, want %d", n, run.Endpoints["search"].Requests)
+	}
+}

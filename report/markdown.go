@@ -1,0 +1,70 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// verdictIcon marks a verdict in Markdown.
+func verdictIcon(v string) string {
+	switch v {
+	case results.VerdictPass:
+		return "✅ pass"
+	case results.VerdictFail:
+		return "❌ fail"
+	}
+	return "⚠️ unknown"
+}
+
+// mdCell escapes a table cell.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+// writeSummary writes summary.md: verdict, gate table, key deltas against
+// the baseline, endpoints. It is meant for a CI job summary or a pull
+// request comment, so it is short and has no HTML.
+func writeSummary(w io.Writer, j *judged) {
+	run := j.data.Run
+	fmt.Fprintf(w, "## loadgate: %s — %s\n\n", run.Scenario, j.outcome.Headline())
+	fmt.Fprintf(w, "Run `%s` against %s, %s, status **%s**; achieved %s of %s target; %d requests.\n\n",
+		run.ID, run.Target, run.Ended.Sub(run.Started).Round(1e9), run.Status,
+		gate.Format(run.Overall.Rate.Achieved, "rps"), gate.Format(run.Overall.Rate.Target, "rps"), run.Overall.Requests)
+	for _, warn := range run.Warnings {
+		fmt.Fprintf(w, "> ⚠️ %s\n\n", warn)
+	}
+	if len(j.outcome.Gates) > 0 {
+		fmt.Fprintln(w, "| gate | value | threshold | margin | verdict |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---|")
+		for _, r := range gateRows(j.outcome.Gates) {
+			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s |\n", mdCell(r.Expr), r.Value, r.Threshold, mdCell(r.Margin), verdictIcon(r.Verdict))
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprint(w, "No gates.\n\n")
+	}
+	if len(j.outcome.Reasons) > 0 {
+		for _, r := range j.outcome.Reasons {
+			fmt.Fprintf(w, "- %s\n", mdCell(r))
+		}
+		fmt.Fprintln(w)
+	}
+	if len(j.deltas) > 0 {
+		fmt.Fprintln(w, "**Against the baseline:**")
+		fmt.Fprintln(w)
+		for _, d := range j.deltas {
+			fmt.Fprintf(w, "- %s\n", d)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "| endpoint | requests | errors | P50 | P95 | P99 | max |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, r := range endpointRows(run) {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCell(r.Name), r.Requests, r.Errors, r.Latency[0], r.Latency[2], r.Latency[3], r.Latency[5])
+	}
+	fmt.Fprintf(w, "\nLatency is corrected for coordinated omission. Full report: `%s`.\n", results.ReportFile)
+}

@@ -1,0 +1,88 @@
+package report
+
+import (
+	"fmt"
+
+	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// Outcome is a run's verdict with its reasons.
+type Outcome struct {
+	// Verdict is results.VerdictPass, VerdictFail or VerdictUnknown.
+	Verdict string
+	// Gates are the evaluated gates: the scenario's (or the overrides) and,
+	// with a baseline, one regression gate per checked metric.
+	Gates []results.Gate
+	// Reasons say in plain words why the verdict is not a pass: the failed
+	// and unknown gates, an aborted run.
+	Reasons []string
+}
+
+// ExitCode maps the verdict to the CLI's exit code: 0 pass, 1 fail,
+// 2 unknown (could not evaluate).
+func (o Outcome) ExitCode() int {
+	switch o.Verdict {
+	case results.VerdictPass:
+		return 0
+	case results.VerdictFail:
+		return 1
+	}
+	return 2
+}
+
+// decide combines the gates and the run's status into an Outcome. A run
+// that did not complete cannot pass: aborted is a fail (the load did not
+// hold), failed is unknown (nothing trustworthy was measured).
+func decide(run *results.Run, gates []results.Gate) Outcome {
+	o := Outcome{Verdict: gate.Verdict(gates), Gates: gates}
+	for _, g := range gates {
+		switch g.Verdict {
+		case results.VerdictFail:
+			o.Reasons = append(o.Reasons, fmt.Sprintf("failed: %s — %s", g.Expr, g.Message))
+		case results.VerdictUnknown:
+			o.Reasons = append(o.Reasons, fmt.Sprintf("unknown: %s", g.Message))
+		}
+	}
+	switch run.Status {
+	case results.StatusCompleted, "":
+	case results.StatusAborted:
+		o.Reasons = append(o.Reasons, "the run was aborted before its plan completed")
+		if o.Verdict == results.VerdictPass {
+			o.Verdict = results.VerdictFail
+		}
+	default:
+		o.Reasons = append(o.Reasons, fmt.Sprintf("the run's status is %q", run.Status))
+		o.Verdict = results.VerdictUnknown
+	}
+	return o
+}
+
+// Headline says the verdict in one line for banners and summaries.
+func (o Outcome) Headline() string {
+	n, failed, unknown := len(o.Gates), 0, 0
+	for _, g := range o.Gates {
+		switch g.Verdict {
+		case results.VerdictFail:
+			failed++
+		case results.VerdictUnknown:
+			unknown++
+		}
+	}
+	switch o.Verdict {
+	case results.VerdictPass:
+		if n == 0 {
+			return "PASS — no gates"
+		}
+		return fmt.Sprintf("PASS — all %d gates hold", n)
+	case results.VerdictFail:
+		if failed == 0 {
+			return "FAIL"
+		}
+		return fmt.Sprintf("FAIL — %d of %d gates failed", failed, n)
+	}
+	if unknown == 0 {
+		return "UNKNOWN — the run cannot be judged"
+	}
+	return fmt.Sprintf("UNKNOWN — %d of %d gates could not be evaluated", unknown, n)
+}

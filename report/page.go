@@ -1,0 +1,255 @@
+package report
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+// parseTemplates parses the page templates; they are embedded, so an error
+// is a bug caught by every test.
+func parseTemplates() (*template.Template, error) {
+	return template.ParseFS(templateFS, "templates/*.tmpl")
+}
+
+// gateRow is one row of a gate table, formatted.
+type gateRow struct {
+	Expr, Value, Threshold, Margin, Verdict, Message string
+}
+
+// fact is one line of the run facts.
+type fact struct{ Name, Value string }
+
+// endpointRow is one row of the endpoint tables, formatted.
+type endpointRow struct {
+	Name, Requests, Rate, Errors string
+	Latency, Service             []string // P50 P90 P95 P99 P99.9 max
+}
+
+type statusRow struct {
+	Name  string
+	Cells []string
+}
+
+// runPage is what templates/run.html.tmpl draws.
+type runPage struct {
+	Title, Verdict, Headline string
+	Reasons, Warnings, Notes []string
+	Gates                    []gateRow
+	Deltas                   []string
+	Facts                    []fact
+	Endpoints                []endpointRow
+	StatusColumns            []string
+	StatusRows               []statusRow
+	Charts                   []chartBlock
+	InlineJS                 template.JS
+	CDN                      string
+	AssetsMode               string
+	EChartsVersion           string
+	Version                  string
+}
+
+// gateRows formats gates for tables (HTML and Markdown).
+func gateRows(gates []results.Gate) []gateRow {
+	rows := make([]gateRow, 0, len(gates))
+	for _, g := range gates {
+		r := gateRow{Expr: g.Expr, Verdict: g.Verdict, Message: g.Message, Value: "—", Threshold: gate.Format(g.Threshold, g.Unit), Margin: "—"}
+		if g.Unit == "" {
+			r.Threshold = "—"
+		}
+		if g.Value != nil {
+			r.Value = gate.Format(*g.Value, g.Unit)
+			r.Margin = margin(g)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// margin says how far the value is from the threshold, on the passing side
+// ("1.2 s to spare") or the failing one ("over by 20 ms").
+func margin(g results.Gate) string {
+	diff := g.Threshold - *g.Value
+	below := true // the gate wants the value below the threshold
+	if p, err := gate.Parse(g.Expr); err == nil {
+		below = p.Op == gate.Less || p.Op == gate.LessEqual
+	} else if !strings.Contains(g.Expr, "<") {
+		below = false
+	}
+	if !below {
+		diff = -diff
+	}
+	amount := gate.Format(math.Abs(diff), g.Unit)
+	pct := ""
+	if g.Threshold != 0 && g.Unit != "ratio" {
+		pct = fmt.Sprintf(" (%.0f %%)", math.Abs(diff)/g.Threshold*100)
+	}
+	if g.Verdict == results.VerdictFail {
+		if below {
+			return "over by " + amount + pct
+		}
+		return "short by " + amount + pct
+	}
+	return amount + pct + " to spare"
+}
+
+func runFacts(run *results.Run) []fact {
+	f := []fact{
+		{"scenario", run.Scenario},
+		{"status", run.Status},
+		{"target", run.Target},
+	}
+	if run.Profile != "" {
+		f = append(f, fact{"profile", run.Profile})
+	}
+	f = append(f,
+		fact{"started", run.Started.UTC().Format(time.RFC3339)},
+		fact{"duration", fmt.Sprintf("%s (warm-up %s excluded)", run.Ended.Sub(run.Started).Round(time.Second), time.Duration(run.WarmupS*float64(time.Second)))},
+		fact{"model", run.Plan.Model},
+		fact{"rate", fmt.Sprintf("target %s, achieved %s", gate.Format(run.Overall.Rate.Target, "rps"), gate.Format(run.Overall.Rate.Achieved, "rps"))},
+		fact{"requests", fmt.Sprintf("%d (%d succeeded)", run.Overall.Requests, run.Overall.Successes)},
+	)
+	if run.Commit != "" {
+		f = append(f, fact{"commit", run.Commit})
+	}
+	if run.Host != "" {
+		f = append(f, fact{"host", run.Host})
+	}
+	if run.Shard != "" {
+		f = append(f, fact{"shard", run.Shard})
+	}
+	f = append(f, fact{"run", run.ID})
+	return f
+}
+
+func latencyCells(l results.Latency) []string {
+	return []string{gate.FormatMicros(l.P50), gate.FormatMicros(l.P90), gate.FormatMicros(l.P95), gate.FormatMicros(l.P99), gate.FormatMicros(l.P999), gate.FormatMicros(l.Max)}
+}
+
+// endpointNames lists a run's endpoints sorted by name.
+func endpointNames(run *results.Run) []string {
+	names := make([]string, 0, len(run.Endpoints))
+	for n := range run.Endpoints {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func endpointRows(run *results.Run) []endpointRow {
+	row := func(name string, s results.Stats) endpointRow {
+		return endpointRow{
+			Name: name, Requests: strconv.FormatInt(s.Requests, 10), Rate: gate.Format(s.Rate.Achieved, "rps"),
+			Errors:  fmt.Sprintf("%d (%s)", s.Requests-s.Successes, gate.Format(s.ErrorRate, "ratio")),
+			Latency: latencyCells(s.LatencyUS), Service: latencyCells(s.ServiceTimeUS),
+		}
+	}
+	var rows []endpointRow
+	for _, n := range endpointNames(run) {
+		rows = append(rows, row(n, run.Endpoints[n]))
+	}
+	return append(rows, row("all", run.Overall))
+}
+
+// statusTable lays out status codes and error kinds by endpoint.
+func statusTable(run *results.Run) ([]string, []statusRow) {
+	cols := map[string]bool{}
+	for _, s := range append([]results.Stats{run.Overall}, mapValues(run.Endpoints)...) {
+		for c := range s.StatusCodes {
+			cols[c] = true
+		}
+		for k := range s.Errors {
+			cols["error: "+k] = true
+		}
+	}
+	names := make([]string, 0, len(cols))
+	for c := range cols {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	row := func(name string, s results.Stats) statusRow {
+		r := statusRow{Name: name}
+		for _, c := range names {
+			var n int64
+			if k, ok := strings.CutPrefix(c, "error: "); ok {
+				n = s.Errors[k]
+			} else {
+				n = s.StatusCodes[c]
+			}
+			r.Cells = append(r.Cells, strconv.FormatInt(n, 10))
+		}
+		return r
+	}
+	var rows []statusRow
+	for _, n := range endpointNames(run) {
+		rows = append(rows, row(n, run.Endpoints[n]))
+	}
+	return names, append(rows, row("all", run.Overall))
+}
+
+func mapValues(m map[string]results.Stats) []results.Stats {
+	out := make([]results.Stats, 0, len(m))
+	for _, n := range sortedKeys(m) {
+		out = append(out, m[n])
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// renderRunPage writes report.html for one run.
+func renderRunPage(w io.Writer, d *runData, out Outcome, deltas []string, o Options) (assets, error) {
+	tpl, err := parseTemplates()
+	if err != nil {
+		return assets{}, fmt.Errorf("report templates: %w", err)
+	}
+	a := loadAssets(o)
+	p := runPage{
+		Title:     fmt.Sprintf("loadgate · %s · %s", d.Run.Scenario, d.Run.ID),
+		Verdict:   out.Verdict,
+		Headline:  out.Headline(),
+		Reasons:   out.Reasons,
+		Warnings:  append([]string(nil), d.Run.Warnings...),
+		Notes:     append([]string(nil), d.Notes...),
+		Gates:     gateRows(out.Gates),
+		Deltas:    deltas,
+		Facts:     runFacts(d.Run),
+		Endpoints: endpointRows(d.Run),
+		Charts:    runCharts(d, o.MaxPoints),
+		InlineJS:  a.InlineJS, CDN: a.CDN,
+		AssetsMode: "inlined", EChartsVersion: EChartsVersion, Version: d.Run.Version,
+	}
+	if a.InlineJS == "" {
+		p.AssetsMode = "from " + a.CDN
+	}
+	if d.Run.Status == results.StatusAborted {
+		p.Warnings = append([]string{"This run was ABORTED before its plan completed: its numbers cover only part of the load."}, p.Warnings...)
+	}
+	if a.Note != "" {
+		p.Notes = append(p.Notes, a.Note)
+	}
+	p.StatusColumns, p.StatusRows = statusTable(d.Run)
+	if err := tpl.ExecuteTemplate(w, "run.html.tmpl", p); err != nil {
+		return a, fmt.Errorf("rendering report: %w", err)
+	}
+	return a, nil
+}

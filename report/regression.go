@@ -1,0 +1,210 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// regressionMetrics are the metrics a baseline check can compare.
+func regressionMetric(name string) (pick func(*results.Stats) float64, perSecond func(interval) float64, ok bool) {
+	lat := func(f func(l *results.Latency) float64, g func(interval) float64) (func(*results.Stats) float64, func(interval) float64, bool) {
+		return func(s *results.Stats) float64 { return f(&s.LatencyUS) }, g, true
+	}
+	switch name {
+	case "p50":
+		return lat(func(l *results.Latency) float64 { return l.P50 }, func(i interval) float64 { return i.P50 })
+	case "p90":
+		return lat(func(l *results.Latency) float64 { return l.P90 }, func(i interval) float64 { return i.P90 })
+	case "p95":
+		return lat(func(l *results.Latency) float64 { return l.P95 }, func(i interval) float64 { return i.P95 })
+	case "p99":
+		return lat(func(l *results.Latency) float64 { return l.P99 }, func(i interval) float64 { return i.P99 })
+	case "p99.9", "p999":
+		return lat(func(l *results.Latency) float64 { return l.P999 }, func(i interval) float64 { return i.P999 })
+	case "max":
+		return lat(func(l *results.Latency) float64 { return l.Max }, func(i interval) float64 { return i.Max })
+	}
+	return nil, nil, false
+}
+
+// splitRegressionMetric splits "search.p95" into endpoint and metric.
+func splitRegressionMetric(s string) (string, string, error) {
+	if _, _, ok := regressionMetric(s); ok {
+		return "", s, nil
+	}
+	for _, m := range []string{"p99.9", "p50", "p90", "p95", "p99", "p999", "max"} {
+		if ep, ok := strings.CutSuffix(s, "."+m); ok && ep != "" {
+			return ep, m, nil
+		}
+	}
+	return "", "", fmt.Errorf("regression metric %q: use p50, p90, p95, p99, p99.9 or max, optionally prefixed by an endpoint (search.p95)", s)
+}
+
+// Delta is one metric of one series, compared between two runs.
+type Delta struct {
+	Endpoint string // empty for the whole run
+	Metric   string // "p95", …
+	Base     float64
+	Value    float64 // in µs for latencies
+	// Change is Value/Base - 1; NaN when Base is 0.
+	Change float64
+	// P is the rank test's p-value over the per-second samples.
+	P float64
+	// Significant is P < alpha: the difference is beyond noise.
+	Significant bool
+	// Samples are the numbers of per-second samples compared.
+	BaseSamples, Samples int
+}
+
+// Words says the delta in plain words: "P95 −87 %: 2.1 s → 270 ms" or
+// "P95 no significant change (120 ms → 122 ms, p = 0.41)".
+func (d Delta) Words() string {
+	name := strings.ToUpper(d.Metric[:1]) + d.Metric[1:]
+	if d.Endpoint != "" {
+		name = d.Endpoint + " " + name
+	}
+	arrow := gate.FormatMicros(d.Base) + " → " + gate.FormatMicros(d.Value)
+	if !d.Significant {
+		return fmt.Sprintf("%s: no significant change (%s, p = %s)", name, arrow, formatP(d.P))
+	}
+	return fmt.Sprintf("%s %s: %s", name, formatChange(d.Change), arrow)
+}
+
+// formatChange renders a ratio change as a signed percentage with a true
+// minus sign: "+25 %", "−87 %".
+func formatChange(c float64) string {
+	if math.IsNaN(c) {
+		return "n/a"
+	}
+	pct := c * 100
+	digits := 0
+	if math.Abs(pct) < 10 {
+		digits = 1
+	}
+	s := fmt.Sprintf("%.*f %%", digits, math.Abs(pct))
+	switch {
+	case pct > 0:
+		return "+" + s
+	case pct < 0:
+		return "−" + s
+	}
+	return "±" + s
+}
+
+func formatP(p float64) string {
+	if p < 0.001 {
+		return "< 0.001"
+	}
+	return fmt.Sprintf("%.3g", p)
+}
+
+// compareSeries compares metric of the endpoint (empty: whole run) between
+// base and cur.
+func compareSeries(base, cur *runData, endpoint, metric string, alpha float64) (Delta, error) {
+	pick, perSecond, ok := regressionMetric(metric)
+	if !ok {
+		return Delta{}, fmt.Errorf("unknown regression metric %q", metric)
+	}
+	d := Delta{Endpoint: endpoint, Metric: metric}
+	bs, cs := &base.Run.Overall, &cur.Run.Overall
+	if endpoint != "" {
+		b, ok1 := base.Run.Endpoints[endpoint]
+		c, ok2 := cur.Run.Endpoints[endpoint]
+		switch {
+		case !ok1:
+			return d, fmt.Errorf("the baseline %s has no endpoint %q", base.Dir, endpoint)
+		case !ok2:
+			return d, fmt.Errorf("the run %s has no endpoint %q", cur.Dir, endpoint)
+		}
+		bs, cs = &b, &c
+	}
+	d.Base, d.Value = pick(bs), pick(cs)
+	d.Change = math.NaN()
+	if d.Base > 0 {
+		d.Change = d.Value/d.Base - 1
+	}
+	a := samples(base.Series[endpoint], perSecond)
+	b := samples(cur.Series[endpoint], perSecond)
+	d.BaseSamples, d.Samples = len(a), len(b)
+	if len(a) < minSamples || len(b) < minSamples {
+		return d, fmt.Errorf("too few per-second samples of %s to test (%d in the baseline, %d in the run; %d needed): is %s there?",
+			seriesName(endpoint), len(a), len(b), minSamples, results.HlogFile)
+	}
+	d.P = mannWhitney(a, b)
+	d.Significant = d.P < alpha
+	return d, nil
+}
+
+// minSamples is the fewest per-second samples a side needs for the rank
+// test to be able to reach significance at all.
+const minSamples = 5
+
+func samples(s *series, f func(interval) float64) []float64 {
+	if s == nil {
+		return nil
+	}
+	out := make([]float64, 0, len(s.Intervals))
+	for _, iv := range s.Intervals {
+		if iv.Count > 0 {
+			out = append(out, f(iv))
+		}
+	}
+	return out
+}
+
+func seriesName(endpoint string) string {
+	if endpoint == "" {
+		return "the whole run"
+	}
+	return "endpoint " + endpoint
+}
+
+// regressionGates checks cur against base for each allowed regression and
+// returns one gate each. A regression fails only when it is larger than
+// allowed and significant; within noise it passes with "no significant
+// change".
+func regressionGates(base, cur *runData, limits map[string]float64, alpha float64) []results.Gate {
+	names := make([]string, 0, len(limits))
+	for n := range limits {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []results.Gate
+	for _, name := range names {
+		limit := limits[name]
+		g := results.Gate{Expr: fmt.Sprintf("%s regression vs baseline <= %s", name, strings.TrimPrefix(formatChange(limit), "+")), Threshold: limit, Unit: "ratio"}
+		ep, metric, err := splitRegressionMetric(name)
+		if err == nil {
+			var d Delta
+			d, err = compareSeries(base, cur, ep, metric, alpha)
+			if err == nil {
+				switch {
+				case math.IsNaN(d.Change):
+					err = fmt.Errorf("the baseline's %s is 0", name)
+				default:
+					v := d.Change
+					g.Value = &v
+					g.Verdict = results.VerdictPass
+					if d.Significant && d.Change > limit {
+						g.Verdict = results.VerdictFail
+					}
+					g.Message = d.Words()
+					if d.Significant && g.Verdict == results.VerdictFail {
+						g.Message += fmt.Sprintf(" (p = %s), allowed %s", formatP(d.P), formatChange(limit))
+					}
+				}
+			}
+		}
+		if err != nil {
+			g.Verdict = results.VerdictUnknown
+			g.Message = fmt.Sprintf("gate %q cannot be evaluated: %v", g.Expr, err)
+		}
+		out = append(out, g)
+	}
+	return out
+}

@@ -1,0 +1,160 @@
+package report
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// gateInput computes the shape-specific metrics of a run for the gates:
+// recovery time after a spike, P95 drift and memory growth over a soak.
+// Each one that cannot be computed says why.
+func gateInput(d *runData, exprs []string) gate.Input {
+	in := gate.Input{Run: d.Run, Extra: map[string]float64{}, Why: map[string]string{}}
+	if v, why := recoveryTime(d, exprs); why != "" {
+		in.Why[gate.MetricRecoveryTime] = why
+	} else {
+		in.Extra[gate.MetricRecoveryTime] = v
+	}
+	if v, why := p95Drift(d); why != "" {
+		in.Why[gate.MetricP95Drift] = why
+	} else {
+		in.Extra[gate.MetricP95Drift] = v
+	}
+	if v, why := memoryGrowth(d); why != "" {
+		in.Why[gate.MetricMemoryGrowth] = why
+	} else {
+		in.Extra[gate.MetricMemoryGrowth] = v
+	}
+	return in
+}
+
+// spikeEnd finds the end of a spike in the plan: the last stage at the peak
+// rate, when the peak is at least 1.5 times the first stage's rate and a
+// lower stage follows it. ok is false when the plan has no spike.
+func spikeEnd(stages []results.Stage) (float64, bool) {
+	if len(stages) < 2 {
+		return 0, false
+	}
+	level := func(s results.Stage) float64 { return math.Max(s.From, s.To) }
+	peak, at := 0.0, -1
+	for i, s := range stages {
+		if l := level(s); l >= peak {
+			peak, at = l, i
+		}
+	}
+	if at < 0 || at == len(stages)-1 || peak < 1.5*level(stages[0]) || level(stages[at+1]) >= peak {
+		return 0, false
+	}
+	return stages[at].StartS + stages[at].DurationS, true
+}
+
+// recoveryGuard is how many consecutive seconds must be within the gates
+// for the target to count as recovered.
+const recoveryGuard = 3
+
+// recoveryTime is the time in seconds from the spike's end until the
+// per-second P95 and error rate are back within their gates (and stay there
+// for recoveryGuard seconds); +Inf when they never are before the run ends.
+// The gates are the run's "p95 < …" and "error_rate < …" expressions.
+func recoveryTime(d *runData, exprs []string) (float64, string) {
+	end, ok := spikeEnd(d.Run.Plan.Stages)
+	if !ok {
+		return 0, "the run's stages have no spike (a peak stage followed by a lower one)"
+	}
+	all := d.Series[""]
+	if all == nil || len(all.Intervals) == 0 {
+		return 0, results.HlogFile + " has no intervals"
+	}
+	p95Max, errMax := math.Inf(1), math.Inf(1)
+	for _, e := range exprs {
+		g, err := gate.Parse(e)
+		if err != nil || g.Endpoint != "" || (g.Op != gate.Less && g.Op != gate.LessEqual) {
+			continue
+		}
+		switch g.Metric {
+		case "p95":
+			p95Max = math.Min(p95Max, g.Threshold)
+		case "error_rate":
+			errMax = math.Min(errMax, g.Threshold)
+		}
+	}
+	if math.IsInf(p95Max, 1) && math.IsInf(errMax, 1) {
+		return 0, "recovery is measured against the p95 and error_rate gates, and the run has neither"
+	}
+	errRate := map[float64]float64{}
+	if d.Timeline != nil {
+		for _, p := range d.Timeline.Points {
+			if p.Requests > 0 {
+				errRate[p.T] = float64(p.Errors) / float64(p.Requests)
+			}
+		}
+	}
+	within := func(iv interval) bool {
+		return iv.Count > 0 && iv.P95 < p95Max && errRate[iv.T] < errMax
+	}
+	ivs := all.Intervals
+	for i, iv := range ivs {
+		if iv.T+1 <= end {
+			continue // still in the spike
+		}
+		ok := true
+		for k := i; k < len(ivs) && k < i+recoveryGuard; k++ {
+			ok = ok && within(ivs[k])
+		}
+		if ok && i+recoveryGuard <= len(ivs) {
+			return math.Max(0, iv.T-end), ""
+		}
+	}
+	return math.Inf(1), ""
+}
+
+// p95Drift compares the P95 of the last tenth of the measured window (at
+// least one second, at most five minutes) with the first: 0.1 is 10 %
+// slower. A window's P95 is the median of its per-second P95s, which one
+// bad second does not move.
+func p95Drift(d *runData) (float64, string) {
+	all := d.Series[""]
+	var p95s []float64
+	if all != nil {
+		p95s = samples(all, func(iv interval) float64 { return iv.P95 })
+	}
+	if len(p95s) < 4 {
+		return 0, fmt.Sprintf("drift needs at least 4 measured seconds in %s, the run has %d", results.HlogFile, len(p95s))
+	}
+	w := min(max(len(p95s)/10, 1), 300)
+	first, last := median(p95s[:w]), median(p95s[len(p95s)-w:])
+	if first <= 0 {
+		return 0, "the first window's P95 is 0"
+	}
+	return last/first - 1, ""
+}
+
+// memoryGrowth is the slope of the target's resident memory, in bytes per
+// hour, by least squares over the measured window.
+func memoryGrowth(d *runData) (float64, string) {
+	if d.Timeline == nil {
+		return 0, results.TimelineFile + " is missing"
+	}
+	var n, sx, sy, sxx, sxy float64
+	t0, t1 := math.Inf(1), math.Inf(-1)
+	for _, p := range d.Timeline.Points {
+		v, ok := p.Server["rss_bytes"]
+		if !ok || p.Warmup {
+			continue
+		}
+		n++
+		sx += p.T
+		sy += v
+		sxx += p.T * p.T
+		sxy += p.T * v
+		t0, t1 = math.Min(t0, p.T), math.Max(t1, p.T)
+	}
+	if n < 2 || t1-t0 < 1 {
+		return 0, "the target reported no resident memory (process_resident_memory_bytes) over the run"
+	}
+	slope := (n*sxy - sx*sy) / (n*sxx - sx*sx) // bytes per second
+	return slope * 3600, ""
+}
