@@ -154,3 +154,31 @@ func TestZipfPickIsSkewed(t *testing.T) {
 		t.Errorf("%d of 100000 draws in the first 1%%, want about 57500", low)
 	}
 }
+
+// TestBuiltinsBuildTargets builds requests of every built-in scenario: each
+// is a valid HTTP request whose endpoint the recorder recovers.
+func TestBuiltinsBuildTargets(t *testing.T) {
+	for _, name := range scenarios.Names() {
+		sc, err := scenarios.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := newTargeter(sc, sc.Requests)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i := range sc.Requests {
+			var tgt vegeta.Target
+			if err := tr.build(i, &tgt); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			req, err := tgt.Request()
+			if err != nil {
+				t.Fatalf("%s %s: %v", name, sc.Requests[i].Name, err)
+			}
+			if endpointOf(tgt.URL) != i || strings.Contains(req.URL.Path, "{{") || req.Header.Get("X-API-Key") == "" {
+				t.Errorf("%s %s: %s %s", name, sc.Requests[i].Name, req.Method, req.URL)
+			}
+		}
+	}
+}
