@@ -41,8 +41,12 @@ func (p *progress) update(s status) {
 	if p == nil || p.w == nil {
 		return
 	}
-	if !p.tty && s.elapsed-p.last < p.every && s.elapsed < p.total {
+	final := s.elapsed >= p.total && p.last < p.total // the schedule's end, once
+	if !p.tty && s.elapsed-p.last < p.every && !final {
 		return
+	}
+	if !p.tty && s.elapsed > p.total && !final {
+		return // draining the last responses
 	}
 	p.last = s.elapsed
 	left := p.total - s.elapsed
