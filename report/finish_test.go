@@ -154,9 +154,15 @@ func TestBadRunFiles(t *testing.T) {
 		want  string // the file the error must name, and what it says
 	}{
 		{"run.json missing", func(d string) error { return os.Remove(filepath.Join(d, results.RunFile)) }, "run.json: missing"},
-		{"run.json corrupt", func(d string) error { return os.WriteFile(filepath.Join(d, results.RunFile), []byte(`{"schema": 1, "id": `), 0o644) }, "run.json is corrupt"},
-		{"run.json newer schema", func(d string) error { return os.WriteFile(filepath.Join(d, results.RunFile), []byte(`{"schema": 9}`), 0o644) }, "run.json: schema 9"},
-		{"timeline corrupt", func(d string) error { return os.WriteFile(filepath.Join(d, results.TimelineFile), []byte(`[1,2`), 0o644) }, "timeline.json is corrupt"},
+		{"run.json corrupt", func(d string) error {
+			return os.WriteFile(filepath.Join(d, results.RunFile), []byte(`{"schema": 1, "id": `), 0o644)
+		}, "run.json is corrupt"},
+		{"run.json newer schema", func(d string) error {
+			return os.WriteFile(filepath.Join(d, results.RunFile), []byte(`{"schema": 9}`), 0o644)
+		}, "run.json: schema 9"},
+		{"timeline corrupt", func(d string) error {
+			return os.WriteFile(filepath.Join(d, results.TimelineFile), []byte(`[1,2`), 0o644)
+		}, "timeline.json is corrupt"},
 		{"hlog corrupt", func(d string) error {
 			return os.WriteFile(filepath.Join(d, results.HlogFile), []byte("#[StartTime: 1.000 (seconds since epoch)]\n0.000,1.000,1.0,HISTFAAAA-not-base64!!\n"), 0o644)
 		}, "latency.hlog is corrupt"},
@@ -242,4 +248,3 @@ func readFile(t testing.TB, path string) string {
 	}
 	return string(b)
 }
-

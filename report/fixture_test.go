@@ -63,6 +63,7 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 			t.Fatal(err)
 		}
 	}
+	chats := 0
 	tl := results.Timeline{Schema: results.Schema, IntervalS: 1}
 	for s := 0; s < warmup; s++ {
 		tl.Points = append(tl.Points, results.Point{T: float64(s), TargetRate: float64(fx.Rate), AchievedRate: float64(fx.Rate), Requests: int64(fx.Rate), Warmup: true})
@@ -88,7 +89,10 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 			}
 			p.Requests++
 			code := "200"
-			if name == "chat" && fx.ErrorEvery > 0 && (i+s*fx.Rate)%fx.ErrorEvery == 0 {
+			if name == "chat" {
+				chats++
+			}
+			if name == "chat" && fx.ErrorEvery > 0 && chats%fx.ErrorEvery == 0 {
 				code = "500"
 				errs[""]++
 				errs["chat"]++

@@ -70,7 +70,7 @@ func (d Delta) Words() string {
 	}
 	arrow := gate.FormatMicros(d.Base) + " → " + gate.FormatMicros(d.Value)
 	if !d.Significant {
-		return fmt.Sprintf("%s: no significant change (%s, p = %s)", name, arrow, formatP(d.P))
+		return fmt.Sprintf("%s: no significant change (%s, %s)", name, arrow, formatP(d.P))
 	}
 	return fmt.Sprintf("%s %s: %s", name, formatChange(d.Change), arrow)
 }
@@ -98,9 +98,9 @@ func formatChange(c float64) string {
 
 func formatP(p float64) string {
 	if p < 0.001 {
-		return "< 0.001"
+		return "p < 0.001"
 	}
-	return fmt.Sprintf("%.3g", p)
+	return fmt.Sprintf("p = %.2g", p)
 }
 
 // compareSeries compares metric of the endpoint (empty: whole run) between
@@ -195,7 +195,7 @@ func regressionGates(base, cur *runData, limits map[string]float64, alpha float6
 					}
 					g.Message = d.Words()
 					if d.Significant && g.Verdict == results.VerdictFail {
-						g.Message += fmt.Sprintf(" (p = %s), allowed %s", formatP(d.P), formatChange(limit))
+						g.Message += fmt.Sprintf(" (%s), allowed %s", formatP(d.P), formatChange(limit))
 					}
 				}
 			}

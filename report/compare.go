@@ -1,0 +1,344 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// Comparison is several runs compared with the first (the baseline).
+type Comparison struct {
+	Labels []string
+	// Words are the plain-words P95 deltas of each later run against the
+	// first, per endpoint and for the whole run: "search P95 −87 %: 2.1 s →
+	// 270 ms", or "no significant change" within noise.
+	Words []string
+	// Deltas are the same, as numbers.
+	Deltas []Delta
+}
+
+// Compare renders one comparison report of runs dirs (the first is the
+// baseline the others are measured against) into directory out:
+// report.html (overlaid percentile distributions and latency over time,
+// side-by-side tables per endpoint and per gate with absolute and percent
+// change, a plain-words line per endpoint) and summary.md. This is
+// `loadgate report RUN_A RUN_B …`. Labels come from Options.Labels, else
+// the run directories' names.
+func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
+	o := opts.withDefaults()
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	if len(dirs) < 2 {
+		return nil, fmt.Errorf("compare: give at least two runs, got %d", len(dirs))
+	}
+	if len(o.Labels) > 0 && len(o.Labels) != len(dirs) {
+		return nil, fmt.Errorf("compare: %d labels for %d runs", len(o.Labels), len(dirs))
+	}
+	runs := make([]*runData, len(dirs))
+	for i, d := range dirs {
+		r, err := loadRun(d)
+		if err != nil {
+			return nil, fmt.Errorf("compare: %w", err)
+		}
+		runs[i] = r
+	}
+	labels := o.Labels
+	if len(labels) == 0 {
+		labels = runLabels(dirs)
+	}
+	c := &Comparison{Labels: labels}
+	base := runs[0]
+	for i, r := range runs[1:] {
+		for _, ep := range append([]string{""}, commonEndpoints(base.Run, r.Run)...) {
+			d, err := compareSeries(base, r, ep, "p95", o.Alpha)
+			prefix := ""
+			if len(runs) > 2 {
+				prefix = labels[i+1] + ": "
+			}
+			if err != nil {
+				c.Words = append(c.Words, fmt.Sprintf("%s%s: %v", prefix, seriesName(ep), err))
+				continue
+			}
+			c.Deltas = append(c.Deltas, d)
+			w := d.Words()
+			if ep == "" {
+				w = "all endpoints " + w
+			}
+			c.Words = append(c.Words, prefix+w)
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("compare: %w", err)
+	}
+	exprs := base.Run.Plan.Gates
+	if o.Gates != nil {
+		exprs = o.Gates
+	}
+	var html bytes.Buffer
+	a, err := renderComparePage(&html, runs, labels, c, exprs, o)
+	if err != nil {
+		return nil, err
+	}
+	if a.Note != "" {
+		fmt.Fprintf(o.Stderr, "loadgate: %s: %s\n", filepath.Join(out, results.ReportFile), a.Note)
+	}
+	if err := writeReadable(filepath.Join(out, results.ReportFile), html.Bytes()); err != nil {
+		return nil, err
+	}
+	var md bytes.Buffer
+	writeCompareSummary(&md, runs, labels, c, exprs)
+	if err := writeReadable(filepath.Join(out, results.SummaryFile), md.Bytes()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// runLabels names runs by directory, with the parent when names repeat.
+func runLabels(dirs []string) []string {
+	labels := make([]string, len(dirs))
+	seen := map[string]int{}
+	for i, d := range dirs {
+		labels[i] = filepath.Base(filepath.Clean(d))
+		seen[labels[i]]++
+	}
+	for i, d := range dirs {
+		if seen[labels[i]] > 1 {
+			labels[i] = filepath.Join(filepath.Base(filepath.Dir(filepath.Clean(d))), labels[i])
+		}
+	}
+	return labels
+}
+
+// changeCell says a value and its change against the baseline's.
+func changeCell(base, v float64, unit string, first bool) string {
+	s := gate.Format(v, unit)
+	if first || base == 0 {
+		return s
+	}
+	return fmt.Sprintf("%s (%s, %s)", s, signed(v-base, unit), formatChange(v/base-1))
+}
+
+func signed(d float64, unit string) string {
+	if d >= 0 {
+		return "+" + gate.Format(d, unit)
+	}
+	return "−" + gate.Format(-d, unit)
+}
+
+// compareRow is one line of a side-by-side table.
+type compareRow struct {
+	Name  string
+	Cells []string
+}
+
+type comparePage struct {
+	Title          string
+	Labels         []string
+	Words          []string
+	Endpoints      []compareRow
+	Gates          []compareRow
+	Facts          []compareRow
+	Charts         []chartBlock
+	Notes          []string
+	InlineJS       template.JS
+	CDN            string
+	AssetsMode     string
+	EChartsVersion string
+}
+
+func endpointCompareRows(runs []*runData) []compareRow {
+	var rows []compareRow
+	for _, ep := range append(endpointNames(runs[0].Run), "") {
+		stat := func(r *runData) (results.Stats, bool) {
+			if ep == "" {
+				return r.Run.Overall, true
+			}
+			s, ok := r.Run.Endpoints[ep]
+			return s, ok
+		}
+		name := ep
+		if ep == "" {
+			name = "all"
+		}
+		b, _ := stat(runs[0])
+		for _, m := range []struct {
+			label string
+			unit  string
+			f     func(results.Stats) float64
+		}{
+			{"P50", "us", func(s results.Stats) float64 { return s.LatencyUS.P50 }},
+			{"P95", "us", func(s results.Stats) float64 { return s.LatencyUS.P95 }},
+			{"P99", "us", func(s results.Stats) float64 { return s.LatencyUS.P99 }},
+			{"error rate", "ratio", func(s results.Stats) float64 { return s.ErrorRate }},
+			{"rate", "rps", func(s results.Stats) float64 { return s.Rate.Achieved }},
+		} {
+			row := compareRow{Name: name + " " + m.label}
+			for i, r := range runs {
+				s, ok := stat(r)
+				if !ok {
+					row.Cells = append(row.Cells, "—")
+					continue
+				}
+				row.Cells = append(row.Cells, changeCell(m.f(b), m.f(s), m.unit, i == 0))
+			}
+			rows = append(rows, row)
+		}
+	}
+	return rows
+}
+
+func gateCompareRows(runs []*runData, exprs []string) []compareRow {
+	per := make([][]results.Gate, len(runs))
+	for i, r := range runs {
+		per[i] = gate.EvaluateInput(gateInput(r, exprs), exprs)
+	}
+	var rows []compareRow
+	for k, e := range exprs {
+		row := compareRow{Name: e}
+		var base *float64
+		for i := range runs {
+			g := per[i][k]
+			if i == 0 {
+				base = g.Value
+			}
+			cell := g.Verdict
+			if g.Value != nil {
+				if base != nil {
+					cell = changeCell(*base, *g.Value, g.Unit, i == 0) + " · " + g.Verdict
+				} else {
+					cell = gate.Format(*g.Value, g.Unit) + " · " + g.Verdict
+				}
+			}
+			row.Cells = append(row.Cells, cell)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func factCompareRows(runs []*runData) []compareRow {
+	rows := []compareRow{{Name: "scenario"}, {Name: "profile"}, {Name: "started"}, {Name: "commit"}, {Name: "status"}, {Name: "requests"}}
+	for _, r := range runs {
+		rows[0].Cells = append(rows[0].Cells, r.Run.Scenario)
+		rows[1].Cells = append(rows[1].Cells, r.Run.Profile)
+		rows[2].Cells = append(rows[2].Cells, r.Run.Started.UTC().Format("2006-01-02 15:04:05Z"))
+		rows[3].Cells = append(rows[3].Cells, r.Run.Commit)
+		rows[4].Cells = append(rows[4].Cells, r.Run.Status)
+		rows[5].Cells = append(rows[5].Cells, fmt.Sprint(r.Run.Overall.Requests))
+	}
+	return rows
+}
+
+// compareCharts overlays the runs' percentile distributions and P95 over
+// time (each run from the start of its measured window).
+func compareCharts(runs []*runData, labels []string, maxPoints int) []chartBlock {
+	dist := lineSpec{ID: ChartDistribution, Title: "Latency by percentile", XName: "percentile", YName: "ms", LogX: true,
+		XFormatter: "function (v) { return parseFloat((100 - 100 / v).toPrecision(6)) + '%'; }"}
+	over := lineSpec{ID: ChartLatency, Title: "P95 over time", XName: "seconds into the measured window", YName: "ms"}
+	for i, r := range runs {
+		all := r.Series[""]
+		if all == nil || all.Total == nil || all.Total.TotalCount() == 0 {
+			continue
+		}
+		dist.Lines = append(dist.Lines, line{Name: labels[i], Points: percentilePoints(all.Total)})
+		ivs := downsampleIntervals(all.Intervals, maxPoints)
+		pts := make([]xy, 0, len(ivs))
+		for _, iv := range ivs {
+			if iv.Count > 0 {
+				pts = append(pts, xy{iv.T - all.Intervals[0].T, iv.P95 / 1000})
+			}
+		}
+		over.Lines = append(over.Lines, line{Name: labels[i] + " P95", Points: pts})
+	}
+	if len(dist.Lines) == 0 {
+		return []chartBlock{
+			{ID: ChartDistribution, Title: dist.Title, Missing: "no run has a latency log"},
+			{ID: ChartLatency, Title: over.Title, Missing: "no run has a latency log"},
+		}
+	}
+	return []chartBlock{dist.render(), over.render()}
+}
+
+func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Comparison, exprs []string, o Options) (assets, error) {
+	tpl, err := parseTemplates()
+	if err != nil {
+		return assets{}, fmt.Errorf("report templates: %w", err)
+	}
+	a := loadAssets(o)
+	p := comparePage{
+		Title:  "loadgate · comparison · " + joinVs(labels),
+		Labels: labels, Words: c.Words,
+		Endpoints: endpointCompareRows(runs),
+		Gates:     gateCompareRows(runs, exprs),
+		Facts:     factCompareRows(runs),
+		Charts:    compareCharts(runs, labels, o.MaxPoints),
+		InlineJS:  a.InlineJS, CDN: a.CDN, AssetsMode: "inlined", EChartsVersion: EChartsVersion,
+	}
+	if a.InlineJS == "" {
+		p.AssetsMode = "from " + a.CDN
+	}
+	if a.Note != "" {
+		p.Notes = append(p.Notes, a.Note)
+	}
+	for i, r := range runs {
+		for _, n := range r.Notes {
+			p.Notes = append(p.Notes, labels[i]+": "+n)
+		}
+		for _, warn := range r.Run.Warnings {
+			p.Notes = append(p.Notes, labels[i]+": ⚠ "+warn)
+		}
+	}
+	if err := tpl.ExecuteTemplate(w, "compare.html.tmpl", p); err != nil {
+		return a, fmt.Errorf("rendering comparison: %w", err)
+	}
+	return a, nil
+}
+
+func joinVs(labels []string) string {
+	s := ""
+	for i, l := range labels {
+		if i > 0 {
+			s += " vs "
+		}
+		s += l
+	}
+	return s
+}
+
+func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Comparison, exprs []string) {
+	fmt.Fprintf(w, "## loadgate comparison: %s\n\n", joinVs(labels))
+	for _, line := range c.Words {
+		fmt.Fprintf(w, "- %s\n", line)
+	}
+	fmt.Fprintln(w)
+	header := "| |"
+	sep := "|---|"
+	for _, l := range labels {
+		header += " " + mdCell(l) + " |"
+		sep += "---:|"
+	}
+	table := func(rows []compareRow) {
+		fmt.Fprintln(w, header)
+		fmt.Fprintln(w, sep)
+		for _, r := range rows {
+			fmt.Fprintf(w, "| %s |", mdCell(r.Name))
+			for _, cell := range r.Cells {
+				fmt.Fprintf(w, " %s |", mdCell(cell))
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w)
+	}
+	if len(exprs) > 0 {
+		table(gateCompareRows(runs, exprs))
+	}
+	table(endpointCompareRows(runs))
+	fmt.Fprintln(w, "Changes are against the first run; \"no significant change\" means a rank test over the per-second P95s found the difference within noise (α = 0.01).")
+}

@@ -1,0 +1,173 @@
+package report
+
+import (
+	"bytes"
+	"html"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+func TestMannWhitney(t *testing.T) {
+	// Identical samples: no evidence at all.
+	a := []float64{1, 2, 3, 4, 5, 6, 7, 8}
+	if p := mannWhitney(a, a); p < 0.9 {
+		t.Errorf("identical samples: p = %g, want about 1", p)
+	}
+	// Completely separated samples of 10 each: U = 0, z ≈ 3.74, p ≈ 0.00018.
+	var lo, hi []float64
+	for i := 0; i < 10; i++ {
+		lo = append(lo, float64(i))
+		hi = append(hi, float64(100+i))
+	}
+	if p := mannWhitney(lo, hi); p > 0.001 || p < 0.0001 {
+		t.Errorf("separated samples: p = %g, want about 0.00018", p)
+	}
+	// Symmetric: the order of the samples does not matter.
+	if p1, p2 := mannWhitney(lo, hi), mannWhitney(hi, lo); math.Abs(p1-p2) > 1e-12 {
+		t.Errorf("asymmetric: %g vs %g", p1, p2)
+	}
+	// All tied, or empty: 1.
+	if p := mannWhitney([]float64{5, 5, 5}, []float64{5, 5}); p != 1 {
+		t.Errorf("all tied: p = %g, want 1", p)
+	}
+	if p := mannWhitney(nil, a); p != 1 {
+		t.Errorf("empty: p = %g, want 1", p)
+	}
+}
+
+// writePair writes a baseline and a second run of the same shape into a
+// temporary directory.
+func writePair(t *testing.T, base, other fixture) (string, string) {
+	t.Helper()
+	root := t.TempDir()
+	a, b := filepath.Join(root, "baseline"), filepath.Join(root, "candidate")
+	writeFixture(t, a, base)
+	writeFixture(t, b, other)
+	return a, b
+}
+
+func TestRegressionCheck(t *testing.T) {
+	gates := []string{"p95 < 3s"}
+	tests := []struct {
+		name    string
+		other   fixture
+		limits  map[string]float64
+		verdict string
+		says    string
+	}{
+		// The same data twice: no significant change.
+		{"same data", fixture{Seconds: 30, Seed: 1, Gates: gates}, nil, results.VerdictPass, "no significant change"},
+		// Another sample of the same distribution (a noisy rerun): within noise.
+		{"rerun", fixture{Seconds: 30, Seed: 9, Gates: gates}, nil, results.VerdictPass, "no significant change"},
+		// Every request 50 % slower: a significant regression beyond 10 %.
+		{"slowed", fixture{Seconds: 30, Seed: 1, Scale: 1.5, Gates: gates}, nil, results.VerdictFail, "P95 +50 %"},
+		// The same slowdown is allowed under a looser limit.
+		{"slowed but allowed", fixture{Seconds: 30, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"p95": 0.6}, results.VerdictPass, "P95 +50 %"},
+		// Faster is never a regression.
+		{"faster", fixture{Seconds: 30, Seed: 1, Scale: 0.5, Gates: gates}, nil, results.VerdictPass, "P95 −50 %"},
+		// Per endpoint, and an endpoint the runs do not have.
+		{"endpoint", fixture{Seconds: 30, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"search.p99": 0.1}, results.VerdictFail, "search P99 +50 %"},
+		{"absent endpoint", fixture{Seconds: 30, Seed: 1, Gates: gates}, map[string]float64{"nutrition.p95": 0.1}, results.VerdictUnknown, `no endpoint "nutrition"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base, cur := writePair(t, fixture{Seconds: 30, Seed: 1, Gates: gates}, tt.other)
+			var buf bytes.Buffer
+			out, err := Gate(cur, Options{Baseline: base, MaxRegression: tt.limits}, &buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Verdict != tt.verdict {
+				t.Errorf("verdict %s, want %s:\n%s", out.Verdict, tt.verdict, buf.String())
+			}
+			reg := out.Gates[len(out.Gates)-1]
+			if !strings.Contains(reg.Message, tt.says) {
+				t.Errorf("regression gate says %q, want %q", reg.Message, tt.says)
+			}
+			if !strings.Contains(buf.String(), "Against the baseline:") {
+				t.Errorf("the gate table has no baseline deltas:\n%s", buf.String())
+			}
+		})
+	}
+}
+
+func TestBaselineMissing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	writeFixture(t, dir, fixture{Seconds: 5})
+	absent := filepath.Join(t.TempDir(), "nope")
+	out, err := Gate(dir, Options{Baseline: absent}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(absent, results.RunFile)) || out.ExitCode() != 2 {
+		t.Errorf("absent baseline: %v (exit %d), want an error naming %s and exit 2", err, out.ExitCode(), absent)
+	}
+}
+
+func TestParseMaxRegression(t *testing.T) {
+	got, err := ParseMaxRegression("p95=10%, search.p99=0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["p95"] != 0.1 || got["search.p99"] != 0.2 || len(got) != 2 {
+		t.Errorf("got %v", got)
+	}
+	for _, bad := range []string{"", "p95", "p95=", "p97=10%", "p95=fast", "p95=-1%"} {
+		if _, err := ParseMaxRegression(bad); err == nil {
+			t.Errorf("ParseMaxRegression(%q): no error", bad)
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	base, slow := writePair(t, fixture{Seconds: 30, Seed: 1, Gates: []string{"p95 < 3s", "p99 < 200ms"}}, fixture{Seconds: 30, Seed: 1, Scale: 2})
+	out := filepath.Join(t.TempDir(), "cmp")
+	c, err := Compare([]string{base, slow}, out, Options{Labels: []string{"baseline", "slowed"}, EChartsJS: fakeECharts(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := strings.Join(c.Words, "\n")
+	for _, want := range []string{"all endpoints P95 +100 %", "search P95 +100 %", "chat P95 +100 %", " → "} {
+		if !strings.Contains(words, want) {
+			t.Errorf("comparison words lack %q:\n%s", want, words)
+		}
+	}
+	page := html.UnescapeString(readFile(t, filepath.Join(out, results.ReportFile)))
+	for _, want := range []string{"baseline vs slowed", `id="distribution"`, `id="latency"`, "search P95", "+100 %", "p99 < 200ms", "/* fake echarts */"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("comparison page lacks %q", want)
+		}
+	}
+	md := readFile(t, filepath.Join(out, results.SummaryFile))
+	if !strings.Contains(md, "| | baseline | slowed |") || !strings.Contains(md, "all endpoints P95 +100 %") {
+		t.Errorf("comparison summary:\n%s", md)
+	}
+
+	// The same data under two names: no significant change anywhere.
+	c, err = Compare([]string{base, base}, filepath.Join(t.TempDir(), "same"), Options{Assets: AssetsCDN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range c.Words {
+		if !strings.Contains(w, "no significant change") {
+			t.Errorf("same data: %q", w)
+		}
+	}
+	if len(c.Labels) != 2 || c.Labels[0] == "" {
+		t.Errorf("labels %v", c.Labels)
+	}
+
+	// Errors: one run, a label count that does not match, a broken run.
+	if _, err := Compare([]string{base}, out, Options{}); err == nil {
+		t.Error("one run: no error")
+	}
+	if _, err := Compare([]string{base, slow}, out, Options{Labels: []string{"a"}}); err == nil {
+		t.Error("one label for two runs: no error")
+	}
+	os.WriteFile(filepath.Join(slow, results.RunFile), []byte("{"), 0o644)
+	if _, err := Compare([]string{base, slow}, out, Options{}); err == nil || !strings.Contains(err.Error(), filepath.Join(slow, results.RunFile)) {
+		t.Errorf("corrupt run: %v", err)
+	}
+}
