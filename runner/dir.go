@@ -77,3 +77,16 @@ func linkLatest(dir string) error {
 	}
 	return nil
 }
+
+// sameDir reports whether a and b name the same directory.
+func sameDir(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
+}
+
+// hasLatest reports whether dir holds a latest link (it is a results root).
+func hasLatest(dir string) bool {
+	fi, err := os.Lstat(filepath.Join(dir, results.LatestLink))
+	return err == nil && fi.Mode()&os.ModeSymlink != 0
+}

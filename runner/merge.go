@@ -19,8 +19,8 @@ import (
 // i/N, at the same time) into one run directory out, exactly: counts add,
 // HDR histograms add, and run.json's percentiles are recomputed from the
 // sums. The target's metrics are taken from the first shard: every shard
-// scraped the same target. out must be absent or empty; the "latest" link
-// next to it is updated.
+// scraped the same target. out must be absent or empty; when it lies in a
+// results root (a directory with a "latest" link), the link is updated.
 func Merge(dirs []string, out string) (*results.Run, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("merge: no runs given")
@@ -66,8 +66,10 @@ func Merge(dirs []string, out string) (*results.Run, error) {
 	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
 		return nil, err
 	}
-	if err := linkLatest(dir); err != nil {
-		return run, err
+	if hasLatest(filepath.Dir(dir)) {
+		if err := linkLatest(dir); err != nil {
+			return run, err
+		}
 	}
 	return run, nil
 }

@@ -47,8 +47,9 @@ func newConfig(opts []Option) config {
 // default "results".
 func WithResultsRoot(dir string) Option { return func(c *config) { c.root = dir } }
 
-// WithOutDir sets the exact run directory (it must be absent or empty); the
-// "latest" link is then made next to it.
+// WithOutDir sets the exact run directory (it must be absent or empty). The
+// "latest" link of the results root is updated only when the directory is in
+// the root.
 func WithOutDir(dir string) Option { return func(c *config) { c.out = dir } }
 
 // WithProgress prints progress to w: a live line when w is a terminal, a

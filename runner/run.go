@@ -118,8 +118,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
 		return nil, dir, err
 	}
-	if err := linkLatest(dir); err != nil {
-		return run, dir, err
+	// The latest link lives in the results root: an --out directory elsewhere
+	// leaves it alone.
+	if sameDir(filepath.Dir(dir), cfg.root) {
+		if err := linkLatest(dir); err != nil {
+			return run, dir, err
+		}
 	}
 	return run, dir, nil
 }

@@ -145,3 +145,30 @@ func TestRunUnreachableTarget(t *testing.T) {
 		t.Errorf("results root holds %d entries, want nothing written", len(entries))
 	}
 }
+
+func TestOutDir(t *testing.T) {
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 300ms, rate: 10/s}]\nrequests: [{name: a, path: /}]\n")
+	root, elsewhere := t.TempDir(), t.TempDir()
+	out := filepath.Join(elsewhere, "mine")
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(root), WithOutDir(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != out || run.ID != "mine" {
+		t.Errorf("dir %s id %s, want %s", dir, run.ID, out)
+	}
+	if _, err := os.Lstat(filepath.Join(elsewhere, results.LatestLink)); err == nil {
+		t.Error("a latest link was made outside the results root")
+	}
+	if _, _, err := Run(context.Background(), sc, WithResultsRoot(root), WithOutDir(out)); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("a second run into the same --out: %v", err)
+	}
+	inRoot := filepath.Join(root, "named")
+	if _, _, err := Run(context.Background(), sc, WithResultsRoot(root), WithOutDir(inRoot)); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(filepath.Join(root, results.LatestLink)); err != nil || target != "named" {
+		t.Errorf("latest -> %q, %v; want named", target, err)
+	}
+}
