@@ -91,6 +91,9 @@ func margin(g results.Gate) string {
 	if !below {
 		diff = -diff
 	}
+	if diff == 0 {
+		return "at the threshold"
+	}
 	amount := gate.Format(math.Abs(diff), g.Unit)
 	pct := ""
 	if g.Threshold != 0 && g.Unit != "ratio" {
