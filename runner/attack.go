@@ -14,6 +14,10 @@ import (
 	"github.com/loadgate/loadgate/scenarios"
 )
 
+// scheduleGrace is how long after the end of its schedule an attack may
+// still send requests that were due before the end.
+const scheduleGrace = time.Second
+
 // attack is one run's attack and recording.
 type attack struct {
 	sc      *scenarios.Scenario
@@ -149,7 +153,10 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 		vegeta.MaxBody(0),
 	)
 	prog := a.newProgress()
-	resultsCh := attacker.Attack(a.tr.target, a.pacer, a.sched.end, sc.Name)
+	// The pacer stops after the last request of the schedule; the grace lets
+	// a generator that lags at the very end still send what was due (late,
+	// and measured from when it was due) instead of dropping it.
+	resultsCh := attacker.Attack(a.tr.target, a.pacer, a.sched.end+scheduleGrace, sc.Name)
 	interval := a.cfg.interval
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
