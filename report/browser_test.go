@@ -1,0 +1,195 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"html"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// needBrowser returns the path of Chromium and of echarts.min.js, or skips
+// the test when they are not installed — unless $CI is set, where their
+// absence is a failure.
+func needBrowser(t *testing.T) (chromium, echarts string) {
+	t.Helper()
+	missing := func(what string) {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s (CI is set, so this is a failure)", what)
+		}
+		t.Skipf("%s; set CI to make this a failure", what)
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			chromium = p
+			break
+		}
+	}
+	if chromium == "" {
+		missing("chromium is not installed (apt-get install -y chromium)")
+	}
+	echarts = os.Getenv(EnvEChartsJS)
+	if echarts == "" {
+		echarts = filepath.Join("..", ".cache", "echarts", "echarts.min.js")
+	}
+	if _, err := os.Stat(echarts); err != nil {
+		missing("echarts.min.js not found (set " + EnvEChartsJS + " or run make, which fetches it into .cache/echarts)")
+	}
+	return chromium, echarts
+}
+
+// probe is injected first into a copy of the page: it records script errors
+// and console errors, and after load writes them and the canvases of each
+// chart into the DOM for --dump-dom to print.
+const probe = `<script>
+window.__errors = [];
+window.addEventListener('error', function (e) { window.__errors.push('error: ' + e.message); });
+(function () { var ce = console.error; console.error = function () { window.__errors.push('console.error: ' + Array.prototype.join.call(arguments, ' ')); ce.apply(console, arguments); }; })();
+window.addEventListener('load', function () { setTimeout(function () {
+  var out = {errors: window.__errors, echarts: typeof echarts !== 'undefined', charts: {}};
+  document.querySelectorAll('.chart .item').forEach(function (el) { out.charts[el.id] = el.querySelectorAll('canvas').length; });
+  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+}, 300); });
+</script>`
+
+type probeResult struct {
+	Errors  []string       `json:"errors"`
+	ECharts bool           `json:"echarts"`
+	Charts  map[string]int `json:"charts"`
+}
+
+// chromiumRun runs headless Chromium with networking off on page, with
+// extra flags, and returns its stdout.
+func chromiumRun(t *testing.T, chromium, page string, extra ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := []string{
+		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + t.TempDir(),
+		// No network: every host fails to resolve and the proxy is a dead port.
+		"--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+		"--window-size=1280,2000", "--virtual-time-budget=10000",
+	}
+	args = append(args, extra...)
+	args = append(args, "file://"+page)
+	cmd := exec.CommandContext(ctx, chromium, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	return stdout.Bytes()
+}
+
+var probeRE = regexp.MustCompile(`(?s)<pre id="probe">(.*?)</pre>`)
+
+// checkInBrowser opens page (instrumented) and checks that ECharts loaded
+// without network, every chart drew a canvas, and nothing was logged as
+// an error.
+func checkInBrowser(t *testing.T, chromium, page string, wantCharts int) {
+	t.Helper()
+	src, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probed := filepath.Join(t.TempDir(), "probed.html")
+	if err := os.WriteFile(probed, bytes.Replace(src, []byte("<head>"), []byte("<head>\n"+probe), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom := chromiumRun(t, chromium, probed, "--dump-dom")
+	m := probeRE.FindSubmatch(dom)
+	if m == nil {
+		t.Fatalf("the probe did not run; DOM starts:\n%.2000s", dom)
+	}
+	var res probeResult
+	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[1]))), &res); err != nil {
+		t.Fatalf("probe output %q: %v", m[1], err)
+	}
+	if !res.ECharts {
+		t.Error("ECharts is not defined: the inlined script did not load")
+	}
+	if len(res.Errors) > 0 {
+		t.Errorf("console errors: %q", res.Errors)
+	}
+	if len(res.Charts) != wantCharts {
+		t.Errorf("%d charts on the page (%v), want %d", len(res.Charts), res.Charts, wantCharts)
+	}
+	for id, n := range res.Charts {
+		if n < 1 {
+			t.Errorf("chart %q drew no canvas", id)
+		}
+	}
+}
+
+func TestReportInBrowser(t *testing.T) {
+	chromium, echarts := needBrowser(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	writeFixture(t, dir, fixture{Seconds: 30, Seed: 1, ErrorEvery: 30,
+		RSS:   func(s int) float64 { return 80 << 20 },
+		Gates: []string{"p95 < 3s", "p99 < 1ms"}})
+	out, err := Finish(dir, Options{EChartsJS: echarts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Verdict != results.VerdictFail {
+		t.Fatalf("verdict %s, want fail (for the red banner)", out.Verdict)
+	}
+	page := filepath.Join(dir, results.ReportFile)
+	checkInBrowser(t, chromium, page, 7)
+
+	// The verdict banner is visible: the screenshot's top holds a band of
+	// the fail colour (#b3261e).
+	shot := filepath.Join(t.TempDir(), "shot.png")
+	chromiumRun(t, chromium, page, "--screenshot="+shot)
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	red := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Min.Y+250 && y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if near(r>>8, 0xb3) && near(g>>8, 0x26) && near(bl>>8, 0x1e) {
+				red++
+			}
+		}
+	}
+	if red < 10000 {
+		t.Errorf("the fail banner is not visible in the screenshot's top 250 px (%d pixels of its colour)", red)
+	}
+}
+
+func near(v, want uint32) bool { return v+12 >= want && v <= want+12 }
+
+func TestComparisonInBrowser(t *testing.T) {
+	chromium, echarts := needBrowser(t)
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	writeFixture(t, a, fixture{Seconds: 20, Seed: 1})
+	writeFixture(t, b, fixture{Seconds: 20, Seed: 1, Scale: 0.5})
+	out := filepath.Join(root, "cmp")
+	if _, err := Compare([]string{a, b}, out, Options{EChartsJS: echarts}); err != nil {
+		t.Fatal(err)
+	}
+	checkInBrowser(t, chromium, filepath.Join(out, results.ReportFile), 2)
+	if s := readFile(t, filepath.Join(out, results.ReportFile)); !strings.Contains(s, "P95") {
+		t.Error("comparison page has no P95 words")
+	}
+}
