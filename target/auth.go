@@ -57,7 +57,11 @@ func (k *keyMemo) remember(h store.KeyHash) {
 // hash is infeasible.
 func (s *Server) requireKey(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := r.Header.Get("X-API-Key")
+		// The canonical form of X-API-Key, so the lookup allocates nothing.
+		var key string
+		if v := r.Header["X-Api-Key"]; len(v) > 0 {
+			key = v[0]
+		}
 		if key == "" {
 			writeAPIError(w, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "missing X-API-Key header"})
 			return

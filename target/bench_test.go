@@ -2,6 +2,7 @@ package target_test
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
@@ -88,5 +89,28 @@ func BenchmarkHistoryRoute(b *testing.B) {
 			s := benchServer(b, p)
 			serve(b, s, func(i int) string { return "/api/v1/users/" + strconv.Itoa(i%50+1) + "/conversations?limit=20" })
 		})
+	}
+}
+
+// discard is a ResponseWriter that keeps nothing, so the benchmark counts
+// the handler's allocations only.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+// BenchmarkCacheHitAllocs is the hot path of a cache hit, handler only.
+func BenchmarkCacheHitAllocs(b *testing.B) {
+	s := benchServer(b, target.Optimized)
+	h := s.Handler()
+	req := httptest.NewRequest("GET", "/api/v1/nutrition/foods/42", nil)
+	req.Header.Set("X-API-Key", "dev-key")
+	w := &discard{h: http.Header{}}
+	h.ServeHTTP(w, req) // fill the cache
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, req)
 	}
 }

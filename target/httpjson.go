@@ -40,11 +40,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, body)
 }
 
-// writeRaw writes an already encoded JSON body.
+// jsonContentType is shared by every response; net/http only reads it.
+var jsonContentType = []string{"application/json"}
+
+// writeRaw writes an already encoded JSON body. net/http adds the
+// Content-Length of bodies that fit its buffer.
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	w.Write(body)
 	w.Write(newline)

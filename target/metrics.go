@@ -3,7 +3,6 @@ package target
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/loadgate/loadgate/target/cache"
@@ -51,12 +50,6 @@ func newMetrics(pool *pgxpool.Pool) (*metrics, error) {
 	}
 	m.cache = cm
 	return m, nil
-}
-
-// observe records one request.
-func (m *metrics) observe(route, method string, code int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, statusText(code)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
 
 // statusText avoids an allocation for the common codes.

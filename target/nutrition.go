@@ -62,7 +62,10 @@ func (s *Server) searchFoods(w http.ResponseWriter, r *http.Request) {
 }
 
 // foodKey is the cache key of one food.
-func foodKey(id int64) string { return "food:" + strconv.FormatInt(id, 10) }
+func foodKey(id int64) string {
+	var buf [32]byte
+	return string(strconv.AppendInt(append(buf[:0], "food:"...), id, 10))
+}
 
 // GET /api/v1/nutrition/foods/{id}
 func (s *Server) getFood(w http.ResponseWriter, r *http.Request) {
