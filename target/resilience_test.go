@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/loadgate/loadgate/migrations"
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/agent"
+	"github.com/loadgate/loadgate/target/testdb"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/redis/go-redis/v9"
 )
@@ -298,5 +300,37 @@ func TestMetricsExpositionLints(t *testing.T) {
 		if !strings.Contains(string(b), "\n"+name) {
 			t.Errorf("exposition lacks %s", name)
 		}
+	}
+}
+
+func TestHealthDownWhenPostgresIsGone(t *testing.T) {
+	ctx := context.Background()
+	server := os.Getenv("DATABASE_URL")
+	if server == "" {
+		server = testdb.DefaultDatabaseURL
+	}
+	name := testdb.Name() + "_gone"
+	url, err := testdb.Create(ctx, server, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { testdb.Drop(ctx, server, name) })
+	cfg := testConfig(t)
+	cfg.DatabaseURL = url
+	c := start(t, cfg)
+	var h target.Health
+	c.expect("GET", "/api/health", "", 200, &h)
+
+	if err := testdb.Drop(ctx, server, name); err != nil {
+		t.Fatal(err)
+	}
+	c.expect("GET", "/api/health", "", 503, &h)
+	if h.Status != "down" || h.Postgres != "down" {
+		t.Fatalf("health without PostgreSQL: %+v", h)
+	}
+	var e apiErr
+	c.expect("GET", "/api/v1/nutrition/foods/1", "", 503, &e)
+	if e.Error.Code != "unavailable" || strings.Contains(e.Error.Message, name) {
+		t.Fatalf("error %+v", e.Error)
 	}
 }

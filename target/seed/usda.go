@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 
@@ -272,4 +273,15 @@ func (r csvRecord) get(col string) string {
 
 func (c *csvFile) fieldErr(col string, err error) error {
 	return fmt.Errorf("%s line %d: column %s: %w", c.name, c.line, col, err)
+}
+
+// ImportUSDAURL connects to databaseURL and imports the FoodData Central
+// CSV files of dir (see ImportUSDA).
+func ImportUSDAURL(ctx context.Context, databaseURL, dir string) (int64, error) {
+	pool, err := pgxpool.New(ctx, databaseURL)
+	if err != nil {
+		return 0, fmt.Errorf("importing USDA foods: connecting: %w", err)
+	}
+	defer pool.Close()
+	return ImportUSDA(ctx, pool, os.DirFS(dir))
 }
