@@ -165,7 +165,10 @@ func TestBadRunFiles(t *testing.T) {
 		}, "timeline.json is corrupt"},
 		{"hlog corrupt", func(d string) error {
 			return os.WriteFile(filepath.Join(d, results.HlogFile), []byte("#[StartTime: 1.000 (seconds since epoch)]\n0.000,1.000,1.0,HISTFAAAA-not-base64!!\n"), 0o644)
-		}, "latency.hlog is corrupt"},
+		}, "latency.hlog:2 is corrupt"},
+		{"hlog garbage", func(d string) error {
+			return os.WriteFile(filepath.Join(d, results.HlogFile), []byte("hello\n"), 0o644)
+		}, "latency.hlog:1 is corrupt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

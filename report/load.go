@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -92,9 +95,13 @@ func loadRun(dir string) (*runData, error) {
 // readHlog reads the interval log into per-tag series. Interval times are
 // placed on the timeline's clock: the first interval starts where the
 // measured window does (after the warm-up).
+//
+// It parses the log's lines itself rather than through
+// hdr.HistogramLogReader, which computes every interval's min and max by a
+// walk over all its buckets (most of the time of an hour-long report) and
+// skips malformed lines silently; here a malformed line is an error naming
+// the file and line.
 func (d *runData) readHlog(r io.Reader, path string) error {
-	lr := hdr.NewHistogramLogReader(bufio.NewReaderSize(r, 64*1024))
-	var firstMs int64 = -1
 	offset := d.Run.WarmupS
 	if d.Timeline != nil {
 		for _, p := range d.Timeline.Points {
@@ -104,30 +111,104 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 			}
 		}
 	}
-	for {
-		h, err := lr.NextIntervalHistogram()
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("%s is corrupt: %w", path, err)
+	// Decoding and summarising run in one goroutine, adding up the totals
+	// in this one: on an hour-long log they take about the same time.
+	decoded := make(chan decodedInterval, 64)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(decoded)
+		errc <- decodeHlog(r, path, decoded)
+	}()
+	first, seen := 0.0, false
+	acc := map[string]*hdr.Snapshot{}
+	for di := range decoded {
+		if !seen {
+			first, seen = di.start, true
 		}
-		if h == nil {
-			break
-		}
-		if firstMs < 0 {
-			firstMs = h.StartTimeMs()
-		}
-		s := d.Series[h.Tag()]
+		s := d.Series[di.tag]
 		if s == nil {
 			s = &series{}
-			d.Series[h.Tag()] = s
+			d.Series[di.tag] = s
 		}
-		t := offset + float64(h.StartTimeMs()-firstMs)/1000
-		s.Intervals = append(s.Intervals, summarise(h, t))
-		if s.Total == nil {
-			s.Total = hdr.New(1, max(h.HighestTrackableValue(), 2), int(h.SignificantFigures()))
-		}
-		s.Total.Merge(h)
+		di.iv.T = offset + math.Round((di.start-first)*1000)/1000
+		s.Intervals = append(s.Intervals, di.iv)
+		acc[di.tag] = addCounts(acc[di.tag], di.h)
+	}
+	if err := <-errc; err != nil {
+		return err
+	}
+	for tag, snap := range acc {
+		d.Series[tag].Total = hdr.Import(snap)
 	}
 	return nil
+}
+
+// decodedInterval is one line of an interval log, decoded and summarised.
+type decodedInterval struct {
+	tag   string
+	start float64 // seconds, as written (relative to the log's base time)
+	h     *hdr.Histogram
+	iv    interval // without T
+}
+
+// decodeHlog sends every interval of the log to out, in order.
+func decodeHlog(r io.Reader, path string, out chan<- decodedInterval) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if line == "" || line[0] == '#' || line[0] == '"' {
+			continue // comments, headers, the legend
+		}
+		tag := ""
+		if rest, ok := strings.CutPrefix(line, "Tag="); ok {
+			t, rest, ok := strings.Cut(rest, ",")
+			if !ok {
+				return fmt.Errorf("%s:%d is corrupt: a tag with no interval", path, n)
+			}
+			tag, line = t, rest
+		}
+		f := strings.SplitN(line, ",", 4)
+		if len(f) != 4 {
+			return fmt.Errorf("%s:%d is corrupt: want start,length,max,histogram", path, n)
+		}
+		start, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return fmt.Errorf("%s:%d is corrupt: start %q: %w", path, n, f[0], err)
+		}
+		h, err := hdr.Decode([]byte(strings.TrimSpace(f[3])))
+		if err != nil {
+			return fmt.Errorf("%s:%d is corrupt: %w", path, n, err)
+		}
+		out <- decodedInterval{tag: tag, start: start, h: h, iv: summarise(h, 0)}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	return nil
+}
+
+// addCounts adds h into the running sum sum (nil for none) by adding the
+// bucket counts, which is exact when the geometry is the same (the runner
+// writes every interval with one geometry) and far cheaper than
+// Histogram.Merge; otherwise it merges.
+func addCounts(sum *hdr.Snapshot, h *hdr.Histogram) *hdr.Snapshot {
+	if sum == nil {
+		return h.Export()
+	}
+	if sum.LowestTrackableValue == h.LowestTrackableValue() && sum.HighestTrackableValue == h.HighestTrackableValue() &&
+		sum.SignificantFigures == h.SignificantFigures() {
+		hs := h.Export()
+		if len(hs.Counts) == len(sum.Counts) {
+			for i, c := range hs.Counts {
+				sum.Counts[i] += c
+			}
+			return sum
+		}
+	}
+	total := hdr.Import(sum)
+	total.Merge(h)
+	return total.Export()
 }
 
 func summarise(h *hdr.Histogram, t float64) interval {
@@ -135,8 +216,8 @@ func summarise(h *hdr.Histogram, t float64) interval {
 	if iv.Count == 0 {
 		return iv
 	}
-	v := h.ValueAtPercentiles([]float64{50, 90, 95, 99, 99.9})
-	iv.P50, iv.P90, iv.P95, iv.P99, iv.P999 = float64(v[50]), float64(v[90]), float64(v[95]), float64(v[99]), float64(v[99.9])
-	iv.Max = float64(h.Max())
+	// One walk over the buckets for every percentile; 100 is the max.
+	v := h.ValueAtPercentiles([]float64{50, 90, 95, 99, 99.9, 100})
+	iv.P50, iv.P90, iv.P95, iv.P99, iv.P999, iv.Max = float64(v[50]), float64(v[90]), float64(v[95]), float64(v[99]), float64(v[99.9]), float64(v[100])
 	return iv
 }
