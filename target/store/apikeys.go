@@ -34,7 +34,7 @@ const qAPIKeyExists = "SELECT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $1
 // hashes in constant time per byte of key.
 func (s *Store) APIKeyExists(ctx context.Context, h KeyHash) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, qAPIKeyExists, h[:]).Scan(&ok)
+	err := s.retryRead(ctx, func() error { return s.pool.QueryRow(ctx, qAPIKeyExists, h[:]).Scan(&ok) })
 	if err != nil {
 		return false, translate(err, "looking up API key")
 	}

@@ -88,11 +88,7 @@ func SearchFoodsSQL(words []string, limit int) (string, []any) {
 
 func (s *Store) searchFoods(ctx context.Context, words []string, limit int) ([]FoodHit, error) {
 	sql, args := SearchFoodsSQL(words, limit)
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, translate(err, "searching foods")
-	}
-	hits, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (FoodHit, error) {
+	hits, err := collect(ctx, s, func() (pgx.Rows, error) { return s.pool.Query(ctx, sql, args...) }, func(row pgx.CollectableRow) (FoodHit, error) {
 		var h FoodHit
 		err := scanFood(row, &h.Food, &h.Score)
 		return h, err
@@ -112,11 +108,7 @@ const qCorrectWords = `
 // correctWords replaces each word by the most similar vocabulary word, if
 // any is similar enough (pg_trgm's similarity threshold).
 func (s *Store) correctWords(ctx context.Context, words []string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, qCorrectWords, words)
-	if err != nil {
-		return nil, translate(err, "correcting search words")
-	}
-	fixed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	fixed, err := collect(ctx, s, func() (pgx.Rows, error) { return s.pool.Query(ctx, qCorrectWords, words) }, pgx.RowTo[string])
 	return fixed, translate(err, "correcting search words")
 }
 
@@ -158,11 +150,7 @@ func (s *Store) FoodsNamed(ctx context.Context, words []string) ([]Food, error) 
 	if len(words) == 0 {
 		return nil, nil
 	}
-	rows, err := s.pool.Query(ctx, qFoodsNamed, words)
-	if err != nil {
-		return nil, translate(err, "finding foods named in a message")
-	}
-	foods, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Food, error) {
+	foods, err := collect(ctx, s, func() (pgx.Rows, error) { return s.pool.Query(ctx, qFoodsNamed, words) }, func(row pgx.CollectableRow) (Food, error) {
 		var f Food
 		err := scanFood(row, &f)
 		return f, err
@@ -173,6 +161,8 @@ func (s *Store) FoodsNamed(ctx context.Context, words []string) ([]Food, error) 
 // GetFood reads one food by id.
 func (s *Store) GetFood(ctx context.Context, id int64) (Food, error) {
 	var f Food
-	err := scanFood(s.pool.QueryRow(ctx, "SELECT "+foodColumns+" FROM foods WHERE id = $1", id), &f)
+	err := s.retryRead(ctx, func() error {
+		return scanFood(s.pool.QueryRow(ctx, "SELECT "+foodColumns+" FROM foods WHERE id = $1", id), &f)
+	})
 	return f, translate(err, fmt.Sprintf("reading food %d", id))
 }

@@ -71,8 +71,10 @@ const qDailyTotals = `
 // ErrNotFound; a day without meals is all zeros.
 func (s *Store) DailyTotals(ctx context.Context, userID int64, day time.Time) (DayTotals, error) {
 	d := DayTotals{Day: day.Format(time.DateOnly)}
-	err := s.pool.QueryRow(ctx, qDailyTotals, userID, d.Day).
-		Scan(&d.Meals, &d.Kcal, &d.ProteinG, &d.CarbsG, &d.FatG)
+	err := s.retryRead(ctx, func() error {
+		return s.pool.QueryRow(ctx, qDailyTotals, userID, d.Day).
+			Scan(&d.Meals, &d.Kcal, &d.ProteinG, &d.CarbsG, &d.FatG)
+	})
 	if err != nil {
 		return DayTotals{}, translate(err, "summing meals")
 	}

@@ -45,11 +45,7 @@ const qUserMemories = `
 // UserMemories returns the user's memories by kind, newest first, at most
 // MaxMemories. An unknown user is ErrNotFound.
 func (s *Store) UserMemories(ctx context.Context, userID int64) ([]Memory, error) {
-	rows, err := s.pool.Query(ctx, qUserMemories, userID, MaxMemories)
-	if err != nil {
-		return nil, translate(err, "reading memories")
-	}
-	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Memory, error) {
+	ms, err := collect(ctx, s, func() (pgx.Rows, error) { return s.pool.Query(ctx, qUserMemories, userID, MaxMemories) }, func(row pgx.CollectableRow) (Memory, error) {
 		var m Memory
 		err := row.Scan(&m.ID, &m.Kind, &m.Content, &m.CreatedAt)
 		return m, err
@@ -80,11 +76,7 @@ const qSearchMemories = `
 // (words, "phrases", -exclusions) with PostgreSQL full text search: the
 // memories_search_idx GIN index in the optimized profile.
 func (s *Store) SearchMemories(ctx context.Context, userID int64, q string, limit int) ([]Memory, error) {
-	rows, err := s.pool.Query(ctx, qSearchMemories, userID, q, limit)
-	if err != nil {
-		return nil, translate(err, "searching memories")
-	}
-	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Memory, error) {
+	ms, err := collect(ctx, s, func() (pgx.Rows, error) { return s.pool.Query(ctx, qSearchMemories, userID, q, limit) }, func(row pgx.CollectableRow) (Memory, error) {
 		var m Memory
 		err := row.Scan(&m.ID, &m.Kind, &m.Content, &m.CreatedAt, &m.Score)
 		return m, err

@@ -60,17 +60,12 @@ const (
 // Keyset pagination: every page costs the same, served by
 // messages_user_time_idx in the optimized profile.
 func (s *Store) History(ctx context.Context, userID int64, before Cursor, limit int) ([]Message, Cursor, error) {
-	var rows pgx.Rows
-	var err error
-	if before.IsZero() {
-		rows, err = s.pool.Query(ctx, qHistory, userID, limit+1)
-	} else {
-		rows, err = s.pool.Query(ctx, qHistoryBefore, userID, before.At, before.ID, limit+1)
-	}
-	if err != nil {
-		return nil, Cursor{}, translate(err, "reading history")
-	}
-	ms, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Message, error) {
+	ms, err := collect(ctx, s, func() (pgx.Rows, error) {
+		if before.IsZero() {
+			return s.pool.Query(ctx, qHistory, userID, limit+1)
+		}
+		return s.pool.Query(ctx, qHistoryBefore, userID, before.At, before.ID, limit+1)
+	}, func(row pgx.CollectableRow) (Message, error) {
 		var m Message
 		err := row.Scan(&m.ID, &m.Role, &m.Content, &m.CreatedAt)
 		return m, err

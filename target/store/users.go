@@ -26,15 +26,19 @@ func (s *Store) CreateUser(ctx context.Context, name, email string) (User, error
 // GetUser reads a user by id.
 func (s *Store) GetUser(ctx context.Context, id int64) (User, error) {
 	var u User
-	err := s.pool.QueryRow(ctx, "SELECT id, name, email, created_at FROM users WHERE id = $1", id).
-		Scan(&u.ID, &u.Name, &u.Email, &u.CreatedAt)
+	err := s.retryRead(ctx, func() error {
+		return s.pool.QueryRow(ctx, "SELECT id, name, email, created_at FROM users WHERE id = $1", id).
+			Scan(&u.ID, &u.Name, &u.Email, &u.CreatedAt)
+	})
 	return u, translate(err, fmt.Sprintf("reading user %d", id))
 }
 
 // UserExists reports whether user id exists.
 func (s *Store) UserExists(ctx context.Context, id int64) (bool, error) {
 	var ok bool
-	err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)", id).Scan(&ok)
+	err := s.retryRead(ctx, func() error {
+		return s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)", id).Scan(&ok)
+	})
 	return ok, translate(err, fmt.Sprintf("checking user %d", id))
 }
 

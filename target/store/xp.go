@@ -45,11 +45,13 @@ func awardXP(ctx context.Context, tx pgx.Tx, userID int64, amount int, reason st
 // awards has 0. An unknown user is ErrNotFound.
 func (s *Store) UserXP(ctx context.Context, userID int64) (XP, error) {
 	x := XP{UserID: userID}
-	err := s.pool.QueryRow(ctx, `
-		SELECT coalesce(x.total, 0),
-		       (SELECT count(*) FROM user_xp o WHERE o.total > coalesce(x.total, 0)) + 1
-		FROM users u LEFT JOIN user_xp x ON x.user_id = u.id
-		WHERE u.id = $1`, userID).Scan(&x.Total, &x.Rank)
+	err := s.retryRead(ctx, func() error {
+		return s.pool.QueryRow(ctx, `
+			SELECT coalesce(x.total, 0),
+			       (SELECT count(*) FROM user_xp o WHERE o.total > coalesce(x.total, 0)) + 1
+			FROM users u LEFT JOIN user_xp x ON x.user_id = u.id
+			WHERE u.id = $1`, userID).Scan(&x.Total, &x.Rank)
+	})
 	return x, translate(err, fmt.Sprintf("reading XP of user %d", userID))
 }
 
@@ -58,7 +60,7 @@ const qCountAbove = "SELECT count(*) FROM user_xp WHERE total > $1"
 // CountAbove is how many users have more than total XP (rank = this + 1).
 func (s *Store) CountAbove(ctx context.Context, total int64) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, qCountAbove, total).Scan(&n)
+	err := s.retryRead(ctx, func() error { return s.pool.QueryRow(ctx, qCountAbove, total).Scan(&n) })
 	return n, translate(err, "counting users above a total")
 }
 
@@ -66,11 +68,7 @@ const qLeaderboard = "SELECT user_id, total FROM user_xp ORDER BY total DESC, us
 
 // Leaderboard returns the top limit users by total, ranked.
 func (s *Store) Leaderboard(ctx context.Context, limit int) ([]XP, error) {
-	rows, err := s.pool.Query(ctx, qLeaderboard, limit)
-	if err != nil {
-		return nil, translate(err, "reading leaderboard")
-	}
-	xs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (XP, error) {
+	xs, err := collect(ctx, s, func() (pgx.Rows, error) { return s.pool.Query(ctx, qLeaderboard, limit) }, func(row pgx.CollectableRow) (XP, error) {
 		var x XP
 		err := row.Scan(&x.UserID, &x.Total)
 		return x, err
