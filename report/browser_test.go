@@ -39,10 +39,10 @@ func needBrowser(t *testing.T) (chromium, echarts string) {
 	}
 	echarts = os.Getenv(EnvEChartsJS)
 	if echarts == "" {
-		echarts = filepath.Join("..", ".cache", "echarts", "echarts.min.js")
+		echarts = defaultEChartsPath
 	}
 	if _, err := os.Stat(echarts); err != nil {
-		missing("echarts.min.js not found (set " + EnvEChartsJS + " or run make, which fetches it into .cache/echarts)")
+		missing("echarts.min.js not found (set " + EnvEChartsJS + " or run make assets)")
 	}
 	return chromium, echarts
 }
@@ -193,3 +193,7 @@ func TestComparisonInBrowser(t *testing.T) {
 		t.Error("comparison page has no P95 words")
 	}
 }
+
+// defaultEChartsPath is where the Makefile's assets target puts the script,
+// seen from this package's directory.
+var defaultEChartsPath = filepath.Join("..", ".cache", "echarts-"+EChartsVersion, "package", "dist", "echarts.min.js")

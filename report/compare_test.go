@@ -61,22 +61,25 @@ func TestRegressionCheck(t *testing.T) {
 		says    string
 	}{
 		// The same data twice: no significant change.
-		{"same data", fixture{Seconds: 30, Seed: 1, Gates: gates}, nil, results.VerdictPass, "no significant change"},
+		{"same data", fixture{Seconds: 20, Seed: 1, Gates: gates}, nil, results.VerdictPass, "no significant change"},
 		// Another sample of the same distribution (a noisy rerun): within noise.
-		{"rerun", fixture{Seconds: 30, Seed: 9, Gates: gates}, nil, results.VerdictPass, "no significant change"},
+		{"rerun", fixture{Seconds: 20, Seed: 9, Gates: gates}, nil, results.VerdictPass, "no significant change"},
 		// Every request 50 % slower: a significant regression beyond 10 %.
-		{"slowed", fixture{Seconds: 30, Seed: 1, Scale: 1.5, Gates: gates}, nil, results.VerdictFail, "P95 +50 %"},
+		{"slowed", fixture{Seconds: 20, Seed: 1, Scale: 1.5, Gates: gates}, nil, results.VerdictFail, "P95 +50 %"},
 		// The same slowdown is allowed under a looser limit.
-		{"slowed but allowed", fixture{Seconds: 30, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"p95": 0.6}, results.VerdictPass, "P95 +50 %"},
+		{"slowed but allowed", fixture{Seconds: 20, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"p95": 0.6}, results.VerdictPass, "P95 +50 %"},
 		// Faster is never a regression.
-		{"faster", fixture{Seconds: 30, Seed: 1, Scale: 0.5, Gates: gates}, nil, results.VerdictPass, "P95 −50 %"},
+		{"faster", fixture{Seconds: 20, Seed: 1, Scale: 0.5, Gates: gates}, nil, results.VerdictPass, "P95 −50 %"},
 		// Per endpoint, and an endpoint the runs do not have.
-		{"endpoint", fixture{Seconds: 30, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"search.p99": 0.1}, results.VerdictFail, "search P99 +50 %"},
-		{"absent endpoint", fixture{Seconds: 30, Seed: 1, Gates: gates}, map[string]float64{"nutrition.p95": 0.1}, results.VerdictUnknown, `no endpoint "nutrition"`},
+		{"endpoint", fixture{Seconds: 20, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"search.p99": 0.1}, results.VerdictFail, "search P99 +50 %"},
+		{"absent endpoint", fixture{Seconds: 20, Seed: 1, Gates: gates}, map[string]float64{"nutrition.p95": 0.1}, results.VerdictUnknown, `no endpoint "nutrition"`},
 	}
+	base := filepath.Join(t.TempDir(), "baseline")
+	writeFixture(t, base, fixture{Seconds: 20, Seed: 1, Gates: gates})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			base, cur := writePair(t, fixture{Seconds: 30, Seed: 1, Gates: gates}, tt.other)
+			cur := filepath.Join(t.TempDir(), "candidate")
+			writeFixture(t, cur, tt.other)
 			var buf bytes.Buffer
 			out, err := Gate(cur, Options{Baseline: base, MaxRegression: tt.limits}, &buf)
 			if err != nil {
@@ -122,7 +125,7 @@ func TestParseMaxRegression(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
-	base, slow := writePair(t, fixture{Seconds: 30, Seed: 1, Gates: []string{"p95 < 3s", "p99 < 200ms"}}, fixture{Seconds: 30, Seed: 1, Scale: 2})
+	base, slow := writePair(t, fixture{Seconds: 20, Seed: 1, Gates: []string{"p95 < 3s", "p99 < 200ms"}}, fixture{Seconds: 20, Seed: 1, Scale: 2})
 	out := filepath.Join(t.TempDir(), "cmp")
 	c, err := Compare([]string{base, slow}, out, Options{Labels: []string{"baseline", "slowed"}, EChartsJS: fakeECharts(t)})
 	if err != nil {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,11 +29,20 @@ func writeSoakHour(t testing.TB) string {
 	}
 	dir := filepath.Join(root, "soak")
 	if _, err := os.Stat(filepath.Join(dir, results.RunFile)); err != nil {
-		writeFixture(t, dir, fixture{Seconds: 3600, Rate: 10, Seed: 8, ErrorEvery: 97,
+		writeFixture(t, dir, fixture{Seconds: soakSeconds(), Rate: 10, Seed: 8, ErrorEvery: 97,
 			RSS:   func(s int) float64 { return 100<<20 + float64(s)*1000 },
 			Gates: []string{"p95 < 3s", "error_rate < 2%", "p95_drift < 20%", "memory_growth < 50MB/h"}})
 	}
 	return dir
+}
+
+// soakSeconds is an hour, or ten minutes under the race detector
+// (with proportionally fewer drawn points, so the same downsampling runs).
+func soakSeconds() int {
+	if raceEnabled {
+		return 600
+	}
+	return 3600
 }
 
 func TestMain(m *testing.M) {
@@ -49,7 +59,11 @@ func TestMain(m *testing.M) {
 func TestSoakReportStaysLight(t *testing.T) {
 	_, echarts := needECharts(t)
 	dir := writeSoakHour(t)
-	out, err := Render(dir, Options{EChartsJS: echarts})
+	maxPoints, bucket, last := DefaultMaxPoints, 4, "[3598,"
+	if raceEnabled {
+		maxPoints, bucket, last = 150, 4, "[598,"
+	}
+	out, err := Render(dir, Options{EChartsJS: echarts, MaxPoints: maxPoints})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +78,11 @@ func TestSoakReportStaysLight(t *testing.T) {
 		t.Errorf("report.html of a one-hour soak is %d bytes, want under 3 MB", fi.Size())
 	}
 	page := readFile(t, filepath.Join(dir, results.ReportFile))
-	if !strings.Contains(page, "Downsampled for display: each point is the worst of 4 seconds") {
+	if !strings.Contains(page, fmt.Sprintf("Downsampled for display: each point is the worst of %d seconds", bucket)) {
 		t.Error("the latency chart does not say it is downsampled")
 	}
 	// The last drawn point of the latency chart is near the end of the hour.
-	if !strings.Contains(page, "[3598,") {
+	if !strings.Contains(page, last) {
 		t.Error("the latency chart does not reach the end of the hour")
 	}
 }
@@ -79,7 +93,7 @@ func needECharts(t *testing.T) (string, string) {
 	t.Helper()
 	p := os.Getenv(EnvEChartsJS)
 	if p == "" {
-		p = filepath.Join("..", ".cache", "echarts", "echarts.min.js")
+		p = defaultEChartsPath
 	}
 	if _, err := os.Stat(p); err != nil {
 		if os.Getenv("CI") != "" {
@@ -96,7 +110,7 @@ func BenchmarkRenderSoakHour(b *testing.B) {
 	dir := writeSoakHour(b)
 	echarts := os.Getenv(EnvEChartsJS)
 	if echarts == "" {
-		echarts = filepath.Join("..", ".cache", "echarts", "echarts.min.js")
+		echarts = defaultEChartsPath
 	}
 	b.ReportAllocs()
 	for b.Loop() {
