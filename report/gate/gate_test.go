@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -244,4 +245,37 @@ func TestEvaluateUnbounded(t *testing.T) {
 	if g.Verdict != results.VerdictFail || g.Value != nil || !strings.Contains(g.Message, "never reached") {
 		t.Errorf("never recovered: %+v", g)
 	}
+}
+
+// FuzzParse checks that Parse never panics, and that what it accepts it
+// can evaluate: a parsed gate always gives a verdict.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"p95 < 3s", "error_rate < 1%", "search.p99.9 <= 100ms", "rate >= 10/s", "memory_growth < 5MB/h", "p95 <", "<", "a.b.c > 1e3"} {
+		f.Add(s)
+	}
+	run := fixtureRun()
+	f.Fuzz(func(t *testing.T, expr string) {
+		g, err := Parse(expr)
+		if err != nil {
+			if !strings.Contains(err.Error(), "gate ") {
+				t.Errorf("error %q does not name the gate", err)
+			}
+			return
+		}
+		r := g.Evaluate(Input{Run: run})
+		switch r.Verdict {
+		case results.VerdictPass, results.VerdictFail, results.VerdictUnknown:
+		default:
+			t.Errorf("%q: verdict %q", expr, r.Verdict)
+		}
+	})
+}
+
+func ExampleParse() {
+	g, err := Parse("nutrition_search.p99 < 100ms")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(g.Endpoint, g.Metric, g.Op, g.Threshold, g.Unit)
+	// Output: nutrition_search p99 < 100000 us
 }
