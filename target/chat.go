@@ -98,6 +98,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	reply, cached, llmCacheTime, err := s.complete(ctx, prompt)
 	t.llm = time.Since(start) - llmCacheTime
 	t.cache += llmCacheTime
+	if err != nil && ctx.Err() != nil {
+		w.WriteHeader(499) // the client went away while the LLM was thinking
+		return
+	}
 	if err != nil {
 		s.cfg.Logger.Error("llm completion failed", "provider", s.llm.Name(), "error", err)
 		writeAPIError(w, &apiError{Status: http.StatusBadGateway, Code: "llm_unavailable", Message: "the language model did not answer"})

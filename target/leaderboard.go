@@ -74,7 +74,12 @@ func (l *leaderboard) usable(ctx context.Context) bool {
 	return true
 }
 
+// rebuildTimeout bounds a rebuild of the Redis leaderboard.
+const rebuildTimeout = 5 * time.Second
+
 func (l *leaderboard) rebuildFromPostgres(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, rebuildTimeout)
+	defer cancel()
 	c := l.redis.Client()
 	pipe := c.Pipeline()
 	var members []redis.Z

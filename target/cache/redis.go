@@ -13,7 +13,7 @@ import (
 const (
 	// DefaultRedisTimeout bounds every Redis call, so a slow Redis costs a
 	// request at most this much.
-	DefaultRedisTimeout = 50 * time.Millisecond
+	DefaultRedisTimeout = 100 * time.Millisecond
 	// DefaultRedisBackoff is how long Redis is skipped after a failure before
 	// it is tried again.
 	DefaultRedisBackoff = time.Second
