@@ -433,3 +433,28 @@ func TestChatWithOpenAIProvider(t *testing.T) {
 		t.Fatalf("error %+v", e.Error)
 	}
 }
+
+func TestPoolWaitMetricsMove(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.PoolSize = 1 // every concurrent query waits for the one connection
+	c := start(t, cfg)
+	w0, e0 := c.metric("loadgate_db_pool_acquire_wait_seconds_total"), c.metric("loadgate_db_pool_empty_acquire_total")
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.do("GET", fmt.Sprintf("/api/v1/users/%d/conversations?limit=50", i%10+1), "")
+		}()
+	}
+	wg.Wait()
+	if c.metric("loadgate_db_pool_max_conns") != 1 {
+		t.Fatal("pool size not applied")
+	}
+	if e := c.metric("loadgate_db_pool_empty_acquire_total"); e <= e0 {
+		t.Fatalf("empty acquires %v → %v after 12 concurrent queries on one connection", e0, e)
+	}
+	if w := c.metric("loadgate_db_pool_acquire_wait_seconds_total"); w <= w0 {
+		t.Fatalf("acquire wait %v → %v", w0, w)
+	}
+}
