@@ -15,7 +15,7 @@ import (
 
 // Server-side speed goals per profile, measured through the handler (no
 // network). With LOADGATE_BENCH_DATABASE_URL set to a database seeded with
-// seed.Defaults the figures are the ones the issue asks for; otherwise the
+// seed.Defaults() the figures are the ones the issue asks for; otherwise the
 // package's small test data is used.
 //
 //	go test -run XXX -bench . -benchtime 5000x ./target/

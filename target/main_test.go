@@ -31,7 +31,7 @@ func seeded(t testing.TB) string {
 		if err = migrations.Up(ctx, url); err != nil {
 			return
 		}
-		err = seed.SeedURL(ctx, url, seed.Small)
+		err = seed.SeedURL(ctx, url, seed.Small())
 	})
 	if err != nil {
 		t.Fatalf("seeding: %v", err)

@@ -77,7 +77,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	pcfg.MaxConns = int32(cfg.PoolSize)
 	if cfg.Profile == Optimized {
-		for k, v := range store.OptimizedSettings {
+		for k, v := range store.OptimizedSettings() {
 			pcfg.ConnConfig.RuntimeParams[k] = v
 		}
 	}

@@ -33,11 +33,12 @@ type Options struct {
 // DefaultAPIKey is the key every seeded database accepts.
 const DefaultAPIKey = "dev-key"
 
-// Defaults sized so that the indexes matter (issue 3).
-var Defaults = Options{Users: 1000, Foods: 50_000, Messages: 1_000_000, Seed: 1}
+// Defaults is the data set of real runs, sized so that the indexes matter:
+// 1,000 users, 50,000 foods, 1,000,000 messages.
+func Defaults() Options { return Options{Users: 1000, Foods: 50_000, Messages: 1_000_000, Seed: 1} }
 
-// Small is a data set for tests: seconds to load, still every kind of row.
-var Small = Options{Users: 50, Foods: 2000, Messages: 5000, Seed: 1}
+// Small is a data set for tests: under a second to load, every kind of row.
+func Small() Options { return Options{Users: 50, Foods: 2000, Messages: 5000, Seed: 1} }
 
 // Validate reports what is wrong with o.
 func (o Options) Validate() error {

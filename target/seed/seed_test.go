@@ -47,7 +47,7 @@ func TestSeedIsDeterministicAndReplaces(t *testing.T) {
 	if err := migrations.Up(ctx, url); err != nil {
 		t.Fatal(err)
 	}
-	if err := seed.SeedURL(ctx, url, seed.Small); err != nil {
+	if err := seed.SeedURL(ctx, url, seed.Small()); err != nil {
 		t.Fatalf("Seed: %v", err)
 	}
 	first := fingerprint(t, url)
@@ -58,14 +58,14 @@ func TestSeedIsDeterministicAndReplaces(t *testing.T) {
 		t.Fatalf("row counts: %v", first)
 	}
 	// Seeding again replaces the data with the very same rows.
-	if err := seed.SeedURL(ctx, url, seed.Small); err != nil {
+	if err := seed.SeedURL(ctx, url, seed.Small()); err != nil {
 		t.Fatalf("Seed again: %v", err)
 	}
 	if again := fingerprint(t, url); again != first {
 		t.Fatalf("second seed differs:\n%v\n%v", first, again)
 	}
 	// Another seed value gives other data.
-	other := seed.Small
+	other := seed.Small()
 	other.Seed = 2
 	if err := seed.SeedURL(ctx, url, other); err != nil {
 		t.Fatal(err)

@@ -17,9 +17,9 @@ import (
 )
 
 // The speed goals of the store, per profile. Against the default data set
-// (seed.Defaults: 50,000 foods, 1,000,000 messages) set
+// (seed.Defaults(): 50,000 foods, 1,000,000 messages) set
 // LOADGATE_BENCH_DATABASE_URL to a database seeded with it; otherwise the
-// package's test database with seed.Small is used and the figures say little.
+// package's test database with seed.Small() is used and the figures say little.
 // The benchmarks apply or drop the performance indexes for each profile.
 //
 //	go test -run XXX -bench . -benchtime 2000x ./target/store/
@@ -34,7 +34,7 @@ func benchURL(b *testing.B) string {
 	var err error
 	benchSeed.Do(func() {
 		if err = migrations.Up(context.Background(), url); err == nil {
-			err = seed.SeedURL(context.Background(), url, seed.Small)
+			err = seed.SeedURL(context.Background(), url, seed.Small())
 		}
 	})
 	if err != nil {
@@ -59,7 +59,7 @@ func profilePool(b *testing.B, profile string) *store.Store {
 		b.Fatal(err)
 	}
 	if profile == "optimized" {
-		for k, v := range store.OptimizedSettings {
+		for k, v := range store.OptimizedSettings() {
 			cfg.ConnConfig.RuntimeParams[k] = v
 		}
 	}
@@ -118,7 +118,7 @@ func BenchmarkHistory(b *testing.B) {
 			ctx := context.Background()
 			var users int64 = 50
 			if os.Getenv("LOADGATE_BENCH_DATABASE_URL") != "" {
-				users = int64(seed.Defaults.Users)
+				users = int64(seed.Defaults().Users)
 			}
 			timed(b, func(i int) error {
 				_, next, err := s.History(ctx, int64(i)%users+1, store.Cursor{}, 20)

@@ -20,7 +20,7 @@ func plan(t *testing.T, pool *pgxpool.Pool, q store.HotQuery, noSeqScan bool) st
 	ctx := context.Background()
 	var out []string
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		for k, v := range store.OptimizedSettings {
+		for k, v := range store.OptimizedSettings() {
 			if _, err := tx.Exec(ctx, "SELECT set_config($1, $2, true)", k, v); err != nil {
 				return err
 			}
@@ -56,7 +56,7 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	opts := seed.Small
+	opts := seed.Small()
 	// Enough rows for the planner to want the indexes of the big tables.
 	opts.Messages, opts.Foods = 50_000, 20_000
 	if err := seed.Seed(ctx, pool, opts); err != nil {

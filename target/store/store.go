@@ -26,7 +26,7 @@ var (
 // planner is told that random reads cost little more than sequential ones
 // (the usual setting for SSDs and for data that fits in memory), without
 // which it prefers a sequential scan over the trigram index for common words.
-var OptimizedSettings = map[string]string{"random_page_cost": "1.1"}
+func OptimizedSettings() map[string]string { return map[string]string{"random_page_cost": "1.1"} }
 
 // Store runs the target's queries on a pool.
 type Store struct {
