@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/go-echarts/go-echarts/v2/charts"
@@ -23,7 +24,13 @@ const (
 	ChartCache        = "cache"
 	ChartMemory       = "memory"
 	ChartResources    = "resources"
+	ChartServerTiming = "servertiming" // chart ids become JavaScript names: no dashes
 )
+
+// ServerTimingPrefix starts the timeline's Point.Server keys that hold the
+// target's Server-Timing split: "server_timing_db" is the mean duration in
+// milliseconds of the "db" entry over the interval's requests.
+const ServerTimingPrefix = "server_timing_"
 
 // chartBlock is one chart of the page: drawn (Element and Script set) or
 // explained (Missing says why there is nothing to draw).
@@ -322,6 +329,39 @@ func joinOr(names []string) string {
 	return s + " or " + names[len(names)-1]
 }
 
+// serverTimingChart draws the target's Server-Timing split (db, cache,
+// llm, …) per second, stacked, when the timeline has it.
+func serverTimingChart(d *runData, maxPoints int) chartBlock {
+	b := chartBlock{ID: ChartServerTiming, Title: "Server-Timing split"}
+	names := map[string]bool{}
+	if d.Timeline != nil {
+		for _, p := range d.Timeline.Points {
+			for k := range p.Server {
+				if n, ok := strings.CutPrefix(k, ServerTimingPrefix); ok && n != "" {
+					names[n] = true
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		b.Missing = "the target sent no Server-Timing header (timeline.json has no " + ServerTimingPrefix + "* metrics)"
+		return b
+	}
+	spec := lineSpec{ID: ChartServerTiming, Title: b.Title, XName: "seconds", YName: "ms per request", Marks: stageMarks(d.Run)}
+	for _, n := range sortedKeys(names) {
+		var pts []xy
+		for _, p := range d.Timeline.Points {
+			if v, ok := p.Server[ServerTimingPrefix+n]; ok {
+				pts = append(pts, xy{p.T, v})
+			}
+		}
+		spec.Lines = append(spec.Lines, line{Name: n, Points: downsampleMean(pts, maxPoints), Area: true})
+	}
+	b = spec.render()
+	b.Note = "Where the target's own time went, from its Server-Timing header: mean milliseconds per request."
+	return b
+}
+
 // runCharts builds every chart of a single-run report, in page order.
 func runCharts(d *runData, maxPoints int) []chartBlock {
 	return []chartBlock{
@@ -333,5 +373,6 @@ func runCharts(d *runData, maxPoints int) []chartBlock {
 		serverChart(d, ChartMemory, "Target memory (RSS)", "MiB", nil, []string{"rss_bytes"}, []string{"RSS"}, 1.0/(1<<20), maxPoints),
 		serverChart(d, ChartResources, "Target goroutines and DB pool", "count", nil,
 			[]string{"goroutines", "db_pool_acquired", "db_pool_max"}, []string{"goroutines", "DB conns in use", "DB pool max"}, 1, maxPoints),
+		serverTimingChart(d, maxPoints),
 	}
 }

@@ -57,6 +57,9 @@ func TestFinishPass(t *testing.T) {
 	if !strings.Contains(html, "Not drawn: the target&#39;s metrics endpoint did not report rss_bytes") {
 		t.Error("the memory chart does not say why it is not drawn")
 	}
+	if !strings.Contains(html, "Not drawn: the target sent no Server-Timing header") {
+		t.Error("the Server-Timing chart does not say why it is not drawn")
+	}
 	if stderr.Len() != 0 {
 		t.Errorf("unexpected stderr: %s", stderr.String())
 	}

@@ -30,6 +30,8 @@ type fixture struct {
 	Slow func(sec int) float64
 	// RSS returns the target's resident memory at second sec (0: none).
 	RSS func(sec int) float64
+	// ServerTiming adds a db and cache Server-Timing split to the timeline.
+	ServerTiming bool
 }
 
 var fixtureStart = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
@@ -111,6 +113,10 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		p.Server["goroutines"] = 40
 		p.Server["db_pool_acquired"] = 3
 		p.Server["db_pool_max"] = 10
+		if fx.ServerTiming {
+			p.Server["server_timing_db"] = 4.5
+			p.Server["server_timing_cache"] = 0.8
+		}
 		tl.Points = append(tl.Points, p)
 		startMs := base + int64(warmup+s)*1000
 		for _, tag := range []string{"", "chat", "search"} {
