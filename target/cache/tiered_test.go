@@ -246,3 +246,40 @@ func BenchmarkMemoryHit(b *testing.B) {
 		}
 	}
 }
+
+// A Redis that accepts connections and never answers: each call would wait
+// out its timeout, so after the first one Redis is skipped.
+func TestRedisSlowIsSkipped(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, say nothing
+		}
+	}()
+	client := redis.NewClient(&redis.Options{Addr: ln.Addr().String(), MaxRetries: -1,
+		ReadTimeout: time.Second, WriteTimeout: time.Second})
+	defer client.Close()
+	r := cache.NewRedis(client, "slow:", cache.WithTimeout(30*time.Millisecond), cache.WithBackoff(time.Hour))
+	m := newMetrics(t)
+	c := cache.New(cache.Config{Name: "slow"}, r, m, nil)
+	var l loader
+	for i := range 20 {
+		if _, _, err := c.Get(context.Background(), "k"+strconv.Itoa(i), l.load); err != nil {
+			t.Fatalf("Get with a silent Redis: %v", err)
+		}
+	}
+	if e, s := lookups(m, "slow", "redis", "error"), lookups(m, "slow", "redis", "skipped"); e != 1 || s != 19 {
+		t.Fatalf("redis lookups: error %v, skipped %v; want 1 and 19", e, s)
+	}
+	if r.Available() {
+		t.Fatal("slow Redis still marked available")
+	}
+}
