@@ -6,6 +6,31 @@
 // listens, and shuts down gracefully when its context ends. Storage lives in
 // target/store, the tiered cache in target/cache, the language model in
 // target/agent, and the seed data in target/seed.
+//
+// Routes (JSON; all but health and metrics need X-API-Key; the route label
+// of the metrics in brackets):
+//
+//	GET  /api/health                          [health] status, postgres, redis, version, profile, llm
+//	GET  /metrics                             [metrics_prometheus] Prometheus exposition
+//	GET  /api/v1/metrics                      [metrics_json] the same for people
+//	POST /api/v1/users                        [users_create] {name, email}
+//	GET  /api/v1/users/{id}                   [users_get] cached
+//	GET  /api/v1/users/{id}/memory            [memory_get] cached; profile, goals, preferences, facts
+//	POST /api/v1/users/{id}/memory            [memory_add] {kind, content}; invalidates
+//	GET  /api/v1/users/{id}/memory/search?q=  [memory_search] full-text
+//	GET  /api/v1/nutrition/search?q=&limit=   [nutrition_search] cached; prefix and misspelling tolerant
+//	GET  /api/v1/nutrition/foods/{id}         [nutrition_food] cached
+//	POST /api/v1/users/{id}/meals             [meals_log] {food_id, grams, eaten_at?}; awards XP
+//	GET  /api/v1/users/{id}/meals/daily?date= [meals_daily]
+//	GET  /api/v1/users/{id}/conversations?limit=&before= [conversations] keyset pages
+//	POST /api/v1/chat                         [chat] {user_id, message}; Server-Timing db, cache, llm
+//	GET  /api/v1/users/{id}/xp                [xp_get] total and rank
+//	GET  /api/v1/leaderboard?limit=           [leaderboard] Redis sorted set, PostgreSQL fallback
+//
+// Errors are {"error":{"code","message","field"}}: 400 bad input (naming the
+// field), 401 missing or unknown key, 404, 409, 413 body over 1 MiB, 502 the
+// LLM failed, 503 PostgreSQL unavailable. No SQL or driver text reaches a
+// client.
 package target
 
 import (
