@@ -93,7 +93,7 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 		return nil, err
 	}
 	var md bytes.Buffer
-	writeCompareSummary(&md, runs, labels, c, exprs)
+	writeCompareSummary(&md, runs, labels, c, exprs, o.Alpha)
 	if err := writeReadable(filepath.Join(out, results.SummaryFile), md.Bytes()); err != nil {
 		return nil, err
 	}
@@ -121,6 +121,9 @@ func changeCell(base, v float64, unit string, first bool) string {
 	s := gate.Format(v, unit)
 	if first || base == 0 {
 		return s
+	}
+	if v == base {
+		return s + " (no change)"
 	}
 	return fmt.Sprintf("%s (%s, %s)", s, signed(v-base, unit), formatChange(v/base-1))
 }
@@ -312,7 +315,7 @@ func joinVs(labels []string) string {
 	return s
 }
 
-func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Comparison, exprs []string) {
+func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Comparison, exprs []string, alpha float64) {
 	fmt.Fprintf(w, "## loadgate comparison: %s\n\n", joinVs(labels))
 	for _, line := range c.Words {
 		fmt.Fprintf(w, "- %s\n", line)
@@ -340,5 +343,5 @@ func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Compa
 		table(gateCompareRows(runs, exprs))
 	}
 	table(endpointCompareRows(runs))
-	fmt.Fprintln(w, "Changes are against the first run; \"no significant change\" means a rank test over the per-second P95s found the difference within noise (α = 0.01).")
+	fmt.Fprintf(w, "Changes are against the first run; \"no significant change\" means a rank test over the per-second P95s found the difference within noise (α = %g).\n", alpha)
 }

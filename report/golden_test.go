@@ -110,3 +110,26 @@ func TestJUnitParsesBack(t *testing.T) {
 		t.Errorf("failures %d errors %d", doc.Failures, doc.Errors)
 	}
 }
+
+// TestGoldenHTML pins the whole page of a small run (fixed chart ids, CDN
+// mode so the file stays small): a change to the page shows in review.
+func TestGoldenHTML(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "2026-11-28T10-00-00-smoke")
+	writeFixture(t, dir, fixture{Seconds: 4, Rate: 10, Seed: 6, ErrorEvery: 7, ServerTiming: true,
+		RSS: func(s int) float64 { return 64 << 20 }, Gates: []string{"p95 < 3s", "error_rate < 1%"}})
+	if _, err := Finish(dir, Options{Assets: AssetsCDN}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.html", []byte(readFile(t, filepath.Join(dir, results.ReportFile))))
+}
+
+func TestGoldenComparisonSummary(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "baseline"), filepath.Join(root, "optimized")
+	writeFixture(t, a, fixture{Seconds: 20, Seed: 3, Scale: 8, Gates: []string{"p95 < 3s"}})
+	writeFixture(t, b, fixture{Seconds: 20, Seed: 4})
+	if _, err := Compare([]string{a, b}, filepath.Join(root, "cmp"), Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "compare-summary.md", []byte(readFile(t, filepath.Join(root, "cmp", results.SummaryFile))))
+}
