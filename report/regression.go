@@ -10,7 +10,8 @@ import (
 	"github.com/loadgate/loadgate/runner/results"
 )
 
-// regressionMetrics are the metrics a baseline check can compare.
+// regressionMetric returns how to read a metric a baseline check can
+// compare: from run.json's stats and from one interval.
 func regressionMetric(name string) (pick func(*results.Stats) float64, perSecond func(interval) float64, ok bool) {
 	lat := func(f func(l *results.Latency) float64, g func(interval) float64) (func(*results.Stats) float64, func(interval) float64, bool) {
 		return func(s *results.Stats) float64 { return f(&s.LatencyUS) }, g, true
