@@ -1,0 +1,86 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Environment variables read by FromEnv, for the CLI and containers.
+const (
+	EnvDatabaseURL  = "DATABASE_URL"
+	EnvRedisURL     = "REDIS_URL"
+	EnvAddr         = "LOADGATE_ADDR"
+	EnvProfile      = "LOADGATE_PROFILE"      // optimized | baseline
+	EnvPoolSize     = "LOADGATE_POOL_SIZE"    // 0 = from the CPU count
+	EnvRedisPrefix  = "LOADGATE_REDIS_PREFIX" // Redis key prefix
+	EnvPprof        = "LOADGATE_PPROF"        // true | false
+	EnvLLM          = "LOADGATE_LLM"          // sim | openai
+	EnvLLMBaseURL   = "LOADGATE_LLM_BASE_URL"
+	EnvLLMModel     = "LOADGATE_LLM_MODEL"
+	EnvLLMAPIKey    = "LOADGATE_LLM_API_KEY" // else OPENAI_API_KEY
+	EnvOpenAIAPIKey = "OPENAI_API_KEY"
+	EnvLLMTimeout   = "LOADGATE_LLM_TIMEOUT" // Go duration
+	EnvSimMedian    = "LOADGATE_SIM_MEDIAN"  // Go duration
+	EnvSimP95       = "LOADGATE_SIM_P95"     // Go duration
+)
+
+// FromEnv sets the fields of c whose variables are set (getenv is usually
+// os.Getenv); unset variables leave c as it is, so flags parsed afterwards
+// can override. Every malformed value is reported, naming its variable.
+func (c *Config) FromEnv(getenv func(string) string) error {
+	var errs []error
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	dur := func(name string, dst *time.Duration) {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 1.2s", name, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	str(EnvDatabaseURL, &c.DatabaseURL)
+	str(EnvRedisURL, &c.RedisURL)
+	str(EnvAddr, &c.Addr)
+	str(EnvRedisPrefix, &c.KeyPrefix)
+	if v := getenv(EnvProfile); v != "" {
+		switch p := Profile(v); p {
+		case Optimized, Baseline:
+			c.Profile = p
+		default:
+			errs = append(errs, fmt.Errorf("%s=%q: want %q or %q", EnvProfile, v, Optimized, Baseline))
+		}
+	}
+	if v := getenv(EnvPoolSize); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want 0 (automatic) or a positive integer", EnvPoolSize, v))
+		} else {
+			c.PoolSize = n
+		}
+	}
+	if v := getenv(EnvPprof); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want true or false", EnvPprof, v))
+		} else {
+			c.Pprof = b
+		}
+	}
+	str(EnvLLM, &c.LLM.Provider)
+	str(EnvLLMBaseURL, &c.LLM.BaseURL)
+	str(EnvLLMModel, &c.LLM.Model)
+	str(EnvOpenAIAPIKey, &c.LLM.APIKey)
+	str(EnvLLMAPIKey, &c.LLM.APIKey)
+	dur(EnvLLMTimeout, &c.LLM.Timeout)
+	dur(EnvSimMedian, &c.LLM.SimMedian)
+	dur(EnvSimP95, &c.LLM.SimP95)
+	return errors.Join(errs...)
+}

@@ -1,0 +1,63 @@
+package target_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/target"
+)
+
+func TestConfigFromEnv(t *testing.T) {
+	env := map[string]string{
+		"DATABASE_URL": "postgres://x@db/app", "REDIS_URL": "redis://r:6379/1", "LOADGATE_ADDR": ":9000",
+		"LOADGATE_PROFILE": "baseline", "LOADGATE_POOL_SIZE": "7", "LOADGATE_PPROF": "true",
+		"LOADGATE_LLM": "openai", "LOADGATE_LLM_BASE_URL": "http://llm/v1", "OPENAI_API_KEY": "sk-1",
+		"LOADGATE_SIM_MEDIAN": "800ms",
+	}
+	cfg := target.Config{Addr: "kept-if-unset", Version: "v1"}
+	if err := cfg.FromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DatabaseURL != "postgres://x@db/app" || cfg.RedisURL != "redis://r:6379/1" || cfg.Addr != ":9000" ||
+		cfg.Profile != target.Baseline || cfg.PoolSize != 7 || !cfg.Pprof || cfg.LLM.Provider != "openai" ||
+		cfg.LLM.BaseURL != "http://llm/v1" || cfg.LLM.APIKey != "sk-1" || cfg.LLM.SimMedian != 800*time.Millisecond ||
+		cfg.Version != "v1" {
+		t.Fatalf("config %+v", cfg)
+	}
+	// LOADGATE_LLM_API_KEY wins over OPENAI_API_KEY.
+	env["LOADGATE_LLM_API_KEY"] = "sk-2"
+	cfg.FromEnv(func(k string) string { return env[k] })
+	if cfg.LLM.APIKey != "sk-2" {
+		t.Fatalf("api key %q", cfg.LLM.APIKey)
+	}
+
+	bad := map[string]string{"LOADGATE_PROFILE": "fast", "LOADGATE_POOL_SIZE": "-1", "LOADGATE_PPROF": "maybe", "LOADGATE_SIM_P95": "2 s"}
+	err := (&target.Config{}).FromEnv(func(k string) string { return bad[k] })
+	if err == nil {
+		t.Fatal("bad environment accepted")
+	}
+	for name := range bad {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  target.Config
+		want string
+	}{
+		{"no database", target.Config{}, "DatabaseURL is required"},
+		{"bad profile", target.Config{DatabaseURL: "postgres://x", Profile: "turbo"}, `profile "turbo"`},
+		{"negative pool", target.Config{DatabaseURL: "postgres://x", PoolSize: -2}, "pool size -2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := target.New(t.Context(), tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
