@@ -32,6 +32,9 @@ const (
 	DefaultJitter     = 0.1 // ±10 % of the TTL
 	DefaultMemoryTTL  = 30 * time.Second
 	DefaultMemorySize = 10_000
+	// LoadTimeout bounds one fill of a key (Redis lookup and source read),
+	// which runs apart from any one caller's deadline.
+	LoadTimeout = 10 * time.Second
 )
 
 // Config configures a Tiered cache. The zero values of the durations and
@@ -122,9 +125,11 @@ func (t *Tiered) Get(ctx context.Context, key string, load Loader) (val []byte, 
 	}
 	// Subtleness ahead: the leader's context must not cancel the followers'
 	// load, so the flight runs on a context without the caller's deadline
-	// or cancellation.
+	// or cancellation, bounded by LoadTimeout instead.
 	res, err, _ := t.group.Do(key, func() (any, error) {
-		return t.fill(context.WithoutCancel(ctx), key, load)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), LoadTimeout)
+		defer cancel()
+		return t.fill(fctx, key, load)
 	})
 	if err != nil {
 		t.c.miss.Inc()
