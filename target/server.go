@@ -150,10 +150,13 @@ func (s *Server) build(ctx context.Context) error {
 	newCache := func(name string, ttl time.Duration) *cache.Tiered {
 		return cache.New(cache.Config{Name: name, TTL: ttl, Disabled: off}, s.redis, s.metrics.cache, bus)
 	}
+	// Redis TTLs follow how the data changes: writes through the API
+	// invalidate exactly (memory), so the TTL only bounds a lost
+	// invalidation; foods change only by seeding or import.
 	s.foods = newCache("food", time.Hour)
-	s.searches = newCache("nutrition_search", 10*time.Minute)
-	s.users = newCache("user", 10*time.Minute)
-	s.memory = newCache("memory", 10*time.Minute)
+	s.searches = newCache("nutrition_search", time.Hour)
+	s.users = newCache("user", time.Hour)
+	s.memory = newCache("memory", time.Hour)
 	s.llmCache = newCache("llm_response", time.Hour)
 	s.board = &leaderboard{store: s.store, redis: s.redis, off: off, log: cfg.Logger}
 	s.keys = newKeyMemo(!off)
