@@ -100,10 +100,8 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, o Options) error {
 				return fmt.Errorf("seeding: resetting the id sequence of %s: %w", t, err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO dataset (generation) VALUES (1)
-			ON CONFLICT (singleton) DO UPDATE SET generation = dataset.generation + 1, seeded_at = now()`); err != nil {
-			return fmt.Errorf("seeding: bumping the dataset generation: %w", err)
+		if err := bumpGeneration(ctx, tx); err != nil {
+			return fmt.Errorf("seeding: %w", err)
 		}
 		return nil
 	})
@@ -186,4 +184,15 @@ func copyRows(ctx context.Context, tx pgx.Tx, table string, cols []string, n int
 	})
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{table}, cols, src)
 	return err
+}
+
+// bumpGeneration moves the dataset to a new generation: targets started
+// afterwards use fresh cache keys.
+func bumpGeneration(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO dataset (generation) VALUES (1)
+		ON CONFLICT (singleton) DO UPDATE SET generation = dataset.generation + 1, seeded_at = now()`); err != nil {
+		return fmt.Errorf("bumping the dataset generation: %w", err)
+	}
+	return nil
 }

@@ -113,7 +113,12 @@ func ImportUSDA(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) (int64, err
 			return err
 		}
 		added = tag.RowsAffected()
-		return store.RefreshFoodWords(ctx, tx)
+		if err := store.RefreshFoodWords(ctx, tx); err != nil {
+			return err
+		}
+		// New foods change search results: targets started afterwards
+		// must not serve cached ones.
+		return bumpGeneration(ctx, tx)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("importing USDA foods: %w", err)
