@@ -1,0 +1,152 @@
+// Command loadgate is the single binary of the harness: it runs scenarios
+// against an HTTP target, renders and gates their results, and serves the
+// reference target. Each subcommand only parses its flags and calls a package;
+// main maps errors to exit codes.
+//
+// Exit codes: 0 success, 1 a gate failed, 2 usage, input or evaluation error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes, part of the CLI contract.
+const (
+	exitOK         = 0
+	exitGateFailed = 1
+	exitError      = 2
+)
+
+// exitCodeError carries an exit code other than the default for errors (2).
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+func (e *exitCodeError) Unwrap() error { return e.err }
+
+// errGateFailed is returned by commands whose gates did not all pass; the
+// gate table has already been printed.
+var errGateFailed = &exitCodeError{code: exitGateFailed, err: errors.New("a gate failed")}
+
+// env is what a subcommand may touch of the outside world.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+type command struct {
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":       {"run the reference target (Health Agent API)", cmdServe},
+		"migrate":     {"apply or roll back schema migrations: up | down | status", cmdMigrate},
+		"seed":        {"load deterministic synthetic data into the reference target's database", cmdSeed},
+		"run":         {"run a scenario (built-in name or YAML file), write results, render the report, gate", cmdRun},
+		"scenario":    {"set up services and the reference target, then run a scenario against it (what 'make scenario' calls)", cmdScenario},
+		"report":      {"render report.html, summary.md and junit.xml of a run; several runs make a comparison", cmdReport},
+		"gate":        {"print the gate table of a run; exit 0 pass, 1 fail, 2 cannot evaluate", cmdGate},
+		"services":    {"find or start PostgreSQL and Redis, run a command with DATABASE_URL and REDIS_URL set", cmdServices},
+		"version":     {"print the version", cmdVersion},
+		"healthcheck": {"GET a URL, succeed on 2xx (the container health check)", cmdHealthcheck},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
+}
+
+// run executes one command line and returns the exit code.
+func run(args []string, e env) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(e.stdout, cmds)
+		if len(args) == 0 {
+			return exitError
+		}
+		return exitOK
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "loadgate: unknown command %q\n", args[0])
+		usage(e.stderr, cmds)
+		return exitError
+	}
+
+	// The first SIGINT or SIGTERM cancels ctx: commands stop in order and keep
+	// what they recorded. A second one exits at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		if _, ok := <-sigs; !ok {
+			return
+		}
+		fmt.Fprintln(e.stderr, "\nloadgate: stopping (again to exit at once)")
+		cancel()
+		if _, ok := <-sigs; ok {
+			os.Exit(130)
+		}
+	}()
+
+	err := c.run(ctx, e, args[1:])
+	return exitCode(err, e.stderr)
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ce *exitCodeError
+	if errors.As(err, &ce) {
+		if ce.code == exitOK {
+			return exitOK
+		}
+		if ce != errGateFailed {
+			fmt.Fprintf(stderr, "loadgate: %v\n", err)
+		}
+		if ce.code < 0 { // a child killed by a signal
+			return exitError
+		}
+		return ce.code
+	}
+	fmt.Fprintf(stderr, "loadgate: %v\n", err)
+	return exitError
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("loadgate: load tests that gate merges\n\nusage: loadgate <command> [flags]\n\ncommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-9s %s\n", n, cmds[n].summary)
+	}
+	b.WriteString("\n'loadgate <command> -h' lists a command's flags.\nExit codes: 0 ok, 1 a gate failed, 2 usage, input or evaluation error.\n")
+	io.WriteString(w, b.String())
+}
+
+func cmdVersion(_ context.Context, e env, _ []string) error {
+	fmt.Fprintf(e.stdout, "loadgate %s\n", version)
+	return nil
+}

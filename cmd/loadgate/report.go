@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/loadgate/loadgate/report"
+)
+
+// cmdReport renders a run's report again, or a comparison of several runs.
+func cmdReport(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	out := fs.String("out", "results/compare", "comparison: directory for report.html and summary.md")
+	labels := fs.String("labels", "", "comparison: comma-separated labels of the runs, in order")
+	assets := fs.String("assets", report.AssetsInline, "inline (one file, works offline) or cdn")
+	if err := fs.Parse(reorder(args)); err != nil {
+		return usageError(err)
+	}
+	if fs.NArg() == 0 {
+		return usageError(errors.New("usage: loadgate report [flags] RUN [RUN…]"))
+	}
+	opts := report.Options{Assets: *assets, Stderr: e.stderr}
+	if fs.NArg() == 1 {
+		if _, err := report.Render(fs.Arg(0), opts); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s/report.html\n", fs.Arg(0))
+		return nil
+	}
+	if *labels != "" {
+		opts.Labels = strings.Split(*labels, ",")
+	}
+	if _, err := report.Compare(fs.Args(), *out, opts); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s/report.html\n", *out)
+	return nil
+}
+
+// cmdGate prints a run's gate table and exits 0 pass, 1 fail, 2 unknown.
+func cmdGate(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	var gates multiFlag
+	fs.Var(&gates, "gate", "gate expression replacing the run's (repeatable)")
+	baseline := fs.String("baseline", "", "run directory to check for regressions against")
+	maxReg := fs.String("max-regression", "", "allowed increase, e.g. p95=10%,search.p99=20%")
+	if err := fs.Parse(reorder(args)); err != nil {
+		return usageError(err)
+	}
+	if fs.NArg() != 1 {
+		return usageError(errors.New("usage: loadgate gate [flags] RUN"))
+	}
+	opts := report.Options{Gates: gates, Baseline: *baseline, Stderr: e.stderr}
+	if *maxReg != "" {
+		m, err := report.ParseMaxRegression(*maxReg)
+		if err != nil {
+			return usageError(err)
+		}
+		opts.MaxRegression = m
+	}
+	out, err := report.Gate(fs.Arg(0), opts, e.stdout)
+	if err != nil {
+		return err
+	}
+	return outcomeError(out)
+}

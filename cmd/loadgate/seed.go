@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/loadgate/loadgate/migrations"
+	"github.com/loadgate/loadgate/target/seed"
+	"github.com/loadgate/loadgate/target/services"
+)
+
+// cmdSeed loads deterministic synthetic data (migrating first).
+func cmdSeed(ctx context.Context, e env, args []string) error {
+	d := seed.Defaults()
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	db := fs.String("database-url", dbURLFrom(e), "PostgreSQL URL (env DATABASE_URL)")
+	users := fs.Int("users", d.Users, "users to create")
+	foods := fs.Int("foods", d.Foods, "foods to create")
+	messages := fs.Int("messages", d.Messages, "conversation messages to create")
+	seedValue := fs.Int64("seed", d.Seed, "random seed: the same seed gives the same data")
+	ifEmpty := fs.Bool("if-empty", false, "seed only when the database holds no data")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	o := d
+	o.Users, o.Foods, o.Messages, o.Seed = *users, *foods, *messages, *seedValue
+	return seedDatabase(ctx, e, *db, o, *ifEmpty)
+}
+
+func seedDatabase(ctx context.Context, e env, db string, o seed.Options, ifEmpty bool) error {
+	if err := services.CreateDatabase(ctx, db); err != nil {
+		return err
+	}
+	if err := migrations.Up(ctx, db); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	if ifEmpty {
+		empty, err := seed.IsEmpty(ctx, db)
+		if err != nil {
+			return err
+		}
+		if !empty {
+			fmt.Fprintln(e.stderr, "seed: database already holds data; left as it is")
+			return nil
+		}
+	}
+	fmt.Fprintf(e.stderr, "seed: %d users, %d foods, %d messages…\n", o.Users, o.Foods, o.Messages)
+	if err := seed.SeedURL(ctx, db, o); err != nil {
+		return fmt.Errorf("seeding: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+
+	"github.com/loadgate/loadgate/target/services"
+)
+
+// cmdServices finds or starts PostgreSQL and Redis, runs a command with
+// DATABASE_URL and REDIS_URL pointing at them, then stops what it started.
+// It is how `make test` and `make serve` work on a machine with no services.
+func cmdServices(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("services", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, "usage: loadgate services [--no-throwaway] -- COMMAND [ARG…]\n\n"+
+			"Finds PostgreSQL and Redis (DATABASE_URL, REDIS_URL, else the standard local ports),\n"+
+			"starts throwaway ones from the machine's binaries when none answer, runs COMMAND\n"+
+			"with DATABASE_URL and REDIS_URL set, and stops what it started.")
+		fs.PrintDefaults()
+	}
+	noThrowaway := fs.Bool("no-throwaway", false, "fail instead of starting servers of its own")
+	if err := fs.Parse(args); err != nil {
+		return usageError(err)
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return usageError(errors.New("services: no command given"))
+	}
+	opts := []services.Option{services.WithLogger(slog.New(slog.NewTextHandler(e.stderr, nil)))}
+	if *noThrowaway {
+		opts = append(opts, services.WithoutThrowaway())
+	}
+	stack, err := services.Ensure(ctx, opts...)
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+
+	cmd := exec.CommandContext(ctx, fs.Arg(0), fs.Args()[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, e.stdout, e.stderr
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+stack.DatabaseURL, "REDIS_URL="+stack.RedisURL)
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		// The command has said what went wrong; pass its code on.
+		return &exitCodeError{code: exit.ExitCode(), err: fmt.Errorf("%s exited with code %d", fs.Arg(0), exit.ExitCode())}
+	}
+	return err
+}
+
+// usageError marks a command-line mistake (exit 2). flag.ErrHelp is not one.
+func usageError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return &exitCodeError{code: exitOK, err: err}
+	}
+	return &exitCodeError{code: exitError, err: err}
+}
