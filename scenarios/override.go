@@ -88,7 +88,11 @@ func (s *Scenario) scaleDuration(d time.Duration) {
 		}
 		sum += st.Duration.D()
 	}
-	s.Load.Warmup = Duration(time.Duration(math.Round(float64(s.Load.Warmup) * f)))
+	// The warm-up fills caches and connection pools, which takes the same time
+	// whatever the run's length: keep it, up to a third of the new duration.
+	if w := s.Load.Warmup.D(); w > d/3 {
+		s.Load.Warmup = Duration(d / 3)
+	}
 }
 
 func (s *Scenario) scaleRate(r float64) {
