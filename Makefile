@@ -59,6 +59,11 @@ serve: build
 report: build assets
 	$(BIN) report $(RUN)
 
+# Renders a comparison of existing runs: make compare RUNS="results/a results/b".
+# (Running baseline then optimized by one command is issue 6, not built yet.)
+compare: build assets
+	$(BIN) report $(RUNS) --out results/compare
+
 gate: build
 	$(BIN) gate $(RUN)
 
