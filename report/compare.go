@@ -89,12 +89,12 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 	if a.Note != "" {
 		fmt.Fprintf(o.Stderr, "loadgate: %s: %s\n", filepath.Join(out, results.ReportFile), a.Note)
 	}
-	if err := writeReadable(filepath.Join(out, results.ReportFile), html.Bytes()); err != nil {
+	if err := results.WriteFile(filepath.Join(out, results.ReportFile), html.Bytes()); err != nil {
 		return nil, err
 	}
 	var md bytes.Buffer
 	writeCompareSummary(&md, runs, labels, c, exprs, o.Alpha)
-	if err := writeReadable(filepath.Join(out, results.SummaryFile), md.Bytes()); err != nil {
+	if err := results.WriteFile(filepath.Join(out, results.SummaryFile), md.Bytes()); err != nil {
 		return nil, err
 	}
 	return c, nil

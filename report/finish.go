@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/loadgate/loadgate/report/gate"
@@ -113,18 +112,6 @@ func Render(dir string, opts Options) (Outcome, error) {
 	return j.outcome, writeOutputs(dir, j, o)
 }
 
-// writeReadable writes a rendered file atomically, readable by all like any
-// report (results.WriteFile creates it private).
-func writeReadable(path string, data []byte) error {
-	if err := results.WriteFile(path, data); err != nil {
-		return err
-	}
-	if err := os.Chmod(path, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
-
 func writeOutputs(dir string, j *judged, o Options) error {
 	var html bytes.Buffer
 	a, err := renderRunPage(&html, j.data, j.outcome, j.deltas, o)
@@ -134,19 +121,19 @@ func writeOutputs(dir string, j *judged, o Options) error {
 	if a.Note != "" {
 		fmt.Fprintf(o.Stderr, "loadgate: %s: %s\n", filepath.Join(dir, results.ReportFile), a.Note)
 	}
-	if err := writeReadable(filepath.Join(dir, results.ReportFile), html.Bytes()); err != nil {
+	if err := results.WriteFile(filepath.Join(dir, results.ReportFile), html.Bytes()); err != nil {
 		return err
 	}
 	var md bytes.Buffer
 	writeSummary(&md, j)
-	if err := writeReadable(filepath.Join(dir, results.SummaryFile), md.Bytes()); err != nil {
+	if err := results.WriteFile(filepath.Join(dir, results.SummaryFile), md.Bytes()); err != nil {
 		return err
 	}
 	var xml bytes.Buffer
 	if err := writeJUnit(&xml, j.data.Run, j.outcome); err != nil {
 		return err
 	}
-	return writeReadable(filepath.Join(dir, results.JUnitFile), xml.Bytes())
+	return results.WriteFile(filepath.Join(dir, results.JUnitFile), xml.Bytes())
 }
 
 // Gate evaluates a run's gates (and, with Options.Baseline, the regression
