@@ -20,11 +20,8 @@ func pgxConfig(databaseURL string) (*pgx.ConnConfig, error) {
 // redact hides the password of a URL for messages.
 func redact(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
+	if err != nil {
 		return s
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
+	return u.Redacted()
 }
