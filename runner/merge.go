@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -367,8 +368,8 @@ func addCounts(a, b map[string]int64) map[string]int64 {
 	return a
 }
 
-// mergeTimelines adds the shards' timelines second by second; server
-// metrics come from the first shard.
+// mergeTimelines adds the shards' timelines second by second; scraped
+// server metrics come from the first shard, the Server-Timing split from all.
 func mergeTimelines(tls []*results.Timeline) *results.Timeline {
 	m := &results.Timeline{Schema: results.Schema, IntervalS: tls[0].IntervalS}
 	for si, tl := range tls {
@@ -388,8 +389,16 @@ func mergeTimelines(tls []*results.Timeline) *results.Timeline {
 			if len(p.ErrorKinds) > 0 {
 				q.ErrorKinds = addCounts(q.ErrorKinds, p.ErrorKinds)
 			}
-			if si == 0 {
-				q.Server = p.Server
+			switch {
+			case si == 0 && p.Server != nil:
+				q.Server = maps.Clone(p.Server)
+			case si > 0 && p.Server != nil:
+				// Scraped metrics are the first shard's; every shard
+				// measured its own responses' Server-Timing.
+				if q.Server == nil {
+					q.Server = map[string]float64{}
+				}
+				mergeServerTiming(q.Server, p.Server)
 			}
 		}
 	}

@@ -17,13 +17,13 @@ import (
 // shards, and checks that the merged run holds the same load as the single
 // run and exactly the sum of the shards.
 func TestMergeShards(t *testing.T) {
-	srv := okServer(t, nil)
+	srv := timingServer(t) // Server-Timing db = 2 ms on a, 4 ms on b
 	yaml := `load:
   warmup: 500ms
   stages: [{duration: 2s, rate: 40/s}]
 requests:
-  - {name: a, path: /a, weight: 1}
-  - {name: b, path: /b, weight: 1}
+  - {name: a, path: /a/2, weight: 1}
+  - {name: b, path: /a/4, weight: 1}
 gates: [p95 < 3s]
 `
 	root := t.TempDir()
@@ -92,6 +92,27 @@ gates: [p95 < 3s]
 	}
 	if n != 80 {
 		t.Errorf("merged timeline holds %d requests, want 80", n)
+	}
+	// Server-Timing: the merged means weighted by their counts give the
+	// shards' total db time.
+	dbTime := func(tl *results.Timeline) (ms, count float64) {
+		for _, p := range tl.Points {
+			c := p.Server[ServerTimingCountPrefix+"db"]
+			ms, count = ms+c*p.Server[ServerTimingPrefix+"db"], count+c
+		}
+		return ms, count
+	}
+	var wantMs, wantCount float64
+	for _, d := range dirs {
+		stl, err := results.ReadTimeline(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, c := dbTime(stl)
+		wantMs, wantCount = wantMs+ms, wantCount+c
+	}
+	if ms, c := dbTime(tl); c != 80 || c != wantCount || math.Abs(ms-wantMs) > 1e-9 {
+		t.Errorf("merged Server-Timing: %v ms over %v responses, shards %v ms over %v (want 80)", ms, c, wantMs, wantCount)
 	}
 	counts := hlogCounts(t, filepath.Join(out, results.HlogFile))
 	if counts[""] != merged.Overall.Requests || counts["a"] != merged.Endpoints["a"].Requests {

@@ -102,6 +102,7 @@ type recorder struct {
 
 	// The current interval, warm-up included, for the timeline.
 	interval      counters
+	timing        serverTiming // the interval's Server-Timing split
 	intervalStart time.Duration
 	origin        time.Time // interval boundaries are origin + k seconds
 	completed     int64     // results seen, whole run
@@ -209,6 +210,7 @@ func (r *recorder) record(res *vegeta.Result) {
 		k = classify(res, ep.expect)
 	}
 	r.interval.add(res, k)
+	r.timing.observe(res.Headers)
 
 	var sent time.Duration
 	if b := r.began(); b != nil {
@@ -268,6 +270,7 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 		StatusCodes:  codesMap(&r.interval.codes),
 		ErrorKinds:   kindsMap(&r.interval.kinds),
 	}
+	r.timing.flush(&p)
 	r.points = append(r.points, p)
 	if r.log != nil && end > r.warmup {
 		startMs := r.origin.Add(start).UnixMilli()
