@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/loadgate/loadgate/runner/results"
@@ -54,6 +55,7 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 			warnings = append(warnings, "the target counted no cache lookups during the measured window: the cache hit rate is unknown")
 		}
 	}
+	warnings = append(warnings, summarizeDB(&srv, base, last)...)
 	for _, s := range samples {
 		if s.gaugeSeen[gaugeRSS] {
 			srv.RSSBytesMax = maxPtr(srv.RSSBytesMax, s.gauges[gaugeRSS])
@@ -64,6 +66,50 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 	}
 	fillTimeline(samples, points)
 	return srv, warnings
+}
+
+// summarizeDB fills the DB query time (quantiles of the histogram's bucket
+// deltas) and the pool waits of the measured window, from base to last.
+// A target without these metrics leaves the fields nil, without a warning:
+// they are the reference target's, not every target's.
+func summarizeDB(srv *results.Server, base, last sample) []string {
+	var warnings []string
+	if last.dbQuery != nil && base.dbQuery != nil {
+		d, ok := last.dbQuery.sub(base.dbQuery)
+		switch {
+		case !ok:
+			warnings = append(warnings, fmt.Sprintf("%s went backwards during the run (target restarted?): the DB query time is unknown", metricDBQuery))
+		case d.total() > 0:
+			n := d.total()
+			srv.DBQueries = &n
+			mean := d.sum / n
+			srv.DBQueryMeanSeconds = &mean
+			for _, q := range []struct {
+				q   float64
+				dst **float64
+			}{{0.50, &srv.DBQueryP50Seconds}, {0.95, &srv.DBQueryP95Seconds}, {0.99, &srv.DBQueryP99Seconds}} {
+				if v := d.quantile(q.q); !math.IsNaN(v) {
+					*q.dst = &v
+				}
+			}
+		default:
+			zero := 0.0
+			srv.DBQueries = &zero
+		}
+	}
+	dst := [numCounters]**float64{&srv.DBPoolWaitSeconds, &srv.DBPoolEmptyAcquires}
+	for i, name := range counterMetrics {
+		if !last.counterSeen[i] || !base.counterSeen[i] {
+			continue
+		}
+		v := last.counters[i] - base.counters[i]
+		if v < 0 {
+			warnings = append(warnings, fmt.Sprintf("%s went backwards during the run (target restarted?)", name))
+			continue
+		}
+		*dst[i] = &v
+	}
+	return warnings
 }
 
 func maxPtr(p *float64, v float64) *float64 {
@@ -79,6 +125,7 @@ func fillTimeline(samples []sample, points []results.Point) {
 	if len(points) == 0 {
 		return
 	}
+	dbByPoint := map[int]*histogram{}
 	for i, s := range samples {
 		idx := int(s.at / time.Second)
 		if idx >= len(points) {
@@ -96,7 +143,25 @@ func fillTimeline(samples []sample, points []results.Point) {
 				p.Server[key] = s.gauges[g]
 			}
 		}
-		if i == 0 || !s.cacheSeen || !samples[i-1].cacheSeen {
+		if i == 0 {
+			continue
+		}
+		prev := samples[i-1]
+		if s.dbQuery != nil && prev.dbQuery != nil {
+			if d, ok := s.dbQuery.sub(prev.dbQuery); ok {
+				if acc := dbByPoint[idx]; acc != nil {
+					acc.add(d)
+				} else {
+					dbByPoint[idx] = d
+				}
+			}
+		}
+		for c, key := range counterKeys {
+			if s.counterSeen[c] && prev.counterSeen[c] && s.counters[c] >= prev.counters[c] {
+				p.Server[key] += (s.counters[c] - prev.counters[c]) * counterScale[c]
+			}
+		}
+		if !s.cacheSeen || !prev.cacheSeen {
 			continue
 		}
 		hits := s.hits - samples[i-1].hits
@@ -110,4 +175,18 @@ func fillTimeline(samples []sample, points []results.Point) {
 			p.Server["cache_hit_rate"] = h / (h + m)
 		}
 	}
+	for idx, d := range dbByPoint {
+		p := &points[idx]
+		p.Server["db_queries"] = d.total()
+		if v := d.quantile(0.95); !math.IsNaN(v) {
+			p.Server["db_query_p95_ms"] = v * 1000
+		}
+	}
 }
+
+// Timeline keys of the pool-wait counters' per-interval deltas, and the
+// factor from the metric's unit (seconds of waiting become milliseconds).
+var (
+	counterKeys  = [numCounters]string{"db_pool_wait_ms", "db_pool_empty_acquires"}
+	counterScale = [numCounters]float64{1000, 1}
+)

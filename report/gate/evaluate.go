@@ -110,6 +110,10 @@ func (g Gate) value(in Input) (float64, string) {
 		switch {
 		case m.kind == kindRatio && strings.HasSuffix(g.Metric, "cache_hit_rate"):
 			return 0, "the target reported no cache hit rate (loadgate_cache_requests_total was never scraped)"
+		case strings.HasPrefix(g.Metric, "db_pool_"):
+			return 0, "the target reported no pool waits (loadgate_db_pool_acquire_wait_seconds_total and loadgate_db_pool_empty_acquire_total were never scraped)"
+		case strings.HasPrefix(g.Metric, "db_"):
+			return 0, "the target reported no DB query time (loadgate_db_query_duration_seconds was never scraped, or counted no queries in the measured window)"
 		case stats.Requests == 0:
 			return 0, "no requests were measured"
 		}

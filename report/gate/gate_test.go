@@ -94,6 +94,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func fixtureRun() *results.Run {
+	dbP95, empty := 0.00390625, 12.0 // 3906.25 µs: exact in binary
 	hit := 0.75
 	return &results.Run{
 		Schema: results.Schema,
@@ -107,7 +108,7 @@ func fixtureRun() *results.Run {
 			"search": {Requests: 600, Successes: 600, LatencyUS: results.Latency{P99: 150e3}, Rate: results.Rate{Achieved: 60}},
 			"chat":   {Requests: 400, Successes: 395, ErrorRate: 0.0125, LatencyUS: results.Latency{P99: 800e3}},
 		},
-		Server: results.Server{CacheHitRate: &hit},
+		Server: results.Server{CacheHitRate: &hit, DBQueryP95Seconds: &dbP95, DBPoolEmptyAcquires: &empty},
 	}
 }
 
@@ -132,6 +133,13 @@ func TestEvaluate(t *testing.T) {
 		{"search.p99 < 100ms", results.VerdictFail, 150e3, ""},
 		{"search.rate >= 50/s", results.VerdictPass, 60, ""},
 		{"requests >= 1000", results.VerdictPass, 1000, ""},
+		// DB query time from the target's histogram, in µs like any latency.
+		{"db_p95 < 5ms", results.VerdictPass, 3906.25, "db_p95 is 3.91 ms"},
+		{"db_p95 < 3ms", results.VerdictFail, 3906.25, ""},
+		{"db_pool_empty_acquires <= 10", results.VerdictFail, 12, ""},
+		{"db_p99 < 5ms", results.VerdictUnknown, 0, "no DB query time (loadgate_db_query_duration_seconds"},
+		{"db_pool_wait < 1s", results.VerdictUnknown, 0, "no pool waits"},
+		{"chat.db_p95 < 5ms", results.VerdictUnknown, 0, ""},
 		// Absent: no such endpoint, a metric that needs a computation not done.
 		{"nutrition.p99 < 1s", results.VerdictUnknown, 0, `no endpoint named "nutrition" in this run (endpoints: chat, search)`},
 		{"recovery_time < 30s", results.VerdictUnknown, 0, "recovery_time was not computed"},

@@ -108,6 +108,20 @@ func allMetrics() map[string]metric {
 	}
 	m["cache_hit_rate"] = metric{name: "cache_hit_rate", kind: kindRatio, read: hit, runWide: true}
 	m["server.cache_hit_rate"] = metric{name: "server.cache_hit_rate", kind: kindRatio, read: hit, runWide: true}
+	server := func(name string, k kind, scale float64, pick func(*results.Server) *float64) {
+		m[name] = metric{name: name, kind: k, runWide: true, read: func(_ *results.Stats, srv *results.Server) (float64, bool) {
+			if p := pick(srv); p != nil {
+				return *p * scale, true
+			}
+			return 0, false
+		}}
+	}
+	server("db_p50", kindLatency, 1e6, func(s *results.Server) *float64 { return s.DBQueryP50Seconds })
+	server("db_p95", kindLatency, 1e6, func(s *results.Server) *float64 { return s.DBQueryP95Seconds })
+	server("db_p99", kindLatency, 1e6, func(s *results.Server) *float64 { return s.DBQueryP99Seconds })
+	server("db_mean", kindLatency, 1e6, func(s *results.Server) *float64 { return s.DBQueryMeanSeconds })
+	server("db_pool_wait", kindSeconds, 1, func(s *results.Server) *float64 { return s.DBPoolWaitSeconds })
+	server("db_pool_empty_acquires", kindCount, 1, func(s *results.Server) *float64 { return s.DBPoolEmptyAcquires })
 	m[MetricRecoveryTime] = metric{name: MetricRecoveryTime, kind: kindSeconds, runWide: true}
 	m[MetricP95Drift] = metric{name: MetricP95Drift, kind: kindRatio, runWide: true}
 	m[MetricMemoryGrowth] = metric{name: MetricMemoryGrowth, kind: kindGrowth, runWide: true}

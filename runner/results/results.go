@@ -153,8 +153,21 @@ type Server struct {
 	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"`
 	RSSBytesMax  *float64 `json:"rss_bytes_max,omitempty"`
 	Goroutines   *float64 `json:"goroutines_max,omitempty"`
-	Scrapes      int      `json:"scrapes"`
-	ScrapeErrors int      `json:"scrape_errors,omitempty"`
+	// DB query time over the measured window, from the bucket deltas of the
+	// loadgate_db_query_duration_seconds histogram (every label summed),
+	// interpolated inside a bucket as Prometheus's histogram_quantile does.
+	DBQueries          *float64 `json:"db_queries,omitempty"`
+	DBQueryMeanSeconds *float64 `json:"db_query_mean_seconds,omitempty"`
+	DBQueryP50Seconds  *float64 `json:"db_query_p50_seconds,omitempty"`
+	DBQueryP95Seconds  *float64 `json:"db_query_p95_seconds,omitempty"`
+	DBQueryP99Seconds  *float64 `json:"db_query_p99_seconds,omitempty"`
+	// Pool waits over the measured window: the seconds spent waiting for a
+	// connection (loadgate_db_pool_acquire_wait_seconds_total) and how many
+	// acquires found the pool empty (loadgate_db_pool_empty_acquire_total).
+	DBPoolWaitSeconds   *float64 `json:"db_pool_wait_seconds,omitempty"`
+	DBPoolEmptyAcquires *float64 `json:"db_pool_empty_acquires,omitempty"`
+	Scrapes             int      `json:"scrapes"`
+	ScrapeErrors        int      `json:"scrape_errors,omitempty"`
 }
 
 // Gate is one evaluated gate.
@@ -187,7 +200,9 @@ type Point struct {
 	Warmup       bool             `json:"warmup,omitempty"`
 	// Server holds metrics scraped during this interval, by name:
 	// cache_hits, cache_misses, cache_hit_rate, rss_bytes, goroutines,
-	// db_pool_acquired, db_pool_max. Absent when no scrape landed in it.
+	// db_pool_acquired, db_pool_max; since the previous scrape:
+	// db_query_p95_ms, db_queries, db_pool_wait_ms, db_pool_empty_acquires.
+	// Absent when no scrape landed in it.
 	Server map[string]float64 `json:"server,omitempty"`
 }
 

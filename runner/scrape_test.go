@@ -1,0 +1,218 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// TestHistogramQuantile checks the interpolation against values worked out
+// by hand with Prometheus's histogram_quantile rules.
+func TestHistogramQuantile(t *testing.T) {
+	h := &histogram{
+		bounds: []float64{0.001, 0.005, 0.01, math.Inf(1)},
+		counts: []float64{10, 60, 90, 100},
+	}
+	for _, c := range []struct {
+		q, want float64
+		why     string
+	}{
+		{0.10, 0.001, "rank 10 is the top of the first bucket, interpolated from 0"},
+		{0.05, 0.0005, "half-way through the first bucket"},
+		{0.50, 0.0042, "rank 50: 40 of the 50 in (1 ms, 5 ms]"},
+		{0.90, 0.01, "rank 90 is the top of the last finite bucket"},
+		{0.95, 0.01, "in the +Inf bucket: the highest finite bound"},
+	} {
+		if got := h.quantile(c.q); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("q%v = %v, want %v (%s)", c.q, got, c.want, c.why)
+		}
+	}
+	if got := (&histogram{bounds: []float64{1, math.Inf(1)}, counts: []float64{0, 0}}).quantile(0.5); !math.IsNaN(got) {
+		t.Errorf("empty histogram: q0.5 = %v, want NaN", got)
+	}
+}
+
+// TestParseDBQueryHistogram sums the label sets by bucket bound and reads
+// the pool-wait counters.
+func TestParseDBQueryHistogram(t *testing.T) {
+	text := `# TYPE loadgate_db_query_duration_seconds histogram
+loadgate_db_query_duration_seconds_bucket{query="a",le="0.001"} 1
+loadgate_db_query_duration_seconds_bucket{query="a",le="0.01"} 3
+loadgate_db_query_duration_seconds_bucket{query="a",le="+Inf"} 4
+loadgate_db_query_duration_seconds_sum{query="a"} 0.5
+loadgate_db_query_duration_seconds_count{query="a"} 4
+loadgate_db_query_duration_seconds_bucket{query="b",le="0.001"} 2
+loadgate_db_query_duration_seconds_bucket{query="b",le="0.01"} 2
+loadgate_db_query_duration_seconds_bucket{query="b",le="+Inf"} 2
+loadgate_db_query_duration_seconds_sum{query="b"} 0.001
+loadgate_db_query_duration_seconds_count{query="b"} 2
+# TYPE loadgate_db_pool_acquire_wait_seconds_total counter
+loadgate_db_pool_acquire_wait_seconds_total 1.25
+# TYPE loadgate_db_pool_empty_acquire_total counter
+loadgate_db_pool_empty_acquire_total 7
+`
+	smp, err := parseMetrics(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := smp.dbQuery
+	if h == nil {
+		t.Fatal("no DB query histogram parsed")
+	}
+	want := []float64{3, 5, 6}
+	if fmt.Sprint(h.counts) != fmt.Sprint(want) || !math.IsInf(h.bounds[2], 1) || h.sum != 0.501 {
+		t.Errorf("histogram bounds %v counts %v sum %v, want counts %v and sum 0.501", h.bounds, h.counts, h.sum, want)
+	}
+	if !smp.counterSeen[counterPoolWait] || smp.counters[counterPoolWait] != 1.25 || smp.counters[counterPoolEmpty] != 7 {
+		t.Errorf("pool counters %v seen %v, want 1.25 and 7", smp.counters, smp.counterSeen)
+	}
+}
+
+// dbMetricsServer serves a Prometheus endpoint whose DB query histogram moves
+// with the requests served: slow queries (20 ms) in the first half second,
+// long before the warm-up ends, then fast ones (2 ms), spread over two
+// label sets. Each fast query also adds 4 ms of pool wait and an empty
+// acquire; each slow one a whole second of wait.
+func dbMetricsServer(t *testing.T) *httptest.Server {
+	start := time.Now()
+	var mu sync.Mutex // guards the counts below
+	var slow, fastA, fastB int
+	var wait float64
+	var empty int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch r.URL.Path {
+		case "/health":
+		case "/metrics":
+			fmt.Fprintln(w, "# TYPE loadgate_db_query_duration_seconds histogram")
+			for _, s := range []struct {
+				label      string
+				slow, fast int
+			}{{"a", slow, fastA}, {"b", 0, fastB}} {
+				n := s.slow + s.fast
+				fmt.Fprintf(w, "loadgate_db_query_duration_seconds_bucket{query=%q,le=\"0.001\"} 0\n", s.label)
+				fmt.Fprintf(w, "loadgate_db_query_duration_seconds_bucket{query=%q,le=\"0.0025\"} %d\n", s.label, s.fast)
+				fmt.Fprintf(w, "loadgate_db_query_duration_seconds_bucket{query=%q,le=\"0.025\"} %d\n", s.label, n)
+				fmt.Fprintf(w, "loadgate_db_query_duration_seconds_bucket{query=%q,le=\"+Inf\"} %d\n", s.label, n)
+				fmt.Fprintf(w, "loadgate_db_query_duration_seconds_sum{query=%q} %g\n", s.label, 0.02*float64(s.slow)+0.002*float64(s.fast))
+				fmt.Fprintf(w, "loadgate_db_query_duration_seconds_count{query=%q} %d\n", s.label, n)
+			}
+			fmt.Fprintf(w, "# TYPE loadgate_db_pool_acquire_wait_seconds_total counter\nloadgate_db_pool_acquire_wait_seconds_total %g\n", wait)
+			fmt.Fprintf(w, "# TYPE loadgate_db_pool_empty_acquire_total counter\nloadgate_db_pool_empty_acquire_total %d\n", empty)
+		default:
+			switch {
+			case time.Since(start) < 500*time.Millisecond:
+				slow++
+				wait++
+			case (fastA+fastB)%2 == 0:
+				fastA++
+				wait += 0.004
+			default:
+				fastB++
+				wait += 0.004
+			}
+			empty++
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestDBQueryScrape runs against dbMetricsServer: the run's DB query
+// quantiles and pool waits cover the measured window only (the slow warm-up
+// queries are subtracted), and the timeline holds the per-interval P95.
+func TestDBQueryScrape(t *testing.T) {
+	srv := dbMetricsServer(t)
+	sc := scenarioFor(t, srv.URL, fmt.Sprintf(`load:
+  warmup: 1s
+  stages: [{duration: 3s, rate: 40/s}]
+requests: [{name: a, path: /}]
+metrics: {url: %s/metrics, interval: 1s}
+`, srv.URL))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := run.Server
+	if s.DBQueries == nil || s.DBQueryP95Seconds == nil || s.DBQueryP50Seconds == nil || s.DBQueryP99Seconds == nil || s.DBQueryMeanSeconds == nil {
+		t.Fatalf("DB query summary missing: %+v; warnings %q", s, run.Warnings)
+	}
+	n := *s.DBQueries
+	if n < 10 {
+		t.Fatalf("%v DB queries in the measured window, want the fast ones of ~2 s at 40/s", n)
+	}
+	// Only fast queries, all in (1 ms, 2.5 ms]: q = 1 ms + 1.5 ms·q exactly.
+	for _, c := range []struct {
+		name string
+		got  *float64
+		q    float64
+	}{{"p50", s.DBQueryP50Seconds, 0.5}, {"p95", s.DBQueryP95Seconds, 0.95}, {"p99", s.DBQueryP99Seconds, 0.99}} {
+		if want := 0.001 + 0.0015*c.q; math.Abs(*c.got-want) > 1e-9 {
+			t.Errorf("DB query %s %v s, want %v s (warm-up's slow queries subtracted)", c.name, *c.got, want)
+		}
+	}
+	if math.Abs(*s.DBQueryMeanSeconds-0.002) > 1e-9 {
+		t.Errorf("DB query mean %v s, want 0.002", *s.DBQueryMeanSeconds)
+	}
+	if s.DBPoolEmptyAcquires == nil || *s.DBPoolEmptyAcquires != n {
+		t.Errorf("empty acquires %v, want one per query (%v)", s.DBPoolEmptyAcquires, n)
+	}
+	if s.DBPoolWaitSeconds == nil || math.Abs(*s.DBPoolWaitSeconds-0.004*n) > 1e-6 {
+		t.Errorf("pool wait %v s, want 4 ms per query (%v s)", s.DBPoolWaitSeconds, 0.004*n)
+	}
+	tl, err := results.ReadTimeline(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withP95 int
+	var queries, empties float64
+	for _, p := range tl.Points {
+		// A scrape's delta lands in the second the scrape did, so the
+		// first second after the warm-up still holds warm-up queries.
+		if v, ok := p.Server["db_query_p95_ms"]; ok && p.T >= 2 {
+			withP95++
+			if math.Abs(v-2.425) > 1e-6 {
+				t.Errorf("interval at %vs: DB query P95 %v ms, want 2.425", p.T, v)
+			}
+		}
+		queries += p.Server["db_queries"]
+		empties += p.Server["db_pool_empty_acquires"]
+	}
+	if withP95 == 0 {
+		t.Error("no measured interval of the timeline holds db_query_p95_ms")
+	}
+	if queries == 0 || queries != empties {
+		t.Errorf("timeline: %v queries and %v empty acquires, want equal and non-zero", queries, empties)
+	}
+}
+
+// TestDBQueryRestart: a histogram or counter that goes backwards (the target
+// restarted) leaves the DB summary unknown and says why.
+func TestDBQueryRestart(t *testing.T) {
+	h := func(n float64) *histogram {
+		return &histogram{bounds: []float64{0.01, math.Inf(1)}, counts: []float64{n, n}, sum: n / 1000}
+	}
+	base := sample{at: time.Second, dbQuery: h(50)}
+	base.counters[counterPoolWait], base.counterSeen[counterPoolWait] = 3, true
+	last := sample{at: 3 * time.Second, dbQuery: h(5)}
+	last.counters[counterPoolWait], last.counterSeen[counterPoolWait] = 1, true
+	srv, warnings := summarizeServer("http://x/metrics", []sample{base, last}, 0, nil, time.Second, nil)
+	if srv.DBQueries != nil || srv.DBQueryP95Seconds != nil || srv.DBPoolWaitSeconds != nil {
+		t.Errorf("DB summary %+v from counters that went backwards", srv)
+	}
+	joined := strings.Join(warnings, "\n")
+	for _, name := range []string{metricDBQuery, metricPoolWait} {
+		if !strings.Contains(joined, name+" went backwards") {
+			t.Errorf("warnings %q do not name %s", warnings, name)
+		}
+	}
+}
