@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/agent"
@@ -146,6 +147,41 @@ func TestPrometheusMetricsMove(t *testing.T) {
 	}
 	if c.metric("loadgate_db_pool_acquired_conns")+c.metric("loadgate_db_pool_idle_conns") < 1 {
 		t.Fatal("pool gauges show no connection after a query")
+	}
+}
+
+// Each statement is timed under its query name: a new user read from
+// PostgreSQL counts once under "user", the cached second read not at all.
+func TestDBQueryHistogram(t *testing.T) {
+	c := start(t, testConfig(t))
+	user := `loadgate_db_query_duration_seconds_count{query="user"}`
+	msg := `loadgate_db_query_duration_seconds_count{query="insert_message"}`
+	var u struct{ ID int64 }
+	c.expect("POST", "/api/v1/users", fmt.Sprintf(`{"name":"Q","email":"q%d@example.test"}`, time.Now().UnixNano()), 201, &u)
+	u0, m0 := c.metric(user), c.metric(msg)
+	c.expect("GET", fmt.Sprintf("/api/v1/users/%d", u.ID), "", 200, nil)
+	c.expect("GET", fmt.Sprintf("/api/v1/users/%d", u.ID), "", 200, nil)
+	if got := c.metric(user); got != u0+1 {
+		t.Fatalf("user query count %v→%v, want one more", u0, got)
+	}
+	c.expect("POST", "/api/v1/chat", `{"user_id":3,"message":"hello"}`, 200, nil)
+	if got := c.metric(msg); got != m0+1 {
+		t.Fatalf("insert_message count %v→%v, want one more", m0, got)
+	}
+	if c.metric(`loadgate_db_query_duration_seconds_bucket{query="user",le="1"}`) < 1 {
+		t.Fatal("no user query in the 1 s bucket")
+	}
+	var m target.MetricsReport
+	c.expect("GET", "/api/v1/metrics", "", 200, &m)
+	q := m.DBQueries["user"]
+	if q == nil || q.Count < 1 || q.P95Ms <= 0 || q.P95Ms < q.P50Ms {
+		t.Fatalf("user query stats %+v", q)
+	}
+	if m.DBQueryAll.Count <= q.Count || m.DBQueryAll.P95Ms <= 0 {
+		t.Fatalf("all-query stats %+v beside user %+v", m.DBQueryAll, q)
+	}
+	if m.DBQueries["other"] != nil {
+		t.Fatalf("a statement without a name: %+v", m.DBQueries["other"])
 	}
 }
 

@@ -19,9 +19,13 @@ type MetricsReport struct {
 	Caches        map[string]*CacheStats `json:"caches"`
 	Cache         CacheTotals            `json:"cache"`
 	Pool          PoolStats              `json:"db_pool"`
-	Redis         RedisStats             `json:"redis"`
-	Goroutines    int                    `json:"goroutines"`
-	Memory        MemoryStats            `json:"memory"`
+	// DBQueries are the PostgreSQL statement times by query name
+	// (loadgate_db_query_duration_seconds); DBQueryAll is all of them.
+	DBQueries  map[string]*QueryStats `json:"db_queries"`
+	DBQueryAll QueryStats             `json:"db_query_all"`
+	Redis      RedisStats             `json:"redis"`
+	Goroutines int                    `json:"goroutines"`
+	Memory     MemoryStats            `json:"memory"`
 }
 
 // RouteStats are one route's requests and latency.
@@ -32,6 +36,36 @@ type RouteStats struct {
 	P50Ms    float64           `json:"p50_ms"`
 	P95Ms    float64           `json:"p95_ms"`
 	P99Ms    float64           `json:"p99_ms"`
+}
+
+// QueryStats are the count and time percentiles of PostgreSQL statements.
+type QueryStats struct {
+	Count uint64  `json:"count"`
+	P50Ms float64 `json:"p50_ms"`
+	P95Ms float64 `json:"p95_ms"`
+	P99Ms float64 `json:"p99_ms"`
+}
+
+func queryStats(h *dto.Histogram) QueryStats {
+	return QueryStats{Count: h.GetSampleCount(), P50Ms: quantile(h, 0.50) * 1000,
+		P95Ms: quantile(h, 0.95) * 1000, P99Ms: quantile(h, 0.99) * 1000}
+}
+
+// addHistogram adds h's counts into sum; both have the same buckets.
+func addHistogram(sum, h *dto.Histogram) {
+	n := sum.GetSampleCount() + h.GetSampleCount()
+	sum.SampleCount = &n
+	if len(sum.Bucket) == 0 {
+		for _, b := range h.GetBucket() {
+			ub, c := b.GetUpperBound(), b.GetCumulativeCount()
+			sum.Bucket = append(sum.Bucket, &dto.Bucket{UpperBound: &ub, CumulativeCount: &c})
+		}
+		return
+	}
+	for i, b := range h.GetBucket() {
+		c := sum.Bucket[i].GetCumulativeCount() + b.GetCumulativeCount()
+		sum.Bucket[i].CumulativeCount = &c
+	}
 }
 
 // CacheStats are one cache's lookups as callers see them and per tier.
@@ -93,6 +127,7 @@ func (s *Server) Metrics() (*MetricsReport, error) {
 		Profile:       string(s.cfg.Profile),
 		Routes:        map[string]*RouteStats{},
 		Caches:        map[string]*CacheStats{},
+		DBQueries:     map[string]*QueryStats{},
 		Goroutines:    runtime.NumGoroutine(),
 		Redis:         RedisStats{Available: s.redis.Available(), Failures: s.redis.Failures()},
 	}
@@ -108,6 +143,7 @@ func (s *Server) Metrics() (*MetricsReport, error) {
 		}
 		return rep.Caches[name]
 	}
+	allQueries := &dto.Histogram{}
 	for _, f := range fams {
 		for _, m := range f.GetMetric() {
 			l := labels(m)
@@ -126,6 +162,10 @@ func (s *Server) Metrics() (*MetricsReport, error) {
 				rs.P50Ms = quantile(h, 0.50) * 1000
 				rs.P95Ms = quantile(h, 0.95) * 1000
 				rs.P99Ms = quantile(h, 0.99) * 1000
+			case "loadgate_db_query_duration_seconds":
+				qs := queryStats(m.GetHistogram())
+				rep.DBQueries[l["query"]] = &qs
+				addHistogram(allQueries, m.GetHistogram())
 			case "loadgate_cache_requests_total":
 				cs := cacheOf(l["cache"])
 				n := uint64(m.GetCounter().GetValue())
@@ -145,6 +185,7 @@ func (s *Server) Metrics() (*MetricsReport, error) {
 			}
 		}
 	}
+	rep.DBQueryAll = queryStats(allQueries)
 	for _, cs := range rep.Caches {
 		cs.HitRate = rate(cs.Hits, cs.Misses)
 	}

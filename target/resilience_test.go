@@ -295,7 +295,8 @@ func TestMetricsExpositionLints(t *testing.T) {
 		t.Errorf("%s: %s", p.Metric, p.Text)
 	}
 	for _, name := range []string{"loadgate_http_requests_total", "loadgate_http_request_duration_seconds_bucket",
-		"loadgate_cache_requests_total", "loadgate_cache_lookups_total", "loadgate_db_pool_acquired_conns",
+		"loadgate_cache_requests_total", "loadgate_cache_lookups_total", "loadgate_db_query_duration_seconds_bucket",
+		"loadgate_db_pool_acquired_conns",
 		"loadgate_db_pool_idle_conns", "loadgate_db_pool_max_conns", "loadgate_db_pool_acquire_wait_seconds_total",
 		"loadgate_db_pool_empty_acquire_total", "process_resident_memory_bytes", "go_goroutines"} {
 		if !strings.Contains(string(b), "\n"+name) {

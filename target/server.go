@@ -106,11 +106,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			pcfg.ConnConfig.RuntimeParams[k] = v
 		}
 	}
+	m, err := newMetrics()
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	pcfg.ConnConfig.Tracer = store.Tracer{Observe: m.observeQuery}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	s := &Server{cfg: cfg, pool: pool, store: store.New(pool), started: time.Now()}
+	if err := m.addPool(pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	s := &Server{cfg: cfg, pool: pool, store: store.New(pool), metrics: m, started: time.Now()}
 	if err := s.build(ctx); err != nil {
 		pool.Close()
 		if s.rdb != nil {
@@ -139,9 +148,6 @@ func (s *Server) build(ctx context.Context) error {
 	s.rdb = redis.NewClient(ropt)
 	s.redis = cache.NewRedis(s.rdb, cfg.KeyPrefix+"g"+strconv.FormatInt(gen, 10)+":")
 
-	if s.metrics, err = newMetrics(s.pool); err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
 	if s.llm, err = agent.New(cfg.LLM, nil); err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func HashKey(key string) KeyHash { return sha256.Sum256([]byte(key)) }
 // not an error.
 func (s *Store) AddAPIKey(ctx context.Context, name, key string) error {
 	h := HashKey(key)
-	_, err := s.pool.Exec(ctx, `
+	_, err := s.pool.Exec(ctx, `/*q:api_key_add*/
 		INSERT INTO api_keys (name, key_hash)
 		SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $2)`, name, h[:])
 	if err != nil {
@@ -27,7 +27,7 @@ func (s *Store) AddAPIKey(ctx context.Context, name, key string) error {
 	return nil
 }
 
-const qAPIKeyExists = "SELECT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $1)"
+const qAPIKeyExists = "/*q:api_key*/ SELECT EXISTS (SELECT 1 FROM api_keys WHERE key_hash = $1)"
 
 // APIKeyExists reports whether a key with this hash is stored. The lookup is
 // by hash equality, so the database never sees the key itself; the caller

@@ -67,6 +67,9 @@ func TestHotQueriesUseTheirIndexes(t *testing.T) {
 	}
 	for _, q := range store.HotQueries() {
 		t.Run(q.Name, func(t *testing.T) {
+			if n := store.QueryName(q.SQL); n == "other" || strings.ContainsAny(n, " \n") {
+				t.Fatalf("statement has no /*q:name*/ comment (name %q):\n%s", n, q.SQL)
+			}
 			p := plan(t, pool, q, q.SmallTable)
 			used := false
 			for _, idx := range strings.Split(q.Index, "|") {

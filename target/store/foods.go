@@ -71,7 +71,7 @@ func (s *Store) SearchFoods(ctx context.Context, q string, limit int) ([]FoodHit
 func SearchFoodsSQL(words []string, limit int) (string, []any) {
 	var b strings.Builder
 	args := []any{strings.Join(words, " ")}
-	b.WriteString("SELECT " + foodColumns + ", word_similarity($1, lower(name)) AS score FROM (\n")
+	b.WriteString("/*q:nutrition_search*/ SELECT " + foodColumns + ", word_similarity($1, lower(name)) AS score FROM (\n")
 	b.WriteString("\tSELECT " + foodColumns + " FROM foods\n\tWHERE ")
 	for i, w := range words {
 		if i > 0 {
@@ -96,7 +96,7 @@ func (s *Store) searchFoods(ctx context.Context, words []string, limit int) ([]F
 	return hits, translate(err, "searching foods")
 }
 
-const qCorrectWords = `
+const qCorrectWords = `/*q:nutrition_correct*/
 	SELECT coalesce((
 		SELECT word FROM food_words
 		WHERE word % w.q
@@ -117,7 +117,7 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
-const qRefreshFoodWords = `
+const qRefreshFoodWords = `/*q:food_words_refresh*/
 	INSERT INTO food_words (word)
 	SELECT DISTINCT w FROM foods, regexp_split_to_table(lower(name), '[^[:alnum:]]+') AS w
 	WHERE length(w) >= 2
@@ -134,7 +134,7 @@ func RefreshFoodWords(ctx context.Context, db interface {
 	return nil
 }
 
-const qFoodsNamed = `
+const qFoodsNamed = `/*q:foods_named*/
 	SELECT DISTINCT ON (f.id) f.id, f.name, f.category, f.kcal, f.protein_g, f.carbs_g, f.fat_g, f.fiber_g
 	FROM unnest($1::text[]) AS w(word)
 	CROSS JOIN LATERAL (
@@ -162,7 +162,7 @@ func (s *Store) FoodsNamed(ctx context.Context, words []string) ([]Food, error) 
 func (s *Store) GetFood(ctx context.Context, id int64) (Food, error) {
 	var f Food
 	err := s.retryRead(ctx, func() error {
-		return scanFood(s.pool.QueryRow(ctx, "SELECT "+foodColumns+" FROM foods WHERE id = $1", id), &f)
+		return scanFood(s.pool.QueryRow(ctx, "/*q:food*/ SELECT "+foodColumns+" FROM foods WHERE id = $1", id), &f)
 	})
 	return f, translate(err, fmt.Sprintf("reading food %d", id))
 }

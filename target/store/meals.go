@@ -39,7 +39,7 @@ func (s *Store) LogMeal(ctx context.Context, userID, foodID int64, grams float32
 	m := Meal{FoodID: foodID, Grams: grams, EatenAt: at.UTC(), Day: at.UTC().Format(time.DateOnly)}
 	var total int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `
+		err := tx.QueryRow(ctx, `/*q:insert_meal*/
 			INSERT INTO meals (user_id, food_id, grams, kcal, protein_g, carbs_g, fat_g, eaten_at, day)
 			SELECT $1, f.id, $3, f.kcal * $3 / 100, f.protein_g * $3 / 100, f.carbs_g * $3 / 100,
 			       f.fat_g * $3 / 100, $4, $5::date
@@ -62,7 +62,7 @@ func (s *Store) LogMeal(ctx context.Context, userID, foodID int64, grams float32
 	return m, total, nil
 }
 
-const qDailyTotals = `
+const qDailyTotals = `/*q:meals_daily*/
 	SELECT count(*), coalesce(sum(kcal), 0), coalesce(sum(protein_g), 0),
 	       coalesce(sum(carbs_g), 0), coalesce(sum(fat_g), 0)
 	FROM meals WHERE user_id = $1 AND day = $2::date`

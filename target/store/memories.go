@@ -38,7 +38,7 @@ type Memory struct {
 // MaxMemories bounds how many memories UserMemories returns.
 const MaxMemories = 200
 
-const qUserMemories = `
+const qUserMemories = `/*q:memory*/
 	SELECT id, kind, content, created_at FROM memories
 	WHERE user_id = $1 ORDER BY kind, id DESC LIMIT $2`
 
@@ -59,13 +59,13 @@ func (s *Store) UserMemories(ctx context.Context, userID int64) ([]Memory, error
 // AddMemory stores a memory for a user; an unknown user is ErrNotFound.
 func (s *Store) AddMemory(ctx context.Context, userID int64, kind, content string) (Memory, error) {
 	m := Memory{Kind: kind, Content: content}
-	err := s.pool.QueryRow(ctx, `
+	err := s.pool.QueryRow(ctx, `/*q:insert_memory*/
 		INSERT INTO memories (user_id, kind, content) VALUES ($1, $2, $3)
 		RETURNING id, created_at`, userID, kind, content).Scan(&m.ID, &m.CreatedAt)
 	return m, translate(err, fmt.Sprintf("adding memory for user %d", userID))
 }
 
-const qSearchMemories = `
+const qSearchMemories = `/*q:memory_search*/
 	SELECT id, kind, content, created_at, ts_rank(search, query) AS score
 	FROM memories, websearch_to_tsquery('english', $2) AS query
 	WHERE user_id = $1 AND search @@ query

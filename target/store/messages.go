@@ -45,11 +45,11 @@ func ParseCursor(s string) (Cursor, error) {
 }
 
 const (
-	qHistory = `
+	qHistory = `/*q:history*/
 		SELECT id, role, content, created_at FROM messages
 		WHERE user_id = $1
 		ORDER BY created_at DESC, id DESC LIMIT $2`
-	qHistoryBefore = `
+	qHistoryBefore = `/*q:history_page*/
 		SELECT id, role, content, created_at FROM messages
 		WHERE user_id = $1 AND (created_at, id) < ($2, $3)
 		ORDER BY created_at DESC, id DESC LIMIT $4`
@@ -101,7 +101,7 @@ func (s *Store) SaveExchange(ctx context.Context, userID int64, question, answer
 		ex.Question = Message{Role: "user", Content: question, CreatedAt: now}
 		// The answer is a microsecond later, so history orders them apart.
 		ex.Answer = Message{Role: "assistant", Content: answer, CreatedAt: now.Add(time.Microsecond)}
-		err := tx.QueryRow(ctx, `
+		err := tx.QueryRow(ctx, `/*q:insert_message*/
 			INSERT INTO messages (user_id, role, content, created_at)
 			VALUES ($1, 'user', $2, $3), ($1, 'assistant', $4, $5)
 			RETURNING id`, userID, question, now, answer, ex.Answer.CreatedAt).Scan(&ex.Question.ID)

@@ -18,7 +18,7 @@ type User struct {
 func (s *Store) CreateUser(ctx context.Context, name, email string) (User, error) {
 	u := User{Name: name, Email: email}
 	err := s.pool.QueryRow(ctx,
-		"INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id, created_at",
+		"/*q:insert_user*/ INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id, created_at",
 		name, email).Scan(&u.ID, &u.CreatedAt)
 	return u, translate(err, "creating user")
 }
@@ -27,7 +27,7 @@ func (s *Store) CreateUser(ctx context.Context, name, email string) (User, error
 func (s *Store) GetUser(ctx context.Context, id int64) (User, error) {
 	var u User
 	err := s.retryRead(ctx, func() error {
-		return s.pool.QueryRow(ctx, "SELECT id, name, email, created_at FROM users WHERE id = $1", id).
+		return s.pool.QueryRow(ctx, "/*q:user*/ SELECT id, name, email, created_at FROM users WHERE id = $1", id).
 			Scan(&u.ID, &u.Name, &u.Email, &u.CreatedAt)
 	})
 	return u, translate(err, fmt.Sprintf("reading user %d", id))
@@ -37,7 +37,7 @@ func (s *Store) GetUser(ctx context.Context, id int64) (User, error) {
 func (s *Store) UserExists(ctx context.Context, id int64) (bool, error) {
 	var ok bool
 	err := s.retryRead(ctx, func() error {
-		return s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)", id).Scan(&ok)
+		return s.pool.QueryRow(ctx, "/*q:user_exists*/ SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)", id).Scan(&ok)
 	})
 	return ok, translate(err, fmt.Sprintf("checking user %d", id))
 }

@@ -29,12 +29,12 @@ func (s *Store) AwardXP(ctx context.Context, userID int64, amount int, reason st
 // awardXP records the award and adds it to the total in a single upsert: the
 // row lock it takes serializes concurrent awards, so none is lost.
 func awardXP(ctx context.Context, tx pgx.Tx, userID int64, amount int, reason string) (int64, error) {
-	if _, err := tx.Exec(ctx, "INSERT INTO xp_events (user_id, amount, reason) VALUES ($1, $2, $3)",
+	if _, err := tx.Exec(ctx, "/*q:insert_xp_event*/ INSERT INTO xp_events (user_id, amount, reason) VALUES ($1, $2, $3)",
 		userID, amount, reason); err != nil {
 		return 0, err
 	}
 	var total int64
-	err := tx.QueryRow(ctx, `
+	err := tx.QueryRow(ctx, `/*q:xp_award*/
 		INSERT INTO user_xp (user_id, total) VALUES ($1, $2)
 		ON CONFLICT (user_id) DO UPDATE SET total = user_xp.total + excluded.total
 		RETURNING total`, userID, amount).Scan(&total)
@@ -46,7 +46,7 @@ func awardXP(ctx context.Context, tx pgx.Tx, userID int64, amount int, reason st
 func (s *Store) UserXP(ctx context.Context, userID int64) (XP, error) {
 	x := XP{UserID: userID}
 	err := s.retryRead(ctx, func() error {
-		return s.pool.QueryRow(ctx, `
+		return s.pool.QueryRow(ctx, `/*q:xp*/
 			SELECT coalesce(x.total, 0),
 			       (SELECT count(*) FROM user_xp o WHERE o.total > coalesce(x.total, 0)) + 1
 			FROM users u LEFT JOIN user_xp x ON x.user_id = u.id
@@ -55,7 +55,7 @@ func (s *Store) UserXP(ctx context.Context, userID int64) (XP, error) {
 	return x, translate(err, fmt.Sprintf("reading XP of user %d", userID))
 }
 
-const qCountAbove = "SELECT count(*) FROM user_xp WHERE total > $1"
+const qCountAbove = "/*q:xp_rank*/ SELECT count(*) FROM user_xp WHERE total > $1"
 
 // CountAbove is how many users have more than total XP (rank = this + 1).
 func (s *Store) CountAbove(ctx context.Context, total int64) (int64, error) {
@@ -64,7 +64,7 @@ func (s *Store) CountAbove(ctx context.Context, total int64) (int64, error) {
 	return n, translate(err, "counting users above a total")
 }
 
-const qLeaderboard = "SELECT user_id, total FROM user_xp ORDER BY total DESC, user_id LIMIT $1"
+const qLeaderboard = "/*q:leaderboard*/ SELECT user_id, total FROM user_xp ORDER BY total DESC, user_id LIMIT $1"
 
 // Leaderboard returns the top limit users by total, ranked.
 func (s *Store) Leaderboard(ctx context.Context, limit int) ([]XP, error) {
@@ -94,7 +94,7 @@ func RankSorted(xs []XP) {
 
 // AllXP calls f for every user's total: for rebuilding a leaderboard.
 func (s *Store) AllXP(ctx context.Context, f func(userID, total int64) error) error {
-	rows, err := s.pool.Query(ctx, "SELECT user_id, total FROM user_xp")
+	rows, err := s.pool.Query(ctx, "/*q:xp_all*/ SELECT user_id, total FROM user_xp")
 	if err != nil {
 		return translate(err, "reading all XP")
 	}
