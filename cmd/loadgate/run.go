@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -26,6 +27,8 @@ type runFlags struct {
 	shard    *string
 	dryRun   *bool
 	gates    multiFlag
+	cpuProf  *string
+	capacity *capacityFlags
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
@@ -37,9 +40,25 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		root:     fs.String("results", "results", "results root"),
 		shard:    fs.String("shard", "", "run shard i/N: 1/N of the rate and of unique data"),
 		dryRun:   fs.Bool("dry-run", false, "print the resolved plan and exit"),
+		cpuProf:  fs.String("cpuprofile", "", "write a CPU profile of loadgate itself (runtime/pprof) to this file"),
+		capacity: addCapacityFlags(fs),
 	}
 	fs.Var(&f.gates, "gate", "gate expression replacing the scenario's (repeatable)")
 	return f
+}
+
+// check rejects flag combinations that make no sense (exit 2).
+func (f *runFlags) check() error {
+	if !*f.capacity.find {
+		return f.capacity.checkUnused()
+	}
+	if *f.duration != 0 || *f.rate != 0 {
+		return usageError(errors.New("--find-capacity sets the levels and durations itself: use --step-hold and --capacity-start instead of --duration and --rate"))
+	}
+	if *f.out != "" || *f.shard != "" {
+		return usageError(errors.New("--find-capacity writes a directory per step under --results; --out and --shard do not apply"))
+	}
+	return f.capacity.check()
 }
 
 type multiFlag []string
@@ -59,59 +78,111 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError(fmt.Errorf("usage: loadgate run [flags] SCENARIO (a built-in: %s, or a YAML file)", strings.Join(scenarios.Names(), ", ")))
 	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	if *f.cpuProf != "" {
+		stop, err := startCPUProfile(*f.cpuProf)
+		if err != nil {
+			return err
+		}
+		defer stop(e)
+	}
 	return runScenario(ctx, e, fs.Arg(0), f)
 }
 
+// startCPUProfile profiles loadgate's own CPU into path until stop is called.
+func startCPUProfile(path string) (stop func(env), err error) {
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, usageError(fmt.Errorf("--cpuprofile: %w", err))
+	}
+	if err := pprof.StartCPUProfile(file); err != nil {
+		file.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return func(e env) {
+		pprof.StopCPUProfile()
+		if err := file.Close(); err != nil {
+			fmt.Fprintf(e.stderr, "loadgate: writing the CPU profile %s: %v\n", path, err)
+			return
+		}
+		fmt.Fprintf(e.stderr, "cpu profile: %s (go tool pprof %s)\n", path, path)
+	}, nil
+}
+
+// runScenario resolves the scenario and runs it once (or, with
+// --find-capacity, step by step), renders the report and maps the gate
+// outcome to an error.
 func runScenario(ctx context.Context, e env, name string, f *runFlags) error {
-	sc, err := scenarios.Resolve(name, scenarios.Options{CheckGate: func(expr string) error {
-		_, err := gate.Parse(expr)
-		return err
-	}})
+	sc, err := resolveScenario(name, f)
 	if err != nil {
 		return err
 	}
-	o := scenarios.Overrides{TargetURL: *f.target, Duration: *f.duration, Rate: *f.rate}
-	if *f.shard != "" {
-		if o.Shard, err = scenarios.ParseShard(*f.shard); err != nil {
-			return usageError(err)
-		}
-	}
-	if err := sc.Apply(o); err != nil {
-		return err
-	}
-	for _, g := range f.gates {
-		if _, err := gate.Parse(g); err != nil {
-			return usageError(err)
-		}
+	if *f.capacity.find {
+		return findCapacity(ctx, e, sc, f)
 	}
 	if *f.dryRun {
 		fmt.Fprint(e.stdout, sc.Describe())
 		return nil
 	}
-	opts := []runner.Option{runner.WithResultsRoot(*f.root), runner.WithProgress(e.stderr),
-		runner.WithProgressTTY(isTerminal(e.stderr)), runner.WithVersion(version), runner.WithCommit(gitCommit())}
-	if *f.out != "" {
-		opts = append(opts, runner.WithOutDir(*f.out))
-	}
-	_, dir, err := runner.Run(ctx, sc, opts...)
+	dir, out, err := runOnce(ctx, e, sc, f, *f.out)
 	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "results: %s\n", dir)
-	return finishRun(e, dir, f.gates)
-}
-
-// finishRun evaluates the gates, renders the report and maps the outcome to an error.
-func finishRun(e env, dir string, gates []string) error {
-	out, err := report.Finish(dir, report.Options{Gates: gates, Stderr: e.stderr})
-	if err != nil {
-		return err
-	}
-	if _, err := report.Gate(dir, report.Options{Gates: gates, Stderr: e.stderr}, e.stdout); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "report: %s/report.html\n", dir)
 	return outcomeError(out)
+}
+
+// resolveScenario loads the scenario and applies the command line's
+// overrides; it checks the --gate expressions.
+func resolveScenario(name string, f *runFlags) (*scenarios.Scenario, error) {
+	sc, err := scenarios.Resolve(name, scenarios.Options{CheckGate: func(expr string) error {
+		_, err := gate.Parse(expr)
+		return err
+	}})
+	if err != nil {
+		return nil, err
+	}
+	o := scenarios.Overrides{TargetURL: *f.target, Duration: *f.duration, Rate: *f.rate}
+	if *f.shard != "" {
+		if o.Shard, err = scenarios.ParseShard(*f.shard); err != nil {
+			return nil, usageError(err)
+		}
+	}
+	if err := sc.Apply(o); err != nil {
+		return nil, err
+	}
+	for _, g := range f.gates {
+		if _, err := gate.Parse(g); err != nil {
+			return nil, usageError(err)
+		}
+	}
+	return sc, nil
+}
+
+// runOnce runs sc into outDir (empty: a new directory under the results
+// root), evaluates the gates, writes the report and prints the gate table.
+// A run that completed returns its directory even when the gates fail.
+func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, outDir string) (string, report.Outcome, error) {
+	opts := []runner.Option{runner.WithResultsRoot(*f.root), runner.WithProgress(e.stderr),
+		runner.WithProgressTTY(isTerminal(e.stderr)), runner.WithVersion(version), runner.WithCommit(gitCommit())}
+	if outDir != "" {
+		opts = append(opts, runner.WithOutDir(outDir))
+	}
+	_, dir, err := runner.Run(ctx, sc, opts...)
+	if err != nil {
+		return "", report.Outcome{}, err
+	}
+	fmt.Fprintf(e.stderr, "results: %s\n", dir)
+	out, err := report.Finish(dir, report.Options{Gates: f.gates, Stderr: e.stderr})
+	if err != nil {
+		return "", out, err
+	}
+	if _, err := report.Gate(dir, report.Options{Gates: f.gates, Stderr: e.stderr}, e.stdout); err != nil {
+		return "", out, err
+	}
+	return dir, out, nil
 }
 
 func outcomeError(out report.Outcome) error {
@@ -149,7 +220,7 @@ func reorder(args []string) []string {
 
 func isBoolFlag(a string) bool {
 	switch strings.TrimLeft(a, "-") {
-	case "dry-run", "h", "help", "keep-data", "no-throwaway":
+	case "dry-run", "h", "help", "keep-data", "no-throwaway", "find-capacity":
 		return true
 	}
 	return false

@@ -17,6 +17,26 @@ import (
 	"github.com/loadgate/loadgate/target/services"
 )
 
+// seedFlags are the flags that size the data seeded into an empty database.
+type seedFlags struct {
+	users, foods, messages *int
+}
+
+func addSeedFlags(fs *flag.FlagSet) *seedFlags {
+	d := seed.Defaults()
+	return &seedFlags{
+		users:    fs.Int("users", d.Users, "seed: users (when the database is empty)"),
+		foods:    fs.Int("foods", d.Foods, "seed: foods"),
+		messages: fs.Int("messages", d.Messages, "seed: messages"),
+	}
+}
+
+func (f *seedFlags) options() seed.Options {
+	o := seed.Defaults()
+	o.Users, o.Foods, o.Messages = *f.users, *f.foods, *f.messages
+	return o
+}
+
 // cmdScenario is what `make scenario` calls: services (found or started),
 // migrations, seed if empty, the reference target as a child process, the
 // run, the report and the gate; then it stops what it started.
@@ -25,36 +45,64 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 	fs.SetOutput(e.stderr)
 	f := addRunFlags(fs)
 	profile := fs.String("profile", "optimized", "target profile: optimized or baseline")
-	d := seed.Defaults()
-	users := fs.Int("users", d.Users, "seed: users (when the database is empty)")
-	foods := fs.Int("foods", d.Foods, "seed: foods")
-	messages := fs.Int("messages", d.Messages, "seed: messages")
+	sf := addSeedFlags(fs)
 	if err := fs.Parse(reorder(args)); err != nil {
 		return usageError(err)
 	}
 	if fs.NArg() != 1 {
 		return usageError(fmt.Errorf("usage: loadgate scenario [flags] SCENARIO"))
 	}
+	if err := f.check(); err != nil {
+		return err
+	}
 	if *f.dryRun {
 		return runScenario(ctx, e, fs.Arg(0), f)
 	}
-	stack, err := services.Ensure(ctx, services.WithLogger(slog.New(slog.NewTextHandler(e.stderr, nil))))
+	stack, err := setUpStack(ctx, e, sf.options())
 	if err != nil {
 		return err
 	}
 	defer stack.Stop()
-	o := d
-	o.Users, o.Foods, o.Messages = *users, *foods, *messages
-	if err := seedDatabase(ctx, e, stack.DatabaseURL, o, true); err != nil {
+	t, err := startTarget(ctx, e, stack, *profile)
+	if err != nil {
 		return err
 	}
+	if *f.target == "" {
+		*f.target = t.base
+	}
+	err = runScenario(ctx, e, fs.Arg(0), f)
+	t.stop()
+	return err
+}
 
+// setUpStack finds or starts PostgreSQL and Redis, migrates the database and
+// seeds it when it is empty. The caller stops the stack.
+func setUpStack(ctx context.Context, e env, o seed.Options) (*services.Stack, error) {
+	stack, err := services.Ensure(ctx, services.WithLogger(slog.New(slog.NewTextHandler(e.stderr, nil))))
+	if err != nil {
+		return nil, err
+	}
+	if err := seedDatabase(ctx, e, stack.DatabaseURL, o, true); err != nil {
+		stack.Stop()
+		return nil, err
+	}
+	return stack, nil
+}
+
+// childTarget is the reference target running as a child process.
+type childTarget struct {
+	base string
+	stop func()
+}
+
+// startTarget starts `loadgate serve` in profile against the stack (on
+// 127.0.0.1:8080 when free, else a free port) and waits until it is healthy.
+func startTarget(ctx context.Context, e env, stack *services.Stack, profile string) (*childTarget, error) {
 	addr := "127.0.0.1:8080"
 	if l, err := net.Listen("tcp", addr); err != nil {
-		addr = "127.0.0.1:0"
-		l2, err := net.Listen("tcp", addr)
+		l2, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		addr = l2.Addr().String()
 		l2.Close()
@@ -63,24 +111,24 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 	}
 	self, err := os.Executable()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	logFile, err := os.CreateTemp("", "loadgate-target-*.log")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.Remove(logFile.Name())
-	defer logFile.Close()
-	cmd := exec.Command(self, "serve", "--addr", addr, "--profile", *profile)
+	cmd := exec.Command(self, "serve", "--addr", addr, "--profile", profile)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+stack.DatabaseURL, "REDIS_URL="+stack.RedisURL)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the target: %w", err)
+		logFile.Close()
+		os.Remove(logFile.Name())
+		return nil, fmt.Errorf("starting the target: %w", err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	stopTarget := func() {
+	stop := func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -88,20 +136,17 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 			_ = cmd.Process.Kill()
 			<-exited
 		}
+		logFile.Close()
+		os.Remove(logFile.Name())
 	}
 	base := "http://" + addr
 	if err := waitHealthy(ctx, base+"/api/health", exited); err != nil {
-		stopTarget()
 		log, _ := os.ReadFile(logFile.Name())
-		return fmt.Errorf("the reference target did not come up at %s: %w\n%s", base, err, tail(string(log), 20))
+		stop()
+		return nil, fmt.Errorf("the reference target did not come up at %s: %w\n%s", base, err, tail(string(log), 20))
 	}
-	fmt.Fprintf(e.stderr, "target: %s (profile %s, log %s)\n", base, *profile, logFile.Name())
-	if *f.target == "" {
-		*f.target = base
-	}
-	err = runScenario(ctx, e, fs.Arg(0), f)
-	stopTarget()
-	return err
+	fmt.Fprintf(e.stderr, "target: %s (profile %s, log %s)\n", base, profile, logFile.Name())
+	return &childTarget{base: base, stop: stop}, nil
 }
 
 func waitHealthy(ctx context.Context, url string, exited <-chan error) error {

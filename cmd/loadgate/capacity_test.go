@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/report"
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+const capacityScenario = `name: knee
+target:
+  base_url: http://127.0.0.1:1
+  health: none
+load:
+  model: closed
+  stages:
+    - {duration: 2s, users: 8}
+requests:
+  - {name: hello, weight: 1, method: GET, path: /hello}
+gates:
+  - p95 < 50ms
+  - error_rate < 1%
+`
+
+// kneeServer answers in 1 ms while at most knee requests are in flight and
+// in 100 ms beyond: its capacity for a closed-model load with no think time
+// is knee users.
+func kneeServer(t *testing.T, knee int64) *httptest.Server {
+	var inFlight atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		d := time.Millisecond
+		if n > knee {
+			d = 100 * time.Millisecond
+		}
+		time.Sleep(d)
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestFindCapacityFindsTheKnee(t *testing.T) {
+	srv := kneeServer(t, 8)
+	root := t.TempDir()
+	code, out, errs := runCLI(t, "run", writeScenario(t, capacityScenario), "--target", srv.URL, "--results", root,
+		"--find-capacity", "--capacity-start", "2", "--capacity-increment", "3", "--capacity-max", "30",
+		"--step-hold", "1200ms", "--step-ramp", "200ms", "--step-exclude", "300ms")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	// Levels 2, 5, 8 hold; 11 users exceed the server's 8.
+	if !strings.Contains(out, "capacity: 8 users at p95 < 50ms, error_rate < 1%") || !strings.Contains(out, "knee at 11 users") {
+		t.Errorf("answer: %s", out)
+	}
+	dirs, _ := filepath.Glob(filepath.Join(root, "*-knee-capacity"))
+	if len(dirs) != 1 {
+		t.Fatalf("capacity directories: %v", dirs)
+	}
+	data, err := os.ReadFile(filepath.Join(dirs[0], report.CapacityFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c report.Capacity
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Found || c.Capacity != 8 || c.Knee != 11 || len(c.Steps) != 4 {
+		t.Fatalf("capacity.json: found %v capacity %v knee %v steps %d", c.Found, c.Capacity, c.Knee, len(c.Steps))
+	}
+	for i, want := range []float64{2, 5, 8, 11} {
+		st := c.Steps[i]
+		if st.Level != want {
+			t.Errorf("step %d level %v, want %v", i, st.Level, want)
+		}
+		if _, err := results.ReadRun(filepath.Join(dirs[0], st.Dir)); err != nil {
+			t.Errorf("step %d directory: %v", i, err)
+		}
+		if st.AchievedRate <= 0 || len(st.Gates) != 2 {
+			t.Errorf("step %d: achieved %v, gates %v", i, st.AchievedRate, st.Gates)
+		}
+	}
+	if last := c.Steps[3]; last.Verdict != results.VerdictFail || last.P95US < 50_000 {
+		t.Errorf("knee step: verdict %s, P95 %v µs", last.Verdict, last.P95US)
+	}
+	if c.Steps[2].P95US >= 50_000 {
+		t.Errorf("step at 8 users: P95 %v µs", c.Steps[2].P95US)
+	}
+	html, err := os.ReadFile(filepath.Join(dirs[0], results.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"capacity-chart", "8 users (capacity)", "11 users (knee)", "step-04-11/report.html"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+}
+
+func TestFindCapacityFirstLevelUnknown(t *testing.T) {
+	srv := kneeServer(t, 100)
+	code, out, errs := runCLI(t, "run", writeScenario(t, capacityScenario), "--target", srv.URL, "--results", t.TempDir(),
+		"--gate", "cache_hit_rate > 50%", "--find-capacity", "--capacity-start", "2", "--capacity-max", "4",
+		"--step-hold", "600ms", "--step-ramp", "0s", "--step-exclude", "100ms")
+	if code != 2 || !strings.Contains(out, "capacity: none found") || !strings.Contains(errs, "could not be evaluated") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}
+
+func TestCapacityFlagErrors(t *testing.T) {
+	sc := writeScenario(t, capacityScenario)
+	cases := []struct {
+		args     []string
+		contains string
+	}{
+		{[]string{"run", sc, "--capacity-max", "10"}, "need --find-capacity"},
+		{[]string{"run", sc, "--find-capacity", "--capacity-factor", "1"}, "--capacity-factor 1: want more than 1"},
+		{[]string{"run", sc, "--find-capacity", "--step-hold", "5s", "--step-exclude", "5s"}, "must be longer than --step-exclude"},
+		{[]string{"run", sc, "--find-capacity", "--duration", "10s"}, "--find-capacity sets the levels"},
+		{[]string{"run", sc, "--find-capacity", "--capacity-start", "10", "--capacity-max", "5"}, "below the first level"},
+		{[]string{"run", sc, "--find-capacity", "--capacity-start", "-1"}, "--capacity-start -1"},
+		{[]string{"run", sc, "--find-capacity", "--capacity-start", "1", "--capacity-max", "1000000", "--capacity-factor", "1.01"}, "more than 50 steps"},
+		{[]string{"run", sc, "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.out"), "--dry-run"}, "--cpuprofile"},
+	}
+	for _, c := range cases {
+		code, out, errs := runCLI(t, c.args...)
+		if code != 2 || !strings.Contains(out+errs, c.contains) {
+			t.Errorf("%v: exit %d, want 2 with %q\nstdout: %s\nstderr: %s", c.args[2:], code, c.contains, out, errs)
+		}
+	}
+}
+
+func TestFindCapacityDryRunListsLevels(t *testing.T) {
+	code, out, errs := runCLI(t, "run", "users", "--find-capacity", "--dry-run")
+	// users ends at 100 users: 25, ×1.5 … up to 400.
+	if code != 0 || !strings.Contains(out, "levels 25, 38, 57, 86, 129, 194, 291") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}
+
+func TestCPUProfile(t *testing.T) {
+	srv := kneeServer(t, 100)
+	prof := filepath.Join(t.TempDir(), "cpu.out")
+	code, out, errs := runCLI(t, "run", writeScenario(t, strings.Replace(capacityScenario, "2s", "1s", 1)), "--target", srv.URL,
+		"--out", filepath.Join(t.TempDir(), "r"), "--cpuprofile", prof)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	st, err := os.Stat(prof)
+	if err != nil || st.Size() == 0 {
+		t.Fatalf("profile: %v", err)
+	}
+}
