@@ -22,7 +22,7 @@ export LOADGATE_ECHARTS_JS ?= $(abspath $(ECHARTS_JS))
 
 RUN_FLAGS := $(if $(DURATION),--duration $(DURATION)) $(if $(RATE),--rate $(RATE))
 
-.PHONY: build assets scenario test test-short serve report compare gate vet fmt clean
+.PHONY: build assets scenario test test-short serve report compare gate bench bench-harness vet fmt clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/loadgate
@@ -66,6 +66,17 @@ compare: build assets
 
 gate: build
 	$(BIN) gate $(RUN)
+
+# The Go benchmarks of the hot paths (recorder, targeter, pacer…).
+bench:
+	$(GO) test -run XXX -bench . -benchmem ./runner/...
+
+# The harness's own cost: loadgate vs the vegeta CLI vs wrk against a trivial
+# local endpoint, alternating rounds, then loadgate's memory over a long run.
+# ROUNDS=1 DURATION=3s LONG=30s is a quick check; output also in results/.
+bench-harness: build
+	$(GO) run ./runner/benchharness -loadgate $(BIN) $(if $(ROUNDS),-rounds $(ROUNDS)) \
+		$(if $(DURATION),-duration $(DURATION)) $(if $(LONG),-long $(LONG))
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

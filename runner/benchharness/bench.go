@@ -1,0 +1,261 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// measure is what one tool achieved in one attack.
+type measure struct {
+	rate     float64 // requests per second
+	requests int64
+	maxRSS   int64 // bytes
+}
+
+// tool is one generator under test.
+type tool struct {
+	name string
+	run  func(ctx context.Context, round int) (measure, error)
+}
+
+// bench runs the rounds and the long memory run, printing to w.
+func bench(ctx context.Context, s settings, w io.Writer) error {
+	if _, err := os.Stat(s.loadgate); err != nil {
+		return fmt.Errorf("the loadgate binary: %w (make build)", err)
+	}
+	vegeta, err := ensureVegeta(ctx, w)
+	if err != nil {
+		return err
+	}
+	wrk, err := ensureWrk(ctx, w)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "bench-harness-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	addr, endpoint, err := startEndpoint(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		endpoint.Process.Kill()
+		endpoint.Wait()
+	}()
+	url := "http://" + addr + "/"
+	host, _ := os.Hostname()
+	fmt.Fprintf(w, "bench-harness %s on %s (%d CPUs visible to Go): endpoint %s, %d users/connections, %d rounds of %s, then a %s loadgate run\n",
+		time.Now().UTC().Format(time.RFC3339), host, runtime.NumCPU(), url, s.users, s.rounds, s.duration, s.long)
+	fmt.Fprintf(w, "tools: %s, %s, %s\n", s.loadgate, vegeta, wrk)
+
+	scenario := filepath.Join(tmp, "bench.yaml")
+	if err := os.WriteFile(scenario, []byte(scenarioYAML(url, s.users)), 0o644); err != nil {
+		return err
+	}
+	dur := s.duration.String()
+	tools := []tool{
+		{"loadgate", func(ctx context.Context, round int) (measure, error) {
+			return runLoadgate(ctx, s.loadgate, scenario, filepath.Join(tmp, "loadgate-"+strconv.Itoa(round)), dur)
+		}},
+		{"vegeta", func(ctx context.Context, round int) (measure, error) {
+			return runVegeta(ctx, vegeta, tmp, url, s.users, dur)
+		}},
+		{"wrk", func(ctx context.Context, round int) (measure, error) {
+			c, err := runChild(ctx, nil, wrk, "-t2", "-c"+strconv.Itoa(s.users), fmt.Sprintf("-d%ds", max(int(s.duration.Seconds()), 1)), url)
+			if err != nil {
+				return measure{}, err
+			}
+			rate, n, err := wrkRate(c.out)
+			return measure{rate: rate, requests: n, maxRSS: c.maxRSS}, err
+		}},
+	}
+	all := map[string][]measure{}
+	for round := 1; round <= s.rounds; round++ {
+		order := slices.Clone(tools)
+		if round%2 == 0 {
+			slices.Reverse(order)
+		}
+		got := map[string]measure{}
+		for _, t := range order {
+			m, err := t.run(ctx, round)
+			if err != nil {
+				return fmt.Errorf("round %d, %s: %w", round, t.name, err)
+			}
+			got[t.name] = m
+			all[t.name] = append(all[t.name], m)
+		}
+		var names []string
+		for _, t := range order {
+			names = append(names, t.name)
+		}
+		fmt.Fprintf(w, "\nround %d (order %v)\n", round, names)
+		table(w, tools, func(name string) (measure, bool) { m, ok := got[name]; return m, ok })
+	}
+	med := map[string]measure{}
+	for name, ms := range all {
+		var rates, rss []float64
+		for _, m := range ms {
+			rates = append(rates, m.rate)
+			rss = append(rss, float64(m.maxRSS))
+		}
+		med[name] = measure{rate: median(rates), maxRSS: int64(median(rss))}
+	}
+	fmt.Fprintf(w, "\nmedians over %d rounds\n", s.rounds)
+	table(w, tools, func(name string) (measure, bool) { m, ok := med[name]; return m, ok })
+	lg, vg, wk := med["loadgate"], med["vegeta"], med["wrk"]
+	fmt.Fprintf(w, "rate loadgate/vegeta %.2f (goal >= 1.10), loadgate/wrk %.2f; peak RSS loadgate/vegeta %.2f, loadgate/wrk %.2f\n",
+		lg.rate/vg.rate, lg.rate/wk.rate, float64(lg.maxRSS)/float64(vg.maxRSS), float64(lg.maxRSS)/float64(wk.maxRSS))
+
+	if s.long > 0 {
+		return longRun(ctx, s, scenario, filepath.Join(tmp, "loadgate-long"), w)
+	}
+	return nil
+}
+
+func table(w io.Writer, tools []tool, get func(string) (measure, bool)) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "tool\trequests/s\trequests\tpeak RSS MiB\t")
+	for _, t := range tools {
+		m, ok := get(t.name)
+		if !ok {
+			continue
+		}
+		reqs := "-"
+		if m.requests > 0 {
+			reqs = strconv.FormatInt(m.requests, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%.1f\t\n", t.name, m.rate, reqs, float64(m.maxRSS)/(1<<20))
+	}
+	tw.Flush()
+}
+
+// scenarioYAML is loadgate's side of the comparison: the closed model,
+// users with no think time, no warm-up, one request.
+func scenarioYAML(url string, users int) string {
+	return fmt.Sprintf(`name: bench-harness
+description: Harness overhead, closed model without think time against a trivial endpoint.
+target:
+  base_url: %s
+  timeout: 30s
+  health: /
+load:
+  model: closed
+  warmup: 0s
+  stages: [{duration: 10s, users: %d}]
+requests:
+  - {name: hit, path: /}
+gates: [error_rate < 1%%]
+`, url, users)
+}
+
+// runLoadgate runs `loadgate run` (report included) and reads its rate
+// from run.json.
+func runLoadgate(ctx context.Context, bin, scenario, out, dur string) (measure, error) {
+	// Exit 1 is a failed gate: the figures still count, and the gate's
+	// error rate is checked below.
+	c, err := runChild(ctx, []int{1}, bin, "run", scenario, "--duration", dur, "--out", out)
+	if err != nil {
+		return measure{}, err
+	}
+	run, err := results.ReadRun(out)
+	if err != nil {
+		return measure{}, fmt.Errorf("loadgate: %w\n%s", err, tail(c.out))
+	}
+	if run.Overall.ErrorRate > 0.01 {
+		return measure{}, fmt.Errorf("loadgate: error rate %.2f%%: %v", 100*run.Overall.ErrorRate, run.Overall.Errors)
+	}
+	return measure{rate: run.Overall.Rate.Achieved, requests: run.Overall.Requests, maxRSS: c.maxRSS}, nil
+}
+
+// runVegeta runs `vegeta attack` with its default (gob) encoding of every
+// result to a file, then `vegeta report` for the rate.
+func runVegeta(ctx context.Context, bin, tmp, url string, users int, dur string) (measure, error) {
+	targets := filepath.Join(tmp, "targets.txt")
+	if err := os.WriteFile(targets, []byte("GET "+url+"\n"), 0o644); err != nil {
+		return measure{}, err
+	}
+	out := filepath.Join(tmp, "vegeta.bin")
+	c, err := runChild(ctx, nil, bin, "attack", "-rate=0", "-max-workers="+strconv.Itoa(users), "-duration="+dur,
+		"-targets="+targets, "-output="+out)
+	if err != nil {
+		return measure{}, err
+	}
+	defer os.Remove(out)
+	rep, err := runChild(ctx, nil, bin, "report", "-type=json", out)
+	if err != nil {
+		return measure{}, err
+	}
+	rate, n, err := vegetaRate(rep.out)
+	return measure{rate: rate, requests: n, maxRSS: c.maxRSS}, err
+}
+
+// longRun runs loadgate for s.long and samples its resident memory from
+// /proc: early in the run (1 minute, or a tenth of a shorter run) and in
+// its last second of attack.
+func longRun(ctx context.Context, s settings, scenario, out string, w io.Writer) error {
+	early := min(time.Minute, s.long/10)
+	late := s.long - time.Second
+	fmt.Fprintf(w, "\nloadgate memory over a %s run (VmRSS at %s and at %s)\n", s.long, early, late)
+	cmd := command(ctx, s.loadgate, "run", scenario, "--duration", s.long.String(), "--out", out)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	status := filepath.Join("/proc", strconv.Itoa(cmd.Process.Pid), "status")
+	var atEarly, atLate int64
+	tick := time.NewTicker(200 * time.Millisecond)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var werr error
+wait:
+	for {
+		select {
+		case werr = <-done:
+			break wait
+		case <-tick.C:
+			data, err := os.ReadFile(status)
+			if err != nil {
+				continue
+			}
+			rss, err := vmRSS(data)
+			if err != nil {
+				continue
+			}
+			if t := time.Since(start); atEarly == 0 && t >= early {
+				atEarly = rss
+			} else if t <= late {
+				atLate = rss
+			}
+		}
+	}
+	tick.Stop()
+	if werr != nil && cmd.ProcessState.ExitCode() != 1 {
+		return fmt.Errorf("loadgate run (long): %w", werr)
+	}
+	run, err := results.ReadRun(out)
+	if err != nil {
+		return fmt.Errorf("loadgate (long): %w", err)
+	}
+	maxRSS := maxRSSOf(cmd.ProcessState)
+	if atEarly == 0 || atLate == 0 {
+		return fmt.Errorf("loadgate (long): no VmRSS samples at %s and %s", early, late)
+	}
+	fmt.Fprintf(w, "%d requests at %.0f/s; VmRSS %.1f MiB at %s, %.1f MiB at %s: growth %+.1f%% (goal < 10%%); peak RSS %.1f MiB (report rendering included)\n",
+		run.Overall.Requests, run.Overall.Rate.Achieved, float64(atEarly)/(1<<20), early, float64(atLate)/(1<<20), late,
+		100*float64(atLate-atEarly)/float64(atEarly), float64(maxRSS)/(1<<20))
+	return nil
+}
