@@ -53,8 +53,9 @@ type Config struct {
 	KeyPrefix string
 	// LLM configures the chat agent's language model (default: sim).
 	LLM agent.Config
-	// Pprof serves net/http/pprof under /debug/pprof/ (default off).
-	Pprof bool
+	// PprofAddr, when set, is where Serve also listens for net/http/pprof
+	// (/debug/pprof/), apart from the API (default: off).
+	PprofAddr string
 	// SkipMigrate leaves the schema alone at start (default: migrate, which
 	// also applies or rolls back the performance indexes for the profile).
 	SkipMigrate bool

@@ -3,6 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"time"
 )
@@ -15,7 +16,7 @@ const (
 	EnvProfile      = "LOADGATE_PROFILE"      // optimized | baseline
 	EnvPoolSize     = "LOADGATE_POOL_SIZE"    // 0 = from the CPU count
 	EnvRedisPrefix  = "LOADGATE_REDIS_PREFIX" // Redis key prefix
-	EnvPprof        = "LOADGATE_PPROF"        // true | false
+	EnvPprof        = "LOADGATE_PPROF"        // host:port of the pprof listener
 	EnvLLM          = "LOADGATE_LLM"          // sim | openai
 	EnvLLMBaseURL   = "LOADGATE_LLM_BASE_URL"
 	EnvLLMModel     = "LOADGATE_LLM_MODEL"
@@ -67,11 +68,10 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 		}
 	}
 	if v := getenv(EnvPprof); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want true or false", EnvPprof, v))
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want host:port, e.g. 127.0.0.1:6060", EnvPprof, v))
 		} else {
-			c.Pprof = b
+			c.PprofAddr = v
 		}
 	}
 	str(EnvLLM, &c.LLM.Provider)

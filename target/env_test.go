@@ -11,7 +11,7 @@ import (
 func TestConfigFromEnv(t *testing.T) {
 	env := map[string]string{
 		"DATABASE_URL": "postgres://x@db/app", "REDIS_URL": "redis://r:6379/1", "LOADGATE_ADDR": ":9000",
-		"LOADGATE_PROFILE": "baseline", "LOADGATE_POOL_SIZE": "7", "LOADGATE_PPROF": "true",
+		"LOADGATE_PROFILE": "baseline", "LOADGATE_POOL_SIZE": "7", "LOADGATE_PPROF": "127.0.0.1:6060",
 		"LOADGATE_LLM": "openai", "LOADGATE_LLM_BASE_URL": "http://llm/v1", "OPENAI_API_KEY": "sk-1",
 		"LOADGATE_SIM_MEDIAN": "800ms",
 	}
@@ -20,7 +20,7 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.DatabaseURL != "postgres://x@db/app" || cfg.RedisURL != "redis://r:6379/1" || cfg.Addr != ":9000" ||
-		cfg.Profile != target.Baseline || cfg.PoolSize != 7 || !cfg.Pprof || cfg.LLM.Provider != "openai" ||
+		cfg.Profile != target.Baseline || cfg.PoolSize != 7 || cfg.PprofAddr != "127.0.0.1:6060" || cfg.LLM.Provider != "openai" ||
 		cfg.LLM.BaseURL != "http://llm/v1" || cfg.LLM.APIKey != "sk-1" || cfg.LLM.SimMedian != 800*time.Millisecond ||
 		cfg.Version != "v1" {
 		t.Fatalf("config %+v", cfg)
@@ -32,7 +32,7 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("api key %q", cfg.LLM.APIKey)
 	}
 
-	bad := map[string]string{"LOADGATE_PROFILE": "fast", "LOADGATE_POOL_SIZE": "-1", "LOADGATE_PPROF": "maybe", "LOADGATE_SIM_P95": "2 s"}
+	bad := map[string]string{"LOADGATE_PROFILE": "fast", "LOADGATE_POOL_SIZE": "-1", "LOADGATE_PPROF": "true", "LOADGATE_SIM_P95": "2 s"}
 	err := (&target.Config{}).FromEnv(func(k string) string { return bad[k] })
 	if err == nil {
 		t.Fatal("bad environment accepted")

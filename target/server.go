@@ -230,16 +230,24 @@ func (s *Server) routes() http.Handler {
 		}
 		mux.Handle(rt.pattern, s.instrument(rt.name, h))
 	}
-	if s.cfg.Pprof {
-		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	}
 	// Anything else (unknown paths, wrong methods) is route "other": a JSON 404.
 	mux.Handle("/", s.instrument("other", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, notFound("no route for %s %s", r.Method, r.URL.Path))
 	})))
+	return mux
+}
+
+// pprofHandler serves net/http/pprof: the index links the named profiles
+// (heap, goroutine, mutex, block, …), profile is a CPU profile, trace an
+// execution trace.
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 
@@ -294,6 +302,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       120 * time.Second,
 	}
 	log := s.cfg.Logger
+	if s.cfg.PprofAddr != "" {
+		pln, err := net.Listen("tcp", s.cfg.PprofAddr)
+		if err != nil {
+			ln.Close()
+			s.Close()
+			return fmt.Errorf("pprof: listening on %s: %w", s.cfg.PprofAddr, err)
+		}
+		// A CPU profile takes 30 s by default: no write timeout.
+		psrv := &http.Server{Handler: pprofHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go psrv.Serve(pln)
+		defer psrv.Close()
+		log.Info("pprof", "addr", pln.Addr().String())
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "profile", s.cfg.Profile,
 		"pool_size", s.cfg.PoolSize, "llm", s.llm.Name(), "version", s.cfg.Version)
 	errc := make(chan error, 1)

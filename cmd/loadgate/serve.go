@@ -22,10 +22,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	profile := fs.String("profile", string(cfg.Profile), "optimized or baseline (env LOADGATE_PROFILE)")
 	db := fs.String("database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
 	rd := fs.String("redis-url", cfg.RedisURL, "Redis URL (env REDIS_URL)")
-	pprof := fs.Bool("pprof", cfg.Pprof, "serve net/http/pprof under /debug/pprof (env LOADGATE_PPROF)")
+	pprof := fs.String("pprof", cfg.PprofAddr, "serve net/http/pprof (/debug/pprof/) on this host:port, apart from the API; off when empty (env LOADGATE_PPROF)")
 	if err := fs.Parse(args); err != nil {
 		return usageError(err)
 	}
-	cfg.Addr, cfg.Profile, cfg.DatabaseURL, cfg.RedisURL, cfg.Pprof = *addr, target.Profile(*profile), *db, *rd, *pprof
+	cfg.Addr, cfg.Profile, cfg.DatabaseURL, cfg.RedisURL, cfg.PprofAddr = *addr, target.Profile(*profile), *db, *rd, *pprof
 	return target.Run(ctx, cfg)
 }
