@@ -136,7 +136,7 @@ func TestReportInBrowser(t *testing.T) {
 	chromium, echarts := needBrowser(t)
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 30, Seed: 1, ErrorEvery: 30,
-		RSS: func(s int) float64 { return 80 << 20 }, ServerTiming: true,
+		RSS: func(s int) float64 { return 80 << 20 }, ServerTiming: true, DBQueryMs: 4,
 		Gates: []string{"p95 < 3s", "p99 < 1ms"}})
 	out, err := Finish(dir, Options{EChartsJS: echarts})
 	if err != nil {
@@ -146,7 +146,7 @@ func TestReportInBrowser(t *testing.T) {
 		t.Fatalf("verdict %s, want fail (for the red banner)", out.Verdict)
 	}
 	page := filepath.Join(dir, results.ReportFile)
-	checkInBrowser(t, chromium, page, 8)
+	checkInBrowser(t, chromium, page, 9)
 
 	// The verdict banner is visible: the screenshot's top holds a band of
 	// the fail colour (#b3261e).

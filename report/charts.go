@@ -25,6 +25,7 @@ const (
 	ChartMemory       = "memory"
 	ChartResources    = "resources"
 	ChartServerTiming = "servertiming" // chart ids become JavaScript names: no dashes
+	ChartDB           = "db"
 )
 
 // ServerTimingPrefix starts the timeline's Point.Server keys that hold the
@@ -373,6 +374,8 @@ func runCharts(d *runData, maxPoints int) []chartBlock {
 		serverChart(d, ChartMemory, "Target memory (RSS)", "MiB", nil, []string{"rss_bytes"}, []string{"RSS"}, 1.0/(1<<20), maxPoints),
 		serverChart(d, ChartResources, "Target goroutines and DB pool", "count", nil,
 			[]string{"goroutines", "db_pool_acquired", "db_pool_max"}, []string{"goroutines", "DB conns in use", "DB pool max"}, 1, maxPoints),
+		serverChart(d, ChartDB, "Database: query P95 and pool waits", "ms", nil,
+			[]string{"db_query_p95_ms", "db_pool_wait_ms"}, []string{"DB query P95", "pool wait since last scrape"}, 1, maxPoints),
 		serverTimingChart(d, maxPoints),
 	}
 }

@@ -21,6 +21,10 @@ type Comparison struct {
 	Words []string
 	// Deltas are the same, as numbers.
 	Deltas []Delta
+	// Headline is the before/after table: P95, average response, error
+	// rate, cache hit rate, DB query P95 and achieved rate of each run, with
+	// the change of each later run against the first.
+	Headline []HeadlineRow
 }
 
 // Compare renders one comparison report of runs dirs (the first is the
@@ -53,7 +57,11 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 	if len(labels) == 0 {
 		labels = runLabels(dirs)
 	}
-	c := &Comparison{Labels: labels}
+	plain := make([]*results.Run, len(runs))
+	for i, r := range runs {
+		plain[i] = r.Run
+	}
+	c := &Comparison{Labels: labels, Headline: headlineRows(plain)}
 	base := runs[0]
 	for i, r := range runs[1:] {
 		for _, ep := range append([]string{""}, commonEndpoints(base.Run, r.Run)...) {
@@ -144,6 +152,8 @@ type compareRow struct {
 type comparePage struct {
 	Title          string
 	Labels         []string
+	HeadlineHeader []string
+	Headline       []HeadlineRow
 	Words          []string
 	Endpoints      []compareRow
 	Gates          []compareRow
@@ -278,6 +288,7 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 	p := comparePage{
 		Title:  "loadgate · comparison · " + joinVs(labels),
 		Labels: labels, Words: c.Words,
+		HeadlineHeader: headlineHeader(labels), Headline: c.Headline,
 		Endpoints: endpointCompareRows(runs),
 		Gates:     gateCompareRows(runs, exprs),
 		Facts:     factCompareRows(runs),
@@ -289,6 +300,9 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 	}
 	if a.Note != "" {
 		p.Notes = append(p.Notes, a.Note)
+	}
+	if n := scenarioNote(runs, labels); n != "" {
+		p.Notes = append(p.Notes, n)
 	}
 	for i, r := range runs {
 		for _, n := range r.Notes {
@@ -321,6 +335,27 @@ func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Compa
 		fmt.Fprintf(w, "- %s\n", line)
 	}
 	fmt.Fprintln(w)
+	if n := scenarioNote(runs, labels); n != "" {
+		fmt.Fprintf(w, "> ⚠️ %s\n\n", n)
+	}
+	hdr := headlineHeader(labels)
+	fmt.Fprint(w, "|")
+	for _, h := range hdr {
+		fmt.Fprintf(w, " %s |", mdCell(h))
+	}
+	fmt.Fprint(w, "\n|---|")
+	for range hdr[1:] {
+		fmt.Fprint(w, "---:|")
+	}
+	fmt.Fprintln(w)
+	for _, r := range c.Headline {
+		fmt.Fprintf(w, "| %s |", mdCell(r.Metric))
+		for _, cell := range append(append([]string(nil), r.Values...), r.Changes...) {
+			fmt.Fprintf(w, " %s |", mdCell(cell))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 	header := "| |"
 	sep := "|---|"
 	for _, l := range labels {
@@ -344,4 +379,22 @@ func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Compa
 	}
 	table(endpointCompareRows(runs))
 	fmt.Fprintf(w, "Changes are against the first run; \"no significant change\" means a rank test over the per-second P95s found the difference within noise (α = %g).\n", alpha)
+}
+
+// scenarioNote warns when the compared runs are not of one scenario: their
+// differences then say little about the code.
+func scenarioNote(runs []*runData, labels []string) string {
+	for _, r := range runs[1:] {
+		if r.Run.Scenario != runs[0].Run.Scenario {
+			s := "the runs are of different scenarios ("
+			for i, r := range runs {
+				if i > 0 {
+					s += ", "
+				}
+				s += labels[i] + ": " + r.Run.Scenario
+			}
+			return s + "): differences reflect the load as much as the code"
+		}
+	}
+	return ""
 }

@@ -174,3 +174,41 @@ func TestCompare(t *testing.T) {
 		t.Errorf("corrupt run: %v", err)
 	}
 }
+
+// TestHeadlineRows checks the before/after table's cells: relative change
+// for latencies and rates, percentage points for ratios, which way is
+// better, and "—" where a run lacks the metric.
+func TestHeadlineRows(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	before := &results.Run{Overall: results.Stats{Requests: 100, ErrorRate: 0.02,
+		LatencyUS: results.Latency{P95: 2.1e6, Mean: 1e6}, Rate: results.Rate{Achieved: 40}},
+		Server: results.Server{CacheHitRate: f(0), DBQueryP95Seconds: f(0.05)}}
+	after := &results.Run{Overall: results.Stats{Requests: 100, ErrorRate: 0.01,
+		LatencyUS: results.Latency{P95: 270e3, Mean: 1e6}, Rate: results.Rate{Achieved: 50}},
+		Server: results.Server{CacheHitRate: f(0.8)}}
+	want := map[string][2]string{
+		"P95 latency":      {"270 ms", "−87 % (better)"},
+		"average response": {"1 s", "no change"},
+		"error rate":       {"1 %", "−1.0 pp (better)"},
+		"cache hit rate":   {"80 %", "+80 pp (better)"},
+		"DB query P95":     {"—", "—"},
+		"achieved rate":    {"50/s", "+25 % (better)"},
+	}
+	rows := headlineRows([]*results.Run{before, after})
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for _, r := range rows {
+		w, ok := want[r.Metric]
+		if !ok {
+			t.Errorf("unexpected row %q", r.Metric)
+			continue
+		}
+		if len(r.Values) != 2 || len(r.Changes) != 1 || r.Values[1] != w[0] || r.Changes[0] != w[1] {
+			t.Errorf("%s: values %q changes %q, want after %q and change %q", r.Metric, r.Values, r.Changes, w[0], w[1])
+		}
+	}
+	if got := headlineHeader([]string{"baseline", "optimized"}); strings.Join(got, ",") != "metric,baseline,optimized,change" {
+		t.Errorf("header %q", got)
+	}
+}

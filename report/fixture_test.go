@@ -32,6 +32,9 @@ type fixture struct {
 	RSS func(sec int) float64
 	// ServerTiming adds a db and cache Server-Timing split to the timeline.
 	ServerTiming bool
+	// DBQueryMs, when set, is the target's DB query P95 in milliseconds
+	// (times Scale), with pool waits, in run.json and the timeline.
+	DBQueryMs float64
 }
 
 var fixtureStart = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
@@ -113,6 +116,11 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		p.Server["goroutines"] = 40
 		p.Server["db_pool_acquired"] = 3
 		p.Server["db_pool_max"] = 10
+		if fx.DBQueryMs > 0 {
+			p.Server["db_query_p95_ms"] = fx.DBQueryMs * fx.Scale
+			p.Server["db_pool_wait_ms"] = 20 * fx.Scale
+			p.Server["db_pool_empty_acquires"] = 2
+		}
 		if fx.ServerTiming {
 			p.Server["server_timing_db"] = 4.5
 			p.Server["server_timing_cache"] = 0.8
@@ -174,6 +182,14 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 	if !fx.NoCache {
 		hit := 0.7
 		run.Server.CacheHitRate = &hit
+	}
+	if fx.DBQueryMs > 0 {
+		sec := fx.DBQueryMs * fx.Scale / 1000
+		n, p50, p95, p99, mean := float64(3*fx.Rate*fx.Seconds), 0.25*sec, sec, 1.5*sec, 0.4*sec
+		wait, empty := 0.02*fx.Scale*float64(fx.Seconds), float64(2*fx.Seconds)
+		run.Server.DBQueries, run.Server.DBQueryP50Seconds, run.Server.DBQueryP95Seconds = &n, &p50, &p95
+		run.Server.DBQueryP99Seconds, run.Server.DBQueryMeanSeconds = &p99, &mean
+		run.Server.DBPoolWaitSeconds, run.Server.DBPoolEmptyAcquires = &wait, &empty
 	}
 	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
 		t.Fatal(err)

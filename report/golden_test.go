@@ -115,7 +115,7 @@ func TestJUnitParsesBack(t *testing.T) {
 // mode so the file stays small): a change to the page shows in review.
 func TestGoldenHTML(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "2026-11-28T10-00-00-smoke")
-	writeFixture(t, dir, fixture{Seconds: 4, Rate: 10, Seed: 6, ErrorEvery: 7, ServerTiming: true,
+	writeFixture(t, dir, fixture{Seconds: 4, Rate: 10, Seed: 6, ErrorEvery: 7, ServerTiming: true, DBQueryMs: 3,
 		RSS: func(s int) float64 { return 64 << 20 }, Gates: []string{"p95 < 3s", "error_rate < 1%"}})
 	if _, err := Finish(dir, Options{Assets: AssetsCDN}); err != nil {
 		t.Fatal(err)
@@ -126,8 +126,8 @@ func TestGoldenHTML(t *testing.T) {
 func TestGoldenComparisonSummary(t *testing.T) {
 	root := t.TempDir()
 	a, b := filepath.Join(root, "baseline"), filepath.Join(root, "optimized")
-	writeFixture(t, a, fixture{Seconds: 20, Seed: 3, Scale: 8, Gates: []string{"p95 < 3s"}})
-	writeFixture(t, b, fixture{Seconds: 20, Seed: 4})
+	writeFixture(t, a, fixture{Seconds: 20, Seed: 3, Scale: 8, Gates: []string{"p95 < 3s"}, NoCache: true, DBQueryMs: 4})
+	writeFixture(t, b, fixture{Seconds: 20, Seed: 4, DBQueryMs: 4})
 	if _, err := Compare([]string{a, b}, filepath.Join(root, "cmp"), Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}

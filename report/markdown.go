@@ -37,6 +37,13 @@ func writeSummary(w io.Writer, j *judged) {
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "> ⚠️ %s\n\n", warn)
 	}
+	if facts := serverFacts(&run.Server); len(facts) > 0 {
+		parts := make([]string, len(facts))
+		for i, f := range facts {
+			parts[i] = f.Name + " " + f.Value
+		}
+		fmt.Fprintf(w, "Target: %s.\n\n", strings.Join(parts, "; "))
+	}
 	if len(j.outcome.Gates) > 0 {
 		fmt.Fprintln(w, "| gate | value | threshold | margin | verdict |")
 		fmt.Fprintln(w, "|---|---:|---:|---:|---|")

@@ -124,6 +124,7 @@ func runFacts(run *results.Run) []fact {
 		fact{"rate", fmt.Sprintf("target %s, achieved %s", gate.Format(run.Overall.Rate.Target, "rps"), gate.Format(run.Overall.Rate.Achieved, "rps"))},
 		fact{"requests", fmt.Sprintf("%d (%d succeeded)", run.Overall.Requests, run.Overall.Successes)},
 	)
+	f = append(f, serverFacts(&run.Server)...)
 	if run.Commit != "" {
 		f = append(f, fact{"commit", run.Commit})
 	}
@@ -255,4 +256,64 @@ func renderRunPage(w io.Writer, d *runData, out Outcome, deltas []string, o Opti
 		return a, fmt.Errorf("rendering report: %w", err)
 	}
 	return a, nil
+}
+
+// serverFacts says what the target's own metrics measured over the window:
+// cache hit rate, DB query time, pool waits, peak memory; a metric the
+// target did not expose is left out.
+func serverFacts(srv *results.Server) []fact {
+	var f []fact
+	if srv.CacheHitRate != nil {
+		v := gate.Format(*srv.CacheHitRate, "ratio")
+		if srv.CacheHits != nil && srv.CacheMisses != nil {
+			v += fmt.Sprintf(" (%.0f hits, %.0f misses)", *srv.CacheHits, *srv.CacheMisses)
+		}
+		f = append(f, fact{"cache hit rate", v})
+	}
+	if v := dbQueryFact(srv); v != "" {
+		f = append(f, fact{"DB query time", v})
+	}
+	if srv.DBPoolWaitSeconds != nil || srv.DBPoolEmptyAcquires != nil {
+		var parts []string
+		if srv.DBPoolWaitSeconds != nil {
+			parts = append(parts, gate.Format(*srv.DBPoolWaitSeconds, "s")+" spent waiting for a connection")
+		}
+		if srv.DBPoolEmptyAcquires != nil {
+			parts = append(parts, fmt.Sprintf("%.0f acquires found the pool empty", *srv.DBPoolEmptyAcquires))
+		}
+		f = append(f, fact{"DB pool waits", strings.Join(parts, ", ")})
+	}
+	if srv.RSSBytesMax != nil {
+		v := gate.FormatBytes(*srv.RSSBytesMax) + " peak RSS"
+		if srv.Goroutines != nil {
+			v += fmt.Sprintf(", %.0f goroutines at most", *srv.Goroutines)
+		}
+		f = append(f, fact{"target memory", v})
+	}
+	return f
+}
+
+// dbQueryFact is "P50 1.2 ms · P95 3.4 ms · P99 5 ms (mean 1.5 ms over
+// 12345 queries)", or "" when the target reported no DB query time.
+func dbQueryFact(srv *results.Server) string {
+	var parts []string
+	for _, q := range []struct {
+		name string
+		v    *float64
+	}{{"P50", srv.DBQueryP50Seconds}, {"P95", srv.DBQueryP95Seconds}, {"P99", srv.DBQueryP99Seconds}} {
+		if q.v != nil {
+			parts = append(parts, q.name+" "+gate.FormatMicros(*q.v*1e6))
+		}
+	}
+	if len(parts) == 0 {
+		if srv.DBQueries != nil {
+			return "no queries in the measured window"
+		}
+		return ""
+	}
+	s := strings.Join(parts, " · ")
+	if srv.DBQueryMeanSeconds != nil && srv.DBQueries != nil {
+		s += fmt.Sprintf(" (mean %s over %.0f queries)", gate.FormatMicros(*srv.DBQueryMeanSeconds*1e6), *srv.DBQueries)
+	}
+	return s
 }
