@@ -59,6 +59,7 @@ func commands() map[string]command {
 		"seed":        {"load deterministic synthetic data into the reference target's database", cmdSeed},
 		"run":         {"run a scenario (built-in name or YAML file), write results, render the report, gate", cmdRun},
 		"scenario":    {"set up services and the reference target, then run a scenario against it (what 'make scenario' calls)", cmdScenario},
+		"compare":     {"run a scenario against the reference target in the baseline, then the optimized profile, and render the comparison (what 'make compare' calls)", cmdCompare},
 		"report":      {"render report.html, summary.md and junit.xml of a run; several runs make a comparison", cmdReport},
 		"gate":        {"print the gate table of a run; exit 0 pass, 1 fail, 2 cannot evaluate", cmdGate},
 		"services":    {"find or start PostgreSQL and Redis, run a command with DATABASE_URL and REDIS_URL set", cmdServices},

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/seed"
 	"github.com/loadgate/loadgate/target/services"
 )
@@ -55,10 +56,13 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 	if err := f.check(); err != nil {
 		return err
 	}
+	if err := checkProfile(*profile); err != nil {
+		return err
+	}
 	if *f.dryRun {
 		return runScenario(ctx, e, fs.Arg(0), f)
 	}
-	stack, err := setUpStack(ctx, e, sf.options())
+	stack, err := setUpStack(ctx, e, sf.options(), nil)
 	if err != nil {
 		return err
 	}
@@ -75,12 +79,32 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 	return err
 }
 
+func checkProfile(p string) error {
+	switch target.Profile(p) {
+	case target.Optimized, target.Baseline:
+		return nil
+	}
+	return usageError(fmt.Errorf("--profile %q: want %s or %s", p, target.Optimized, target.Baseline))
+}
+
 // setUpStack finds or starts PostgreSQL and Redis, migrates the database and
-// seeds it when it is empty. The caller stops the stack.
-func setUpStack(ctx context.Context, e env, o seed.Options) (*services.Stack, error) {
+// seeds it when it is empty. beforeMigrate, if not nil, is called with the
+// database's URL first (the database exists, nothing is migrated yet). The
+// caller stops the stack.
+func setUpStack(ctx context.Context, e env, o seed.Options, beforeMigrate func(url string) error) (*services.Stack, error) {
 	stack, err := services.Ensure(ctx, services.WithLogger(slog.New(slog.NewTextHandler(e.stderr, nil))))
 	if err != nil {
 		return nil, err
+	}
+	if beforeMigrate != nil {
+		if err := services.CreateDatabase(ctx, stack.DatabaseURL); err != nil {
+			stack.Stop()
+			return nil, err
+		}
+		if err := beforeMigrate(stack.DatabaseURL); err != nil {
+			stack.Stop()
+			return nil, err
+		}
 	}
 	if err := seedDatabase(ctx, e, stack.DatabaseURL, o, true); err != nil {
 		stack.Stop()

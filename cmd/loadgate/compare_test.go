@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/loadgate/loadgate/migrations"
+	"github.com/loadgate/loadgate/target/seed"
+	"github.com/loadgate/loadgate/target/testdb"
+)
+
+// envCLI makes the test binary act as the loadgate binary: compare starts
+// the target as `os.Executable() serve …`, which in a test is this binary.
+const envCLI = "LOADGATE_TEST_AS_CLI"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envCLI) == "1" {
+		os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
+	}
+	os.Exit(m.Run())
+}
+
+var dbCount atomic.Int64
+
+// newDB creates a database of the test's own on the local server (or
+// DATABASE_URL's) and drops it at the end.
+func newDB(t *testing.T) string {
+	t.Helper()
+	server := os.Getenv("DATABASE_URL")
+	if server == "" {
+		server = testdb.DefaultDatabaseURL
+	}
+	name := fmt.Sprintf("%s_%d", testdb.Name(), dbCount.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url, err := testdb.Create(ctx, server, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := testdb.Drop(ctx, server, name); err != nil {
+			t.Error(err)
+		}
+	})
+	return url
+}
+
+// dbFacts are what restore must put back.
+type dbFacts struct {
+	Counts map[string]int64
+	XP     string
+	NextID int64 // the meals sequence's next value, peeked without taking it
+}
+
+func readFacts(t *testing.T, url string) dbFacts {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	f := dbFacts{Counts: map[string]int64{}}
+	for _, tb := range append(append([]string{}, loadTables...), "user_xp") {
+		var n int64
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+tb).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		f.Counts[tb] = n
+	}
+	if err := conn.QueryRow(ctx, "SELECT coalesce(string_agg(user_id || '=' || total, ',' ORDER BY user_id), '') FROM user_xp").Scan(&f.XP); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM meals_id_seq").Scan(&f.NextID); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// writeLikeALoad writes what a load writes: a meal, messages, XP for an
+// existing user and for a new one.
+func writeLikeALoad(t *testing.T, url string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{
+		"INSERT INTO meals (user_id, food_id, grams, kcal, protein_g, carbs_g, fat_g, day) VALUES (1, 1, 100, 1, 1, 1, 1, current_date)",
+		"INSERT INTO messages (user_id, role, content) VALUES (2, 'user', 'hi'), (2, 'assistant', 'hello')",
+		"INSERT INTO xp_events (user_id, amount, reason) VALUES (1, 10, 'meal')",
+		"INSERT INTO user_xp (user_id, total) VALUES (1, 10) ON CONFLICT (user_id) DO UPDATE SET total = user_xp.total + excluded.total",
+		"INSERT INTO users (name, email) SELECT 'new', 'new' || count(*) || '@example.com' FROM users",
+		"INSERT INTO user_xp (user_id, total) SELECT max(id), 5 FROM users",
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func TestRestoreDBState(t *testing.T) {
+	for _, indexed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("indexes applied before %v", indexed), func(t *testing.T) {
+			ctx := context.Background()
+			url := newDB(t)
+			if err := migrations.Up(ctx, url); err != nil {
+				t.Fatal(err)
+			}
+			if err := seed.SeedURL(ctx, url, seed.Small()); err != nil {
+				t.Fatal(err)
+			}
+			if !indexed {
+				if err := migrations.Up(ctx, url, migrations.WithoutIndexes()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := indexesBefore(ctx, url)
+			if err != nil || got != indexed {
+				t.Fatalf("indexesBefore = %v, %v; want %v", got, err, indexed)
+			}
+			want := readFacts(t, url)
+			s, err := snapshotDB(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What compare does in between: baseline drops the indexes,
+			// optimized applies them; both runs write.
+			if err := migrations.Up(ctx, url, migrations.WithoutIndexes()); err != nil {
+				t.Fatal(err)
+			}
+			writeLikeALoad(t, url)
+			if err := migrations.Up(ctx, url); err != nil {
+				t.Fatal(err)
+			}
+			writeLikeALoad(t, url)
+			if f := readFacts(t, url); f.Counts["meals"] != want.Counts["meals"]+2 || f.XP == want.XP {
+				t.Fatalf("the writes did not land: %+v", f)
+			}
+
+			if err := s.restore(ctx, url); err != nil {
+				t.Fatal(err)
+			}
+			if got := readFacts(t, url); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("after restore:\n%+v\nwant\n%+v", got, want)
+			}
+			applied, err := migrations.IndexesApplied(ctx, url)
+			if err != nil || applied != indexed {
+				t.Errorf("indexes applied after restore: %v (%v), want %v", applied, err, indexed)
+			}
+		})
+	}
+}
+
+func TestIndexesBeforeUnmigrated(t *testing.T) {
+	got, err := indexesBefore(context.Background(), newDB(t))
+	if err != nil || !got {
+		t.Errorf("unmigrated database: %v, %v; want true (migrating applies them)", got, err)
+	}
+}
+
+const compareScenario = `name: cmp
+target:
+  base_url: http://127.0.0.1:1
+  headers: {X-API-Key: dev-key}
+  health: /api/health
+load:
+  stages:
+    - {duration: 2s, rate: 20/s}
+data:
+  user: {range: [1, 50]}
+  food_id: {range: [1, 2000]}
+requests:
+  - {name: search, weight: 2, path: "/api/v1/nutrition/search?q=apple&limit=5"}
+  - name: log_meal
+    weight: 1
+    method: POST
+    path: /api/v1/users/{{user}}/meals
+    headers: {Content-Type: application/json}
+    body: '{"food_id": {{food_id}}, "grams": 150}'
+gates:
+  - error_rate < 5%
+`
+
+// TestCompareEndToEnd runs compare on a small seeded database of its own:
+// both runs, the comparison, and the database as it was.
+func TestCompareEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the target twice")
+	}
+	ctx := context.Background()
+	url := newDB(t)
+	if err := migrations.Up(ctx, url, migrations.WithoutIndexes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.SeedURL(ctx, url, seed.Small()); err != nil {
+		t.Fatal(err)
+	}
+	want := readFacts(t, url)
+	t.Setenv(envCLI, "1")
+	t.Setenv("DATABASE_URL", url)
+	t.Setenv("LOADGATE_REDIS_PREFIX", fmt.Sprintf("loadgate-test:compare-%d:", os.Getpid()))
+	out := filepath.Join(t.TempDir(), "cmp")
+	code, stdout, stderr := runCLI(t, "compare", writeScenario(t, compareScenario), "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "comparison: "+out+"/report.html") {
+		t.Errorf("stdout: %s", stdout)
+	}
+	for _, p := range []string{"report.html", "baseline/run.json", "optimized/run.json"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Error(err)
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if !strings.Contains(string(html), "baseline") || !strings.Contains(string(html), "optimized") {
+		t.Error("the comparison does not name baseline and optimized")
+	}
+	for _, p := range []string{"baseline", "optimized"} {
+		run, _ := os.ReadFile(filepath.Join(out, p, "run.json"))
+		if !strings.Contains(string(run), `"profile": "`+p+`"`) {
+			t.Errorf("%s/run.json does not record profile %s", p, p)
+		}
+	}
+	if got := readFacts(t, url); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("database after compare:\n%+v\nwant\n%+v", got, want)
+	}
+	if applied, err := migrations.IndexesApplied(ctx, url); err != nil || applied {
+		t.Errorf("indexes applied after compare: %v (%v); they were not before", applied, err)
+	}
+}
+
+func TestCompareFlagErrors(t *testing.T) {
+	for _, c := range []struct {
+		args     []string
+		contains string
+	}{
+		{[]string{"compare"}, "usage: loadgate compare"},
+		{[]string{"compare", "smoke", "--target", "http://127.0.0.1:1"}, "--target does not apply"},
+		{[]string{"compare", "smoke", "--find-capacity"}, "--find-capacity does not apply"},
+		{[]string{"compare", "smoke", "--duration", "-1s", "--dry-run"}, "duration override -1s"},
+		{[]string{"scenario", "smoke", "--profile", "fast", "--dry-run"}, `--profile "fast"`},
+	} {
+		code, out, errs := runCLI(t, c.args...)
+		if code != 2 || !strings.Contains(out+errs, c.contains) {
+			t.Errorf("%v: exit %d, want 2 with %q\nstdout: %s\nstderr: %s", c.args, code, c.contains, out, errs)
+		}
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/loadgate/loadgate/migrations"
+)
+
+// loadTables are the tables a load test writes rows into, children before
+// parents: restoring deletes the rows above each table's high-water mark in
+// this order. user_xp, updated in place, is restored from a copy.
+var loadTables = []string{"xp_events", "meals", "messages", "memories", "api_keys", "foods", "users"}
+
+// dbState is what compare records of the reference target's database before
+// its runs, to put it back afterwards: whether the performance indexes were
+// applied, each load table's highest id and id sequence, and user_xp.
+type dbState struct {
+	// keepRows leaves the rows the runs wrote (restore sets back only the
+	// indexes).
+	keepRows bool
+	indexes  bool
+	marks    map[string]int64
+	seqs     map[string]sequenceState
+	xp       map[int64]int64
+}
+
+type sequenceState struct {
+	name     string
+	last     int64
+	isCalled bool
+}
+
+// indexesBefore says whether the performance indexes are applied to a
+// database that may not be migrated yet; an unmigrated one counts as
+// applied, since migrating (what compare's set-up does) applies them.
+func indexesBefore(ctx context.Context, url string) (bool, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return false, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	var migrated bool
+	err = conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", migrations.SchemaTable).Scan(&migrated)
+	conn.Close(ctx)
+	if err != nil {
+		return false, fmt.Errorf("reading the migration state: %w", err)
+	}
+	if !migrated {
+		return true, nil
+	}
+	applied, err := migrations.IndexesApplied(ctx, url)
+	if err != nil {
+		return false, fmt.Errorf("reading the indexes' migration state: %w", err)
+	}
+	return applied, nil
+}
+
+// snapshotDB records the state restore puts back. The database must be
+// migrated.
+func snapshotDB(ctx context.Context, url string) (*dbState, error) {
+	applied, err := migrations.IndexesApplied(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("reading the indexes' migration state: %w", err)
+	}
+	s := &dbState{indexes: applied, marks: map[string]int64{}, seqs: map[string]sequenceState{}, xp: map[int64]int64{}}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	// One repeatable-read snapshot: the marks and the copy agree.
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	for _, t := range loadTables {
+		var mark int64
+		var seq string
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(id), 0), pg_get_serial_sequence($1, 'id') FROM "+pgx.Identifier{t}.Sanitize(), t).Scan(&mark, &seq); err != nil {
+			return nil, fmt.Errorf("recording the high-water mark of %s: %w", t, err)
+		}
+		st := sequenceState{name: seq}
+		if err := tx.QueryRow(ctx, "SELECT last_value, is_called FROM "+seq).Scan(&st.last, &st.isCalled); err != nil {
+			return nil, fmt.Errorf("recording the sequence %s: %w", seq, err)
+		}
+		s.marks[t], s.seqs[t] = mark, st
+	}
+	rows, err := tx.Query(ctx, "SELECT user_id, total FROM user_xp")
+	if err != nil {
+		return nil, fmt.Errorf("copying user_xp: %w", err)
+	}
+	for rows.Next() {
+		var id, total int64
+		if err := rows.Scan(&id, &total); err != nil {
+			return nil, err
+		}
+		s.xp[id] = total
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("copying user_xp: %w", err)
+	}
+	return s, nil
+}
+
+// restore puts the database back as snapshotDB found it: the rows written
+// since are deleted, sequences and user_xp set back (one transaction; not
+// with keepRows), and the performance indexes applied or dropped as they
+// were. It assumes no one else wrote to the database in between.
+func (s *dbState) restore(ctx context.Context, url string) error {
+	if !s.keepRows {
+		if err := s.restoreRows(ctx, url); err != nil {
+			return err
+		}
+	}
+	now, err := migrations.IndexesApplied(ctx, url)
+	if err != nil {
+		return fmt.Errorf("reading the indexes' migration state: %w", err)
+	}
+	if now == s.indexes {
+		return nil
+	}
+	var opts []migrations.Option
+	if !s.indexes {
+		opts = append(opts, migrations.WithoutIndexes())
+	}
+	if err := migrations.Up(ctx, url, opts...); err != nil {
+		return fmt.Errorf("restoring the performance indexes (applied before: %v): %w", s.indexes, err)
+	}
+	return nil
+}
+
+func (s *dbState) restoreRows(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for _, t := range loadTables {
+			if _, err := tx.Exec(ctx, "DELETE FROM "+pgx.Identifier{t}.Sanitize()+" WHERE id > $1", s.marks[t]); err != nil {
+				return fmt.Errorf("deleting the rows the runs added to %s: %w", t, err)
+			}
+			sq := s.seqs[t]
+			if _, err := tx.Exec(ctx, "SELECT setval($1, $2, $3)", sq.name, sq.last, sq.isCalled); err != nil {
+				return fmt.Errorf("setting the sequence %s back: %w", sq.name, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, "CREATE TEMP TABLE loadgate_xp_before (user_id bigint PRIMARY KEY, total bigint NOT NULL) ON COMMIT DROP"); err != nil {
+			return err
+		}
+		rows := make([][]any, 0, len(s.xp))
+		for id, total := range s.xp {
+			rows = append(rows, []any{id, total})
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"loadgate_xp_before"}, []string{"user_id", "total"}, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("restoring user_xp: %w", err)
+		}
+		for _, q := range []string{
+			"DELETE FROM user_xp x WHERE NOT EXISTS (SELECT 1 FROM loadgate_xp_before b WHERE b.user_id = x.user_id)",
+			"UPDATE user_xp x SET total = b.total FROM loadgate_xp_before b WHERE b.user_id = x.user_id AND x.total <> b.total",
+			"INSERT INTO user_xp (user_id, total) SELECT user_id, total FROM loadgate_xp_before b WHERE NOT EXISTS (SELECT 1 FROM user_xp x WHERE x.user_id = b.user_id)",
+		} {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return fmt.Errorf("restoring user_xp: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// flushRedisPrefix deletes every key under prefix (the target's cache), so
+// each run starts with the same cold cache.
+func flushRedisPrefix(ctx context.Context, redisURL, prefix string) (int, error) {
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return 0, fmt.Errorf("redis URL: %w", err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	n := 0
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
+			return fmt.Errorf("deleting the cache keys %s*: %w", prefix, err)
+		}
+		n += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 1000 {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return n, fmt.Errorf("scanning the cache keys %s*: %w", prefix, err)
+	}
+	return n, flush()
+}
