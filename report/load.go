@@ -120,7 +120,7 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 		errc <- decodeHlog(r, path, decoded)
 	}()
 	first, seen := 0.0, false
-	acc := map[string]*hdr.Snapshot{}
+	acc := map[string]*hdr.Histogram{}
 	for di := range decoded {
 		if !seen {
 			first, seen = di.start, true
@@ -132,13 +132,21 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 		}
 		di.iv.T = offset + math.Round((di.start-first)*1000)/1000
 		s.Intervals = append(s.Intervals, di.iv)
-		acc[di.tag] = addCounts(acc[di.tag], di.h)
+		// The first interval of a tag becomes its running total (nothing
+		// else holds it); Merge adds only the non-zero buckets, exact for
+		// one geometry, and allocates nothing, where exporting each
+		// interval's counts to add them up copied every bucket.
+		if a := acc[di.tag]; a == nil {
+			acc[di.tag] = di.h
+		} else {
+			a.Merge(di.h)
+		}
 	}
 	if err := <-errc; err != nil {
 		return err
 	}
-	for tag, snap := range acc {
-		d.Series[tag].Total = hdr.Import(snap)
+	for tag, h := range acc {
+		d.Series[tag].Total = h
 	}
 	return nil
 }
@@ -186,29 +194,6 @@ func decodeHlog(r io.Reader, path string, out chan<- decodedInterval) error {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	return nil
-}
-
-// addCounts adds h into the running sum sum (nil for none) by adding the
-// bucket counts, which is exact when the geometry is the same (the runner
-// writes every interval with one geometry) and far cheaper than
-// Histogram.Merge; otherwise it merges.
-func addCounts(sum *hdr.Snapshot, h *hdr.Histogram) *hdr.Snapshot {
-	if sum == nil {
-		return h.Export()
-	}
-	if sum.LowestTrackableValue == h.LowestTrackableValue() && sum.HighestTrackableValue == h.HighestTrackableValue() &&
-		sum.SignificantFigures == h.SignificantFigures() {
-		hs := h.Export()
-		if len(hs.Counts) == len(sum.Counts) {
-			for i, c := range hs.Counts {
-				sum.Counts[i] += c
-			}
-			return sum
-		}
-	}
-	total := hdr.Import(sum)
-	total.Merge(h)
-	return total.Export()
 }
 
 func summarise(h *hdr.Histogram, t float64) interval {
