@@ -404,6 +404,15 @@ func TestChat(t *testing.T) {
 	if !again.Cached || again.Reply != r.Reply {
 		t.Fatalf("repeated prompt: cached %v, reply %q vs %q", again.Cached, again.Reply, r.Reply)
 	}
+	// Another user naming salmon: its nutrition facts come from the
+	// food_named cache, and the reply still carries them.
+	named := `loadgate_cache_requests_total{cache="food_named",result="hit"}`
+	h0 := c.metric(named)
+	var other target.ChatResponse
+	c.expect("POST", "/api/v1/chat", `{"user_id":12,"message":"Is salmon a good dinner?"}`, 200, &other)
+	if h := c.metric(named); h < h0+1 || !strings.Contains(other.Reply, "salmon") || !strings.Contains(other.Reply, "kcal") {
+		t.Fatalf("food_named hits %v→%v, reply %q", h0, h, other.Reply)
+	}
 	var e apiErr
 	c.expect("POST", "/api/v1/chat", `{"user_id":0,"message":"hi"}`, 400, &e)
 	if e.Error.Field != "user_id" {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -146,7 +147,7 @@ func (s *Server) gatherContext(ctx context.Context, userID int64, p *agent.Promp
 	})
 	var foods []string
 	g.Go(func() error {
-		fs, err := s.store.FoodsNamed(gctx, foodWords(p.Message, chatMaxFoods))
+		fs, err := s.foodsNamed(gctx, foodWords(p.Message, chatMaxFoods))
 		for _, f := range fs {
 			foods = append(foods, fmt.Sprintf("%s: %.0f kcal, %.1f g protein, %.1f g carbs, %.1f g fat per 100 g",
 				f.Name, f.Kcal, f.ProteinG, f.CarbsG, f.FatG))
@@ -156,6 +157,37 @@ func (s *Server) gatherContext(ctx context.Context, userID int64, p *agent.Promp
 	err := g.Wait()
 	p.Recalled, p.Foods = recalled, foods
 	return err
+}
+
+// foodsNamed is the food each word names (store.FoodsNamed), one cached
+// entry per word: chat messages name the same few foods over and over, and
+// the foods change only by seeding or import, which moves the dataset
+// generation and so the keys. A word that names no food is cached too.
+func (s *Server) foodsNamed(ctx context.Context, words []string) ([]store.Food, error) {
+	var out []store.Food
+	for _, w := range words {
+		body, _, err := s.namedFoods.Get(ctx, "named:"+w, func(ctx context.Context) ([]byte, error) {
+			fs, err := s.store.FoodsNamed(ctx, []string{w})
+			if err != nil {
+				return nil, err
+			}
+			if len(fs) == 0 {
+				return []byte("null"), nil
+			}
+			return json.Marshal(fs[0])
+		})
+		if err != nil {
+			return nil, err
+		}
+		var f *store.Food
+		if err := json.Unmarshal(body, &f); err != nil {
+			return nil, fmt.Errorf("decoding cached food named %q: %w", w, err)
+		}
+		if f != nil && !slices.ContainsFunc(out, func(o store.Food) bool { return o.ID == f.ID }) {
+			out = append(out, *f)
+		}
+	}
+	return out, nil
 }
 
 // complete asks the LLM, through the response cache for repeated prompts.

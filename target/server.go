@@ -65,9 +65,9 @@ type Server struct {
 	llm     agent.Provider
 	started time.Time
 
-	foods, searches, users, memory, llmCache *cache.Tiered
-	board                                    *leaderboard
-	keys                                     *keyMemo
+	foods, searches, namedFoods, users, memory, llmCache *cache.Tiered
+	board                                                *leaderboard
+	keys                                                 *keyMemo
 
 	handler http.Handler
 	// recorders reuses statusRecorders across requests: one allocation less
@@ -161,6 +161,7 @@ func (s *Server) build(ctx context.Context) error {
 	// invalidation; foods change only by seeding or import.
 	s.foods = newCache("food", time.Hour)
 	s.searches = newCache("nutrition_search", time.Hour)
+	s.namedFoods = newCache("food_named", time.Hour)
 	s.users = newCache("user", time.Hour)
 	s.memory = newCache("memory", time.Hour)
 	s.llmCache = newCache("llm_response", time.Hour)
