@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -69,6 +70,14 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 			prefix := ""
 			if len(runs) > 2 {
 				prefix = labels[i+1] + ": "
+			}
+			if errors.Is(err, errFewSamples) {
+				w := d.UntestedWords()
+				if ep == "" {
+					w = "all endpoints " + w
+				}
+				c.Words = append(c.Words, prefix+w)
+				continue
 			}
 			if err != nil {
 				c.Words = append(c.Words, fmt.Sprintf("%s%s: %v", prefix, seriesName(ep), err))

@@ -212,3 +212,20 @@ func TestHeadlineRows(t *testing.T) {
 		t.Errorf("header %q", got)
 	}
 }
+
+// TestCompareTooShortToTest: runs too short for the rank test still get a
+// plain-words line with both values, saying why it is untested.
+func TestCompareTooShortToTest(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	writeFixture(t, a, fixture{Seconds: 3, Seed: 1})
+	writeFixture(t, b, fixture{Seconds: 3, Seed: 1, Scale: 2})
+	c, err := Compare([]string{a, b}, filepath.Join(root, "cmp"), Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Words) == 0 || !strings.HasPrefix(c.Words[0], "all endpoints P95 +") || !strings.Contains(c.Words[0], " → ") ||
+		!strings.Contains(c.Words[0], "too few per-second samples to test against noise: 3 and 3") {
+		t.Errorf("words %q, want the whole run's P95 change, both values and why it is untested", c.Words)
+	}
+}

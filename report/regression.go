@@ -1,6 +1,7 @@
 package report
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -104,6 +105,26 @@ func formatP(p float64) string {
 	return fmt.Sprintf("p = %.2g", p)
 }
 
+// errFewSamples is wrapped by compareSeries when a series has too few
+// per-second samples for the rank test; the Delta's values are still set.
+var errFewSamples = errors.New("too few per-second samples")
+
+// UntestedWords says the delta in plain words when there were too few
+// samples to tell it from noise: "log_meal P95 +3.0 %: 10 ms → 10.3 ms
+// (too few per-second samples to test: 4 and 4)".
+func (d Delta) UntestedWords() string {
+	name := strings.ToUpper(d.Metric[:1]) + d.Metric[1:]
+	if d.Endpoint != "" {
+		name = d.Endpoint + " " + name
+	}
+	change := formatChange(d.Change)
+	if d.Value == d.Base {
+		change = "no change"
+	}
+	return fmt.Sprintf("%s %s: %s → %s (too few per-second samples to test against noise: %d and %d)",
+		name, change, gate.FormatMicros(d.Base), gate.FormatMicros(d.Value), d.BaseSamples, d.Samples)
+}
+
 // compareSeries compares metric of the endpoint (empty: whole run) between
 // base and cur.
 func compareSeries(base, cur *runData, endpoint, metric string, alpha float64) (Delta, error) {
@@ -133,8 +154,8 @@ func compareSeries(base, cur *runData, endpoint, metric string, alpha float64) (
 	b := samples(cur.Series[endpoint], perSecond)
 	d.BaseSamples, d.Samples = len(a), len(b)
 	if len(a) < minSamples || len(b) < minSamples {
-		return d, fmt.Errorf("too few per-second samples of %s to test (%d in the baseline, %d in the run; %d needed): is %s there?",
-			seriesName(endpoint), len(a), len(b), minSamples, results.HlogFile)
+		return d, fmt.Errorf("%w of %s to test (%d in the baseline, %d in the run; %d needed): is %s there?",
+			errFewSamples, seriesName(endpoint), len(a), len(b), minSamples, results.HlogFile)
 	}
 	d.P = mannWhitney(a, b)
 	d.Significant = d.P < alpha
