@@ -273,7 +273,10 @@ func serverFacts(srv *results.Server) []fact {
 	if v := dbQueryFact(srv); v != "" {
 		f = append(f, fact{"DB query time", v})
 	}
-	if srv.DBPoolWaitSeconds != nil || srv.DBPoolEmptyAcquires != nil {
+	switch {
+	case srv.DBPoolWaitSeconds != nil && srv.DBPoolEmptyAcquires != nil && *srv.DBPoolWaitSeconds == 0 && *srv.DBPoolEmptyAcquires == 0:
+		f = append(f, fact{"DB pool waits", "none: every acquire found a free connection"})
+	case srv.DBPoolWaitSeconds != nil || srv.DBPoolEmptyAcquires != nil:
 		var parts []string
 		if srv.DBPoolWaitSeconds != nil {
 			parts = append(parts, gate.Format(*srv.DBPoolWaitSeconds, "s")+" spent waiting for a connection")
