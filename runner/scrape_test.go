@@ -216,3 +216,14 @@ func TestDBQueryRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestDBQueryFirstSeenMidRun: a histogram vector has no series before its
+// first observation, so a base scrape without it means zero queries then.
+func TestDBQueryFirstSeenMidRun(t *testing.T) {
+	base := sample{at: time.Second}
+	last := sample{at: 3 * time.Second, dbQuery: &histogram{bounds: []float64{0.001, 0.01, math.Inf(1)}, counts: []float64{0, 4, 4}, sum: 0.02}}
+	srv, warnings := summarizeServer("http://x/metrics", []sample{base, last}, 0, nil, time.Second, nil)
+	if srv.DBQueries == nil || *srv.DBQueries != 4 || srv.DBQueryP50Seconds == nil || math.Abs(*srv.DBQueryP50Seconds-0.0055) > 1e-12 {
+		t.Errorf("DB summary %+v (warnings %q), want 4 queries and P50 5.5 ms", srv, warnings)
+	}
+}

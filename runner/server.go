@@ -74,7 +74,9 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 // they are the reference target's, not every target's.
 func summarizeDB(srv *results.Server, base, last sample) []string {
 	var warnings []string
-	if last.dbQuery != nil && base.dbQuery != nil {
+	// A histogram vector shows no series before its first observation, so a
+	// successful scrape without it counts as zero queries so far.
+	if last.dbQuery != nil {
 		d, ok := last.dbQuery.sub(base.dbQuery)
 		switch {
 		case !ok:
@@ -147,7 +149,7 @@ func fillTimeline(samples []sample, points []results.Point) {
 			continue
 		}
 		prev := samples[i-1]
-		if s.dbQuery != nil && prev.dbQuery != nil {
+		if s.dbQuery != nil {
 			if d, ok := s.dbQuery.sub(prev.dbQuery); ok {
 				if acc := dbByPoint[idx]; acc != nil {
 					acc.add(d)
