@@ -13,6 +13,8 @@ PROFILE    ?= optimized
 TARGET_URL ?=
 RUN        ?= results/latest
 RUNS       ?=
+# Capacity search flags, e.g. CAPACITY_FLAGS="--step-hold 20s --capacity-max 2000".
+CAPACITY_FLAGS ?=
 
 # The ECharts script inlined into report.html, fetched from the npm registry at
 # build time (never committed). Without it reports load ECharts from a CDN.
@@ -59,10 +61,25 @@ serve: build
 report: build assets
 	$(BIN) report $(RUN)
 
-# Renders a comparison of existing runs: make compare RUNS="results/a results/b".
-# (Running baseline then optimized by one command is issue 6, not built yet.)
+# Runs NAME against the reference target in the baseline profile, then the
+# optimized one, on the same data, renders the comparison into
+# results/<time>-compare-NAME/ and puts the database back as it was.
+# With RUNS="results/a results/b" it renders a comparison of existing runs instead.
 compare: build assets
+ifeq ($(RUNS),)
+	$(BIN) compare $(NAME) $(RUN_FLAGS)
+else
 	$(BIN) report $(RUNS) --out results/compare
+endif
+
+# Raises NAME's load step by step against the reference target in PROFILE until
+# a gate fails; writes results/<time>-NAME-capacity/ (capacity.json, report.html).
+capacity: build assets
+ifeq ($(TARGET_URL),)
+	$(BIN) scenario $(NAME) --profile $(PROFILE) --find-capacity $(CAPACITY_FLAGS)
+else
+	$(BIN) run $(NAME) --target $(TARGET_URL) --find-capacity $(CAPACITY_FLAGS)
+endif
 
 gate: build
 	$(BIN) gate $(RUN)

@@ -69,6 +69,9 @@ type CapacityStep struct {
 	Gates        []results.Gate `json:"gates"`
 	// Error is why the step could not be run or judged, if it could not.
 	Error string `json:"error,omitempty"`
+	// Warnings are the step run's warnings (a generator that fell behind
+	// measured itself, not the target).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Unit is the word for a level: "users" or "req/s".
@@ -106,6 +109,7 @@ type capacityPage struct {
 
 type capacityRow struct {
 	Level, P95, P99, Errors, Target, Achieved, CacheHit, Verdict, Failed, Dir string
+	Warnings                                                                  []string
 	Knee, Capacity                                                            bool
 }
 
@@ -147,6 +151,7 @@ func RenderCapacity(dir string, c *Capacity, answer string, opts Options) error 
 			Errors: gate.Format(s.ErrorRate, "ratio"), Target: gate.Format(s.TargetRate, "rps"),
 			Achieved: gate.Format(s.AchievedRate, "rps"), CacheHit: "—", Verdict: s.Verdict, Dir: s.Dir,
 			Knee: c.Knee != 0 && s.Level == c.Knee, Capacity: c.Found && s.Level == c.Capacity,
+			Warnings: s.Warnings,
 		}
 		if s.CacheHitRate != nil {
 			r.CacheHit = gate.Format(*s.CacheHitRate, "ratio")
@@ -203,10 +208,11 @@ func capacityChart(c *Capacity) (template.JS, error) {
 		marks = append(marks, map[string]any{"xAxis": c.Knee, "name": "knee", "lineStyle": map[string]any{"color": "#cf222e"}, "label": map[string]any{"formatter": "knee " + c.FormatLevel(c.Knee)}})
 	}
 	opt := map[string]any{
-		"tooltip": map[string]any{"trigger": "axis"},
-		"legend":  map[string]any{"data": []string{"P95 (ms)", "achieved (req/s)", "errors (%)"}},
-		"grid":    map[string]any{"right": 120},
-		"xAxis":   map[string]any{"type": "value", "name": c.Unit(), "scale": true},
+		"animation": false,
+		"tooltip":   map[string]any{"trigger": "axis"},
+		"legend":    map[string]any{"data": []string{"P95 (ms)", "achieved (req/s)", "errors (%)"}},
+		"grid":      map[string]any{"right": 120},
+		"xAxis":     map[string]any{"type": "value", "name": c.Unit(), "scale": true},
 		"yAxis": []map[string]any{
 			{"type": "value", "name": "P95 (ms)"},
 			{"type": "value", "name": "req/s", "position": "right"},

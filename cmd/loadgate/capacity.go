@@ -227,6 +227,7 @@ func capacityStep(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlag
 	st.ErrorRate = run.Overall.ErrorRate
 	st.TargetRate, st.AchievedRate = run.Overall.Rate.Target, run.Overall.Rate.Achieved
 	st.CacheHitRate = run.Server.CacheHitRate
+	st.Warnings = run.Warnings
 	if run.Status != results.StatusCompleted && st.Error == "" && len(out.Reasons) > 0 {
 		st.Error = out.Reasons[len(out.Reasons)-1]
 	}

@@ -61,6 +61,11 @@ func cmdCompare(ctx context.Context, e env, args []string) error {
 	if *f.dryRun {
 		return runScenario(ctx, e, name, f)
 	}
+	return withCPUProfile(e, f, func() error { return compareWithStack(ctx, e, name, f, sf, *keepData) })
+}
+
+// compareWithStack is cmdCompare after its flags.
+func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *seedFlags, keepData bool) error {
 	out := *f.out
 	if out == "" {
 		out = filepath.Join(*f.root, time.Now().UTC().Format("20060102T150405Z")+"-compare-"+scenarioLabel(name))
@@ -94,7 +99,7 @@ func cmdCompare(ctx context.Context, e env, args []string) error {
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		before.keepRows = *keepData
+		before.keepRows = keepData
 		if err := restoreState(rctx, before, stack, prefix); err != nil {
 			fmt.Fprintf(e.stderr, "loadgate: compare: RESTORING THE DATABASE FAILED: %v\n", err)
 			return

@@ -81,14 +81,20 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	if err := f.check(); err != nil {
 		return err
 	}
-	if *f.cpuProf != "" {
-		stop, err := startCPUProfile(*f.cpuProf)
-		if err != nil {
-			return err
-		}
-		defer stop(e)
+	return withCPUProfile(e, f, func() error { return runScenario(ctx, e, fs.Arg(0), f) })
+}
+
+// withCPUProfile runs fn, profiling loadgate's CPU into --cpuprofile if given.
+func withCPUProfile(e env, f *runFlags, fn func() error) error {
+	if *f.cpuProf == "" {
+		return fn()
 	}
-	return runScenario(ctx, e, fs.Arg(0), f)
+	stop, err := startCPUProfile(*f.cpuProf)
+	if err != nil {
+		return err
+	}
+	defer stop(e)
+	return fn()
 }
 
 // startCPUProfile profiles loadgate's own CPU into path until stop is called.

@@ -62,19 +62,24 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 	if *f.dryRun {
 		return runScenario(ctx, e, fs.Arg(0), f)
 	}
+	return withCPUProfile(e, f, func() error { return scenarioWithStack(ctx, e, fs.Arg(0), f, sf, *profile) })
+}
+
+// scenarioWithStack is cmdScenario after its flags: the stack, the target, the run.
+func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf *seedFlags, profile string) error {
 	stack, err := setUpStack(ctx, e, sf.options(), nil)
 	if err != nil {
 		return err
 	}
 	defer stack.Stop()
-	t, err := startTarget(ctx, e, stack, *profile)
+	t, err := startTarget(ctx, e, stack, profile)
 	if err != nil {
 		return err
 	}
 	if *f.target == "" {
 		*f.target = t.base
 	}
-	err = runScenario(ctx, e, fs.Arg(0), f)
+	err = runScenario(ctx, e, name, f)
 	t.stop()
 	return err
 }
