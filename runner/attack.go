@@ -156,7 +156,8 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 	// The pacer stops after the last request of the schedule; the grace lets
 	// a generator that lags at the very end still send what was due (late,
 	// and measured from when it was due) instead of dropping it.
-	resultsCh := attacker.Attack(a.tr.target, a.pacer, a.sched.end+scheduleGrace, sc.Name)
+	// No attack name: vegeta would send it as a header with every request.
+	resultsCh := attacker.Attack(a.tr.target, a.pacer, a.sched.end+scheduleGrace, "")
 	interval := a.cfg.interval
 	tick := time.NewTicker(interval)
 	defer tick.Stop()

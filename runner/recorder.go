@@ -3,12 +3,10 @@ package runner
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -195,7 +193,9 @@ func (r *recorder) record(res *vegeta.Result) {
 		return
 	}
 	r.completed++
-	if r.aborting && res.Code == 0 && strings.Contains(res.Error, context.Canceled.Error()) {
+	if r.aborting && res.Code == 0 && res.Error != "" {
+		// The abort closed the connection under this request: it measured
+		// nothing about the target.
 		return
 	}
 	if r.finished != nil {

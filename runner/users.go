@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,18 +15,26 @@ type userPacer struct {
 	levels *schedule // users over time: the schedule's rate is the user count
 	think  time.Duration
 	done   <-chan struct{}
+	// peak is the most users any stage asks for. vegeta's worker cap is
+	// set to it, so at the peak without think time the workers themselves
+	// bound the requests in flight and Pace need not wait for a free user.
+	peak int
 
 	began atomic.Pointer[time.Time]
 	sent  atomic.Uint64
 
-	mu   sync.Mutex // guards busy
-	busy int        // users with a request in flight or thinking
+	// busy counts users with a request in flight or thinking. Only Pace
+	// (vegeta calls it from one goroutine) adds to it, and releases only
+	// take from it, so a check followed by an add cannot overshoot.
+	busy atomic.Int64
 	// freed is signalled (without blocking) whenever a user becomes free.
 	freed chan struct{}
 	// thinking holds, in order, the times at which thinking users become
 	// free; with one think time for all, the order of entry is the order of
 	// release, so a FIFO suffices and releasing allocates nothing.
 	thinking chan time.Time
+	// timer is Pace's poll timer, made on its first wait and reused.
+	timer *time.Timer
 }
 
 var _ vegeta.Pacer = (*userPacer)(nil)
@@ -41,6 +48,7 @@ func newUserPacer(levels *schedule, maxUsers int, think time.Duration, done <-ch
 		levels:   levels,
 		think:    think,
 		done:     done,
+		peak:     maxUsers,
 		freed:    make(chan struct{}, 1),
 		thinking: make(chan time.Time, maxUsers+1),
 	}
@@ -59,35 +67,51 @@ func (p *userPacer) users(elapsed time.Duration) int {
 }
 
 // Pace implements vegeta.Pacer: it returns when a user is free to send.
+// This is on the path of every request: it allocates nothing and takes no
+// lock.
 func (p *userPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if p.began.Load() == nil {
 		t := time.Now().Add(-elapsed)
 		p.began.CompareAndSwap(nil, &t)
 	}
-	began := *p.began.Load()
 	p.sent.Store(hits)
-	timer := time.NewTimer(userPollInterval)
-	defer timer.Stop()
 	for {
 		if elapsed >= p.levels.end {
 			return 0, true
 		}
-		p.mu.Lock()
-		if p.busy < p.users(elapsed) {
-			p.busy++
-			p.mu.Unlock()
+		users := p.users(elapsed)
+		// Subtleness ahead! At the peak without think time a request is
+		// handed out even when every user is busy: vegeta's send blocks
+		// until one of its peak workers is free, which is when a user is
+		// free, one hop sooner than the recorder could say so.
+		if p.busy.Load() < int64(users) || (p.think <= 0 && users >= p.peak) {
+			p.busy.Add(1)
 			return 0, false
 		}
-		p.mu.Unlock()
-		select {
-		case <-p.freed:
-		case <-timer.C:
-			timer.Reset(userPollInterval)
-		case <-p.done:
+		if !p.wait() {
 			return 0, true
 		}
-		elapsed = time.Since(began)
+		elapsed = time.Since(*p.began.Load())
 	}
+}
+
+// wait blocks until a user is freed or the poll interval passes; false when
+// the attack is done.
+func (p *userPacer) wait() bool {
+	if p.timer == nil {
+		p.timer = time.NewTimer(userPollInterval)
+	} else {
+		p.timer.Reset(userPollInterval)
+	}
+	select {
+	case <-p.freed:
+		p.timer.Stop()
+	case <-p.timer.C:
+	case <-p.done:
+		p.timer.Stop()
+		return false
+	}
+	return true
 }
 
 // Rate implements vegeta.Pacer; for the closed model it is the user count.
@@ -108,11 +132,7 @@ func (p *userPacer) finished(now time.Time) {
 }
 
 func (p *userPacer) release() {
-	p.mu.Lock()
-	if p.busy > 0 {
-		p.busy--
-	}
-	p.mu.Unlock()
+	p.busy.Add(-1)
 	select {
 	case p.freed <- struct{}{}:
 	default:

@@ -20,6 +20,16 @@ type measure struct {
 	rate     float64 // requests per second
 	requests int64
 	maxRSS   int64 // bytes
+	cpu      time.Duration
+}
+
+// cpuPerRequest is the tool's CPU time per request in microseconds: unlike
+// the rate it does not depend on what else the machine runs.
+func (m measure) cpuPerRequest() float64 {
+	if m.requests == 0 {
+		return 0
+	}
+	return float64(m.cpu.Microseconds()) / float64(m.requests)
 }
 
 // tool is one generator under test.
@@ -79,7 +89,7 @@ func bench(ctx context.Context, s settings, w io.Writer) error {
 				return measure{}, err
 			}
 			rate, n, err := wrkRate(c.out)
-			return measure{rate: rate, requests: n, maxRSS: c.maxRSS}, err
+			return measure{rate: rate, requests: n, maxRSS: c.maxRSS, cpu: c.cpu}, err
 		}},
 	}
 	all := map[string][]measure{}
@@ -102,22 +112,27 @@ func bench(ctx context.Context, s settings, w io.Writer) error {
 			names = append(names, t.name)
 		}
 		fmt.Fprintf(w, "\nround %d (order %v)\n", round, names)
-		table(w, tools, func(name string) (measure, bool) { m, ok := got[name]; return m, ok })
+		table(w, tools, false, func(name string) (measure, bool) { m, ok := got[name]; return m, ok })
 	}
 	med := map[string]measure{}
 	for name, ms := range all {
-		var rates, rss []float64
+		var rates, rss, cpu []float64
 		for _, m := range ms {
 			rates = append(rates, m.rate)
 			rss = append(rss, float64(m.maxRSS))
+			cpu = append(cpu, m.cpuPerRequest())
 		}
-		med[name] = measure{rate: median(rates), maxRSS: int64(median(rss))}
+		// A median measure: cpuPerRequest of 1000 requests is the median.
+		med[name] = measure{rate: median(rates), maxRSS: int64(median(rss)), requests: 1000,
+			cpu: time.Duration(median(cpu) * 1000 * float64(time.Microsecond))}
 	}
 	fmt.Fprintf(w, "\nmedians over %d rounds\n", s.rounds)
-	table(w, tools, func(name string) (measure, bool) { m, ok := med[name]; return m, ok })
+	table(w, tools, true, func(name string) (measure, bool) { m, ok := med[name]; return m, ok })
 	lg, vg, wk := med["loadgate"], med["vegeta"], med["wrk"]
-	fmt.Fprintf(w, "rate loadgate/vegeta %.2f (goal >= 1.10), loadgate/wrk %.2f; peak RSS loadgate/vegeta %.2f, loadgate/wrk %.2f\n",
-		lg.rate/vg.rate, lg.rate/wk.rate, float64(lg.maxRSS)/float64(vg.maxRSS), float64(lg.maxRSS)/float64(wk.maxRSS))
+	fmt.Fprintf(w, "rate loadgate/vegeta %.2f (goal >= 1.10), loadgate/wrk %.2f; peak RSS loadgate/vegeta %.2f, loadgate/wrk %.2f; CPU per request loadgate/vegeta %.2f, loadgate/wrk %.2f\n",
+		lg.rate/vg.rate, lg.rate/wk.rate, float64(lg.maxRSS)/float64(vg.maxRSS), float64(lg.maxRSS)/float64(wk.maxRSS),
+		lg.cpuPerRequest()/vg.cpuPerRequest(), lg.cpuPerRequest()/wk.cpuPerRequest())
+	fmt.Fprintln(w, "(loadgate's peak RSS and CPU include rendering its report; the machine may be shared: CPU per request depends less on that than the rate)")
 
 	if s.long > 0 {
 		return longRun(ctx, s, scenario, filepath.Join(tmp, "loadgate-long"), w)
@@ -125,19 +140,20 @@ func bench(ctx context.Context, s settings, w io.Writer) error {
 	return nil
 }
 
-func table(w io.Writer, tools []tool, get func(string) (measure, bool)) {
+// table prints one row per tool; median rows have no request count.
+func table(w io.Writer, tools []tool, median bool, get func(string) (measure, bool)) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "tool\trequests/s\trequests\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "tool\trequests/s\trequests\tpeak RSS MiB\tCPU µs/request\t")
 	for _, t := range tools {
 		m, ok := get(t.name)
 		if !ok {
 			continue
 		}
 		reqs := "-"
-		if m.requests > 0 {
+		if !median {
 			reqs = strconv.FormatInt(m.requests, 10)
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%.1f\t\n", t.name, m.rate, reqs, float64(m.maxRSS)/(1<<20))
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%.1f\t%.1f\t\n", t.name, m.rate, reqs, float64(m.maxRSS)/(1<<20), m.cpuPerRequest())
 	}
 	tw.Flush()
 }
@@ -177,7 +193,7 @@ func runLoadgate(ctx context.Context, bin, scenario, out, dur string) (measure, 
 	if run.Overall.ErrorRate > 0.01 {
 		return measure{}, fmt.Errorf("loadgate: error rate %.2f%%: %v", 100*run.Overall.ErrorRate, run.Overall.Errors)
 	}
-	return measure{rate: run.Overall.Rate.Achieved, requests: run.Overall.Requests, maxRSS: c.maxRSS}, nil
+	return measure{rate: run.Overall.Rate.Achieved, requests: run.Overall.Requests, maxRSS: c.maxRSS, cpu: c.cpu}, nil
 }
 
 // runVegeta runs `vegeta attack` with its default (gob) encoding of every
@@ -199,7 +215,7 @@ func runVegeta(ctx context.Context, bin, tmp, url string, users int, dur string)
 		return measure{}, err
 	}
 	rate, n, err := vegetaRate(rep.out)
-	return measure{rate: rate, requests: n, maxRSS: c.maxRSS}, err
+	return measure{rate: rate, requests: n, maxRSS: c.maxRSS, cpu: c.cpu}, err
 }
 
 // longRun runs loadgate for s.long and samples its resident memory from

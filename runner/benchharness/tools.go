@@ -17,8 +17,9 @@ import (
 
 // child is a finished child process.
 type child struct {
-	out     []byte // stdout and stderr
-	maxRSS  int64  // peak resident set, bytes (wait4's rusage)
+	out     []byte        // stdout and stderr
+	maxRSS  int64         // peak resident set, bytes (wait4's rusage)
+	cpu     time.Duration // user + system CPU time
 	elapsed time.Duration
 }
 
@@ -41,6 +42,7 @@ func runChild(ctx context.Context, okCodes []int, name string, args ...string) (
 	c := child{out: buf.Bytes(), elapsed: time.Since(start)}
 	if cmd.ProcessState != nil {
 		c.maxRSS = maxRSSOf(cmd.ProcessState)
+		c.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
