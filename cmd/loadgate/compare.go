@@ -114,8 +114,8 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 	dirs := make([]string, 0, len(compareProfiles))
 	var outcome report.Outcome
 	for _, profile := range compareProfiles {
-		if err := ctx.Err(); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted before the %s run: nothing compared (runs so far: %s)", profile, joinDirs(dirs))
 		}
 		n, err := flushRedisPrefix(ctx, stack.RedisURL, prefix)
 		if err != nil {
