@@ -136,3 +136,21 @@ func BenchmarkTargeter(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUserPace measures the closed model's per-request pacing: a user
+// handed out by Pace and freed by the recorder, at the peak without think
+// time (the path of every request of `loadgate run` with a users stage).
+func BenchmarkUserPace(b *testing.B) {
+	sched := newSchedule([]stageLevel{{dur: time.Hour, from: 64, to: 64}})
+	p := newUserPacer(sched, 64, 0, nil)
+	now := time.Now()
+	b.ReportAllocs()
+	var hits uint64
+	for b.Loop() {
+		if _, stop := p.Pace(time.Second, hits); stop {
+			b.Fatal("stopped")
+		}
+		p.finished(now)
+		hits++
+	}
+}
