@@ -27,13 +27,14 @@ func (s *Server) conversations(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, aerr)
 		return
 	}
-	limit, aerr := queryLimit(r, defaultHistoryLimit, maxHistoryLimit)
+	query := r.URL.Query()
+	limit, aerr := queryLimit(query, defaultHistoryLimit, maxHistoryLimit)
 	if aerr != nil {
 		writeAPIError(w, aerr)
 		return
 	}
 	var before store.Cursor
-	if b := r.URL.Query().Get("before"); b != "" {
+	if b := query.Get("before"); b != "" {
 		c, err := store.ParseCursor(b)
 		if err != nil {
 			writeAPIError(w, badRequest("before", "before: %v", err))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -113,10 +114,11 @@ func pathID(r *http.Request, name string) (int64, *apiError) {
 	return id, nil
 }
 
-// queryLimit parses the "limit" query parameter: def when absent, else an
+// queryLimit parses the "limit" parameter of query (r.URL.Query(), parsed
+// once per request by the caller): def when absent, else an
 // integer in [1, max].
-func queryLimit(r *http.Request, def, max int) (int, *apiError) {
-	s := r.URL.Query().Get("limit")
+func queryLimit(query url.Values, def, max int) (int, *apiError) {
+	s := query.Get("limit")
 	if s == "" {
 		return def, nil
 	}

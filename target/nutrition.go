@@ -26,7 +26,8 @@ func normalizeQuery(q string) string {
 
 // GET /api/v1/nutrition/search?q=&limit=
 func (s *Server) searchFoods(w http.ResponseWriter, r *http.Request) {
-	q := normalizeQuery(r.URL.Query().Get("q"))
+	query := r.URL.Query()
+	q := normalizeQuery(query.Get("q"))
 	if q == "" {
 		writeAPIError(w, badRequest("q", "q: want a search term"))
 		return
@@ -35,7 +36,7 @@ func (s *Server) searchFoods(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, badRequest("q", "q: at most %d characters", maxQueryLen))
 		return
 	}
-	limit, aerr := queryLimit(r, defaultSearchLimit, maxSearchLimit)
+	limit, aerr := queryLimit(query, defaultSearchLimit, maxSearchLimit)
 	if aerr != nil {
 		writeAPIError(w, aerr)
 		return

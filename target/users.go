@@ -172,12 +172,13 @@ func (s *Server) searchMemory(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, aerr)
 		return
 	}
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	query := r.URL.Query()
+	q := strings.TrimSpace(query.Get("q"))
 	if q == "" || utf8.RuneCountInString(q) > maxQueryLen {
 		writeAPIError(w, badRequest("q", "q: want 1 to %d characters", maxQueryLen))
 		return
 	}
-	limit, aerr := queryLimit(r, 10, 50)
+	limit, aerr := queryLimit(query, 10, 50)
 	if aerr != nil {
 		writeAPIError(w, aerr)
 		return

@@ -26,7 +26,7 @@ func (s *Server) getXP(w http.ResponseWriter, r *http.Request) {
 
 // GET /api/v1/leaderboard?limit=
 func (s *Server) leaderboard(w http.ResponseWriter, r *http.Request) {
-	limit, aerr := queryLimit(r, 10, 100)
+	limit, aerr := queryLimit(r.URL.Query(), 10, 100)
 	if aerr != nil {
 		writeAPIError(w, aerr)
 		return

@@ -31,7 +31,7 @@ func deadConn(err error) bool {
 // retried here.
 func (s *Store) retryRead(ctx context.Context, read func() error) error {
 	var err error
-	for range s.pool.Config().MaxConns + 1 {
+	for range s.maxConns + 1 {
 		err = read()
 		if err == nil || !deadConn(err) || ctx.Err() != nil {
 			return err

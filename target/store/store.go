@@ -31,10 +31,13 @@ func OptimizedSettings() map[string]string { return map[string]string{"random_pa
 // Store runs the target's queries on a pool.
 type Store struct {
 	pool *pgxpool.Pool
+	// maxConns bounds the attempts of retryRead; read once, since
+	// pool.Config() copies the whole configuration on every call.
+	maxConns int32
 }
 
 // New returns a Store on pool; the caller owns and closes the pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool, maxConns: pool.Config().MaxConns} }
 
 // Pool is the pool the store runs on.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
