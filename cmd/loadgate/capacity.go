@@ -155,24 +155,28 @@ func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlag
 				c.Profile = run.Profile
 			}
 		}
+		interrupted := ctx.Err() != nil
+		if interrupted {
+			// An interrupted step says nothing about its level.
+			st.Verdict, st.Error = results.VerdictUnknown, "interrupted"
+		}
 		c.Steps = append(c.Steps, st)
-		if st.Verdict == results.VerdictPass {
-			c.Found, c.Capacity = true, level
-		} else {
-			c.Knee = level
+		switch {
+		case interrupted:
+			c.Stopped = fmt.Sprintf("interrupted during %s: the capacity is at least the last level that held", c.FormatLevel(st.Level))
+		case st.Verdict == results.VerdictPass:
+			c.Found, c.Capacity = true, st.Level
+		default:
+			c.Knee = st.Level
+			c.Stopped = fmt.Sprintf("stopped at %s: %s", c.FormatLevel(st.Level), whyNot(st))
 		}
 		if err := save(); err != nil {
 			return err
 		}
-		if st.Verdict != results.VerdictPass {
-			c.Stopped = fmt.Sprintf("stopped at %s: %s", c.FormatLevel(level), whyNot(st))
+		if c.Stopped != "" {
 			break
 		}
-		if ctx.Err() != nil {
-			c.Stopped = "stopped: interrupted"
-			break
-		}
-		prev = level
+		prev = st.Level
 	}
 	if c.Stopped == "" {
 		c.Stopped = fmt.Sprintf("every level up to %s held (the highest tried, --capacity-max): the capacity is at least that", c.FormatLevel(levels[len(levels)-1]))
@@ -189,6 +193,8 @@ func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlag
 	switch {
 	case c.Found:
 		return nil
+	case ctx.Err() != nil:
+		return &exitCodeError{code: exitError, err: errors.New("interrupted before any level held")}
 	case c.Steps[0].Verdict == results.VerdictFail:
 		return errGateFailed
 	}
@@ -249,7 +255,9 @@ func capacityAnswer(c *Capacity) string {
 		return fmt.Sprintf("capacity: none found — even the first level %s did not hold %s (%s); %s", c.FormatLevel(c.Steps[0].Level), held, who, whyNot(c.Steps[0]))
 	}
 	s := fmt.Sprintf("capacity: %s at %s (%s)", c.FormatLevel(c.Capacity), held, who)
-	if c.Knee != 0 {
+	if last := c.Steps[len(c.Steps)-1]; last.Error == "interrupted" {
+		s += "; interrupted at " + c.FormatLevel(last.Level) + ": it is at least that"
+	} else if c.Knee != 0 {
 		s += fmt.Sprintf("; knee at %s: %s", c.FormatLevel(c.Knee), whyNot(c.Steps[len(c.Steps)-1]))
 	} else {
 		s += "; every level tried held: it is at least that"

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -158,5 +160,47 @@ func TestCPUProfile(t *testing.T) {
 	st, err := os.Stat(prof)
 	if err != nil || st.Size() == 0 {
 		t.Fatalf("profile: %v", err)
+	}
+}
+
+// An interrupt ends the search; the step it cut short is neither the
+// capacity nor the knee.
+func TestFindCapacityInterrupted(t *testing.T) {
+	srv := kneeServer(t, 100)
+	root := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if m, _ := filepath.Glob(filepath.Join(root, "*", "step-02-*")); len(m) > 0 {
+				time.Sleep(300 * time.Millisecond)
+				cancel()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	var out, errb bytes.Buffer
+	err := cmdRun(ctx, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, []string{
+		writeScenario(t, capacityScenario), "--target", srv.URL, "--results", root,
+		"--find-capacity", "--capacity-start", "2", "--capacity-increment", "3", "--capacity-max", "30",
+		"--step-hold", "2s", "--step-ramp", "0s", "--step-exclude", "300ms"})
+	if err != nil {
+		t.Fatalf("%v\nstdout: %s\nstderr: %s", err, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "capacity: 2 users at") || !strings.Contains(out.String(), "interrupted at 5 users") {
+		t.Errorf("answer: %s", out.String())
+	}
+	m, _ := filepath.Glob(filepath.Join(root, "*", report.CapacityFile))
+	if len(m) != 1 {
+		t.Fatalf("capacity.json: %v", m)
+	}
+	data, _ := os.ReadFile(m[0])
+	var c report.Capacity
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Found || c.Capacity != 2 || c.Knee != 0 || len(c.Steps) != 2 || c.Steps[1].Error != "interrupted" {
+		t.Errorf("found %v capacity %v knee %v steps %+v", c.Found, c.Capacity, c.Knee, c.Steps)
 	}
 }
