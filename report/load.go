@@ -121,6 +121,7 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 	}()
 	first, seen := 0.0, false
 	acc := map[string]*hdr.Histogram{}
+	var mergeErr error
 	for di := range decoded {
 		if !seen {
 			first, seen = di.start, true
@@ -132,18 +133,24 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 		}
 		di.iv.T = offset + math.Round((di.start-first)*1000)/1000
 		s.Intervals = append(s.Intervals, di.iv)
-		// The first interval of a tag becomes its running total (nothing
-		// else holds it); Merge adds only the non-zero buckets, exact for
-		// one geometry, and allocates nothing, where exporting each
-		// interval's counts to add them up copied every bucket.
-		if a := acc[di.tag]; a == nil {
-			acc[di.tag] = di.h
-		} else {
-			a.Merge(di.h)
+		// Intervals are decoded sparse (a second holds few distinct
+		// buckets) and added bucket by bucket into one dense total per tag:
+		// no dense histogram per interval, no walk over empty buckets.
+		a := acc[di.tag]
+		if a == nil {
+			a = hdr.New(di.h.LowestTrackableValue(), di.h.HighestTrackableValue(), int(di.h.SignificantFigures()))
+			acc[di.tag] = a
+		}
+		if dropped := di.h.MergeInto(a); dropped > 0 && mergeErr == nil {
+			// Keep draining: the decoder must not block on a full channel.
+			mergeErr = fmt.Errorf("%s is corrupt: the interval at %gs has %d values outside the range of the first interval of its series", path, di.start, dropped)
 		}
 	}
 	if err := <-errc; err != nil {
 		return err
+	}
+	if mergeErr != nil {
+		return mergeErr
 	}
 	for tag, h := range acc {
 		d.Series[tag].Total = h
@@ -155,7 +162,7 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 type decodedInterval struct {
 	tag   string
 	start float64 // seconds, as written (relative to the log's base time)
-	h     *hdr.Histogram
+	h     *hdr.PackedHistogram
 	iv    interval // without T
 }
 
@@ -184,16 +191,28 @@ func decodeHlog(r io.Reader, path string, out chan<- decodedInterval) error {
 		if err != nil {
 			return fmt.Errorf("%s:%d is corrupt: start %q: %w", path, n, f[0], err)
 		}
-		h, err := hdr.Decode([]byte(strings.TrimSpace(f[3])))
+		h, err := hdr.DecodePacked([]byte(strings.TrimSpace(f[3])))
 		if err != nil {
 			return fmt.Errorf("%s:%d is corrupt: %w", path, n, err)
 		}
-		out <- decodedInterval{tag: tag, start: start, h: h, iv: summarise(h, 0)}
+		out <- decodedInterval{tag: tag, start: start, h: h, iv: summarisePacked(h)}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	return nil
+}
+
+// summarisePacked is summarise for a decoded interval; the library's
+// packed percentiles are bit-identical to the dense ones.
+func summarisePacked(h *hdr.PackedHistogram) interval {
+	iv := interval{Count: h.TotalCount()}
+	if iv.Count == 0 {
+		return iv
+	}
+	v := h.ValueAtPercentilesSlice([]float64{50, 90, 95, 99, 99.9, 100})
+	iv.P50, iv.P90, iv.P95, iv.P99, iv.P999, iv.Max = float64(v[0]), float64(v[1]), float64(v[2]), float64(v[3]), float64(v[4]), float64(v[5])
+	return iv
 }
 
 func summarise(h *hdr.Histogram, t float64) interval {
