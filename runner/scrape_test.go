@@ -227,3 +227,14 @@ func TestDBQueryFirstSeenMidRun(t *testing.T) {
 		t.Errorf("DB summary %+v (warnings %q), want 4 queries and P50 5.5 ms", srv, warnings)
 	}
 }
+
+// TestDBQueryOneScrape: a single scrape measures no window, so the DB
+// summary stays unknown rather than claiming zero queries and no waits.
+func TestDBQueryOneScrape(t *testing.T) {
+	only := sample{at: 2 * time.Second, dbQuery: &histogram{bounds: []float64{0.01, math.Inf(1)}, counts: []float64{3, 3}}}
+	only.counters[counterPoolWait], only.counterSeen[counterPoolWait] = 1, true
+	srv, _ := summarizeServer("http://x/metrics", []sample{only}, 0, nil, time.Second, nil)
+	if srv.DBQueries != nil || srv.DBPoolWaitSeconds != nil {
+		t.Errorf("DB summary %+v from a single scrape", srv)
+	}
+}

@@ -29,13 +29,13 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 		warnings = append(warnings, fmt.Sprintf("no metrics could be read from %s: server metrics and the cache hit rate are unknown", url))
 		return srv, warnings
 	}
-	base := samples[0]
-	for _, s := range samples {
+	baseIdx := 0
+	for i, s := range samples {
 		if s.at <= warmup+baselineSlack {
-			base = s
+			baseIdx = i
 		}
 	}
-	last := samples[len(samples)-1]
+	base, last := samples[baseIdx], samples[len(samples)-1]
 	switch {
 	case !last.cacheSeen:
 		warnings = append(warnings, fmt.Sprintf("%s has no %s: the cache hit rate is unknown", url, metricCacheRequests))
@@ -55,7 +55,9 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 			warnings = append(warnings, "the target counted no cache lookups during the measured window: the cache hit rate is unknown")
 		}
 	}
-	warnings = append(warnings, summarizeDB(&srv, base, last)...)
+	if baseIdx < len(samples)-1 { // one scrape measures no window
+		warnings = append(warnings, summarizeDB(&srv, base, last)...)
+	}
 	for _, s := range samples {
 		if s.gaugeSeen[gaugeRSS] {
 			srv.RSSBytesMax = maxPtr(srv.RSSBytesMax, s.gauges[gaugeRSS])
