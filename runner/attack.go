@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -17,6 +18,25 @@ import (
 // scheduleGrace is how long after the end of its schedule an attack may
 // still send requests that were due before the end.
 const scheduleGrace = time.Second
+
+// attackGCPercent is the garbage collector's target during an attack
+// (GOGC=300 rather than 100). The runner's live heap is small and constant
+// (histograms, one second of counters), while every request allocates a
+// few kilobytes in net/http and vegeta that die at once. Collecting less
+// often took loadgate's CPU per request against a trivial endpoint from
+// about 41 to 36 µs (mean of three 5 s runs each, on a shared 2-core
+// machine), for about 8 MB more memory that stays flat over a run.
+const attackGCPercent = 300
+
+// relaxGC sets attackGCPercent unless the user set GOGC, and returns the
+// function that restores the previous setting.
+func relaxGC() (restore func()) {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(attackGCPercent)
+	return func() { debug.SetGCPercent(old) }
+}
 
 // attack is one run's attack and recording.
 type attack struct {
@@ -86,6 +106,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
 	a.choosePacer(attackCtx.Done())
+	defer relaxGC()()
 
 	var scr *scraper
 	scrapeDone := make(chan struct{})
