@@ -310,9 +310,7 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 	if a.Note != "" {
 		p.Notes = append(p.Notes, a.Note)
 	}
-	if n := scenarioNote(runs, labels); n != "" {
-		p.Notes = append(p.Notes, n)
-	}
+	p.Notes = append(p.Notes, runNotes(runs, labels)...)
 	for i, r := range runs {
 		for _, n := range r.Notes {
 			p.Notes = append(p.Notes, labels[i]+": "+n)
@@ -344,7 +342,7 @@ func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Compa
 		fmt.Fprintf(w, "- %s\n", line)
 	}
 	fmt.Fprintln(w)
-	if n := scenarioNote(runs, labels); n != "" {
+	for _, n := range runNotes(runs, labels) {
 		fmt.Fprintf(w, "> ⚠️ %s\n\n", n)
 	}
 	hdr := headlineHeader(labels)
@@ -390,9 +388,16 @@ func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Compa
 	fmt.Fprintf(w, "Changes are against the first run; \"no significant change\" means a rank test over the per-second P95s found the difference within noise (α = %g).\n", alpha)
 }
 
-// scenarioNote warns when the compared runs are not of one scenario: their
-// differences then say little about the code.
-func scenarioNote(runs []*runData, labels []string) string {
+// runNotes warns when a run labelled baseline or optimized was made
+// against a target in the other profile, and when the compared runs are not
+// of one scenario (their differences then say little about the code).
+func runNotes(runs []*runData, labels []string) []string {
+	var notes []string
+	for i, r := range runs {
+		if p := r.Run.Profile; p != "" && (labels[i] == "baseline" || labels[i] == "optimized") && p != labels[i] {
+			notes = append(notes, fmt.Sprintf("the run labelled %s was made against a target in the %s profile", labels[i], p))
+		}
+	}
 	for _, r := range runs[1:] {
 		if r.Run.Scenario != runs[0].Run.Scenario {
 			s := "the runs are of different scenarios ("
@@ -402,8 +407,8 @@ func scenarioNote(runs []*runData, labels []string) string {
 				}
 				s += labels[i] + ": " + r.Run.Scenario
 			}
-			return s + "): differences reflect the load as much as the code"
+			return append(notes, s+"): differences reflect the load as much as the code")
 		}
 	}
-	return ""
+	return notes
 }

@@ -229,3 +229,37 @@ func TestCompareTooShortToTest(t *testing.T) {
 		t.Errorf("words %q, want the whole run's P95 change, both values and why it is untested", c.Words)
 	}
 }
+
+// TestCompareNotes: a label that contradicts the run's profile, and runs
+// of different scenarios, are said.
+func TestCompareNotes(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	writeFixture(t, a, fixture{Seconds: 6, Seed: 1, Profile: "baseline"})
+	writeFixture(t, b, fixture{Seconds: 6, Seed: 2})
+	run, err := results.ReadRun(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Profile = "baseline"
+	if err := results.WriteJSON(filepath.Join(b, results.RunFile), run); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "cmp")
+	if _, err := Compare([]string{a, b}, out, Options{Assets: AssetsCDN, Labels: []string{"baseline", "optimized"}, Stderr: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	if md := readFile(t, filepath.Join(out, results.SummaryFile)); !strings.Contains(md, "the run labelled optimized was made against a target in the baseline profile") {
+		t.Errorf("summary.md does not flag the contradicting label:\n%s", md)
+	}
+	run.Profile, run.Scenario = "", "spike"
+	if err := results.WriteJSON(filepath.Join(b, results.RunFile), run); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compare([]string{a, b}, out, Options{Assets: AssetsCDN, Labels: []string{"baseline", "optimized"}, Stderr: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	if md := readFile(t, filepath.Join(out, results.SummaryFile)); !strings.Contains(md, "different scenarios") {
+		t.Errorf("summary.md does not flag runs of different scenarios:\n%s", md)
+	}
+}

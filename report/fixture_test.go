@@ -32,6 +32,8 @@ type fixture struct {
 	RSS func(sec int) float64
 	// ServerTiming adds a db and cache Server-Timing split to the timeline.
 	ServerTiming bool
+	// Profile is the target's profile in run.json; default "optimized".
+	Profile string
 	// DBQueryMs, when set, is the target's DB query P95 in milliseconds
 	// (times Scale), with pool waits, in run.json and the timeline.
 	DBQueryMs float64
@@ -48,6 +50,9 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 	}
 	if fx.Rate == 0 {
 		fx.Rate = 50
+	}
+	if fx.Profile == "" {
+		fx.Profile = "optimized"
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -168,7 +173,7 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 	}
 	run := &results.Run{
 		Schema: results.Schema, ID: filepath.Base(dir), Scenario: "steady", Status: results.StatusCompleted,
-		Target: "http://127.0.0.1:8080", Profile: "optimized",
+		Target: "http://127.0.0.1:8080", Profile: fx.Profile,
 		Started: fixtureStart, Ended: fixtureStart.Add(time.Duration(warmup+fx.Seconds) * time.Second),
 		WarmupS: warmup, Commit: "abc1234", Host: "ci", Version: "test",
 		Plan: results.Plan{Model: "open", Stages: stages, Gates: fx.Gates, Requests: []results.RequestMix{

@@ -126,7 +126,7 @@ func TestGoldenHTML(t *testing.T) {
 func TestGoldenComparisonSummary(t *testing.T) {
 	root := t.TempDir()
 	a, b := filepath.Join(root, "baseline"), filepath.Join(root, "optimized")
-	writeFixture(t, a, fixture{Seconds: 20, Seed: 3, Scale: 8, Gates: []string{"p95 < 3s"}, NoCache: true, DBQueryMs: 4})
+	writeFixture(t, a, fixture{Seconds: 20, Seed: 3, Scale: 8, Gates: []string{"p95 < 3s"}, NoCache: true, DBQueryMs: 4, Profile: "baseline"})
 	writeFixture(t, b, fixture{Seconds: 20, Seed: 4, DBQueryMs: 4})
 	if _, err := Compare([]string{a, b}, filepath.Join(root, "cmp"), Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)

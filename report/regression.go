@@ -117,12 +117,12 @@ func (d Delta) UntestedWords() string {
 	if d.Endpoint != "" {
 		name = d.Endpoint + " " + name
 	}
-	change := formatChange(d.Change)
+	arrow := gate.FormatMicros(d.Base) + " → " + gate.FormatMicros(d.Value)
+	why := fmt.Sprintf("too few per-second samples to test against noise: %d and %d", d.BaseSamples, d.Samples)
 	if d.Value == d.Base {
-		change = "no change"
+		return fmt.Sprintf("%s: no change (%s; %s)", name, arrow, why)
 	}
-	return fmt.Sprintf("%s %s: %s → %s (too few per-second samples to test against noise: %d and %d)",
-		name, change, gate.FormatMicros(d.Base), gate.FormatMicros(d.Value), d.BaseSamples, d.Samples)
+	return fmt.Sprintf("%s %s: %s (%s)", name, formatChange(d.Change), arrow, why)
 }
 
 // compareSeries compares metric of the endpoint (empty: whole run) between
