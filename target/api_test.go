@@ -155,7 +155,7 @@ func TestPrometheusMetricsMove(t *testing.T) {
 func TestDBQueryHistogram(t *testing.T) {
 	c := start(t, testConfig(t))
 	user := `loadgate_db_query_duration_seconds_count{query="user"}`
-	msg := `loadgate_db_query_duration_seconds_count{query="insert_message"}`
+	msg := `loadgate_db_query_duration_seconds_count{query="save_exchange"}`
 	var u struct{ ID int64 }
 	c.expect("POST", "/api/v1/users", fmt.Sprintf(`{"name":"Q","email":"q%d@example.test"}`, time.Now().UnixNano()), 201, &u)
 	u0, m0 := c.metric(user), c.metric(msg)
@@ -166,7 +166,7 @@ func TestDBQueryHistogram(t *testing.T) {
 	}
 	c.expect("POST", "/api/v1/chat", `{"user_id":3,"message":"hello"}`, 200, nil)
 	if got := c.metric(msg); got != m0+1 {
-		t.Fatalf("insert_message count %v→%v, want one more", m0, got)
+		t.Fatalf("save_exchange count %v→%v, want one more", m0, got)
 	}
 	if c.metric(`loadgate_db_query_duration_seconds_bucket{query="user",le="1"}`) < 1 {
 		t.Fatal("no user query in the 1 s bucket")

@@ -123,9 +123,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 }
 
 // gatherContext reads the history, the memories matching the message and the
-// foods it names, concurrently.
+// foods it names, concurrently; the caller has loaded the user's memory.
 func (s *Server) gatherContext(ctx context.Context, userID int64, p *agent.Prompt) error {
-	g, gctx := errgroup.WithContext(ctx)
+	// The user's memory was just loaded, so the user exists: an empty
+	// history or search need not check.
+	g, gctx := errgroup.WithContext(store.WithUserKnown(ctx, userID))
 	g.Go(func() error {
 		ms, _, err := s.store.History(gctx, userID, store.Cursor{}, chatHistory)
 		for i := len(ms) - 1; i >= 0; i-- {

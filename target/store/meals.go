@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,30 +33,30 @@ type DayTotals struct {
 	FatG     float64 `json:"fat_g"`
 }
 
+// qLogMeal stores $3 grams of food $2 eaten by user $1 at $4 (day $5) with
+// the macros computed from the food, and awards $6 XP, in one statement; no
+// row when the food does not exist (and then no award).
+var qLogMeal = `/*q:log_meal*/
+	WITH m AS (
+		INSERT INTO meals (user_id, food_id, grams, kcal, protein_g, carbs_g, fat_g, eaten_at, day)
+		SELECT $1, f.id, $3, f.kcal * $3 / 100, f.protein_g * $3 / 100, f.carbs_g * $3 / 100,
+		       f.fat_g * $3 / 100, $4, $5::date
+		FROM foods f WHERE f.id = $2
+		RETURNING id, kcal, protein_g, carbs_g, fat_g), ` + xpUpsertCTEs("m", "$6", "'meal'") + `
+	SELECT m.id, m.kcal, m.protein_g, m.carbs_g, m.fat_g, (SELECT name FROM foods WHERE id = $2), x.total
+	FROM m, x`
+
 // LogMeal stores grams of a food eaten at a time (its day in UTC), computing
-// the macros from the food's values per 100 g, and awards xp in the same
-// transaction. An unknown user or food is ErrNotFound.
+// the macros from the food's values per 100 g, and awards xp, atomically
+// (one statement). An unknown user or food is ErrNotFound.
 func (s *Store) LogMeal(ctx context.Context, userID, foodID int64, grams float32, at time.Time, xp int) (Meal, int64, error) {
 	m := Meal{FoodID: foodID, Grams: grams, EatenAt: at.UTC(), Day: at.UTC().Format(time.DateOnly)}
 	var total int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `/*q:insert_meal*/
-			INSERT INTO meals (user_id, food_id, grams, kcal, protein_g, carbs_g, fat_g, eaten_at, day)
-			SELECT $1, f.id, $3, f.kcal * $3 / 100, f.protein_g * $3 / 100, f.carbs_g * $3 / 100,
-			       f.fat_g * $3 / 100, $4, $5::date
-			FROM foods f WHERE f.id = $2
-			RETURNING id, kcal, protein_g, carbs_g, fat_g, (SELECT name FROM foods WHERE id = $2)`,
-			userID, foodID, grams, m.EatenAt, m.Day).
-			Scan(&m.ID, &m.Kcal, &m.ProteinG, &m.CarbsG, &m.FatG, &m.FoodName)
-		if err != nil {
-			if err == pgx.ErrNoRows {
-				return fmt.Errorf("food %d: %w", foodID, ErrNotFound)
-			}
-			return err
-		}
-		total, err = awardXP(ctx, tx, userID, xp, "meal")
-		return err
-	})
+	err := s.pool.QueryRow(ctx, qLogMeal, userID, foodID, grams, m.EatenAt, m.Day, xp).
+		Scan(&m.ID, &m.Kcal, &m.ProteinG, &m.CarbsG, &m.FatG, &m.FoodName, &total)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = fmt.Errorf("food %d: %w", foodID, ErrNotFound)
+	}
 	if err != nil {
 		return Meal{}, 0, translate(err, fmt.Sprintf("logging meal of user %d", userID))
 	}

@@ -92,26 +92,26 @@ type Exchange struct {
 	XPTotal  int64
 }
 
+// qSaveExchange stores the user's message ($2 at $3) and the answer ($4 at
+// $5) of user $1 and awards $6 XP for reason $7, in one statement.
+var qSaveExchange = `/*q:save_exchange*/
+	WITH m AS (
+		INSERT INTO messages (user_id, role, content, created_at)
+		VALUES ($1, 'user', $2, $3), ($1, 'assistant', $4, $5)
+		RETURNING id, role),
+	one AS (SELECT), ` + xpUpsertCTEs("one", "$6", "$7") + `
+	SELECT (SELECT id FROM m WHERE role = 'user'), (SELECT id FROM m WHERE role = 'assistant'), (SELECT total FROM x)`
+
 // SaveExchange stores the user's message, the agent's answer and an XP award
-// in one transaction: either all three are stored or none.
+// in one statement: either all three are stored or none.
 func (s *Store) SaveExchange(ctx context.Context, userID int64, question, answer string, xp int, reason string) (Exchange, error) {
 	var ex Exchange
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		now := time.Now()
-		ex.Question = Message{Role: "user", Content: question, CreatedAt: now}
-		// The answer is a microsecond later, so history orders them apart.
-		ex.Answer = Message{Role: "assistant", Content: answer, CreatedAt: now.Add(time.Microsecond)}
-		err := tx.QueryRow(ctx, `/*q:insert_message*/
-			INSERT INTO messages (user_id, role, content, created_at)
-			VALUES ($1, 'user', $2, $3), ($1, 'assistant', $4, $5)
-			RETURNING id`, userID, question, now, answer, ex.Answer.CreatedAt).Scan(&ex.Question.ID)
-		if err != nil {
-			return err
-		}
-		ex.Answer.ID = ex.Question.ID + 1
-		ex.XPTotal, err = awardXP(ctx, tx, userID, xp, reason)
-		return err
-	})
+	now := time.Now()
+	ex.Question = Message{Role: "user", Content: question, CreatedAt: now}
+	// The answer is a microsecond later, so history orders them apart.
+	ex.Answer = Message{Role: "assistant", Content: answer, CreatedAt: now.Add(time.Microsecond)}
+	err := s.pool.QueryRow(ctx, qSaveExchange, userID, question, now, answer, ex.Answer.CreatedAt, xp, reason).
+		Scan(&ex.Question.ID, &ex.Answer.ID, &ex.XPTotal)
 	if err != nil {
 		return Exchange{}, translate(err, fmt.Sprintf("saving chat exchange of user %d", userID))
 	}

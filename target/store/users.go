@@ -42,10 +42,19 @@ func (s *Store) UserExists(ctx context.Context, id int64) (bool, error) {
 	return ok, translate(err, fmt.Sprintf("checking user %d", id))
 }
 
+type userKnownKey struct{ id int64 }
+
+// WithUserKnown marks ctx as coming from a caller that has just seen user id
+// exist (the chat, after loading the user's memory): reads for that user
+// that come back empty then skip asking PostgreSQL whether the user exists.
+func WithUserKnown(ctx context.Context, id int64) context.Context {
+	return context.WithValue(ctx, userKnownKey{id}, true)
+}
+
 // requireUser turns an empty result for a user into ErrNotFound when the
 // user does not exist (an empty list is a valid answer for a user who does).
 func (s *Store) requireUser(ctx context.Context, id int64, empty bool) error {
-	if !empty {
+	if !empty || ctx.Value(userKnownKey{id}) != nil {
 		return nil
 	}
 	ok, err := s.UserExists(ctx, id)

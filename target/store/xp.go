@@ -18,28 +18,29 @@ type XP struct {
 // AwardXP adds amount (> 0) to the user's total and returns the new total.
 func (s *Store) AwardXP(ctx context.Context, userID int64, amount int, reason string) (int64, error) {
 	var total int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		total, err = awardXP(ctx, tx, userID, amount, reason)
-		return err
-	})
+	err := s.pool.QueryRow(ctx, qAwardXP, userID, amount, reason).Scan(&total)
 	return total, translate(err, fmt.Sprintf("awarding XP to user %d", userID))
 }
 
-// awardXP records the award and adds it to the total in a single upsert: the
-// row lock it takes serializes concurrent awards, so none is lost.
-func awardXP(ctx context.Context, tx pgx.Tx, userID int64, amount int, reason string) (int64, error) {
-	if _, err := tx.Exec(ctx, "/*q:insert_xp_event*/ INSERT INTO xp_events (user_id, amount, reason) VALUES ($1, $2, $3)",
-		userID, amount, reason); err != nil {
-		return 0, err
-	}
-	var total int64
-	err := tx.QueryRow(ctx, `/*q:xp_award*/
-		INSERT INTO user_xp (user_id, total) VALUES ($1, $2)
+// xpUpsertCTEs record an award of $xp (reason $reason) for user $1 in
+// xp_events and add it to user_xp in a single upsert, whose row lock
+// serializes concurrent awards, so none is lost. They run for each row of
+// the CTE named by from (one award per write), as parts of one statement:
+// the statement is atomic, and one round trip holds the connection instead
+// of a transaction's five.
+func xpUpsertCTEs(from, xp, reason string) string {
+	return `e AS (
+		INSERT INTO xp_events (user_id, amount, reason) SELECT $1::bigint, ` + xp + `::integer, ` + reason + `::text FROM ` + from + `),
+	x AS (
+		INSERT INTO user_xp (user_id, total) SELECT $1::bigint, ` + xp + `::bigint FROM ` + from + `
 		ON CONFLICT (user_id) DO UPDATE SET total = user_xp.total + excluded.total
-		RETURNING total`, userID, amount).Scan(&total)
-	return total, err
+		RETURNING total)`
 }
+
+// qAwardXP awards $2 XP for reason $3 to user $1, returning the new total.
+var qAwardXP = `/*q:xp_award*/
+	WITH one AS (SELECT), ` + xpUpsertCTEs("one", "$2", "$3") + `
+	SELECT total FROM x`
 
 // UserXP returns the user's total and rank from PostgreSQL; a user without
 // awards has 0. An unknown user is ErrNotFound.
