@@ -49,7 +49,8 @@ type Config struct {
 	// least 4) in the optimized profile and BaselinePoolSize in the baseline.
 	PoolSize int
 	// KeyPrefix starts every Redis key (default DefaultKeyPrefix); the
-	// dataset generation is appended, so a re-seeded database gets fresh keys.
+	// dataset's generation and seed time are appended (store.DatasetID), so a
+	// re-seeded database, or another database, gets keys of its own.
 	KeyPrefix string
 	// LLM configures the chat agent's language model (default: sim).
 	LLM agent.Config

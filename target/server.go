@@ -40,7 +40,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"strconv"
 	"sync"
 	"time"
 
@@ -132,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 func (s *Server) build(ctx context.Context) error {
 	cfg := s.cfg
-	gen, err := s.store.Generation(ctx)
+	dataset, err := s.store.DatasetID(ctx)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
@@ -146,7 +145,7 @@ func (s *Server) build(ctx context.Context) error {
 	ropt.MaxRetries = 0
 	ropt.PoolSize = 4 * cfg.PoolSize
 	s.rdb = redis.NewClient(ropt)
-	s.redis = cache.NewRedis(s.rdb, cfg.KeyPrefix+"g"+strconv.FormatInt(gen, 10)+":")
+	s.redis = cache.NewRedis(s.rdb, cfg.KeyPrefix+"g"+dataset+":")
 
 	if s.llm, err = agent.New(cfg.LLM, nil); err != nil {
 		return err

@@ -2,6 +2,7 @@ package seed_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -82,6 +83,18 @@ func TestSeedIsDeterministicAndReplaces(t *testing.T) {
 	st := store.New(pool)
 	if gen, err := st.Generation(ctx); err != nil || gen != 3 {
 		t.Fatalf("generation after three seeds = %d, %v; want 3", gen, err)
+	}
+	// The dataset ID names generation 3 of this database's seeding; the
+	// same generation number seeded at another moment has another ID.
+	id3, err := st.DatasetID(ctx)
+	if err != nil || !strings.HasPrefix(id3, "3.") {
+		t.Fatalf("dataset ID %q, %v; want 3.<seed time>", id3, err)
+	}
+	if _, err := pool.Exec(ctx, "UPDATE dataset SET seeded_at = seeded_at - interval '1 second'"); err != nil {
+		t.Fatal(err)
+	}
+	if other, err := st.DatasetID(ctx); err != nil || other == id3 || !strings.HasPrefix(other, "3.") {
+		t.Fatalf("dataset ID after another seed time %q (before %q), %v", other, id3, err)
 	}
 	if ok, err := st.APIKeyExists(ctx, store.HashKey("dev-key")); err != nil || !ok {
 		t.Fatalf("dev-key stored: %v, %v", ok, err)

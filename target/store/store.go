@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -64,6 +65,23 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("reading dataset generation: %w", err)
 	}
 	return g, nil
+}
+
+// DatasetID names the data the database holds, for cache keys: the
+// generation and the moment of the seed that wrote it ("0" when the database
+// was never seeded). Unlike the generation alone, which starts at 1 in every
+// database, it differs between two databases seeded apart, so targets on
+// different databases sharing one Redis never read each other's entries.
+func (s *Store) DatasetID(ctx context.Context) (string, error) {
+	var g, at int64
+	err := s.pool.QueryRow(ctx, "/*q:generation*/ SELECT generation, (extract(epoch FROM seeded_at) * 1e6)::bigint FROM dataset").Scan(&g, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "0", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading dataset generation: %w", err)
+	}
+	return strconv.FormatInt(g, 10) + "." + strconv.FormatInt(at, 36), nil
 }
 
 // translate maps driver errors to the store's domain errors, keeping what
