@@ -237,8 +237,11 @@ func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr
 	if rec.stopped != "" {
 		out.warnings = append(out.warnings, fmt.Sprintf("the attack stopped early after %s: %s", end.Round(time.Millisecond), rec.stopped))
 	}
-	measured := max((end - a.warmup).Seconds(), 0)
+	// Rates are per second of the scheduled, measured window: the requests
+	// still in flight when the schedule ends were sent inside it, so the
+	// drain after it would understate both rates (most in short runs).
 	runEnd := min(end, sched.end)
+	measured := max((runEnd - a.warmup).Seconds(), 0)
 	targetRate := 0.0
 	if !a.closed && measured > 0 {
 		targetRate = (sched.hits(runEnd) - sched.hits(min(a.warmup, runEnd))) / measured

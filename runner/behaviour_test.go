@@ -331,3 +331,23 @@ requests:
 		t.Errorf("unexpected 503s: %+v", f)
 	}
 }
+
+// A slow target's last requests finish after the schedule ends; the rates
+// are still per second of the schedule, not of the drain after it.
+func TestAchievedRateExcludesDrain(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			time.Sleep(700 * time.Millisecond)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 2s, rate: 20/s}]\nrequests: [{name: a, path: /}]\n")
+	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run.Overall.Rate
+	if r.Target < 19.5 || r.Target > 20.5 || r.Achieved < 19 || r.Achieved > 20.5 {
+		t.Errorf("rate target %.2f achieved %.2f, want both about 20/s (requests %d)", r.Target, r.Achieved, run.Overall.Requests)
+	}
+}
