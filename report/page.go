@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -286,6 +288,9 @@ func serverFacts(srv *results.Server) []fact {
 		}
 		f = append(f, fact{"DB pool waits", strings.Join(parts, ", ")})
 	}
+	if v := serverTimingFact(srv.ServerTiming); v != "" {
+		f = append(f, fact{"Server-Timing split", v})
+	}
 	if srv.RSSBytesMax != nil {
 		v := gate.FormatBytes(*srv.RSSBytesMax) + " peak RSS"
 		if srv.Goroutines != nil {
@@ -319,4 +324,20 @@ func dbQueryFact(srv *results.Server) string {
 		s += fmt.Sprintf(" (mean %s over %.0f queries)", gate.FormatMicros(*srv.DBQueryMeanSeconds*1e6), *srv.DBQueries)
 	}
 	return s
+}
+
+// serverTimingFact is "db 4.2 ms · llm 1.9 s (mean per response that sent
+// it: db 1200, llm 1200)", names in order, or "" when the target sent no
+// Server-Timing header.
+func serverTimingFact(st map[string]results.Timing) string {
+	if len(st) == 0 {
+		return ""
+	}
+	names := slices.Sorted(maps.Keys(st))
+	var means, counts []string
+	for _, n := range names {
+		means = append(means, n+" "+gate.FormatMicros(st[n].MeanMS*1e3))
+		counts = append(counts, fmt.Sprintf("%s %d", n, st[n].Count))
+	}
+	return strings.Join(means, " · ") + " (mean per response that sent it: " + strings.Join(counts, ", ") + ")"
 }

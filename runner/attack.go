@@ -276,6 +276,7 @@ func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr
 		out.server, w = summarizeServer(sc.Metrics.URL, samples, errs, lastErr, a.warmup, out.points)
 		out.warnings = append(out.warnings, w...)
 	}
+	out.server.ServerTiming = serverTimingSummary(out.points)
 	if rec.logErr != nil {
 		return nil, rec.logErr
 	}

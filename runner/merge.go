@@ -58,6 +58,7 @@ func Merge(dirs []string, out string) (*results.Run, error) {
 	}
 	run := mergeRuns(runs, filepath.Base(dir), latency, service)
 	tl := mergeTimelines(timelines)
+	run.Server.ServerTiming = serverTimingSummary(tl.Points)
 	if err := results.WriteFile(filepath.Join(dir, results.ServiceHlogFile), serviceLog); err != nil {
 		return nil, err
 	}

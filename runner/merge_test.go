@@ -114,6 +114,25 @@ gates: [p95 < 3s]
 	if ms, c := dbTime(tl); c != 80 || c != wantCount || math.Abs(ms-wantMs) > 1e-9 {
 		t.Errorf("merged Server-Timing: %v ms over %v responses, shards %v ms over %v (want 80)", ms, c, wantMs, wantCount)
 	}
+	// run.json's split covers the measured window: the shards' non-warm-up
+	// intervals.
+	var measuredMs, measured float64
+	for _, d := range dirs {
+		stl, err := results.ReadTimeline(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range stl.Points {
+			if !p.Warmup {
+				c := p.Server[ServerTimingCountPrefix+"db"]
+				measuredMs, measured = measuredMs+c*p.Server[ServerTimingPrefix+"db"], measured+c
+			}
+		}
+	}
+	db := merged.Server.ServerTiming["db"]
+	if measured == 0 || float64(db.Count) != measured || math.Abs(db.MeanMS*measured-measuredMs) > 1e-6 {
+		t.Errorf("merged run.json server_timing db = %+v, want %v responses, %v ms in all", db, measured, measuredMs)
+	}
 	counts := hlogCounts(t, filepath.Join(out, results.HlogFile))
 	if counts[""] != merged.Overall.Requests || counts["a"] != merged.Endpoints["a"].Requests {
 		t.Errorf("merged latency.hlog holds %v, run.json %d", counts, merged.Overall.Requests)

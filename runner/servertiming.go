@@ -147,3 +147,29 @@ func mergeServerTiming(dst, src map[string]float64) {
 		dst[ck] = total
 	}
 }
+
+// serverTimingSummary is the Server-Timing split of the measured (not
+// warm-up) points: per name, the mean weighted by each interval's count.
+func serverTimingSummary(points []results.Point) map[string]results.Timing {
+	var m map[string]results.Timing
+	for _, p := range points {
+		if p.Warmup {
+			continue
+		}
+		for k, n := range p.Server {
+			name, ok := strings.CutPrefix(k, ServerTimingCountPrefix)
+			if !ok || n <= 0 {
+				continue
+			}
+			if m == nil {
+				m = map[string]results.Timing{}
+			}
+			t := m[name]
+			total := float64(t.Count) + n
+			t.MeanMS = (t.MeanMS*float64(t.Count) + p.Server[ServerTimingPrefix+name]*n) / total
+			t.Count = int64(total)
+			m[name] = t
+		}
+	}
+	return m
+}

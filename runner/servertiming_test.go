@@ -116,9 +116,15 @@ requests:
   - {name: a, path: "/a/{{id}}"}
 `
 	root := t.TempDir()
-	_, dir, err := Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(root))
+	run, dir, err := Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(root))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if db := run.Server.ServerTiming["db"]; db.Count != 80 || math.Abs(db.MeanMS-3) > 1e-9 {
+		t.Errorf("run.json server_timing db = %+v, want 80 responses with a mean of 3 ms", db)
+	}
+	if c := run.Server.ServerTiming["cache"]; c.Count != 80 || c.MeanMS != 0.5 {
+		t.Errorf("run.json server_timing cache = %+v, want 80 at 0.5 ms", c)
 	}
 	tl, err := results.ReadTimeline(dir)
 	if err != nil {

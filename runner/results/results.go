@@ -166,8 +166,19 @@ type Server struct {
 	// acquires found the pool empty (loadgate_db_pool_empty_acquire_total).
 	DBPoolWaitSeconds   *float64 `json:"db_pool_wait_seconds,omitempty"`
 	DBPoolEmptyAcquires *float64 `json:"db_pool_empty_acquires,omitempty"`
-	Scrapes             int      `json:"scrapes"`
-	ScrapeErrors        int      `json:"scrape_errors,omitempty"`
+	// ServerTiming is the target's Server-Timing split over the measured
+	// window, by entry name (db, cache, llm …): read from the responses,
+	// not scraped, so it is present whenever the target sends the header.
+	ServerTiming map[string]Timing `json:"server_timing,omitempty"`
+	Scrapes      int               `json:"scrapes"`
+	ScrapeErrors int               `json:"scrape_errors,omitempty"`
+}
+
+// Timing is one Server-Timing entry over a window: the mean duration of the
+// responses that carried it, and how many did.
+type Timing struct {
+	MeanMS float64 `json:"mean_ms"`
+	Count  int64   `json:"count"`
 }
 
 // Gate is one evaluated gate.
