@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner/results"
@@ -295,7 +296,7 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 	}
 	a := loadAssets(o)
 	p := comparePage{
-		Title:  "loadgate · comparison · " + joinVs(labels),
+		Title:  "loadgate · comparison · " + strings.Join(labels, " vs "),
 		Labels: labels, Words: c.Words,
 		HeadlineHeader: headlineHeader(labels), Headline: c.Headline,
 		Endpoints: endpointCompareRows(runs),
@@ -325,19 +326,8 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 	return a, nil
 }
 
-func joinVs(labels []string) string {
-	s := ""
-	for i, l := range labels {
-		if i > 0 {
-			s += " vs "
-		}
-		s += l
-	}
-	return s
-}
-
 func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Comparison, exprs []string, alpha float64) {
-	fmt.Fprintf(w, "## loadgate comparison: %s\n\n", joinVs(labels))
+	fmt.Fprintf(w, "## loadgate comparison: %s\n\n", strings.Join(labels, " vs "))
 	for _, line := range c.Words {
 		fmt.Fprintf(w, "- %s\n", line)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/loadgate/loadgate/report"
@@ -115,7 +116,7 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 	var outcome report.Outcome
 	for _, profile := range compareProfiles {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted before the %s run: nothing compared (runs so far: %s)", profile, joinDirs(dirs))
+			return fmt.Errorf("interrupted before the %s run: nothing compared (runs so far: %s)", profile, strings.Join(dirs, ", "))
 		}
 		n, err := flushRedisPrefix(ctx, stack.RedisURL, prefix)
 		if err != nil {
@@ -144,7 +145,7 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 		return err
 	}
 	fmt.Fprintf(e.stderr, "compare: optimized run %s\n", outcome.Headline())
-	fmt.Fprintf(e.stdout, "comparison: %s/report.html (runs %s)\n", out, joinDirs(dirs))
+	fmt.Fprintf(e.stdout, "comparison: %s/report.html (runs %s)\n", out, strings.Join(dirs, ", "))
 	return outcomeError(outcome)
 }
 
@@ -164,15 +165,4 @@ func scenarioLabel(name string) string {
 		base = base[:len(base)-len(ext)]
 	}
 	return base
-}
-
-func joinDirs(dirs []string) string {
-	s := ""
-	for i, d := range dirs {
-		if i > 0 {
-			s += ", "
-		}
-		s += d
-	}
-	return s
 }
