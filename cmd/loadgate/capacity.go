@@ -242,7 +242,7 @@ func capacityStep(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlag
 
 // capacityAnswer is the one-line answer, e.g. "capacity: 420 users at
 // p95 < 3s, error_rate < 1% (steady, profile optimized); knee 630 users: …".
-func capacityAnswer(c *Capacity) string {
+func capacityAnswer(c *report.Capacity) string {
 	held := strings.Join(c.Gates, ", ")
 	if held == "" {
 		held = "no gates"
@@ -264,9 +264,6 @@ func capacityAnswer(c *Capacity) string {
 	}
 	return s
 }
-
-// Capacity is report.Capacity, named here for brevity.
-type Capacity = report.Capacity
 
 // whyNot says which gates a step did not hold, with their values.
 func whyNot(st report.CapacityStep) string {
