@@ -197,3 +197,22 @@ func TestComparisonInBrowser(t *testing.T) {
 // defaultEChartsPath is where the Makefile's assets target puts the script,
 // seen from this package's directory.
 var defaultEChartsPath = filepath.Join("..", ".cache", "echarts-"+EChartsVersion, "package", "dist", "echarts.min.js")
+
+func TestCapacityInBrowser(t *testing.T) {
+	chromium, echarts := needBrowser(t)
+	dir := t.TempDir()
+	pass := results.Gate{Expr: "p95 < 3s", Verdict: results.VerdictPass}
+	c := &Capacity{Schema: 1, Scenario: "users", Model: "closed", Profile: "optimized",
+		Gates: []string{"p95 < 3s"}, Found: true, Capacity: 200, Knee: 400,
+		Stopped: "stopped at 400 users: p95 < 3s fail (4.2 s)",
+		Steps: []CapacityStep{
+			{Level: 100, P95US: 900_000, AchievedRate: 90, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
+			{Level: 200, P95US: 1_800_000, AchievedRate: 170, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
+			{Level: 400, P95US: 4_200_000, AchievedRate: 180, ErrorRate: 0.02, Verdict: results.VerdictFail,
+				Gates: []results.Gate{{Expr: "p95 < 3s", Verdict: results.VerdictFail}}},
+		}}
+	if err := RenderCapacity(dir, c, "capacity: 200 users at p95 < 3s", Options{EChartsJS: echarts}); err != nil {
+		t.Fatal(err)
+	}
+	checkInBrowser(t, chromium, filepath.Join(dir, results.ReportFile), 1)
+}
