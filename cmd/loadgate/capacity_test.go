@@ -126,7 +126,7 @@ func TestCapacityFlagErrors(t *testing.T) {
 	}{
 		{[]string{"run", sc, "--capacity-max", "10"}, "need --find-capacity"},
 		{[]string{"run", sc, "--find-capacity", "--capacity-factor", "1"}, "--capacity-factor 1: want more than 1"},
-		{[]string{"run", sc, "--find-capacity", "--step-hold", "5s", "--step-exclude", "5s"}, "must be longer than --step-exclude"},
+		{[]string{"run", sc, "--find-capacity", "--step-hold", "5s", "--step-exclude", "5s"}, "--step-hold 5s: must be longer than the part of it not measured (5s)"},
 		{[]string{"run", sc, "--find-capacity", "--duration", "10s"}, "--find-capacity sets the levels"},
 		{[]string{"run", sc, "--find-capacity", "--capacity-start", "10", "--capacity-max", "5"}, "below the first level"},
 		{[]string{"run", sc, "--find-capacity", "--capacity-start", "-1"}, "--capacity-start -1"},

@@ -1,0 +1,153 @@
+package capacity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/report"
+	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/scenarios"
+)
+
+func parse(t *testing.T, load string) *scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.Parse([]byte("name: s\ntarget: {base_url: http://127.0.0.1:1}\nload:\n"+load+"requests: [{name: a, path: /}]\ngates: [p95 < 100ms]\n"), "s.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+var defaults = Settings{Factor: DefaultFactor, Hold: DefaultHold, Ramp: DefaultRamp, Exclude: DefaultExclude}
+
+func TestLevels(t *testing.T) {
+	open := parse(t, "  stages: [{duration: 10s, rate: 100/s}]\n")
+	closed := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
+	with := func(f func(*Settings)) Settings { s := defaults; f(&s); return s }
+	cases := []struct {
+		name string
+		sc   *scenarios.Scenario
+		set  Settings
+		want []float64
+	}{
+		{"open default: final/4 ×1.5 up to 4×", open, defaults, []float64{25, 37.5, 56.25, 84.375, 126.5625, 189.84375, 284.765625}},
+		{"closed rounds to users", closed, defaults, []float64{25, 38, 57, 86, 129, 194, 291}},
+		{"increment", closed, with(func(s *Settings) { s.Start, s.Increment, s.Max = 80, 20, 160 }), []float64{80, 100, 120, 140, 160}},
+		{"closed never repeats a level", closed, with(func(s *Settings) { s.Start, s.Factor, s.Max = 1, 1.1, 4 }), []float64{1, 2, 3, 4}},
+	}
+	for _, c := range cases {
+		_, got, err := Levels(c.sc, c.set)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %v %v, want %v", c.name, got, err, c.want)
+		}
+	}
+	_, _, err := Levels(open, with(func(s *Settings) { s.Start, s.Max, s.Factor = 1, 1e6, 1.01 }))
+	var se *SettingsError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "more than 50 steps") {
+		t.Errorf("too many steps: %v", err)
+	}
+	_, _, err = Levels(open, with(func(s *Settings) { s.Start, s.Max = 10, 5 }))
+	if !errors.As(err, &se) || se.Field != "max" {
+		t.Errorf("max below start: %v", err)
+	}
+}
+
+func TestCheckNamesTheField(t *testing.T) {
+	with := func(f func(*Settings)) Settings { s := defaults; f(&s); return s }
+	for field, set := range map[string]Settings{
+		"start":     with(func(s *Settings) { s.Start = -1 }),
+		"factor":    with(func(s *Settings) { s.Factor = 1 }),
+		"increment": with(func(s *Settings) { s.Increment = -2 }),
+		"hold":      with(func(s *Settings) { s.Hold = 5 * time.Second }),
+		"ramp":      with(func(s *Settings) { s.Ramp = -time.Second }),
+	} {
+		var se *SettingsError
+		if err := set.Check(); !errors.As(err, &se) || se.Field != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+	if err := defaults.Check(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+}
+
+// stepAt judges a step by a P95 that rises with the level: a fake of a
+// target whose knee is known, writing real run directories.
+func stepAt(t *testing.T, p95PerLevel float64) Step {
+	return func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, report.Outcome, error) {
+		level := sc.Load.Stages[len(sc.Load.Stages)-1].Users.To
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", report.Outcome{}, err
+		}
+		p95 := level * p95PerLevel
+		run := results.Run{Schema: results.Schema, Scenario: sc.Name, Status: results.StatusCompleted, Profile: "optimized",
+			Overall: results.Stats{Requests: 100, Successes: 100, LatencyUS: results.Latency{P95: p95}}}
+		if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+			return "", report.Outcome{}, err
+		}
+		v, threshold := p95, 100_000.0
+		g := results.Gate{Expr: "p95 < 100ms", Value: &v, Threshold: threshold, Unit: "us", Verdict: results.VerdictPass}
+		if p95 >= threshold {
+			g.Verdict = results.VerdictFail
+		}
+		return dir, report.Outcome{Verdict: g.Verdict, Gates: []results.Gate{g}}, nil
+	}
+}
+
+func TestSearchStopsAtTheKnee(t *testing.T) {
+	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
+	set := defaults
+	set.Start, set.Increment, set.Max = 10, 10, 100
+	s := &Search{Scenario: sc, Settings: set, Gates: sc.Gates, Root: t.TempDir(), Step: stepAt(t, 2_000)} // 50 users → 100 ms
+	c, dir, err := s.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Found || c.Capacity != 40 || c.Knee != 50 || len(c.Steps) != 5 || c.Profile != "optimized" {
+		t.Fatalf("found %v capacity %v knee %v steps %d profile %q", c.Found, c.Capacity, c.Knee, len(c.Steps), c.Profile)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, report.CapacityFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved report.Capacity
+	if err := json.Unmarshal(data, &saved); err != nil {
+		t.Fatal(err)
+	}
+	if saved.Capacity != 40 || saved.Steps[4].P95US != 100_000 {
+		t.Errorf("capacity.json: %+v", saved)
+	}
+	want := "capacity: 40 users at p95 < 100ms (s, profile optimized); knee at 50 users: p95 < 100ms fail (100 ms)"
+	if got := Answer(c); got != want {
+		t.Errorf("answer\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestSearchInterrupted(t *testing.T) {
+	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
+	set := defaults
+	set.Start, set.Increment, set.Max = 10, 10, 100
+	ctx, cancel := context.WithCancel(context.Background())
+	inner := stepAt(t, 1)
+	steps := 0
+	s := &Search{Scenario: sc, Settings: set, Root: t.TempDir(), Step: func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, report.Outcome, error) {
+		if steps++; steps == 3 {
+			cancel()
+		}
+		return inner(ctx, sc, dir)
+	}}
+	c, _, err := s.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Found || c.Capacity != 20 || c.Knee != 0 || len(c.Steps) != 3 || c.Steps[2].Error != "interrupted" {
+		t.Errorf("found %v capacity %v knee %v steps %+v", c.Found, c.Capacity, c.Knee, c.Steps)
+	}
+}
