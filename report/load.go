@@ -203,8 +203,8 @@ func decodeHlog(r io.Reader, path string, out chan<- decodedInterval) error {
 	return nil
 }
 
-// summarisePacked is summarise for a decoded interval; the library's
-// packed percentiles are bit-identical to the dense ones.
+// summarisePacked gives a decoded interval's count and percentiles; the
+// library's packed percentiles are bit-identical to the dense ones.
 func summarisePacked(h *hdr.PackedHistogram) interval {
 	iv := interval{Count: h.TotalCount()}
 	if iv.Count == 0 {
@@ -212,16 +212,5 @@ func summarisePacked(h *hdr.PackedHistogram) interval {
 	}
 	v := h.ValueAtPercentilesSlice([]float64{50, 90, 95, 99, 99.9, 100})
 	iv.P50, iv.P90, iv.P95, iv.P99, iv.P999, iv.Max = float64(v[0]), float64(v[1]), float64(v[2]), float64(v[3]), float64(v[4]), float64(v[5])
-	return iv
-}
-
-func summarise(h *hdr.Histogram, t float64) interval {
-	iv := interval{T: t, Count: h.TotalCount()}
-	if iv.Count == 0 {
-		return iv
-	}
-	// One walk over the buckets for every percentile; 100 is the max.
-	v := h.ValueAtPercentiles([]float64{50, 90, 95, 99, 99.9, 100})
-	iv.P50, iv.P90, iv.P95, iv.P99, iv.P999, iv.Max = float64(v[50]), float64(v[90]), float64(v[95]), float64(v[99]), float64(v[99.9]), float64(v[100])
 	return iv
 }

@@ -172,3 +172,70 @@ func TestOutDir(t *testing.T) {
 		t.Errorf("latest -> %q, %v; want named", target, err)
 	}
 }
+
+func TestSetupRequests(t *testing.T) {
+	var setupSeen, loadBeforeSetup atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/health":
+		case "/setup":
+			setupSeen.Add(1)
+		case "/broken":
+			w.WriteHeader(http.StatusInternalServerError)
+		default:
+			if setupSeen.Load() == 0 {
+				loadBeforeSetup.Add(1)
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	sc := scenarioFor(t, srv.URL, `load:
+  stages: [{duration: 500ms, rate: 20/s}]
+setup: [{name: prepare, method: POST, path: /setup, body: "{}"}]
+requests: [{name: a, path: /a}]
+`)
+	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if setupSeen.Load() != 1 || loadBeforeSetup.Load() != 0 || run.Overall.Requests != 10 {
+		t.Errorf("setup sent %d times, %d load requests before it, %d recorded", setupSeen.Load(), loadBeforeSetup.Load(), run.Overall.Requests)
+	}
+	if _, ok := run.Endpoints["prepare"]; ok {
+		t.Error("the setup request was recorded as load")
+	}
+
+	bad := scenarioFor(t, srv.URL, `load:
+  stages: [{duration: 500ms, rate: 20/s}]
+setup: [{name: prepare, path: /broken}]
+requests: [{name: a, path: /a}]
+`)
+	root := t.TempDir()
+	_, _, err = Run(context.Background(), bad, WithResultsRoot(root))
+	if !errors.Is(err, ErrSetup) || !strings.Contains(err.Error(), "/broken") || !strings.Contains(err.Error(), "500") {
+		t.Errorf("err = %v, want ErrSetup naming the URL and status", err)
+	}
+}
+
+func TestUniqueExhaustionStopsWithWarning(t *testing.T) {
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, `load:
+  stages: [{duration: 2s, rate: 20/s}]
+data:
+  id: {range: [1, 5], pick: unique}
+requests: [{name: a, path: "/{{id}}"}]
+`)
+	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Endpoints["a"].Requests != 5 || run.Endpoints["a"].Successes != 5 {
+		t.Errorf("endpoint a: %+v, want the 5 unique ids sent", run.Endpoints["a"])
+	}
+	if !strings.Contains(fmt.Sprint(run.Warnings), "unique data exhausted") {
+		t.Errorf("warnings %q", run.Warnings)
+	}
+	if run.Overall.Unsent == 0 {
+		t.Error("the requests the schedule still had are not counted as unsent")
+	}
+}

@@ -4,8 +4,9 @@
 //
 // New builds the server without listening (tests, embedding); Run migrates,
 // listens, and shuts down gracefully when its context ends. Storage lives in
-// target/store, the tiered cache in target/cache, the language model in
-// target/agent, and the seed data in target/seed.
+// target/store, the tiered cache in target/cache (a lookup tries memory, then
+// Redis, then the source: PostgreSQL), the language model in target/agent, and
+// the seed data in target/seed.
 //
 // Routes (JSON; all but health and metrics need X-API-Key; the route label
 // of the metrics in brackets):
