@@ -60,6 +60,9 @@ func writeJUnit(w io.Writer, run *results.Run, out Outcome) error {
 			{"run", run.ID}, {"target", run.Target}, {"status", run.Status}, {"commit", run.Commit},
 		},
 	}
+	if run.Merged != nil {
+		s.Props = append(s.Props, junitProp{"shards", mergedWords(run.Merged)})
+	}
 	for _, g := range out.Gates {
 		c := junitCase{Name: g.Expr, ClassName: "loadgate." + run.Scenario + ".gates", Time: "0", SystemOut: g.Message}
 		switch g.Verdict {

@@ -34,6 +34,9 @@ func writeSummary(w io.Writer, j *judged) {
 	fmt.Fprintf(w, "Run `%s` against %s, %s, status **%s**; achieved %s of %s target; %d requests.\n\n",
 		run.ID, run.Target, run.Ended.Sub(run.Started).Round(1e9), run.Status,
 		gate.Format(run.Overall.Rate.Achieved, "rps"), gate.Format(run.Overall.Rate.Target, "rps"), run.Overall.Requests)
+	if run.Merged != nil {
+		fmt.Fprintf(w, "Shards: %s.\n\n", mergedWords(run.Merged))
+	}
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "> ⚠️ %s\n\n", warn)
 	}

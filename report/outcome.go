@@ -2,6 +2,8 @@ package report
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner/results"
@@ -33,7 +35,8 @@ func (o Outcome) ExitCode() int {
 
 // decide combines the gates and the run's status into an Outcome. A run
 // that did not complete cannot pass: aborted is a fail (the load did not
-// hold), failed is unknown (nothing trustworthy was measured).
+// hold), failed is unknown (nothing trustworthy was measured). Nor can a
+// partial merge of shards (a fail: part of the load was never sent).
 func decide(run *results.Run, gates []results.Gate) Outcome {
 	o := Outcome{Verdict: gate.Verdict(gates), Gates: gates}
 	for _, g := range gates {
@@ -42,6 +45,12 @@ func decide(run *results.Run, gates []results.Gate) Outcome {
 			o.Reasons = append(o.Reasons, fmt.Sprintf("failed: %s — %s", g.Expr, g.Message))
 		case results.VerdictUnknown:
 			o.Reasons = append(o.Reasons, fmt.Sprintf("unknown: %s", g.Message))
+		}
+	}
+	if m := run.Merged; m != nil && m.Partial {
+		o.Reasons = append(o.Reasons, fmt.Sprintf("a partial merge: %d of %d shards, the plan's load was not all sent", m.Shards, m.Of))
+		if o.Verdict == results.VerdictPass {
+			o.Verdict = results.VerdictFail
 		}
 	}
 	switch run.Status {
@@ -85,4 +94,23 @@ func (o Outcome) Headline() string {
 		return "UNKNOWN — the run cannot be judged"
 	}
 	return fmt.Sprintf("UNKNOWN — %d of %d gates could not be evaluated", unknown, n)
+}
+
+// mergedWords says how many shards a merged run holds and how far apart
+// they started: "2 of 2 merged, starts within 12ms".
+func mergedWords(m *results.Merged) string {
+	spread := time.Duration(m.StartSpreadS * float64(time.Second)).Round(time.Millisecond)
+	w := fmt.Sprintf("%d of %d merged, starts within %s", m.Shards, m.Of, spread)
+	if m.Partial {
+		w += " (partial"
+		if len(m.Missing) > 0 {
+			parts := make([]string, len(m.Missing))
+			for i, x := range m.Missing {
+				parts[i] = fmt.Sprint(x)
+			}
+			w += ", missing " + strings.Join(parts, ", ")
+		}
+		w += ")"
+	}
+	return w
 }

@@ -136,6 +136,9 @@ func runFacts(run *results.Run) []fact {
 	if run.Shard != "" {
 		f = append(f, fact{"shard", run.Shard})
 	}
+	if run.Merged != nil {
+		f = append(f, fact{"shards", mergedWords(run.Merged)})
+	}
 	f = append(f, fact{"run", run.ID})
 	return f
 }

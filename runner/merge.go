@@ -6,44 +6,61 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/loadgate/loadgate/runner/results"
 )
 
-// Merge adds the results of shard runs (the same scenario run with --shard
-// i/N, at the same time) into one run directory out, exactly: counts add,
-// HDR histograms add, and run.json's percentiles are recomputed from the
-// sums. The target's metrics are taken from the first shard: every shard
-// scraped the same target. out must be absent or empty; when it lies in a
-// results root (a directory with a "latest" link), the link is updated.
-func Merge(dirs []string, out string) (*results.Run, error) {
+// MergeOption configures Merge.
+type MergeOption func(*mergeConfig)
+
+type mergeConfig struct {
+	partial bool
+}
+
+// Partial lets Merge go ahead when shards are missing or did not complete:
+// shards that were aborted are merged with what they recorded, shards
+// without a sound run.json or with another status are left out, and the
+// merged run is marked partial (Merged.Partial). Default: refuse.
+func Partial() MergeOption { return func(c *mergeConfig) { c.partial = true } }
+
+// Merge adds the results of the shard runs of one plan (`--shard i/N`, run
+// side by side) into one run directory out, exactly: counts add, the HDR
+// interval logs add interval by interval, and run.json's percentiles are
+// recomputed from the sums, so the merged run reads as if one generator had
+// run the whole plan. The target's scraped figures come from the shard that
+// scraped it most (every shard scraped the same target over about the same
+// window); the maxima of its gauges are taken over all shards.
+//
+// It refuses, naming the directories, runs that are not shards, shards of
+// different plans (run.json's plan_hash) or shard counts, a shard index given
+// twice, and, unless Partial is given, a missing shard index or a shard that
+// did not complete. out must be absent or empty; when it lies in a results
+// root (a directory with a "latest" link), the link is updated. The gates are
+// left for the report package to evaluate from the plan's expressions.
+func Merge(dirs []string, out string, opts ...MergeOption) (*results.Run, error) {
+	var cfg mergeConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if len(dirs) == 0 {
-		return nil, errors.New("merge: no runs given")
+		return nil, errors.New("merge: no shard runs given")
 	}
 	if out == "" {
 		return nil, errors.New("merge: the merged run's directory is needed (--out)")
 	}
-	runs := make([]*results.Run, len(dirs))
-	timelines := make([]*results.Timeline, len(dirs))
-	for i, d := range dirs {
-		r, err := results.ReadRun(d)
-		if err != nil {
-			return nil, fmt.Errorf("merge: %w", err)
-		}
-		if err := compatible(runs[0], r, dirs[0], d); err != nil {
-			return nil, err
-		}
-		runs[i] = r
-		if timelines[i], err = results.ReadTimeline(d); err != nil {
-			return nil, fmt.Errorf("merge: %w", err)
-		}
+	set, err := readShards(dirs, cfg.partial)
+	if err != nil {
+		return nil, err
 	}
+	dirs = set.dirs()
 	dir, err := makeRunDir("", out, "")
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
@@ -56,8 +73,8 @@ func Merge(dirs []string, out string) (*results.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := mergeRuns(runs, filepath.Base(dir), latency, service)
-	tl := mergeTimelines(timelines)
+	run := mergeRuns(set, filepath.Base(dir), latency, service)
+	tl := mergeTimelines(set.timelines(), set.scraper)
 	run.Server.ServerTiming = serverTimingSummary(tl.Points)
 	if err := results.WriteFile(filepath.Join(dir, results.ServiceHlogFile), serviceLog); err != nil {
 		return nil, err
@@ -76,22 +93,138 @@ func Merge(dirs []string, out string) (*results.Run, error) {
 	return run, nil
 }
 
-// compatible checks that run r (from dir) can be merged with first.
-func compatible(first, r *results.Run, firstDir, dir string) error {
+// shardRun is one shard's results directory, read.
+type shardRun struct {
+	dir string
+	run *results.Run
+	tl  *results.Timeline
+}
+
+// shardSet is the shards to merge, by index, and what was left out.
+type shardSet struct {
+	shards  []shardRun // sorted by shard index
+	count   int        // the plan's shard count
+	missing []int
+	partial bool
+	notes   []string // why shards were left out (--partial)
+	scraper int      // index into shards of the one whose scrapes are used
+}
+
+func (s *shardSet) dirs() []string {
+	out := make([]string, len(s.shards))
+	for i, sh := range s.shards {
+		out[i] = sh.dir
+	}
+	return out
+}
+
+func (s *shardSet) timelines() []*results.Timeline {
+	out := make([]*results.Timeline, len(s.shards))
+	for i, sh := range s.shards {
+		out[i] = sh.tl
+	}
+	return out
+}
+
+// readShards reads and checks the shard runs (see Merge).
+func readShards(dirs []string, partial bool) (*shardSet, error) {
+	set := &shardSet{}
+	var first *shardRun
+	byIndex := map[int]string{}
+	var all []shardRun
+	for _, d := range dirs {
+		r, err := results.ReadRun(d)
+		if err != nil {
+			if partial {
+				set.notes = append(set.notes, fmt.Sprintf("%s left out: %v", d, err))
+				set.partial = true
+				continue
+			}
+			return nil, fmt.Errorf("merge: %w (--partial merges the other shards)", err)
+		}
+		sh := shardRun{dir: d, run: r}
+		switch {
+		case r.ShardCount == 0:
+			return nil, fmt.Errorf("merge: %s is not a shard run (run.json has no shard_count; run shards with --shard i/N or --shard auto)", d)
+		case r.PlanHash == "":
+			return nil, fmt.Errorf("merge: %s records no plan_hash (written by an older loadgate): rerun the shards", d)
+		case first == nil:
+			first = &sh
+		case r.PlanHash != first.run.PlanHash:
+			return nil, fmt.Errorf("merge: %s and %s are shards of different plans (plan_hash %s vs %s): scenario, overrides or target differ", first.dir, d, first.run.PlanHash, r.PlanHash)
+		case r.ShardCount != first.run.ShardCount:
+			return nil, fmt.Errorf("merge: %s is shard %d of %d, %s shard %d of %d: the shard counts differ", first.dir, first.run.ShardIndex, first.run.ShardCount, d, r.ShardIndex, r.ShardCount)
+		}
+		if r.ShardIndex < 1 || r.ShardIndex > r.ShardCount {
+			return nil, fmt.Errorf("merge: %s has shard index %d of %d", d, r.ShardIndex, r.ShardCount)
+		}
+		if other, dup := byIndex[r.ShardIndex]; dup {
+			return nil, fmt.Errorf("merge: %s and %s are both shard %d of %d", other, d, r.ShardIndex, r.ShardCount)
+		}
+		byIndex[r.ShardIndex] = d
+		all = append(all, sh)
+	}
 	if first == nil {
-		return nil
+		return nil, fmt.Errorf("merge: none of the %d directories holds a shard run: %s", len(dirs), strings.Join(set.notes, "; "))
 	}
-	switch {
-	case r.Scenario != first.Scenario:
-		return fmt.Errorf("merge: %s ran scenario %q, %s ran %q", dir, r.Scenario, firstDir, first.Scenario)
-	case r.Plan.Model != first.Plan.Model || len(r.Plan.Stages) != len(first.Plan.Stages) || len(r.Plan.Requests) != len(first.Plan.Requests):
-		return fmt.Errorf("merge: %s ran another plan than %s", dir, firstDir)
-	case r.WarmupS != first.WarmupS:
-		return fmt.Errorf("merge: %s has a warm-up of %gs, %s of %gs", dir, r.WarmupS, firstDir, first.WarmupS)
-	case r.Shard != "" && r.Shard == first.Shard && dir != firstDir:
-		return fmt.Errorf("merge: %s and %s are both shard %s", firstDir, dir, r.Shard)
+	set.count = first.run.ShardCount
+	for _, sh := range all {
+		switch sh.run.Status {
+		case results.StatusCompleted:
+		case results.StatusAborted:
+			if !partial {
+				return nil, fmt.Errorf("merge: shard %d (%s) did not complete: status %s (--partial merges what it recorded)", sh.run.ShardIndex, sh.dir, sh.run.Status)
+			}
+			set.partial = true
+			set.notes = append(set.notes, fmt.Sprintf("shard %d was aborted: it holds only what it recorded", sh.run.ShardIndex))
+		default:
+			if !partial {
+				return nil, fmt.Errorf("merge: shard %d (%s) did not complete: status %q (--partial merges the other shards)", sh.run.ShardIndex, sh.dir, sh.run.Status)
+			}
+			set.partial = true
+			set.notes = append(set.notes, fmt.Sprintf("shard %d (%s) left out: status %q", sh.run.ShardIndex, sh.dir, sh.run.Status))
+			continue
+		}
+		tl, err := results.ReadTimeline(sh.dir)
+		if err != nil {
+			return nil, fmt.Errorf("merge: %w", err)
+		}
+		sh.tl = tl
+		set.shards = append(set.shards, sh)
 	}
-	return nil
+	sort.Slice(set.shards, func(i, j int) bool { return set.shards[i].run.ShardIndex < set.shards[j].run.ShardIndex })
+	merged := map[int]bool{}
+	for _, sh := range set.shards {
+		merged[sh.run.ShardIndex] = true
+	}
+	for i := 1; i <= set.count; i++ {
+		if !merged[i] {
+			set.missing = append(set.missing, i)
+		}
+	}
+	if len(set.missing) > 0 && !partial {
+		return nil, fmt.Errorf("merge: shard %s of %d missing (give every shard's directory, or --partial)", intList(set.missing), set.count)
+	}
+	if len(set.missing) > 0 {
+		set.partial = true
+	}
+	if len(set.shards) == 0 {
+		return nil, fmt.Errorf("merge: no shard left to merge: %s", strings.Join(set.notes, "; "))
+	}
+	for i, sh := range set.shards {
+		if sh.run.Server.Scrapes > set.shards[set.scraper].run.Server.Scrapes {
+			set.scraper = i
+		}
+	}
+	return set, nil
+}
+
+func intList(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.Itoa(x)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // sums holds one histogram per series ("" = overall).
@@ -266,8 +399,8 @@ func mergeServiceLogs(dirs []string) (sums, []byte, error) {
 }
 
 // mergeRuns adds the shards' run.json figures; latencies come from the sums.
-func mergeRuns(runs []*results.Run, id string, latency, service sums) *results.Run {
-	first := runs[0]
+func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
+	first := set.shards[0].run
 	m := &results.Run{
 		Schema:      results.Schema,
 		ID:          id,
@@ -282,22 +415,40 @@ func mergeRuns(runs []*results.Run, id string, latency, service sums) *results.R
 		Commit:      first.Commit,
 		Host:        first.Host,
 		Version:     first.Version,
+		StartAt:     first.StartAt,
+		PlanHash:    first.PlanHash,
 		Plan:        first.Plan,
-		Server:      first.Server,
+		Server:      set.shards[set.scraper].run.Server,
 		Endpoints:   map[string]results.Stats{},
 		Gates:       []results.Gate{},
+		Merged: &results.Merged{
+			Shards: len(set.shards), Of: set.count, Partial: set.partial, Missing: set.missing,
+			Starts: []results.ShardStart{},
+		},
 	}
 	m.Plan.Stages = append([]results.Stage(nil), first.Plan.Stages...)
 	for i := range m.Plan.Stages {
 		m.Plan.Stages[i].From, m.Plan.Stages[i].To = 0, 0
 	}
-	m.Warnings = append(m.Warnings, fmt.Sprintf("merged from %d shard runs; server metrics are those scraped by the first", len(runs)))
-	for _, r := range runs {
-		if r.Started.Before(m.Started) {
-			m.Started = r.Started
+	if set.partial {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("partial merge (--partial): %d of %d shards merged; the plan's load was not all sent", len(set.shards), set.count))
+		m.Warnings = append(m.Warnings, set.notes...)
+	}
+	if host := m.Host; host != "" {
+		for _, sh := range set.shards {
+			if sh.run.Host != host {
+				m.Host = "" // several machines: no one host to name
+			}
 		}
-		if r.Ended.After(m.Ended) {
-			m.Ended = r.Ended
+	}
+	earliest, latest := first.Started, first.Started
+	for _, sh := range set.shards {
+		r := sh.run
+		m.Merged.Starts = append(m.Merged.Starts, results.ShardStart{Index: r.ShardIndex, Run: r.ID, Started: r.Started, Status: r.Status})
+		earliest, latest = minTime(earliest, r.Started), maxTime(latest, r.Started)
+		m.Started, m.Ended = minTime(m.Started, r.Started), maxTime(m.Ended, r.Ended)
+		if r.StartAt == nil || m.StartAt == nil || !r.StartAt.Equal(*m.StartAt) {
+			m.StartAt = nil // no common start requested
 		}
 		if statusRank(r.Status) > statusRank(m.Status) {
 			m.Status = r.Status
@@ -312,10 +463,13 @@ func mergeRuns(runs []*results.Run, id string, latency, service sums) *results.R
 			addStats(&acc, st)
 			m.Endpoints[name] = acc
 		}
+		m.Server.RSSBytesMax = maxOf(m.Server.RSSBytesMax, r.Server.RSSBytesMax)
+		m.Server.Goroutines = maxOf(m.Server.Goroutines, r.Server.Goroutines)
 		for _, w := range r.Warnings {
-			m.Warnings = append(m.Warnings, fmt.Sprintf("shard %s: %s", r.Shard, w))
+			m.Warnings = append(m.Warnings, fmt.Sprintf("shard %d/%d: %s", r.ShardIndex, r.ShardCount, w))
 		}
 	}
+	m.Merged.StartSpreadS = latest.Sub(earliest).Seconds()
 	finish := func(st *results.Stats, tag string) {
 		if h, ok := latency[tag]; ok {
 			st.LatencyUS = latencySummary(h)
@@ -333,6 +487,32 @@ func mergeRuns(runs []*results.Run, id string, latency, service sums) *results.R
 		m.Endpoints[name] = st
 	}
 	return m
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// maxOf is the larger of two optional figures.
+func maxOf(a, b *float64) *float64 {
+	switch {
+	case b == nil:
+		return a
+	case a == nil || *b > *a:
+		v := *b
+		return &v
+	}
+	return a
 }
 
 func statusRank(s string) int {
@@ -370,8 +550,9 @@ func addCounts(a, b map[string]int64) map[string]int64 {
 }
 
 // mergeTimelines adds the shards' timelines second by second; scraped
-// server metrics come from the first shard, the Server-Timing split from all.
-func mergeTimelines(tls []*results.Timeline) *results.Timeline {
+// server metrics come from shard src (the one that scraped most), the
+// Server-Timing split from all.
+func mergeTimelines(tls []*results.Timeline, src int) *results.Timeline {
 	m := &results.Timeline{Schema: results.Schema, IntervalS: tls[0].IntervalS}
 	for si, tl := range tls {
 		for i, p := range tl.Points {
@@ -390,17 +571,26 @@ func mergeTimelines(tls []*results.Timeline) *results.Timeline {
 			if len(p.ErrorKinds) > 0 {
 				q.ErrorKinds = addCounts(q.ErrorKinds, p.ErrorKinds)
 			}
-			switch {
-			case si == 0 && p.Server != nil:
-				q.Server = maps.Clone(p.Server)
-			case si > 0 && p.Server != nil:
-				// Scraped metrics are the first shard's; every shard
-				// measured its own responses' Server-Timing.
-				if q.Server == nil {
-					q.Server = map[string]float64{}
-				}
-				mergeServerTiming(q.Server, p.Server)
+			if p.Server == nil {
+				continue
 			}
+			if q.Server == nil {
+				q.Server = map[string]float64{}
+			}
+			if si == src {
+				for k, v := range p.Server {
+					if !strings.HasPrefix(k, ServerTimingPrefix) && !strings.HasPrefix(k, ServerTimingCountPrefix) {
+						q.Server[k] = v
+					}
+				}
+			}
+			// Every shard measured its own responses' Server-Timing.
+			mergeServerTiming(q.Server, p.Server)
+		}
+	}
+	for i := range m.Points {
+		if len(m.Points[i].Server) == 0 {
+			m.Points[i].Server = nil
 		}
 	}
 	return m

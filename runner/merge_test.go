@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -48,6 +50,9 @@ gates: [p95 < 3s]
 	merged, err := Merge(dirs, out)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if m := merged.Merged; m == nil || m.Shards != 2 || m.Of != 2 || m.Partial || len(m.Starts) != 2 || m.Starts[0].Index != 1 || m.StartSpreadS < 0 {
+		t.Errorf("merged: %+v", m)
 	}
 	if merged.Overall.Requests != single.Overall.Requests {
 		t.Errorf("merged %d requests, single run %d", merged.Overall.Requests, single.Overall.Requests)
@@ -161,5 +166,118 @@ func hlogCounts(t *testing.T, path string) map[string]int64 {
 			return counts
 		}
 		counts[h.Tag()] += h.TotalCount()
+	}
+}
+
+// shardDirs runs the two shards of a short plan and returns their directories.
+func shardDirs(t *testing.T) []string {
+	t.Helper()
+	srv := okServer(t, nil)
+	yaml := "load:\n  stages: [{duration: 1s, rate: 20/s}]\nrequests:\n  - {name: a, path: /a}\ngates: [error_rate < 1%]\n"
+	root := t.TempDir()
+	var dirs []string
+	for i := 1; i <= 2; i++ {
+		sc := scenarioFor(t, srv.URL, yaml)
+		if err := sc.Apply(scenarios.Overrides{Shard: scenarios.Shard{Index: i, Count: 2}}); err != nil {
+			t.Fatal(err)
+		}
+		_, dir, err := Run(context.Background(), sc, WithResultsRoot(root))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	return dirs
+}
+
+// variant copies a run directory and edits its run.json.
+func variant(t *testing.T, dir string, edit func(*results.Run)) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(dir))
+	if err := os.CopyFS(out, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := results.ReadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(r)
+	if err := results.WriteJSON(filepath.Join(out, results.RunFile), r); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestMergeRefuses: shards that do not make one whole plan are refused with
+// a message naming the problem; --partial merges what there is and marks it.
+func TestMergeRefuses(t *testing.T) {
+	dirs := shardDirs(t)
+	one, two := dirs[0], dirs[1]
+	if r, err := results.ReadRun(one); err != nil || r.ShardIndex != 1 || r.ShardCount != 2 || r.PlanHash == "" {
+		t.Fatalf("shard run.json: %+v, %v", r, err)
+	}
+	cases := []struct {
+		name string
+		dirs []string
+		want string
+	}{
+		// Another plan (another rate, target or scenario) has another hash.
+		{"different plans", []string{one, variant(t, two, func(r *results.Run) { r.PlanHash = "sha256:other" })}, "different plans"},
+		// The same shard twice.
+		{"duplicated index", []string{one, variant(t, one, func(*results.Run) {})}, "both shard 1 of 2"},
+		// A shard count that disagrees.
+		{"other count", []string{one, variant(t, two, func(r *results.Run) { r.ShardCount = 3 })}, "shard counts differ"},
+		// Shard 2 was never given.
+		{"missing index", []string{one}, "shard 2 of 2 missing"},
+		// A run that was not a shard.
+		{"not a shard", []string{one, variant(t, two, func(r *results.Run) { r.ShardIndex, r.ShardCount = 0, 0 })}, "not a shard run"},
+		// Shards from before plan hashes.
+		{"no plan hash", []string{one, variant(t, two, func(r *results.Run) { r.PlanHash = "" })}, "no plan_hash"},
+		// A shard that was stopped before its plan ended.
+		{"aborted shard", []string{one, variant(t, two, func(r *results.Run) { r.Status = results.StatusAborted })}, "shard 2 ("},
+		// A directory with no run.json.
+		{"no run.json", []string{one, t.TempDir()}, "run.json"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "m")
+			_, err := Merge(c.dirs, out)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Merge: %v, want an error with %q", err, c.want)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("a refused merge created %s", out)
+			}
+		})
+	}
+
+	// --partial: shard 2 missing, then shard 2 aborted, then shard 2 still
+	// running (a crashed pod) and left out.
+	partials := []struct {
+		name    string
+		dirs    []string
+		shards  int
+		status  string
+		missing []int
+	}{
+		{"missing", []string{one}, 1, results.StatusCompleted, []int{2}},
+		{"aborted", []string{one, variant(t, two, func(r *results.Run) { r.Status = results.StatusAborted })}, 2, results.StatusAborted, nil},
+		{"running", []string{one, variant(t, two, func(r *results.Run) { r.Status = "running" })}, 1, results.StatusCompleted, []int{2}},
+		{"unreadable", []string{t.TempDir(), one}, 1, results.StatusCompleted, []int{2}},
+	}
+	for _, c := range partials {
+		t.Run("partial "+c.name, func(t *testing.T) {
+			m, err := Merge(c.dirs, filepath.Join(t.TempDir(), "m"), Partial())
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := m.Merged
+			if !g.Partial || g.Shards != c.shards || g.Of != 2 || m.Status != c.status || !slices.Equal(g.Missing, c.missing) {
+				t.Errorf("merged %+v status %s, want %d shards, status %s, missing %v", g, m.Status, c.shards, c.status, c.missing)
+			}
+			if len(m.Warnings) == 0 || !strings.Contains(m.Warnings[0], "partial merge") {
+				t.Errorf("warnings %q", m.Warnings)
+			}
+		})
 	}
 }

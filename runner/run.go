@@ -59,7 +59,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 
 	started := time.Now()
 	shard := ""
-	if sc.Shard.Count > 1 {
+	if sc.Shard.Count > 0 {
 		shard = sc.Shard.String()
 	}
 	id := runID(started, sc.Name, shard)
@@ -97,6 +97,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		Commit:      cfg.commit,
 		Version:     cfg.version,
 		Shard:       shard,
+		ShardIndex:  sc.Shard.Index,
+		ShardCount:  sc.Shard.Count,
+		PlanHash:    sc.PlanHash(),
 		Plan:        sc.Plan(),
 		Overall:     out.overall,
 		Endpoints:   out.endpoints,

@@ -39,6 +39,8 @@ type Overrides struct {
 	// Rate scales every stage's rate so that the peak equals it (open model).
 	Rate float64
 	// Shard runs 1/Count of the load: rates and users divided by Count.
+	// It is applied last; the scenario's PlanHash stays that of the whole
+	// plan.
 	Shard Shard
 }
 
@@ -66,7 +68,7 @@ func (s *Scenario) Apply(o Overrides) error {
 		}
 		s.scaleRate(o.Rate)
 	}
-	if o.Shard.Count > 1 {
+	if o.Shard.Count > 0 {
 		s.shard(o.Shard)
 	}
 	return s.Validate()
@@ -115,6 +117,7 @@ func (s *Scenario) scaleRate(r float64) {
 // users add up to the scenario's (shard i gets the ceiling for the first
 // U mod N shards).
 func (s *Scenario) shard(sh Shard) {
+	s.planHash = s.hashPlan()
 	s.Shard = sh
 	n := float64(sh.Count)
 	for i := range s.Load.Stages {

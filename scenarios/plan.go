@@ -94,7 +94,7 @@ func (s *Scenario) Describe() string {
 	} else if s.Load.ThinkTime > 0 {
 		fmt.Fprintf(&b, "think     %s between a user's requests\n", s.Load.ThinkTime)
 	}
-	if s.Shard.Count > 1 {
+	if s.Shard.Count > 0 {
 		fmt.Fprintf(&b, "shard     %d/%d\n", s.Shard.Index, s.Shard.Count)
 	}
 

@@ -59,6 +59,9 @@ type Scenario struct {
 	Source string `yaml:"-"`
 	// Shard is set by Apply when this run is one shard of several.
 	Shard Shard `yaml:"-"`
+	// planHash is the whole plan's hash, kept by Apply before it divides
+	// the load into a shard.
+	planHash string
 	// dir resolves relative data file paths (the scenario file's directory).
 	dir string
 	// pos maps field paths ("load.stages[1].rate") to where they were written.

@@ -226,7 +226,7 @@ func reorder(args []string) []string {
 
 func isBoolFlag(a string) bool {
 	switch strings.TrimLeft(a, "-") {
-	case "dry-run", "h", "help", "keep-data", "no-throwaway", "find-capacity":
+	case "dry-run", "h", "help", "keep-data", "no-throwaway", "find-capacity", "partial":
 		return true
 	}
 	return false

@@ -67,6 +67,18 @@ type Run struct {
 	Host    string  `json:"host,omitempty"`
 	Version string  `json:"version,omitempty"`
 	Shard   string  `json:"shard,omitempty"` // "i/N" when the run was one shard of several
+	// ShardIndex (1-based) and ShardCount say which shard of how many the
+	// run was (`--shard i/N` or `--shard auto`); zero when it was not a shard.
+	ShardIndex int `json:"shard_index,omitempty"`
+	ShardCount int `json:"shard_count,omitempty"`
+	// StartAt is the common start the run waited for (`--start-at`); Started
+	// is when it actually started.
+	StartAt *time.Time `json:"start_at,omitempty"`
+	// PlanHash identifies the whole plan the run belongs to, computed before
+	// sharding ("sha256:…"): `loadgate merge` merges only shards of one plan.
+	PlanHash string `json:"plan_hash,omitempty"`
+	// Merged describes a run merged from shard runs by `loadgate merge`.
+	Merged *Merged `json:"merged,omitempty"`
 
 	Plan      Plan             `json:"plan"`
 	Overall   Stats            `json:"overall"`
@@ -76,6 +88,31 @@ type Run struct {
 	// Warnings are said loudly by every report: generator saturation, an aborted
 	// run, metrics that could not be scraped.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Merged says which shard runs a merged run was made of.
+type Merged struct {
+	// Shards is the number of shard runs merged; Of is the plan's shard count.
+	Shards int `json:"shards"`
+	Of     int `json:"of"`
+	// Partial is set when shards were missing or did not complete and the
+	// merge was asked to go ahead anyway (--partial): the run did not send
+	// its whole plan, and its verdict cannot be a pass.
+	Partial bool `json:"partial,omitempty"`
+	// Missing lists the shard indexes that are not in the merge.
+	Missing []int `json:"missing,omitempty"`
+	// StartSpreadS is the latest shard start minus the earliest, in seconds.
+	StartSpreadS float64 `json:"start_spread_s"`
+	// Starts lists each merged shard's actual start, by index.
+	Starts []ShardStart `json:"starts"`
+}
+
+// ShardStart is one merged shard run.
+type ShardStart struct {
+	Index   int       `json:"index"`
+	Run     string    `json:"run"` // the shard run's id
+	Started time.Time `json:"started"`
+	Status  string    `json:"status"`
 }
 
 // Plan is the scenario as resolved for this run (after env expansion,

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// cli starts this test binary as the loadgate binary (see TestMain) with
+// args and extra environment.
+func cli(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(append(os.Environ(), envCLI+"=1"), env...)
+	return cmd
+}
+
+// exitOf runs a started or new command to its end: its exit code and output.
+func exitOf(t *testing.T, cmd *exec.Cmd, out *strings.Builder) int {
+	t.Helper()
+	var err error
+	if cmd.Process == nil {
+		cmd.Stdout, cmd.Stderr = out, out
+		err = cmd.Run()
+	} else {
+		err = cmd.Wait()
+	}
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return 0
+}
+
+const shardScenario = `name: sharded
+target:
+  base_url: %s
+  health: none
+load:
+  stages:
+    - {duration: 2s, rate: 60/s}
+requests:
+  - {name: fast, weight: 2, path: /fast}
+  - {name: slow, weight: 1, path: /slow}
+gates:
+  - error_rate < 1%%
+  - p95 < 5s
+`
+
+// slowFast answers /fast at once and /slow after 3 ms.
+func slowFast(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(3 * time.Millisecond)
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestMergeShardProcesses runs two shards of one plan as separate processes
+// at the same time, merges them with `loadgate merge`, and checks that the
+// merged counts are the shards' sums and its percentiles those of the
+// shards' latency logs added together; shards that do not form one plan
+// are refused with exit 2.
+func TestMergeShardProcesses(t *testing.T) {
+	srv := slowFast(t)
+	scen := writeScenario(t, fmt.Sprintf(shardScenario, srv.URL))
+	dir := t.TempDir()
+	shard := func(name string, extra ...string) (string, *exec.Cmd, *strings.Builder) {
+		out := filepath.Join(dir, name)
+		var log strings.Builder
+		cmd := cli(t, nil, append([]string{"run", scen, "--out", out}, extra...)...)
+		cmd.Stdout, cmd.Stderr = &log, &log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return out, cmd, &log
+	}
+	one, c1, l1 := shard("s1", "--shard", "1/2")
+	two, c2, l2 := shard("s2", "--shard", "2/2")
+	other, c3, l3 := shard("other", "--shard", "2/2", "--rate", "30") // another plan
+	for _, c := range []struct {
+		cmd *exec.Cmd
+		log *strings.Builder
+	}{{c1, l1}, {c2, l2}, {c3, l3}} {
+		if code := exitOf(t, c.cmd, c.log); code != 0 {
+			t.Fatalf("shard exit %d:\n%s", code, c.log)
+		}
+	}
+
+	merged := filepath.Join(dir, "merged")
+	var log strings.Builder
+	if code := exitOf(t, cli(t, nil, "merge", one, two, "--out", merged), &log); code != 0 {
+		t.Fatalf("merge exit %d:\n%s", code, &log)
+	}
+	if !strings.Contains(log.String(), "merged 2 of 2 shards") || !strings.Contains(log.String(), "PASS") {
+		t.Errorf("merge output:\n%s", &log)
+	}
+	m, s1, s2 := readRun(t, merged), readRun(t, one), readRun(t, two)
+	if m.Overall.Requests != s1.Overall.Requests+s2.Overall.Requests || m.Overall.Requests != 120 {
+		t.Errorf("merged %d requests, shards %d + %d (plan: 120)", m.Overall.Requests, s1.Overall.Requests, s2.Overall.Requests)
+	}
+	for _, ep := range []string{"fast", "slow"} {
+		if got, want := m.Endpoints[ep].Requests, s1.Endpoints[ep].Requests+s2.Endpoints[ep].Requests; got != want {
+			t.Errorf("%s: merged %d requests, shards %d", ep, got, want)
+		}
+		if got, want := m.Endpoints[ep].StatusCodes["200"], s1.Endpoints[ep].StatusCodes["200"]+s2.Endpoints[ep].StatusCodes["200"]; got != want {
+			t.Errorf("%s: merged %d 200s, shards %d", ep, got, want)
+		}
+	}
+	// The percentiles are those of the two shards' logs added together.
+	for tag, st := range map[string]results.Stats{"": m.Overall, "fast": m.Endpoints["fast"], "slow": m.Endpoints["slow"]} {
+		h := logTotal(t, tag, filepath.Join(one, results.HlogFile), filepath.Join(two, results.HlogFile))
+		want := []float64{float64(h.ValueAtQuantile(50)), float64(h.ValueAtQuantile(95)), float64(h.ValueAtQuantile(99)), float64(h.Max()), float64(h.TotalCount())}
+		got := []float64{st.LatencyUS.P50, st.LatencyUS.P95, st.LatencyUS.P99, st.LatencyUS.Max, float64(st.Requests)}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("series %q: merged p50/p95/p99/max/count %v, the shards' logs give %v", tag, got, want)
+		}
+		if back := logTotal(t, tag, filepath.Join(merged, results.HlogFile)); !back.Equals(h) {
+			t.Errorf("series %q: the merged latency.hlog differs from the shards' sum", tag)
+		}
+	}
+	if m.Merged == nil || m.Merged.Shards != 2 || len(m.Gates) != 2 || m.Gates[0].Verdict != results.VerdictPass {
+		t.Errorf("merged run: %+v, gates %+v", m.Merged, m.Gates)
+	}
+	for _, f := range []string{results.ReportFile, results.SummaryFile, results.JUnitFile} {
+		data, err := os.ReadFile(filepath.Join(merged, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), "2 of 2 merged") {
+			t.Errorf("%s does not say how many shards", f)
+		}
+	}
+
+	// Refusals: exit 2 with the reason.
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"another plan", []string{one, other}, "different plans"},
+		{"missing shard", []string{one}, "shard 2 of 2 missing"},
+		{"duplicated shard", []string{one, two, two}, "both shard 2 of 2"},
+		{"no out", []string{one, two, "--out", ""}, "usage"},
+	} {
+		var log strings.Builder
+		args := append([]string{"merge", "--out", filepath.Join(t.TempDir(), "m")}, c.args...)
+		if code := exitOf(t, cli(t, nil, args...), &log); code != 2 || !strings.Contains(log.String(), c.want) {
+			t.Errorf("%s: exit %d, want 2 and %q:\n%s", c.name, code, c.want, &log)
+		}
+	}
+}
+
+func readRun(t *testing.T, dir string) *results.Run {
+	t.Helper()
+	r, err := results.ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// logTotal adds up the intervals of one tag over interval logs.
+func logTotal(t *testing.T, tag string, paths ...string) *hdr.Histogram {
+	t.Helper()
+	var total *hdr.Histogram
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := hdr.NewHistogramLogReader(f)
+		for {
+			h, err := r.NextIntervalHistogram()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h == nil {
+				break
+			}
+			if h.Tag() != tag {
+				continue
+			}
+			if total == nil {
+				total = hdr.New(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
+			}
+			total.Merge(h)
+		}
+		f.Close()
+	}
+	if total == nil {
+		t.Fatalf("no %q intervals in %v", tag, paths)
+	}
+	return total
+}

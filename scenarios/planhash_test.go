@@ -1,0 +1,55 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPlanHash: every shard of one plan has the plan's hash; another rate,
+// target or gate makes another hash; header values do not count.
+func TestPlanHash(t *testing.T) {
+	load := func(t *testing.T, o Overrides) *Scenario {
+		t.Helper()
+		sc, err := Builtin("steady")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Apply(o); err != nil {
+			t.Fatal(err)
+		}
+		return sc
+	}
+	whole := load(t, Overrides{}).PlanHash()
+	if !strings.HasPrefix(whole, "sha256:") || len(whole) != len("sha256:")+64 {
+		t.Fatalf("hash %q", whole)
+	}
+	for i := 1; i <= 3; i++ {
+		if h := load(t, Overrides{Shard: Shard{Index: i, Count: 3}}).PlanHash(); h != whole {
+			t.Errorf("shard %d/3 hash %s, whole plan %s", i, h, whole)
+		}
+	}
+	for name, o := range map[string]Overrides{
+		"rate":     {Rate: 7},
+		"duration": {Duration: 42e9},
+		"target":   {TargetURL: "http://elsewhere:1"},
+	} {
+		if h := load(t, o).PlanHash(); h == whole {
+			t.Errorf("a %s override kept the hash", name)
+		}
+	}
+	sc := load(t, Overrides{})
+	sc.Gates = append(sc.Gates, "p99 < 1s")
+	if sc.PlanHash() == whole {
+		t.Error("another gate kept the hash")
+	}
+	sc = load(t, Overrides{})
+	for k := range sc.Target.Headers {
+		sc.Target.Headers[k] = "another secret"
+	}
+	if len(sc.Target.Headers) == 0 {
+		t.Fatal("steady sends no headers: the case tests nothing")
+	}
+	if sc.PlanHash() != whole {
+		t.Error("a header value changed the hash")
+	}
+}
