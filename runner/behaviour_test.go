@@ -34,10 +34,11 @@ func TestStallCorrectedVsUncorrected(t *testing.T) {
   stages: [{duration: 3s, rate: 50/s}]
 requests: [{name: a, path: /}]
 `)
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	lat, svc := run.Overall.LatencyUS, run.Overall.ServiceTimeUS
 	t.Logf("corrected p50 %.0f p90 %.0f p99 %.0f; uncorrected p50 %.0f p90 %.0f p99 %.0f", lat.P50, lat.P90, lat.P99, svc.P50, svc.P90, svc.P99)
 	if lat.P90 < 100_000 {
@@ -71,10 +72,11 @@ func TestLatencyAccuracy(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 2s, rate: 100/s}]\nrequests: [{name: a, path: /}]\n")
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	const jitter = 15_000 // µs: sleep overshoot and scheduling on a shared machine
 	svc := run.Overall.ServiceTimeUS
 	check := func(name string, got, want float64) {
@@ -131,6 +133,7 @@ metrics: {url: %s/metrics, interval: 1s}
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	s := run.Server
 	if s.CacheHitRate == nil {
 		t.Fatalf("no cache hit rate; warnings %q", run.Warnings)
@@ -165,10 +168,11 @@ metrics: {url: %s/metrics, interval: 1s}
 func TestMetricsWithoutCacheCounter(t *testing.T) {
 	srv := metricsServer(t, false)
 	sc := scenarioFor(t, srv.URL, fmt.Sprintf("load:\n  stages: [{duration: 1s, rate: 10/s}]\nrequests: [{name: a, path: /}]\nmetrics: {url: %s/metrics}\n", srv.URL))
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	if run.Server.CacheHitRate != nil {
 		t.Errorf("cache hit rate %v from a target without the counter", *run.Server.CacheHitRate)
 	}
@@ -199,6 +203,7 @@ func TestAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	if took := time.Since(start); took > 4*time.Second {
 		t.Errorf("abort took %s: it waited for the hanging requests", took)
 	}
@@ -240,10 +245,11 @@ func TestClosedModel(t *testing.T) {
   stages: [{duration: 2s, users: 3}]
 requests: [{name: a, path: /}]
 `)
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	if peak.Load() > 3 {
 		t.Errorf("%d requests in flight at once with 3 users", peak.Load())
 	}
@@ -272,6 +278,7 @@ requests:
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	data, err := os.ReadFile(filepath.Join(dir, results.HlogFile))
 	if err != nil {
 		t.Fatal(err)
@@ -319,10 +326,11 @@ requests:
   - {name: missing, path: /missing, expect: [404]}
   - {name: fail, path: /fail}
 `)
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	m, f := run.Endpoints["missing"], run.Endpoints["fail"]
 	if m.Successes != m.Requests || m.StatusCodes["404"] != m.Requests {
 		t.Errorf("expected 404s: %+v", m)
@@ -342,10 +350,11 @@ func TestAchievedRateExcludesDrain(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 2s, rate: 20/s}]\nrequests: [{name: a, path: /}]\n")
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	r := run.Overall.Rate
 	if r.Target < 19.5 || r.Target > 20.5 || r.Achieved < 19 || r.Achieved > 20.5 {
 		t.Errorf("rate target %.2f achieved %.2f, want both about 20/s (requests %d)", r.Target, r.Achieved, run.Overall.Requests)

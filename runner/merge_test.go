@@ -29,10 +29,11 @@ requests:
 gates: [p95 < 3s]
 `
 	root := t.TempDir()
-	single, _, err := Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(root))
+	single, dir, err := Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(root))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	var dirs []string
 	var shards []*results.Run
 	for i := 1; i <= 2; i++ {
@@ -44,6 +45,7 @@ gates: [p95 < 3s]
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkLogs(t, dir)
 		dirs, shards = append(dirs, dir), append(shards, run)
 	}
 	out := filepath.Join(root, "merged")
@@ -51,6 +53,7 @@ gates: [p95 < 3s]
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, out)
 	if m := merged.Merged; m == nil || m.Shards != 2 || m.Of != 2 || m.Partial || len(m.Starts) != 2 || m.Starts[0].Index != 1 || m.StartSpreadS < 0 {
 		t.Errorf("merged: %+v", m)
 	}

@@ -12,10 +12,11 @@ func TestProgressPlain(t *testing.T) {
 	srv := okServer(t, nil)
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 2500ms, rate: 20/s}]\nrequests: [{name: a, path: /}]\n")
 	var out bytes.Buffer
-	_, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithProgress(&out), WithProgressEvery(time.Second))
+	_, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithProgress(&out), WithProgressEvery(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) < 2 || strings.Contains(out.String(), "\r") {
 		t.Fatalf("progress:\n%q", out.String())

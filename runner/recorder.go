@@ -272,25 +272,38 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 	}
 	r.timing.flush(&p)
 	r.points = append(r.points, p)
-	if r.log != nil && end > r.warmup {
-		startMs := r.origin.Add(start).UnixMilli()
-		endMs := r.origin.Add(end).UnixMilli()
-		r.writeInterval(r.overall.interval, "", startMs, endMs, true)
+	// Subtleness ahead: results are measured by when they were due, and
+	// intervals close when the ticker gets to it, so a result due after the
+	// warm-up can be recorded before the tick that closes the warm-up's last
+	// second. Interval histograms are therefore kept until they are written:
+	// what an unlogged (warm-up) interval holds goes into the first logged
+	// one, and the log holds every measured result.
+	if r.log == nil || end > r.warmup {
+		if r.log != nil {
+			r.writeIntervals(start, end)
+		}
+		r.overall.interval.Reset()
 		for _, ep := range r.endpoints {
-			r.writeInterval(ep.interval, ep.name, startMs, endMs, false)
+			ep.interval.Reset()
 		}
-		if err := r.logBuf.Flush(); err != nil && r.logErr == nil {
-			r.logErr = fmt.Errorf("writing latency log: %w", err)
-		}
-	}
-	r.overall.interval.Reset()
-	for _, ep := range r.endpoints {
-		ep.interval.Reset()
 	}
 	r.interval = counters{}
 	r.intervalStart = end
 	if r.overall.latency.TotalCount() > 0 {
 		r.lastP95 = float64(r.overall.latency.ValueAtQuantile(95))
+	}
+}
+
+// writeIntervals writes the interval [start, end) of every series to the log.
+func (r *recorder) writeIntervals(start, end time.Duration) {
+	startMs := r.origin.Add(start).UnixMilli()
+	endMs := r.origin.Add(end).UnixMilli()
+	r.writeInterval(r.overall.interval, "", startMs, endMs, true)
+	for _, ep := range r.endpoints {
+		r.writeInterval(ep.interval, ep.name, startMs, endMs, false)
+	}
+	if err := r.logBuf.Flush(); err != nil && r.logErr == nil {
+		r.logErr = fmt.Errorf("writing latency log: %w", err)
 	}
 }
 

@@ -68,6 +68,7 @@ gates: [p95 < 3s]
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	if want := int64(80); hits.Load() != want {
 		t.Errorf("server saw %d requests, want exactly %d (20 in the ramp, 60 at 40/s)", hits.Load(), want)
 	}
@@ -155,6 +156,7 @@ func TestOutDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	if dir != out || run.ID != "mine" {
 		t.Errorf("dir %s id %s, want %s", dir, run.ID, out)
 	}
@@ -194,10 +196,11 @@ func TestSetupRequests(t *testing.T) {
 setup: [{name: prepare, method: POST, path: /setup, body: "{}"}]
 requests: [{name: a, path: /a}]
 `)
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	if setupSeen.Load() != 1 || loadBeforeSetup.Load() != 0 || run.Overall.Requests != 10 {
 		t.Errorf("setup sent %d times, %d load requests before it, %d recorded", setupSeen.Load(), loadBeforeSetup.Load(), run.Overall.Requests)
 	}
@@ -225,10 +228,11 @@ data:
   id: {range: [1, 5], pick: unique}
 requests: [{name: a, path: "/{{id}}"}]
 `)
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	if run.Endpoints["a"].Requests != 5 || run.Endpoints["a"].Successes != 5 {
 		t.Errorf("endpoint a: %+v, want the 5 unique ids sent", run.Endpoints["a"])
 	}

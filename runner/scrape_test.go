@@ -142,6 +142,7 @@ metrics: {url: %s/metrics, interval: 1s}
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	s := run.Server
 	if s.DBQueries == nil || s.DBQueryP95Seconds == nil || s.DBQueryP50Seconds == nil || s.DBQueryP99Seconds == nil || s.DBQueryMeanSeconds == nil {
 		t.Fatalf("DB query summary missing: %+v; warnings %q", s, run.Warnings)

@@ -120,6 +120,7 @@ requests:
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	if db := run.Server.ServerTiming["db"]; db.Count != 80 || math.Abs(db.MeanMS-3) > 1e-9 {
 		t.Errorf("run.json server_timing db = %+v, want 80 responses with a mean of 3 ms", db)
 	}

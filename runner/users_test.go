@@ -30,6 +30,7 @@ requests: [{name: a, path: /}]
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	tl := readTimeline(t, dir)
 	if len(tl) < 3 || tl[0].Requests >= tl[2].Requests {
 		t.Errorf("requests per second %v: want a ramp", requestsPerPoint(tl))
@@ -71,10 +72,11 @@ func TestClosedModelNoThinkTime(t *testing.T) {
     - {duration: 1s, users: 5}
 requests: [{name: a, path: /}]
 `)
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkLogs(t, dir)
 	if peakEarly.Load() > 2 || peakAll.Load() > 5 {
 		t.Errorf("%d requests in flight with 2 users, %d with 5", peakEarly.Load(), peakAll.Load())
 	}

@@ -87,6 +87,7 @@ func TestFindCapacityFindsTheKnee(t *testing.T) {
 		if _, err := results.ReadRun(filepath.Join(dirs[0], st.Dir)); err != nil {
 			t.Errorf("step %d directory: %v", i, err)
 		}
+		checkLogs(t, filepath.Join(dirs[0], st.Dir))
 		if st.AchievedRate <= 0 || len(st.Gates) != 2 {
 			t.Errorf("step %d: achieved %v, gates %v", i, st.AchievedRate, st.Gates)
 		}

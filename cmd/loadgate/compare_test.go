@@ -230,6 +230,7 @@ func TestCompareEndToEnd(t *testing.T) {
 		t.Error("the comparison does not name baseline and optimized")
 	}
 	for _, p := range []string{"baseline", "optimized"} {
+		checkLogs(t, filepath.Join(out, p))
 		run, _ := os.ReadFile(filepath.Join(out, p, "run.json"))
 		if !strings.Contains(string(run), `"profile": "`+p+`"`) {
 			t.Errorf("%s/run.json does not record profile %s", p, p)

@@ -8,8 +8,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/loadgate/loadgate/runner/results"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -85,6 +88,18 @@ func TestExitCodes(t *testing.T) {
 			if !strings.Contains(out+errs, c.contains) {
 				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", c.contains, out, errs)
 			}
+			if i := slices.Index(c.args, "--out"); i >= 0 && c.args[0] == "run" {
+				checkLogs(t, c.args[i+1])
+			}
 		})
+	}
+}
+
+// checkLogs asserts that a run directory's interval logs hold exactly the
+// requests its run.json counts, per endpoint and outcome.
+func checkLogs(t *testing.T, dir string) {
+	t.Helper()
+	if err := results.CheckLogs(dir); err != nil {
+		t.Error(err)
 	}
 }

@@ -3,8 +3,9 @@
 // "Results directory (schema 1)").
 //
 // It holds the types of run.json and timeline.json, the names of the files in
-// a run directory, and atomic write and strict read helpers. It knows nothing
-// about HTTP, histograms or rendering.
+// a run directory, atomic write and strict read helpers, and the interval
+// logs' tags and reader (hlog.go). It knows nothing about HTTP or rendering,
+// and of histograms only how the logs store them.
 package results
 
 import (
@@ -154,12 +155,22 @@ type Stats struct {
 	Rate   Rate  `json:"rate"`
 	// LatencyUS is measured from each request's intended send time (corrected
 	// for coordinated omission); ServiceTimeUS from its actual send time.
+	// Both cover all measured requests, successful or not: a latency gate
+	// reads the successful ones (LatencyOf(OK)).
 	LatencyUS     Latency          `json:"latency_us"`
 	ServiceTimeUS Latency          `json:"service_time_us"`
 	StatusCodes   map[string]int64 `json:"status_codes"`
 	Errors        map[string]int64 `json:"errors"` // by kind: timeout, refused, reset, status, unsent, other
 	BytesIn       int64            `json:"bytes_in"`
 	BytesOut      int64            `json:"bytes_out"`
+
+	// The latencies split by outcome (populations OK and Failed); absent
+	// when no request of the population was measured, so that an empty
+	// population never reads as a latency of zero.
+	LatencyOKUS         *Latency `json:"latency_ok_us,omitempty"`
+	LatencyFailedUS     *Latency `json:"latency_failed_us,omitempty"`
+	ServiceTimeOKUS     *Latency `json:"service_time_ok_us,omitempty"`
+	ServiceTimeFailedUS *Latency `json:"service_time_failed_us,omitempty"`
 }
 
 // Rate is requests per second over the measured window.

@@ -1,0 +1,272 @@
+package results
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Population is the set of requests a latency describes, by outcome.
+type Population string
+
+// The populations of every series (the whole run, each endpoint).
+const (
+	// All is every measured request that was sent (unsent ones have no latency).
+	All Population = "all"
+	// OK is the successful requests: an expected status code.
+	OK Population = "ok"
+	// Failed is the rest: unexpected statuses, timeouts, refused or reset
+	// connections, other transport errors.
+	Failed Population = "failed"
+)
+
+// Populations lists the populations in the order logs and tables show them.
+var Populations = [...]Population{All, OK, Failed}
+
+// Describe says in words which requests p holds.
+func (p Population) Describe() string {
+	switch p {
+	case OK:
+		return "successful requests"
+	case Failed:
+		return "failed requests"
+	}
+	return "all requests"
+}
+
+// Tag is the interval-log tag of endpoint's population p: the endpoint
+// name for all its requests ("" for the whole run), with ":ok" or
+// ":failed" after it for a population ("chat:ok", ":failed"). Request
+// names cannot hold a colon, so the tags never collide.
+func Tag(endpoint string, p Population) string {
+	if p == All || p == "" {
+		return endpoint
+	}
+	return endpoint + ":" + string(p)
+}
+
+// SplitTag is the inverse of Tag.
+func SplitTag(tag string) (endpoint string, p Population) {
+	ep, pop, ok := strings.Cut(tag, ":")
+	if !ok {
+		return tag, All
+	}
+	return ep, Population(pop)
+}
+
+// Count is how many measured requests of population p there are: the
+// values its latency histograms hold. Unsent requests count as failed in
+// Requests but were never timed.
+func (s *Stats) Count(p Population) int64 {
+	switch p {
+	case OK:
+		return s.Successes
+	case Failed:
+		return s.Requests - s.Successes - s.Unsent
+	}
+	return s.Requests - s.Unsent
+}
+
+// LatencyOf is the corrected latency of population p; ok is false when the
+// population has no measured request, or when run.json was written before
+// latencies were split by outcome and p cannot be told exactly from all.
+func (s *Stats) LatencyOf(p Population) (Latency, bool) {
+	return s.pick(p, s.LatencyUS, s.LatencyOKUS, s.LatencyFailedUS)
+}
+
+// ServiceTimeOf is LatencyOf for the service time (uncorrected latency).
+func (s *Stats) ServiceTimeOf(p Population) (Latency, bool) {
+	return s.pick(p, s.ServiceTimeUS, s.ServiceTimeOKUS, s.ServiceTimeFailedUS)
+}
+
+func (s *Stats) pick(p Population, all Latency, ok, failed *Latency) (Latency, bool) {
+	if s.Count(p) <= 0 {
+		return Latency{}, false
+	}
+	var l *Latency
+	switch p {
+	case All:
+		return all, true
+	case OK:
+		l = ok
+	case Failed:
+		l = failed
+	default:
+		return Latency{}, false
+	}
+	if l != nil {
+		return *l, true
+	}
+	// A run.json from before the split: exact only when the population is
+	// the whole of all.
+	if s.Count(p) == s.Count(All) {
+		return all, true
+	}
+	return Latency{}, false
+}
+
+// split reports whether s was written with latencies split by outcome.
+func (s *Stats) split() bool {
+	return s.LatencyOKUS != nil || s.LatencyFailedUS != nil
+}
+
+// HlogInterval is one interval of an interval log (latency.hlog,
+// service_time.hlog).
+type HlogInterval struct {
+	Tag   string  // see Tag
+	Start float64 // seconds since the log's base time, as written
+	Line  int     // 1-based line number in the log
+	Hist  *hdr.PackedHistogram
+}
+
+// ReadHlog calls each for every interval of the interval log in r, in
+// order, and stops at the first error each returns. A malformed line is an
+// error naming path and the line; comments, headers and the legend are
+// skipped.
+//
+// It parses the lines itself rather than through hdr.HistogramLogReader,
+// which computes every interval's min and max by a walk over all its
+// buckets (most of the time of reading an hour-long log) and skips
+// malformed lines silently. Intervals are decoded sparse.
+func ReadHlog(r io.Reader, path string, each func(HlogInterval) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if line == "" || line[0] == '#' || line[0] == '"' {
+			continue // comments, headers, the legend
+		}
+		tag := ""
+		if rest, ok := strings.CutPrefix(line, "Tag="); ok {
+			t, rest, ok := strings.Cut(rest, ",")
+			if !ok {
+				return fmt.Errorf("%s:%d is corrupt: a tag with no interval", path, n)
+			}
+			tag, line = t, rest
+		}
+		f := strings.SplitN(line, ",", 4)
+		if len(f) != 4 {
+			return fmt.Errorf("%s:%d is corrupt: want start,length,max,histogram", path, n)
+		}
+		start, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			return fmt.Errorf("%s:%d is corrupt: start %q: %w", path, n, f[0], err)
+		}
+		h, err := hdr.DecodePacked([]byte(strings.TrimSpace(f[3])))
+		if err != nil {
+			return fmt.Errorf("%s:%d is corrupt: %w", path, n, err)
+		}
+		if err := each(HlogInterval{Tag: tag, Start: start, Line: n, Hist: h}); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	return nil
+}
+
+// HlogCounts reads the interval log at path and returns how many values
+// the intervals of each tag hold in all.
+func HlogCounts(path string) (map[string]int64, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", path, ErrMissing)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	counts := map[string]int64{}
+	err = ReadHlog(f, path, func(iv HlogInterval) error {
+		counts[iv.Tag] += iv.Hist.TotalCount()
+		return nil
+	})
+	return counts, err
+}
+
+// CheckCounts compares the values an interval log holds per tag (counts,
+// as HlogCounts returns them) with run.json's: for the whole run and each
+// endpoint, all measured requests, and the successful and failed ones when
+// the run or the log splits them. file names the log in the error, which
+// lists every difference.
+func (r *Run) CheckCounts(counts map[string]int64, file string) error {
+	split := r.Overall.split()
+	for tag := range counts {
+		if _, p := SplitTag(tag); p != All {
+			split = true
+		}
+	}
+	series := map[string]*Stats{"": &r.Overall}
+	for name := range r.Endpoints {
+		s := r.Endpoints[name]
+		series[name] = &s
+		split = split || s.split()
+	}
+	var probs []string
+	known := map[string]bool{}
+	for _, name := range sortedNames(series) {
+		s := series[name]
+		for _, p := range Populations {
+			tag := Tag(name, p)
+			known[tag] = true
+			if p != All && !split {
+				continue
+			}
+			if want, got := s.Count(p), counts[tag]; want != got {
+				probs = append(probs, fmt.Sprintf("%s: %s holds %d, run.json counts %d", seriesWords(name, p), file, got, want))
+			}
+		}
+	}
+	for _, tag := range sortedNames(counts) {
+		if !known[tag] && counts[tag] > 0 {
+			probs = append(probs, fmt.Sprintf("%s holds %d values tagged %q, which run.json does not know", file, counts[tag], tag))
+		}
+	}
+	if len(probs) > 0 {
+		return fmt.Errorf("%s disagrees with %s: %s", file, RunFile, strings.Join(probs, "; "))
+	}
+	return nil
+}
+
+// CheckLogs checks that dir's latency.hlog and service_time.hlog hold
+// exactly the requests run.json counts (see CheckCounts).
+func CheckLogs(dir string) error {
+	run, err := ReadRun(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range []string{HlogFile, ServiceHlogFile} {
+		counts, err := HlogCounts(filepath.Join(dir, name))
+		if err == nil {
+			err = run.CheckCounts(counts, name)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func seriesWords(endpoint string, p Population) string {
+	if endpoint == "" {
+		return "whole run, " + p.Describe()
+	}
+	return "endpoint " + endpoint + ", " + p.Describe()
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
