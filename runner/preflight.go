@@ -18,14 +18,24 @@ var ErrUnreachable = errors.New("target unreachable")
 // ErrSetup is wrapped by the error Run returns when a setup request fails.
 var ErrSetup = errors.New("setup request failed")
 
-// PreflightError says which URL failed the health check and why.
+// PreflightError says which URL failed the preflight check and why.
 type PreflightError struct {
 	URL string
-	Err error
+	// AnyStatus: the check was only that the base URL answers HTTP (the
+	// scenario names no health path).
+	AnyStatus bool
+	Err       error
 }
 
 func (e *PreflightError) Error() string {
-	return fmt.Sprintf("target %s is not healthy, nothing was sent: %v", e.URL, e.Err)
+	if e.AnyStatus {
+		return fmt.Sprintf("target %s does not answer, nothing was sent: %v "+
+			"(with no target.health the check is only that the base URL answers HTTP; "+
+			"target.health: /path checks a path for 2xx instead, \"health: none\" turns the check off)", e.URL, e.Err)
+	}
+	return fmt.Sprintf("target %s is not healthy, nothing was sent: %v "+
+		"(target.health in the scenario names the path that must answer 2xx; "+
+		"leave it out to check only that the base URL answers, or \"health: none\" to turn the check off)", e.URL, e.Err)
 }
 
 // Unwrap lets errors.Is find ErrUnreachable and the cause.
@@ -36,29 +46,30 @@ type health struct {
 	Profile string `json:"profile"`
 }
 
-// preflight checks the target's health URL: it must answer 2xx within the
-// timeout. Connection errors are retried until the timeout, so a target
-// still starting gets a moment.
-func preflight(ctx context.Context, client *http.Client, url string, headers http.Header, timeout time.Duration) (health, error) {
+// preflight checks the target before the attack: url must answer within
+// the timeout, with a 2xx status, or with any status when anyStatus is set
+// (the base URL of a scenario that names no health path). Connection errors
+// are retried until the timeout, so a target still starting gets a moment.
+func preflight(ctx context.Context, client *http.Client, url string, anyStatus bool, headers http.Header, timeout time.Duration) (health, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var lastErr error
 	for {
-		h, err := checkHealth(ctx, client, url, headers)
+		h, err := checkHealth(ctx, client, url, anyStatus, headers)
 		if err == nil {
 			return h, nil
 		}
 		lastErr = err
 		var status statusError
 		if errors.As(err, &status) {
-			return health{}, &PreflightError{URL: url, Err: err}
+			return health{}, &PreflightError{URL: url, AnyStatus: anyStatus, Err: err}
 		}
 		select {
 		case <-ctx.Done():
 			if ctx.Err() == context.Canceled {
 				return health{}, ctx.Err()
 			}
-			return health{}, &PreflightError{URL: url, Err: lastErr}
+			return health{}, &PreflightError{URL: url, AnyStatus: anyStatus, Err: lastErr}
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -68,7 +79,7 @@ type statusError struct{ status string }
 
 func (e statusError) Error() string { return "answered " + e.status }
 
-func checkHealth(ctx context.Context, client *http.Client, url string, headers http.Header) (health, error) {
+func checkHealth(ctx context.Context, client *http.Client, url string, anyStatus bool, headers http.Header) (health, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return health{}, err
@@ -84,6 +95,9 @@ func checkHealth(ctx context.Context, client *http.Client, url string, headers h
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64*1024))
 	if err != nil {
 		return health{}, err
+	}
+	if anyStatus {
+		return health{}, nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return health{}, statusError{status: resp.Status}

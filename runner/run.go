@@ -20,8 +20,9 @@ import (
 // Run runs the scenario against its target and writes a results directory.
 // It returns the run as written to run.json and the directory.
 //
-// Before anything is written it checks the target's health (an unreachable
-// target is an error wrapping ErrUnreachable, within the preflight timeout)
+// Before anything is written it checks the target (scenarios.Target.Health:
+// its health path answers 2xx, or without one the base URL answers at all;
+// a failure is an error wrapping ErrUnreachable, within the preflight timeout)
 // and sends the setup requests (ErrSetup). When ctx is cancelled the attack
 // stops, everything recorded so far is written with status "aborted", and
 // the error is nil: the caller decides what an aborted run means.
@@ -41,9 +42,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	defer plain.CloseIdleConnections()
 
 	var prof health
-	if sc.Target.Health != "none" {
+	if sc.Target.Health != scenarios.HealthNone {
 		url := strings.TrimRight(sc.Target.BaseURL, "/") + sc.Target.Health
-		h, err := preflight(ctx, plain, url, headers, cfg.preflightTimeout)
+		if sc.Target.Health == "" {
+			url = sc.Target.BaseURL
+		}
+		h, err := preflight(ctx, plain, url, sc.Target.Health == "", headers, cfg.preflightTimeout)
 		if err != nil {
 			return nil, "", err
 		}

@@ -40,7 +40,7 @@ gates: [p95 < 500ms, error_rate < 1%]
 	fmt.Print(sc.Describe())
 	// Output:
 	// scenario  checkout (checkout.yaml)
-	// target    http://127.0.0.1:9000 (timeout 30s, health /healthz)
+	// target    http://127.0.0.1:9000 (timeout 30s, checked first: /healthz answers 2xx)
 	// model     open, 1m15s in total, first 10s warm-up (not measured)
 	// limits    1000 requests in flight, 1000 connections
 	//

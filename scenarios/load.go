@@ -70,9 +70,6 @@ func (s *Scenario) applyDefaults() {
 	if s.Target.Timeout == 0 {
 		s.Target.Timeout = Duration(DefaultTimeout)
 	}
-	if s.Target.Health == "" {
-		s.Target.Health = DefaultHealthPath
-	}
 	if s.Load.Model == "" {
 		s.Load.Model = ModelOpen
 	}

@@ -83,7 +83,7 @@ func (s *Scenario) Describe() string {
 	if s.Description != "" {
 		fmt.Fprintf(&b, "          %s\n", strings.TrimSpace(s.Description))
 	}
-	fmt.Fprintf(&b, "target    %s (timeout %s, health %s)\n", s.Target.BaseURL, s.Target.Timeout, s.Target.Health)
+	fmt.Fprintf(&b, "target    %s (timeout %s, %s)\n", s.Target.BaseURL, s.Target.Timeout, s.healthCheck())
 	fmt.Fprintf(&b, "model     %s, %s in total", s.Load.Model, s.TotalDuration())
 	if s.Load.Warmup > 0 {
 		fmt.Fprintf(&b, ", first %s warm-up (not measured)", s.Load.Warmup)
@@ -146,4 +146,15 @@ func (s *Scenario) Describe() string {
 		fmt.Fprintf(&b, "\nmetrics   %s every %s\n", s.Metrics.URL, s.Metrics.Interval)
 	}
 	return b.String()
+}
+
+// healthCheck says what is checked before the attack.
+func (s *Scenario) healthCheck() string {
+	switch s.Target.Health {
+	case "":
+		return "checked first: the base URL answers"
+	case HealthNone:
+		return "no check first"
+	}
+	return "checked first: " + s.Target.Health + " answers 2xx"
 }

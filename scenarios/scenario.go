@@ -22,10 +22,12 @@ const (
 	PickZipf = "zipf"
 )
 
+// HealthNone as Target.Health turns the check before the attack off.
+const HealthNone = "none"
+
 // Defaults applied by Load when a field is absent.
 const (
 	DefaultTimeout        = 30 * time.Second
-	DefaultHealthPath     = "/api/health"
 	DefaultMaxWorkers     = 1000
 	DefaultMaxConnections = 1000
 	DefaultScrapeInterval = 5 * time.Second
@@ -76,8 +78,10 @@ type Target struct {
 	Headers map[string]string `yaml:"headers"`
 	// Timeout bounds each request; default 30s.
 	Timeout Duration `yaml:"timeout"`
-	// Health is the path checked before the attack; default /api/health.
-	// "none" skips the check.
+	// Health is checked before the attack, so that an unreachable target is
+	// reported before anything is sent: a path (e.g. /api/health) must answer
+	// 2xx; absent, the base URL must answer HTTP with any status; "none"
+	// (HealthNone) skips the check.
 	Health string `yaml:"health"`
 }
 

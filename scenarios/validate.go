@@ -97,7 +97,7 @@ func (v *validation) target() {
 	if t.Timeout.D() <= 0 {
 		v.add("target.timeout", "must be positive")
 	}
-	if t.Health != "none" && !strings.HasPrefix(t.Health, "/") {
+	if t.Health != "" && t.Health != HealthNone && !strings.HasPrefix(t.Health, "/") {
 		v.add("target.health", "%q: a path starting with / (or none)", t.Health)
 	}
 	for k, val := range t.Headers {
