@@ -264,10 +264,13 @@ func renderRunPage(w io.Writer, d *runData, out Outcome, deltas []string, o Opti
 }
 
 // serverFacts says what the target's own metrics measured over the window:
-// cache hit rate, DB query time, pool waits, peak memory; a metric the
-// target did not expose is left out.
+// restarts, cache hit rate, DB query time, pool waits, peak memory; a
+// metric the target did not expose is left out.
 func serverFacts(srv *results.Server) []fact {
 	var f []fact
+	if v := restartsFact(srv.Restarts); v != "" {
+		f = append(f, fact{"target restarts", v})
+	}
 	if srv.CacheHitRate != nil {
 		v := gate.Format(*srv.CacheHitRate, "ratio")
 		if srv.CacheHits != nil && srv.CacheMisses != nil {
@@ -303,6 +306,31 @@ func serverFacts(srv *results.Server) []fact {
 	}
 	return f
 }
+
+// restartsFact is "1, between 2s and 3s (loadgate_cache_requests_total
+// went backwards); counters read as starting again from zero", or "" when
+// the target did not restart.
+func restartsFact(rs []results.Restart) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	tenth := func(s float64) string {
+		return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond).String()
+	}
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		sign := r.Sign + " went backwards"
+		if r.Sign == metricStartTime {
+			sign = r.Sign + " changed"
+		}
+		parts[i] = fmt.Sprintf("between %s and %s (%s)", tenth(r.AfterS), tenth(r.BeforeS), sign)
+	}
+	return fmt.Sprintf("%d, %s; counters read as starting again from zero", len(rs), strings.Join(parts, "; "))
+}
+
+// metricStartTime is the process collector's start time: a restart's sign
+// when it changed.
+const metricStartTime = "process_start_time_seconds"
 
 // dbQueryFact is "P50 1.2 ms · P95 3.4 ms · P99 5 ms (mean 1.5 ms over
 // 12345 queries)", or "" when the target reported no DB query time.

@@ -6,7 +6,10 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +23,7 @@ const (
 	metricCacheRequests = "loadgate_cache_requests_total"
 	metricRSS           = "process_resident_memory_bytes"
 	metricGoroutines    = "go_goroutines"
+	metricStartTime     = "process_start_time_seconds"
 	metricPoolAcquired  = "loadgate_db_pool_acquired_conns"
 	metricPoolMax       = "loadgate_db_pool_max_conns"
 	metricDBQuery       = "loadgate_db_query_duration_seconds"
@@ -28,7 +32,7 @@ const (
 )
 
 // counter indexes of a sample: counters summed over their label sets and
-// reported as deltas over the measured window.
+// reported as increases.
 const (
 	counterPoolWait = iota
 	counterPoolEmpty
@@ -51,10 +55,50 @@ var gaugeMetrics = [numGauges]string{metricRSS, metricGoroutines, metricPoolAcqu
 // Timeline keys of the server map (results.Point.Server).
 var gaugeKeys = [numGauges]string{"rss_bytes", "goroutines", "db_pool_acquired", "db_pool_max"}
 
-// sample is one scrape of the target's metrics; at is the time since the
-// run's origin.
+// role says what a counter series counts.
+type role uint8
+
+const (
+	roleHit     role = iota // loadgate_cache_requests_total{result="hit"}
+	roleMiss                // loadgate_cache_requests_total{result="miss"}
+	roleCounter             // counterMetrics[idx]
+	roleBucket              // a cumulative bucket of the DB query histogram, bound le
+	roleSum                 // the DB query histogram's sum
+)
+
+// seriesID names one counter series of a scrape: its role and label set
+// (for a bucket, without le).
+type seriesID struct {
+	role   role
+	idx    int // counterMetrics index (roleCounter)
+	le     float64
+	labels string
+}
+
+// reading is one scrape as parsed: every counter series loadgate uses,
+// each as exposed, and the gauges. Counters are kept per series so that a
+// reset of one is not hidden by the growth of another.
+type reading struct {
+	counters    map[seriesID]float64
+	cacheSeen   bool
+	counterSeen [numCounters]bool
+	dbSeen      bool
+	gauges      [numGauges]float64
+	gaugeSeen   [numGauges]bool
+	// start is process_start_time_seconds (startSeen when exposed): a new
+	// value means a new process, whatever the counters say.
+	start     float64
+	startSeen bool
+}
+
+// sample is one scrape turned into increases since the scrape before it
+// (none for the first): at is the time since the run's origin, since the
+// previous scrape's. The increases are reset-aware as Prometheus's
+// increase() is: a counter that reads lower than before restarted from
+// zero, so its increase is the new value.
 type sample struct {
-	at           time.Duration
+	at, since    time.Duration
+	first        bool
 	cacheSeen    bool
 	hits, misses float64 // summed over every cache
 	gauges       [numGauges]float64
@@ -62,6 +106,75 @@ type sample struct {
 	counters     [numCounters]float64
 	counterSeen  [numCounters]bool
 	dbQuery      *histogram // nil when the target has no DB query histogram
+	// restart names the sign of a target restart between since and at
+	// ("" when none): metricStartTime, or the metrics that went backwards.
+	restart string
+}
+
+// increase turns cur, read at at, into the sample of increases since prev
+// (nil for the first scrape). A restart (process_start_time_seconds changed,
+// or any counter series went backwards) restarts every series from zero:
+// counters restart together with their process, so a series that happened
+// to grow past its old value in the same interval is not taken as growth.
+// A series absent from prev counts from zero (a vector shows no series
+// before its first observation).
+func increase(prev *reading, cur *reading, at, since time.Duration) sample {
+	smp := sample{at: at, since: since, cacheSeen: cur.cacheSeen, gauges: cur.gauges, gaugeSeen: cur.gaugeSeen, counterSeen: cur.counterSeen}
+	if prev == nil {
+		smp.first = true
+		return smp
+	}
+	if prev.startSeen && cur.startSeen && prev.start != cur.start {
+		smp.restart = metricStartTime
+	}
+	if smp.restart == "" {
+		var back []string
+		for id, v := range cur.counters {
+			if old, ok := prev.counters[id]; ok && v < old && !slices.Contains(back, id.metric()) {
+				back = append(back, id.metric())
+			}
+		}
+		slices.Sort(back)
+		smp.restart = strings.Join(back, ", ")
+	}
+	var db map[float64]float64
+	dbSum := 0.0
+	for id, v := range cur.counters {
+		d := v
+		if old, ok := prev.counters[id]; ok && smp.restart == "" {
+			d = v - old
+		}
+		switch id.role {
+		case roleHit:
+			smp.hits += d
+		case roleMiss:
+			smp.misses += d
+		case roleCounter:
+			smp.counters[id.idx] += d
+		case roleBucket:
+			if db == nil {
+				db = map[float64]float64{}
+			}
+			db[id.le] += d
+		case roleSum:
+			dbSum += d
+		}
+	}
+	if cur.dbSeen {
+		smp.dbQuery = newHistogram(db, dbSum)
+	}
+	return smp
+}
+
+// metric is the name of the metric a series belongs to.
+func (id seriesID) metric() string {
+	switch id.role {
+	case roleHit, roleMiss:
+		return metricCacheRequests
+	case roleCounter:
+		return counterMetrics[id.idx]
+	}
+	return metricDBQuery
 }
 
 // histogram is a Prometheus histogram summed over its label sets:
@@ -72,32 +185,13 @@ type histogram struct {
 	sum    float64
 }
 
-// readHistogram sums the label sets of a histogram family by bucket bound.
-// The +Inf bucket is the sample count when the exposition leaves it out.
-func readHistogram(fam *dto.MetricFamily) *histogram {
-	byBound := map[float64]float64{}
-	total, sum, seen := 0.0, 0.0, false
-	for _, m := range fam.GetMetric() {
-		h := m.GetHistogram()
-		if h == nil {
-			continue
+// newHistogram makes a histogram of cumulative counts by bound.
+func newHistogram(byBound map[float64]float64, sum float64) *histogram {
+	if _, ok := byBound[math.Inf(1)]; !ok {
+		if byBound == nil {
+			byBound = map[float64]float64{}
 		}
-		seen = true
-		for _, b := range h.GetBucket() {
-			byBound[b.GetUpperBound()] += bucketCount(b)
-		}
-		if h.SampleCountFloat != nil {
-			total += h.GetSampleCountFloat()
-		} else {
-			total += float64(h.GetSampleCount())
-		}
-		sum += h.GetSampleSum()
-	}
-	if !seen {
-		return nil
-	}
-	if byBound[math.Inf(1)] < total {
-		byBound[math.Inf(1)] = total
+		byBound[math.Inf(1)] = 0
 	}
 	h := &histogram{sum: sum}
 	for b := range byBound {
@@ -108,6 +202,46 @@ func readHistogram(fam *dto.MetricFamily) *histogram {
 		h.counts = append(h.counts, byBound[b])
 	}
 	return h
+}
+
+// readHistogram adds every label set's buckets and sum of a histogram
+// family to r as series of their own. The +Inf bucket is the sample count
+// when the exposition leaves it out.
+func (r *reading) readHistogram(fam *dto.MetricFamily) {
+	for _, m := range fam.GetMetric() {
+		h := m.GetHistogram()
+		if h == nil {
+			continue
+		}
+		r.dbSeen = true
+		labels := labelKey(m)
+		inf := false
+		for _, b := range h.GetBucket() {
+			inf = inf || math.IsInf(b.GetUpperBound(), 1)
+			r.counters[seriesID{role: roleBucket, le: b.GetUpperBound(), labels: labels}] += bucketCount(b)
+		}
+		if !inf {
+			total := float64(h.GetSampleCount())
+			if h.SampleCountFloat != nil {
+				total = h.GetSampleCountFloat()
+			}
+			r.counters[seriesID{role: roleBucket, le: math.Inf(1), labels: labels}] += total
+		}
+		r.counters[seriesID{role: roleSum, labels: labels}] += h.GetSampleSum()
+	}
+}
+
+// labelKey is a metric's label set as one string (the parser sorts labels
+// by name).
+func labelKey(m *dto.Metric) string {
+	var b strings.Builder
+	for _, l := range m.GetLabel() {
+		b.WriteString(l.GetName())
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(l.GetValue()))
+		b.WriteByte(',')
+	}
+	return b.String()
 }
 
 func bucketCount(b *dto.Bucket) float64 {
@@ -125,41 +259,24 @@ func (h *histogram) total() float64 {
 	return h.counts[len(h.counts)-1]
 }
 
-// sub returns h minus an earlier scrape of the same histogram (a bucket
-// absent from earlier counts from zero); ok is false when a count went
-// backwards (the target restarted).
-func (h *histogram) sub(earlier *histogram) (*histogram, bool) {
-	prev := map[float64]float64{}
-	sum := h.sum
-	if earlier != nil {
-		for i, b := range earlier.bounds {
-			prev[b] = earlier.counts[i]
-		}
-		sum -= earlier.sum
+// add returns the sum of two histograms of increases, bucket by bucket
+// over the union of their bounds (exact when the bounds are the same, as
+// they are in scrapes of one target).
+func (h *histogram) add(o *histogram) *histogram {
+	if h == nil {
+		return o
 	}
-	d := &histogram{bounds: append([]float64(nil), h.bounds...), counts: make([]float64, len(h.counts)), sum: sum}
-	for i, b := range h.bounds {
-		d.counts[i] = h.counts[i] - prev[b]
-		if d.counts[i] < 0 {
-			return nil, false
-		}
+	if o == nil {
+		return h
 	}
-	return d, true
-}
-
-// add adds another histogram's counts bucket by bucket (same bounds
-// assumed; a bound of o missing from h is dropped).
-func (h *histogram) add(o *histogram) {
-	idx := map[float64]int{}
+	byBound := map[float64]float64{}
 	for i, b := range h.bounds {
-		idx[b] = i
+		byBound[b] += h.counts[i]
 	}
 	for i, b := range o.bounds {
-		if j, ok := idx[b]; ok {
-			h.counts[j] += o.counts[i]
-		}
+		byBound[b] += o.counts[i]
 	}
-	h.sum += o.sum
+	return newHistogram(byBound, h.sum+o.sum)
 }
 
 // quantile estimates the q-quantile (0 < q < 1) as Prometheus's
@@ -200,6 +317,7 @@ type scraper struct {
 
 	mu      sync.Mutex // guards the fields below
 	samples []sample
+	prev    *reading // the last successful scrape, for the next increase
 	errors  int
 	lastErr error
 }
@@ -210,7 +328,7 @@ func newScraper(url string, headers http.Header, timeout time.Duration) *scraper
 
 // scrape takes one sample and keeps it; a failure is counted, not fatal.
 func (s *scraper) scrape(ctx context.Context, at time.Duration) {
-	smp, err := s.fetch(ctx)
+	cur, err := s.fetch(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
@@ -218,14 +336,23 @@ func (s *scraper) scrape(ctx context.Context, at time.Duration) {
 		s.lastErr = err
 		return
 	}
-	smp.at = at
-	s.samples = append(s.samples, smp)
+	s.keep(&cur, at)
 }
 
-func (s *scraper) fetch(ctx context.Context) (sample, error) {
+// keep turns a reading taken at at into a sample of increases; s.mu held.
+func (s *scraper) keep(cur *reading, at time.Duration) {
+	var since time.Duration
+	if n := len(s.samples); n > 0 {
+		since = s.samples[n-1].at
+	}
+	s.samples = append(s.samples, increase(s.prev, cur, at, since))
+	s.prev = cur
+}
+
+func (s *scraper) fetch(ctx context.Context) (reading, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return sample{}, fmt.Errorf("scraping %s: %w", s.url, err)
+		return reading{}, fmt.Errorf("scraping %s: %w", s.url, err)
 	}
 	for k, v := range s.headers {
 		req.Header[k] = v
@@ -233,35 +360,37 @@ func (s *scraper) fetch(ctx context.Context) (sample, error) {
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return sample{}, fmt.Errorf("scraping %s: %w", s.url, err)
+		return reading{}, fmt.Errorf("scraping %s: %w", s.url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, resp.Body)
-		return sample{}, fmt.Errorf("scraping %s: %s", s.url, resp.Status)
+		return reading{}, fmt.Errorf("scraping %s: %s", s.url, resp.Status)
 	}
 	return parseMetrics(resp.Body)
 }
 
 // parseMetrics reads the metrics loadgate uses from Prometheus text.
-func parseMetrics(r io.Reader) (sample, error) {
+func parseMetrics(r io.Reader) (reading, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(r)
 	if err != nil {
-		return sample{}, fmt.Errorf("parsing metrics: %w", err)
+		return reading{}, fmt.Errorf("parsing metrics: %w", err)
 	}
-	var smp sample
+	rd := reading{counters: map[seriesID]float64{}}
 	if fam, ok := families[metricCacheRequests]; ok {
 		for _, m := range fam.GetMetric() {
-			v := metricValue(m)
+			id := seriesID{labels: labelKey(m)}
 			switch labelValue(m, "result") {
 			case "hit":
-				smp.hits += v
-				smp.cacheSeen = true
+				id.role = roleHit
 			case "miss":
-				smp.misses += v
-				smp.cacheSeen = true
+				id.role = roleMiss
+			default:
+				continue
 			}
+			rd.counters[id] += metricValue(m)
+			rd.cacheSeen = true
 		}
 	}
 	for i, name := range gaugeMetrics {
@@ -273,8 +402,11 @@ func parseMetrics(r io.Reader) (sample, error) {
 		for _, m := range fam.GetMetric() {
 			total += metricValue(m)
 		}
-		smp.gauges[i] = total
-		smp.gaugeSeen[i] = true
+		rd.gauges[i] = total
+		rd.gaugeSeen[i] = true
+	}
+	if fam, ok := families[metricStartTime]; ok && len(fam.GetMetric()) == 1 {
+		rd.start, rd.startSeen = metricValue(fam.GetMetric()[0]), true
 	}
 	for i, name := range counterMetrics {
 		fam, ok := families[name]
@@ -282,14 +414,14 @@ func parseMetrics(r io.Reader) (sample, error) {
 			continue
 		}
 		for _, m := range fam.GetMetric() {
-			smp.counters[i] += metricValue(m)
+			rd.counters[seriesID{role: roleCounter, idx: i, labels: labelKey(m)}] += metricValue(m)
 		}
-		smp.counterSeen[i] = true
+		rd.counterSeen[i] = true
 	}
 	if fam, ok := families[metricDBQuery]; ok {
-		smp.dbQuery = readHistogram(fam)
+		rd.readHistogram(fam)
 	}
-	return smp, nil
+	return rd, nil
 }
 
 func metricValue(m *dto.Metric) float64 {

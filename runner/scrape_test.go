@@ -40,8 +40,28 @@ func TestHistogramQuantile(t *testing.T) {
 	}
 }
 
+// scrapeAt is one scrape's exposition text and when it was taken.
+type scrapeAt struct {
+	at   time.Duration
+	text string
+}
+
+// samplesOf turns scrapes into samples as the scraper does.
+func samplesOf(t *testing.T, scrapes ...scrapeAt) []sample {
+	t.Helper()
+	var s scraper
+	for _, sc := range scrapes {
+		rd, err := parseMetrics(strings.NewReader(sc.text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.keep(&rd, sc.at)
+	}
+	return s.samples
+}
+
 // TestParseDBQueryHistogram sums the label sets by bucket bound and reads
-// the pool-wait counters.
+// the pool-wait counters (as increases from a scrape without them).
 func TestParseDBQueryHistogram(t *testing.T) {
 	text := `# TYPE loadgate_db_query_duration_seconds histogram
 loadgate_db_query_duration_seconds_bucket{query="a",le="0.001"} 1
@@ -59,10 +79,7 @@ loadgate_db_pool_acquire_wait_seconds_total 1.25
 # TYPE loadgate_db_pool_empty_acquire_total counter
 loadgate_db_pool_empty_acquire_total 7
 `
-	smp, err := parseMetrics(strings.NewReader(text))
-	if err != nil {
-		t.Fatal(err)
-	}
+	smp := samplesOf(t, scrapeAt{0, ""}, scrapeAt{time.Second, text})[1]
 	h := smp.dbQuery
 	if h == nil {
 		t.Fatal("no DB query histogram parsed")
@@ -73,6 +90,51 @@ loadgate_db_pool_empty_acquire_total 7
 	}
 	if !smp.counterSeen[counterPoolWait] || smp.counters[counterPoolWait] != 1.25 || smp.counters[counterPoolEmpty] != 7 {
 		t.Errorf("pool counters %v seen %v, want 1.25 and 7", smp.counters, smp.counterSeen)
+	}
+	if smp.restart != "" {
+		t.Errorf("restart %q from series that first appeared", smp.restart)
+	}
+}
+
+// cacheText is a scrape of two caches' hits and misses, and of the
+// process start time when start is not zero.
+func cacheText(start float64, aHits, aMisses, bHits float64) string {
+	s := fmt.Sprintf(`# TYPE loadgate_cache_requests_total counter
+loadgate_cache_requests_total{cache="a",result="hit"} %g
+loadgate_cache_requests_total{cache="a",result="miss"} %g
+loadgate_cache_requests_total{cache="b",result="hit"} %g
+`, aHits, aMisses, bHits)
+	if start != 0 {
+		s += fmt.Sprintf("# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %g\n", start)
+	}
+	return s
+}
+
+// TestIncreaseAcrossRestarts checks the reset-aware increases one scrape
+// at a time, case by case.
+func TestIncreaseAcrossRestarts(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		prev, cur    string
+		hits, misses float64
+		restart      string
+	}{
+		// No restart: the difference.
+		{"growth", cacheText(100, 10, 5, 20), cacheText(100, 15, 6, 30), 15, 1, ""},
+		// One series went backwards while another grew more, so their sum
+		// grew: the restart is seen per series, and every series counts
+		// from zero.
+		{"hidden in the sum", cacheText(0, 10, 5, 20), cacheText(0, 2, 1, 40), 42, 1, metricCacheRequests},
+		// The process start time changed but every counter grew past its
+		// old value within the interval: still a restart.
+		{"new process, counters higher", cacheText(100, 10, 5, 20), cacheText(160, 12, 6, 25), 37, 6, metricStartTime},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			smp := samplesOf(t, scrapeAt{time.Second, c.prev}, scrapeAt{2 * time.Second, c.cur})[1]
+			if smp.hits != c.hits || smp.misses != c.misses || smp.restart != c.restart {
+				t.Errorf("increase: %v hits, %v misses, restart %q; want %v, %v, %q", smp.hits, smp.misses, smp.restart, c.hits, c.misses, c.restart)
+			}
+		})
 	}
 }
 
@@ -196,34 +258,52 @@ metrics: {url: %s/metrics, interval: 1s}
 	}
 }
 
-// TestDBQueryRestart: a histogram or counter that goes backwards (the target
-// restarted) leaves the DB summary unknown and says why.
+// histText is a scrape of a DB query histogram of n queries (all under
+// 10 ms) and of the pool wait counter.
+func histText(n, wait float64) string {
+	return fmt.Sprintf(`# TYPE loadgate_db_query_duration_seconds histogram
+loadgate_db_query_duration_seconds_bucket{query="a",le="0.01"} %[1]g
+loadgate_db_query_duration_seconds_bucket{query="a",le="+Inf"} %[1]g
+loadgate_db_query_duration_seconds_sum{query="a"} %[2]g
+loadgate_db_query_duration_seconds_count{query="a"} %[1]g
+# TYPE loadgate_db_pool_acquire_wait_seconds_total counter
+loadgate_db_pool_acquire_wait_seconds_total %[3]g
+`, n, n/1000, wait)
+}
+
+// TestDBQueryRestart: a histogram and a counter that go backwards (the
+// target restarted) count again from zero; the restart is a run fact and a
+// warning.
 func TestDBQueryRestart(t *testing.T) {
-	h := func(n float64) *histogram {
-		return &histogram{bounds: []float64{0.01, math.Inf(1)}, counts: []float64{n, n}, sum: n / 1000}
+	samples := samplesOf(t,
+		scrapeAt{0, histText(10, 1)},
+		scrapeAt{time.Second, histText(50, 3)},
+		scrapeAt{2 * time.Second, histText(5, 1)},
+		scrapeAt{3 * time.Second, histText(8, 1.5)})
+	srv, warnings := summarizeServer("http://x/metrics", samples, 0, nil, time.Second, nil)
+	if srv.DBQueries == nil || *srv.DBQueries != 8 || srv.DBQueryP95Seconds == nil || srv.DBPoolWaitSeconds == nil || *srv.DBPoolWaitSeconds != 1.5 {
+		t.Errorf("DB summary %+v, want 8 queries (5 after the restart, then 3) and 1.5 s of pool wait", srv)
 	}
-	base := sample{at: time.Second, dbQuery: h(50)}
-	base.counters[counterPoolWait], base.counterSeen[counterPoolWait] = 3, true
-	last := sample{at: 3 * time.Second, dbQuery: h(5)}
-	last.counters[counterPoolWait], last.counterSeen[counterPoolWait] = 1, true
-	srv, warnings := summarizeServer("http://x/metrics", []sample{base, last}, 0, nil, time.Second, nil)
-	if srv.DBQueries != nil || srv.DBQueryP95Seconds != nil || srv.DBPoolWaitSeconds != nil {
-		t.Errorf("DB summary %+v from counters that went backwards", srv)
+	want := results.Restart{AfterS: 1, BeforeS: 2, Sign: metricPoolWait + ", " + metricDBQuery}
+	if len(srv.Restarts) != 1 || srv.Restarts[0] != want {
+		t.Errorf("restarts %+v, want %+v", srv.Restarts, want)
 	}
-	joined := strings.Join(warnings, "\n")
-	for _, name := range []string{metricDBQuery, metricPoolWait} {
-		if !strings.Contains(joined, name+" went backwards") {
-			t.Errorf("warnings %q do not name %s", warnings, name)
-		}
+	if joined := strings.Join(warnings, "\n"); !strings.Contains(joined, "restarted between 1s and 2s") {
+		t.Errorf("warnings %q do not say when the target restarted", warnings)
 	}
 }
 
 // TestDBQueryFirstSeenMidRun: a histogram vector has no series before its
 // first observation, so a base scrape without it means zero queries then.
 func TestDBQueryFirstSeenMidRun(t *testing.T) {
-	base := sample{at: time.Second}
-	last := sample{at: 3 * time.Second, dbQuery: &histogram{bounds: []float64{0.001, 0.01, math.Inf(1)}, counts: []float64{0, 4, 4}, sum: 0.02}}
-	srv, warnings := summarizeServer("http://x/metrics", []sample{base, last}, 0, nil, time.Second, nil)
+	samples := samplesOf(t, scrapeAt{time.Second, ""}, scrapeAt{3 * time.Second, `# TYPE loadgate_db_query_duration_seconds histogram
+loadgate_db_query_duration_seconds_bucket{query="a",le="0.001"} 0
+loadgate_db_query_duration_seconds_bucket{query="a",le="0.01"} 4
+loadgate_db_query_duration_seconds_bucket{query="a",le="+Inf"} 4
+loadgate_db_query_duration_seconds_sum{query="a"} 0.02
+loadgate_db_query_duration_seconds_count{query="a"} 4
+`})
+	srv, warnings := summarizeServer("http://x/metrics", samples, 0, nil, time.Second, nil)
 	if srv.DBQueries == nil || *srv.DBQueries != 4 || srv.DBQueryP50Seconds == nil || math.Abs(*srv.DBQueryP50Seconds-0.0055) > 1e-12 {
 		t.Errorf("DB summary %+v (warnings %q), want 4 queries and P50 5.5 ms", srv, warnings)
 	}
@@ -232,9 +312,8 @@ func TestDBQueryFirstSeenMidRun(t *testing.T) {
 // TestDBQueryOneScrape: a single scrape measures no window, so the DB
 // summary stays unknown rather than claiming zero queries and no waits.
 func TestDBQueryOneScrape(t *testing.T) {
-	only := sample{at: 2 * time.Second, dbQuery: &histogram{bounds: []float64{0.01, math.Inf(1)}, counts: []float64{3, 3}}}
-	only.counters[counterPoolWait], only.counterSeen[counterPoolWait] = 1, true
-	srv, _ := summarizeServer("http://x/metrics", []sample{only}, 0, nil, time.Second, nil)
+	samples := samplesOf(t, scrapeAt{2 * time.Second, histText(3, 1)})
+	srv, _ := summarizeServer("http://x/metrics", samples, 0, nil, time.Second, nil)
 	if srv.DBQueries != nil || srv.DBPoolWaitSeconds != nil {
 		t.Errorf("DB summary %+v from a single scrape", srv)
 	}

@@ -12,10 +12,12 @@ import (
 // starts the measured window may land.
 const baselineSlack = time.Second
 
-// summarizeServer turns the samples of a run into run.json's server summary,
-// measured from the last sample before the measured window to the last one,
-// and fills the timeline points' server maps. It returns warnings about
-// metrics that could not be read.
+// summarizeServer turns the samples of a run into run.json's server summary
+// and fills the timeline points' server maps. Every figure over the measured
+// window is the sum of the samples' reset-aware increases from the scrape
+// that starts the window to the last one, so it is also the sum of what the
+// timeline shows for those scrapes. It returns warnings: metrics that could
+// not be read, restarts of the target.
 func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr error, warmup time.Duration, points []results.Point) (results.Server, []string) {
 	srv := results.Server{MetricsURL: url, Scrapes: len(samples), ScrapeErrors: scrapeErrors}
 	var warnings []string
@@ -29,23 +31,31 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 		warnings = append(warnings, fmt.Sprintf("no metrics could be read from %s: server metrics and the cache hit rate are unknown", url))
 		return srv, warnings
 	}
-	baseIdx := 0
-	for i, s := range samples {
-		if s.at <= warmup+baselineSlack {
-			baseIdx = i
+	for _, s := range samples {
+		if s.restart == "" {
+			continue
 		}
+		r := results.Restart{AfterS: s.since.Seconds(), BeforeS: s.at.Seconds(), Sign: s.restart}
+		srv.Restarts = append(srv.Restarts, r)
+		sign := r.Sign + " went backwards" // a list when several did
+		if r.Sign == metricStartTime {
+			sign = r.Sign + " changed"
+		}
+		warnings = append(warnings, fmt.Sprintf("the target restarted between %s and %s into the run (%s): its counters are read as starting again from zero, as Prometheus's increase() does; what it counted after the scrape at %[1]s and before the restart is lost",
+			roundS(s.since), roundS(s.at), sign))
 	}
-	base, last := samples[baseIdx], samples[len(samples)-1]
+	window := samples[windowStart(samples, warmup)+1:]
+	last := samples[len(samples)-1]
 	switch {
 	case !last.cacheSeen:
 		warnings = append(warnings, fmt.Sprintf("%s has no %s: the cache hit rate is unknown", url, metricCacheRequests))
-	case len(samples) < 2 || !base.cacheSeen:
+	case len(window) == 0:
 		warnings = append(warnings, "too few scrapes to measure the cache hit rate over the run")
 	default:
-		hits, misses := last.hits-base.hits, last.misses-base.misses
-		if hits < 0 || misses < 0 {
-			warnings = append(warnings, fmt.Sprintf("%s went backwards during the run (target restarted?): the cache hit rate is unknown", metricCacheRequests))
-			break
+		hits, misses := 0.0, 0.0
+		for _, s := range window {
+			hits += s.hits
+			misses += s.misses
 		}
 		srv.CacheHits, srv.CacheMisses = &hits, &misses
 		if hits+misses > 0 {
@@ -55,8 +65,8 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 			warnings = append(warnings, "the target counted no cache lookups during the measured window: the cache hit rate is unknown")
 		}
 	}
-	if baseIdx < len(samples)-1 { // one scrape measures no window
-		warnings = append(warnings, summarizeDB(&srv, base, last)...)
+	if len(window) > 0 { // one scrape measures no window
+		summarizeDB(&srv, window)
 	}
 	for _, s := range samples {
 		if s.gaugeSeen[gaugeRSS] {
@@ -70,21 +80,40 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 	return srv, warnings
 }
 
+// roundS formats a time into the run to a tenth of a second.
+func roundS(d time.Duration) string { return d.Round(100 * time.Millisecond).String() }
+
+// windowStart is the index of the sample the measured window is measured
+// from: with a warm-up, the scrape taken when it ended (the first at most
+// baselineSlack after it), else the last one before its end; without one,
+// the baseline scrape before any load.
+func windowStart(samples []sample, warmup time.Duration) int {
+	base := 0
+	for i, s := range samples {
+		if s.at < warmup {
+			base = i
+		}
+	}
+	if warmup > 0 && base+1 < len(samples) && samples[base+1].at <= warmup+baselineSlack {
+		base++
+	}
+	return base
+}
+
 // summarizeDB fills the DB query time (quantiles of the histogram's bucket
-// deltas) and the pool waits of the measured window, from base to last.
-// A target without these metrics leaves the fields nil, without a warning:
-// they are the reference target's, not every target's.
-func summarizeDB(srv *results.Server, base, last sample) []string {
-	var warnings []string
+// increases) and the pool waits over the window's samples. A target without
+// these metrics leaves the fields nil: they are the reference target's, not
+// every target's.
+func summarizeDB(srv *results.Server, window []sample) {
+	last := window[len(window)-1]
 	// A histogram vector shows no series before its first observation, so a
-	// successful scrape without it counts as zero queries so far.
+	// scrape without it counts as zero queries so far.
 	if last.dbQuery != nil {
-		d, ok := last.dbQuery.sub(base.dbQuery)
-		switch {
-		case !ok:
-			warnings = append(warnings, fmt.Sprintf("%s went backwards during the run (target restarted?): the DB query time is unknown", metricDBQuery))
-		case d.total() > 0:
-			n := d.total()
+		var d *histogram
+		for _, s := range window {
+			d = d.add(s.dbQuery)
+		}
+		if n := d.total(); n > 0 {
 			srv.DBQueries = &n
 			mean := d.sum / n
 			srv.DBQueryMeanSeconds = &mean
@@ -96,24 +125,22 @@ func summarizeDB(srv *results.Server, base, last sample) []string {
 					*q.dst = &v
 				}
 			}
-		default:
+		} else {
 			zero := 0.0
 			srv.DBQueries = &zero
 		}
 	}
 	dst := [numCounters]**float64{&srv.DBPoolWaitSeconds, &srv.DBPoolEmptyAcquires}
-	for i, name := range counterMetrics {
-		if !last.counterSeen[i] || !base.counterSeen[i] {
+	for i := range counterMetrics {
+		if !last.counterSeen[i] {
 			continue
 		}
-		v := last.counters[i] - base.counters[i]
-		if v < 0 {
-			warnings = append(warnings, fmt.Sprintf("%s went backwards during the run (target restarted?)", name))
-			continue
+		v := 0.0
+		for _, s := range window {
+			v += s.counters[i]
 		}
 		*dst[i] = &v
 	}
-	return warnings
 }
 
 func maxPtr(p *float64, v float64) *float64 {
@@ -124,13 +151,14 @@ func maxPtr(p *float64, v float64) *float64 {
 }
 
 // fillTimeline puts each sample into the point of the second it landed in:
-// gauges as read, cache counters as deltas since the previous sample.
+// gauges as read; the increases since the previous scrape (cache lookups,
+// DB queries, pool waits, restarts) added up.
 func fillTimeline(samples []sample, points []results.Point) {
 	if len(points) == 0 {
 		return
 	}
 	dbByPoint := map[int]*histogram{}
-	for i, s := range samples {
+	for _, s := range samples {
 		idx := int(s.at / time.Second)
 		if idx >= len(points) {
 			idx = len(points) - 1
@@ -147,34 +175,25 @@ func fillTimeline(samples []sample, points []results.Point) {
 				p.Server[key] = s.gauges[g]
 			}
 		}
-		if i == 0 {
+		if s.first {
 			continue
 		}
-		prev := samples[i-1]
+		if s.restart != "" {
+			p.Server["restarts"]++
+		}
 		if s.dbQuery != nil {
-			if d, ok := s.dbQuery.sub(prev.dbQuery); ok {
-				if acc := dbByPoint[idx]; acc != nil {
-					acc.add(d)
-				} else {
-					dbByPoint[idx] = d
-				}
-			}
+			dbByPoint[idx] = dbByPoint[idx].add(s.dbQuery)
 		}
 		for c, key := range counterKeys {
-			if s.counterSeen[c] && prev.counterSeen[c] && s.counters[c] >= prev.counters[c] {
-				p.Server[key] += (s.counters[c] - prev.counters[c]) * counterScale[c]
+			if s.counterSeen[c] {
+				p.Server[key] += s.counters[c] * counterScale[c]
 			}
 		}
-		if !s.cacheSeen || !prev.cacheSeen {
+		if !s.cacheSeen {
 			continue
 		}
-		hits := s.hits - samples[i-1].hits
-		misses := s.misses - samples[i-1].misses
-		if hits < 0 || misses < 0 {
-			continue
-		}
-		p.Server["cache_hits"] += hits
-		p.Server["cache_misses"] += misses
+		p.Server["cache_hits"] += s.hits
+		p.Server["cache_misses"] += s.misses
 		if h, m := p.Server["cache_hits"], p.Server["cache_misses"]; h+m > 0 {
 			p.Server["cache_hit_rate"] = h / (h + m)
 		}

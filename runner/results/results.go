@@ -218,8 +218,22 @@ type Server struct {
 	// window, by entry name (db, cache, llm …): read from the responses,
 	// not scraped, so it is present whenever the target sends the header.
 	ServerTiming map[string]Timing `json:"server_timing,omitempty"`
-	Scrapes      int               `json:"scrapes"`
-	ScrapeErrors int               `json:"scrape_errors,omitempty"`
+	// Restarts are the target restarts the scrapes showed, over the whole
+	// run (warm-up included). Every figure above is reset-aware: a counter
+	// counts again from zero after a restart.
+	Restarts     []Restart `json:"restarts,omitempty"`
+	Scrapes      int       `json:"scrapes"`
+	ScrapeErrors int       `json:"scrape_errors,omitempty"`
+}
+
+// Restart is one restart of the target, seen between two scrapes (seconds
+// since the attack started).
+type Restart struct {
+	AfterS  float64 `json:"after_s"`  // the last scrape before it
+	BeforeS float64 `json:"before_s"` // the first scrape after it
+	// Sign is what showed it: process_start_time_seconds (it changed), or
+	// the counters that went backwards (comma-separated).
+	Sign string `json:"sign"`
 }
 
 // Timing is one Server-Timing entry over a window: the mean duration of the
@@ -260,8 +274,9 @@ type Point struct {
 	// Server holds metrics scraped during this interval, by name:
 	// cache_hits, cache_misses, cache_hit_rate, rss_bytes, goroutines,
 	// db_pool_acquired, db_pool_max; since the previous scrape:
-	// db_query_p95_ms, db_queries, db_pool_wait_ms, db_pool_empty_acquires.
-	// Absent when no scrape landed in it.
+	// db_query_p95_ms, db_queries, db_pool_wait_ms, db_pool_empty_acquires,
+	// restarts (target restarts seen). Increases are reset-aware. Absent
+	// when no scrape landed in it.
 	Server map[string]float64 `json:"server,omitempty"`
 }
 
