@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/loadgate/loadgate/target/agent"
 	"github.com/loadgate/loadgate/target/store"
@@ -63,8 +62,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Message = strings.TrimSpace(req.Message)
-	if n := utf8.RuneCountInString(req.Message); n < 1 || n > maxMessage {
-		writeAPIError(w, badRequest("message", "message: want 1 to %d characters", maxMessage))
+	if aerr := checkText("message", req.Message, 1, maxMessage); aerr != nil {
+		writeAPIError(w, aerr)
 		return
 	}
 	ctx := r.Context()

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // MaxBodyBytes is the largest request body accepted; larger ones get 413.
@@ -127,4 +129,44 @@ func queryLimit(query url.Values, def, max int) (int, *apiError) {
 		return 0, badRequest("limit", "limit %q: want an integer from 1 to %d", s, max)
 	}
 	return n, nil
+}
+
+// validText vets a string from a client before it can reach PostgreSQL,
+// whose text columns hold neither NUL bytes nor invalid UTF-8 (a URL-decoded
+// query parameter can carry both; a JSON string can carry \u0000).
+func validText(field, s string) *apiError {
+	if !utf8.ValidString(s) {
+		return badRequest(field, "%s: not valid UTF-8", field)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return badRequest(field, "%s: contains a NUL byte", field)
+	}
+	return nil
+}
+
+// checkText is validText and a length from min to max characters.
+func checkText(field, s string, min, max int) *apiError {
+	if aerr := validText(field, s); aerr != nil {
+		return aerr
+	}
+	if n := utf8.RuneCountInString(s); n < min || n > max {
+		return badRequest(field, "%s: want %d to %d characters", field, min, max)
+	}
+	return nil
+}
+
+// The times the API takes, in UTC: PostgreSQL's date and timestamptz have no
+// year 0 (Go's year 0 is 1 BC), and a JSON time (RFC 3339) ends with 9999.
+var (
+	firstDay = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
+	afterDay = time.Date(10000, time.January, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// checkTime vets a client's time before it is stored as a timestamptz and
+// its UTC day as a date, and answered in JSON: years 1 to 9999 in UTC.
+func checkTime(field string, t time.Time) *apiError {
+	if t.Before(firstDay) || !t.Before(afterDay) {
+		return badRequest(field, "%s %s: want a time from the year 1 to 9999 (UTC)", field, t.Format(time.RFC3339))
+	}
+	return nil
 }

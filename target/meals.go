@@ -1,7 +1,6 @@
 package target
 
 import (
-	"math"
 	"net/http"
 	"time"
 
@@ -10,6 +9,14 @@ import (
 
 // mealXP is awarded per logged meal.
 const mealXP = 5
+
+// The grams of a meal. grams and the macros computed from it are real
+// (float4) columns and grams has CHECK (grams > 0): a smaller amount rounds
+// to 0 or underflows in PostgreSQL's float4 products, which are errors there.
+const (
+	minGrams = 0.001
+	maxGrams = 5000.0
+)
 
 type logMealRequest struct {
 	FoodID int64   `json:"food_id"`
@@ -34,12 +41,17 @@ func (s *Server) logMeal(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, badRequest("food_id", "food_id: want a positive integer"))
 		return
 	}
-	if !(req.Grams > 0 && req.Grams <= 5000) || math.IsNaN(req.Grams) {
-		writeAPIError(w, badRequest("grams", "grams: want more than 0 and at most 5000"))
+	// Written so that NaN fails it too.
+	if !(req.Grams >= minGrams && req.Grams <= maxGrams) {
+		writeAPIError(w, badRequest("grams", "grams: want %g to %g", minGrams, maxGrams))
 		return
 	}
 	at := time.Now()
 	if req.EatenAt != nil {
+		if aerr := checkTime("eaten_at", *req.EatenAt); aerr != nil {
+			writeAPIError(w, aerr)
+			return
+		}
 		at = *req.EatenAt
 	}
 	m, total, err := s.store.LogMeal(r.Context(), id, req.FoodID, float32(req.Grams), at, mealXP)
@@ -67,6 +79,10 @@ func (s *Server) dailyTotals(w http.ResponseWriter, r *http.Request) {
 		t, err := time.Parse(time.DateOnly, d)
 		if err != nil {
 			writeAPIError(w, badRequest("date", "date %q: want YYYY-MM-DD", d))
+			return
+		}
+		if aerr := checkTime("date", t); aerr != nil {
+			writeAPIError(w, aerr)
 			return
 		}
 		day = t

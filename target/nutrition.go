@@ -27,7 +27,12 @@ func normalizeQuery(q string) string {
 // GET /api/v1/nutrition/search?q=&limit=
 func (s *Server) searchFoods(w http.ResponseWriter, r *http.Request) {
 	query := r.URL.Query()
-	q := normalizeQuery(query.Get("q"))
+	raw := query.Get("q")
+	if aerr := validText("q", raw); aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
+	q := normalizeQuery(raw)
 	if q == "" {
 		writeAPIError(w, badRequest("q", "q: want a search term"))
 		return

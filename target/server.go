@@ -31,7 +31,10 @@
 // Errors are {"error":{"code","message","field"}}: 400 bad input (naming the
 // field), 401 missing or unknown key, 404, 409, 413 body over 1 MiB, 502 the
 // LLM failed, 503 PostgreSQL unavailable. No SQL or driver text reaches a
-// client.
+// client, and no client input is a 5xx: every string that reaches
+// PostgreSQL must be valid UTF-8 without NUL bytes, grams is 0.001 to 5000,
+// eaten_at and date fall in the years 1 to 9999 UTC, a cursor's time after
+// the year 1; the fuzz targets (fuzz_test.go) hold the handlers to that.
 package target
 
 import (

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/loadgate/loadgate/target/store"
 )
@@ -25,8 +24,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Name, req.Email = strings.TrimSpace(req.Name), strings.TrimSpace(req.Email)
-	if n := utf8.RuneCountInString(req.Name); n < 1 || n > 200 {
-		writeAPIError(w, badRequest("name", "name: want 1 to 200 characters"))
+	if aerr := checkText("name", req.Name, 1, 200); aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
+	if aerr := validText("email", req.Email); aerr != nil {
+		writeAPIError(w, aerr)
 		return
 	}
 	if len(req.Email) < 3 || len(req.Email) > 320 || !strings.Contains(req.Email, "@") {
@@ -150,8 +153,8 @@ func (s *Server) addMemory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Content = strings.TrimSpace(req.Content)
-	if n := utf8.RuneCountInString(req.Content); n < 1 || n > 4000 {
-		writeAPIError(w, badRequest("content", "content: want 1 to 4000 characters"))
+	if aerr := checkText("content", req.Content, 1, 4000); aerr != nil {
+		writeAPIError(w, aerr)
 		return
 	}
 	m, err := s.store.AddMemory(r.Context(), id, req.Kind, req.Content)
@@ -174,8 +177,8 @@ func (s *Server) searchMemory(w http.ResponseWriter, r *http.Request) {
 	}
 	query := r.URL.Query()
 	q := strings.TrimSpace(query.Get("q"))
-	if q == "" || utf8.RuneCountInString(q) > maxQueryLen {
-		writeAPIError(w, badRequest("q", "q: want 1 to %d characters", maxQueryLen))
+	if aerr := checkText("q", q, 1, maxQueryLen); aerr != nil {
+		writeAPIError(w, aerr)
 		return
 	}
 	limit, aerr := queryLimit(query, 10, 50)

@@ -41,7 +41,13 @@ func ParseCursor(s string) (Cursor, error) {
 	if !ok || err1 != nil || err2 != nil || n <= 0 {
 		return Cursor{}, fmt.Errorf("cursor %q: want <microseconds>_<id> as returned in next_before", s)
 	}
-	return Cursor{At: time.UnixMicro(us), ID: n}, nil
+	t := time.UnixMicro(us)
+	// PostgreSQL's timestamptz starts in 4714 BC; a cursor comes from
+	// next_before, so anything before the year 1 is not one.
+	if t.UTC().Year() < 1 {
+		return Cursor{}, fmt.Errorf("cursor %q: time before the year 1", s)
+	}
+	return Cursor{At: t, ID: n}, nil
 }
 
 const (
