@@ -18,6 +18,10 @@ import (
 	"github.com/loadgate/loadgate/runner/results"
 )
 
+// maxStartSpread is how far apart shards may start before the merge warns
+// that their intervals, added second by second, were not the same seconds.
+const maxStartSpread = time.Second
+
 // MergeOption configures Merge.
 type MergeOption func(*mergeConfig)
 
@@ -470,6 +474,9 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 		}
 	}
 	m.Merged.StartSpreadS = latest.Sub(earliest).Seconds()
+	if spread := latest.Sub(earliest); spread > maxStartSpread {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("the shards started up to %s apart, so their seconds do not line up in the timeline and the latency log (--start-at gives them a common start)", spread.Round(time.Millisecond)))
+	}
 	finish := func(st *results.Stats, tag string) {
 		if h, ok := latency[tag]; ok {
 			st.LatencyUS = latencySummary(h)

@@ -28,6 +28,7 @@ type config struct {
 	preflightTimeout time.Duration
 	version, commit  string
 	interval         time.Duration
+	startAt          time.Time
 }
 
 func newConfig(opts []Option) config {
@@ -73,3 +74,10 @@ func WithVersion(v string) Option { return func(c *config) { c.version = v } }
 // WithCommit records the git commit under test in run.json; default: the
 // commit the binary was built from, when known.
 func WithCommit(commit string) Option { return func(c *config) { c.commit = commit } }
+
+// WithStartAt makes Run start the attack at t (after the preflight and the
+// setup requests), so that shards on several machines run the same schedule
+// together; run.json records t as start_at and the actual start as started.
+// A t already past starts at once, with a warning saying how late. Default:
+// start as soon as the setup is done.
+func WithStartAt(t time.Time) Option { return func(c *config) { c.startAt = t } }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -61,6 +62,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		return nil, "", fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 
+	late, err := waitUntil(ctx, cfg.startAt, cfg.progress)
+	if err != nil {
+		return nil, "", err
+	}
 	started := time.Now()
 	shard := ""
 	if sc.Shard.Count > 0 {
@@ -115,6 +120,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		run.Commit = buildCommit()
 	}
 	run.Host, _ = os.Hostname()
+	if !cfg.startAt.IsZero() {
+		at := cfg.startAt.UTC()
+		run.StartAt = &at
+		if late > time.Second {
+			run.Warnings = append(run.Warnings, fmt.Sprintf("started %s after --start-at %s: other shards may have started on time", late.Round(time.Millisecond), at.Format(time.RFC3339)))
+		}
+	}
 	tl := &results.Timeline{Schema: results.Schema, IntervalS: cfg.interval.Seconds(), Points: out.points}
 	if err := results.WriteFile(filepath.Join(dir, results.ServiceHlogFile), out.serviceLog); err != nil {
 		return nil, dir, err
@@ -133,6 +145,30 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		}
 	}
 	return run, dir, nil
+}
+
+// waitUntil waits for the common start t (none when zero) and returns how
+// late it is when t had already passed. A cancelled ctx ends the wait with
+// an error: nothing has been sent yet.
+func waitUntil(ctx context.Context, t time.Time, progress io.Writer) (late time.Duration, err error) {
+	if t.IsZero() {
+		return 0, nil
+	}
+	d := time.Until(t)
+	if d <= 0 {
+		return -d, nil
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "waiting %s for the common start at %s\n", d.Round(time.Millisecond), t.UTC().Format(time.RFC3339Nano))
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return 0, nil
+	case <-ctx.Done():
+		return 0, fmt.Errorf("stopped while waiting for the common start at %s: %w", t.UTC().Format(time.RFC3339), ctx.Err())
+	}
 }
 
 // buildCommit is the VCS revision the binary was built from, if recorded.

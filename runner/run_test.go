@@ -243,3 +243,52 @@ requests: [{name: a, path: "/{{id}}"}]
 		t.Error("the requests the schedule still had are not counted as unsent")
 	}
 }
+
+// TestStartAt: the attack starts at the common start, not before, and
+// run.json records both; a start already past starts at once and says how
+// late.
+func TestStartAt(t *testing.T) {
+	srv := okServer(t, nil)
+	yaml := "load:\n  stages: [{duration: 300ms, rate: 20/s}]\nrequests:\n  - {name: a, path: /a}\n"
+	at := time.Now().Add(600 * time.Millisecond).Truncate(time.Millisecond)
+	run, _, err := Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(t.TempDir()), WithStartAt(at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.StartAt == nil || !run.StartAt.Equal(at) || run.Started.Before(at) {
+		t.Errorf("start_at %v, started %v; want started at or after %v", run.StartAt, run.Started, at)
+	}
+	if lateWarned(run.Warnings) {
+		t.Errorf("an on-time start warned: %q", run.Warnings)
+	}
+
+	past := time.Now().Add(-5 * time.Second)
+	run, _, err = Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(t.TempDir()), WithStartAt(past))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lateWarned(run.Warnings) {
+		t.Errorf("a late start: warnings %q", run.Warnings)
+	}
+
+	// Cancelled while waiting: an error, and no run directory.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	root := t.TempDir()
+	_, _, err = Run(ctx, scenarioFor(t, srv.URL, yaml), WithResultsRoot(root), WithStartAt(time.Now().Add(time.Hour)))
+	if err == nil || !strings.Contains(err.Error(), "waiting for the common start") {
+		t.Errorf("a cancelled wait for the start: %v", err)
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("a run that never started left %d entries in the results root", len(entries))
+	}
+}
+
+func lateWarned(warnings []string) bool {
+	for _, w := range warnings {
+		if strings.Contains(w, "after --start-at") {
+			return true
+		}
+	}
+	return false
+}

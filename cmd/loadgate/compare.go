@@ -47,8 +47,8 @@ func cmdCompare(ctx context.Context, e env, args []string) error {
 	switch {
 	case *f.target != "":
 		return usageError(errors.New("compare runs the reference target itself: --target does not apply (use run against your own target)"))
-	case *f.shard != "":
-		return usageError(errors.New("compare: --shard does not apply"))
+	case *f.shard != "" || *f.startAt != "":
+		return usageError(errors.New("compare: --shard and --start-at do not apply"))
 	case *f.capacity.find:
 		return usageError(errors.New("compare: --find-capacity does not apply (use scenario --find-capacity --profile …)"))
 	}
@@ -56,7 +56,7 @@ func cmdCompare(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	name := fs.Arg(0)
-	if _, err := resolveScenario(name, f); err != nil {
+	if _, err := resolveScenario(e, name, f); err != nil {
 		return err
 	}
 	if *f.dryRun {
@@ -129,7 +129,8 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 		}
 		g := *f
 		g.target = &t.base
-		sc, err := resolveScenario(name, &g)
+		g.start = time.Time{} // $LOADGATE_START_AT is for single runs
+		sc, err := resolveScenario(e, name, &g)
 		if err != nil {
 			t.stop()
 			return err

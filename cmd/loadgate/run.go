@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,10 +26,62 @@ type runFlags struct {
 	out      *string
 	root     *string
 	shard    *string
+	startAt  *string
 	dryRun   *bool
 	gates    multiFlag
 	cpuProf  *string
 	capacity *capacityFlags
+
+	start time.Time // --start-at (or $LOADGATE_START_AT), parsed
+}
+
+// Environment variables of a shard run (`--shard auto`, `--start-at`).
+const (
+	// envShardIndex is the 0-based index Kubernetes gives each pod of an
+	// Indexed Job.
+	envShardIndex = "JOB_COMPLETION_INDEX"
+	// envShards is the shard count, which the Job sets to its completions.
+	envShards = "LOADGATE_SHARDS"
+	// envStartAt is --start-at's default.
+	envStartAt = "LOADGATE_START_AT"
+)
+
+// parseShard reads --shard: "i/N", or "auto" for i from
+// $JOB_COMPLETION_INDEX (0-based) and N from $LOADGATE_SHARDS.
+func parseShard(s string, getenv func(string) string) (scenarios.Shard, error) {
+	if s != "auto" {
+		return scenarios.ParseShard(s)
+	}
+	idx, count := getenv(envShardIndex), getenv(envShards)
+	if idx == "" || count == "" {
+		return scenarios.Shard{}, fmt.Errorf("--shard auto: $%s and $%s must both be set (an Indexed Job sets the first; set the second to its completions), got %q and %q", envShardIndex, envShards, idx, count)
+	}
+	i, err := strconv.Atoi(idx)
+	if err != nil || i < 0 {
+		return scenarios.Shard{}, fmt.Errorf("--shard auto: $%s=%q is not a 0-based index", envShardIndex, idx)
+	}
+	sh, err := scenarios.ParseShard(fmt.Sprintf("%d/%s", i+1, count))
+	if err != nil {
+		return scenarios.Shard{}, fmt.Errorf("--shard auto ($%s=%s, $%s=%s): %w", envShardIndex, idx, envShards, count, err)
+	}
+	return sh, nil
+}
+
+// parseStartAt reads --start-at, or $LOADGATE_START_AT when the flag is
+// empty; both empty is no common start.
+func parseStartAt(s string, getenv func(string) string) (time.Time, error) {
+	name := "--start-at"
+	if s == "" {
+		s, name = getenv(envStartAt), "$"+envStartAt
+	}
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", name, s)
+	}
+	return t, nil
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
@@ -38,7 +91,8 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 		rate:     fs.Float64("rate", 0, "peak rate in requests/s; stages scale proportionally"),
 		out:      fs.String("out", "", "exact run directory (default results/<time>-<scenario>)"),
 		root:     fs.String("results", "results", "results root"),
-		shard:    fs.String("shard", "", "run shard i/N: 1/N of the rate and of unique data"),
+		shard:    fs.String("shard", "", "run shard i/N: 1/N of the rate and of unique data; auto: i from $JOB_COMPLETION_INDEX (0-based, as a Kubernetes Indexed Job sets it), N from $"+envShards),
+		startAt:  fs.String("start-at", "", "start the attack at this time (RFC 3339), so that shards on several machines start together; default $"+envStartAt),
 		dryRun:   fs.Bool("dry-run", false, "print the resolved plan and exit"),
 		cpuProf:  fs.String("cpuprofile", "", "write a CPU profile of loadgate itself (runtime/pprof) to this file"),
 		capacity: addCapacityFlags(fs),
@@ -55,8 +109,8 @@ func (f *runFlags) check() error {
 	if *f.duration != 0 || *f.rate != 0 {
 		return usageError(errors.New("--find-capacity sets the levels and durations itself: use --step-hold and --capacity-start instead of --duration and --rate"))
 	}
-	if *f.out != "" || *f.shard != "" {
-		return usageError(errors.New("--find-capacity writes a directory per step under --results; --out and --shard do not apply"))
+	if *f.out != "" || *f.shard != "" || *f.startAt != "" {
+		return usageError(errors.New("--find-capacity writes a directory per step under --results; --out, --shard and --start-at do not apply"))
 	}
 	return f.capacity.check()
 }
@@ -121,11 +175,12 @@ func startCPUProfile(path string) (stop func(env), err error) {
 // --find-capacity, step by step), renders the report and maps the gate
 // outcome to an error.
 func runScenario(ctx context.Context, e env, name string, f *runFlags) error {
-	sc, err := resolveScenario(name, f)
+	sc, err := resolveScenario(e, name, f)
 	if err != nil {
 		return err
 	}
 	if *f.capacity.find {
+		f.start = time.Time{} // $LOADGATE_START_AT is for single runs
 		return findCapacity(ctx, e, sc, f)
 	}
 	if *f.dryRun {
@@ -142,7 +197,7 @@ func runScenario(ctx context.Context, e env, name string, f *runFlags) error {
 
 // resolveScenario loads the scenario and applies the command line's
 // overrides; it checks the --gate expressions.
-func resolveScenario(name string, f *runFlags) (*scenarios.Scenario, error) {
+func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, error) {
 	sc, err := scenarios.Resolve(name, scenarios.Options{CheckGate: func(expr string) error {
 		_, err := gate.Parse(expr)
 		return err
@@ -152,9 +207,12 @@ func resolveScenario(name string, f *runFlags) (*scenarios.Scenario, error) {
 	}
 	o := scenarios.Overrides{TargetURL: *f.target, Duration: *f.duration, Rate: *f.rate}
 	if *f.shard != "" {
-		if o.Shard, err = scenarios.ParseShard(*f.shard); err != nil {
+		if o.Shard, err = parseShard(*f.shard, e.getenv); err != nil {
 			return nil, usageError(err)
 		}
+	}
+	if f.start, err = parseStartAt(*f.startAt, e.getenv); err != nil {
+		return nil, usageError(err)
 	}
 	if err := sc.Apply(o); err != nil {
 		return nil, err
@@ -175,6 +233,9 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 		runner.WithProgressTTY(isTerminal(e.stderr)), runner.WithVersion(version), runner.WithCommit(gitCommit())}
 	if outDir != "" {
 		opts = append(opts, runner.WithOutDir(outDir))
+	}
+	if !f.start.IsZero() {
+		opts = append(opts, runner.WithStartAt(f.start))
 	}
 	_, dir, err := runner.Run(ctx, sc, opts...)
 	if err != nil {
