@@ -139,7 +139,8 @@ func (a *attack) choosePacer(done <-chan struct{}) {
 		for _, st := range a.sc.Load.Stages {
 			peak = max(peak, int(math.Max(st.Users.From, st.Users.To)))
 		}
-		up := newUserPacer(a.sched, peak, a.sc.Load.ThinkTime.D(), done)
+		think, _ := a.sc.Load.ThinkTime.Constant() // validated: constant without flows
+		up := newUserPacer(a.sched, peak, think, done)
 		a.pacer, a.sent, a.maxWorkers = up, up.sent.Load, uint64(max(peak, 1))
 		a.rec.began = up.began.Load
 		a.rec.finished = up.finished

@@ -35,6 +35,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err := sc.Validate(); err != nil {
 		return nil, "", err
 	}
+	if len(sc.Flows) > 0 {
+		return nil, "", fmt.Errorf("scenario %s: flows are validated but not yet run by this build (issue 11, in progress)", sc.Name)
+	}
 	headers := http.Header{}
 	for k, v := range sc.Target.Headers {
 		headers.Set(k, v)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,15 +22,6 @@ import (
 // pick: unique has handed out every value; vegeta then stops the attack.
 var ErrDataExhausted = errors.New("unique data exhausted")
 
-// escaping says how a data value is written into a template.
-type escaping uint8
-
-const (
-	escRaw   escaping = iota // body: as is
-	escPath                  // URL path segment
-	escQuery                 // URL query value
-)
-
 // source hands out values of one data source. It is safe for concurrent use
 // and allocates nothing: the values are escaped ahead of time.
 type source struct {
@@ -37,7 +29,10 @@ type source struct {
 	// For a range: lo and size; values is nil.
 	lo, size int64
 	// For a list: values in each escaping.
-	values [3][]string
+	values [numEsc][]string
+	// For a table (whole rows): its fields and rows, escaped when rendered.
+	fields []string
+	rows   [][]string
 	pick   string
 	next   atomic.Int64
 	// Unique picks of shard i of n take indexes i-1, i-1+n, i-1+2n, …
@@ -64,35 +59,40 @@ func (s *source) index() (int64, error) {
 	}
 }
 
-func (s *source) appendValue(dst []byte, i int64, esc escaping) []byte {
-	if s.values[0] == nil {
+// appendValue appends value i (of a table: field of row i) escaped.
+func (s *source) appendValue(dst []byte, i int64, field int, esc escaping) []byte {
+	switch {
+	case s.rows != nil:
+		return appendEscaped(dst, s.rows[i][field], esc)
+	case s.values[0] == nil:
 		return strconv.AppendInt(dst, s.lo+i, 10)
 	}
 	return append(dst, s.values[esc][i]...)
 }
 
-// part is a compiled template piece: literal text or a data reference (slot
-// is the index of the source in the request's own list of sources).
-type part struct {
-	literal string
-	slot    int
-	esc     escaping
-}
-
 type compiledRequest struct {
-	name    string
-	method  string
-	url     []part // base URL, path and query
-	body    []part
-	static  []byte // the body when it holds no template
-	header  http.Header
-	sources []*source // the data this request uses, one draw each per request
-	urlLen  int       // a capacity guess for the URL
-	bodyLen int
+	name   string
+	method string
+	url    []part // base URL, path and query
+	body   []part
+	static []byte // the body when it holds no template
+	header http.Header
+	// headerTmpls are the headers whose values hold templates; with any,
+	// each request gets a copy of header with them set.
+	headerTmpls []headerTmpl
+	sources     []*source // the data this request uses, one draw each per request
+	urlLen      int       // a capacity guess for the URL
+	bodyLen     int
 	// fragment tags the URL with the request's index ("#3"); the fragment is
 	// never sent, but it comes back in vegeta's Result.URL, which is how the
 	// recorder knows the endpoint without a lookup table.
 	fragment string
+}
+
+// headerTmpl is a header whose value is a template.
+type headerTmpl struct {
+	key   string
+	parts []part
 }
 
 // targeter builds vegeta targets from the scenario's weighted request mix.
@@ -151,6 +151,14 @@ func newSource(sc *scenarios.Scenario, name string) (*source, error) {
 		src.lo, src.size = d.Range[0], d.Range[1]-d.Range[0]+1
 		return src, nil
 	}
+	table, err := sc.Table(name)
+	if err != nil {
+		return nil, fmt.Errorf("data %q: %w", name, err)
+	}
+	if table != nil {
+		src.fields, src.rows, src.size = table.Fields, table.Rows, int64(len(table.Rows))
+		return src, nil
+	}
 	values, err := sc.Values(name)
 	if err != nil {
 		return nil, fmt.Errorf("data %q: %w", name, err)
@@ -160,8 +168,49 @@ func newSource(sc *scenarios.Scenario, name string) (*source, error) {
 	for _, v := range values {
 		src.values[escPath] = append(src.values[escPath], url.PathEscape(v))
 		src.values[escQuery] = append(src.values[escQuery], url.QueryEscape(v))
+		src.values[escJSON] = append(src.values[escJSON], string(appendEscaped(nil, v, escJSON)))
 	}
 	return src, nil
+}
+
+// requestSlots resolves a request's template names to data slots of its
+// own: each source it uses is drawn once per request, so that two fields
+// of a row come from the same row.
+type requestSlots struct {
+	sc      *scenarios.Scenario
+	all     map[string]*source
+	slots   map[string]int
+	sources []*source
+}
+
+func (r *requestSlots) resolve(name string) (refKind, int, int, error) {
+	srcName, field := name, -1
+	src, ok := r.all[name]
+	if ok && src.rows != nil {
+		return 0, 0, 0, fmt.Errorf("{{%s}} holds whole rows: name a field", name)
+	}
+	if !ok {
+		i := strings.LastIndexByte(name, '.')
+		if i > 0 {
+			srcName = name[:i]
+			if src, ok = r.all[srcName]; ok && src.rows != nil {
+				field = slices.Index(src.fields, name[i+1:])
+			}
+		}
+		if !ok || field < 0 {
+			return 0, 0, 0, fmt.Errorf("{{%s}} names no data source", name)
+		}
+	}
+	slot, ok := r.slots[srcName]
+	if !ok {
+		slot = len(r.sources)
+		if slot >= maxSlots {
+			return 0, 0, 0, fmt.Errorf("more than %d data sources", maxSlots)
+		}
+		r.slots[srcName] = slot
+		r.sources = append(r.sources, src)
+	}
+	return refData, slot, field, nil
 }
 
 func compileRequest(base string, r scenarios.Request, targetHeaders map[string]string, sources map[string]*source) (compiledRequest, error) {
@@ -169,63 +218,49 @@ func compileRequest(base string, r scenarios.Request, targetHeaders map[string]s
 	for k, v := range targetHeaders {
 		cr.header.Set(k, v)
 	}
-	for k, v := range r.Headers {
-		cr.header.Set(k, v)
-	}
-	slots := map[string]int{}
-	compile := func(tmpl string, inURL bool) ([]part, int, error) {
-		parts, err := scenarios.ParseTemplate(tmpl)
-		if err != nil {
-			return nil, 0, fmt.Errorf("request %s: %w", r.Name, err)
-		}
-		var out []part
-		size, inQuery := 0, false
-		for _, p := range parts {
-			if p.Var == "" {
-				out = append(out, part{literal: p.Literal, slot: -1})
-				size += len(p.Literal)
-				if inURL && strings.Contains(p.Literal, "?") {
-					inQuery = true
-				}
-				continue
-			}
-			src, ok := sources[p.Var]
-			if !ok {
-				return nil, 0, fmt.Errorf("request %s: {{%s}} names no data source", r.Name, p.Var)
-			}
-			slot, ok := slots[p.Var]
-			if !ok {
-				slot = len(cr.sources)
-				if slot >= maxSlots {
-					return nil, 0, fmt.Errorf("request %s: more than %d data sources", r.Name, maxSlots)
-				}
-				slots[p.Var] = slot
-				cr.sources = append(cr.sources, src)
-			}
-			esc := escRaw
-			if inURL {
-				esc = escPath
-				if inQuery {
-					esc = escQuery
-				}
-			}
-			out = append(out, part{slot: slot, esc: esc})
-			size += 16
-		}
-		return out, size, nil
-	}
+	res := &requestSlots{all: sources, slots: map[string]int{}}
 	var err error
-	if cr.url, cr.urlLen, err = compile(base+r.Path, true); err != nil {
-		return cr, err
+	fail := func(err error) (compiledRequest, error) { return cr, fmt.Errorf("request %s: %w", r.Name, err) }
+	for k, v := range r.Headers {
+		parts, err := compileTemplate(v, escRaw, res)
+		if err != nil {
+			return fail(err)
+		}
+		if text, ok := static(parts); ok {
+			cr.header.Set(k, text)
+		} else {
+			cr.headerTmpls = append(cr.headerTmpls, headerTmpl{key: http.CanonicalHeaderKey(k), parts: parts})
+		}
 	}
-	if cr.body, cr.bodyLen, err = compile(r.Body, false); err != nil {
-		return cr, err
+	if cr.url, err = compileTemplate(base+r.Path, escPath, res); err != nil {
+		return fail(err)
 	}
-	if len(cr.body) == 1 && cr.body[0].slot < 0 {
-		cr.static = []byte(cr.body[0].literal)
+	bodyEsc := escRaw
+	if isJSONBody(r.Body) {
+		bodyEsc = escJSON
+	}
+	if cr.body, err = compileTemplate(r.Body, bodyEsc, res); err != nil {
+		return fail(err)
+	}
+	if text, ok := static(cr.body); ok {
+		cr.static = []byte(text)
 		cr.body = nil
 	}
+	cr.sources = res.sources
+	cr.urlLen, cr.bodyLen = sizeGuess(cr.url), sizeGuess(cr.body)
 	return cr, nil
+}
+
+// sizeGuess is a capacity guess for a rendered template.
+func sizeGuess(parts []part) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p.literal)
+		if p.kind != refLiteral {
+			n += 16
+		}
+	}
+	return n
 }
 
 // pick draws a request by weight.
@@ -258,29 +293,26 @@ func (t *targeter) build(i int, tgt *vegeta.Target) error {
 		}
 		drawn[s] = v
 	}
+	env := tmplEnv{sources: r.sources}
+	d := drawn[:len(r.sources)]
 	buf := make([]byte, 0, r.urlLen+len(r.fragment))
-	buf = render(buf, r.url, r.sources, &drawn)
+	buf = render(buf, r.url, d, &env)
 	buf = append(buf, r.fragment...)
 	tgt.Method = r.method
 	tgt.URL = string(buf)
 	tgt.Header = r.header
+	if len(r.headerTmpls) > 0 {
+		tgt.Header = r.header.Clone()
+		for _, h := range r.headerTmpls {
+			tgt.Header[h.key] = []string{string(render(nil, h.parts, d, &env))}
+		}
+	}
 	if r.body != nil {
-		tgt.Body = render(make([]byte, 0, r.bodyLen), r.body, r.sources, &drawn)
+		tgt.Body = render(make([]byte, 0, r.bodyLen), r.body, d, &env)
 	} else {
 		tgt.Body = r.static
 	}
 	return nil
-}
-
-func render(dst []byte, parts []part, sources []*source, drawn *[maxSlots]int64) []byte {
-	for _, p := range parts {
-		if p.slot < 0 {
-			dst = append(dst, p.literal...)
-			continue
-		}
-		dst = sources[p.slot].appendValue(dst, drawn[p.slot], p.esc)
-	}
-	return dst
 }
 
 // endpointOf recovers the request index from a URL built by the targeter;

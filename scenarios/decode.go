@@ -106,6 +106,14 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	switch v.Kind() {
+	case reflect.Pointer:
+		// An optional field: present (even when zero) or nil.
+		elem := reflect.New(v.Type().Elem())
+		d.depth--
+		d.budget++
+		d.decode(n, elem.Elem(), path)
+		d.depth++
+		v.Set(elem)
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Map:

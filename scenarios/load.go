@@ -79,6 +79,9 @@ func (s *Scenario) applyDefaults() {
 	if s.Load.MaxConnections == 0 {
 		s.Load.MaxConnections = DefaultMaxConnections
 	}
+	if s.Target.MaxBody == 0 {
+		s.Target.MaxBody = DefaultMaxBody
+	}
 	if s.Metrics.Interval == 0 {
 		s.Metrics.Interval = Duration(DefaultScrapeInterval)
 	}
@@ -100,6 +103,19 @@ func (s *Scenario) applyDefaults() {
 	for i := range s.Requests {
 		if _, written := s.pos[fmt.Sprintf("requests[%d].weight", i)]; !written {
 			s.Requests[i].Weight = 1
+		}
+	}
+	for i := range s.Flows {
+		f := &s.Flows[i]
+		if _, written := s.pos[fmt.Sprintf("flows[%d].weight", i)]; !written {
+			f.Weight = 1
+		}
+		for j := range f.Steps {
+			st := &f.Steps[j]
+			if st.Method == "" {
+				st.Method = DefaultMethod
+			}
+			st.Method = strings.ToUpper(st.Method)
 		}
 	}
 }

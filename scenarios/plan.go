@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -72,6 +73,13 @@ func (s *Scenario) Plan() results.Plan {
 	for _, r := range s.Requests {
 		p.Requests = append(p.Requests, results.RequestMix{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight})
 	}
+	for _, f := range s.Flows {
+		fm := results.FlowMix{Name: f.Name, Weight: f.Weight}
+		for _, st := range f.Steps {
+			fm.Steps = append(fm.Steps, results.RequestMix{Name: EndpointName(f.Name, st.Name), Method: st.Method, Path: st.Path})
+		}
+		p.Flows = append(p.Flows, fm)
+	}
 	return p
 }
 
@@ -91,7 +99,7 @@ func (s *Scenario) Describe() string {
 	b.WriteByte('\n')
 	if s.Load.Model == ModelOpen {
 		fmt.Fprintf(&b, "limits    %d requests in flight, %d connections\n", s.Load.MaxWorkers, s.Load.MaxConnections)
-	} else if s.Load.ThinkTime > 0 {
+	} else if !s.Load.ThinkTime.IsZero() {
 		fmt.Fprintf(&b, "think     %s between a user's requests\n", s.Load.ThinkTime)
 	}
 	if s.Shard.Count > 0 {
@@ -116,21 +124,46 @@ func (s *Scenario) Describe() string {
 	}
 	tw.Flush()
 
-	b.WriteString("\nrequests\n")
 	total := 0.0
 	for _, r := range s.Requests {
 		total += r.Weight
 	}
-	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	for _, r := range s.Requests {
-		fmt.Fprintf(tw, "  %s\t%5.1f%%\t%s %s\n", r.Name, 100*r.Weight/total, r.Method, r.Path)
+	for _, f := range s.Flows {
+		total += f.Weight
 	}
-	tw.Flush()
+	if len(s.Requests) > 0 {
+		b.WriteString("\nrequests\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for _, r := range s.Requests {
+			fmt.Fprintf(tw, "  %s\t%5.1f%%\t%s %s\n", r.Name, 100*r.Weight/total, r.Method, r.Path)
+		}
+		tw.Flush()
+	}
+	for _, f := range s.Flows {
+		fmt.Fprintf(&b, "\nflow %s  %.1f%% of the mix, %d steps per iteration\n", f.Name, 100*f.Weight/total, len(f.Steps))
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for i, st := range f.Steps {
+			extra := ""
+			if len(st.Check) > 0 {
+				extra += fmt.Sprintf("  %d checks", len(st.Check))
+			}
+			if len(st.Extract) > 0 {
+				extra += fmt.Sprintf("  extracts %s", strings.Join(sortedKeys(st.Extract), ", "))
+			}
+			if !st.Think.IsZero() {
+				extra += "  then think " + st.Think.String()
+			}
+			fmt.Fprintf(tw, "  %d. %s\t%s %s\t%s\n", i+1, st.Name, st.Method, st.Path, extra)
+		}
+		tw.Flush()
+	}
 	if len(s.Setup) > 0 {
 		fmt.Fprintf(&b, "  (and %d setup requests before the load)\n", len(s.Setup))
 	}
 
-	if s.Load.Model == ModelOpen {
+	if s.Load.Model == ModelOpen && len(s.Flows) > 0 {
+		fmt.Fprintf(&b, "\nexpected  %d requests and flow iterations started\n", s.ExpectedRequests())
+	} else if s.Load.Model == ModelOpen {
 		fmt.Fprintf(&b, "\nexpected  %d requests\n", s.ExpectedRequests())
 	} else {
 		b.WriteString("\nexpected  depends on the target's latency (closed model)\n")
@@ -157,4 +190,13 @@ func (s *Scenario) healthCheck() string {
 		return "no check first"
 	}
 	return "checked first: " + s.Target.Health + " answers 2xx"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

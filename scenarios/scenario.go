@@ -51,6 +51,9 @@ type Scenario struct {
 	Setup []Request `yaml:"setup"`
 	// Requests is the weighted mix the load draws from.
 	Requests []Request `yaml:"requests"`
+	// Flows are user journeys drawn from the same mix as requests: each
+	// draw of a flow is one iteration of its steps, in order.
+	Flows []Flow `yaml:"flows"`
 	// Gates are the conditions the run must meet, e.g. "p95 < 3s"; they are
 	// parsed and evaluated by the report package.
 	Gates []string `yaml:"gates"`
@@ -83,6 +86,45 @@ type Target struct {
 	// 2xx; absent, the base URL must answer HTTP with any status; "none"
 	// (HealthNone) skips the check.
 	Health string `yaml:"health"`
+	// TLS configures HTTPS: trusted CAs, a client certificate, verification.
+	TLS TLS `yaml:"tls"`
+	// HTTP2 negotiates HTTP/2 over TLS when the server offers it (ALPN);
+	// default true. False keeps HTTP/1.1.
+	HTTP2 *bool `yaml:"http2"`
+	// Redirects is how many redirects a request follows; default 10. With
+	// 0 a 3xx response is the answer (and counts as success by default).
+	Redirects *int `yaml:"redirects"`
+	// MaxBody bounds how much of a body checks and extracts read; default
+	// 1MiB. The rest is read and discarded.
+	MaxBody Size `yaml:"max_body"`
+}
+
+// TLS is the client side of HTTPS connections.
+type TLS struct {
+	// InsecureSkipVerify accepts any server certificate (self-signed, wrong
+	// name): for test environments only.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// CAFile is a PEM file of certificates to trust besides the system's,
+	// relative to the scenario file.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are the client certificate and its key (PEM),
+	// for mutual TLS; both or neither.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ServerName overrides the name the server certificate is checked
+	// against (and sent as SNI).
+	ServerName string `yaml:"server_name"`
+}
+
+// HTTP2On reports whether HTTP/2 may be negotiated.
+func (t Target) HTTP2On() bool { return t.HTTP2 == nil || *t.HTTP2 }
+
+// RedirectLimit is how many redirects a request follows.
+func (t Target) RedirectLimit() int {
+	if t.Redirects == nil {
+		return DefaultRedirects
+	}
+	return *t.Redirects
 }
 
 // LoadSpec is the shape of the load.
@@ -96,8 +138,10 @@ type LoadSpec struct {
 	MaxWorkers int `yaml:"max_workers"`
 	// MaxConnections caps connections to the target; default 1000.
 	MaxConnections int `yaml:"max_connections"`
-	// ThinkTime is the pause of each closed-model user between its requests.
-	ThinkTime Duration `yaml:"think_time"`
+	// ThinkTime is the pause of each closed-model user between its requests
+	// (and between its flow iterations); a constant for requests, any
+	// distribution for flows.
+	ThinkTime Think `yaml:"think_time"`
 	// Stages follow each other; together they are the run's duration.
 	Stages []Stage `yaml:"stages"`
 }
@@ -113,7 +157,9 @@ type Stage struct {
 }
 
 // DataSource is one named source of values for templates. Exactly one of
-// Range, Values, File or CSV is set.
+// Range, Values, File, CSV or JSON is set. A CSV without Column, and a JSON
+// array of objects, give whole rows: templates name a field, {{account.user}},
+// and all fields of one draw come from the same row.
 type DataSource struct {
 	// Range is an inclusive integer range [lo, hi].
 	Range []int64 `yaml:"range"`
@@ -122,11 +168,16 @@ type DataSource struct {
 	// File holds one value per non-empty line, relative to the scenario file.
 	File string `yaml:"file"`
 	// CSV is a CSV file (with a header row) relative to the scenario file;
-	// Column names the column to take.
+	// Column names the column to take, or none for whole rows.
 	CSV    string `yaml:"csv"`
 	Column string `yaml:"column"`
+	// JSON is a JSON file relative to the scenario file: an array of
+	// objects (rows, every object with the same keys) or of scalars.
+	JSON string `yaml:"json"`
 	// Pick is random (default), sequential, unique or zipf.
 	Pick string `yaml:"pick"`
+	// Per is how long a flow keeps a draw: iteration (default) or user.
+	Per string `yaml:"per"`
 }
 
 // Request is one request of the mix (or of setup).

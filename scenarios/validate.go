@@ -24,7 +24,7 @@ func (s *Scenario) Validate() error { return s.ValidateWith(nil) }
 // ValidateWith is Validate with a check of each gate expression (the report
 // package's parser); checkGate may be nil.
 func (s *Scenario) ValidateWith(checkGate func(string) error) error {
-	v := &validation{s: s, probs: &problems{}}
+	v := &validation{s: s, probs: &problems{}, tables: map[string]*Table{}, unreadable: map[string]bool{}}
 	v.scenario()
 	v.target()
 	v.load()
@@ -32,8 +32,8 @@ func (s *Scenario) ValidateWith(checkGate func(string) error) error {
 	for i, r := range s.Setup {
 		v.request(fmt.Sprintf("setup[%d]", i), r, false)
 	}
-	if len(s.Requests) == 0 {
-		v.add("requests", "at least one request is needed")
+	if len(s.Requests) == 0 && len(s.Flows) == 0 {
+		v.add("requests", "at least one request (or flow) is needed")
 	}
 	names := map[string]bool{}
 	for i, r := range s.Requests {
@@ -44,6 +44,7 @@ func (s *Scenario) ValidateWith(checkGate func(string) error) error {
 		}
 		names[r.Name] = true
 	}
+	v.flows(names)
 	for i, g := range s.Gates {
 		field := fmt.Sprintf("gates[%d]", i)
 		if strings.TrimSpace(g) == "" {
@@ -73,6 +74,10 @@ func (s *Scenario) sourceName() string {
 type validation struct {
 	s     *Scenario
 	probs *problems
+	// tables holds the whole-row data sources that could be read, by name;
+	// unreadable the sources whose files could not be.
+	tables     map[string]*Table
+	unreadable map[string]bool
 }
 
 func (v *validation) add(field, format string, args ...any) {
@@ -101,9 +106,21 @@ func (v *validation) target() {
 		v.add("target.health", "%q: a path starting with / (or none)", t.Health)
 	}
 	for k, val := range t.Headers {
-		v.header("target.headers."+k, k, val)
+		v.header("target.headers."+k, k, val, nil)
+	}
+	if _, field, err := v.s.tlsConfig(); err != nil {
+		v.add(field, "%v", err)
+	}
+	if t.Redirects != nil && (*t.Redirects < 0 || *t.Redirects > maxRedirects) {
+		v.add("target.redirects", "%d: want 0 (do not follow) to %d", *t.Redirects, maxRedirects)
+	}
+	if t.MaxBody <= 0 {
+		v.add("target.max_body", "must be positive")
 	}
 }
+
+// maxRedirects bounds target.redirects and a step's redirects.
+const maxRedirects = 100
 
 func (v *validation) url(field, raw string) {
 	u, err := url.Parse(raw)
@@ -112,12 +129,16 @@ func (v *validation) url(field, raw string) {
 	}
 }
 
-func (v *validation) header(field, key, val string) {
+// header checks one header; sc is the template scope of a request's or
+// step's header, nil for the target's (which take no templates).
+func (v *validation) header(field, key, val string, sc *scope) {
 	if !validHeaderName(key) {
 		v.add(field, "bad header name %q", key)
 	}
-	if strings.Contains(val, "{{") {
-		v.add(field, "templates are not supported in headers")
+	if sc == nil && strings.Contains(val, "{{") {
+		v.add(field, "templates are not supported in the target's headers (they go with the health check too): put them in a request's headers")
+	} else if sc != nil {
+		v.template(field, val, sc)
 	}
 	if strings.ContainsAny(val, "\r\n") {
 		v.add(field, "header value holds a line break")
@@ -153,8 +174,10 @@ func (v *validation) load() {
 	if l.MaxConnections < 1 {
 		v.add("load.max_connections", "must be at least 1")
 	}
-	if l.ThinkTime != 0 && l.Model != ModelClosed {
+	if !l.ThinkTime.IsZero() && l.Model != ModelClosed {
 		v.add("load.think_time", "think time applies to the closed model only")
+	} else if _, constant := l.ThinkTime.Constant(); !constant && len(v.s.Flows) == 0 {
+		v.add("load.think_time", "%s: a distribution applies to flows; between requests the think time is a constant", l.ThinkTime)
 	}
 	var total time.Duration
 	peak := 0.0
@@ -226,6 +249,14 @@ func (v *validation) data() {
 		if d.Column != "" && d.CSV == "" {
 			v.add(field+".column", "column goes with csv")
 		}
+		switch d.Per {
+		case "", PerIteration, PerUser:
+			if d.Per != "" && len(v.s.Flows) == 0 {
+				v.add(field+".per", "per applies to flows: the request mix draws every request anew")
+			}
+		default:
+			v.add(field+".per", "%q: want iteration or user", d.Per)
+		}
 		switch kind := d.Kind(); kind {
 		case "range":
 			if len(d.Range) != 2 {
@@ -237,18 +268,21 @@ func (v *validation) data() {
 			if len(d.Values) == 0 {
 				v.add(field+".values", "empty list")
 			}
-		case "file", "csv":
-			if kind == "csv" && d.Column == "" {
-				v.add(field+".column", "csv needs the column to take")
-				continue
+		case "file", "csv", "json":
+			t, err := v.s.Table(name)
+			if err == nil && t == nil {
+				_, err = v.s.Values(name)
 			}
-			if _, err := v.s.Values(name); err != nil {
+			if err != nil {
 				v.add(field+"."+kind, "%v", err)
+				v.unreadable[name] = true
+			} else if t != nil {
+				v.tables[name] = t
 			}
 		case "":
-			v.add(field, "want one of range, values, file or csv")
+			v.add(field, "want one of range, values, file, csv or json")
 		default:
-			v.add(field, "%s: want only one of range, values, file or csv", kind)
+			v.add(field, "%s: want only one of range, values, file, csv or json", kind)
 		}
 	}
 }
@@ -268,32 +302,86 @@ func (v *validation) request(field string, r Request, weighted bool) {
 	if !strings.HasPrefix(r.Path, "/") {
 		v.add(field+".path", "%q: a path starting with /", r.Path)
 	}
-	v.template(field+".path", r.Path)
-	v.template(field+".body", r.Body)
+	sc := &scope{}
+	v.template(field+".path", r.Path, sc)
+	v.template(field+".body", r.Body, sc)
 	for k, val := range r.Headers {
-		v.header(field+".headers."+k, k, val)
+		v.header(field+".headers."+k, k, val, sc)
 	}
-	for i, code := range r.Expect {
+	v.expect(field, r.Expect)
+}
+
+func (v *validation) expect(field string, codes []int) {
+	for i, code := range codes {
 		if code < 100 || code > 599 {
 			v.add(fmt.Sprintf("%s.expect[%d]", field, i), "%d is not an HTTP status code", code)
 		}
 	}
 }
 
-func (v *validation) template(field, s string) {
+// scope is what a template may name: data sources always, and in a flow
+// step the variables extracted by earlier steps.
+type scope struct {
+	// flow is set inside a flow; vars are the variables available, later
+	// the ones only later steps extract (by the step that does).
+	flow  bool
+	vars  map[string]bool
+	later map[string]string
+}
+
+func (v *validation) template(field, s string, sc *scope) {
 	parts, err := ParseTemplate(s)
 	if err != nil {
 		v.add(field, "%v", err)
 		return
 	}
 	for _, p := range parts {
-		if p.Var == "" {
-			continue
+		if p.Var != "" {
+			v.ref(field, p.Var, sc)
 		}
-		if _, ok := v.s.Data[p.Var]; !ok {
-			v.add(field, "{{%s}} names no data source (known: %s)", p.Var, v.dataNames())
+		for _, a := range p.Args {
+			if a.Var != "" {
+				v.ref(field, a.Var, sc)
+			}
 		}
 	}
+}
+
+// ref checks one name a template uses.
+func (v *validation) ref(field, name string, sc *scope) {
+	if _, ok := v.s.Data[name]; ok {
+		if t := v.tables[name]; t != nil {
+			v.add(field, "{{%s}} holds whole rows: name one of its fields, e.g. {{%s.%s}} (fields: %s)", name, name, t.Fields[0], strings.Join(t.Fields, ", "))
+		}
+		return
+	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		src, col := name[:i], name[i+1:]
+		if _, ok := v.s.Data[src]; ok {
+			t := v.tables[src]
+			switch {
+			case v.unreadable[src]:
+				// reported under data
+			case t == nil:
+				v.add(field, "{{%s}}: data %q holds single values, not rows with fields", name, src)
+			case t.Field(col) < 0:
+				v.add(field, "{{%s}}: data %q has no field %q (fields: %s)", name, src, col, strings.Join(t.Fields, ", "))
+			}
+			return
+		}
+	}
+	if sc != nil && sc.flow {
+		if sc.vars[name] {
+			return
+		}
+		if step, ok := sc.later[name]; ok {
+			v.add(field, "{{%s}} is used before any step extracts it (first extracted by step %q)", name, step)
+			return
+		}
+		v.add(field, "{{%s}} names no data source (known: %s) and no variable an earlier step extracts", name, v.dataNames())
+		return
+	}
+	v.add(field, "{{%s}} names no data source (known: %s)", name, v.dataNames())
 }
 
 func (v *validation) dataNames() string {

@@ -119,11 +119,14 @@ type ShardStart struct {
 // Plan is the scenario as resolved for this run (after env expansion,
 // overrides and scaling), enough to redraw stage boundaries and re-evaluate gates.
 type Plan struct {
-	Model    string        `json:"model"` // "open" or "closed"
-	Stages   []Stage       `json:"stages"`
-	Requests []RequestMix  `json:"requests"`
-	Gates    []string      `json:"gates"` // gate expressions, e.g. "p95 < 3s"
-	Timeout  time.Duration `json:"timeout_ns,omitempty"`
+	Model    string       `json:"model"` // "open" or "closed"
+	Stages   []Stage      `json:"stages"`
+	Requests []RequestMix `json:"requests"`
+	// Flows are the scenario's user journeys, drawn from the same mix as
+	// the requests (an open-model rate counts requests and flow iterations).
+	Flows   []FlowMix     `json:"flows,omitempty"`
+	Gates   []string      `json:"gates"` // gate expressions, e.g. "p95 < 3s"
+	Timeout time.Duration `json:"timeout_ns,omitempty"`
 }
 
 // Stage is one load stage; rates are requests per second (open model), users
@@ -141,6 +144,14 @@ type RequestMix struct {
 	Method string  `json:"method"`
 	Path   string  `json:"path"`
 	Weight float64 `json:"weight"`
+}
+
+// FlowMix is one weighted flow of the scenario; its steps in order, each
+// named by its endpoint ("<flow>.<step>") with weight 0.
+type FlowMix struct {
+	Name   string       `json:"name"`
+	Weight float64      `json:"weight"`
+	Steps  []RequestMix `json:"steps"`
 }
 
 // Stats summarises one endpoint or the whole run over the measured window.
