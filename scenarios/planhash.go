@@ -27,6 +27,7 @@ func (s *Scenario) hashPlan() string {
 	c.Target.Headers = keysOnly(s.Target.Headers)
 	c.Setup = withoutHeaderValues(s.Setup)
 	c.Requests = withoutHeaderValues(s.Requests)
+	c.Flows = flowsWithoutHeaderValues(s.Flows)
 	data, err := json.Marshal(&c)
 	if err != nil {
 		// Only a field type JSON cannot encode gets here; the hash then
@@ -53,6 +54,18 @@ func withoutHeaderValues(reqs []Request) []Request {
 	for i, r := range reqs {
 		r.Headers = keysOnly(maps.Clone(r.Headers))
 		out[i] = r
+	}
+	return out
+}
+
+func flowsWithoutHeaderValues(flows []Flow) []Flow {
+	out := make([]Flow, len(flows))
+	for i, f := range flows {
+		f.Steps = append([]FlowStep(nil), f.Steps...)
+		for j := range f.Steps {
+			f.Steps[j].Headers = keysOnly(f.Steps[j].Headers)
+		}
+		out[i] = f
 	}
 	return out
 }

@@ -53,3 +53,22 @@ func TestPlanHash(t *testing.T) {
 		t.Error("a header value changed the hash")
 	}
 }
+
+// TestPlanHashFlows: a flow step's header values (tokens) do not count, its
+// paths do.
+func TestPlanHashFlows(t *testing.T) {
+	sc, err := Load("testdata/good/flows.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := sc.PlanHash()
+	sc.Flows[0].Steps[1].Headers["Authorization"] = "Bearer another"
+	sc.planHash = ""
+	if sc.PlanHash() != whole {
+		t.Error("a step's header value changed the hash")
+	}
+	sc.Flows[0].Steps[1].Path = "/elsewhere"
+	if sc.PlanHash() == whole {
+		t.Error("another step path kept the hash")
+	}
+}
