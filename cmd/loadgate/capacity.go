@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -26,23 +25,32 @@ var capacityFlagNames = map[string]string{
 	"max": "--capacity-max", "hold": "--step-hold", "ramp": "--step-ramp", "exclude": "--step-exclude",
 }
 
-func addCapacityFlags(fs *flag.FlagSet) *capacityFlags {
-	c := &capacityFlags{find: fs.Bool("find-capacity", false, "raise the load step by step until a gate fails; report the last level where every gate held")}
-	fs.Float64Var(&c.set.Start, "capacity-start", 0, "capacity: first level, req/s or users (default a quarter of the scenario's final level)")
-	fs.Float64Var(&c.set.Factor, "capacity-factor", capacity.DefaultFactor, "capacity: each level is the previous times this")
-	fs.Float64Var(&c.set.Increment, "capacity-increment", 0, "capacity: add this to each level instead of multiplying")
-	fs.Float64Var(&c.set.Max, "capacity-max", 0, "capacity: highest level tried (default 4× the scenario's final level)")
-	fs.DurationVar(&c.set.Hold, "step-hold", capacity.DefaultHold, "capacity: how long each level is held")
-	fs.DurationVar(&c.set.Ramp, "step-ramp", capacity.DefaultRamp, "capacity: ramp from the previous level (not measured)")
-	fs.DurationVar(&c.set.Exclude, "step-exclude", capacity.DefaultExclude, "capacity: first part of each hold not measured")
+// newCapacityFlags is the capacity search off, with the default settings.
+func newCapacityFlags() *capacityFlags {
+	return &capacityFlags{find: new(bool), set: capacity.Settings{Factor: capacity.DefaultFactor,
+		Hold: capacity.DefaultHold, Ramp: capacity.DefaultRamp, Exclude: capacity.DefaultExclude}}
+}
+
+// addCapacityFlags adds --find-capacity and its settings, grouped in the usage.
+func addCapacityFlags(f *cmdFlags) *capacityFlags {
+	c := newCapacityFlags()
+	f.BoolVar(c.find, "find-capacity", false, "raise the load step by step until a gate fails; report the last level where every gate held")
+	f.Float64Var(&c.set.Start, "capacity-start", 0, "first level, req/s or users (default a quarter of the scenario's final level)")
+	f.Float64Var(&c.set.Factor, "capacity-factor", capacity.DefaultFactor, "each level is the previous times this")
+	f.Float64Var(&c.set.Increment, "capacity-increment", 0, "add this to each level instead of multiplying")
+	f.Float64Var(&c.set.Max, "capacity-max", 0, "highest level tried (default 4× the scenario's final level)")
+	f.DurationVar(&c.set.Hold, "step-hold", capacity.DefaultHold, "how long each level is held")
+	f.DurationVar(&c.set.Ramp, "step-ramp", capacity.DefaultRamp, "ramp from the previous level (not measured)")
+	f.DurationVar(&c.set.Exclude, "step-exclude", capacity.DefaultExclude, "first part of each hold not measured")
+	f.group("capacity search (--find-capacity; the other flags need it; writes results/<time>-<scenario>-capacity/)",
+		"find-capacity", "capacity-start", "capacity-factor", "capacity-increment", "capacity-max",
+		"step-hold", "step-ramp", "step-exclude")
 	return c
 }
 
 // checkUnused rejects capacity flags given without --find-capacity.
 func (c *capacityFlags) checkUnused() error {
-	defaults := capacity.Settings{Factor: capacity.DefaultFactor, Hold: capacity.DefaultHold,
-		Ramp: capacity.DefaultRamp, Exclude: capacity.DefaultExclude}
-	if c.set != defaults {
+	if c.set != newCapacityFlags().set {
 		return usageError(errors.New("the --capacity-* and --step-* flags need --find-capacity"))
 	}
 	return nil

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,43 +24,36 @@ var compareProfiles = []string{string(target.Baseline), string(target.Optimized)
 // the target's Redis keys are deleted before each run and at the end. It
 // exits with the gate outcome of the optimized run.
 func cmdCompare(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	f := addRunFlags(fs)
-	sf := addSeedFlags(fs)
-	keepData := fs.Bool("keep-data", false, "leave the rows the runs wrote (meals, messages, XP…) in the database")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: loadgate compare [flags] SCENARIO\n\n"+
-			"Runs SCENARIO against the reference target in the baseline profile, then the optimized\n"+
-			"profile, on the same data, and renders the comparison into --out (default\n"+
-			"results/<time>-compare-<scenario>). The database is put back as it was found.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(reorder(args)); err != nil {
-		return usageError(err)
-	}
-	if fs.NArg() != 1 {
-		return usageError(errors.New("usage: loadgate compare [flags] SCENARIO"))
-	}
-	switch {
-	case *f.target != "":
-		return usageError(errors.New("compare runs the reference target itself: --target does not apply (use run against your own target)"))
-	case *f.shard != "" || *f.startAt != "":
-		return usageError(errors.New("compare: --shard and --start-at do not apply"))
-	case *f.capacity.find:
-		return usageError(errors.New("compare: --find-capacity does not apply (use scenario --find-capacity --profile …)"))
-	}
-	if err := f.check(); err != nil {
+	f := newFlags("compare", "SCENARIO", "Runs SCENARIO (a built-in or a YAML file) against the reference target in the baseline\n"+
+		"profile, then the optimized profile, on the same data (the stack set up as 'scenario'\n"+
+		"does, the target's Redis keys deleted before each run), and renders the comparison\n"+
+		"into --out. The database is put back as it was found, also after an error or a first\n"+
+		"Ctrl-C. Exits with the optimized run's gate outcome: 0, 1 or 2. What 'make compare' calls.")
+	r := addLoadFlags(f)
+	r.out = f.String("out", "", "directory of the comparison and both runs (default results/<time>-compare-<scenario>)")
+	sf := addSeedFlags(f)
+	keepData := f.Bool("keep-data", false, "leave the rows the runs wrote (meals, messages, XP…) in the database")
+	f.refuse("target", "compare runs the reference target itself (use run against your own target)")
+	f.refuse("shard", "compare runs each profile once, unsharded")
+	f.refuse("start-at", "compare starts each run itself")
+	f.refuse("find-capacity", "use scenario --find-capacity --profile …")
+	if err := f.parse(e, args); err != nil {
 		return err
 	}
-	name := fs.Arg(0)
-	if _, err := resolveScenario(e, name, f); err != nil {
+	if f.NArg() != 1 {
+		return f.argsError("compare: one scenario, a built-in name or a YAML file")
+	}
+	if err := r.check(); err != nil {
 		return err
 	}
-	if *f.dryRun {
-		return runScenario(ctx, e, name, f)
+	name := f.Arg(0)
+	if _, err := resolveScenario(e, name, r); err != nil {
+		return err
 	}
-	return withCPUProfile(e, f, func() error { return compareWithStack(ctx, e, name, f, sf, *keepData) })
+	if *r.dryRun {
+		return runScenario(ctx, e, name, r)
+	}
+	return withCPUProfile(e, r, func() error { return compareWithStack(ctx, e, name, r, sf, *keepData) })
 }
 
 // compareWithStack is cmdCompare after its flags.

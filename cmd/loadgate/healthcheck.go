@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -11,23 +10,29 @@ import (
 // cmdHealthcheck GETs a URL and succeeds on a 2xx answer: the container
 // health check of docker-compose.yml, where the image has no curl.
 func cmdHealthcheck(ctx context.Context, e env, args []string) error {
-	if len(args) != 1 {
-		return usageError(errors.New("usage: loadgate healthcheck URL"))
+	fs := newFlags("healthcheck", "URL", "GETs URL and exits 0 on a 2xx answer within 3s, else 2: the container health check\n"+
+		"of docker-compose.yml, whose image has no curl.")
+	if err := fs.parse(e, args); err != nil {
+		return err
 	}
+	if fs.NArg() != 1 {
+		return fs.argsError("healthcheck: one URL")
+	}
+	url := fs.Arg(0)
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return usageError(fmt.Errorf("healthcheck: %w", err))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("healthcheck %s: %w", args[0], err)
+		return fmt.Errorf("healthcheck %s: %w", url, err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("healthcheck %s: %s", args[0], resp.Status)
+		return fmt.Errorf("healthcheck %s: %s", url, resp.Status)
 	}
-	fmt.Fprintf(e.stdout, "%s: %s\n", args[0], resp.Status)
+	fmt.Fprintf(e.stdout, "%s: %s\n", url, resp.Status)
 	return nil
 }

@@ -148,7 +148,14 @@ func usage(w io.Writer, cmds map[string]command) {
 	io.WriteString(w, b.String())
 }
 
-func cmdVersion(_ context.Context, e env, _ []string) error {
+func cmdVersion(_ context.Context, e env, args []string) error {
+	fs := newFlags("version", "", "Prints loadgate's version (set at build time from git describe).")
+	if err := fs.parse(e, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return fs.argsError("version: no arguments")
+	}
 	fmt.Fprintf(e.stdout, "loadgate %s\n", version)
 	return nil
 }

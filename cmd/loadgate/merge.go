@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/loadgate/loadgate/report"
@@ -13,16 +11,17 @@ import (
 // cmdMerge merges shard runs into one run, renders its report and exits as
 // gate would on the plan's gates.
 func cmdMerge(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	out := fs.String("out", "", "the merged run's directory (absent or empty)")
+	fs := newFlags("merge", "--out DIR SHARD_RUN…", "Merges the run directories of the shards of one plan (loadgate run --shard i/N) into\n"+
+		"one run in --out, exactly (the HDR histograms add), renders its report and exits as\n"+
+		"gate would on the plan's gates: 0, 1 or 2.")
+	out := fs.String("out", "", "the merged run's directory (absent or empty); required")
 	partial := fs.Bool("partial", false, "merge even when shards are missing or did not complete; the result is marked partial and cannot pass")
 	assets := fs.String("assets", report.AssetsInline, "inline (one file, works offline) or cdn")
-	if err := fs.Parse(reorder(args)); err != nil {
-		return usageError(err)
+	if err := fs.parse(e, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 || *out == "" {
-		return usageError(errors.New("usage: loadgate merge [--partial] --out DIR SHARD_RUN…"))
+		return fs.argsError("merge: --out and at least one shard run directory")
 	}
 	var opts []runner.MergeOption
 	if *partial {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 
@@ -14,15 +12,21 @@ import (
 // cmdMigrate applies (up), rolls back one step (down) or lists (status) the
 // schema migrations of the reference target's database.
 func cmdMigrate(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	db := fs.String("database-url", dbURLFrom(e), "PostgreSQL URL (env DATABASE_URL)")
+	fs := newFlags("migrate", "up|down|status", "Migrates the reference target's database (created if absent):\n"+
+		"  up      apply every migration not applied yet (the performance indexes too, unless\n"+
+		"          --without-indexes)\n"+
+		"  down    roll back the last applied migration\n"+
+		"  status  list the migrations, applied or not")
+	db := fs.String("database-url", "", "PostgreSQL URL (default: env DATABASE_URL, else "+services.DefaultDatabaseURL+")")
 	noIndexes := fs.Bool("without-indexes", false, "up: leave the performance indexes out (the baseline profile)")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if err := fs.parse(e, args); err != nil {
+		return err
+	}
+	if *db == "" {
+		*db = dbURLFrom(e)
 	}
 	if fs.NArg() != 1 {
-		return usageError(errors.New("usage: loadgate migrate [flags] up|down|status"))
+		return fs.argsError("migrate: one action, up, down or status")
 	}
 	opts := []migrations.Option{migrations.WithLogger(slog.New(slog.NewTextHandler(e.stderr, nil)))}
 	switch fs.Arg(0) {
@@ -39,7 +43,7 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 	case "status":
 		return migrations.Status(ctx, *db, e.stdout)
 	}
-	return usageError(fmt.Errorf("migrate: unknown action %q (want up, down or status)", fs.Arg(0)))
+	return fs.argsError(fmt.Sprintf("migrate: unknown action %q (want up, down or status)", fs.Arg(0)))
 }
 
 func dbURLFrom(e env) string {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -12,16 +10,17 @@ import (
 
 // cmdReport renders a run's report again, or a comparison of several runs.
 func cmdReport(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags("report", "RUN [RUN…]", "Renders report.html, summary.md and junit.xml of the run directory RUN again. With\n"+
+		"several runs it renders their comparison into --out instead: the first run is the one\n"+
+		"the others are measured against.")
 	out := fs.String("out", "results/compare", "comparison: directory for report.html and summary.md")
 	labels := fs.String("labels", "", "comparison: comma-separated labels of the runs, in order")
 	assets := fs.String("assets", report.AssetsInline, "inline (one file, works offline) or cdn")
-	if err := fs.Parse(reorder(args)); err != nil {
-		return usageError(err)
+	if err := fs.parse(e, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		return usageError(errors.New("usage: loadgate report [flags] RUN [RUN…]"))
+		return fs.argsError("report: at least one run directory")
 	}
 	opts := report.Options{Assets: *assets, Stderr: e.stderr}
 	if fs.NArg() == 1 {
@@ -43,17 +42,18 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 
 // cmdGate prints a run's gate table and exits 0 pass, 1 fail, 2 unknown.
 func cmdGate(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := newFlags("gate", "RUN", "Prints the gate table of the run directory RUN and exits 0 (every gate passed), 1 (a\n"+
+		"gate failed) or 2 (a gate could not be evaluated, or RUN is not a run). With --baseline\n"+
+		"it also checks RUN for regressions against that run.")
 	var gates multiFlag
 	fs.Var(&gates, "gate", "gate expression replacing the run's (repeatable)")
 	baseline := fs.String("baseline", "", "run directory to check for regressions against")
 	maxReg := fs.String("max-regression", "", "allowed increase, e.g. p95=10%,search.p99=20%")
-	if err := fs.Parse(reorder(args)); err != nil {
-		return usageError(err)
+	if err := fs.parse(e, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		return usageError(errors.New("usage: loadgate gate [flags] RUN"))
+		return fs.argsError("gate: one run directory")
 	}
 	opts := report.Options{Gates: gates, Baseline: *baseline, Stderr: e.stderr}
 	if *maxReg != "" {

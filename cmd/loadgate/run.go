@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,7 +17,8 @@ import (
 	"github.com/loadgate/loadgate/scenarios"
 )
 
-// runFlags are the flags shared by run and scenario.
+// runFlags are the flags of the commands that run a scenario. compare
+// registers only those it uses; the others keep their zero values.
 type runFlags struct {
 	target   *string
 	duration *time.Duration
@@ -84,21 +84,27 @@ func parseStartAt(s string, getenv func(string) string) (time.Time, error) {
 	return t, nil
 }
 
-func addRunFlags(fs *flag.FlagSet) *runFlags {
-	f := &runFlags{
-		target:   fs.String("target", "", "base URL of the target (replaces target.base_url)"),
-		duration: fs.Duration("duration", 0, "total duration; stages scale proportionally"),
-		rate:     fs.Float64("rate", 0, "peak rate in requests/s; stages scale proportionally"),
-		out:      fs.String("out", "", "exact run directory (default results/<time>-<scenario>)"),
-		root:     fs.String("results", "results", "results root"),
-		shard:    fs.String("shard", "", "run shard i/N: 1/N of the rate and of unique data; auto: i from $JOB_COMPLETION_INDEX (0-based, as a Kubernetes Indexed Job sets it), N from $"+envShards),
-		startAt:  fs.String("start-at", "", "start the attack at this time (RFC 3339), so that shards on several machines start together; default $"+envStartAt),
-		dryRun:   fs.Bool("dry-run", false, "print the resolved plan and exit"),
-		cpuProf:  fs.String("cpuprofile", "", "write a CPU profile of loadgate itself (runtime/pprof) to this file"),
-		capacity: addCapacityFlags(fs),
-	}
-	fs.Var(&f.gates, "gate", "gate expression replacing the scenario's (repeatable)")
-	return f
+// addRunFlags adds the flags of run and scenario.
+func addRunFlags(f *cmdFlags) *runFlags {
+	r := addLoadFlags(f)
+	r.target = f.String("target", "", "base URL of the target (replaces target.base_url)")
+	r.out = f.String("out", "", "exact run directory (default results/<time>-<scenario>)")
+	r.shard = f.String("shard", "", "run shard i/N: 1/N of the rate and of unique data; auto: i from $JOB_COMPLETION_INDEX (0-based, as a Kubernetes Indexed Job sets it), N from $"+envShards)
+	r.startAt = f.String("start-at", "", "start the attack at this time (RFC 3339), so that shards on several machines start together; default $"+envStartAt)
+	r.capacity = addCapacityFlags(f)
+	return r
+}
+
+// addLoadFlags adds the flags every command that runs a scenario has.
+func addLoadFlags(f *cmdFlags) *runFlags {
+	r := &runFlags{target: new(string), out: new(string), shard: new(string), startAt: new(string), capacity: newCapacityFlags()}
+	r.duration = f.Duration("duration", 0, "total duration; the stages scale proportionally, the warm-up keeps its length up to a third of it")
+	r.rate = f.Float64("rate", 0, "peak rate in requests/s; the stages scale proportionally")
+	r.root = f.String("results", "results", "results root")
+	r.dryRun = f.Bool("dry-run", false, "print the resolved plan and exit")
+	r.cpuProf = f.String("cpuprofile", "", "write a CPU profile of loadgate itself (runtime/pprof) to this file")
+	f.Var(&r.gates, "gate", "gate expression replacing the scenario's (repeatable)")
+	return r
 }
 
 // check rejects flag combinations that make no sense (exit 2).
@@ -120,22 +126,28 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
+// runAbout describes run's argument and outcome; scenario shares it.
+var runAbout = "SCENARIO is a built-in (" + strings.Join(scenarios.Names(), ", ") + ") or a YAML file.\n" +
+	"Runs it against its target, writes results/<time>-<scenario>/ (run.json, latency.hlog,\n" +
+	"timeline.json, report.html, summary.md, junit.xml), prints the gate table and exits\n" +
+	"0 (every gate passed), 1 (a gate failed) or 2 (bad input, target unreachable, or a gate\n" +
+	"could not be evaluated)."
+
 // cmdRun runs a scenario against a target, writes the results directory,
 // renders the report and exits as gate would.
 func cmdRun(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	f := addRunFlags(fs)
-	if err := fs.Parse(reorder(args)); err != nil {
-		return usageError(err)
-	}
-	if fs.NArg() != 1 {
-		return usageError(fmt.Errorf("usage: loadgate run [flags] SCENARIO (a built-in: %s, or a YAML file)", strings.Join(scenarios.Names(), ", ")))
-	}
-	if err := f.check(); err != nil {
+	f := newFlags("run", "SCENARIO", runAbout)
+	r := addRunFlags(f)
+	if err := f.parse(e, args); err != nil {
 		return err
 	}
-	return withCPUProfile(e, f, func() error { return runScenario(ctx, e, fs.Arg(0), f) })
+	if f.NArg() != 1 {
+		return f.argsError("run: one scenario, a built-in name or a YAML file")
+	}
+	if err := r.check(); err != nil {
+		return err
+	}
+	return withCPUProfile(e, r, func() error { return runScenario(ctx, e, f.Arg(0), r) })
 }
 
 // withCPUProfile runs fn, profiling loadgate's CPU into --cpuprofile if given.
@@ -260,37 +272,6 @@ func outcomeError(out report.Outcome) error {
 		return errGateFailed
 	}
 	return &exitCodeError{code: exitError, err: errors.New("a gate could not be evaluated (see the table)")}
-}
-
-// reorder moves flags after positional arguments to the front, so that
-// "loadgate run steady --duration 15s" works as well as the flags-first form.
-func reorder(args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			pos = append(pos, args[i+1:]...)
-			break
-		}
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			flags = append(flags, a)
-			if !strings.Contains(a, "=") && !isBoolFlag(a) && i+1 < len(args) {
-				i++
-				flags = append(flags, args[i])
-			}
-			continue
-		}
-		pos = append(pos, a)
-	}
-	return append(flags, pos...)
-}
-
-func isBoolFlag(a string) bool {
-	switch strings.TrimLeft(a, "-") {
-	case "dry-run", "h", "help", "keep-data", "no-throwaway", "find-capacity", "partial":
-		return true
-	}
-	return false
 }
 
 func isTerminal(w any) bool {

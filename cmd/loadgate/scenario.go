@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,13 +22,15 @@ type seedFlags struct {
 	users, foods, messages *int
 }
 
-func addSeedFlags(fs *flag.FlagSet) *seedFlags {
+func addSeedFlags(f *cmdFlags) *seedFlags {
 	d := seed.Defaults()
-	return &seedFlags{
-		users:    fs.Int("users", d.Users, "seed: users (when the database is empty)"),
-		foods:    fs.Int("foods", d.Foods, "seed: foods"),
-		messages: fs.Int("messages", d.Messages, "seed: messages"),
+	s := &seedFlags{
+		users:    f.Int("users", d.Users, "users"),
+		foods:    f.Int("foods", d.Foods, "foods"),
+		messages: f.Int("messages", d.Messages, "conversation messages"),
 	}
+	f.group("seed (only when the database holds no data)", "users", "foods", "messages")
+	return s
 }
 
 func (f *seedFlags) options() seed.Options {
@@ -42,27 +43,29 @@ func (f *seedFlags) options() seed.Options {
 // migrations, seed if empty, the reference target as a child process, the
 // run, the report and the gate; then it stops what it started.
 func cmdScenario(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("scenario", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	f := addRunFlags(fs)
-	profile := fs.String("profile", "optimized", "target profile: optimized or baseline")
-	sf := addSeedFlags(fs)
-	if err := fs.Parse(reorder(args)); err != nil {
-		return usageError(err)
+	f := newFlags("scenario", "SCENARIO", "Sets up what the reference target needs (PostgreSQL and Redis found or started,\n"+
+		"migrations, seed if the database is empty), starts the target in --profile on\n"+
+		"127.0.0.1:8080 (another port when that is taken), runs SCENARIO against it as run does,\n"+
+		"then stops what it started. What 'make scenario' calls.\n\n"+runAbout)
+	r := addRunFlags(f)
+	profile := f.String("profile", "optimized", "target profile: optimized or baseline")
+	sf := addSeedFlags(f)
+	if err := f.parse(e, args); err != nil {
+		return err
 	}
-	if fs.NArg() != 1 {
-		return usageError(fmt.Errorf("usage: loadgate scenario [flags] SCENARIO"))
+	if f.NArg() != 1 {
+		return f.argsError("scenario: one scenario, a built-in name or a YAML file")
 	}
-	if err := f.check(); err != nil {
+	if err := r.check(); err != nil {
 		return err
 	}
 	if err := checkProfile(*profile); err != nil {
 		return err
 	}
-	if *f.dryRun {
-		return runScenario(ctx, e, fs.Arg(0), f)
+	if *r.dryRun {
+		return runScenario(ctx, e, f.Arg(0), r)
 	}
-	return withCPUProfile(e, f, func() error { return scenarioWithStack(ctx, e, fs.Arg(0), f, sf, *profile) })
+	return withCPUProfile(e, r, func() error { return scenarioWithStack(ctx, e, f.Arg(0), r, sf, *profile) })
 }
 
 // scenarioWithStack is cmdScenario after its flags: the stack, the target, the run.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 
 	"github.com/loadgate/loadgate/target"
@@ -16,16 +15,27 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := cfg.FromEnv(e.getenv); err != nil {
 		return usageError(err)
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	addr := fs.String("addr", cfg.Addr, "listen address (env LOADGATE_ADDR)")
-	profile := fs.String("profile", string(cfg.Profile), "optimized or baseline (env LOADGATE_PROFILE)")
-	db := fs.String("database-url", cfg.DatabaseURL, "PostgreSQL URL (env DATABASE_URL)")
-	rd := fs.String("redis-url", cfg.RedisURL, "Redis URL (env REDIS_URL)")
+	fs := newFlags("serve", "", "Runs the reference target, the Health Agent API, until interrupted: migrates the\n"+
+		"database for --profile and listens on --addr. Each flag's default comes from the\n"+
+		"environment variable it names; LOADGATE_LLM_* configure the agent's language model.")
+	addr := fs.String("addr", cfg.Addr, "listen address (env LOADGATE_ADDR, else "+target.DefaultAddr+")")
+	profile := fs.String("profile", string(cfg.Profile), "optimized or baseline (env LOADGATE_PROFILE, else "+string(target.Optimized)+")")
+	// The URLs' defaults are not shown: they may hold passwords.
+	db := fs.String("database-url", "", "PostgreSQL URL (default: env DATABASE_URL)")
+	rd := fs.String("redis-url", "", "Redis URL (default: env REDIS_URL, else "+target.DefaultRedisURL+")")
 	pprof := fs.String("pprof", cfg.PprofAddr, "serve net/http/pprof (/debug/pprof/) on this host:port, apart from the API; off when empty (env LOADGATE_PPROF)")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if err := fs.parse(e, args); err != nil {
+		return err
 	}
-	cfg.Addr, cfg.Profile, cfg.DatabaseURL, cfg.RedisURL, cfg.PprofAddr = *addr, target.Profile(*profile), *db, *rd, *pprof
+	if fs.NArg() != 0 {
+		return fs.argsError("serve: no arguments")
+	}
+	cfg.Addr, cfg.Profile, cfg.PprofAddr = *addr, target.Profile(*profile), *pprof
+	if *db != "" {
+		cfg.DatabaseURL = *db
+	}
+	if *rd != "" {
+		cfg.RedisURL = *rd
+	}
 	return target.Run(ctx, cfg)
 }

@@ -16,22 +16,17 @@ import (
 // DATABASE_URL and REDIS_URL pointing at them, then stops what it started.
 // It is how `make test` and `make serve` work on a machine with no services.
 func cmdServices(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("services", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: loadgate services [--no-throwaway] -- COMMAND [ARG…]\n\n"+
-			"Finds PostgreSQL and Redis (DATABASE_URL, REDIS_URL, else the standard local ports),\n"+
-			"starts throwaway ones from the machine's binaries when none answer, runs COMMAND\n"+
-			"with DATABASE_URL and REDIS_URL set, and stops what it started.")
-		fs.PrintDefaults()
-	}
+	fs := newFlags("services", "-- COMMAND [ARG…]", "Finds PostgreSQL and Redis (DATABASE_URL, REDIS_URL, else the standard local ports),\n"+
+		"starts throwaway ones from the machine's binaries when none answer, runs COMMAND\n"+
+		"with DATABASE_URL and REDIS_URL set, stops what it started and exits with COMMAND's\n"+
+		"exit code. What 'make test' and 'make serve' use.")
+	fs.inOrder = true
 	noThrowaway := fs.Bool("no-throwaway", false, "fail instead of starting servers of its own")
-	if err := fs.Parse(args); err != nil {
-		return usageError(err)
+	if err := fs.parse(e, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
-		fs.Usage()
-		return usageError(errors.New("services: no command given"))
+		return fs.argsError("services: no command given")
 	}
 	opts := []services.Option{services.WithLogger(slog.New(slog.NewTextHandler(e.stderr, nil)))}
 	if *noThrowaway {
