@@ -13,7 +13,7 @@ import (
 // runID names a run: "<UTC yyyymmdd-hhmmss>-<scenario>", with the shard
 // when there is one.
 func runID(started time.Time, scenario, shard string) string {
-	id := started.UTC().Format("20060102-150405") + "-" + scenario
+	id := results.DirTime(started) + "-" + scenario
 	if shard != "" {
 		var i, n int
 		if _, err := fmt.Sscanf(shard, "%d/%d", &i, &n); err == nil {

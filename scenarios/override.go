@@ -33,8 +33,9 @@ func ParseShard(s string) (Shard, error) {
 type Overrides struct {
 	// TargetURL replaces target.base_url, and the same prefix of metrics.url.
 	TargetURL string
-	// Duration scales every stage (and the warm-up) so that they add up to
-	// it, keeping the scenario's shape.
+	// Duration scales every stage so that they add up to it, keeping the
+	// scenario's shape. The warm-up keeps its length, up to a third of
+	// Duration: caches and pools take as long to fill in a short run.
 	Duration time.Duration
 	// Rate scales every stage's rate so that the peak equals it (open model).
 	Rate float64

@@ -92,9 +92,9 @@ func (s *Scenario) Describe() string {
 		fmt.Fprintf(&b, "          %s\n", strings.TrimSpace(s.Description))
 	}
 	fmt.Fprintf(&b, "target    %s (timeout %s, %s)\n", s.Target.BaseURL, s.Target.Timeout, s.healthCheck())
-	fmt.Fprintf(&b, "model     %s, %s in total", s.Load.Model, s.TotalDuration())
+	fmt.Fprintf(&b, "model     %s, %s in total", s.Load.Model, roundForDisplay(s.TotalDuration()))
 	if s.Load.Warmup > 0 {
-		fmt.Fprintf(&b, ", first %s warm-up (not measured)", s.Load.Warmup)
+		fmt.Fprintf(&b, ", first %s warm-up (not measured)", roundForDisplay(s.Load.Warmup.D()))
 	}
 	b.WriteByte('\n')
 	if s.Load.Model == ModelOpen {
@@ -119,7 +119,7 @@ func (s *Scenario) Describe() string {
 			}
 			count = fmt.Sprint(s.StageRequests(i))
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", i+1, start, st.Duration, level, count)
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", i+1, roundForDisplay(start), roundForDisplay(st.Duration.D()), level, count)
 		start += st.Duration.D()
 	}
 	tw.Flush()
@@ -199,4 +199,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// roundForDisplay rounds d for people: to a tenth of a second from a second
+// up (8.6s, 3m25.7s), else to three significant digits (429ms, 1.5ms). A
+// scaled plan's stages last exact nanoseconds, which nobody needs to read.
+func roundForDisplay(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	unit := time.Duration(1)
+	for x := d; x >= 1000; x /= 10 {
+		unit *= 10
+	}
+	return d.Round(unit).String()
 }

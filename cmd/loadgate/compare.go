@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/report"
+	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/services"
 )
@@ -60,7 +61,7 @@ func cmdCompare(ctx context.Context, e env, args []string) error {
 func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *seedFlags, keepData bool) error {
 	out := *f.out
 	if out == "" {
-		out = filepath.Join(*f.root, time.Now().UTC().Format("20060102T150405Z")+"-compare-"+scenarioLabel(name))
+		out = compareDir(*f.root, name, time.Now())
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
@@ -149,6 +150,11 @@ func restoreState(ctx context.Context, s *dbState, stack *services.Stack, prefix
 	}
 	_, err := flushRedisPrefix(ctx, stack.RedisURL, prefix)
 	return err
+}
+
+// compareDir is compare's default directory: <root>/<time>-compare-<scenario>.
+func compareDir(root, name string, now time.Time) string {
+	return filepath.Join(root, results.DirTime(now)+"-compare-"+scenarioLabel(name))
 }
 
 func scenarioLabel(name string) string {

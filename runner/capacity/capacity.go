@@ -158,7 +158,7 @@ func (s *Search) Run(ctx context.Context) (*report.Capacity, string, error) {
 		return nil, "", err
 	}
 	started := time.Now()
-	dir := filepath.Join(s.Root, started.UTC().Format("20060102T150405Z")+"-"+sc.Name+"-capacity")
+	dir := filepath.Join(s.Root, results.DirTime(started)+"-"+sc.Name+"-capacity")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}

@@ -151,3 +151,23 @@ func TestSearchInterrupted(t *testing.T) {
 		t.Errorf("found %v capacity %v knee %v steps %+v", c.Found, c.Capacity, c.Knee, c.Steps)
 	}
 }
+
+// TestSearchDirName: the search's directory is named as every results
+// directory is, results/<UTC yyyymmdd-hhmmss>-<scenario>-capacity.
+func TestSearchDirName(t *testing.T) {
+	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
+	set := defaults
+	set.Start, set.Increment, set.Max = 10, 10, 20
+	root := t.TempDir()
+	s := &Search{Scenario: sc, Settings: set, Gates: sc.Gates, Root: root, Step: stepAt(t, 1)}
+	before := time.Now().UTC().Truncate(time.Second)
+	_, dir, err := s.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp, rest, _ := strings.Cut(filepath.Base(dir), "-s-")
+	at, err := time.Parse(results.DirTimeFormat, stamp)
+	if err != nil || rest != "capacity" || filepath.Dir(dir) != root || at.Before(before) || at.After(time.Now().UTC()) {
+		t.Errorf("directory %s: want %s/<%s>-s-capacity of now (%v)", dir, root, results.DirTimeFormat, err)
+	}
+}
