@@ -3,6 +3,7 @@ package runner
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,13 +28,28 @@ type MergeOption func(*mergeConfig)
 
 type mergeConfig struct {
 	partial bool
+	wait    time.Duration
+	poll    time.Duration
 }
+
+// DefaultMergePoll is how often Merge looks again for shards while it waits.
+const DefaultMergePoll = 2 * time.Second
 
 // Partial lets Merge go ahead when shards are missing or did not complete:
 // shards that were aborted are merged with what they recorded, shards
 // without a sound run.json or with another status are left out, and the
 // merged run is marked partial (Merged.Partial). Default: refuse.
 func Partial() MergeOption { return func(c *mergeConfig) { c.partial = true } }
+
+// WaitFor makes Merge wait up to d for shards that are not there yet (a
+// missing index, a directory with no run.json, a run.json still "running"),
+// looking again every poll (DefaultMergePoll when 0): what a merge Job
+// started beside its shards needs. Once d has passed it merges, or refuses,
+// as without waiting. Shards that can never merge (other plans, an index
+// twice) are refused at once. Default: no wait.
+func WaitFor(d, poll time.Duration) MergeOption {
+	return func(c *mergeConfig) { c.wait, c.poll = d, poll }
+}
 
 // Merge adds the results of the shard runs of one plan (`--shard i/N`, run
 // side by side) into one run directory out, exactly: counts add, the HDR
@@ -49,8 +65,8 @@ func Partial() MergeOption { return func(c *mergeConfig) { c.partial = true } }
 // did not complete. out must be absent or empty; when it lies in a results
 // root (a directory with a "latest" link), the link is updated. The gates are
 // left for the report package to evaluate from the plan's expressions.
-func Merge(dirs []string, out string, opts ...MergeOption) (*results.Run, error) {
-	var cfg mergeConfig
+func Merge(ctx context.Context, dirs []string, out string, opts ...MergeOption) (*results.Run, error) {
+	cfg := mergeConfig{poll: DefaultMergePoll}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -60,7 +76,7 @@ func Merge(dirs []string, out string, opts ...MergeOption) (*results.Run, error)
 	if out == "" {
 		return nil, errors.New("merge: the merged run's directory is needed (--out)")
 	}
-	set, err := readShards(dirs, cfg.partial)
+	set, err := waitForShards(ctx, dirs, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +146,66 @@ func (s *shardSet) timelines() []*results.Timeline {
 	return out
 }
 
+// notYet marks a refusal that time may cure: a shard not written yet, or
+// still running.
+type notYet struct{ err error }
+
+func (e notYet) Error() string { return e.err.Error() }
+func (e notYet) Unwrap() error { return e.err }
+
+// waitForShards reads the shard runs, looking again while some are not
+// there yet and cfg.wait has not passed.
+func waitForShards(ctx context.Context, dirs []string, cfg mergeConfig) (*shardSet, error) {
+	if cfg.poll <= 0 {
+		cfg.poll = DefaultMergePoll
+	}
+	deadline := time.Now().Add(cfg.wait)
+	for cfg.wait > 0 && time.Now().Before(deadline) {
+		set, err := readShards(shardDirsIn(dirs), false)
+		if err == nil || !errors.As(err, new(notYet)) {
+			return set, err
+		}
+		timer := time.NewTimer(min(cfg.poll, time.Until(deadline)))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, fmt.Errorf("merge: stopped while waiting for shards (%v): %w", err, ctx.Err())
+		case <-timer.C:
+		}
+	}
+	return readShards(shardDirsIn(dirs), cfg.partial)
+}
+
+// shardDirsIn lists the shard run directories named by dirs: a directory
+// with a run.json is one; a directory without (a results directory the
+// shards write into) stands for its subdirectories. A directory that does
+// not exist is kept as given, for readShards to report.
+func shardDirsIn(dirs []string) []string {
+	var out []string
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, results.RunFile)); err == nil {
+			out = append(out, d)
+			continue
+		}
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			out = append(out, d)
+			continue
+		}
+		var subs []string
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				subs = append(subs, filepath.Join(d, e.Name()))
+			}
+		}
+		if len(subs) == 0 {
+			subs = []string{d}
+		}
+		out = append(out, subs...)
+	}
+	return out
+}
+
 // readShards reads and checks the shard runs (see Merge).
 func readShards(dirs []string, partial bool) (*shardSet, error) {
 	set := &shardSet{}
@@ -144,7 +220,11 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 				set.partial = true
 				continue
 			}
-			return nil, fmt.Errorf("merge: %w (--partial merges the other shards)", err)
+			err = fmt.Errorf("merge: %w (--partial merges the other shards)", err)
+			if errors.Is(err, results.ErrMissing) {
+				err = notYet{err}
+			}
+			return nil, err
 		}
 		sh := shardRun{dir: d, run: r}
 		switch {
@@ -183,7 +263,11 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 			set.notes = append(set.notes, fmt.Sprintf("shard %d was aborted: it holds only what it recorded", sh.run.ShardIndex))
 		default:
 			if !partial {
-				return nil, fmt.Errorf("merge: shard %d (%s) did not complete: status %q (--partial merges the other shards)", sh.run.ShardIndex, sh.dir, sh.run.Status)
+				err := fmt.Errorf("merge: shard %d (%s) did not complete: status %q (--partial merges the other shards)", sh.run.ShardIndex, sh.dir, sh.run.Status)
+				if sh.run.Status != results.StatusFailed {
+					err = notYet{err} // still running
+				}
+				return nil, err
 			}
 			set.partial = true
 			set.notes = append(set.notes, fmt.Sprintf("shard %d (%s) left out: status %q", sh.run.ShardIndex, sh.dir, sh.run.Status))
@@ -207,7 +291,7 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 		}
 	}
 	if len(set.missing) > 0 && !partial {
-		return nil, fmt.Errorf("merge: shard %s of %d missing (give every shard's directory, or --partial)", intList(set.missing), set.count)
+		return nil, notYet{fmt.Errorf("merge: shard %s of %d missing (give every shard's directory, or --partial)", intList(set.missing), set.count)}
 	}
 	if len(set.missing) > 0 {
 		set.partial = true

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -49,7 +50,7 @@ gates: [p95 < 3s]
 		dirs, shards = append(dirs, dir), append(shards, run)
 	}
 	out := filepath.Join(root, "merged")
-	merged, err := Merge(dirs, out)
+	merged, err := Merge(context.Background(), dirs, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ gates: [p95 < 3s]
 	if counts[""] != merged.Overall.Requests || counts["a"] != merged.Endpoints["a"].Requests {
 		t.Errorf("merged latency.hlog holds %v, run.json %d", counts, merged.Overall.Requests)
 	}
-	if _, err := Merge(dirs, out); err == nil {
+	if _, err := Merge(context.Background(), dirs, out); err == nil {
 		t.Error("merging into a non-empty directory was accepted")
 	}
 }
@@ -244,7 +245,7 @@ func TestMergeRefuses(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "m")
-			_, err := Merge(c.dirs, out)
+			_, err := Merge(context.Background(), c.dirs, out)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Merge: %v, want an error with %q", err, c.want)
 			}
@@ -270,7 +271,7 @@ func TestMergeRefuses(t *testing.T) {
 	}
 	for _, c := range partials {
 		t.Run("partial "+c.name, func(t *testing.T) {
-			m, err := Merge(c.dirs, filepath.Join(t.TempDir(), "m"), Partial())
+			m, err := Merge(context.Background(), c.dirs, filepath.Join(t.TempDir(), "m"), Partial())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -282,5 +283,61 @@ func TestMergeRefuses(t *testing.T) {
 				t.Errorf("warnings %q", m.Warnings)
 			}
 		})
+	}
+}
+
+// TestMergeWaitsForShards: a merge given the directory the shards write into
+// waits for shards that are not there yet or still running, then merges;
+// when the wait runs out it refuses as without waiting.
+func TestMergeWaitsForShards(t *testing.T) {
+	dirs := shardDirs(t)
+	parent := t.TempDir()
+	put := func(t *testing.T, src, name string, edit func(*results.Run)) {
+		t.Helper()
+		v := variant(t, src, edit)
+		if err := os.Rename(v, filepath.Join(parent, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(t, dirs[0], "shard-0", func(*results.Run) {})
+	put(t, dirs[1], "shard-1", func(r *results.Run) { r.Status = "running" })
+
+	// Shard 2 stays "running": the wait runs out, then the refusal.
+	start := time.Now()
+	_, err := Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(300*time.Millisecond, 50*time.Millisecond))
+	if err == nil || !strings.Contains(err.Error(), `status "running"`) {
+		t.Fatalf("merge of a running shard: %v", err)
+	}
+	if waited := time.Since(start); waited < 300*time.Millisecond {
+		t.Errorf("gave up after %s of a 300ms wait", waited)
+	}
+
+	// Shard 2 finishes while the merge waits.
+	done := make(chan error, 1)
+	var merged *results.Run
+	go func() {
+		var err error
+		merged, err = Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(time.Minute, 20*time.Millisecond))
+		done <- err
+	}()
+	tmp := variant(t, dirs[1], func(*results.Run) {})
+	if err := os.Rename(filepath.Join(tmp, results.RunFile), filepath.Join(parent, "shard-1", results.RunFile)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if merged.Merged.Shards != 2 || merged.Merged.Partial {
+		t.Errorf("merged %+v", merged.Merged)
+	}
+
+	// Shards of another plan are refused at once, not waited for.
+	put(t, dirs[1], "shard-x", func(r *results.Run) { r.PlanHash = "sha256:other" })
+	start = time.Now()
+	if _, err := Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(time.Minute, 20*time.Millisecond)); err == nil || !strings.Contains(err.Error(), "different plans") {
+		t.Errorf("other plan: %v", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Error("waited for shards that can never merge")
 	}
 }

@@ -17,17 +17,22 @@ func cmdMerge(ctx context.Context, e env, args []string) error {
 	out := fs.String("out", "", "the merged run's directory (absent or empty); required")
 	partial := fs.Bool("partial", false, "merge even when shards are missing or did not complete; the result is marked partial and cannot pass")
 	assets := fs.String("assets", report.AssetsInline, "inline (one file, works offline) or cdn")
+	wait := fs.Duration("wait", 0, "wait up to this long for shards not written yet or still running (a merge Job started beside its shards)")
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 || *out == "" {
-		return fs.argsError("merge: --out and at least one shard run directory")
+		return fs.argsError("merge: --out and at least one shard run directory (or a directory holding the shard runs)")
 	}
 	var opts []runner.MergeOption
 	if *partial {
 		opts = append(opts, runner.Partial())
 	}
-	run, err := runner.Merge(fs.Args(), *out, opts...)
+	if *wait > 0 {
+		fmt.Fprintf(e.stderr, "merge: waiting up to %s for every shard to finish\n", *wait)
+		opts = append(opts, runner.WaitFor(*wait, 0))
+	}
+	run, err := runner.Merge(ctx, fs.Args(), *out, opts...)
 	if err != nil {
 		return err
 	}
