@@ -79,10 +79,16 @@ func writeJUnit(w io.Writer, run *results.Run, out Outcome) error {
 	if run.Status != results.StatusCompleted && run.Status != "" {
 		c := junitCase{Name: "run completed", ClassName: "loadgate." + run.Scenario, Time: "0"}
 		msg := fmt.Sprintf("the run's status is %s", run.Status)
-		if run.Status == results.StatusAborted {
+		switch run.Status {
+		case results.StatusAborted:
 			s.Fail++
 			c.Failure = &junitProblem{Message: msg, Type: "RunAborted", Text: msg}
-		} else {
+		case results.StatusRunning:
+			msg = incompleteNote(run)
+			s.Errors++
+			c.Error = &junitProblem{Message: msg, Type: "RunIncomplete", Text: msg}
+			s.Props = append(s.Props, junitProp{"incomplete", "true"})
+		default:
 			s.Errors++
 			c.Error = &junitProblem{Message: msg, Type: "RunFailed", Text: msg}
 		}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -86,10 +87,46 @@ func loadRun(dir string) (*runData, error) {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	defer f.Close()
-	if err := d.readHlog(f, path); err != nil {
+	var r io.Reader = f
+	if run.Status == results.StatusRunning {
+		// A run killed while it wrote the log may have left its last line
+		// cut short: only whole lines are read.
+		size, whole, err := wholeLines(f)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		if whole < size {
+			d.Notes = append(d.Notes, results.HlogFile+"'s last line was cut short when the run was killed: it is left out")
+		}
+		r = io.NewSectionReader(f, 0, whole)
+	}
+	if err := d.readHlog(r, path); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// wholeLines returns the size of f and the length of its whole lines: up
+// to and including its last newline.
+func wholeLines(f *os.File) (size, whole int64, err error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	size = st.Size()
+	buf := make([]byte, 4096)
+	for end := size; end > 0; {
+		start := max(end-int64(len(buf)), 0)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return size, start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return size, 0, nil
 }
 
 // readHlog reads the interval log into per-tag series. Interval times are

@@ -37,6 +37,9 @@ func writeSummary(w io.Writer, j *judged) {
 	if run.Merged != nil {
 		fmt.Fprintf(w, "Shards: %s.\n\n", mergedWords(run.Merged))
 	}
+	if j.outcome.Incomplete {
+		fmt.Fprintf(w, "> ⚠️ **Incomplete**: %s.\n\n", incompleteNote(run))
+	}
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "> ⚠️ %s\n\n", warn)
 	}

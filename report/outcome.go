@@ -17,8 +17,11 @@ type Outcome struct {
 	// with a baseline, one regression gate per checked metric.
 	Gates []results.Gate
 	// Reasons say in plain words why the verdict is not a pass: the failed
-	// and unknown gates, an aborted run.
+	// and unknown gates, an aborted or incomplete run.
 	Reasons []string
+	// Incomplete is set when the run did not finish: its run.json is a
+	// checkpoint (status running). Its verdict is unknown.
+	Incomplete bool
 }
 
 // ExitCode maps the verdict to the CLI's exit code: 0 pass, 1 fail,
@@ -35,7 +38,8 @@ func (o Outcome) ExitCode() int {
 
 // decide combines the gates and the run's status into an Outcome. A run
 // that did not complete cannot pass: aborted is a fail (the load did not
-// hold), failed is unknown (nothing trustworthy was measured). Nor can a
+// hold), failed is unknown (nothing trustworthy was measured), and so is
+// running (the run did not finish: what was measured is a part of it). Nor can a
 // partial merge of shards (a fail: part of the load was never sent).
 func decide(run *results.Run, gates []results.Gate) Outcome {
 	o := Outcome{Verdict: gate.Verdict(gates), Gates: gates}
@@ -60,6 +64,10 @@ func decide(run *results.Run, gates []results.Gate) Outcome {
 		if o.Verdict == results.VerdictPass {
 			o.Verdict = results.VerdictFail
 		}
+	case results.StatusRunning:
+		o.Incomplete = true
+		o.Reasons = append(o.Reasons, incompleteNote(run))
+		o.Verdict = results.VerdictUnknown
 	default:
 		o.Reasons = append(o.Reasons, fmt.Sprintf("the run's status is %q", run.Status))
 		o.Verdict = results.VerdictUnknown
@@ -67,8 +75,18 @@ func decide(run *results.Run, gates []results.Gate) Outcome {
 	return o
 }
 
+// incompleteNote says that a checkpointed run did not finish, and what its
+// figures cover.
+func incompleteNote(run *results.Run) string {
+	return fmt.Sprintf("the run did not finish (run.json is its last checkpoint, status %s: loadgate was killed, or is still running); what is shown was measured over its first %s",
+		run.Status, run.Ended.Sub(run.Started).Round(time.Second))
+}
+
 // Headline says the verdict in one line for banners and summaries.
 func (o Outcome) Headline() string {
+	if o.Incomplete {
+		return "INCOMPLETE — the run did not finish, so it cannot be judged"
+	}
 	n, failed, unknown := len(o.Gates), 0, 0
 	for _, g := range o.Gates {
 		switch g.Verdict {

@@ -48,6 +48,8 @@ type statusRow struct {
 // runPage is what templates/run.html.tmpl draws.
 type runPage struct {
 	Title, Verdict, Headline string
+	// Incomplete, when set, is the banner of a run that did not finish.
+	Incomplete               string
 	Reasons, Warnings, Notes []string
 	Gates                    []gateRow
 	Deltas                   []string
@@ -111,9 +113,13 @@ func margin(g results.Gate) string {
 }
 
 func runFacts(run *results.Run) []fact {
+	status := run.Status
+	if status == results.StatusRunning {
+		status += " (incomplete: the run did not finish)"
+	}
 	f := []fact{
 		{"scenario", run.Scenario},
-		{"status", run.Status},
+		{"status", status},
 		{"target", run.Target},
 	}
 	if run.Profile != "" {
@@ -252,6 +258,9 @@ func renderRunPage(w io.Writer, d *runData, out Outcome, deltas []string, o Opti
 	}
 	if d.Run.Status == results.StatusAborted {
 		p.Warnings = append([]string{"This run was ABORTED before its plan completed: its numbers cover only part of the load."}, p.Warnings...)
+	}
+	if out.Incomplete {
+		p.Incomplete = "This run is INCOMPLETE: " + incompleteNote(d.Run) + "."
 	}
 	if a.Note != "" {
 		p.Notes = append(p.Notes, a.Note)

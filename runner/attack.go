@@ -54,6 +54,12 @@ type attack struct {
 	sent        func() uint64 // requests handed to vegeta's workers so far
 	maxWorkers  uint64
 	maxInFlight int64
+
+	// checkpoint, when set, writes a snapshot of the run under way; the
+	// attack takes one at its start and every cfg.checkpointEvery.
+	checkpoint     func(*outcome) error
+	cp             *checkpointer
+	nextCheckpoint time.Duration
 }
 
 // outcome is what the attack produced.
@@ -120,15 +126,29 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	} else {
 		close(scrapeDone)
 	}
+	if a.checkpoint != nil {
+		a.cp = startCheckpointer(func(out *outcome) { a.serverFigures(scr, out) }, a.checkpoint)
+		defer a.cp.stop()
+		a.cp.offer(a.snapshot(0))
+		a.nextCheckpoint = a.cfg.checkpointEvery
+	}
 
 	end, aborted := a.loop(ctx, attackCtx, stopAttack, origin)
 	ended := time.Now()
 	stopAttack()
+	var cpErr error
+	if a.cp != nil {
+		cpErr = a.cp.stop() // no checkpoint may land after the final files
+	}
 	<-scrapeDone
 	if scr != nil {
 		scr.scrape(context.WithoutCancel(ctx), end)
 	}
-	return a.summarize(end, ended, aborted, scr)
+	out, err := a.summarize(end, ended, aborted, scr)
+	if err == nil && cpErr != nil {
+		out.warnings = append(out.warnings, fmt.Sprintf("checkpoints of the run under way could not be written: %v", cpErr))
+	}
+	return out, err
 }
 
 // choosePacer sets the pacer of the model: the schedule (open) or the users
@@ -204,6 +224,12 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 			total := rec.overall.total
 			prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,
 				requests: total.requests, errors: total.requests - total.successes, inFlight: inFlight})
+			// A checkpoint due while the last one is still being written
+			// waits for the next tick.
+			if a.cp != nil && next >= a.nextCheckpoint && a.cp.idle() {
+				a.cp.offer(a.snapshot(next))
+				a.nextCheckpoint = next + a.cfg.checkpointEvery
+			}
 			next += interval
 		case <-done:
 			aborted, done = true, nil
@@ -229,7 +255,7 @@ func (a *attack) newProgress() *progress {
 
 // summarize turns the recording into run.json's figures and warnings.
 func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr *scraper) (*outcome, error) {
-	sc, rec, sched := a.sc, a.rec, a.sched
+	rec, sched := a.rec, a.sched
 	out := &outcome{status: results.StatusCompleted, ended: ended, points: rec.points}
 	if aborted {
 		out.status = results.StatusAborted
@@ -238,6 +264,23 @@ func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr
 	if rec.stopped != "" {
 		out.warnings = append(out.warnings, fmt.Sprintf("the attack stopped early after %s: %s", end.Round(time.Millisecond), rec.stopped))
 	}
+	a.figures(end, out)
+	a.serverFigures(scr, out)
+	if rec.logErr != nil {
+		return nil, rec.logErr
+	}
+	var err error
+	if out.serviceLog, err = rec.serviceLog(min(a.warmup, end), end); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// figures fills the recorder's figures of the attack up to end (time since
+// origin): per endpoint and overall, unsent requests, saturation warnings.
+// It reads the recorder, so it runs on the recording goroutine.
+func (a *attack) figures(end time.Duration, out *outcome) {
+	sc, rec, sched := a.sc, a.rec, a.sched
 	// Rates are per second of the scheduled, measured window: the requests
 	// still in flight when the schedule ends were sent inside it, so the
 	// drain after it would understate both rates (most in short runs).
@@ -271,21 +314,18 @@ func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr
 		}
 		out.warnings = append(out.warnings, saturationWarnings(sc, rec, unsent, a.maxInFlight)...)
 	}
+}
+
+// serverFigures fills the server summary (scraped, when scr is set, and
+// the Server-Timing split) and the server maps of out.points.
+func (a *attack) serverFigures(scr *scraper, out *outcome) {
 	if scr != nil {
 		samples, errs, lastErr := scr.snapshot()
 		var w []string
-		out.server, w = summarizeServer(sc.Metrics.URL, samples, errs, lastErr, a.warmup, out.points)
+		out.server, w = summarizeServer(a.sc.Metrics.URL, samples, errs, lastErr, a.warmup, out.points)
 		out.warnings = append(out.warnings, w...)
 	}
 	out.server.ServerTiming = serverTimingSummary(out.points)
-	if rec.logErr != nil {
-		return nil, rec.logErr
-	}
-	var err error
-	if out.serviceLog, err = rec.serviceLog(min(a.warmup, end), end); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // saturationWarnings says when the generator fell behind its schedule: then

@@ -154,3 +154,25 @@ func BenchmarkUserPace(b *testing.B) {
 		hits++
 	}
 }
+
+// BenchmarkCheckpointSnapshot measures what a checkpoint costs the
+// recording goroutine (once every few seconds, never per result): the
+// figures of two endpoints and the whole run from their histograms after
+// an hour of points. Encoding and writing the files happen elsewhere.
+func BenchmarkCheckpointSnapshot(b *testing.B) {
+	rec, sched := benchRecorder(b)
+	res := benchResults(*rec.began())
+	for i := range 100_000 {
+		rec.record(&res[i&1023])
+	}
+	for s := range 3600 {
+		rec.flush(time.Duration(s+1)*time.Second, 1000, 0)
+	}
+	sc := &scenarios.Scenario{Requests: []scenarios.Request{{Name: "a", Weight: 1}, {Name: "b", Weight: 1}}}
+	sc.Load.MaxWorkers = 1000
+	a := &attack{sc: sc, sched: sched, rec: rec, sent: func() uint64 { return 100_000 }}
+	b.ReportAllocs()
+	for b.Loop() {
+		a.snapshot(time.Hour)
+	}
+}

@@ -14,6 +14,9 @@ const (
 	// DefaultProgressEvery is how often a plain (non-terminal) progress line
 	// is printed.
 	DefaultProgressEvery = 5 * time.Second
+	// DefaultCheckpointEvery is how often a run under way writes run.json
+	// (status running) and timeline.json.
+	DefaultCheckpointEvery = 5 * time.Second
 )
 
 // Option configures Run.
@@ -29,6 +32,7 @@ type config struct {
 	version, commit  string
 	interval         time.Duration
 	startAt          time.Time
+	checkpointEvery  time.Duration
 }
 
 func newConfig(opts []Option) config {
@@ -37,6 +41,7 @@ func newConfig(opts []Option) config {
 		progressEvery:    DefaultProgressEvery,
 		preflightTimeout: DefaultPreflightTimeout,
 		interval:         time.Second,
+		checkpointEvery:  DefaultCheckpointEvery,
 	}
 	for _, o := range opts {
 		o(&c)
@@ -81,3 +86,10 @@ func WithCommit(commit string) Option { return func(c *config) { c.commit = comm
 // A t already past starts at once, with a warning saying how late. Default:
 // start as soon as the setup is done.
 func WithStartAt(t time.Time) Option { return func(c *config) { c.startAt = t } }
+
+// WithCheckpointEvery sets how often a run under way writes run.json (with
+// status "running") and timeline.json, so that a run killed without
+// warning leaves what it measured; default 5s, 0 writes no checkpoints.
+// The files are written from a goroutine of their own, each through a
+// temporary file and a rename.
+func WithCheckpointEvery(d time.Duration) Option { return func(c *config) { c.checkpointEvery = d } }

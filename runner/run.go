@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ import (
 // and sends the setup requests (ErrSetup). When ctx is cancelled the attack
 // stops, everything recorded so far is written with status "aborted", and
 // the error is nil: the caller decides what an aborted run means.
+//
+// While the attack runs, run.json (status "running") and timeline.json are
+// checkpointed every few seconds (WithCheckpointEvery), so a run killed
+// without warning leaves what it measured; the end of the run replaces them.
 //
 // run.json's Gates are left empty; Plan.Gates holds the expressions for the
 // report package to evaluate.
@@ -86,7 +91,62 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	}
 	defer hlog.Close()
 
+	commit := cfg.commit
+	if commit == "" {
+		commit = buildCommit()
+	}
+	host, _ := os.Hostname()
+	plan, planHash := sc.Plan(), sc.PlanHash()
+	// doc is run.json for an outcome: the final one, or a checkpoint.
+	doc := func(out *outcome) *results.Run {
+		run := &results.Run{
+			Schema:      results.Schema,
+			ID:          id,
+			Scenario:    sc.Name,
+			Description: sc.Description,
+			Status:      out.status,
+			Target:      sc.Target.BaseURL,
+			Profile:     prof.Profile,
+			Started:     started.UTC(),
+			Ended:       out.ended.UTC(),
+			WarmupS:     sc.Load.Warmup.D().Seconds(),
+			Commit:      commit,
+			Host:        host,
+			Version:     cfg.version,
+			Shard:       shard,
+			ShardIndex:  sc.Shard.Index,
+			ShardCount:  sc.Shard.Count,
+			PlanHash:    planHash,
+			Plan:        plan,
+			Overall:     out.overall,
+			Endpoints:   out.endpoints,
+			Server:      out.server,
+			Gates:       []results.Gate{},
+			Warnings:    out.warnings,
+		}
+		if !cfg.startAt.IsZero() {
+			at := cfg.startAt.UTC()
+			run.StartAt = &at
+			if late > time.Second {
+				run.Warnings = append(slices.Clip(run.Warnings), fmt.Sprintf("started %s after --start-at %s: other shards may have started on time", late.Round(time.Millisecond), at.Format(time.RFC3339)))
+			}
+		}
+		return run
+	}
+	// write writes timeline.json, then run.json: a run.json that is there
+	// has its timeline.
+	write := func(run *results.Run, points []results.Point) error {
+		tl := &results.Timeline{Schema: results.Schema, IntervalS: cfg.interval.Seconds(), Points: points}
+		if err := results.WriteJSON(filepath.Join(dir, results.TimelineFile), tl); err != nil {
+			return err
+		}
+		return results.WriteJSON(filepath.Join(dir, results.RunFile), run)
+	}
+
 	a := &attack{sc: sc, cfg: cfg, tr: tr, headers: headers}
+	if cfg.checkpointEvery > 0 {
+		a.checkpoint = func(out *outcome) error { return write(doc(out), out.points) }
+	}
 	out, err := a.run(ctx, started, hlog)
 	if err != nil {
 		return nil, dir, err
@@ -94,50 +154,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err := hlog.Close(); err != nil {
 		return nil, dir, fmt.Errorf("writing latency log: %w", err)
 	}
-
-	run := &results.Run{
-		Schema:      results.Schema,
-		ID:          id,
-		Scenario:    sc.Name,
-		Description: sc.Description,
-		Status:      out.status,
-		Target:      sc.Target.BaseURL,
-		Profile:     prof.Profile,
-		Started:     started.UTC(),
-		Ended:       out.ended.UTC(),
-		WarmupS:     sc.Load.Warmup.D().Seconds(),
-		Commit:      cfg.commit,
-		Version:     cfg.version,
-		Shard:       shard,
-		ShardIndex:  sc.Shard.Index,
-		ShardCount:  sc.Shard.Count,
-		PlanHash:    sc.PlanHash(),
-		Plan:        sc.Plan(),
-		Overall:     out.overall,
-		Endpoints:   out.endpoints,
-		Server:      out.server,
-		Gates:       []results.Gate{},
-		Warnings:    out.warnings,
-	}
-	if run.Commit == "" {
-		run.Commit = buildCommit()
-	}
-	run.Host, _ = os.Hostname()
-	if !cfg.startAt.IsZero() {
-		at := cfg.startAt.UTC()
-		run.StartAt = &at
-		if late > time.Second {
-			run.Warnings = append(run.Warnings, fmt.Sprintf("started %s after --start-at %s: other shards may have started on time", late.Round(time.Millisecond), at.Format(time.RFC3339)))
-		}
-	}
-	tl := &results.Timeline{Schema: results.Schema, IntervalS: cfg.interval.Seconds(), Points: out.points}
+	run := doc(out)
 	if err := results.WriteFile(filepath.Join(dir, results.ServiceHlogFile), out.serviceLog); err != nil {
 		return nil, dir, err
 	}
-	if err := results.WriteJSON(filepath.Join(dir, results.TimelineFile), tl); err != nil {
-		return nil, dir, err
-	}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := write(run, out.points); err != nil {
 		return nil, dir, err
 	}
 	// The latest link lives in the results root: an --out directory elsewhere

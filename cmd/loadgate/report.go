@@ -24,8 +24,12 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 	}
 	opts := report.Options{Assets: *assets, Stderr: e.stderr}
 	if fs.NArg() == 1 {
-		if _, err := report.Render(fs.Arg(0), opts); err != nil {
+		out, err := report.Render(fs.Arg(0), opts)
+		if err != nil {
 			return err
+		}
+		if out.Incomplete {
+			fmt.Fprintf(e.stderr, "loadgate: %s did not finish: its report shows what was measured up to its last checkpoint, marked incomplete\n", fs.Arg(0))
 		}
 		fmt.Fprintf(e.stdout, "%s/report.html\n", fs.Arg(0))
 		return nil

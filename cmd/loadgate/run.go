@@ -265,6 +265,9 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 }
 
 func outcomeError(out report.Outcome) error {
+	if out.Incomplete {
+		return &exitCodeError{code: exitError, err: errors.New("the run did not finish (its run.json is a checkpoint, status running): it cannot be judged")}
+	}
 	switch out.ExitCode() {
 	case exitOK:
 		return nil

@@ -42,6 +42,11 @@ const (
 	StatusCompleted = "completed"
 	StatusAborted   = "aborted"
 	StatusFailed    = "failed"
+	// StatusRunning is the status of a checkpoint: run.json as written every
+	// few seconds while the run is under way. Found after the run, it means
+	// the run never finished (loadgate was killed): its figures cover the run
+	// up to Ended, the last checkpoint.
+	StatusRunning = "running"
 )
 
 // Gate verdicts.

@@ -1,0 +1,85 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// waitForCheckpoint waits until dir holds a run.json that measured some
+// requests (or fails the test after limit), and returns it. The file is
+// replaced by a rename, so every read sees a whole one.
+func waitForCheckpoint(t *testing.T, dir string, limit time.Duration) *results.Run {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		run, err := results.ReadRun(dir)
+		switch {
+		case err == nil && run.Overall.Requests > 0:
+			return run
+		case err != nil && !errors.Is(err, results.ErrMissing):
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint with requests in %s within %s", dir, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCheckpointWhileRunning: while a run is under way its directory holds
+// run.json with status running and what was measured so far, and the
+// timeline; the end of the run replaces them.
+func TestCheckpointWhileRunning(t *testing.T) {
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 60s, rate: 20/s}]\nrequests: [{name: a, path: /}]\n")
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		run *results.Run
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		run, _, err := Run(ctx, sc, WithResultsRoot(t.TempDir()), WithOutDir(dir), WithCheckpointEvery(time.Second))
+		done <- result{run, err}
+	}()
+	cp := waitForCheckpoint(t, dir, 20*time.Second)
+	if cp.Status != results.StatusRunning {
+		t.Errorf("checkpoint status %q, want %q", cp.Status, results.StatusRunning)
+	}
+	if cp.Overall.Requests == 0 || cp.Endpoints["a"].Requests != cp.Overall.Requests || cp.Overall.LatencyUS.P95 <= 0 {
+		t.Errorf("checkpoint holds %+v, want what was measured so far", cp.Overall)
+	}
+	if !cp.Ended.After(cp.Started) || cp.Plan.Model == "" {
+		t.Errorf("checkpoint started %v ended %v plan %+v", cp.Started, cp.Ended, cp.Plan)
+	}
+	tl, err := results.ReadTimeline(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, p := range tl.Points {
+		sum += p.Requests
+	}
+	if len(tl.Points) == 0 || sum < cp.Overall.Requests {
+		t.Errorf("checkpoint timeline: %d points holding %d requests, run.json %d", len(tl.Points), sum, cp.Overall.Requests)
+	}
+	cancel()
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	final, err := results.ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.Status != results.StatusAborted || final.Overall.Requests < cp.Overall.Requests {
+		t.Errorf("after the end: status %q, %d requests (checkpoint %d)", final.Status, final.Overall.Requests, cp.Overall.Requests)
+	}
+}
