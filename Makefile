@@ -24,7 +24,7 @@ export LOADGATE_ECHARTS_JS ?= $(abspath $(ECHARTS_JS))
 
 RUN_FLAGS := $(if $(DURATION),--duration $(DURATION)) $(if $(RATE),--rate $(RATE))
 
-.PHONY: build assets scenario test test-short serve report compare gate bench bench-target bench-harness vet fmt clean
+.PHONY: build assets scenario test lint-workflows test-short serve report compare gate bench bench-target bench-harness vet fmt clean
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/loadgate
@@ -48,7 +48,7 @@ else
 endif
 
 # The whole test suite against real PostgreSQL and Redis (found or started).
-test: build assets
+test: build assets lint-workflows
 	$(GO) vet ./...
 	$(BIN) services -- $(GO) test -race -count=1 ./...
 
@@ -102,6 +102,12 @@ bench-target: build
 bench-harness: build
 	$(GO) run ./runner/benchharness -loadgate $(BIN) $(if $(ROUNDS),-rounds $(ROUNDS)) \
 		$(if $(DURATION),-duration $(DURATION)) $(if $(LONG),-long $(LONG))
+
+# Lints the GitHub Actions workflows with actionlint, pinned in tools/go.mod
+# (a module of its own, so its dependencies stay out of loadgate's): fetched
+# once through the module proxy, then run from the module cache, offline.
+lint-workflows:
+	$(GO) -C tools tool actionlint $(abspath $(wildcard .github/workflows/*.yml))
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
