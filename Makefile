@@ -24,7 +24,7 @@ export LOADGATE_ECHARTS_JS ?= $(abspath $(ECHARTS_JS))
 
 RUN_FLAGS := $(if $(DURATION),--duration $(DURATION)) $(if $(RATE),--rate $(RATE))
 
-.PHONY: build assets scenario test lint-workflows test-short serve report compare gate bench bench-target bench-harness vet fmt clean
+.PHONY: build assets scenario test lint-workflows test-short serve report compare capacity gate bench bench-target bench-harness vet fmt clean FORCE
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/loadgate
@@ -37,15 +37,6 @@ $(ECHARTS_JS):
 	cd .cache && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && \
 		mkdir -p echarts-$(ECHARTS_VERSION) && tar -xzf echarts-$(ECHARTS_VERSION).tgz -C echarts-$(ECHARTS_VERSION) && \
 		rm echarts-$(ECHARTS_VERSION).tgz
-
-# Runs a scenario. Without TARGET_URL: services, migrations, seed (if empty)
-# and the reference target are set up and torn down around the run.
-scenario: build assets
-ifeq ($(TARGET_URL),)
-	$(BIN) scenario $(NAME) --profile $(PROFILE) $(RUN_FLAGS)
-else
-	$(BIN) run $(NAME) --target $(TARGET_URL) $(RUN_FLAGS)
-endif
 
 # The whole test suite against real PostgreSQL and Redis (found or started).
 test: build assets lint-workflows
@@ -61,28 +52,72 @@ serve: build
 report: build assets
 	$(BIN) report $(RUN)
 
-# Runs NAME against the reference target in the baseline profile, then the
-# optimized one, on the same data, renders the comparison into
-# results/<time>-compare-NAME/ and puts the database back as it was.
-# With RUNS="results/a results/b" it renders a comparison of existing runs instead.
-compare: build assets
-ifeq ($(RUNS),)
-	$(BIN) compare $(NAME) $(RUN_FLAGS)
-else
-	$(BIN) report $(RUNS) --out results/compare
+# The goals that exit as loadgate does: 0 pass, 1 a gate failed, 2 error.
+#
+# scenario: runs NAME. Without TARGET_URL: services, migrations, seed (if
+#   empty) and the reference target are set up and torn down around the run.
+# compare: runs NAME against the reference target in the baseline profile,
+#   then the optimized one, on the same data, renders the comparison into
+#   results/<time>-compare-NAME/ and puts the database back as it was. With
+#   RUNS="results/a results/b" it renders a comparison of existing runs instead.
+# capacity: raises NAME's load step by step against the reference target in
+#   PROFILE until a gate fails; writes results/<time>-NAME-capacity/.
+# gate: prints the gate table of RUN.
+LG_scenario = $(if $(TARGET_URL),$(BIN) run $(NAME) --target $(TARGET_URL) $(RUN_FLAGS),$(BIN) scenario $(NAME) --profile $(PROFILE) $(RUN_FLAGS))
+LG_compare  = $(if $(RUNS),$(BIN) report $(RUNS) --out results/compare,$(BIN) compare $(NAME) $(RUN_FLAGS))
+LG_capacity = $(if $(TARGET_URL),$(BIN) run $(NAME) --target $(TARGET_URL),$(BIN) scenario $(NAME) --profile $(PROFILE)) --find-capacity $(CAPACITY_FLAGS)
+LG_gate     = $(BIN) gate $(RUN)
+DEPS_scenario := build assets
+DEPS_compare  := build assets
+DEPS_capacity := build assets
+DEPS_gate     := build
+
+# make itself exits 2 whenever a recipe fails, which would turn "a gate
+# failed" (1) into 2. So when one of these goals is the only one (and make
+# is not asked to just print, question or touch: -n, -q, -t), loadgate runs
+# as the recipe of an included file that records its exit code: an ordinary
+# recipe, so output, Ctrl-C and clean-up are as usual. Having remade an
+# included file, make reads the Makefile again (MAKE_RESTARTS is then set)
+# and exits with the recorded code: 0 as it is, 1 through question mode
+# (make -q exits 1 when a goal is out of date; phony goals always are), 2
+# through $(error). Given with other goals they are plain recipes.
+EXIT_GOALS := scenario compare capacity gate
+exit_goal  := $(if $(filter 1,$(words $(MAKECMDGOALS))),$(filter $(EXIT_GOALS),$(MAKECMDGOALS)))
+ifneq ($(findstring n,$(firstword -$(MAKEFLAGS)))$(findstring q,$(firstword -$(MAKEFLAGS)))$(findstring t,$(firstword -$(MAKEFLAGS))),)
+exit_goal :=
 endif
 
-# Raises NAME's load step by step against the reference target in PROFILE until
-# a gate fails; writes results/<time>-NAME-capacity/ (capacity.json, report.html).
-capacity: build assets
-ifeq ($(TARGET_URL),)
-	$(BIN) scenario $(NAME) --profile $(PROFILE) --find-capacity $(CAPACITY_FLAGS)
-else
-	$(BIN) run $(NAME) --target $(TARGET_URL) --find-capacity $(CAPACITY_FLAGS)
-endif
-
+ifeq ($(exit_goal),)
+$(EXIT_GOALS):
+	$(LG_$@)
+scenario compare capacity: build assets
 gate: build
-	$(BIN) gate $(RUN)
+else
+# The file is named after this make process, which keeps its PID when it
+# reads the Makefile again.
+EXIT_FILE := .cache/make-exit-$(shell echo $$PPID).mk
+ifeq ($(MAKE_RESTARTS),)
+include $(EXIT_FILE)
+$(EXIT_FILE): $(DEPS_$(exit_goal)) FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(LG_$(exit_goal))'
+	@$(LG_$(exit_goal)); echo "LOADGATE_EXIT := $$?" > $@.tmp && mv $@.tmp $@
+else
+-include $(EXIT_FILE)
+$(shell rm -f $(EXIT_FILE))
+ifeq ($(LOADGATE_EXIT),0)
+else ifeq ($(LOADGATE_EXIT),1)
+MAKEFLAGS += -q
+else ifneq ($(LOADGATE_EXIT),)
+$(error loadgate exited $(LOADGATE_EXIT))
+else
+$(error loadgate's exit code was not recorded in $(EXIT_FILE))
+endif
+endif
+$(exit_goal): ; @:
+endif
+
+FORCE:
 
 # The Go benchmarks of the hot paths (recorder, targeter, pacer…).
 bench:
