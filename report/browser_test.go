@@ -47,24 +47,39 @@ func needBrowser(t *testing.T) (chromium, echarts string) {
 	return chromium, echarts
 }
 
-// probe is injected first into a copy of the page: it records script errors
-// and console errors, and after load writes them and the canvases of each
-// chart into the DOM for --dump-dom to print.
+// probe is injected first into a copy of the page, before its
+// Content-Security-Policy (which then does not apply to it): it records
+// script errors, console errors and policy violations, and after load
+// opens every chart's tooltip (HTML built from the data) and writes those,
+// the canvases of each chart, the page's title and the marker the hostile
+// fixtures' scripts would set into the DOM for --dump-dom to print.
 const probe = `<script>
 window.__errors = [];
+window.__violations = [];
 window.addEventListener('error', function (e) { window.__errors.push('error: ' + e.message); });
+document.addEventListener('securitypolicyviolation', function (e) { window.__violations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' ' + (e.sample || '')); });
 (function () { var ce = console.error; console.error = function () { window.__errors.push('console.error: ' + Array.prototype.join.call(arguments, ' ')); ce.apply(console, arguments); }; })();
 window.addEventListener('load', function () { setTimeout(function () {
-  var out = {errors: window.__errors, echarts: typeof echarts !== 'undefined', charts: {}};
-  document.querySelectorAll('.chart .item').forEach(function (el) { out.charts[el.id] = el.querySelectorAll('canvas').length; });
-  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+  document.querySelectorAll('.chart .item').forEach(function (el) {
+    var c = typeof echarts !== 'undefined' && echarts.getInstanceByDom(el);
+    if (c) { c.dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 0}); }
+  });
+  setTimeout(function () {
+    var out = {errors: window.__errors, violations: window.__violations, echarts: typeof echarts !== 'undefined', charts: {},
+      title: document.title, pwned: String(window.__pwned || '')};
+    document.querySelectorAll('.chart .item').forEach(function (el) { out.charts[el.id] = el.querySelectorAll('canvas').length; });
+    var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+  }, 300);
 }, 300); });
 </script>`
 
 type probeResult struct {
-	Errors  []string       `json:"errors"`
-	ECharts bool           `json:"echarts"`
-	Charts  map[string]int `json:"charts"`
+	Errors     []string       `json:"errors"`
+	Violations []string       `json:"violations"`
+	ECharts    bool           `json:"echarts"`
+	Charts     map[string]int `json:"charts"`
+	Title      string         `json:"title"`
+	Pwned      string         `json:"pwned"`
 }
 
 // chromiumRun runs headless Chromium with networking off on page, with
@@ -95,9 +110,10 @@ func chromiumRun(t *testing.T, chromium, page string, extra ...string) []byte {
 var probeRE = regexp.MustCompile(`(?s)<pre id="probe">(.*?)</pre>`)
 
 // checkInBrowser opens page (instrumented) and checks that ECharts loaded
-// without network, every chart drew a canvas, and nothing was logged as
-// an error.
-func checkInBrowser(t *testing.T, chromium, page string, wantCharts int) {
+// without network, every chart drew a canvas, nothing was logged as an
+// error, the page's Content-Security-Policy blocked nothing of its own and
+// no script of the data ran.
+func checkInBrowser(t *testing.T, chromium, page string, wantCharts int) probeResult {
 	t.Helper()
 	src, err := os.ReadFile(page)
 	if err != nil {
@@ -130,6 +146,13 @@ func checkInBrowser(t *testing.T, chromium, page string, wantCharts int) {
 			t.Errorf("chart %q drew no canvas", id)
 		}
 	}
+	if len(res.Violations) > 0 {
+		t.Errorf("the Content-Security-Policy blocked: %q", res.Violations)
+	}
+	if res.Pwned != "" || strings.HasPrefix(res.Title, "pwned") {
+		t.Errorf("a script from the data ran: marker %q, title %q", res.Pwned, res.Title)
+	}
+	return res
 }
 
 func TestReportInBrowser(t *testing.T) {
@@ -215,4 +238,40 @@ func TestCapacityInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkInBrowser(t, chromium, filepath.Join(dir, results.ReportFile), 1)
+}
+
+// TestHostilePagesInBrowser opens the run, comparison and capacity pages of
+// hostile data in Chromium: the data's scripts and handlers never run
+// (title unchanged, no marker), tooltips included, and the charts still
+// draw under the page's Content-Security-Policy.
+func TestHostilePagesInBrowser(t *testing.T) {
+	chromium, echarts := needBrowser(t)
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	writeHostileRun(t, a)
+	writeHostileRun(t, b)
+	o := Options{EChartsJS: echarts, Stderr: &bytes.Buffer{}}
+	if _, err := Finish(a, o); err != nil {
+		t.Fatal(err)
+	}
+	res := checkInBrowser(t, chromium, filepath.Join(a, results.ReportFile), 9)
+	if want := "loadgate · </script><script>window.__pwned='scenario'"; !strings.HasPrefix(res.Title, want) {
+		t.Errorf("title %q, want the hostile scenario as text", res.Title)
+	}
+
+	cmp := filepath.Join(root, "cmp")
+	o.Labels = []string{hostile("label-a"), hostile("label-b")}
+	if _, err := Compare([]string{a, b}, cmp, o); err != nil {
+		t.Fatal(err)
+	}
+	checkInBrowser(t, chromium, filepath.Join(cmp, results.ReportFile), 2)
+
+	capDir := filepath.Join(root, "capacity")
+	if err := os.MkdirAll(capDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderCapacity(capDir, hostileCapacity(), hostile("answer"), Options{EChartsJS: echarts, Stderr: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	checkInBrowser(t, chromium, filepath.Join(capDir, results.ReportFile), 1)
 }

@@ -2,9 +2,7 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"html/template"
 	"path/filepath"
 	"time"
 
@@ -101,9 +99,8 @@ type capacityPage struct {
 	Gates                  []string
 	Steps                  []capacityRow
 	Notes                  []string
-	Chart                  template.JS
-	InlineJS               template.JS
-	CDN, AssetsMode        string
+	Chart                  chartBlock
+	Assets                 assets
 	EChartsVersion         string
 }
 
@@ -129,10 +126,8 @@ func RenderCapacity(dir string, c *Capacity, answer string, opts Options) error 
 	p := capacityPage{
 		Title:  fmt.Sprintf("loadgate · capacity · %s", c.Scenario),
 		Answer: answer, Stopped: c.Stopped, Gates: c.Gates,
-		InlineJS: a.InlineJS, CDN: a.CDN, AssetsMode: "inlined", EChartsVersion: EChartsVersion,
-	}
-	if a.InlineJS == "" {
-		p.AssetsMode = "from " + a.CDN
+		Assets: a, EChartsVersion: EChartsVersion,
+		Chart: capacityChart(c),
 	}
 	if a.Note != "" {
 		p.Notes = append(p.Notes, a.Note)
@@ -166,11 +161,6 @@ func RenderCapacity(dir string, c *Capacity, answer string, opts Options) error 
 		}
 		p.Steps = append(p.Steps, r)
 	}
-	chart, err := capacityChart(c)
-	if err != nil {
-		return err
-	}
-	p.Chart = chart
 	var html bytes.Buffer
 	if err := tpl.ExecuteTemplate(&html, "capacity.html.tmpl", p); err != nil {
 		return fmt.Errorf("rendering the capacity report: %w", err)
@@ -190,7 +180,7 @@ func secs(s float64) string { return time.Duration(s * float64(time.Second)).Str
 // capacityChart is the ECharts option of the chart: P95 (ms) and achieved
 // throughput (req/s) on the left and right axes, the error rate (%) on a
 // third, all against the level; mark lines at the capacity and the knee.
-func capacityChart(c *Capacity) (template.JS, error) {
+func capacityChart(c *Capacity) chartBlock {
 	var p95, errs, thr [][2]float64
 	for _, s := range c.Steps {
 		if s.Error != "" && s.Verdict == results.VerdictUnknown && s.AchievedRate == 0 {
@@ -224,9 +214,5 @@ func capacityChart(c *Capacity) (template.JS, error) {
 			{"name": "errors (%)", "type": "line", "yAxisIndex": 2, "data": errs},
 		},
 	}
-	b, err := json.Marshal(opt)
-	if err != nil {
-		return "", fmt.Errorf("capacity chart: %w", err)
-	}
-	return template.JS(b), nil
+	return chartBlock{ID: "capacity-chart", Title: "P95, throughput and errors by level"}.drawn(chartData{Option: opt})
 }

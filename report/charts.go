@@ -33,16 +33,41 @@ const (
 // milliseconds of the "db" entry over the interval's requests.
 const ServerTimingPrefix = "server_timing_"
 
-// chartBlock is one chart of the page: drawn (Element and Script set) or
-// explained (Missing says why there is nothing to draw).
+// chartBlock is one chart of the page: drawn (Data set) or explained
+// (Missing says why there is nothing to draw).
 type chartBlock struct {
 	ID      string
 	Title   string
 	Note    string // under the title: what is drawn, downsampling
-	Element template.HTML
-	Script  template.HTML
 	Missing string
+	// Data is the chart for templates/charts.js, {"option": the ECharts
+	// option, "xLabels": …}, encoded by scriptJSON.
+	Data template.JS
 }
+
+// chartData is what templates/charts.js reads of one chart.
+type chartData struct {
+	Option any `json:"option"`
+	// XLabels names a label formatter of charts.js for the x axis:
+	// "percentile" turns 1/(1-p) into "99.9%". Formatters are code, so they
+	// live in the script, never in the data.
+	XLabels string `json:"xLabels,omitempty"`
+}
+
+// drawn returns b with the chart's data encoded, or, if it cannot be,
+// with Missing saying why.
+func (b chartBlock) drawn(d chartData) chartBlock {
+	js, err := scriptJSON(d)
+	if err != nil {
+		b.Missing = err.Error()
+		return b
+	}
+	b.Data = js
+	return b
+}
+
+// xLabelsPercentile labels a log axis of 1/(1-p) with percentiles.
+const xLabelsPercentile = "percentile"
 
 // line is one series of a line chart.
 type line struct {
@@ -57,7 +82,7 @@ type line struct {
 type lineSpec struct {
 	ID, Title, XName, YName string
 	LogX                    bool
-	XFormatter              string // JavaScript function for x labels, or ""
+	XLabels                 string // chartData.XLabels
 	Lines                   []line
 	Marks                   []opts.MarkLineNameXAxisItem // vertical lines (stage boundaries)
 	YMax                    any
@@ -77,11 +102,7 @@ func (s lineSpec) render() chartBlock {
 		xType = "log"
 	}
 	xAxis := opts.XAxis{Type: xType, Name: s.XName, NameLocation: "middle", NameGap: 28, Scale: opts.Bool(true)}
-	if s.XFormatter != "" {
-		xAxis.AxisLabel = &opts.AxisLabel{Formatter: opts.FuncOpts(s.XFormatter)}
-	}
 	c.SetGlobalOptions(
-		charts.WithInitializationOpts(opts.Initialization{ChartID: s.ID, Width: "100%", Height: "380px"}),
 		charts.WithAnimation(false),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0", Selected: selected}),
@@ -105,8 +126,10 @@ func (s lineSpec) render() chartBlock {
 		}
 		c.AddSeries(l.Name, data, so...)
 	}
-	sn := c.RenderSnippet()
-	return chartBlock{ID: s.ID, Title: s.Title, Element: template.HTML(sn.Element), Script: template.HTML(sn.Script)}
+	// The library builds the option; its HTML and script output is not
+	// used: they carry the data as trusted markup and unescaped JSON.
+	c.Validate()
+	return chartBlock{ID: s.ID, Title: s.Title}.drawn(chartData{Option: c.JSON(), XLabels: s.XLabels})
 }
 
 func stepOf(b bool) any {
@@ -183,8 +206,7 @@ func distributionChart(d *runData) chartBlock {
 		return b
 	}
 	spec := lineSpec{
-		ID: ChartDistribution, Title: b.Title, XName: "percentile", YName: "ms", LogX: true,
-		XFormatter: "function (v) { return parseFloat((100 - 100 / v).toPrecision(6)) + '%'; }",
+		ID: ChartDistribution, Title: b.Title, XName: "percentile", YName: "ms", LogX: true, XLabels: xLabelsPercentile,
 	}
 	spec.Lines = append(spec.Lines, line{Name: "all", Points: percentilePoints(all.Total)})
 	for _, tag := range d.Tags() {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"os"
 	"path/filepath"
@@ -170,9 +169,7 @@ type comparePage struct {
 	Facts          []compareRow
 	Charts         []chartBlock
 	Notes          []string
-	InlineJS       template.JS
-	CDN            string
-	AssetsMode     string
+	Assets         assets
 	EChartsVersion string
 }
 
@@ -263,7 +260,7 @@ func factCompareRows(runs []*runData) []compareRow {
 // time (each run from the start of its measured window).
 func compareCharts(runs []*runData, labels []string, maxPoints int) []chartBlock {
 	dist := lineSpec{ID: ChartDistribution, Title: "Latency by percentile", XName: "percentile", YName: "ms", LogX: true,
-		XFormatter: "function (v) { return parseFloat((100 - 100 / v).toPrecision(6)) + '%'; }"}
+		XLabels: xLabelsPercentile}
 	over := lineSpec{ID: ChartLatency, Title: "P95 over time", XName: "seconds into the measured window", YName: "ms"}
 	for i, r := range runs {
 		all := r.Series[""]
@@ -303,10 +300,7 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 		Gates:     gateCompareRows(runs, exprs),
 		Facts:     factCompareRows(runs),
 		Charts:    compareCharts(runs, labels, o.MaxPoints),
-		InlineJS:  a.InlineJS, CDN: a.CDN, AssetsMode: "inlined", EChartsVersion: EChartsVersion,
-	}
-	if a.InlineJS == "" {
-		p.AssetsMode = "from " + a.CDN
+		Assets:    a, EChartsVersion: EChartsVersion,
 	}
 	if a.Note != "" {
 		p.Notes = append(p.Notes, a.Note)
@@ -327,47 +321,31 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 }
 
 func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Comparison, exprs []string, alpha float64) {
-	fmt.Fprintf(w, "## loadgate comparison: %s\n\n", strings.Join(labels, " vs "))
+	fmt.Fprintf(w, "## loadgate comparison: %s\n\n", mdText(strings.Join(labels, " vs ")))
 	for _, line := range c.Words {
-		fmt.Fprintf(w, "- %s\n", line)
+		fmt.Fprintf(w, "- %s\n", mdText(line))
 	}
 	fmt.Fprintln(w)
 	for _, n := range runNotes(runs, labels) {
-		fmt.Fprintf(w, "> ⚠️ %s\n\n", n)
+		fmt.Fprintf(w, "> ⚠️ %s\n\n", mdText(n))
 	}
 	hdr := headlineHeader(labels)
-	fmt.Fprint(w, "|")
-	for _, h := range hdr {
-		fmt.Fprintf(w, " %s |", mdCell(h))
-	}
-	fmt.Fprint(w, "\n|---|")
+	mdRow(w, hdr...)
+	fmt.Fprint(w, "|---|")
 	for range hdr[1:] {
 		fmt.Fprint(w, "---:|")
 	}
 	fmt.Fprintln(w)
 	for _, r := range c.Headline {
-		fmt.Fprintf(w, "| %s |", mdCell(r.Metric))
-		for _, cell := range append(append([]string(nil), r.Values...), r.Changes...) {
-			fmt.Fprintf(w, " %s |", mdCell(cell))
-		}
-		fmt.Fprintln(w)
+		mdRow(w, append(append([]string{r.Metric}, r.Values...), r.Changes...)...)
 	}
 	fmt.Fprintln(w)
-	header := "| |"
-	sep := "|---|"
-	for _, l := range labels {
-		header += " " + mdCell(l) + " |"
-		sep += "---:|"
-	}
+	sep := "|---|" + strings.Repeat("---:|", len(labels))
 	table := func(rows []compareRow) {
-		fmt.Fprintln(w, header)
+		mdRow(w, append([]string{""}, labels...)...)
 		fmt.Fprintln(w, sep)
 		for _, r := range rows {
-			fmt.Fprintf(w, "| %s |", mdCell(r.Name))
-			for _, cell := range r.Cells {
-				fmt.Fprintf(w, " %s |", mdCell(cell))
-			}
-			fmt.Fprintln(w)
+			mdRow(w, append([]string{r.Name}, r.Cells...)...)
 		}
 		fmt.Fprintln(w)
 	}

@@ -142,7 +142,7 @@ func TestFinishCDNFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := readFile(t, filepath.Join(dir, results.ReportFile))
-	if !strings.Contains(html, `<script src="`+CDNURL+`">`) || !strings.Contains(html, "needs network") {
+	if !strings.Contains(html, `<script src="`+CDNURL+`"`) || !strings.Contains(html, "needs network") {
 		t.Error("the fallback page neither loads the CDN nor says it needs network")
 	}
 	if !strings.Contains(stderr.String(), "absent.js") || !strings.Contains(stderr.String(), "needs network") {

@@ -37,6 +37,9 @@ type fixture struct {
 	// DBQueryMs, when set, is the target's DB query P95 in milliseconds
 	// (times Scale), with pool waits, in run.json and the timeline.
 	DBQueryMs float64
+	// Endpoints name the two endpoints (60 % and 40 % of the requests);
+	// default search and chat.
+	Endpoints [2]string
 }
 
 var fixtureStart = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
@@ -54,14 +57,18 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 	if fx.Profile == "" {
 		fx.Profile = "optimized"
 	}
+	if fx.Endpoints == [2]string{} {
+		fx.Endpoints = [2]string{"search", "chat"}
+	}
+	search, chat := fx.Endpoints[0], fx.Endpoints[1]
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	const warmup = 2
 	rng := rand.New(rand.NewPCG(fx.Seed, 7))
-	names := []string{"search", "chat"}
+	names := []string{search, chat}
 	newH := func() *hdr.Histogram { return hdr.New(1, 60_000_000, 3) }
-	total := map[string]*hdr.Histogram{"": newH(), "search": newH(), "chat": newH()}
+	total := map[string]*hdr.Histogram{"": newH(), search: newH(), chat: newH()}
 	requests := map[string]int64{}
 	errs := map[string]int64{}
 	var hlog bytes.Buffer
@@ -79,7 +86,7 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		tl.Points = append(tl.Points, results.Point{T: float64(s), TargetRate: float64(fx.Rate), AchievedRate: float64(fx.Rate), Requests: int64(fx.Rate), Warmup: true})
 	}
 	for s := 0; s < fx.Seconds; s++ {
-		iv := map[string]*hdr.Histogram{"": newH(), "search": newH(), "chat": newH()}
+		iv := map[string]*hdr.Histogram{"": newH(), search: newH(), chat: newH()}
 		p := results.Point{T: float64(warmup + s), TargetRate: float64(fx.Rate), AchievedRate: float64(fx.Rate), StatusCodes: map[string]int64{}, ErrorKinds: map[string]int64{}}
 		for i := 0; i < fx.Rate; i++ {
 			name := names[0]
@@ -88,7 +95,7 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 				name, median = names[1], 80_000
 			}
 			v := median * math.Exp(rng.NormFloat64()*0.5) * fx.Scale
-			if fx.Slow != nil && name == "search" {
+			if fx.Slow != nil && name == search {
 				v += fx.Slow(s)
 			}
 			us := int64(max(v, 1))
@@ -99,13 +106,13 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 			}
 			p.Requests++
 			code := "200"
-			if name == "chat" {
+			if name == chat {
 				chats++
 			}
-			if name == "chat" && fx.ErrorEvery > 0 && chats%fx.ErrorEvery == 0 {
+			if name == chat && fx.ErrorEvery > 0 && chats%fx.ErrorEvery == 0 {
 				code = "500"
 				errs[""]++
-				errs["chat"]++
+				errs[chat]++
 				p.Errors++
 				p.ErrorKinds["status"]++
 			}
@@ -132,7 +139,7 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		}
 		tl.Points = append(tl.Points, p)
 		startMs := base + int64(warmup+s)*1000
-		for _, tag := range []string{"", "chat", "search"} {
+		for _, tag := range []string{"", chat, search} {
 			h := iv[tag]
 			h.SetTag(tag)
 			h.SetStartTimeMs(startMs)
@@ -177,11 +184,11 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		Started: fixtureStart, Ended: fixtureStart.Add(time.Duration(warmup+fx.Seconds) * time.Second),
 		WarmupS: warmup, Commit: "abc1234", Host: "ci", Version: "test",
 		Plan: results.Plan{Model: "open", Stages: stages, Gates: fx.Gates, Requests: []results.RequestMix{
-			{Name: "search", Method: "GET", Path: "/api/search?q=apple", Weight: 3},
-			{Name: "chat", Method: "POST", Path: "/api/chat", Weight: 2},
+			{Name: search, Method: "GET", Path: "/api/search?q=apple", Weight: 3},
+			{Name: chat, Method: "POST", Path: "/api/chat", Weight: 2},
 		}},
 		Overall:   stats(""),
-		Endpoints: map[string]results.Stats{"search": stats("search"), "chat": stats("chat")},
+		Endpoints: map[string]results.Stats{search: stats(search), chat: stats(chat)},
 		Server:    results.Server{MetricsURL: "http://127.0.0.1:8080/metrics", Scrapes: fx.Seconds},
 	}
 	if !fx.NoCache {

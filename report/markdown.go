@@ -20,33 +20,29 @@ func verdictIcon(v string) string {
 	return "⚠️ unknown"
 }
 
-// mdCell escapes a table cell.
-func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
-}
-
 // writeSummary writes summary.md: verdict, gate table, key deltas against
 // the baseline, endpoints. It is meant for a CI job summary or a pull
-// request comment, so it is short and has no HTML.
+// request comment, so it is short and has no HTML. Every string in it that
+// is not a literal of this file goes through mdText.
 func writeSummary(w io.Writer, j *judged) {
 	run := j.data.Run
-	fmt.Fprintf(w, "## loadgate: %s — %s\n\n", run.Scenario, j.outcome.Headline())
-	fmt.Fprintf(w, "Run `%s` against %s, %s, status **%s**; achieved %s of %s target; %d requests.\n\n",
-		run.ID, run.Target, run.Ended.Sub(run.Started).Round(1e9), run.Status,
-		gate.Format(run.Overall.Rate.Achieved, "rps"), gate.Format(run.Overall.Rate.Target, "rps"), run.Overall.Requests)
+	fmt.Fprintf(w, "## loadgate: %s — %s\n\n", mdText(run.Scenario), mdText(j.outcome.Headline()))
+	fmt.Fprintf(w, "Run %s against %s, %s, status **%s**; achieved %s of %s target; %d requests.\n\n",
+		mdText(run.ID), mdText(run.Target), run.Ended.Sub(run.Started).Round(1e9), mdText(run.Status),
+		mdText(gate.Format(run.Overall.Rate.Achieved, "rps")), mdText(gate.Format(run.Overall.Rate.Target, "rps")), run.Overall.Requests)
 	if run.Merged != nil {
-		fmt.Fprintf(w, "Shards: %s.\n\n", mergedWords(run.Merged))
+		fmt.Fprintf(w, "Shards: %s.\n\n", mdText(mergedWords(run.Merged)))
 	}
 	if j.outcome.Incomplete {
 		fmt.Fprintf(w, "> ⚠️ **Incomplete**: %s.\n\n", incompleteNote(run))
 	}
 	for _, warn := range run.Warnings {
-		fmt.Fprintf(w, "> ⚠️ %s\n\n", warn)
+		fmt.Fprintf(w, "> ⚠️ %s\n\n", mdText(warn))
 	}
 	if facts := serverFacts(&run.Server); len(facts) > 0 {
 		parts := make([]string, len(facts))
 		for i, f := range facts {
-			parts[i] = f.Name + " " + f.Value
+			parts[i] = mdText(f.Name + " " + f.Value)
 		}
 		fmt.Fprintf(w, "Target: %s.\n\n", strings.Join(parts, "; "))
 	}
@@ -54,7 +50,7 @@ func writeSummary(w io.Writer, j *judged) {
 		fmt.Fprintln(w, "| gate | value | threshold | margin | verdict |")
 		fmt.Fprintln(w, "|---|---:|---:|---:|---|")
 		for _, r := range gateRows(j.outcome.Gates) {
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s |\n", mdCell(r.Expr), r.Value, r.Threshold, mdCell(r.Margin), verdictIcon(r.Verdict))
+			mdRow(w, r.Expr, r.Value, r.Threshold, r.Margin, verdictIcon(r.Verdict))
 		}
 		fmt.Fprintln(w)
 	} else {
@@ -62,7 +58,7 @@ func writeSummary(w io.Writer, j *judged) {
 	}
 	if len(j.outcome.Reasons) > 0 {
 		for _, r := range j.outcome.Reasons {
-			fmt.Fprintf(w, "- %s\n", mdCell(r))
+			fmt.Fprintf(w, "- %s\n", mdText(r))
 		}
 		fmt.Fprintln(w)
 	}
@@ -70,14 +66,30 @@ func writeSummary(w io.Writer, j *judged) {
 		fmt.Fprintln(w, "**Against the baseline:**")
 		fmt.Fprintln(w)
 		for _, d := range j.deltas {
-			fmt.Fprintf(w, "- %s\n", d)
+			fmt.Fprintf(w, "- %s\n", mdText(d))
 		}
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "| endpoint | requests | errors | P50 | P95 | P99 | max |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range endpointRows(run) {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCell(r.Name), r.Requests, r.Errors, r.Latency[0], r.Latency[2], r.Latency[3], r.Latency[5])
+		mdRow(w, r.Name, r.Requests, r.Errors, r.Latency[0], r.Latency[2], r.Latency[3], r.Latency[5])
 	}
 	fmt.Fprintf(w, "\nLatency is corrected for coordinated omission. Full report: `%s`.\n", results.ReportFile)
+}
+
+// mdRow writes one table row, every cell through mdText.
+func mdRow(w io.Writer, cells ...string) {
+	var b strings.Builder
+	b.WriteByte('|')
+	for _, c := range cells {
+		b.WriteByte(' ')
+		if t := mdText(c); t != "" {
+			b.WriteString(t)
+			b.WriteByte(' ')
+		}
+		b.WriteByte('|')
+	}
+	b.WriteByte('\n')
+	io.WriteString(w, b.String())
 }

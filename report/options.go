@@ -25,6 +25,12 @@ const EChartsVersion = "5.6.0"
 // CDNURL is where the page loads ECharts from in AssetsCDN mode.
 const CDNURL = "https://cdn.jsdelivr.net/npm/echarts@" + EChartsVersion + "/dist/echarts.min.js"
 
+// EChartsIntegrity is the Subresource Integrity hash of CDNURL's file
+// (sha384 of echarts.min.js of the npm package echarts@EChartsVersion, which
+// the CDN serves unchanged): a page that loads ECharts from the CDN runs it
+// only when it is that file.
+const EChartsIntegrity = "sha384-pPi0zxBAoDu6+JXW/C68UZLvBUUtU+7zonhif43rqj7pxsGyqyqzcian2Rj37Rss"
+
 // EnvEChartsJS names the environment variable that gives the path of
 // echarts.min.js when Options.EChartsJS is empty.
 const EnvEChartsJS = "LOADGATE_ECHARTS_JS"

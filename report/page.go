@@ -58,9 +58,7 @@ type runPage struct {
 	StatusColumns            []string
 	StatusRows               []statusRow
 	Charts                   []chartBlock
-	InlineJS                 template.JS
-	CDN                      string
-	AssetsMode               string
+	Assets                   assets
 	EChartsVersion           string
 	Version                  string
 }
@@ -250,11 +248,7 @@ func renderRunPage(w io.Writer, d *runData, out Outcome, deltas []string, o Opti
 		Facts:     runFacts(d.Run),
 		Endpoints: endpointRows(d.Run),
 		Charts:    runCharts(d, o.MaxPoints),
-		InlineJS:  a.InlineJS, CDN: a.CDN,
-		AssetsMode: "inlined", EChartsVersion: EChartsVersion, Version: d.Run.Version,
-	}
-	if a.InlineJS == "" {
-		p.AssetsMode = "from " + a.CDN
+		Assets:    a, EChartsVersion: EChartsVersion, Version: d.Run.Version,
 	}
 	if d.Run.Status == results.StatusAborted {
 		p.Warnings = append([]string{"This run was ABORTED before its plan completed: its numbers cover only part of the load."}, p.Warnings...)
