@@ -26,7 +26,7 @@ func TestRestartIsARunFact(t *testing.T) {
 		t.Errorf("report.html run facts lack the restart %q", want)
 	}
 	md := readFile(t, filepath.Join(dir, results.SummaryFile))
-	if !strings.Contains(md, "target restarts "+want) {
+	if !strings.Contains(md, mdText("target restarts "+want)) {
 		t.Errorf("summary.md lacks the restart %q:\n%s", want, md)
 	}
 }
