@@ -34,7 +34,7 @@ func writeSummary(w io.Writer, j *judged) {
 		fmt.Fprintf(w, "Shards: %s.\n\n", mdText(mergedWords(run.Merged)))
 	}
 	if j.outcome.Incomplete {
-		fmt.Fprintf(w, "> ⚠️ **Incomplete**: %s.\n\n", incompleteNote(run))
+		fmt.Fprintf(w, "> ⚠️ **Incomplete**: %s.\n\n", mdText(incompleteNote(run)))
 	}
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "> ⚠️ %s\n\n", mdText(warn))
