@@ -24,6 +24,13 @@ export LOADGATE_ECHARTS_JS ?= $(abspath $(ECHARTS_JS))
 
 RUN_FLAGS := $(if $(DURATION),--duration $(DURATION)) $(if $(RATE),--rate $(RATE))
 
+# The test runner: gotestsum (pinned in tools/go.mod, built into bin/ since
+# `go -C tools tool` would test tools/) prints each test as it
+# finishes, where go test prints a package's output at its end.
+# TEST_FORMAT=pkgname prints a line per package instead.
+GOTESTSUM   := bin/gotestsum
+TEST_FORMAT ?= testname
+
 .PHONY: build assets scenario test lint-workflows test-short serve report compare capacity gate bench bench-target bench-harness vet fmt clean FORCE
 
 build:
@@ -39,9 +46,12 @@ $(ECHARTS_JS):
 		rm echarts-$(ECHARTS_VERSION).tgz
 
 # The whole test suite against real PostgreSQL and Redis (found or started).
-test: build assets lint-workflows
+test: build assets lint-workflows $(GOTESTSUM)
 	$(GO) vet ./...
-	$(BIN) services -- $(GO) test -race -count=1 ./...
+	$(BIN) services -- $(GOTESTSUM) --format $(TEST_FORMAT) --format-hide-empty-pkg -- -race -count=1 ./...
+
+$(GOTESTSUM): tools/go.mod tools/go.sum
+	$(GO) -C tools build -o $(abspath $@) gotest.tools/gotestsum
 
 test-short: build
 	$(BIN) services -- $(GO) test -short -count=1 ./...
