@@ -154,8 +154,10 @@ func stageMarks(run *results.Run) []opts.MarkLineNameXAxisItem {
 	return m
 }
 
-// latencyChart draws P50/P95/P99/max per second of the whole run, and the
-// same per endpoint (off at first, selectable in the legend).
+// latencyChart draws P50/P95/P99/max per second of the whole run's
+// successful requests, the failed requests' P95, all requests' P95, and
+// the successful requests' percentiles per endpoint (off at first,
+// selectable in the legend).
 func latencyChart(d *runData, maxPoints int) chartBlock {
 	b := chartBlock{ID: ChartLatency, Title: "Latency over time"}
 	all := d.Series[""]
@@ -163,18 +165,30 @@ func latencyChart(d *runData, maxPoints int) chartBlock {
 		b.Missing = "no latency intervals (" + results.HlogFile + " absent or empty)"
 		return b
 	}
+	ok, note := d.seriesOf("", results.OK), "Successful requests"
+	if ok == nil {
+		// A log from before the split, with failures: say what is drawn.
+		ok, note = all, "All requests, successful or not ("+results.HlogFile+" predates the split by outcome)"
+	}
 	spec := lineSpec{ID: ChartLatency, Title: b.Title, XName: "seconds", YName: "ms", Marks: stageMarks(d.Run)}
-	add := func(prefix string, ivs []interval, hidden bool) {
-		ivs = downsampleIntervals(ivs, maxPoints)
-		for _, q := range []struct {
-			name string
-			f    func(interval) float64
-		}{
-			{"P50", func(i interval) float64 { return i.P50 }},
-			{"P95", func(i interval) float64 { return i.P95 }},
-			{"P99", func(i interval) float64 { return i.P99 }},
-			{"max", func(i interval) float64 { return i.Max }},
-		} {
+	quantiles := []struct {
+		name string
+		f    func(interval) float64
+	}{
+		{"P50", func(i interval) float64 { return i.P50 }},
+		{"P95", func(i interval) float64 { return i.P95 }},
+		{"P99", func(i interval) float64 { return i.P99 }},
+		{"max", func(i interval) float64 { return i.Max }},
+	}
+	add := func(prefix string, s *series, hidden bool, only string) {
+		if s == nil {
+			return
+		}
+		ivs := downsampleIntervals(s.Intervals, maxPoints)
+		for _, q := range quantiles {
+			if only != "" && q.name != only {
+				continue
+			}
 			pts := make([]xy, 0, len(ivs))
 			for _, iv := range ivs {
 				if iv.Count > 0 {
@@ -184,12 +198,23 @@ func latencyChart(d *runData, maxPoints int) chartBlock {
 			spec.Lines = append(spec.Lines, line{Name: prefix + q.name, Points: pts, Hidden: hidden || q.name == "max"})
 		}
 	}
-	add("", all.Intervals, false)
+	add("", ok, false, "")
+	if ok != all {
+		add("failed ", d.seriesOf("", results.Failed), false, "P95")
+		add("all ", all, true, "P95")
+	}
 	for _, tag := range d.Tags() {
-		add(tag+" ", d.Series[tag].Intervals, true)
+		s := d.seriesOf(tag, results.OK)
+		if ok == all {
+			s = d.Series[tag]
+		}
+		add(tag+" ", s, true, "")
 	}
 	b = spec.render()
-	b.Note = "Corrected for coordinated omission: measured from each request's intended send time. Endpoints can be switched on in the legend."
+	b.Note = note + ", corrected for coordinated omission: measured from each request's intended send time. All requests' P95 and the endpoints can be switched on in the legend."
+	if ok != all {
+		b.Note = note + ", with the failed requests' P95 beside them, corrected for coordinated omission: measured from each request's intended send time. All requests' P95 and the endpoints can be switched on in the legend."
+	}
 	if k := bucketSize(len(all.Intervals), maxPoints); k > 1 {
 		b.Note += fmt.Sprintf(" Downsampled for display: each point is the worst of %d seconds.", k)
 	}
@@ -208,14 +233,25 @@ func distributionChart(d *runData) chartBlock {
 	spec := lineSpec{
 		ID: ChartDistribution, Title: b.Title, XName: "percentile", YName: "ms", LogX: true, XLabels: xLabelsPercentile,
 	}
-	spec.Lines = append(spec.Lines, line{Name: "all", Points: percentilePoints(all.Total)})
+	drawn := func(s *series) bool { return s != nil && s.Total != nil && s.Total.TotalCount() > 0 }
+	if ok := d.seriesOf("", results.OK); drawn(ok) {
+		spec.Lines = append(spec.Lines, line{Name: "successful", Points: percentilePoints(ok.Total)})
+	}
+	if f := d.seriesOf("", results.Failed); drawn(f) {
+		spec.Lines = append(spec.Lines, line{Name: "failed", Points: percentilePoints(f.Total)})
+	}
+	spec.Lines = append(spec.Lines, line{Name: "all", Points: percentilePoints(all.Total), Hidden: len(spec.Lines) > 0})
 	for _, tag := range d.Tags() {
-		if s := d.Series[tag]; s.Total != nil && s.Total.TotalCount() > 0 {
-			spec.Lines = append(spec.Lines, line{Name: tag, Points: percentilePoints(s.Total)})
+		s, name := d.seriesOf(tag, results.OK), tag+" successful"
+		if s == nil {
+			s, name = d.Series[tag], tag+" all"
+		}
+		if drawn(s) {
+			spec.Lines = append(spec.Lines, line{Name: name, Points: percentilePoints(s.Total)})
 		}
 	}
 	b = spec.render()
-	b.Note = "From the full histograms of the measured window; the x axis is 1/(1−p), so each step right is one more nine."
+	b.Note = "From the full histograms of the measured window, successful and failed requests apart (all requests can be switched on in the legend); the x axis is 1/(1−p), so each step right is one more nine."
 	return b
 }
 

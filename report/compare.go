@@ -193,9 +193,10 @@ func endpointCompareRows(runs []*runData) []compareRow {
 			unit  string
 			f     func(results.Stats) float64
 		}{
-			{"P50", "us", func(s results.Stats) float64 { return s.LatencyUS.P50 }},
-			{"P95", "us", func(s results.Stats) float64 { return s.LatencyUS.P95 }},
-			{"P99", "us", func(s results.Stats) float64 { return s.LatencyUS.P99 }},
+			// Latencies of the successful requests, as the gates read them.
+			{"P50", "us", func(s results.Stats) float64 { l, _ := s.LatencyOf(results.OK); return l.P50 }},
+			{"P95", "us", func(s results.Stats) float64 { l, _ := s.LatencyOf(results.OK); return l.P95 }},
+			{"P99", "us", func(s results.Stats) float64 { l, _ := s.LatencyOf(results.OK); return l.P99 }},
 			{"error rate", "ratio", func(s results.Stats) float64 { return s.ErrorRate }},
 			{"rate", "rps", func(s results.Stats) float64 { return s.Rate.Achieved }},
 		} {
@@ -259,28 +260,31 @@ func factCompareRows(runs []*runData) []compareRow {
 // compareCharts overlays the runs' percentile distributions and P95 over
 // time (each run from the start of its measured window).
 func compareCharts(runs []*runData, labels []string, maxPoints int) []chartBlock {
-	dist := lineSpec{ID: ChartDistribution, Title: "Latency by percentile", XName: "percentile", YName: "ms", LogX: true,
+	dist := lineSpec{ID: ChartDistribution, Title: "Latency by percentile, successful requests", XName: "percentile", YName: "ms", LogX: true,
 		XLabels: xLabelsPercentile}
-	over := lineSpec{ID: ChartLatency, Title: "P95 over time", XName: "seconds into the measured window", YName: "ms"}
+	over := lineSpec{ID: ChartLatency, Title: "P95 of successful requests over time", XName: "seconds into the measured window", YName: "ms"}
 	for i, r := range runs {
-		all := r.Series[""]
-		if all == nil || all.Total == nil || all.Total.TotalCount() == 0 {
+		// The successful requests, as the gates read them; the measured
+		// window starts with the log's first interval.
+		ok := r.seriesOf("", results.OK)
+		if ok == nil || ok.Total == nil || ok.Total.TotalCount() == 0 {
 			continue
 		}
-		dist.Lines = append(dist.Lines, line{Name: labels[i], Points: percentilePoints(all.Total)})
-		ivs := downsampleIntervals(all.Intervals, maxPoints)
+		dist.Lines = append(dist.Lines, line{Name: labels[i], Points: percentilePoints(ok.Total)})
+		ivs := downsampleIntervals(ok.Intervals, maxPoints)
+		start := r.Series[""].Intervals[0].T
 		pts := make([]xy, 0, len(ivs))
 		for _, iv := range ivs {
 			if iv.Count > 0 {
-				pts = append(pts, xy{iv.T - all.Intervals[0].T, iv.P95 / 1000})
+				pts = append(pts, xy{iv.T - start, iv.P95 / 1000})
 			}
 		}
 		over.Lines = append(over.Lines, line{Name: labels[i] + " P95", Points: pts})
 	}
 	if len(dist.Lines) == 0 {
 		return []chartBlock{
-			{ID: ChartDistribution, Title: dist.Title, Missing: "no run has a latency log"},
-			{ID: ChartLatency, Title: over.Title, Missing: "no run has a latency log"},
+			{ID: ChartDistribution, Title: dist.Title, Missing: "no run has a latency log of successful requests"},
+			{ID: ChartLatency, Title: over.Title, Missing: "no run has a latency log of successful requests"},
 		}
 	}
 	return []chartBlock{dist.render(), over.render()}

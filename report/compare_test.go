@@ -180,19 +180,20 @@ func TestCompare(t *testing.T) {
 // better, and "—" where a run lacks the metric.
 func TestHeadlineRows(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
-	before := &results.Run{Overall: results.Stats{Requests: 100, ErrorRate: 0.02,
-		LatencyUS: results.Latency{P95: 2.1e6, Mean: 1e6}, Rate: results.Rate{Achieved: 40}},
+	// Latencies are the successful requests' (all requests' differ).
+	before := &results.Run{Overall: results.Stats{Requests: 100, Successes: 98, ErrorRate: 0.02,
+		LatencyUS: results.Latency{P95: 1.9e6, Mean: 0.9e6}, LatencyOKUS: &results.Latency{P95: 2.1e6, Mean: 1e6}, Rate: results.Rate{Achieved: 40}},
 		Server: results.Server{CacheHitRate: f(0), DBQueryP95Seconds: f(0.05)}}
-	after := &results.Run{Overall: results.Stats{Requests: 100, ErrorRate: 0.01,
-		LatencyUS: results.Latency{P95: 270e3, Mean: 1e6}, Rate: results.Rate{Achieved: 50}},
+	after := &results.Run{Overall: results.Stats{Requests: 100, Successes: 99, ErrorRate: 0.01,
+		LatencyUS: results.Latency{P95: 200e3, Mean: 0.8e6}, LatencyOKUS: &results.Latency{P95: 270e3, Mean: 1e6}, Rate: results.Rate{Achieved: 50}},
 		Server: results.Server{CacheHitRate: f(0.8)}}
 	want := map[string][2]string{
-		"P95 latency":      {"270 ms", "−87 % (better)"},
-		"average response": {"1 s", "no change"},
-		"error rate":       {"1 %", "−1.0 pp (better)"},
-		"cache hit rate":   {"80 %", "+80 pp (better)"},
-		"DB query P95":     {"—", "—"},
-		"achieved rate":    {"50/s", "+25 % (better)"},
+		"P95 latency (successful)":      {"270 ms", "−87 % (better)"},
+		"average response (successful)": {"1 s", "no change"},
+		"error rate":                    {"1 %", "−1.0 pp (better)"},
+		"cache hit rate":                {"80 %", "+80 pp (better)"},
+		"DB query P95":                  {"—", "—"},
+		"achieved rate":                 {"50/s", "+25 % (better)"},
 	}
 	rows := headlineRows([]*results.Run{before, after})
 	if len(rows) != len(want) {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
@@ -21,10 +22,14 @@ type fixture struct {
 	Scale   float64 // latency multiplier (1 = baseline)
 	Seed    uint64
 	Gates   []string
-	// ErrorEvery makes every n-th chat request a 500 (0: none).
+	// ErrorEvery makes every n-th chat request a 500, answered 40 times
+	// faster than a success (0: none).
 	ErrorEvery int
-	NoCache    bool // no cache hit rate reported
-	Stages     []results.Stage
+	// Unsplit writes run.json and latency.hlog as loadgate did before
+	// latencies were split by outcome: all requests only.
+	Unsplit bool
+	NoCache bool // no cache hit rate reported
+	Stages  []results.Stage
 	// Slow, when set, adds extra latency (µs) to the overall and search
 	// series in the seconds it returns true for (a spike).
 	Slow func(sec int) float64
@@ -68,7 +73,13 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 	rng := rand.New(rand.NewPCG(fx.Seed, 7))
 	names := []string{search, chat}
 	newH := func() *hdr.Histogram { return hdr.New(1, 60_000_000, 3) }
-	total := map[string]*hdr.Histogram{"": newH(), search: newH(), chat: newH()}
+	total := map[string]*hdr.Histogram{}
+	record := func(m map[string]*hdr.Histogram, tag string, us int64) {
+		if m[tag] == nil {
+			m[tag] = newH()
+		}
+		_ = m[tag].RecordValue(us)
+	}
 	requests := map[string]int64{}
 	errs := map[string]int64{}
 	var hlog bytes.Buffer
@@ -98,18 +109,29 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 			if fx.Slow != nil && name == search {
 				v += fx.Slow(s)
 			}
+			if name == chat {
+				chats++
+			}
+			failed := name == chat && fx.ErrorEvery > 0 && chats%fx.ErrorEvery == 0
+			if failed {
+				v /= 40
+			}
 			us := int64(max(v, 1))
-			for _, tag := range []string{"", name} {
-				_ = iv[tag].RecordValue(us)
-				_ = total[tag].RecordValue(us)
+			tags := []string{"", name}
+			if pop := results.OK; !fx.Unsplit {
+				if failed {
+					pop = results.Failed
+				}
+				tags = append(tags, results.Tag("", pop), results.Tag(name, pop))
+			}
+			for _, tag := range tags {
+				record(iv, tag, us)
+				record(total, tag, us)
 				requests[tag]++
 			}
 			p.Requests++
 			code := "200"
-			if name == chat {
-				chats++
-			}
-			if name == chat && fx.ErrorEvery > 0 && chats%fx.ErrorEvery == 0 {
+			if failed {
 				code = "500"
 				errs[""]++
 				errs[chat]++
@@ -139,8 +161,16 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		}
 		tl.Points = append(tl.Points, p)
 		startMs := base + int64(warmup+s)*1000
-		for _, tag := range []string{"", chat, search} {
+		tags := make([]string, 0, len(iv))
+		for tag := range iv {
+			tags = append(tags, tag)
+		}
+		sort.Strings(tags) // "" first
+		for _, tag := range tags {
 			h := iv[tag]
+			if tag != "" && h.TotalCount() == 0 {
+				continue
+			}
 			h.SetTag(tag)
 			h.SetStartTimeMs(startMs)
 			h.SetEndTimeMs(startMs + 1000)
@@ -165,13 +195,24 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		if n > 0 {
 			st.ErrorRate = float64(errs[tag]) / float64(n)
 		}
-		l := results.Latency{
-			Min: float64(h.Min()), Mean: h.Mean(), P50: float64(h.ValueAtPercentile(50)), P90: float64(h.ValueAtPercentile(90)),
-			P95: float64(h.ValueAtPercentile(95)), P99: float64(h.ValueAtPercentile(99)), P999: float64(h.ValueAtPercentile(99.9)), Max: float64(h.Max()),
+		latency := func(h *hdr.Histogram) (l, service results.Latency) {
+			l = results.Latency{
+				Min: float64(h.Min()), Mean: h.Mean(), P50: float64(h.ValueAtPercentile(50)), P90: float64(h.ValueAtPercentile(90)),
+				P95: float64(h.ValueAtPercentile(95)), P99: float64(h.ValueAtPercentile(99)), P999: float64(h.ValueAtPercentile(99.9)), Max: float64(h.Max()),
+			}
+			service = l
+			service.P95 = l.P95 * 0.9
+			return l, service
 		}
-		st.LatencyUS = l
-		st.ServiceTimeUS = l
-		st.ServiceTimeUS.P95 = l.P95 * 0.9
+		st.LatencyUS, st.ServiceTimeUS = latency(h)
+		if h := total[results.Tag(tag, results.OK)]; h != nil {
+			l, s := latency(h)
+			st.LatencyOKUS, st.ServiceTimeOKUS = &l, &s
+		}
+		if h := total[results.Tag(tag, results.Failed)]; h != nil {
+			l, s := latency(h)
+			st.LatencyFailedUS, st.ServiceTimeFailedUS = &l, &s
+		}
 		return st
 	}
 	stages := fx.Stages

@@ -41,8 +41,15 @@ func headlineMetrics() []headlineMetric {
 	}
 	measured := func(r *results.Run) bool { return r.Overall.Requests > 0 }
 	return []headlineMetric{
-		{"P95 latency", "us", true, func(r *results.Run) (float64, bool) { return r.Overall.LatencyUS.P95, measured(r) }},
-		{"average response", "us", true, func(r *results.Run) (float64, bool) { return r.Overall.LatencyUS.Mean, measured(r) }},
+		// Latencies of the successful requests, as the gates read them.
+		{"P95 latency (successful)", "us", true, func(r *results.Run) (float64, bool) {
+			l, ok := r.Overall.LatencyOf(results.OK)
+			return l.P95, ok
+		}},
+		{"average response (successful)", "us", true, func(r *results.Run) (float64, bool) {
+			l, ok := r.Overall.LatencyOf(results.OK)
+			return l.Mean, ok
+		}},
 		{"error rate", "ratio", true, func(r *results.Run) (float64, bool) { return r.Overall.ErrorRate, measured(r) }},
 		{"cache hit rate", "ratio", false, func(r *results.Run) (float64, bool) { return ptr(r.Server.CacheHitRate, 1) }},
 		{"DB query P95", "us", true, func(r *results.Run) (float64, bool) { return ptr(r.Server.DBQueryP95Seconds, 1e6) }},

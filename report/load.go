@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -40,23 +37,53 @@ type runData struct {
 	Dir      string
 	Run      *results.Run
 	Timeline *results.Timeline // nil when timeline.json is absent
-	// Series by tag: "" is the whole run, others are endpoints. Empty when
-	// latency.hlog is absent.
+	// Series by tag (results.Tag): "" is the whole run, others are
+	// endpoints, all requests; "chat:ok", ":failed" … their populations.
+	// Empty when latency.hlog is absent; read a population through
+	// seriesOf.
 	Series map[string]*series
 	// Notes are problems with optional files, said in the report.
 	Notes []string
 }
 
-// Tags lists the endpoint tags, sorted, without the overall series.
+// Tags lists the endpoint tags, sorted, without the overall series and
+// without populations.
 func (d *runData) Tags() []string {
 	var tags []string
 	for t := range d.Series {
-		if t != "" {
+		if ep, p := results.SplitTag(t); ep != "" && p == results.All {
 			tags = append(tags, t)
 		}
 	}
 	sort.Strings(tags)
 	return tags
+}
+
+// seriesOf is the log's series of endpoint ("" the whole run) and
+// population p, or nil when the log does not have it. A log written before
+// latencies were split by outcome has only all requests: they are the
+// successful ones exactly when run.json counts no failure there.
+func (d *runData) seriesOf(endpoint string, p results.Population) *series {
+	if s := d.Series[results.Tag(endpoint, p)]; s != nil || p == results.All {
+		return s
+	}
+	for t := range d.Series {
+		if _, tp := results.SplitTag(t); tp != results.All {
+			return nil // a split log without this population: it has none
+		}
+	}
+	st := &d.Run.Overall
+	if endpoint != "" {
+		s, ok := d.Run.Endpoints[endpoint]
+		if !ok {
+			return nil
+		}
+		st = &s
+	}
+	if st.Count(p) > 0 && st.Count(p) == st.Count(results.All) {
+		return d.Series[endpoint]
+	}
+	return nil
 }
 
 // loadRun reads a run directory. run.json must be there and sound;
@@ -129,15 +156,11 @@ func wholeLines(f *os.File) (size, whole int64, err error) {
 	return size, 0, nil
 }
 
-// readHlog reads the interval log into per-tag series. Interval times are
-// placed on the timeline's clock: the first interval starts where the
-// measured window does (after the warm-up).
-//
-// It parses the log's lines itself rather than through
-// hdr.HistogramLogReader, which computes every interval's min and max by a
-// walk over all its buckets (most of the time of an hour-long report) and
-// skips malformed lines silently; here a malformed line is an error naming
-// the file and line.
+// readHlog reads the interval log (results.ReadHlog) into per-tag series.
+// Interval times are placed on the timeline's clock: the first interval
+// starts where the measured window does (after the warm-up). A log that
+// does not hold the requests run.json counts gets a note: its charts miss
+// them.
 func (d *runData) readHlog(r io.Reader, path string) error {
 	offset := d.Run.WarmupS
 	if d.Timeline != nil {
@@ -154,7 +177,10 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 	errc := make(chan error, 1)
 	go func() {
 		defer close(decoded)
-		errc <- decodeHlog(r, path, decoded)
+		errc <- results.ReadHlog(r, path, func(iv results.HlogInterval) error {
+			decoded <- decodedInterval{tag: iv.Tag, start: iv.Start, h: iv.Hist, iv: summarisePacked(iv.Hist)}
+			return nil
+		})
 	}()
 	first, seen := 0.0, false
 	acc := map[string]*hdr.Histogram{}
@@ -189,8 +215,14 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 	if mergeErr != nil {
 		return mergeErr
 	}
+	counts := map[string]int64{}
 	for tag, h := range acc {
 		d.Series[tag].Total = h
+		counts[tag] = h.TotalCount()
+	}
+	// A killed run's run.json is a checkpoint, a little behind its log.
+	if err := d.Run.CheckCounts(counts, results.HlogFile); err != nil && d.Run.Status != results.StatusRunning {
+		d.Notes = append(d.Notes, err.Error()+": the latency charts and the figures read from the log miss the difference")
 	}
 	return nil
 }
@@ -201,43 +233,6 @@ type decodedInterval struct {
 	start float64 // seconds, as written (relative to the log's base time)
 	h     *hdr.PackedHistogram
 	iv    interval // without T
-}
-
-// decodeHlog sends every interval of the log to out, in order.
-func decodeHlog(r io.Reader, path string, out chan<- decodedInterval) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if line == "" || line[0] == '#' || line[0] == '"' {
-			continue // comments, headers, the legend
-		}
-		tag := ""
-		if rest, ok := strings.CutPrefix(line, "Tag="); ok {
-			t, rest, ok := strings.Cut(rest, ",")
-			if !ok {
-				return fmt.Errorf("%s:%d is corrupt: a tag with no interval", path, n)
-			}
-			tag, line = t, rest
-		}
-		f := strings.SplitN(line, ",", 4)
-		if len(f) != 4 {
-			return fmt.Errorf("%s:%d is corrupt: want start,length,max,histogram", path, n)
-		}
-		start, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			return fmt.Errorf("%s:%d is corrupt: start %q: %w", path, n, f[0], err)
-		}
-		h, err := hdr.DecodePacked([]byte(strings.TrimSpace(f[3])))
-		if err != nil {
-			return fmt.Errorf("%s:%d is corrupt: %w", path, n, err)
-		}
-		out <- decodedInterval{tag: tag, start: start, h: h, iv: summarisePacked(h)}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	return nil
 }
 
 // summarisePacked gives a decoded interval's count and percentiles; the

@@ -53,6 +53,9 @@ func writeSummary(w io.Writer, j *judged) {
 			mdRow(w, r.Expr, r.Value, r.Threshold, r.Margin, verdictIcon(r.Verdict))
 		}
 		fmt.Fprintln(w)
+		if hasLatencyGate(j.outcome.Gates) {
+			fmt.Fprint(w, "Latency gates read the successful requests unless they name `all.` or `failed.` requests.\n\n")
+		}
 	} else {
 		fmt.Fprint(w, "No gates.\n\n")
 	}
@@ -70,12 +73,22 @@ func writeSummary(w io.Writer, j *judged) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "| endpoint | requests | errors | P50 | P95 | P99 | max |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| endpoint | requests | errors | P50 | P95 | P99 | max | failed P95 |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range endpointRows(run) {
-		mdRow(w, r.Name, r.Requests, r.Errors, r.Latency[0], r.Latency[2], r.Latency[3], r.Latency[5])
+		mdRow(w, r.Name, r.Requests, r.Errors, r.Latency[0], r.Latency[2], r.Latency[3], r.Latency[5], r.FailedP95)
 	}
-	fmt.Fprintf(w, "\nLatency is corrected for coordinated omission. Full report: `%s`.\n", results.ReportFile)
+	fmt.Fprintf(w, "\nP50 to max are the latency of successful requests, as latency gates read it (`all.p95`, `failed.p95` read the others); failed P95 is that of the failed requests (other statuses, timeouts, refused connections). Latency is corrected for coordinated omission. Full report: `%s`.\n", results.ReportFile)
+}
+
+// hasLatencyGate reports whether any gate reads a latency of requests.
+func hasLatencyGate(gates []results.Gate) bool {
+	for _, g := range gates {
+		if p, err := gate.Parse(g.Expr); err == nil && p.Population != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // mdRow writes one table row, every cell through mdText.

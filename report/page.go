@@ -34,10 +34,20 @@ type gateRow struct {
 // fact is one line of the run facts.
 type fact struct{ Name, Value string }
 
-// endpointRow is one row of the endpoint tables, formatted.
+// endpointRow is one row of the endpoint tables, formatted. Latency and
+// Service are of the successful requests, as latency gates read them;
+// Outcomes has each population's corrected latency.
 type endpointRow struct {
 	Name, Requests, Rate, Errors string
 	Latency, Service             []string // P50 P90 P95 P99 P99.9 max
+	FailedP95                    string
+	Outcomes                     []outcomeRow
+}
+
+// outcomeRow is the latency of one population of one series.
+type outcomeRow struct {
+	Population, Requests string
+	Latency              []string // P50 P90 P95 P99 P99.9 max
 }
 
 type statusRow struct {
@@ -147,7 +157,12 @@ func runFacts(run *results.Run) []fact {
 	return f
 }
 
-func latencyCells(l results.Latency) []string {
+// latencyCells formats P50 P90 P95 P99 P99.9 max, or dashes when the
+// population has no latency (ok false).
+func latencyCells(l results.Latency, ok bool) []string {
+	if !ok {
+		return []string{"—", "—", "—", "—", "—", "—"}
+	}
 	return []string{gate.FormatMicros(l.P50), gate.FormatMicros(l.P90), gate.FormatMicros(l.P95), gate.FormatMicros(l.P99), gate.FormatMicros(l.P999), gate.FormatMicros(l.Max)}
 }
 
@@ -163,11 +178,20 @@ func endpointNames(run *results.Run) []string {
 
 func endpointRows(run *results.Run) []endpointRow {
 	row := func(name string, s results.Stats) endpointRow {
-		return endpointRow{
+		r := endpointRow{
 			Name: name, Requests: strconv.FormatInt(s.Requests, 10), Rate: gate.Format(s.Rate.Achieved, "rps"),
-			Errors:  fmt.Sprintf("%d (%s)", s.Requests-s.Successes, gate.Format(s.ErrorRate, "ratio")),
-			Latency: latencyCells(s.LatencyUS), Service: latencyCells(s.ServiceTimeUS),
+			Errors:    fmt.Sprintf("%d (%s)", s.Requests-s.Successes, gate.Format(s.ErrorRate, "ratio")),
+			Latency:   latencyCells(s.LatencyOf(results.OK)),
+			Service:   latencyCells(s.ServiceTimeOf(results.OK)),
+			FailedP95: "—",
 		}
+		if l, ok := s.LatencyOf(results.Failed); ok {
+			r.FailedP95 = gate.FormatMicros(l.P95)
+		}
+		for _, p := range results.Populations {
+			r.Outcomes = append(r.Outcomes, outcomeRow{Population: p.Describe(), Requests: strconv.FormatInt(s.Count(p), 10), Latency: latencyCells(s.LatencyOf(p))})
+		}
+		return r
 	}
 	var rows []endpointRow
 	for _, n := range endpointNames(run) {

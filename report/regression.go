@@ -12,10 +12,14 @@ import (
 )
 
 // regressionMetric returns how to read a metric a baseline check can
-// compare: from run.json's stats and from one interval.
+// compare: from run.json's stats and from one interval. Latencies are of
+// the successful requests, as the gates read them.
 func regressionMetric(name string) (pick func(*results.Stats) float64, perSecond func(interval) float64, ok bool) {
 	lat := func(f func(l *results.Latency) float64, g func(interval) float64) (func(*results.Stats) float64, func(interval) float64, bool) {
-		return func(s *results.Stats) float64 { return f(&s.LatencyUS) }, g, true
+		return func(s *results.Stats) float64 {
+			l, _ := s.LatencyOf(results.OK)
+			return f(&l)
+		}, g, true
 	}
 	switch name {
 	case "p50":
@@ -145,13 +149,21 @@ func compareSeries(base, cur *runData, endpoint, metric string, alpha float64) (
 		}
 		bs, cs = &b, &c
 	}
+	for _, side := range []struct {
+		s   *results.Stats
+		dir string
+	}{{bs, base.Dir}, {cs, cur.Dir}} {
+		if _, ok := side.s.LatencyOf(results.OK); !ok {
+			return d, fmt.Errorf("%s has no latency of successful requests for %s", side.dir, seriesName(endpoint))
+		}
+	}
 	d.Base, d.Value = pick(bs), pick(cs)
 	d.Change = math.NaN()
 	if d.Base > 0 {
 		d.Change = d.Value/d.Base - 1
 	}
-	a := samples(base.Series[endpoint], perSecond)
-	b := samples(cur.Series[endpoint], perSecond)
+	a := samples(base.seriesOf(endpoint, results.OK), perSecond)
+	b := samples(cur.seriesOf(endpoint, results.OK), perSecond)
 	d.BaseSamples, d.Samples = len(a), len(b)
 	if len(a) < minSamples || len(b) < minSamples {
 		return d, fmt.Errorf("%w of %s to test (%d in the baseline, %d in the run; %d needed): is %s there?",

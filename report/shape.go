@@ -55,10 +55,16 @@ func spikeEnd(stages []results.Stage) (float64, bool) {
 // for the target to count as recovered.
 const recoveryGuard = 3
 
+// noOKSeries says why a per-second figure of the successful requests is
+// missing from a log that has intervals.
+const noOKSeries = results.HlogFile + " has no per-second latency of successful requests (it was written before latencies were split by outcome, and some requests failed)"
+
 // recoveryTime is the time in seconds from the spike's end until the
 // per-second P95 and error rate are back within their gates (and stay there
 // for recoveryGuard seconds); +Inf when they never are before the run ends.
-// The gates are the run's "p95 < …" and "error_rate < …" expressions.
+// The gates are the run's "p95 < …" and "error_rate < …" expressions; the
+// P95 is that of the successful requests, as the p95 gate reads it, and a
+// second with none is not recovered.
 func recoveryTime(d *runData, exprs []string) (float64, string) {
 	end, ok := spikeEnd(d.Run.Plan.Stages)
 	if !ok {
@@ -67,6 +73,14 @@ func recoveryTime(d *runData, exprs []string) (float64, string) {
 	all := d.Series[""]
 	if all == nil || len(all.Intervals) == 0 {
 		return 0, results.HlogFile + " has no intervals"
+	}
+	okSeries := d.seriesOf("", results.OK)
+	if okSeries == nil {
+		return 0, noOKSeries
+	}
+	okAt := map[float64]interval{}
+	for _, iv := range okSeries.Intervals {
+		okAt[iv.T] = iv
 	}
 	p95Max, errMax := math.Inf(1), math.Inf(1)
 	for _, e := range exprs {
@@ -93,7 +107,8 @@ func recoveryTime(d *runData, exprs []string) (float64, string) {
 		}
 	}
 	within := func(iv interval) bool {
-		return iv.Count > 0 && iv.P95 < p95Max && errRate[iv.T] < errMax
+		ok := okAt[iv.T]
+		return ok.Count > 0 && ok.P95 < p95Max && errRate[iv.T] < errMax
 	}
 	ivs := all.Intervals
 	for i, iv := range ivs {
@@ -114,12 +129,15 @@ func recoveryTime(d *runData, exprs []string) (float64, string) {
 // p95Drift compares the P95 of the last tenth of the measured window (at
 // least one second, at most five minutes) with the first: 0.1 is 10 %
 // slower. A window's P95 is the median of its per-second P95s, which one
-// bad second does not move.
+// bad second does not move. The P95s are of the successful requests.
 func p95Drift(d *runData) (float64, string) {
-	all := d.Series[""]
+	ok := d.seriesOf("", results.OK)
+	if ok == nil && d.Series[""] != nil {
+		return 0, noOKSeries
+	}
 	var p95s []float64
-	if all != nil {
-		p95s = samples(all, func(iv interval) float64 { return iv.P95 })
+	if ok != nil {
+		p95s = samples(ok, func(iv interval) float64 { return iv.P95 })
 	}
 	if len(p95s) < 4 {
 		return 0, fmt.Sprintf("drift needs at least 4 measured seconds in %s, the run has %d", results.HlogFile, len(p95s))

@@ -561,13 +561,15 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 	if spread := latest.Sub(earliest); spread > maxStartSpread {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("the shards started up to %s apart, so their seconds do not line up in the timeline and the latency log (--start-at gives them a common start)", spread.Round(time.Millisecond)))
 	}
-	finish := func(st *results.Stats, tag string) {
-		if h, ok := latency[tag]; ok {
+	finish := func(st *results.Stats, name string) {
+		if h, ok := latency[name]; ok {
 			st.LatencyUS = latencySummary(h)
 		}
-		if h, ok := service[tag]; ok {
+		if h, ok := service[name]; ok {
 			st.ServiceTimeUS = latencySummary(h)
 		}
+		st.LatencyOKUS, st.ServiceTimeOKUS = populationOf(st, name, results.OK, latency, service)
+		st.LatencyFailedUS, st.ServiceTimeFailedUS = populationOf(st, name, results.Failed, latency, service)
 		if st.Requests > 0 {
 			st.ErrorRate = float64(st.Requests-st.Successes) / float64(st.Requests)
 		}
@@ -578,6 +580,21 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 		m.Endpoints[name] = st
 	}
 	return m
+}
+
+// populationOf summarises the merged latency and service time of the
+// series name's population p, when the sums hold exactly that population's
+// requests: a shard whose logs were written before they were split by
+// outcome has no such tags, and a summary of the others alone would pass
+// for all of them.
+func populationOf(st *results.Stats, name string, p results.Population, latency, service sums) (lat, svc *results.Latency) {
+	tag := results.Tag(name, p)
+	n := st.Count(p)
+	l, s := latency[tag], service[tag]
+	if n <= 0 || l == nil || s == nil || l.TotalCount() != n || s.TotalCount() != n {
+		return nil, nil
+	}
+	return latencyOf(l), latencyOf(s)
 }
 
 func minTime(a, b time.Time) time.Time {

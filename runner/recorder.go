@@ -57,27 +57,68 @@ func (c *counters) add(res *vegeta.Result, k kind) {
 	c.bytesOut += int64(res.BytesOut)
 }
 
-// series records one endpoint (or the whole run).
-type series struct {
-	name   string
-	expect *expectation
+// outcomeOf indexes a series' histograms by outcome: the successful requests
+// and the failed ones. All requests are their sum, added up off the hot
+// path.
+type outcomeOf int
+
+const (
+	outOK outcomeOf = iota
+	outFailed
+	numOutcomes
+)
+
+// population is the run.json and log name of an outcome.
+func (o outcomeOf) population() results.Population {
+	if o == outOK {
+		return results.OK
+	}
+	return results.Failed
+}
+
+// histograms are the latencies of one outcome of one series.
+type histograms struct {
 	// latency (corrected) and service (uncorrected) cover the measured window.
 	latency, service *hdr.Histogram
 	// interval holds this second's corrected latencies for latency.hlog.
 	interval *hdr.Histogram
-	total    counters // measured window
+}
+
+// series records one endpoint (or the whole run).
+type series struct {
+	name   string
+	expect *expectation
+	// by outcome; recording a result touches one outcome's histograms only,
+	// so the split costs the hot path nothing.
+	out   [numOutcomes]histograms
+	total counters // measured window
 }
 
 func newSeries(name string, expect *expectation, highest int64) *series {
-	s := &series{
-		name:     name,
-		expect:   expect,
-		latency:  hdr.New(1, highest, sigFigs),
-		service:  hdr.New(1, highest, sigFigs),
-		interval: hdr.New(1, highest, sigFigs),
+	s := &series{name: name, expect: expect}
+	for i := range s.out {
+		s.out[i] = histograms{
+			latency:  hdr.New(1, highest, sigFigs),
+			service:  hdr.New(1, highest, sigFigs),
+			interval: hdr.New(1, highest, sigFigs),
+		}
 	}
 	return s
 }
+
+// sum adds the outcomes' histograms that pick chooses into into, after
+// resetting it: the histogram of all requests.
+func (s *series) sum(into *hdr.Histogram, pick func(*histograms) *hdr.Histogram) *hdr.Histogram {
+	into.Reset()
+	for i := range s.out {
+		into.Merge(pick(&s.out[i]))
+	}
+	return into
+}
+
+func pickLatency(h *histograms) *hdr.Histogram  { return h.latency }
+func pickService(h *histograms) *hdr.Histogram  { return h.service }
+func pickInterval(h *histograms) *hdr.Histogram { return h.interval }
 
 // recorder turns vegeta results into histograms, counters, timeline points
 // and latency.hlog intervals. It is used by one goroutine only (the one that
@@ -87,6 +128,8 @@ type recorder struct {
 	endpoints []*series
 	overall   *series
 	highest   int64
+	// scratch holds the sum of a series' outcomes while it is written.
+	scratch *hdr.Histogram
 
 	// began returns when the attack began (set by the pacer before the first
 	// request); due, when set (open model), gives request k's intended send
@@ -141,6 +184,7 @@ func newRecorder(c recorderConfig) (*recorder, error) {
 	r := &recorder{
 		overall: newSeries("", nil, highest),
 		highest: highest,
+		scratch: hdr.New(1, highest, sigFigs),
 		warmup:  c.warmup,
 		origin:  c.origin,
 	}
@@ -158,7 +202,7 @@ func newRecorder(c recorderConfig) (*recorder, error) {
 		r.log.SetBaseTime(ms)
 		for _, err := range []error{
 			r.log.OutputLogFormatVersion(),
-			r.log.OutputComment("[loadgate: latency in microseconds from the intended send time (corrected for coordinated omission); untagged = all endpoints, Tag=<endpoint> per endpoint; warm-up excluded]"),
+			r.log.OutputComment("[loadgate: latency in microseconds from the intended send time (corrected for coordinated omission); untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones (empty endpoint = all endpoints); warm-up excluded]"),
 			r.log.OutputStartTime(ms),
 			r.log.OutputBaseTime(ms),
 			r.log.OutputLegend(),
@@ -244,9 +288,13 @@ func (r *recorder) record(res *vegeta.Result) {
 // observe adds one measured result; latencies are in range (clamped).
 func (s *series) observe(res *vegeta.Result, k kind, corrected, service int64) {
 	s.total.add(res, k)
-	_ = s.latency.RecordValue(corrected)
-	_ = s.service.RecordValue(service)
-	_ = s.interval.RecordValue(corrected)
+	h := &s.out[outOK]
+	if k != kindOK {
+		h = &s.out[outFailed]
+	}
+	_ = h.latency.RecordValue(corrected)
+	_ = h.service.RecordValue(service)
+	_ = h.interval.RecordValue(corrected)
 }
 
 // flush closes the interval ending at end (time since origin), appending a
@@ -282,15 +330,16 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 		if r.log != nil {
 			r.writeIntervals(start, end)
 		}
-		r.overall.interval.Reset()
-		for _, ep := range r.endpoints {
-			ep.interval.Reset()
+		for _, s := range r.series() {
+			for i := range s.out {
+				s.out[i].interval.Reset()
+			}
 		}
 	}
 	r.interval = counters{}
 	r.intervalStart = end
-	if r.overall.latency.TotalCount() > 0 {
-		r.lastP95 = float64(r.overall.latency.ValueAtQuantile(95))
+	if ok := r.overall.out[outOK].latency; ok.TotalCount() > 0 {
+		r.lastP95 = float64(ok.ValueAtQuantile(95))
 	}
 }
 
@@ -298,13 +347,20 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 func (r *recorder) writeIntervals(start, end time.Duration) {
 	startMs := r.origin.Add(start).UnixMilli()
 	endMs := r.origin.Add(end).UnixMilli()
-	r.writeInterval(r.overall.interval, "", startMs, endMs, true)
-	for _, ep := range r.endpoints {
-		r.writeInterval(ep.interval, ep.name, startMs, endMs, false)
+	for i, s := range r.series() {
+		r.writeInterval(s.sum(r.scratch, pickInterval), s.name, startMs, endMs, i == 0)
+		for o := range s.out {
+			r.writeInterval(s.out[o].interval, results.Tag(s.name, outcomeOf(o).population()), startMs, endMs, false)
+		}
 	}
 	if err := r.logBuf.Flush(); err != nil && r.logErr == nil {
 		r.logErr = fmt.Errorf("writing latency log: %w", err)
 	}
+}
+
+// series lists the whole run first, then the endpoints.
+func (r *recorder) series() []*series {
+	return append([]*series{r.overall}, r.endpoints...)
 }
 
 func (r *recorder) writeInterval(h *hdr.Histogram, tag string, startMs, endMs int64, always bool) {
@@ -365,19 +421,34 @@ func latencySummary(h *hdr.Histogram) results.Latency {
 	}
 }
 
+// latencyOf summarises h, or is nil when h is empty: a population with no
+// request has no latency, not a latency of zero.
+func latencyOf(h *hdr.Histogram) *results.Latency {
+	if h.TotalCount() == 0 {
+		return nil
+	}
+	l := latencySummary(h)
+	return &l
+}
+
 // stats summarises a series over a measured window of secs seconds at a
 // target rate (requests per second).
 func (s *series) stats(secs, targetRate float64) results.Stats {
+	scratch := hdr.New(s.out[0].latency.LowestTrackableValue(), s.out[0].latency.HighestTrackableValue(), sigFigs)
 	st := results.Stats{
-		Requests:      s.total.requests,
-		Successes:     s.total.successes,
-		LatencyUS:     latencySummary(s.latency),
-		ServiceTimeUS: latencySummary(s.service),
-		StatusCodes:   codesMap(&s.total.codes),
-		Errors:        kindsMap(&s.total.kinds),
-		BytesIn:       s.total.bytesIn,
-		BytesOut:      s.total.bytesOut,
-		Rate:          results.Rate{Target: targetRate},
+		Requests:            s.total.requests,
+		Successes:           s.total.successes,
+		LatencyUS:           latencySummary(s.sum(scratch, pickLatency)),
+		ServiceTimeUS:       latencySummary(s.sum(scratch, pickService)),
+		LatencyOKUS:         latencyOf(s.out[outOK].latency),
+		LatencyFailedUS:     latencyOf(s.out[outFailed].latency),
+		ServiceTimeOKUS:     latencyOf(s.out[outOK].service),
+		ServiceTimeFailedUS: latencyOf(s.out[outFailed].service),
+		StatusCodes:         codesMap(&s.total.codes),
+		Errors:              kindsMap(&s.total.kinds),
+		BytesIn:             s.total.bytesIn,
+		BytesOut:            s.total.bytesOut,
+		Rate:                results.Rate{Target: targetRate},
 	}
 	if st.StatusCodes == nil {
 		st.StatusCodes = map[string]int64{}
@@ -396,7 +467,8 @@ func (s *series) stats(secs, targetRate float64) results.Stats {
 
 // serviceLog renders the uncorrected latency of the measured window
 // [start, end) (time since origin) as an interval log: one interval for the
-// whole run untagged, one per endpoint tagged.
+// whole run untagged, one per endpoint tagged, and the same for each
+// outcome (tags as in latency.hlog).
 func (r *recorder) serviceLog(start, end time.Duration) ([]byte, error) {
 	var buf bytes.Buffer
 	w := hdr.NewHistogramLogWriter(&buf)
@@ -405,19 +477,25 @@ func (r *recorder) serviceLog(start, end time.Duration) ([]byte, error) {
 	startMs, endMs := r.origin.Add(start).UnixMilli(), r.origin.Add(end).UnixMilli()
 	errs := []error{
 		w.OutputLogFormatVersion(),
-		w.OutputComment("[loadgate: service time (uncorrected latency) in microseconds over the measured window; untagged = all endpoints, Tag=<endpoint> per endpoint]"),
+		w.OutputComment("[loadgate: service time (uncorrected latency) in microseconds over the measured window; untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones]"),
 		w.OutputStartTime(ms),
 		w.OutputBaseTime(ms),
 		w.OutputLegend(),
 	}
-	for i, s := range append([]*series{r.overall}, r.endpoints...) {
-		if i > 0 && s.service.TotalCount() == 0 {
-			continue
+	write := func(h *hdr.Histogram, tag string, always bool) {
+		if !always && h.TotalCount() == 0 {
+			return
 		}
-		s.service.SetTag(s.name)
-		s.service.SetStartTimeMs(startMs)
-		s.service.SetEndTimeMs(endMs)
-		errs = append(errs, w.OutputIntervalHistogram(s.service))
+		h.SetTag(tag)
+		h.SetStartTimeMs(startMs)
+		h.SetEndTimeMs(endMs)
+		errs = append(errs, w.OutputIntervalHistogram(h))
+	}
+	for i, s := range r.series() {
+		write(s.sum(r.scratch, pickService), s.name, i == 0)
+		for o := range s.out {
+			write(s.out[o].service, results.Tag(s.name, outcomeOf(o).population()), false)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("writing service time log: %w", err)

@@ -110,3 +110,65 @@ func checkLogs(t *testing.T, dir string) {
 		t.Error(err)
 	}
 }
+
+// Latencies are kept apart by outcome: a refused connection answers in a
+// fraction of a millisecond and must not pull the successful requests'
+// percentiles down. run.json has all, ok and failed; the log tags each.
+func TestRecorderSplitsLatencyByOutcome(t *testing.T) {
+	due := map[uint64]time.Duration{}
+	for k := range uint64(40) {
+		due[k] = time.Duration(k) * 20 * time.Millisecond
+	}
+	rec, log, origin := testRecorder(t, 0, due)
+	for k := range uint64(40) {
+		switch {
+		case k < 10: // a: served slowly
+			rec.record(result(origin, k, "a", due[k], 200*time.Millisecond, 200))
+		case k < 15: // b: a 503 is a failure whatever its speed
+			rec.record(result(origin, k, "b", due[k], 40*time.Millisecond, 503))
+		default: // a: the target is gone, connections refused at once
+			rec.record(result(origin, k, "a", due[k], 300*time.Microsecond, 0))
+		}
+	}
+	rec.flush(time.Second, 40, 0)
+	if rec.logErr != nil {
+		t.Fatal(rec.logErr)
+	}
+	a := rec.endpoints[0].stats(1, 0)
+	ok, okFound := a.LatencyOf(results.OK)
+	failed, failedFound := a.LatencyOf(results.Failed)
+	switch {
+	case a.Requests != 35 || a.Successes != 10:
+		t.Fatalf("a: %d requests, %d successes", a.Requests, a.Successes)
+	case !okFound || ok.Min < 199_000 || ok.P95 < 199_000:
+		t.Errorf("a, successful: %+v (found %v), want 200 ms throughout", ok, okFound)
+	case !failedFound || failed.Max > 1000:
+		t.Errorf("a, failed: %+v (found %v), want the refused ones only", failed, failedFound)
+	case a.LatencyUS.P50 > 1000 || a.LatencyUS.Max < 199_000:
+		t.Errorf("a, all: %+v, want both", a.LatencyUS)
+	}
+	b := rec.endpoints[1].stats(1, 0)
+	if _, found := b.LatencyOf(results.OK); found || b.LatencyOKUS != nil {
+		t.Errorf("b had no success, yet a successful latency: %+v", b.LatencyOKUS)
+	}
+	if l, _ := b.LatencyOf(results.Failed); l.P50 < 39_000 {
+		t.Errorf("b, failed: %+v", l)
+	}
+	run := &results.Run{Overall: rec.overall.stats(1, 0), Endpoints: map[string]results.Stats{"a": a, "b": b}}
+	counts := logCounts(t, log.Bytes())
+	for tag, want := range map[string]int64{"": 40, ":ok": 10, ":failed": 30, "a": 35, "a:ok": 10, "a:failed": 25, "b": 5, "b:failed": 5, "b:ok": 0} {
+		if counts[tag] != want {
+			t.Errorf("latency.hlog: Tag=%s holds %d, want %d", tag, counts[tag], want)
+		}
+	}
+	if err := run.CheckCounts(counts, results.HlogFile); err != nil {
+		t.Error(err)
+	}
+	svc, err := rec.serviceLog(0, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.CheckCounts(logCounts(t, svc), results.ServiceHlogFile); err != nil {
+		t.Error(err)
+	}
+}

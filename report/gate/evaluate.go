@@ -57,6 +57,9 @@ func (g Gate) Evaluate(in Input) results.Gate {
 	if g.Endpoint != "" {
 		name = g.Endpoint + "." + g.Metric
 	}
+	if g.Population != "" {
+		name += " (" + g.Population.Describe() + ")"
+	}
 	if math.IsInf(v, 0) || math.IsNaN(v) {
 		// Unbounded (a spike never recovered): no value to write, and only
 		// a ">" gate could hold, which makes no sense for such metrics.
@@ -116,6 +119,10 @@ func (g Gate) value(in Input) (float64, string) {
 			return 0, "the target reported no DB query time (loadgate_db_query_duration_seconds was never scraped, or counted no queries in the measured window)"
 		case stats.Requests == 0:
 			return 0, "no requests were measured"
+		case m.pop != "" && stats.Count(m.pop) <= 0:
+			return 0, fmt.Sprintf("no %s were measured (%d requests, %d succeeded): there is no latency to judge", m.pop.Describe(), stats.Requests, stats.Successes)
+		case m.pop != "":
+			return 0, fmt.Sprintf("%s has no latency of %s (written before latencies were split by outcome, and %d of %d requests failed)", results.RunFile, m.pop.Describe(), stats.Requests-stats.Successes, stats.Requests)
 		}
 		return 0, fmt.Sprintf("%s is absent", g.Metric)
 	}

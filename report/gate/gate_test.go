@@ -33,6 +33,14 @@ func TestParse(t *testing.T) {
 		{"search.p99.9 < 1s", "search", "p99.9", Less, 1e6, "us"},
 		{"search.service_time.p95 < 20ms", "search", "service_time.p95", Less, 2e4, "us"},
 		{"service_time.p95 < 20ms", "", "service_time.p95", Less, 2e4, "us"},
+		// Populations: successful requests unless all. or failed. says so;
+		// the longest metric wins, so an endpoint named failed is
+		// failed.ok.p95.
+		{"failed.p95 < 1s", "", "failed.p95", Less, 1e6, "us"},
+		{"ok.p95 < 1s", "", "ok.p95", Less, 1e6, "us"},
+		{"chat.all.p99 < 5s", "chat", "all.p99", Less, 5e6, "us"},
+		{"search.failed.service_time.p99.9 < 1s", "search", "failed.service_time.p99.9", Less, 1e6, "us"},
+		{"failed.ok.p95 < 1s", "failed", "ok.p95", Less, 1e6, "us"},
 		// Rates, counts and plain ratios; no spaces.
 		{"rate>=99/s", "", "rate", GreaterEqual, 99, "rps"},
 		{"achieved_rate >= 50", "", "achieved_rate", GreaterEqual, 50, "rps"},
@@ -53,6 +61,19 @@ func TestParse(t *testing.T) {
 		if g.Endpoint != tt.endpoint || g.Metric != tt.metric || g.Op != tt.op || g.Threshold != tt.threshold || g.Unit != tt.unit {
 			t.Errorf("Parse(%q) = %+v, want endpoint %q metric %q op %s threshold %g unit %s",
 				tt.expr, g, tt.endpoint, tt.metric, tt.op, tt.threshold, tt.unit)
+		}
+		wantPop := results.Population("")
+		switch {
+		case tt.unit != "us" || strings.HasPrefix(tt.metric, "db_"):
+		case strings.HasPrefix(tt.metric, "all."):
+			wantPop = results.All
+		case strings.HasPrefix(tt.metric, "failed."):
+			wantPop = results.Failed
+		default:
+			wantPop = results.OK
+		}
+		if g.Population != wantPop {
+			t.Errorf("Parse(%q): population %q, want %q", tt.expr, g.Population, wantPop)
 		}
 	}
 }
@@ -100,13 +121,21 @@ func fixtureRun() *results.Run {
 		Schema: results.Schema,
 		Overall: results.Stats{
 			Requests: 1000, Successes: 995, ErrorRate: 0.005,
-			Rate:          results.Rate{Target: 100, Achieved: 99.5},
-			LatencyUS:     results.Latency{Min: 800, Mean: 40e3, P50: 20e3, P90: 90e3, P95: 120e3, P99: 400e3, P999: 900e3, Max: 1.2e6},
-			ServiceTimeUS: results.Latency{P95: 100e3},
+			Rate: results.Rate{Target: 100, Achieved: 99.5},
+			// All requests; the successful ones are a little slower, the
+			// 5 failed ones fast.
+			LatencyUS:           results.Latency{Min: 800, Mean: 39e3, P50: 19e3, P90: 89e3, P95: 118e3, P99: 399e3, P999: 900e3, Max: 1.2e6},
+			ServiceTimeUS:       results.Latency{P95: 99e3},
+			LatencyOKUS:         &results.Latency{Min: 900, Mean: 40e3, P50: 20e3, P90: 90e3, P95: 120e3, P99: 400e3, P999: 900e3, Max: 1.2e6},
+			ServiceTimeOKUS:     &results.Latency{P95: 100e3},
+			LatencyFailedUS:     &results.Latency{Min: 800, P95: 2e3, Max: 2e3},
+			ServiceTimeFailedUS: &results.Latency{P95: 1e3},
 		},
 		Endpoints: map[string]results.Stats{
 			"search": {Requests: 600, Successes: 600, LatencyUS: results.Latency{P99: 150e3}, Rate: results.Rate{Achieved: 60}},
-			"chat":   {Requests: 400, Successes: 395, ErrorRate: 0.0125, LatencyUS: results.Latency{P99: 800e3}},
+			// As run.json was written before latencies were split by outcome:
+			// search, with no failure, has them all the same; chat has not.
+			"chat": {Requests: 400, Successes: 395, ErrorRate: 0.0125, LatencyUS: results.Latency{P99: 800e3}},
 		},
 		Server: results.Server{CacheHitRate: &hit, DBQueryP95Seconds: &dbP95, DBPoolEmptyAcquires: &empty},
 	}
@@ -120,8 +149,20 @@ func TestEvaluate(t *testing.T) {
 		value   float64 // when not unknown
 		message string  // a part of the message
 	}{
-		{"p95 < 3s", results.VerdictPass, 120e3, "p95 is 120 ms, within < 3 s"},
-		{"p95 < 100ms", results.VerdictFail, 120e3, "p95 is 120 ms, gate is < 100 ms"},
+		{"p95 < 3s", results.VerdictPass, 120e3, "p95 (successful requests) is 120 ms, within < 3 s"},
+		{"p95 < 100ms", results.VerdictFail, 120e3, "p95 (successful requests) is 120 ms, gate is < 100 ms"},
+		// The populations.
+		{"ok.p95 < 3s", results.VerdictPass, 120e3, "ok.p95 (successful requests) is 120 ms"},
+		{"all.p95 < 119ms", results.VerdictPass, 118e3, "all.p95 (all requests) is 118 ms"},
+		{"failed.p95 < 1ms", results.VerdictFail, 2e3, "failed.p95 (failed requests) is 2 ms"},
+		{"failed.service_time.p95 < 2ms", results.VerdictPass, 1e3, ""},
+		{"all.service_time.p95 < 99ms", results.VerdictFail, 99e3, ""},
+		{"search.failed.p99 < 1s", results.VerdictUnknown, 0, "no failed requests were measured (600 requests, 600 succeeded)"},
+		// A run.json from before the split: exact where nothing failed,
+		// unknown where it cannot be told.
+		{"search.ok.p99 < 200ms", results.VerdictPass, 150e3, ""},
+		{"chat.p99 < 1s", results.VerdictUnknown, 0, "no latency of successful requests (written before latencies were split by outcome, and 5 of 400 requests failed)"},
+		{"chat.all.p99 < 1s", results.VerdictPass, 800e3, "chat.all.p99 (all requests) is 800 ms"},
 		// The boundary: < excludes it, <= includes it.
 		{"p95 < 120ms", results.VerdictFail, 120e3, ""},
 		{"p95 <= 120ms", results.VerdictPass, 120e3, ""},
@@ -183,6 +224,18 @@ func TestEvaluateAbsentServerMetric(t *testing.T) {
 	g = Evaluate(empty, []string{"p95 < 3s"})[0]
 	if g.Verdict != results.VerdictUnknown || !strings.Contains(g.Message, "no requests") {
 		t.Errorf("empty run: %+v", g)
+	}
+	// Every request failed, fast: a gate on successful requests has nothing
+	// to judge and is unknown (exit 2), never a pass; all. reads them.
+	down := &results.Run{Schema: results.Schema, Overall: results.Stats{
+		Requests: 300, LatencyUS: results.Latency{P95: 2e3}, LatencyFailedUS: &results.Latency{P95: 2e3},
+	}}
+	got := Evaluate(down, []string{"p95 < 3s", "service_time.p95 < 3s", "all.p95 < 3s"})
+	if g := got[0]; g.Verdict != results.VerdictUnknown || g.Value != nil || !strings.Contains(g.Message, "no successful requests were measured (300 requests, 0 succeeded)") {
+		t.Errorf("no success: %+v", g)
+	}
+	if got[1].Verdict != results.VerdictUnknown || got[2].Verdict != results.VerdictPass {
+		t.Errorf("no success: %+v", got[1:])
 	}
 }
 

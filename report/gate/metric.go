@@ -2,6 +2,7 @@ package gate
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/loadgate/loadgate/runner/results"
 )
@@ -59,13 +60,19 @@ type metric struct {
 	read func(s *results.Stats, srv *results.Server) (float64, bool)
 	// runWide metrics cannot take an endpoint prefix.
 	runWide bool
+	// pop is the population a latency metric reads ("" for other metrics).
+	pop results.Population
 }
+
+// Latency metrics read the successful requests unless their name starts
+// with one of these population prefixes.
+var popPrefixes = map[string]results.Population{"": results.OK, "ok.": results.OK, "all.": results.All, "failed.": results.Failed}
 
 // allMetrics lists every metric name of the gate language. It is built once
 // per call and never shared, so the package holds no mutable state.
 func allMetrics() map[string]metric {
 	m := map[string]metric{}
-	lat := func(prefix string, pick func(*results.Stats) *results.Latency) {
+	lat := func(prefix string, pick func(*results.Stats, results.Population) (results.Latency, bool)) {
 		fields := map[string]func(l *results.Latency) float64{
 			"p50":   func(l *results.Latency) float64 { return l.P50 },
 			"p90":   func(l *results.Latency) float64 { return l.P90 },
@@ -77,19 +84,21 @@ func allMetrics() map[string]metric {
 			"mean":  func(l *results.Latency) float64 { return l.Mean },
 			"min":   func(l *results.Latency) float64 { return l.Min },
 		}
-		for name, f := range fields {
-			f := f
-			m[prefix+name] = metric{name: prefix + name, kind: kindLatency, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
-				if s.Requests == 0 {
-					return 0, false
-				}
-				return f(pick(s)), true
-			}}
+		for pp, pop := range popPrefixes {
+			for name, f := range fields {
+				m[pp+prefix+name] = metric{name: pp + prefix + name, kind: kindLatency, pop: pop, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+					l, ok := pick(s, pop)
+					if !ok {
+						return 0, false
+					}
+					return f(&l), true
+				}}
+			}
 		}
 	}
-	lat("", func(s *results.Stats) *results.Latency { return &s.LatencyUS })
-	lat("latency.", func(s *results.Stats) *results.Latency { return &s.LatencyUS })
-	lat("service_time.", func(s *results.Stats) *results.Latency { return &s.ServiceTimeUS })
+	lat("", (*results.Stats).LatencyOf)
+	lat("latency.", (*results.Stats).LatencyOf)
+	lat("service_time.", (*results.Stats).ServiceTimeOf)
 
 	m["error_rate"] = metric{name: "error_rate", kind: kindRatio, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
 		return s.ErrorRate, s.Requests > 0
@@ -137,8 +146,11 @@ func lookupMetric(name string) (metric, bool) {
 func metricNames() []string {
 	var names []string
 	for n := range allMetrics() {
-		if n == "p999" || n == "server.cache_hit_rate" || len(n) > 8 && n[:8] == "latency." {
+		if n == "p999" || n == "server.cache_hit_rate" || strings.Contains(n, "latency.") {
 			continue // aliases, not advertised
+		}
+		if pp, _, ok := strings.Cut(n, "."); ok && popPrefixes[pp+"."] != "" {
+			continue // said once in the error message
 		}
 		names = append(names, n)
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/loadgate/loadgate/runner/results"
 )
 
 // Op is a comparison operator.
@@ -40,9 +42,12 @@ type Gate struct {
 	// whole run.
 	Endpoint string
 	// Metric is the canonical metric name without the endpoint, e.g. "p95",
-	// "service_time.p99", "error_rate", "server.cache_hit_rate".
+	// "service_time.p99", "failed.p95", "error_rate", "server.cache_hit_rate".
 	Metric string
-	Op     Op
+	// Population is the requests a latency metric reads: results.OK unless
+	// the metric starts with "all." or "failed."; empty for other metrics.
+	Population results.Population
+	Op         Op
 	// Threshold is in the metric's unit (Unit).
 	Threshold float64
 	// Unit is the metric's canonical unit: "us", "ratio", "rps", "count",
@@ -51,7 +56,10 @@ type Gate struct {
 }
 
 // Parse parses one gate expression: [endpoint.]metric op value[unit].
-// The error names the expression and what is wrong with it.
+// A latency metric (p95, service_time.p99, …) reads the endpoint's
+// successful requests; "all." or "failed." before it reads all requests or
+// the failed ones ("failed.p95 < 1s", "chat.all.p99 < 5s"). The error names
+// the expression and what is wrong with it.
 func Parse(expr string) (Gate, error) {
 	e := strings.TrimSpace(expr)
 	g := Gate{Expr: e}
@@ -88,9 +96,9 @@ func Parse(expr string) (Gate, error) {
 	}
 	ep, m, ok := splitMetric(lhs)
 	if !ok {
-		return fail("unknown metric %q (known: %s, optionally prefixed by an endpoint name)", lhs, strings.Join(metricNames(), ", "))
+		return fail("unknown metric %q (known: %s; a latency reads the successful requests, all.LATENCY or failed.LATENCY (all.p95) the others; optionally prefixed by an endpoint name)", lhs, strings.Join(metricNames(), ", "))
 	}
-	g.Endpoint, g.Metric = ep, m.name
+	g.Endpoint, g.Metric, g.Population = ep, m.name, m.pop
 	g.Unit = m.kind.unit()
 	v, err := parseValue(rhs, m.kind)
 	if err != nil {

@@ -237,7 +237,10 @@ func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, pre
 		st.Verdict, st.Error = results.VerdictUnknown, err.Error()
 		return st
 	}
-	st.P95US, st.P99US = run.Overall.LatencyUS.P95, run.Overall.LatencyUS.P99
+	// The successful requests' latency, as the gates read it; none
+	// succeeded: 0, and the gates made the step unknown.
+	ok, _ := run.Overall.LatencyOf(results.OK)
+	st.P95US, st.P99US = ok.P95, ok.P99
 	st.ErrorRate = run.Overall.ErrorRate
 	st.TargetRate, st.AchievedRate = run.Overall.Rate.Target, run.Overall.Rate.Achieved
 	st.CacheHitRate = run.Server.CacheHitRate

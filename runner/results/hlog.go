@@ -53,13 +53,15 @@ func Tag(endpoint string, p Population) string {
 	return endpoint + ":" + string(p)
 }
 
-// SplitTag is the inverse of Tag.
+// SplitTag is the inverse of Tag. A tag that does not end in ":ok" or
+// ":failed" is an endpoint's (or the whole run's) all requests.
 func SplitTag(tag string) (endpoint string, p Population) {
-	ep, pop, ok := strings.Cut(tag, ":")
-	if !ok {
-		return tag, All
+	if i := strings.LastIndexByte(tag, ':'); i >= 0 {
+		if pop := Population(tag[i+1:]); pop == OK || pop == Failed {
+			return tag[:i], pop
+		}
 	}
-	return ep, Population(pop)
+	return tag, All
 }
 
 // Count is how many measured requests of population p there are: the
