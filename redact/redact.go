@@ -1,0 +1,114 @@
+// Package redact hides credentials in what loadgate writes to files and
+// terminals: the password of a URL (scenario base URLs, DATABASE_URL,
+// REDIS_URL), password= and sslpassword= of a PostgreSQL key=value DSN, and
+// credential query parameters. It works on text that does not parse as a URL
+// too (an error message quoting one, a URL with an unescaped character), by
+// pattern, and then prefers hiding too much to hiding too little.
+//
+// It changes only what is shown: callers connect with the real value and pass
+// it through URL, or their error through Error, where it is recorded or
+// printed. It is not a secret store, and it knows nothing about headers (the
+// scenario decides which header values are secret).
+package redact
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Mask is what a hidden value is replaced by (the same as net/url's Redacted
+// and pgx's error messages use).
+const Mask = "xxxxx"
+
+var (
+	// dsnPassword is password= or sslpassword= in a key=value DSN, its value
+	// plain (up to a space) or quoted ('…' with backslash escapes).
+	dsnPassword = regexp.MustCompile(`(?i)(^|[\s"'(` + "`" + `])((?:ssl)?password)\s*=\s*(?:'(?:\\.|[^'\\])*'?|\S*)`)
+	// queryParam is a credential query parameter of a URL.
+	queryParam = regexp.MustCompile("(?i)([?&;](?:password|sslpassword|passwd|pwd|secret|client_secret|token|access_token|api_key|apikey|key)=)[^&#\\s\"'`<>]*")
+)
+
+// URL returns s with its credentials replaced by Mask. s is a URL, a key=value
+// DSN, or text holding either. A URL that parses keeps everything but the
+// password and credential query values as written. Otherwise every
+// "scheme://user:…@" is masked from the first ':' to the last '@' of the word,
+// so an unescaped '@', '/' or '#' in a password does not leave part of it
+// shown.
+func URL(s string) string {
+	if s == "" {
+		return s
+	}
+	s = queryParam.ReplaceAllString(s, "${1}"+Mask)
+	s = dsnPassword.ReplaceAllString(s, "${1}${2}="+Mask)
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && !strings.ContainsAny(s, " \t\r\n\"'`<>") {
+		return maskUserinfo(s, true)
+	}
+	return maskUserinfo(s, false)
+}
+
+// maskUserinfo masks the password of each "scheme://userinfo@" in s. For a
+// URL that parsed (parsed), the userinfo ends where net/url ends it: at the
+// last '@' before the query or fragment. In text, a word runs to the next
+// space or quote, and its userinfo to its last '@'.
+func maskUserinfo(s string, parsed bool) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		scheme := isScheme(s[:i])
+		b.WriteString(s[:i+3])
+		s = s[i+3:]
+		if !scheme {
+			continue
+		}
+		word := s
+		if parsed {
+			if end := strings.IndexAny(word, "?#"); end >= 0 {
+				word = word[:end]
+			}
+		} else if end := strings.IndexAny(word, " \t\r\n\"'`<>"); end >= 0 {
+			word = word[:end]
+		}
+		at := strings.LastIndexByte(word, '@')
+		colon := strings.IndexByte(word, ':')
+		if at < 0 || colon < 0 || colon > at {
+			continue
+		}
+		b.WriteString(word[:colon+1])
+		if word[colon+1:at] != "" {
+			b.WriteString(Mask)
+		}
+		s = s[at:]
+	}
+}
+
+// isScheme reports whether the text before "://" ends in a URL scheme.
+func isScheme(before string) bool {
+	if before == "" {
+		return false
+	}
+	c := before[len(before)-1]
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.'
+}
+
+// Error returns err with its message passed through URL, for errors that may
+// quote a connection string (net/url's and go-redis's parse errors do, with
+// the password). errors.Is and errors.As still see err.
+func Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redacted{msg: URL(err.Error()), err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }
