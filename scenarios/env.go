@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -31,12 +32,13 @@ func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 		}
 		end := strings.IndexByte(s[i+2:], '}')
 		if end < 0 {
-			return "", fmt.Errorf("unterminated ${ in %q", s)
+			// The value is not quoted: it may be a credential.
+			return "", errors.New("unterminated ${")
 		}
 		expr := s[i+2 : i+2+end]
 		name, def, hasDef := strings.Cut(expr, ":-")
 		if !validEnvName(name) {
-			return "", fmt.Errorf("bad variable name %q in %q", name, s)
+			return "", fmt.Errorf("bad variable name %q", name)
 		}
 		v, ok := lookup(name)
 		if hasDef && (!ok || v == "") {

@@ -2,12 +2,15 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/runner/results"
 )
 
@@ -53,12 +56,14 @@ func ceilHits(h float64) int64 {
 	return int64(math.Ceil(h - 1e-9))
 }
 
-// Plan is the scenario as resolved, in the form run.json records it.
+// Plan is the scenario as resolved, in the form run.json records it: secret
+// header values are masked (Target.SecretHeader).
 func (s *Scenario) Plan() results.Plan {
 	p := results.Plan{
 		Model:   s.Load.Model,
 		Gates:   append([]string{}, s.Gates...),
 		Timeout: s.Target.Timeout.D(),
+		Headers: s.Target.shownHeaders(s.Target.Headers),
 	}
 	start := 0.0
 	for _, st := range s.Load.Stages {
@@ -71,12 +76,14 @@ func (s *Scenario) Plan() results.Plan {
 		start += d
 	}
 	for _, r := range s.Requests {
-		p.Requests = append(p.Requests, results.RequestMix{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight})
+		p.Requests = append(p.Requests, results.RequestMix{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight,
+			Headers: s.Target.shownHeaders(r.Headers)})
 	}
 	for _, f := range s.Flows {
 		fm := results.FlowMix{Name: f.Name, Weight: f.Weight}
 		for _, st := range f.Steps {
-			fm.Steps = append(fm.Steps, results.RequestMix{Name: EndpointName(f.Name, st.Name), Method: st.Method, Path: st.Path})
+			fm.Steps = append(fm.Steps, results.RequestMix{Name: EndpointName(f.Name, st.Name), Method: st.Method, Path: st.Path,
+				Headers: s.Target.shownHeaders(st.Headers)})
 		}
 		p.Flows = append(p.Flows, fm)
 	}
@@ -85,13 +92,17 @@ func (s *Scenario) Plan() results.Plan {
 
 // Describe renders the resolved plan for a dry run: target, stages with
 // rates, the request mix in percent, the expected request count and gates.
+// URLs show no password and headers no secret value.
 func (s *Scenario) Describe() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "scenario  %s (%s)\n", s.Name, s.Source)
 	if s.Description != "" {
 		fmt.Fprintf(&b, "          %s\n", strings.TrimSpace(s.Description))
 	}
-	fmt.Fprintf(&b, "target    %s (timeout %s, %s)\n", s.Target.BaseURL, s.Target.Timeout, s.healthCheck())
+	fmt.Fprintf(&b, "target    %s (timeout %s, %s)\n", redact.URL(s.Target.BaseURL), s.Target.Timeout, s.healthCheck())
+	if len(s.Target.Headers) > 0 {
+		fmt.Fprintf(&b, "headers   %s\n", formatHeaders(s.Target.shownHeaders(s.Target.Headers)))
+	}
 	fmt.Fprintf(&b, "model     %s, %s in total", s.Load.Model, roundForDisplay(s.TotalDuration()))
 	if s.Load.Warmup > 0 {
 		fmt.Fprintf(&b, ", first %s warm-up (not measured)", roundForDisplay(s.Load.Warmup.D()))
@@ -135,7 +146,11 @@ func (s *Scenario) Describe() string {
 		b.WriteString("\nrequests\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, r := range s.Requests {
-			fmt.Fprintf(tw, "  %s\t%5.1f%%\t%s %s\n", r.Name, 100*r.Weight/total, r.Method, r.Path)
+			fmt.Fprintf(tw, "  %s\t%5.1f%%\t%s %s", r.Name, 100*r.Weight/total, r.Method, r.Path)
+			if len(r.Headers) > 0 {
+				fmt.Fprintf(tw, "\t(%s)", formatHeaders(s.Target.shownHeaders(r.Headers)))
+			}
+			fmt.Fprintln(tw)
 		}
 		tw.Flush()
 	}
@@ -176,7 +191,7 @@ func (s *Scenario) Describe() string {
 		fmt.Fprintf(&b, "  %s\n", g)
 	}
 	if s.Metrics.URL != "" {
-		fmt.Fprintf(&b, "\nmetrics   %s every %s\n", s.Metrics.URL, s.Metrics.Interval)
+		fmt.Fprintf(&b, "\nmetrics   %s every %s\n", redact.URL(s.Metrics.URL), s.Metrics.Interval)
 	}
 	return b.String()
 }
@@ -213,4 +228,13 @@ func roundForDisplay(d time.Duration) string {
 		unit *= 10
 	}
 	return d.Round(unit).String()
+}
+
+// formatHeaders renders headers sorted by name: "Accept: a, X-Key: xxxxx".
+func formatHeaders(h map[string]string) string {
+	names := slices.Sorted(maps.Keys(h))
+	for i, n := range names {
+		names[i] = n + ": " + h[n]
+	}
+	return strings.Join(names, ", ")
 }

@@ -79,6 +79,10 @@ type Target struct {
 	BaseURL string `yaml:"base_url"`
 	// Headers are sent with every request (and the health check).
 	Headers map[string]string `yaml:"headers"`
+	// SecretHeaders names headers whose values are credentials, besides
+	// those SecretHeader always counts as such: their values are sent but
+	// never recorded in run.json or printed (SecretHeader).
+	SecretHeaders []string `yaml:"secret_headers"`
 	// Timeout bounds each request; default 30s.
 	Timeout Duration `yaml:"timeout"`
 	// Health is checked before the attack, so that an unreachable target is

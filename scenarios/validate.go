@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // Limits on what a scenario may ask for.
@@ -117,6 +119,11 @@ func (v *validation) target() {
 	if t.MaxBody <= 0 {
 		v.add("target.max_body", "must be positive")
 	}
+	for i, name := range t.SecretHeaders {
+		if !validHeaderName(name) {
+			v.add(fmt.Sprintf("target.secret_headers[%d]", i), "bad header name %q", name)
+		}
+	}
 }
 
 // maxRedirects bounds target.redirects and a step's redirects.
@@ -125,7 +132,7 @@ const maxRedirects = 100
 func (v *validation) url(field, raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.add(field, "%q is not an http(s) URL", raw)
+		v.add(field, "%q is not an http(s) URL", redact.URL(raw))
 	}
 }
 

@@ -132,6 +132,9 @@ type Plan struct {
 	Flows   []FlowMix     `json:"flows,omitempty"`
 	Gates   []string      `json:"gates"` // gate expressions, e.g. "p95 < 3s"
 	Timeout time.Duration `json:"timeout_ns,omitempty"`
+	// Headers are the target's headers, each secret value (a credential:
+	// scenarios.Target.SecretHeader) replaced by "xxxxx".
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // Stage is one load stage; rates are requests per second (open model), users
@@ -149,6 +152,9 @@ type RequestMix struct {
 	Method string  `json:"method"`
 	Path   string  `json:"path"`
 	Weight float64 `json:"weight"`
+	// Headers are the request's own headers, secret values masked as in
+	// Plan.Headers.
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // FlowMix is one weighted flow of the scenario; its steps in order, each

@@ -1,0 +1,41 @@
+package scenarios
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/loadgate/loadgate/redact"
+)
+
+// SecretHeader reports whether the value of header name is a credential,
+// sent to the target but never recorded or printed: Authorization,
+// Proxy-Authorization, Cookie, Set-Cookie and X-API-Key; any header whose
+// name holds auth, token, secret, passw, cookie, session, credential or key
+// (X-Auth-Token, X-Session-Id); and those the scenario lists in
+// target.secret_headers. Names are compared without regard to case.
+func (t *Target) SecretHeader(name string) bool {
+	lower := strings.ToLower(name)
+	for _, part := range []string{"auth", "token", "secret", "passw", "cookie", "session", "credential", "key"} {
+		if strings.Contains(lower, part) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(t.SecretHeaders, func(s string) bool { return strings.EqualFold(s, name) })
+}
+
+// shownHeaders returns headers as they may be recorded or printed: names in
+// canonical form, secret values replaced by redact.Mask; nil when empty.
+func (t *Target) shownHeaders(headers map[string]string) map[string]string {
+	if len(headers) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(headers))
+	for k, v := range headers {
+		if t.SecretHeader(k) {
+			v = redact.Mask
+		}
+		out[http.CanonicalHeaderKey(k)] = v
+	}
+	return out
+}

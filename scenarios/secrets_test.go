@@ -1,0 +1,147 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// secretScenario plants a secret (every one holds "s3cr3t") in each place a
+// scenario holds one: the base URL's and the metrics URL's userinfo, a value
+// from the environment, each credential header, a header the scenario marks
+// secret, one whose name says it is a token, and a request's own header.
+const secretScenario = `name: secrets
+target:
+  base_url: ${SECRET_TARGET}
+  health: none
+  headers:
+    Authorization: "Bearer ${SECRET_TOKEN}"
+    Proxy-Authorization: Basic s3cr3t-proxy
+    Cookie: sid=s3cr3t-cookie
+    Set-Cookie: sid=s3cr3t-set-cookie
+    x-api-key: s3cr3t-api-key
+    X-Tenant-Pin: s3cr3t-marked
+    X-Auth-Token: s3cr3t-named
+    Accept: application/json
+  secret_headers: [x-tenant-pin]
+load:
+  stages:
+    - {duration: 1s, rate: 1/s}
+requests:
+  - name: a
+    path: /a
+    headers: {Authorization: s3cr3t-request, X-Trace: visible-trace}
+metrics:
+  url: http://m:s3cr3t-metrics@127.0.0.1:1/metrics
+`
+
+func secretEnv(k string) (string, bool) {
+	v, ok := map[string]string{
+		"SECRET_TARGET": "http://u:s3cr3t-base@127.0.0.1:1",
+		"SECRET_TOKEN":  "s3cr3t-env",
+	}[k]
+	return v, ok
+}
+
+// TestSecretsNotRecorded: the plan run.json records and the dry run's
+// description show no secret value, but keep what is not secret; the
+// scenario itself keeps the real values, which the requests send.
+func TestSecretsNotRecorded(t *testing.T) {
+	sc, err := Parse([]byte(secretScenario), "s.yaml", "", Options{LookupEnv: secretEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Target.Headers["Authorization"] != "Bearer s3cr3t-env" || !strings.Contains(sc.Target.BaseURL, "s3cr3t-base") {
+		t.Fatalf("the scenario lost its real values: %q %q", sc.Target.Headers["Authorization"], sc.Target.BaseURL)
+	}
+	check := func(t *testing.T, sc *Scenario) {
+		t.Helper()
+		plan, err := json.Marshal(sc.Plan())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, text := range map[string]string{"plan": string(plan), "describe": sc.Describe()} {
+			if strings.Contains(text, "s3cr3t") {
+				t.Errorf("%s shows a secret:\n%s", name, text)
+			}
+			for _, want := range []string{"application/json", "visible-trace", "Authorization", "X-Tenant-Pin"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s lacks %q, which is not secret:\n%s", name, want, text)
+				}
+			}
+		}
+		if !strings.Contains(string(plan), `"Authorization":"xxxxx"`) {
+			t.Errorf("plan does not record Authorization as masked: %s", plan)
+		}
+	}
+	check(t, sc)
+	// --target with a password in it.
+	if err := sc.Apply(Overrides{TargetURL: "http://u:s3cr3t-flag@127.0.0.1:2"}); err != nil {
+		t.Fatal(err)
+	}
+	check(t, sc)
+}
+
+// TestSecretHeaderRule: which header values are never recorded or printed.
+func TestSecretHeaderRule(t *testing.T) {
+	tg := Target{SecretHeaders: []string{"X-Tenant-Pin"}}
+	for name, want := range map[string]bool{
+		"Authorization": true, "proxy-authorization": true, "Cookie": true, "Set-Cookie": true,
+		"X-API-Key": true, "x-tenant-pin": true, // marked by the scenario
+		"X-Auth-Token": true, "X-Session-Id": true, "X-Client-Secret": true, // named like one
+		"Accept": false, "Content-Type": false, "X-Trace": false, "User-Agent": false,
+	} {
+		if got := tg.SecretHeader(name); got != want {
+			t.Errorf("SecretHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// TestSecretHeadersValidated: target.secret_headers holds header names.
+func TestSecretHeadersValidated(t *testing.T) {
+	src := strings.Replace(secretScenario, "[x-tenant-pin]", `[x-tenant-pin, "bad name", ""]`, 1)
+	_, err := Parse([]byte(src), "s.yaml", "", Options{LookupEnv: secretEnv})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`s.yaml:14:34: target.secret_headers[1]: bad header name "bad name"`, "target.secret_headers[2]: bad header name"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// TestBadURLsNotPrinted: a base URL or metrics URL that is not valid is
+// named in the error without its password, and a header value with a broken
+// ${ is not quoted.
+func TestBadURLsNotPrinted(t *testing.T) {
+	env := func(k string) (string, bool) {
+		if k == "SECRET_TARGET" {
+			return "http://u:s3cr3t-base@127.0.0.1:port/%zz", true
+		}
+		return secretEnv(k)
+	}
+	src := strings.Replace(secretScenario, "127.0.0.1:1/metrics", "127.0.0.1:1/%zz", 1)
+	broken := strings.Replace(secretScenario, "X-Auth-Token: s3cr3t-named", "X-Auth-Token: s3cr3t-named${", 1)
+	broken = strings.Replace(broken, "Cookie: sid=s3cr3t-cookie", "Cookie: sid=s3cr3t-cookie${1A}", 1)
+	for _, c := range []struct {
+		src  string
+		want []string
+	}{
+		{src, []string{"target.base_url", "metrics.url", "u:xxxxx@127.0.0.1:port"}},
+		{broken, []string{"target.headers.X-Auth-Token: unterminated ${", `target.headers.Cookie: bad variable name "1A"`}},
+	} {
+		_, err := Parse([]byte(c.src), "s.yaml", "", Options{LookupEnv: env})
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("error shows a secret:\n%v", err)
+		}
+		for _, want := range c.want {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error lacks %q:\n%v", want, err)
+			}
+		}
+	}
+}
