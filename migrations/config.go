@@ -2,9 +2,10 @@ package migrations
 
 import (
 	"fmt"
-	"net/url"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // pgxConfig parses a database URL into a connection config, with an error that
@@ -12,16 +13,7 @@ import (
 func pgxConfig(databaseURL string) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("database URL %q: %w", redact(databaseURL), err)
+		return nil, fmt.Errorf("database URL %q: %w", redact.URL(databaseURL), redact.Error(err))
 	}
 	return cfg, nil
-}
-
-// redact hides the password of a URL for messages.
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return u.Redacted()
 }

@@ -11,6 +11,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
@@ -322,7 +323,7 @@ func (a *attack) serverFigures(scr *scraper, out *outcome) {
 	if scr != nil {
 		samples, errs, lastErr := scr.snapshot()
 		var w []string
-		out.server, w = summarizeServer(a.sc.Metrics.URL, samples, errs, lastErr, a.warmup, out.points)
+		out.server, w = summarizeServer(redact.URL(a.sc.Metrics.URL), samples, errs, lastErr, a.warmup, out.points)
 		out.warnings = append(out.warnings, w...)
 	}
 	out.server.ServerTiming = serverTimingSummary(out.points)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // ErrUnreachable is wrapped by the error Run returns when the target does
@@ -18,7 +20,8 @@ var ErrUnreachable = errors.New("target unreachable")
 // ErrSetup is wrapped by the error Run returns when a setup request fails.
 var ErrSetup = errors.New("setup request failed")
 
-// PreflightError says which URL failed the preflight check and why.
+// PreflightError says which URL failed the preflight check and why. URL has no
+// password (redact.URL): the error is printed.
 type PreflightError struct {
 	URL string
 	// AnyStatus: the check was only that the base URL answers HTTP (the
@@ -62,14 +65,14 @@ func preflight(ctx context.Context, client *http.Client, url string, anyStatus b
 		lastErr = err
 		var status statusError
 		if errors.As(err, &status) {
-			return health{}, &PreflightError{URL: url, AnyStatus: anyStatus, Err: err}
+			return health{}, &PreflightError{URL: redact.URL(url), AnyStatus: anyStatus, Err: err}
 		}
 		select {
 		case <-ctx.Done():
 			if ctx.Err() == context.Canceled {
 				return health{}, ctx.Err()
 			}
-			return health{}, &PreflightError{URL: url, AnyStatus: anyStatus, Err: lastErr}
+			return health{}, &PreflightError{URL: redact.URL(url), AnyStatus: anyStatus, Err: redact.Error(lastErr)}
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
@@ -105,7 +106,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 			Scenario:    sc.Name,
 			Description: sc.Description,
 			Status:      out.status,
-			Target:      sc.Target.BaseURL,
+			Target:      redact.URL(sc.Target.BaseURL),
 			Profile:     prof.Profile,
 			Started:     started.UTC(),
 			Ended:       out.ended.UTC(),
@@ -229,11 +230,11 @@ func runSetup(ctx context.Context, client *http.Client, sc *scenarios.Scenario) 
 		}
 		resp, err := client.Do(req.WithContext(ctx))
 		if err != nil {
-			return fmt.Errorf("%w: %s %s: %w", ErrSetup, r.Method, req.URL, err)
+			return fmt.Errorf("%w: %s %s: %w", ErrSetup, r.Method, redact.URL(req.URL.String()), redact.Error(err))
 		}
 		resp.Body.Close()
 		if !newExpectation(r.Expect)[min(resp.StatusCode, maxStatus-1)] {
-			return fmt.Errorf("%w: %s %s answered %s", ErrSetup, r.Method, req.URL, resp.Status)
+			return fmt.Errorf("%w: %s %s answered %s", ErrSetup, r.Method, redact.URL(req.URL.String()), resp.Status)
 		}
 	}
 	return nil

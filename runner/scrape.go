@@ -16,6 +16,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // Metric names read from the target (docs/CONTRACT.md).
@@ -312,6 +314,7 @@ func (h *histogram) quantile(q float64) float64 {
 // scraper reads the target's Prometheus endpoint.
 type scraper struct {
 	url     string
+	shown   string // url as errors name it: without a password
 	client  *http.Client
 	headers http.Header
 
@@ -323,7 +326,7 @@ type scraper struct {
 }
 
 func newScraper(url string, headers http.Header, timeout time.Duration) *scraper {
-	return &scraper{url: url, headers: headers, client: &http.Client{Timeout: timeout}}
+	return &scraper{url: url, shown: redact.URL(url), headers: headers, client: &http.Client{Timeout: timeout}}
 }
 
 // scrape takes one sample and keeps it; a failure is counted, not fatal.
@@ -352,7 +355,7 @@ func (s *scraper) keep(cur *reading, at time.Duration) {
 func (s *scraper) fetch(ctx context.Context) (reading, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url, nil)
 	if err != nil {
-		return reading{}, fmt.Errorf("scraping %s: %w", s.url, err)
+		return reading{}, fmt.Errorf("scraping %s: %w", s.shown, redact.Error(err))
 	}
 	for k, v := range s.headers {
 		req.Header[k] = v
@@ -360,12 +363,12 @@ func (s *scraper) fetch(ctx context.Context) (reading, error) {
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return reading{}, fmt.Errorf("scraping %s: %w", s.url, err)
+		return reading{}, fmt.Errorf("scraping %s: %w", s.shown, redact.Error(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, resp.Body)
-		return reading{}, fmt.Errorf("scraping %s: %s", s.url, resp.Status)
+		return reading{}, fmt.Errorf("scraping %s: %s", s.shown, resp.Status)
 	}
 	return parseMetrics(resp.Body)
 }

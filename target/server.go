@@ -49,6 +49,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/loadgate/loadgate/migrations"
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/target/agent"
 	"github.com/loadgate/loadgate/target/cache"
 	"github.com/loadgate/loadgate/target/store"
@@ -101,7 +102,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("database URL: %w", err)
+		return nil, fmt.Errorf("database URL %s: %w", redact.URL(cfg.DatabaseURL), redact.Error(err))
 	}
 	pcfg.MaxConns = int32(cfg.PoolSize)
 	if cfg.Profile == Optimized {
@@ -116,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	pcfg.ConnConfig.Tracer = store.Tracer{Observe: m.observeQuery}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redact.Error(err))
 	}
 	if err := m.addPool(pool); err != nil {
 		pool.Close()
@@ -141,7 +142,8 @@ func (s *Server) build(ctx context.Context) error {
 	}
 	ropt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return fmt.Errorf("redis URL: %w", err)
+		// go-redis's parse errors quote the URL, password and all.
+		return fmt.Errorf("redis URL %s: %w", redact.URL(cfg.RedisURL), redact.Error(err))
 	}
 	ropt.DialTimeout = 200 * time.Millisecond
 	ropt.ReadTimeout = 100 * time.Millisecond

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/loadgate/loadgate/migrations"
+	"github.com/loadgate/loadgate/redact"
 )
 
 // loadTables are the tables a load test writes rows into, children before
@@ -41,7 +42,7 @@ type sequenceState struct {
 func indexesBefore(ctx context.Context, url string) (bool, error) {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		return false, fmt.Errorf("connecting to PostgreSQL: %w", err)
+		return false, fmt.Errorf("connecting to PostgreSQL: %w", redact.Error(err))
 	}
 	var migrated bool
 	err = conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", migrations.SchemaTable).Scan(&migrated)
@@ -69,7 +70,7 @@ func snapshotDB(ctx context.Context, url string) (*dbState, error) {
 	s := &dbState{indexes: applied, marks: map[string]int64{}, seqs: map[string]sequenceState{}, xp: map[int64]int64{}}
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redact.Error(err))
 	}
 	defer conn.Close(ctx)
 	// One repeatable-read snapshot: the marks and the copy agree.
@@ -137,7 +138,7 @@ func (s *dbState) restore(ctx context.Context, url string) error {
 func (s *dbState) restoreRows(ctx context.Context, url string) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		return fmt.Errorf("connecting to PostgreSQL: %w", err)
+		return fmt.Errorf("connecting to PostgreSQL: %w", redact.Error(err))
 	}
 	defer conn.Close(ctx)
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
@@ -178,7 +179,7 @@ func (s *dbState) restoreRows(ctx context.Context, url string) error {
 func flushRedisPrefix(ctx context.Context, redisURL, prefix string) (int, error) {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
-		return 0, fmt.Errorf("redis URL: %w", err)
+		return 0, fmt.Errorf("redis URL %s: %w", redact.URL(redisURL), redact.Error(err))
 	}
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner/results"
@@ -162,7 +163,7 @@ func (s *Search) Run(ctx context.Context) (*report.Capacity, string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
-	c := &report.Capacity{Schema: 1, Scenario: sc.Name, Target: sc.Target.BaseURL, Model: sc.Load.Model,
+	c := &report.Capacity{Schema: 1, Scenario: sc.Name, Target: redact.URL(sc.Target.BaseURL), Model: sc.Load.Model,
 		Started: started, Gates: s.Gates, Search: search}
 	save := func() error {
 		c.Ended = time.Now()

@@ -159,3 +159,25 @@ func TestSimHonoursCancellation(t *testing.T) {
 		t.Fatal("cancelled completion succeeded")
 	}
 }
+
+// TestOpenAIErrorsHideThePassword: a base URL with a password is named in
+// errors without it.
+func TestOpenAIErrorsHideThePassword(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	base := strings.Replace(srv.URL, "http://", "http://user:s3cr3t@", 1)
+	p, err := agent.NewOpenAI(agent.Config{BaseURL: base}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Complete(context.Background(), agent.Prompt{Message: "hi"})
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "user:xxxxx@") {
+		t.Errorf("error %v: want the URL without its password", err)
+	}
+	_, err = agent.NewOpenAI(agent.Config{BaseURL: "ftp://user:s3cr3t@h"}, nil)
+	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("error %v: want the URL without its password", err)
+	}
+}

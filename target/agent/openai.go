@@ -9,12 +9,15 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // OpenAI speaks the chat-completions wire format (POST {base}/chat/completions)
 // to any compatible server: a hosted API, a proxy, a local model server.
 type OpenAI struct {
 	url, model, apiKey string
+	shown              string // url as errors name it: without a password
 	client             *http.Client
 }
 
@@ -26,13 +29,14 @@ func NewOpenAI(cfg Config, client *http.Client) (*OpenAI, error) {
 		return nil, errors.New("openai provider: base URL is required (e.g. http://127.0.0.1:11434/v1)")
 	}
 	if !strings.HasPrefix(cfg.BaseURL, "http://") && !strings.HasPrefix(cfg.BaseURL, "https://") {
-		return nil, fmt.Errorf("openai provider: base URL %q: want http:// or https://", cfg.BaseURL)
+		return nil, fmt.Errorf("openai provider: base URL %q: want http:// or https://", redact.URL(cfg.BaseURL))
 	}
 	model := cfg.Model
 	if model == "" {
 		model = DefaultOpenAIModel
 	}
-	return &OpenAI{url: strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions", model: model, apiKey: cfg.APIKey, client: client}, nil
+	url := strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions"
+	return &OpenAI{url: url, shown: redact.URL(url), model: model, apiKey: cfg.APIKey, client: client}, nil
 }
 
 // Name is "openai".
@@ -84,7 +88,7 @@ func (o *OpenAI) Complete(ctx context.Context, p Prompt) (string, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, bytes.NewReader(body))
 	if err != nil {
-		return "", fmt.Errorf("openai request to %s: %w", o.url, err)
+		return "", fmt.Errorf("openai request to %s: %w", o.shown, redact.Error(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if o.apiKey != "" {
@@ -92,12 +96,12 @@ func (o *OpenAI) Complete(ctx context.Context, p Prompt) (string, error) {
 	}
 	resp, err := o.client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("openai completion at %s: %w", o.url, err)
+		return "", fmt.Errorf("openai completion at %s: %w", o.shown, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return "", fmt.Errorf("openai completion at %s: reading response: %w", o.url, err)
+		return "", fmt.Errorf("openai completion at %s: reading response: %w", o.shown, err)
 	}
 	var cr chatResponse
 	jsonErr := json.Unmarshal(raw, &cr)
@@ -106,13 +110,13 @@ func (o *OpenAI) Complete(ctx context.Context, p Prompt) (string, error) {
 		if jsonErr == nil && cr.Error != nil && cr.Error.Message != "" {
 			msg += ": " + cr.Error.Message
 		}
-		return "", fmt.Errorf("openai completion at %s: %s", o.url, msg)
+		return "", fmt.Errorf("openai completion at %s: %s", o.shown, msg)
 	}
 	if jsonErr != nil {
-		return "", fmt.Errorf("openai completion at %s: decoding response: %w", o.url, jsonErr)
+		return "", fmt.Errorf("openai completion at %s: decoding response: %w", o.shown, jsonErr)
 	}
 	if len(cr.Choices) == 0 || cr.Choices[0].Message.Content == "" {
-		return "", fmt.Errorf("openai completion at %s: response has no choices", o.url)
+		return "", fmt.Errorf("openai completion at %s: response has no choices", o.shown)
 	}
 	return cr.Choices[0].Message.Content, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/target/store"
 )
 
@@ -111,7 +112,7 @@ func Seed(ctx context.Context, pool *pgxpool.Pool, o Options) error {
 func SeedURL(ctx context.Context, databaseURL string, o Options) error {
 	pool, err := pgxpool.New(ctx, databaseURL)
 	if err != nil {
-		return fmt.Errorf("seeding: connecting: %w", err)
+		return fmt.Errorf("seeding: connecting: %w", redact.Error(err))
 	}
 	defer pool.Close()
 	return Seed(ctx, pool, o)
@@ -122,7 +123,7 @@ func SeedURL(ctx context.Context, databaseURL string, o Options) error {
 func IsEmpty(ctx context.Context, databaseURL string) (bool, error) {
 	conn, err := pgx.Connect(ctx, databaseURL)
 	if err != nil {
-		return false, fmt.Errorf("checking for data: connecting: %w", err)
+		return false, fmt.Errorf("checking for data: connecting: %w", redact.Error(err))
 	}
 	defer conn.Close(ctx)
 	var any bool
@@ -141,7 +142,7 @@ func IsEmpty(ctx context.Context, databaseURL string) (bool, error) {
 func AddAPIKey(ctx context.Context, databaseURL, name, key string) error {
 	conn, err := pgx.Connect(ctx, databaseURL)
 	if err != nil {
-		return fmt.Errorf("adding API key: connecting: %w", err)
+		return fmt.Errorf("adding API key: connecting: %w", redact.Error(err))
 	}
 	defer conn.Close(ctx)
 	tx, err := conn.Begin(ctx)

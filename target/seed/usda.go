@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/target/store"
 )
 
@@ -285,7 +286,7 @@ func (c *csvFile) fieldErr(col string, err error) error {
 func ImportUSDAURL(ctx context.Context, databaseURL, dir string) (int64, error) {
 	pool, err := pgxpool.New(ctx, databaseURL)
 	if err != nil {
-		return 0, fmt.Errorf("importing USDA foods: connecting: %w", err)
+		return 0, fmt.Errorf("importing USDA foods: connecting: %w", redact.Error(err))
 	}
 	defer pool.Close()
 	return ImportUSDA(ctx, pool, os.DirFS(dir))

@@ -26,6 +26,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // Defaults used when DATABASE_URL and REDIS_URL are not set.
@@ -137,12 +139,12 @@ func (s *Stack) ensurePostgres(ctx context.Context, cfg config, dbURL string, ex
 		return nil
 	}
 	if explicit || !cfg.allowThrowaway {
-		return fmt.Errorf("PostgreSQL at %s does not answer: %w", redactURL(dbURL), err)
+		return fmt.Errorf("PostgreSQL at %s does not answer: %w", redact.URL(dbURL), err)
 	}
-	cfg.log.Info("no PostgreSQL answers at the default address; starting a throwaway one", "url", redactURL(dbURL))
+	cfg.log.Info("no PostgreSQL answers at the default address; starting a throwaway one", "url", redact.URL(dbURL))
 	u, err := s.startPostgres(ctx, cfg.pgSearch, databaseName(dbURL))
 	if err != nil {
-		return fmt.Errorf("no PostgreSQL answers at %s and none could be started: %w\n%s", redactURL(dbURL), err, HowToInstall)
+		return fmt.Errorf("no PostgreSQL answers at %s and none could be started: %w\n%s", redact.URL(dbURL), err, HowToInstall)
 	}
 	if err := CreateDatabase(ctx, u); err != nil {
 		return err
@@ -159,12 +161,12 @@ func (s *Stack) ensureRedis(ctx context.Context, cfg config, redisURL string, ex
 		return nil
 	}
 	if explicit || !cfg.allowThrowaway {
-		return fmt.Errorf("redis at %s does not answer: %w", redactURL(redisURL), err)
+		return fmt.Errorf("redis at %s does not answer: %w", redact.URL(redisURL), err)
 	}
-	cfg.log.Info("no Redis answers at the default address; starting a throwaway one", "url", redisURL)
+	cfg.log.Info("no Redis answers at the default address; starting a throwaway one", "url", redact.URL(redisURL))
 	u, err := s.startRedis(ctx)
 	if err != nil {
-		return fmt.Errorf("no Redis answers at %s and none could be started: %w\n%s", redisURL, err, HowToInstall)
+		return fmt.Errorf("no Redis answers at %s and none could be started: %w\n%s", redact.URL(redisURL), err, HowToInstall)
 	}
 	s.RedisURL = u
 	s.Started = append(s.Started, "redis")
@@ -215,7 +217,7 @@ func (s *Stack) dir() (string, error) {
 var errNoDatabase = errors.New("database does not exist")
 
 // pingPostgres connects to dbURL. It returns errNoDatabase when the server
-// answers but the database is absent.
+// answers but the database is absent. Errors show no password.
 func pingPostgres(ctx context.Context, dbURL string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -224,7 +226,7 @@ func pingPostgres(ctx context.Context, dbURL string, timeout time.Duration) erro
 		if strings.Contains(err.Error(), "SQLSTATE 3D000") {
 			return errNoDatabase
 		}
-		return err
+		return redact.Error(err)
 	}
 	defer conn.Close(context.Background())
 	return conn.Ping(ctx)
@@ -233,7 +235,8 @@ func pingPostgres(ctx context.Context, dbURL string, timeout time.Duration) erro
 func pingRedis(ctx context.Context, redisURL string, timeout time.Duration) error {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
-		return fmt.Errorf("REDIS_URL %q: %w", redisURL, err)
+		// go-redis's parse errors quote the URL, password and all.
+		return fmt.Errorf("REDIS_URL %q: %w", redact.URL(redisURL), redact.Error(err))
 	}
 	// Dial first: go-redis logs every failed dial of its pool, which would
 	// fill a new user's terminal while we look for a server.
@@ -264,7 +267,7 @@ func CreateDatabase(ctx context.Context, dbURL string) error {
 	}
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		return fmt.Errorf("creating database %q: %w", name, err)
+		return fmt.Errorf("creating database %q: %w", name, redact.Error(err))
 	}
 	defer conn.Close(context.Background())
 	var exists bool
@@ -296,19 +299,10 @@ func databaseName(dbURL string) string {
 func withDatabase(dbURL, name string) (string, error) {
 	u, err := url.Parse(dbURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", fmt.Errorf("DATABASE_URL %q: want postgres://user@host:port/db", redactURL(dbURL))
+		return "", fmt.Errorf("DATABASE_URL %q: want postgres://user@host:port/db", redact.URL(dbURL))
 	}
 	u.Path = "/" + name
 	return u.String(), nil
-}
-
-// redactURL hides a password in a URL for messages.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return u.Redacted()
 }
 
 // freePort asks the kernel for a free TCP port on loopback.

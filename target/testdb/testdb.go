@@ -25,6 +25,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // Defaults used when DATABASE_URL and REDIS_URL are not set.
@@ -142,7 +144,7 @@ func Create(ctx context.Context, serverURL, name string) (string, error) {
 func withDatabase(serverURL, name string) (string, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil {
-		return "", fmt.Errorf("database URL %s: %w", redact(serverURL), err)
+		return "", fmt.Errorf("database URL %s: %w", redact.URL(serverURL), redact.Error(err))
 	}
 	u.Path = "/" + name
 	return u.String(), nil
@@ -155,7 +157,7 @@ func connectAdmin(ctx context.Context, serverURL string) (*pgx.Conn, error) {
 	}
 	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", redact(adminURL), err)
+		return nil, fmt.Errorf("connecting to PostgreSQL at %s: %w", redact.URL(adminURL), redact.Error(err))
 	}
 	return conn, nil
 }
@@ -178,7 +180,7 @@ func Drop(ctx context.Context, serverURL, name string) error {
 func DeleteRedisKeys(ctx context.Context, redisURL, prefix string) error {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
-		return fmt.Errorf("redis URL %s: %w", redact(redisURL), err)
+		return fmt.Errorf("redis URL %s: %w", redact.URL(redisURL), redact.Error(err))
 	}
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
@@ -209,12 +211,4 @@ func getenv(key, def string) string {
 		return v
 	}
 	return def
-}
-
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return s
-	}
-	return u.Redacted()
 }
