@@ -5,15 +5,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // PlanHash identifies the whole plan this scenario runs: "sha256:" and the
 // hex digest of the scenario as resolved (name, target URL, load with its
 // overrides, data, setup, requests, gates, metrics) before it was divided
 // into shards, so that every shard of one plan has the same hash and `loadgate
-// merge` can refuse shards of different plans. Header values are left out:
-// they may hold credentials, which a digest in run.json should not pin, and
-// each machine may have its own.
+// merge` can refuse shards of different plans. Header values and URL
+// passwords are left out: they are credentials, which a digest in run.json
+// should not pin (known text and one password let it be guessed offline),
+// and each machine may have its own.
 func (s *Scenario) PlanHash() string {
 	if s.planHash != "" {
 		return s.planHash
@@ -25,6 +28,7 @@ func (s *Scenario) hashPlan() string {
 	c := *s
 	c.Shard, c.Source = Shard{}, ""
 	c.Target.Headers = keysOnly(s.Target.Headers)
+	c.Target.BaseURL, c.Metrics.URL = redact.URL(s.Target.BaseURL), redact.URL(s.Metrics.URL)
 	c.Setup = withoutHeaderValues(s.Setup)
 	c.Requests = withoutHeaderValues(s.Requests)
 	c.Flows = flowsWithoutHeaderValues(s.Flows)

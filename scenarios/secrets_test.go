@@ -145,3 +145,30 @@ func TestBadURLsNotPrinted(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanHashHoldsNoPassword: run.json's plan_hash is a digest of the
+// plan; a URL's password is left out of it as header values are (a digest
+// of known text and one password lets the password be guessed offline).
+func TestPlanHashHoldsNoPassword(t *testing.T) {
+	hash := func(base, metrics string) string {
+		env := func(k string) (string, bool) {
+			if k == "SECRET_TARGET" {
+				return base, true
+			}
+			return secretEnv(k)
+		}
+		src := strings.Replace(secretScenario, "http://m:s3cr3t-metrics@", metrics, 1)
+		sc, err := Parse([]byte(src), "s.yaml", "", Options{LookupEnv: env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc.PlanHash()
+	}
+	a := hash("http://u:s3cr3t-one@127.0.0.1:1", "http://m:s3cr3t-one@")
+	if b := hash("http://u:s3cr3t-two@127.0.0.1:1", "http://m:s3cr3t-two@"); a != b {
+		t.Errorf("the plan hash depends on the URLs' passwords: %s vs %s", a, b)
+	}
+	if b := hash("http://v:s3cr3t-one@127.0.0.1:1", "http://m:s3cr3t-one@"); a == b {
+		t.Error("the plan hash ignores the target URL's user")
+	}
+}

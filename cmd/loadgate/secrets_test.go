@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner"
 	"github.com/loadgate/loadgate/target/testdb"
 )
 
@@ -104,8 +103,9 @@ metrics:
 // TestSecretsNeverLeak plants a secret in every place a scenario run takes
 // one (base URL userinfo from the environment and from --target, each
 // credential header, a value from the environment, a header the scenario
-// marks secret, a request's header, the metrics URL), runs against an
-// httptest server, renders, gates, compares and merges, and finds the secret
+// marks secret, a request's header, the metrics URL), runs two shards and a
+// run with --target against an httptest server, renders, gates, compares
+// and merges (loadgate merge), and finds the secret
 // in no file of the results and in no output. The target does receive the
 // real values. Failures that print URLs (unhealthy target, failed setup,
 // an unparsable --target) are checked the same way.
@@ -145,11 +145,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	root := t.TempDir()
 	c := &leakCheck{t: t}
 
-	dirA, dirB := filepath.Join(root, "a"), filepath.Join(root, "b")
-	if code, _, errs := c.cli("run", file, "--out", dirA, "--shard", "1/2", "--results", root); code != 0 {
-		t.Fatalf("run: exit %d\n%s", code, errs)
+	dirA, dirB, dirC := filepath.Join(root, "a"), filepath.Join(root, "b"), filepath.Join(root, "c")
+	for _, d := range []struct{ dir, shard string }{{dirA, "1/2"}, {dirB, "2/2"}} {
+		if code, _, errs := c.cli("run", file, "--out", d.dir, "--shard", d.shard, "--results", root); code != 0 {
+			t.Fatalf("run --shard %s: exit %d\n%s", d.shard, code, errs)
+		}
 	}
-	if code, _, errs := c.cli("run", file, "--out", dirB, "--shard", "2/2", "--results", root,
+	if code, _, errs := c.cli("run", file, "--out", dirC, "--results", root,
 		"--target", "http://user:s3cr3t-target-flag@"+host); code != 0 {
 		t.Fatalf("run --target: exit %d\n%s", code, errs)
 	}
@@ -162,10 +164,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 	c.cli("run", file, "--dry-run")
 	c.cli("report", dirA)
 	c.cli("gate", dirA)
-	c.cli("report", dirA, dirB, "--labels", "a,b", "--out", filepath.Join(root, "cmp"))
+	c.cli("report", dirA, dirC, "--labels", "a,c", "--out", filepath.Join(root, "cmp"))
 	merged := filepath.Join(root, "merged")
-	if _, err := runner.Merge([]string{dirA, dirB}, merged); err != nil {
-		t.Fatal(err)
+	if code, _, errs := c.cli("merge", dirA, dirB, "--out", merged); code != 0 {
+		t.Fatalf("merge: exit %d\n%s", code, errs)
 	}
 	c.cli("report", merged)
 	c.cli("gate", merged)
