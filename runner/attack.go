@@ -50,6 +50,7 @@ type attack struct {
 	closed bool
 	warmup time.Duration
 	rec    *recorder
+	live   *live // nil without WithMetrics
 
 	pacer       vegeta.Pacer
 	sent        func() uint64 // requests handed to vegeta's workers so far
@@ -109,6 +110,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 		return nil, err
 	}
 	a.rec = rec
+	rec.live = a.live
 
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
@@ -220,7 +222,12 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 		case <-tick.C:
 			inFlight := int64(a.sent()) - rec.completed
 			a.maxInFlight = max(a.maxInFlight, inFlight)
-			rec.flush(next, a.level(next-interval, next), inFlight)
+			level := a.level(next-interval, next)
+			rec.flush(next, level, inFlight)
+			if a.live != nil {
+				a.live.inFlight.Set(float64(inFlight))
+				a.live.targetRate.Set(level)
+			}
 			p := rec.points[len(rec.points)-1]
 			total := rec.overall.total
 			prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,
@@ -267,6 +274,10 @@ func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr
 	}
 	a.figures(end, out)
 	a.serverFigures(scr, out)
+	if a.live != nil {
+		a.live.unsent.Add(float64(out.overall.Unsent))
+		a.live.inFlight.Set(0)
+	}
 	if rec.logErr != nil {
 		return nil, rec.logErr
 	}

@@ -3,6 +3,8 @@ package runner
 import (
 	"io"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Defaults of the options.
@@ -32,6 +34,7 @@ type config struct {
 	version, commit  string
 	interval         time.Duration
 	startAt          time.Time
+	metrics          prometheus.Registerer
 	checkpointEvery  time.Duration
 }
 
@@ -93,3 +96,9 @@ func WithStartAt(t time.Time) Option { return func(c *config) { c.startAt = t } 
 // The files are written from a goroutine of their own, each through a
 // temporary file and a rename.
 func WithCheckpointEvery(d time.Duration) Option { return func(c *config) { c.checkpointEvery = d } }
+
+// WithMetrics registers the run's live Prometheus metrics on reg (names in
+// docs/CONTRACT.md, "Live metrics"), labelled with the run id and shard;
+// the caller serves reg while the run lasts. Give each run a registry of
+// its own: a second run on the same one fails to register. Default: none.
+func WithMetrics(reg prometheus.Registerer) Option { return func(c *config) { c.metrics = reg } }

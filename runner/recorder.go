@@ -140,6 +140,8 @@ type recorder struct {
 	finished func(now time.Time)
 
 	warmup time.Duration
+	// live, when set, gets every result for the live Prometheus metrics.
+	live *live
 
 	// The current interval, warm-up included, for the timeline.
 	interval      counters
@@ -245,9 +247,9 @@ func (r *recorder) record(res *vegeta.Result) {
 	if r.finished != nil {
 		r.finished(res.End())
 	}
-	ep := r.overall
-	if i := endpointOf(res.URL); i >= 0 && i < len(r.endpoints) {
-		ep = r.endpoints[i]
+	ep, epIdx := r.overall, endpointOf(res.URL)
+	if epIdx >= 0 && epIdx < len(r.endpoints) {
+		ep = r.endpoints[epIdx]
 	}
 	k := kindOther
 	if ep.expect != nil {
@@ -268,6 +270,9 @@ func (r *recorder) record(res *vegeta.Result) {
 		if corrected < service {
 			corrected = service // a request sent a hair early
 		}
+	}
+	if r.live != nil {
+		r.live.observe(epIdx, int(res.Code), k, corrected)
 	}
 	if intended < r.warmup {
 		return

@@ -145,6 +145,19 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	}
 
 	a := &attack{sc: sc, cfg: cfg, tr: tr, headers: headers}
+	if cfg.metrics != nil {
+		names := make([]string, len(sc.Requests))
+		for i, r := range sc.Requests {
+			names[i] = r.Name
+		}
+		label := shard
+		if label == "" {
+			label = "1/1"
+		}
+		if a.live, err = newLive(cfg.metrics, id, label, sc.Name, names); err != nil {
+			return nil, dir, err
+		}
+	}
 	if cfg.checkpointEvery > 0 {
 		a.checkpoint = func(out *outcome) error { return write(doc(out), out.points) }
 	}

@@ -30,9 +30,11 @@ type runFlags struct {
 	dryRun   *bool
 	gates    multiFlag
 	cpuProf  *string
+	metrics  *string
 	capacity *capacityFlags
 
-	start time.Time // --start-at (or $LOADGATE_START_AT), parsed
+	start time.Time    // --start-at (or $LOADGATE_START_AT), parsed
+	live  *liveMetrics // serving --metrics-addr, while the command lasts
 }
 
 // Environment variables of a shard run (`--shard auto`, `--start-at`).
@@ -103,6 +105,7 @@ func addLoadFlags(f *cmdFlags) *runFlags {
 	r.root = f.String("results", "results", "results root")
 	r.dryRun = f.Bool("dry-run", false, "print the resolved plan and exit")
 	r.cpuProf = f.String("cpuprofile", "", "write a CPU profile of loadgate itself (runtime/pprof) to this file")
+	r.metrics = f.String("metrics-addr", "", "serve live Prometheus metrics of the run on this address (host:port) at /metrics while it lasts")
 	f.Var(&r.gates, "gate", "gate expression replacing the scenario's (repeatable)")
 	return r
 }
@@ -150,8 +153,17 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	return withCPUProfile(e, r, func() error { return runScenario(ctx, e, f.Arg(0), r) })
 }
 
-// withCPUProfile runs fn, profiling loadgate's CPU into --cpuprofile if given.
+// withCPUProfile runs fn, profiling loadgate's CPU into --cpuprofile and
+// serving the live metrics on --metrics-addr, when given.
 func withCPUProfile(e env, f *runFlags, fn func() error) error {
+	if *f.metrics != "" {
+		live, err := startLiveMetrics(e, *f.metrics)
+		if err != nil {
+			return err
+		}
+		f.live = live
+		defer live.stop(e)
+	}
 	if *f.cpuProf == "" {
 		return fn()
 	}
@@ -248,6 +260,9 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	}
 	if !f.start.IsZero() {
 		opts = append(opts, runner.WithStartAt(f.start))
+	}
+	if f.live != nil {
+		opts = append(opts, runner.WithMetrics(f.live.next()))
 	}
 	_, dir, err := runner.Run(ctx, sc, opts...)
 	if err != nil {

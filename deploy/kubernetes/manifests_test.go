@@ -163,6 +163,12 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 	if !slices.Contains(c.Args, "--shard") || c.Args[slices.Index(c.Args, "--shard")+1] != "auto" {
 		t.Errorf("shard args %q lack --shard auto", c.Args)
 	}
+	// Prometheus finds the shards' live metrics by the usual annotations.
+	ann := spec.Template.Annotations
+	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/path"] != "/metrics" || len(c.Ports) != 1 ||
+		ann["prometheus.io/port"] != fmt.Sprint(c.Ports[0].ContainerPort) || !slices.Contains(c.Args, fmt.Sprintf(":%d", c.Ports[0].ContainerPort)) {
+		t.Errorf("scrape annotations %v, ports %v, args %q: the annotated port must be where --metrics-addr serves", ann, c.Ports, c.Args)
+	}
 	if got := merge.Spec.Template.Spec.Containers[0].Args; len(got) == 0 || got[0] != "merge" || !slices.Contains(got, "--wait") {
 		t.Errorf("merge args %q", got)
 	}
