@@ -145,7 +145,7 @@ bench-target: build
 # local endpoint, alternating rounds, then loadgate's memory over a long run.
 # ROUNDS=1 DURATION=3s LONG=30s is a quick check; output also in results/.
 bench-harness: build
-	$(GO) run ./runner/benchharness -loadgate $(BIN) $(if $(ROUNDS),-rounds $(ROUNDS)) \
+	$(GO) run ./cmd/benchharness -loadgate $(BIN) $(if $(ROUNDS),-rounds $(ROUNDS)) \
 		$(if $(DURATION),-duration $(DURATION)) $(if $(LONG),-long $(LONG))
 
 # Lints the GitHub Actions workflows with actionlint, pinned in tools/go.mod

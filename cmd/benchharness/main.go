@@ -6,7 +6,7 @@
 //
 // It is `make bench-harness`; run it from the repository root:
 //
-//	go run ./runner/benchharness [-rounds 3] [-duration 10s] [-long 10m]
+//	go run ./cmd/benchharness [-rounds 3] [-duration 10s] [-long 10m]
 //
 // ROUNDS, DURATION and LONG in the environment set the defaults (ROUNDS=1
 // DURATION=3s LONG=30s is a quick check). It installs the vegeta CLI at the
