@@ -62,6 +62,8 @@ type attack struct {
 	checkpoint     func(*outcome) error
 	cp             *checkpointer
 	nextCheckpoint time.Duration
+
+	drills *drills // the scenario's faults, when it has any
 }
 
 // outcome is what the attack produced.
@@ -75,6 +77,8 @@ type outcome struct {
 	warnings  []string
 	// serviceLog is the content of service_time.hlog.
 	serviceLog []byte
+	// faults are the fault drills as they happened so far.
+	faults []results.Fault
 }
 
 func stageLevels(sc *scenarios.Scenario) []stageLevel {
@@ -136,9 +140,18 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 		a.nextCheckpoint = a.cfg.checkpointEvery
 	}
 
+	if len(sc.Faults) > 0 {
+		a.drills = startDrills(origin, sc.Faults, a.cfg.faults, a.cfg.progress)
+		// Whatever ends the attack (its end, an interrupt, a failure), every
+		// fault still on is undone before the run is written.
+		defer a.drills.stop()
+	}
 	end, aborted := a.loop(ctx, attackCtx, stopAttack, origin)
 	ended := time.Now()
 	stopAttack()
+	if a.drills != nil {
+		a.drills.stop()
+	}
 	var cpErr error
 	if a.cp != nil {
 		cpErr = a.cp.stop() // no checkpoint may land after the final files
@@ -278,6 +291,7 @@ func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr
 		a.live.unsent.Add(float64(out.overall.Unsent))
 		a.live.inFlight.Set(0)
 	}
+	out.faults = a.drills.snapshot()
 	if rec.logErr != nil {
 		return nil, rec.logErr
 	}

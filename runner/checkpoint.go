@@ -80,5 +80,6 @@ func clonePoints(points []results.Point) []results.Point {
 func (a *attack) snapshot(end time.Duration) *outcome {
 	out := &outcome{status: results.StatusRunning, ended: time.Now(), points: slices.Clip(a.rec.points)}
 	a.figures(end, out)
+	out.faults = a.drills.snapshot()
 	return out
 }

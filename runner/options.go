@@ -36,6 +36,7 @@ type config struct {
 	startAt          time.Time
 	metrics          prometheus.Registerer
 	checkpointEvery  time.Duration
+	faults           map[string]Injector
 }
 
 func newConfig(opts []Option) config {
@@ -51,6 +52,12 @@ func newConfig(opts []Option) config {
 	}
 	return c
 }
+
+// WithFaults gives the drills of the scenario's faults, by fault label
+// (scenarios.Fault.Label): each is injected at its time and undone when its
+// duration is up, when the run ends, fails or is interrupted. A scenario
+// with faults needs a drill for every one.
+func WithFaults(by map[string]Injector) Option { return func(c *config) { c.faults = by } }
 
 // WithResultsRoot sets the directory run directories are created in;
 // default "results".

@@ -44,6 +44,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if len(sc.Flows) > 0 {
 		return nil, "", fmt.Errorf("scenario %s: flows are validated but not yet run by this build (issue 11, in progress)", sc.Name)
 	}
+	for _, f := range sc.Faults {
+		if cfg.faults[f.Label()] == nil {
+			return nil, "", fmt.Errorf("scenario %s: fault %s has no drill (loadgate scenario sets them up; runner.WithFaults)", sc.Name, f.Label())
+		}
+	}
 	headers := http.Header{}
 	for k, v := range sc.Target.Headers {
 		headers.Set(k, v)
@@ -124,6 +129,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 			Server:      out.server,
 			Gates:       []results.Gate{},
 			Warnings:    out.warnings,
+			Faults:      out.faults,
 		}
 		if !cfg.startAt.IsZero() {
 			at := cfg.startAt.UTC()
@@ -137,7 +143,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	// write writes timeline.json, then run.json: a run.json that is there
 	// has its timeline.
 	write := func(run *results.Run, points []results.Point) error {
-		tl := &results.Timeline{Schema: results.Schema, IntervalS: cfg.interval.Seconds(), Points: points}
+		tl := &results.Timeline{Schema: results.Schema, IntervalS: cfg.interval.Seconds(), Points: points, Faults: faultTimeline(run.Faults)}
 		if err := results.WriteJSON(filepath.Join(dir, results.TimelineFile), tl); err != nil {
 			return err
 		}

@@ -91,6 +91,12 @@ func (s *Scenario) scaleDuration(d time.Duration) {
 		}
 		sum += st.Duration.D()
 	}
+	// Faults keep their place in the run's shape.
+	for i := range s.Faults {
+		fl := &s.Faults[i]
+		fl.At = Duration(time.Duration(math.Round(float64(fl.At) * f)))
+		fl.For = Duration(time.Duration(math.Round(float64(fl.For) * f)))
+	}
 	// The warm-up fills caches and connection pools, which takes the same time
 	// whatever the run's length: keep it, up to a third of the new duration.
 	if w := s.Load.Warmup.D(); w > d/3 {

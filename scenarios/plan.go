@@ -87,6 +87,10 @@ func (s *Scenario) Plan() results.Plan {
 		}
 		p.Flows = append(p.Flows, fm)
 	}
+	for _, f := range s.Faults {
+		p.Faults = append(p.Faults, results.FaultPlan{Name: f.Label(), Action: f.Action, Service: f.Target(),
+			AtS: f.At.D().Seconds(), ForS: f.For.D().Seconds()})
+	}
 	return p
 }
 
@@ -182,6 +186,18 @@ func (s *Scenario) Describe() string {
 		fmt.Fprintf(&b, "\nexpected  %d requests\n", s.ExpectedRequests())
 	} else {
 		b.WriteString("\nexpected  depends on the target's latency (closed model)\n")
+	}
+	if len(s.Faults) > 0 {
+		b.WriteString("\nfaults\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		for _, f := range s.Faults {
+			span := "instant"
+			if f.For > 0 {
+				span = "for " + roundForDisplay(f.For.D())
+			}
+			fmt.Fprintf(tw, "  %s\tat %s\t%s\t%s %s\n", f.Label(), roundForDisplay(f.At.D()), span, f.Action, f.Target())
+		}
+		tw.Flush()
 	}
 	b.WriteString("\ngates\n")
 	if len(s.Gates) == 0 {

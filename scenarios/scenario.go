@@ -59,6 +59,9 @@ type Scenario struct {
 	Gates []string `yaml:"gates"`
 	// Metrics is where the target exposes Prometheus metrics, if anywhere.
 	Metrics Metrics `yaml:"metrics"`
+	// Faults are drills injected during the run (Redis down, PostgreSQL
+	// stopped, latency added …), each undone when its time is up.
+	Faults []Fault `yaml:"faults"`
 
 	// Source is where the scenario came from: a file path or "builtin:NAME".
 	Source string `yaml:"-"`

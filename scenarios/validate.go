@@ -47,6 +47,7 @@ func (s *Scenario) ValidateWith(checkGate func(string) error) error {
 		names[r.Name] = true
 	}
 	v.flows(names)
+	v.faults()
 	for i, g := range s.Gates {
 		field := fmt.Sprintf("gates[%d]", i)
 		if strings.TrimSpace(g) == "" {

@@ -91,6 +91,11 @@ type Run struct {
 	Endpoints map[string]Stats `json:"endpoints"`
 	Server    Server           `json:"server"`
 	Gates     []Gate           `json:"gates"`
+	// Faults are the fault drills of the run, as they happened (see Fault).
+	Faults []Fault `json:"faults,omitempty"`
+	// Writes compares the writes the target acknowledged with the rows
+	// found afterwards (the reference target under loadgate scenario).
+	Writes *Writes `json:"writes,omitempty"`
 	// Warnings are said loudly by every report: generator saturation, an aborted
 	// run, metrics that could not be scraped.
 	Warnings []string `json:"warnings,omitempty"`
@@ -135,6 +140,79 @@ type Plan struct {
 	// Headers are the target's headers, each secret value (a credential:
 	// scenarios.Target.SecretHeader) replaced by "xxxxx".
 	Headers map[string]string `json:"headers,omitempty"`
+	// Faults are the fault drills the scenario schedules.
+	Faults []FaultPlan `json:"faults,omitempty"`
+}
+
+// FaultPlan is one fault drill as scheduled: injected AtS seconds into the
+// run, undone ForS seconds later (0: an instant fault).
+type FaultPlan struct {
+	Name    string  `json:"name"`
+	Action  string  `json:"action"`
+	Service string  `json:"service,omitempty"` // redis, postgres, target, or an exec label
+	AtS     float64 `json:"at_s"`
+	ForS    float64 `json:"for_s"`
+}
+
+// Fault is one fault drill of the run as it happened, and what the load
+// measured during and after it. The runner writes the plan and the times;
+// the report package adds the figures (it reads the interval log) when it
+// finishes the run.
+type Fault struct {
+	FaultPlan
+	// StartS is when the injection began, EndS when the fault was undone
+	// (for an instant fault: when it was done), in seconds since the attack
+	// started; nil when it did not happen (the run ended first).
+	StartS *float64 `json:"start_s,omitempty"`
+	EndS   *float64 `json:"end_s,omitempty"`
+	// Injected is false when the injection failed (Error says why).
+	Injected  bool   `json:"injected"`
+	Error     string `json:"error,omitempty"`
+	UndoError string `json:"undo_error,omitempty"`
+
+	// Measured is filled in by the report package.
+	Measured *FaultFigures `json:"measured,omitempty"`
+}
+
+// FaultFigures are a fault's effect on the load: during the window (the
+// seconds it overlaps, measured seconds only) and the recovery after it.
+type FaultFigures struct {
+	Requests  int64    `json:"requests"`
+	Errors    int64    `json:"errors"`
+	ErrorRate float64  `json:"error_rate"`
+	LatencyUS *Latency `json:"latency_us,omitempty"` // all requests of the window
+	// Before is the level recovery is measured against: the measured
+	// seconds before the fault (up to BaselineS of them, outside other
+	// faults' windows).
+	BeforeErrorRate float64 `json:"before_error_rate"`
+	BeforeP95US     float64 `json:"before_p95_us"`
+	// RecoveryS is the time from the fault's end until error rate and P95
+	// were back within the tolerance for Tolerance.Seconds consecutive
+	// seconds; nil with Recovered false when they never were.
+	RecoveryS *float64 `json:"recovery_s"`
+	Recovered bool     `json:"recovered"`
+	Tolerance Recovery `json:"tolerance"`
+	// Note says why a figure could not be computed.
+	Note string `json:"note,omitempty"`
+}
+
+// Recovery is the stated tolerance of a recovery: a second is back when
+// its error rate is at most ErrorRate above the pre-fault level and its P95
+// at most P95Ratio times the pre-fault P95 (or P95SlackMS above it, when
+// that is more); Seconds such seconds in a row end the recovery.
+type Recovery struct {
+	ErrorRate  float64 `json:"error_rate"`
+	P95Ratio   float64 `json:"p95_ratio"`
+	P95SlackMS float64 `json:"p95_slack_ms"`
+	Seconds    int     `json:"seconds"`
+	BaselineS  int     `json:"baseline_s"`
+}
+
+// FaultWindow is one fault's window on the timeline's clock.
+type FaultWindow struct {
+	Name   string   `json:"name"`
+	StartS float64  `json:"start_s"`
+	EndS   *float64 `json:"end_s,omitempty"` // nil while the fault is on
 }
 
 // Stage is one load stage; rates are requests per second (open model), users
@@ -280,6 +358,18 @@ type Timeline struct {
 	Schema    int     `json:"schema"`
 	IntervalS float64 `json:"interval_s"`
 	Points    []Point `json:"points"`
+	// Faults are the fault windows of the run.
+	Faults []FaultWindow `json:"faults,omitempty"`
+}
+
+// Writes is the check that no acknowledged write was lost: Acknowledged
+// writes (2xx answers to the endpoints that write) against the rows Found
+// afterwards that they created; Lost = max(0, Acknowledged - Found).
+type Writes struct {
+	Endpoints    []string `json:"endpoints"`
+	Acknowledged int64    `json:"acknowledged"`
+	Found        int64    `json:"found"`
+	Lost         int64    `json:"lost"`
 }
 
 // Point is one interval of the run; T is seconds since the attack started.

@@ -1,0 +1,156 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/scenarios"
+)
+
+// Injector is one fault drill as the runner schedules it: at its time,
+// Inject; when its duration is up (at once for an instant fault), Undo.
+// Undo must bring the service back whether Inject finished or not, and may
+// be called when it already is. The drills themselves live in package
+// faults; the runner knows only when.
+type Injector interface {
+	Inject(ctx context.Context) error
+	Undo(ctx context.Context) error
+}
+
+// drillTimeout bounds one Inject or Undo: a stop that hangs must not keep
+// the run from ending (and undoing the other faults).
+const drillTimeout = 2 * time.Minute
+
+// drills runs the scenario's faults against the clock of one attack: one
+// goroutine per fault waits for its time, injects, waits for its
+// duration, undoes. stop undoes whatever is still injected, at once.
+type drills struct {
+	origin time.Time
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	log    io.Writer // progress lines; may be nil
+
+	mu   sync.Mutex // guards recs
+	recs []results.Fault
+}
+
+// startDrills schedules faults (validated: each has an injector in by).
+func startDrills(origin time.Time, faults []scenarios.Fault, by map[string]Injector, log io.Writer) *drills {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &drills{origin: origin, cancel: cancel, log: log}
+	for _, f := range faults {
+		d.recs = append(d.recs, results.Fault{FaultPlan: results.FaultPlan{Name: f.Label(), Action: f.Action,
+			Service: f.Target(), AtS: f.At.D().Seconds(), ForS: f.For.D().Seconds()}})
+	}
+	for i, f := range faults {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.drill(ctx, i, f, by[f.Label()])
+		}()
+	}
+	return d
+}
+
+// drill is one fault's life: wait, inject, wait, undo. A cancelled ctx
+// (the run ended, failed or was interrupted) skips the waits, never the undo.
+func (d *drills) drill(ctx context.Context, i int, f scenarios.Fault, inj Injector) {
+	if !sleepUntil(ctx, d.origin.Add(f.At.D())) {
+		return // the run ended before the fault was due
+	}
+	d.note(i, func(r *results.Fault) { start := d.since(); r.StartS = &start })
+	ictx, cancel := context.WithTimeout(context.Background(), drillTimeout)
+	err := inj.Inject(ictx)
+	cancel()
+	d.note(i, func(r *results.Fault) {
+		r.Injected = err == nil
+		if err != nil {
+			r.Error = err.Error()
+		}
+	})
+	d.say("fault %s: %s injected%s", f.Label(), f.Action, errSuffix(err))
+	if !f.Instant() {
+		sleepUntil(ctx, d.origin.Add(f.End()))
+	}
+	uctx, cancel := context.WithTimeout(context.Background(), drillTimeout)
+	err = inj.Undo(uctx)
+	cancel()
+	d.note(i, func(r *results.Fault) {
+		end := d.since()
+		r.EndS = &end
+		if err != nil {
+			r.UndoError = err.Error()
+		}
+	})
+	d.say("fault %s: undone%s", f.Label(), errSuffix(err))
+}
+
+// stop cancels the waits and returns when every injected fault is undone.
+// It is safe to call twice.
+func (d *drills) stop() {
+	d.cancel()
+	d.wg.Wait()
+}
+
+// snapshot returns the faults as recorded so far.
+func (d *drills) snapshot() []results.Fault {
+	if d == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]results.Fault, len(d.recs))
+	copy(out, d.recs)
+	return out
+}
+
+func (d *drills) note(i int, f func(*results.Fault)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f(&d.recs[i])
+}
+
+func (d *drills) since() float64 {
+	return float64(time.Since(d.origin).Milliseconds()) / 1000
+}
+
+func (d *drills) say(format string, args ...any) {
+	if d.log != nil {
+		fmt.Fprintf(d.log, "%7.1fs  "+format+"\n", append([]any{d.since()}, args...)...)
+	}
+}
+
+func errSuffix(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (failed: " + err.Error() + ")"
+}
+
+// sleepUntil waits until t; false when ctx ended the wait first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// faultTimeline is the fault windows as timeline.json records them.
+func faultTimeline(fs []results.Fault) []results.FaultWindow {
+	var out []results.FaultWindow
+	for _, f := range fs {
+		if f.StartS == nil {
+			continue
+		}
+		out = append(out, results.FaultWindow{Name: f.Name, StartS: *f.StartS, EndS: f.EndS})
+	}
+	return out
+}
