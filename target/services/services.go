@@ -48,8 +48,9 @@ type Stack struct {
 	// Started lists the servers Ensure had to start ("postgres", "redis").
 	Started []string
 
-	mu      sync.Mutex // guards stops
+	mu      sync.Mutex // guards stops and servers
 	stops   []func() error
+	servers []*Server
 	tempDir string
 	log     *slog.Logger
 }
@@ -60,6 +61,9 @@ type Option func(*config)
 type config struct {
 	databaseURL, redisURL string
 	allowThrowaway        bool
+	// own lists the servers to start throwaway ones of even when the
+	// defaults answer ("postgres", "redis").
+	own map[string]bool
 	probeTimeout          time.Duration
 	log                   *slog.Logger
 	getenv                func(string) string
@@ -76,6 +80,21 @@ func WithURLs(databaseURL, redisURL string) Option {
 
 // WithoutThrowaway makes Ensure fail instead of starting servers of its own.
 func WithoutThrowaway() Option { return func(c *config) { c.allowThrowaway = false } }
+
+// WithOwn makes Ensure start throwaway servers of the named kinds
+// ("postgres", "redis") even when the standard ports answer: fault drills
+// stop and start servers, and only ones loadgate started. A URL given
+// explicitly (option or environment) is still used as is.
+func WithOwn(names ...string) Option {
+	return func(c *config) {
+		if c.own == nil {
+			c.own = map[string]bool{}
+		}
+		for _, n := range names {
+			c.own[n] = true
+		}
+	}
+}
 
 // WithLogger sets where progress is logged (default: discarded).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
@@ -130,7 +149,10 @@ func pick(explicit, env, def string) (string, bool) {
 }
 
 func (s *Stack) ensurePostgres(ctx context.Context, cfg config, dbURL string, explicit bool) error {
-	err := pingPostgres(ctx, dbURL, cfg.probeTimeout)
+	err := errors.New("a server of loadgate's own was asked for")
+	if explicit || !cfg.own["postgres"] {
+		err = pingPostgres(ctx, dbURL, cfg.probeTimeout)
+	}
 	if err == nil || errors.Is(err, errNoDatabase) {
 		if err := CreateDatabase(ctx, dbURL); err != nil {
 			return err
@@ -141,7 +163,7 @@ func (s *Stack) ensurePostgres(ctx context.Context, cfg config, dbURL string, ex
 	if explicit || !cfg.allowThrowaway {
 		return fmt.Errorf("PostgreSQL at %s does not answer: %w", redact.URL(dbURL), err)
 	}
-	cfg.log.Info("no PostgreSQL answers at the default address; starting a throwaway one", "url", redact.URL(dbURL))
+	cfg.log.Info("starting a throwaway PostgreSQL", "url", redact.URL(dbURL), "why", redact.Error(err).Error())
 	u, err := s.startPostgres(ctx, cfg.pgSearch, databaseName(dbURL))
 	if err != nil {
 		return fmt.Errorf("no PostgreSQL answers at %s and none could be started: %w\n%s", redact.URL(dbURL), err, HowToInstall)
@@ -155,7 +177,10 @@ func (s *Stack) ensurePostgres(ctx context.Context, cfg config, dbURL string, ex
 }
 
 func (s *Stack) ensureRedis(ctx context.Context, cfg config, redisURL string, explicit bool) error {
-	err := pingRedis(ctx, redisURL, cfg.probeTimeout)
+	err := errors.New("a server of loadgate's own was asked for")
+	if explicit || !cfg.own["redis"] {
+		err = pingRedis(ctx, redisURL, cfg.probeTimeout)
+	}
 	if err == nil {
 		s.RedisURL = redisURL
 		return nil
@@ -163,7 +188,7 @@ func (s *Stack) ensureRedis(ctx context.Context, cfg config, redisURL string, ex
 	if explicit || !cfg.allowThrowaway {
 		return fmt.Errorf("redis at %s does not answer: %w", redact.URL(redisURL), err)
 	}
-	cfg.log.Info("no Redis answers at the default address; starting a throwaway one", "url", redact.URL(redisURL))
+	cfg.log.Info("starting a throwaway Redis", "url", redact.URL(redisURL), "why", redact.Error(err).Error())
 	u, err := s.startRedis(ctx)
 	if err != nil {
 		return fmt.Errorf("no Redis answers at %s and none could be started: %w\n%s", redact.URL(redisURL), err, HowToInstall)

@@ -197,3 +197,56 @@ func dropDatabase(t *testing.T, admin, name string) {
 		t.Errorf("dropping %s: %v", name, err)
 	}
 }
+
+// WithOwn starts throwaway servers although the defaults answer (they are
+// the machine's shared ones, which fault drills must never stop), and each
+// one stops and starts again on its port.
+func TestEnsureOwnServersStopAndStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and Redis")
+	}
+	if _, err := findPostgresBinary("initdb", postgresSearch); err != nil {
+		t.Skipf("no PostgreSQL server binaries here: %v", err)
+	}
+	ctx := context.Background()
+	s, err := Ensure(ctx, withGetenv(noEnv), WithOwn("postgres", "redis"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	if got := strings.Join(s.Started, ","); got != "postgres,redis" {
+		t.Errorf("Started = %q, want postgres,redis", got)
+	}
+	if s.DatabaseURL == DefaultDatabaseURL || s.RedisURL == DefaultRedisURL {
+		t.Fatalf("own servers at the shared defaults: %s %s", s.DatabaseURL, s.RedisURL)
+	}
+	pings := map[string]func() error{
+		"postgres": func() error { return pingPostgres(ctx, s.DatabaseURL, time.Second) },
+		"redis":    func() error { return pingRedis(ctx, s.RedisURL, time.Second) },
+	}
+	for _, sv := range []*Server{s.Postgres(), s.Redis()} {
+		if sv == nil {
+			t.Fatal("no server handle")
+		}
+		ping := pings[sv.Name()]
+		if err := sv.Stop(ctx); err != nil || sv.Running() {
+			t.Fatalf("%s: Stop: %v, running %v", sv.Name(), err, sv.Running())
+		}
+		if ping() == nil {
+			t.Errorf("%s answers after Stop", sv.Name())
+		}
+		if err := sv.Stop(ctx); err != nil {
+			t.Errorf("%s: second Stop: %v", sv.Name(), err)
+		}
+		if err := sv.Start(ctx); err != nil {
+			t.Fatalf("%s: Start: %v", sv.Name(), err)
+		}
+		if err := ping(); err != nil {
+			t.Errorf("%s does not answer after Start: %v", sv.Name(), err)
+		}
+	}
+	// The database survives a restart.
+	if err := pingPostgres(ctx, s.DatabaseURL, time.Second); err != nil {
+		t.Errorf("database after restart: %v", err)
+	}
+}

@@ -59,34 +59,28 @@ func (s *Stack) startPostgres(ctx context.Context, search []string, dbName strin
 	if err != nil {
 		return "", err
 	}
+	s.onStop(logFile.Close)
 	if cred != nil {
 		_ = os.Chown(logPath, int(cred.Uid), int(cred.Gid))
 	}
-	// Durability is not wanted from a throwaway server: trade it for speed.
-	cmd := exec.Command(postgres, "-D", dataDir, "-p", strconv.Itoa(port),
-		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dataDir,
-		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-		"-c", "max_connections=200")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = childAttr(cred)
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return "", fmt.Errorf("starting %s: %w", postgres, err)
-	}
-	exited := watch(cmd)
-	s.onStop(func() error {
-		defer logFile.Close()
-		// SIGINT is PostgreSQL's "fast shutdown".
-		return stopProcess(cmd, exited, syscall.SIGINT)
-	})
-
 	u := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", port, dbName)
 	admin := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	if err := waitReady(ctx, exited, func(ctx context.Context) error {
-		return pingPostgres(ctx, admin, time.Second)
-	}); err != nil {
+	sv := &Server{name: "postgres", sig: syscall.SIGINT, // SIGINT is PostgreSQL's "fast shutdown"
+		newCmd: func() *exec.Cmd {
+			// Durability is not wanted from a throwaway server: trade it for speed.
+			cmd := exec.Command(postgres, "-D", dataDir, "-p", strconv.Itoa(port),
+				"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dataDir,
+				"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+				"-c", "max_connections=200")
+			cmd.Stdout, cmd.Stderr = logFile, logFile
+			cmd.SysProcAttr = childAttr(cred)
+			return cmd
+		},
+		ping: func(ctx context.Context) error { return pingPostgres(ctx, admin, time.Second) },
+	}
+	if err := s.startServer(ctx, sv); err != nil {
 		log, _ := os.ReadFile(logPath)
-		return "", fmt.Errorf("throwaway postgres on port %d: %w\n%s", port, err, log)
+		return "", fmt.Errorf("port %d: %w\n%s", port, err, log)
 	}
 	s.log.Info("started throwaway PostgreSQL", "url", u, "dir", dataDir)
 	return u, nil
@@ -107,22 +101,20 @@ func (s *Stack) startRedis(ctx context.Context) (string, error) {
 		return "", err
 	}
 	logPath := filepath.Join(base, "redis.log")
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", base, "--daemonize", "no",
-		"--logfile", logPath)
-	cmd.SysProcAttr = childAttr(nil)
-	if err := cmd.Start(); err != nil {
-		return "", fmt.Errorf("starting %s: %w", bin, err)
-	}
-	exited := watch(cmd)
-	s.onStop(func() error { return stopProcess(cmd, exited, syscall.SIGTERM) })
-
 	u := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	if err := waitReady(ctx, exited, func(ctx context.Context) error {
-		return pingRedis(ctx, u, time.Second)
-	}); err != nil {
+	sv := &Server{name: "redis", sig: syscall.SIGTERM,
+		newCmd: func() *exec.Cmd {
+			cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+				"--save", "", "--appendonly", "no", "--dir", base, "--daemonize", "no",
+				"--logfile", logPath)
+			cmd.SysProcAttr = childAttr(nil)
+			return cmd
+		},
+		ping: func(ctx context.Context) error { return pingRedis(ctx, u, time.Second) },
+	}
+	if err := s.startServer(ctx, sv); err != nil {
 		log, _ := os.ReadFile(logPath)
-		return "", fmt.Errorf("throwaway redis on port %d: %w\n%s", port, err, log)
+		return "", fmt.Errorf("port %d: %w\n%s", port, err, log)
 	}
 	s.log.Info("started throwaway Redis", "url", u)
 	return u, nil
