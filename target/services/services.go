@@ -63,10 +63,10 @@ type config struct {
 	allowThrowaway        bool
 	// own lists the servers to start throwaway ones of even when the
 	// defaults answer ("postgres", "redis").
-	own map[string]bool
-	probeTimeout          time.Duration
-	log                   *slog.Logger
-	getenv                func(string) string
+	own          map[string]bool
+	probeTimeout time.Duration
+	log          *slog.Logger
+	getenv       func(string) string
 	// defaults and binary search paths, replaceable in tests
 	defaultDatabaseURL, defaultRedisURL string
 	pgSearch                            []string
