@@ -17,7 +17,8 @@ RUNS       ?=
 CAPACITY_FLAGS ?=
 
 # The ECharts script inlined into report.html, fetched from the npm registry at
-# build time (never committed). Without it reports load ECharts from a CDN.
+# build time (never committed) and embedded into the binary by `make build`.
+# Without it reports load ECharts from a CDN and say so.
 ECHARTS_VERSION := 5.6.0
 ECHARTS_JS      := .cache/echarts-$(ECHARTS_VERSION)/package/dist/echarts.min.js
 export LOADGATE_ECHARTS_JS ?= $(abspath $(ECHARTS_JS))
@@ -33,8 +34,14 @@ TEST_FORMAT ?= testname
 
 .PHONY: build assets scenario test lint-workflows test-short serve report compare capacity gate bench bench-target bench-harness vet fmt clean FORCE
 
-build:
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/loadgate
+# The binary embeds echarts.min.js (the echarts build tag, the file copied
+# next to report/echarts_embed.go and git-ignored), so its reports draw
+# offline wherever it runs. Without npm it is built without, and says so.
+ECHARTS_EMBED := report/echarts.min.js
+
+build: assets
+	@if [ -s $(ECHARTS_JS) ]; then cp $(ECHARTS_JS) $(ECHARTS_EMBED).tmp && mv $(ECHARTS_EMBED).tmp $(ECHARTS_EMBED); else rm -f $(ECHARTS_EMBED); fi
+	$(GO) build $$([ -s $(ECHARTS_EMBED) ] && echo -tags echarts) -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/loadgate
 
 assets: $(ECHARTS_JS)
 

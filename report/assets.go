@@ -46,20 +46,27 @@ func (a assets) Mode() string {
 	return "from " + a.CDN
 }
 
-// loadAssets reads echarts.min.js for inlining, or falls back to the CDN
-// when it is not there (with a note naming what was missing), and sets the
-// policy that allows the page's scripts.
+// loadAssets inlines ECharts from the file Options.EChartsJS names (or
+// $LOADGATE_ECHARTS_JS), else from the copy built into the binary (`make
+// build`); with neither it falls back to the CDN with a note naming what was
+// missing. It sets the policy that allows the page's scripts.
 func loadAssets(o Options) assets {
 	a := assets{DrawJS: template.JS(drawChartsJS)}
+	js := ""
 	switch data, err := readECharts(o); {
 	case o.Assets == AssetsCDN:
+	case err == nil && len(data) > 0:
+		js = string(data)
+	case embeddedECharts != "":
+		js = embeddedECharts
 	case o.EChartsJS == "":
-		a.Note = fmt.Sprintf("ECharts is loaded from %s: this report needs network to draw its charts. Set %s to the path of echarts.min.js (make fetches it) to inline it.", CDNURL, EnvEChartsJS)
-	case err != nil:
-		a.Note = fmt.Sprintf("ECharts is loaded from %s: this report needs network to draw its charts (could not inline %s: %s).", CDNURL, o.EChartsJS, err)
+		a.Note = fmt.Sprintf("ECharts is loaded from %s: this report needs network to draw its charts. This loadgate binary was built without ECharts (`make build` embeds it); or set %s to the path of echarts.min.js (`make assets` fetches it).", CDNURL, EnvEChartsJS)
 	default:
+		a.Note = fmt.Sprintf("ECharts is loaded from %s: this report needs network to draw its charts (this loadgate binary was built without ECharts, `make build` embeds it, and %s could not be inlined: %s).", CDNURL, o.EChartsJS, err)
+	}
+	if js != "" {
 		// A literal "</script" would end the element early.
-		a.InlineJS = template.JS(strings.ReplaceAll(string(data), "</script", `<\/script`))
+		a.InlineJS = template.JS(strings.ReplaceAll(js, "</script", `<\/script`))
 	}
 	scripts := []string{scriptHash(string(a.DrawJS))}
 	if a.InlineJS != "" {
