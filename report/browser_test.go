@@ -225,10 +225,10 @@ func TestCapacityInBrowser(t *testing.T) {
 	chromium, echarts := needBrowser(t)
 	dir := t.TempDir()
 	pass := results.Gate{Expr: "p95 < 3s", Verdict: results.VerdictPass}
-	c := &Capacity{Schema: 1, Scenario: "users", Model: "closed", Profile: "optimized",
+	c := &results.Capacity{Schema: 1, Scenario: "users", Model: "closed", Profile: "optimized",
 		Gates: []string{"p95 < 3s"}, Found: true, Capacity: 200, Knee: 400,
 		Stopped: "stopped at 400 users: p95 < 3s fail (4.2 s)",
-		Steps: []CapacityStep{
+		Steps: []results.CapacityStep{
 			{Level: 100, P95US: 900_000, AchievedRate: 90, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
 			{Level: 200, P95US: 1_800_000, AchievedRate: 170, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
 			{Level: 400, P95US: 4_200_000, AchievedRate: 180, ErrorRate: 0.02, Verdict: results.VerdictFail,

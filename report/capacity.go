@@ -10,88 +10,6 @@ import (
 	"github.com/loadgate/loadgate/runner/results"
 )
 
-// CapacityFile is the capacity search's result, in the search's directory.
-const CapacityFile = "capacity.json"
-
-// Capacity is the content of capacity.json: a capacity search's steps and
-// its answer. `loadgate run --find-capacity` writes it after every step.
-type Capacity struct {
-	Schema   int       `json:"schema"`
-	Scenario string    `json:"scenario"`
-	Target   string    `json:"target"`
-	Profile  string    `json:"profile,omitempty"`
-	Model    string    `json:"model"` // "open" (levels are requests/s) or "closed" (users)
-	Started  time.Time `json:"started"`
-	Ended    time.Time `json:"ended"`
-	// Gates are the expressions every step was judged by.
-	Gates []string `json:"gates"`
-	// Search is how the levels were chosen and held.
-	Search CapacitySearch `json:"search"`
-	Steps  []CapacityStep `json:"steps"`
-	// Found says whether some level held every gate; Capacity is the last
-	// such level (0 when none).
-	Found    bool    `json:"found"`
-	Capacity float64 `json:"capacity"`
-	// Knee is the first level where a gate failed, or could not be
-	// evaluated; 0 when every level tried held (the capacity is at least
-	// the highest level).
-	Knee float64 `json:"knee"`
-	// Stopped says in words why the search ended.
-	Stopped string `json:"stopped"`
-}
-
-// CapacitySearch records the search's parameters.
-type CapacitySearch struct {
-	Start     float64 `json:"start"`
-	Factor    float64 `json:"factor,omitempty"`
-	Increment float64 `json:"increment,omitempty"`
-	Max       float64 `json:"max"`
-	HoldS     float64 `json:"hold_s"`
-	RampS     float64 `json:"ramp_s"`
-	ExcludeS  float64 `json:"exclude_s"`
-}
-
-// CapacityStep is one level held, as measured after its ramp and excluded
-// seconds.
-type CapacityStep struct {
-	Level float64 `json:"level"`
-	// Dir is the step's run directory, relative to the search's directory.
-	Dir          string         `json:"dir,omitempty"`
-	P95US        float64        `json:"p95_us"`
-	P99US        float64        `json:"p99_us"`
-	ErrorRate    float64        `json:"error_rate"`
-	TargetRate   float64        `json:"target_rate"`
-	AchievedRate float64        `json:"achieved_rate"`
-	CacheHitRate *float64       `json:"cache_hit_rate,omitempty"`
-	Verdict      string         `json:"verdict"`
-	Gates        []results.Gate `json:"gates"`
-	// Error is why the step could not be run or judged, if it could not.
-	Error string `json:"error,omitempty"`
-	// Warnings are the step run's warnings (a generator that fell behind
-	// measured itself, not the target).
-	Warnings []string `json:"warnings,omitempty"`
-}
-
-// Unit is the word for a level: "users" or "req/s".
-func (c *Capacity) Unit() string {
-	if c.Model == "closed" {
-		return "users"
-	}
-	return "req/s"
-}
-
-// FormatLevel formats a level with its unit, e.g. "420 users".
-func (c *Capacity) FormatLevel(v float64) string {
-	return fmt.Sprintf("%s %s", trimFloat(v), c.Unit())
-}
-
-func trimFloat(v float64) string {
-	if v == float64(int64(v)) {
-		return fmt.Sprintf("%d", int64(v))
-	}
-	return fmt.Sprintf("%.1f", v)
-}
-
 // capacityPage is what templates/capacity.html.tmpl draws.
 type capacityPage struct {
 	Title, Answer, Stopped string
@@ -113,7 +31,7 @@ type capacityRow struct {
 // RenderCapacity writes report.html of a capacity search into dir: P95,
 // error rate and achieved throughput against the level, the capacity and the
 // knee marked, and a table of the steps with links to each step's report.
-func RenderCapacity(dir string, c *Capacity, answer string, opts Options) error {
+func RenderCapacity(dir string, c *results.Capacity, answer string, opts Options) error {
 	o := opts.withDefaults()
 	if err := o.check(); err != nil {
 		return err
@@ -137,7 +55,7 @@ func RenderCapacity(dir string, c *Capacity, answer string, opts Options) error 
 		{"scenario", c.Scenario}, {"target", c.Target}, {"profile", c.Profile}, {"model", c.Model},
 		{"started", c.Started.UTC().Format(time.RFC3339)},
 		{"steps", fmt.Sprintf("start %s, %s, at most %s; each held %s after a %s ramp, the first %s not measured",
-			c.FormatLevel(c.Search.Start), c.stepWords(), c.FormatLevel(c.Search.Max),
+			c.FormatLevel(c.Search.Start), c.StepWords(), c.FormatLevel(c.Search.Max),
 			secs(c.Search.HoldS), secs(c.Search.RampS), secs(c.Search.ExcludeS))},
 	}
 	for _, s := range c.Steps {
@@ -168,19 +86,12 @@ func RenderCapacity(dir string, c *Capacity, answer string, opts Options) error 
 	return results.WriteFile(filepath.Join(dir, results.ReportFile), html.Bytes())
 }
 
-func (c *Capacity) stepWords() string {
-	if c.Search.Increment > 0 {
-		return "+" + c.FormatLevel(c.Search.Increment) + " a step"
-	}
-	return fmt.Sprintf("×%s a step", trimFloat(c.Search.Factor))
-}
-
 func secs(s float64) string { return time.Duration(s * float64(time.Second)).String() }
 
 // capacityChart is the ECharts option of the chart: P95 (ms) and achieved
 // throughput (req/s) on the left and right axes, the error rate (%) on a
 // third, all against the level; mark lines at the capacity and the knee.
-func capacityChart(c *Capacity) chartBlock {
+func capacityChart(c *results.Capacity) chartBlock {
 	var p95, errs, thr [][2]float64
 	for _, s := range c.Steps {
 		if s.Error != "" && s.Verdict == results.VerdictUnknown && s.AchievedRate == 0 {

@@ -13,7 +13,7 @@ import (
 // judged is a run with its gates evaluated.
 type judged struct {
 	data    *runData
-	outcome Outcome
+	outcome results.Outcome
 	// deltas are the plain-words P95 deltas against the baseline, if any.
 	deltas []string
 }
@@ -81,11 +81,11 @@ func commonEndpoints(a, b *results.Run) []string {
 // renders report.html, summary.md and junit.xml next to it. The Outcome's
 // ExitCode is what `loadgate run` exits with. A missing or corrupt run file
 // is an error naming the file (exit 2).
-func Finish(dir string, opts Options) (Outcome, error) {
+func Finish(dir string, opts Options) (results.Outcome, error) {
 	o := opts.withDefaults()
 	j, err := judge(dir, o)
 	if err != nil {
-		return Outcome{Verdict: results.VerdictUnknown}, err
+		return results.Outcome{Verdict: results.VerdictUnknown}, err
 	}
 	run := j.data.Run
 	run.Gates = j.outcome.Gates
@@ -103,11 +103,11 @@ func Finish(dir string, opts Options) (Outcome, error) {
 
 // Render redraws report.html, summary.md and junit.xml of a run directory
 // without touching run.json (`loadgate report RUN`).
-func Render(dir string, opts Options) (Outcome, error) {
+func Render(dir string, opts Options) (results.Outcome, error) {
 	o := opts.withDefaults()
 	j, err := judge(dir, o)
 	if err != nil {
-		return Outcome{Verdict: results.VerdictUnknown}, err
+		return results.Outcome{Verdict: results.VerdictUnknown}, err
 	}
 	return j.outcome, writeOutputs(dir, j, o)
 }
@@ -141,11 +141,11 @@ func writeOutputs(dir string, j *judged, o Options) error {
 // directory. This is `loadgate gate RUN [--baseline RUN]
 // [--max-regression p95=10%]`: exit with the Outcome's ExitCode, or 2 on an
 // error (which names the missing or corrupt file).
-func Gate(dir string, opts Options, w io.Writer) (Outcome, error) {
+func Gate(dir string, opts Options, w io.Writer) (results.Outcome, error) {
 	o := opts.withDefaults()
 	j, err := judge(dir, o)
 	if err != nil {
-		return Outcome{Verdict: results.VerdictUnknown}, err
+		return results.Outcome{Verdict: results.VerdictUnknown}, err
 	}
 	if err := writeGateTable(w, j); err != nil {
 		return j.outcome, fmt.Errorf("printing the gate table: %w", err)

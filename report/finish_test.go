@@ -180,9 +180,9 @@ func TestBadRunFiles(t *testing.T) {
 			if err := tt.spoil(dir); err != nil {
 				t.Fatal(err)
 			}
-			for name, call := range map[string]func() (Outcome, error){
-				"Finish": func() (Outcome, error) { return Finish(dir, Options{Assets: AssetsCDN}) },
-				"Gate":   func() (Outcome, error) { return Gate(dir, Options{}, &bytes.Buffer{}) },
+			for name, call := range map[string]func() (results.Outcome, error){
+				"Finish": func() (results.Outcome, error) { return Finish(dir, Options{Assets: AssetsCDN}) },
+				"Gate":   func() (results.Outcome, error) { return Gate(dir, Options{}, &bytes.Buffer{}) },
 			} {
 				out, err := call()
 				if err == nil {

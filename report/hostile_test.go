@@ -91,13 +91,13 @@ func writeHostileRun(t *testing.T, dir string) *results.Run {
 }
 
 // hostileCapacity is a capacity search whose strings are hostile.
-func hostileCapacity() *Capacity {
+func hostileCapacity() *results.Capacity {
 	fail := results.Gate{Expr: hostile("step-gate"), Verdict: results.VerdictFail, Message: hostile("step-gate-message")}
-	return &Capacity{Schema: 1, Scenario: hostile("capacity-scenario"), Target: hostile("capacity-target"),
+	return &results.Capacity{Schema: 1, Scenario: hostile("capacity-scenario"), Target: hostile("capacity-target"),
 		Profile: hostile("capacity-profile"), Model: "closed",
 		Gates: []string{hostile("capacity-gate")}, Found: true, Capacity: 100, Knee: 200,
 		Stopped: hostile("stopped"),
-		Steps: []CapacityStep{
+		Steps: []results.CapacityStep{
 			{Level: 100, Dir: "javascript:window.__pwned='dir'//", P95US: 900_000, AchievedRate: 90, Verdict: results.VerdictPass,
 				Warnings: []string{hostile("step-warning")}},
 			{Level: 200, Dir: hostile("step-dir"), P95US: 4_200_000, AchievedRate: 120, Verdict: results.VerdictFail,

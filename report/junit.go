@@ -51,7 +51,7 @@ type junitProblem struct {
 
 // writeJUnit writes junit.xml: one test case per gate; a failed gate is a
 // failure whose message says value and threshold, an unknown gate an error.
-func writeJUnit(w io.Writer, run *results.Run, out Outcome) error {
+func writeJUnit(w io.Writer, run *results.Run, out results.Outcome) error {
 	s := junitSuite{
 		Name:      "loadgate." + run.Scenario,
 		Time:      fmt.Sprintf("%.3f", run.Ended.Sub(run.Started).Seconds()),

@@ -9,40 +9,13 @@ import (
 	"github.com/loadgate/loadgate/runner/results"
 )
 
-// Outcome is a run's verdict with its reasons.
-type Outcome struct {
-	// Verdict is results.VerdictPass, VerdictFail or VerdictUnknown.
-	Verdict string
-	// Gates are the evaluated gates: the scenario's (or the overrides) and,
-	// with a baseline, one regression gate per checked metric.
-	Gates []results.Gate
-	// Reasons say in plain words why the verdict is not a pass: the failed
-	// and unknown gates, an aborted or incomplete run.
-	Reasons []string
-	// Incomplete is set when the run did not finish: its run.json is a
-	// checkpoint (status running). Its verdict is unknown.
-	Incomplete bool
-}
-
-// ExitCode maps the verdict to the CLI's exit code: 0 pass, 1 fail,
-// 2 unknown (could not evaluate).
-func (o Outcome) ExitCode() int {
-	switch o.Verdict {
-	case results.VerdictPass:
-		return 0
-	case results.VerdictFail:
-		return 1
-	}
-	return 2
-}
-
 // decide combines the gates and the run's status into an Outcome. A run
 // that did not complete cannot pass: aborted is a fail (the load did not
 // hold), failed is unknown (nothing trustworthy was measured), and so is
 // running (the run did not finish: what was measured is a part of it). Nor can a
 // partial merge of shards (a fail: part of the load was never sent).
-func decide(run *results.Run, gates []results.Gate) Outcome {
-	o := Outcome{Verdict: gate.Verdict(gates), Gates: gates}
+func decide(run *results.Run, gates []results.Gate) results.Outcome {
+	o := results.Outcome{Verdict: gate.Verdict(gates), Gates: gates}
 	for _, g := range gates {
 		switch g.Verdict {
 		case results.VerdictFail:
@@ -80,38 +53,6 @@ func decide(run *results.Run, gates []results.Gate) Outcome {
 func incompleteNote(run *results.Run) string {
 	return fmt.Sprintf("the run did not finish (run.json is its last checkpoint, status %s: loadgate was killed, or is still running); what is shown was measured over its first %s",
 		run.Status, run.Ended.Sub(run.Started).Round(time.Second))
-}
-
-// Headline says the verdict in one line for banners and summaries.
-func (o Outcome) Headline() string {
-	if o.Incomplete {
-		return "INCOMPLETE — the run did not finish, so it cannot be judged"
-	}
-	n, failed, unknown := len(o.Gates), 0, 0
-	for _, g := range o.Gates {
-		switch g.Verdict {
-		case results.VerdictFail:
-			failed++
-		case results.VerdictUnknown:
-			unknown++
-		}
-	}
-	switch o.Verdict {
-	case results.VerdictPass:
-		if n == 0 {
-			return "PASS — no gates"
-		}
-		return fmt.Sprintf("PASS — all %d gates hold", n)
-	case results.VerdictFail:
-		if failed == 0 {
-			return "FAIL"
-		}
-		return fmt.Sprintf("FAIL — %d of %d gates failed", failed, n)
-	}
-	if unknown == 0 {
-		return "UNKNOWN — the run cannot be judged"
-	}
-	return fmt.Sprintf("UNKNOWN — %d of %d gates could not be evaluated", unknown, n)
 }
 
 // mergedWords says how many shards a merged run holds and how far apart

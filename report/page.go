@@ -254,7 +254,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // renderRunPage writes report.html for one run.
-func renderRunPage(w io.Writer, d *runData, out Outcome, deltas []string, o Options) (assets, error) {
+func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas []string, o Options) (assets, error) {
 	tpl, err := parseTemplates()
 	if err != nil {
 		return assets{}, fmt.Errorf("report templates: %w", err)

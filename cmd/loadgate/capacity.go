@@ -91,7 +91,7 @@ func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlag
 		return nil
 	}
 	search := &capacity.Search{Scenario: sc, Settings: set, Gates: gatesOf(sc, f), Root: *f.root, Log: e.stderr,
-		Step: func(ctx context.Context, step *scenarios.Scenario, dir string) (string, report.Outcome, error) {
+		Step: func(ctx context.Context, step *scenarios.Scenario, dir string) (string, results.Outcome, error) {
 			return runOnce(ctx, e, step, f, dir)
 		}}
 	c, dir, err := search.Run(ctx)
@@ -102,7 +102,7 @@ func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlag
 	if err := report.RenderCapacity(dir, c, answer, report.Options{Stderr: e.stderr}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "capacity: %s/%s, report %s/report.html\n", dir, report.CapacityFile, dir)
+	fmt.Fprintf(e.stderr, "capacity: %s/%s, report %s/report.html\n", dir, results.CapacityFile, dir)
 	fmt.Fprintln(e.stdout, answer)
 	switch {
 	case c.Found:

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner/results"
 )
 
@@ -68,11 +67,11 @@ func TestFindCapacityFindsTheKnee(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("capacity directories: %v", dirs)
 	}
-	data, err := os.ReadFile(filepath.Join(dirs[0], report.CapacityFile))
+	data, err := os.ReadFile(filepath.Join(dirs[0], results.CapacityFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c report.Capacity
+	var c results.Capacity
 	if err := json.Unmarshal(data, &c); err != nil {
 		t.Fatal(err)
 	}
@@ -192,12 +191,12 @@ func TestFindCapacityInterrupted(t *testing.T) {
 	if !strings.Contains(out.String(), "capacity: 2 users at") || !strings.Contains(out.String(), "interrupted at 5 users") {
 		t.Errorf("answer: %s", out.String())
 	}
-	m, _ := filepath.Glob(filepath.Join(root, "*", report.CapacityFile))
+	m, _ := filepath.Glob(filepath.Join(root, "*", results.CapacityFile))
 	if len(m) != 1 {
 		t.Fatalf("capacity.json: %v", m)
 	}
 	data, _ := os.ReadFile(m[0])
-	var c report.Capacity
+	var c results.Capacity
 	if err := json.Unmarshal(data, &c); err != nil {
 		t.Fatal(err)
 	}

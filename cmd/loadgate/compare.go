@@ -105,7 +105,7 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 	}()
 
 	dirs := make([]string, 0, len(compareProfiles))
-	var outcome report.Outcome
+	var outcome results.Outcome
 	for _, profile := range compareProfiles {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted before the %s run: nothing compared (runs so far: %s)", profile, strings.Join(dirs, ", "))

@@ -14,6 +14,7 @@ import (
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner"
+	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -252,7 +253,7 @@ func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, erro
 // runOnce runs sc into outDir (empty: a new directory under the results
 // root), evaluates the gates, writes the report and prints the gate table.
 // A run that completed returns its directory even when the gates fail.
-func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, outDir string) (string, report.Outcome, error) {
+func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, outDir string) (string, results.Outcome, error) {
 	opts := []runner.Option{runner.WithResultsRoot(*f.root), runner.WithProgress(e.stderr),
 		runner.WithProgressTTY(isTerminal(e.stderr)), runner.WithVersion(version), runner.WithCommit(gitCommit())}
 	if outDir != "" {
@@ -266,7 +267,7 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	}
 	_, dir, err := runner.Run(ctx, sc, opts...)
 	if err != nil {
-		return "", report.Outcome{}, err
+		return "", results.Outcome{}, err
 	}
 	fmt.Fprintf(e.stderr, "results: %s\n", dir)
 	out, err := report.Finish(dir, report.Options{Gates: f.gates, Stderr: e.stderr})
@@ -279,7 +280,7 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	return dir, out, nil
 }
 
-func outcomeError(out report.Outcome) error {
+func outcomeError(out results.Outcome) error {
 	if out.Incomplete {
 		return &exitCodeError{code: exitError, err: errors.New("the run did not finish (its run.json is a checkpoint, status running): it cannot be judged")}
 	}

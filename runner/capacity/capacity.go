@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/redact"
-	"github.com/loadgate/loadgate/report"
-	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
@@ -85,10 +83,10 @@ func (s Settings) Check() error {
 
 // Levels are the levels a search of sc tries, and the search as recorded in
 // capacity.json; closed-model levels are whole users, strictly increasing.
-func Levels(sc *scenarios.Scenario, set Settings) (report.CapacitySearch, []float64, error) {
+func Levels(sc *scenarios.Scenario, set Settings) (results.CapacitySearch, []float64, error) {
 	final := sc.FinalLevel()
 	closed := sc.Load.Model == scenarios.ModelClosed
-	s := report.CapacitySearch{Start: set.Start, Max: set.Max, Increment: set.Increment,
+	s := results.CapacitySearch{Start: set.Start, Max: set.Max, Increment: set.Increment,
 		HoldS: set.Hold.Seconds(), RampS: set.Ramp.Seconds(), ExcludeS: set.Exclude.Seconds()}
 	if s.Increment == 0 {
 		s.Factor = set.Factor
@@ -129,7 +127,7 @@ func Levels(sc *scenarios.Scenario, set Settings) (report.CapacitySearch, []floa
 
 // Step runs one step's scenario into dir and judges it, returning the run
 // directory and its gate outcome.
-type Step func(ctx context.Context, sc *scenarios.Scenario, dir string) (runDir string, out report.Outcome, err error)
+type Step func(ctx context.Context, sc *scenarios.Scenario, dir string) (runDir string, out results.Outcome, err error)
 
 // Search is one capacity search of a scenario.
 type Search struct {
@@ -146,7 +144,7 @@ type Search struct {
 // interrupted search (ctx done) records what it reached. The error is for
 // what stopped the search itself (settings, the directory, writing files),
 // not for a step that failed: that is in the result.
-func (s *Search) Run(ctx context.Context) (*report.Capacity, string, error) {
+func (s *Search) Run(ctx context.Context) (*results.Capacity, string, error) {
 	sc, log := s.Scenario, s.Log
 	if log == nil {
 		log = io.Discard
@@ -163,11 +161,11 @@ func (s *Search) Run(ctx context.Context) (*report.Capacity, string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
-	c := &report.Capacity{Schema: 1, Scenario: sc.Name, Target: redact.URL(sc.Target.BaseURL), Model: sc.Load.Model,
+	c := &results.Capacity{Schema: 1, Scenario: sc.Name, Target: redact.URL(sc.Target.BaseURL), Model: sc.Load.Model,
 		Started: started, Gates: s.Gates, Search: search}
 	save := func() error {
 		c.Ended = time.Now()
-		return results.WriteJSON(filepath.Join(dir, report.CapacityFile), c)
+		return results.WriteJSON(filepath.Join(dir, results.CapacityFile), c)
 	}
 	prev := 0.0
 	for i, level := range levels {
@@ -211,8 +209,8 @@ func (s *Search) Run(ctx context.Context) (*report.Capacity, string, error) {
 
 // step runs one level and summarises it; a step that cannot be run or
 // judged has verdict unknown and an error.
-func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, prev, level float64) report.CapacityStep {
-	st := report.CapacityStep{Level: level, Verdict: results.VerdictUnknown}
+func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, prev, level float64) results.CapacityStep {
+	st := results.CapacityStep{Level: level, Verdict: results.VerdictUnknown}
 	step := *s.Scenario
 	set := s.Settings
 	err := step.ApplyStep(scenarios.Step{From: prev, Level: level, Ramp: set.Ramp, Hold: set.Hold, Exclude: set.Exclude})
@@ -254,7 +252,7 @@ func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, pre
 
 // Answer is the one-line answer, e.g. "capacity: 420 users at p95 < 3s,
 // error_rate < 1% (steady, profile optimized); knee at 630 users: …".
-func Answer(c *report.Capacity) string {
+func Answer(c *results.Capacity) string {
 	held := strings.Join(c.Gates, ", ")
 	if held == "" {
 		held = "no gates"
@@ -278,7 +276,7 @@ func Answer(c *report.Capacity) string {
 }
 
 // WhyNot says which gates a step did not hold, with their values.
-func WhyNot(st report.CapacityStep) string {
+func WhyNot(st results.CapacityStep) string {
 	var why []string
 	for _, g := range st.Gates {
 		if g.Verdict == results.VerdictPass {
@@ -286,7 +284,7 @@ func WhyNot(st report.CapacityStep) string {
 		}
 		w := g.Expr + " " + g.Verdict
 		if g.Value != nil {
-			w += " (" + gate.Format(*g.Value, g.Unit) + ")"
+			w += " (" + results.Format(*g.Value, g.Unit) + ")"
 		}
 		why = append(why, w)
 	}

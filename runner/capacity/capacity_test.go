@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
@@ -81,23 +80,23 @@ func TestCheckNamesTheField(t *testing.T) {
 // stepAt judges a step by a P95 that rises with the level: a fake of a
 // target whose knee is known, writing real run directories.
 func stepAt(t *testing.T, p95PerLevel float64) Step {
-	return func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, report.Outcome, error) {
+	return func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, results.Outcome, error) {
 		level := sc.Load.Stages[len(sc.Load.Stages)-1].Users.To
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", report.Outcome{}, err
+			return "", results.Outcome{}, err
 		}
 		p95 := level * p95PerLevel
 		run := results.Run{Schema: results.Schema, Scenario: sc.Name, Status: results.StatusCompleted, Profile: "optimized",
 			Overall: results.Stats{Requests: 100, Successes: 100, LatencyUS: results.Latency{P95: p95}}}
 		if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
-			return "", report.Outcome{}, err
+			return "", results.Outcome{}, err
 		}
 		v, threshold := p95, 100_000.0
 		g := results.Gate{Expr: "p95 < 100ms", Value: &v, Threshold: threshold, Unit: "us", Verdict: results.VerdictPass}
 		if p95 >= threshold {
 			g.Verdict = results.VerdictFail
 		}
-		return dir, report.Outcome{Verdict: g.Verdict, Gates: []results.Gate{g}}, nil
+		return dir, results.Outcome{Verdict: g.Verdict, Gates: []results.Gate{g}}, nil
 	}
 }
 
@@ -113,11 +112,11 @@ func TestSearchStopsAtTheKnee(t *testing.T) {
 	if !c.Found || c.Capacity != 40 || c.Knee != 50 || len(c.Steps) != 5 || c.Profile != "optimized" {
 		t.Fatalf("found %v capacity %v knee %v steps %d profile %q", c.Found, c.Capacity, c.Knee, len(c.Steps), c.Profile)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, report.CapacityFile))
+	data, err := os.ReadFile(filepath.Join(dir, results.CapacityFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var saved report.Capacity
+	var saved results.Capacity
 	if err := json.Unmarshal(data, &saved); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +136,7 @@ func TestSearchInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	inner := stepAt(t, 1)
 	steps := 0
-	s := &Search{Scenario: sc, Settings: set, Root: t.TempDir(), Step: func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, report.Outcome, error) {
+	s := &Search{Scenario: sc, Settings: set, Root: t.TempDir(), Step: func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, results.Outcome, error) {
 		if steps++; steps == 3 {
 			cancel()
 		}

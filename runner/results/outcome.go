@@ -1,0 +1,63 @@
+package results
+
+import "fmt"
+
+// Outcome is a run's verdict with its reasons, as the report decides it
+// (report.Finish, report.Gate) and a capacity step records it.
+type Outcome struct {
+	// Verdict is VerdictPass, VerdictFail or VerdictUnknown.
+	Verdict string
+	// Gates are the evaluated gates: the scenario's (or the overrides) and,
+	// with a baseline, one regression gate per checked metric.
+	Gates []Gate
+	// Reasons say in plain words why the verdict is not a pass: the failed
+	// and unknown gates, an aborted or incomplete run.
+	Reasons []string
+	// Incomplete is set when the run did not finish: its run.json is a
+	// checkpoint (status running). Its verdict is unknown.
+	Incomplete bool
+}
+
+// ExitCode maps the verdict to the CLI's exit code: 0 pass, 1 fail,
+// 2 unknown (could not evaluate).
+func (o Outcome) ExitCode() int {
+	switch o.Verdict {
+	case VerdictPass:
+		return 0
+	case VerdictFail:
+		return 1
+	}
+	return 2
+}
+
+// Headline says the verdict in one line for banners and summaries.
+func (o Outcome) Headline() string {
+	if o.Incomplete {
+		return "INCOMPLETE — the run did not finish, so it cannot be judged"
+	}
+	n, failed, unknown := len(o.Gates), 0, 0
+	for _, g := range o.Gates {
+		switch g.Verdict {
+		case VerdictFail:
+			failed++
+		case VerdictUnknown:
+			unknown++
+		}
+	}
+	switch o.Verdict {
+	case VerdictPass:
+		if n == 0 {
+			return "PASS — no gates"
+		}
+		return fmt.Sprintf("PASS — all %d gates hold", n)
+	case VerdictFail:
+		if failed == 0 {
+			return "FAIL"
+		}
+		return fmt.Sprintf("FAIL — %d of %d gates failed", failed, n)
+	}
+	if unknown == 0 {
+		return "UNKNOWN — the run cannot be judged"
+	}
+	return fmt.Sprintf("UNKNOWN — %d of %d gates could not be evaluated", unknown, n)
+}
