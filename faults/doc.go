@@ -1,0 +1,15 @@
+// Package faults holds loadgate's fault drills: the actions a scenario's
+// `faults:` name (scenarios.Fault), each behind one small interface, Action
+// (Inject, Undo). The runner schedules them ("at t, inject; after d, undo")
+// and records them; it knows nothing of what they do.
+//
+// The built-in actions touch only what loadgate started or was given, on
+// loopback: the throwaway PostgreSQL and Redis of target/services, the
+// target process `loadgate scenario` started, the target's own database,
+// and an in-process TCP proxy (Shopify's toxiproxy as a library) placed
+// between the target and PostgreSQL or Redis for network faults. exec runs
+// the user's commands as argv lists, without a shell, each with a timeout.
+//
+// It is not a chaos tool: there is no discovery, no random selection, and
+// nothing acts on a server loadgate did not start.
+package faults
