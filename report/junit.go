@@ -79,6 +79,9 @@ func writeJUnit(w io.Writer, run *results.Run, out results.Outcome) error {
 	if run.Status != results.StatusCompleted && run.Status != "" {
 		c := junitCase{Name: "run completed", ClassName: "loadgate." + run.Scenario, Time: "0"}
 		msg := fmt.Sprintf("the run's status is %s", run.Status)
+		if run.Abort != nil {
+			msg += ": " + abortWords(run.Abort)
+		}
 		switch run.Status {
 		case results.StatusAborted:
 			s.Fail++

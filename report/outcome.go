@@ -11,7 +11,8 @@ import (
 
 // decide combines the gates and the run's status into an Outcome. A run
 // that did not complete cannot pass: aborted is a fail (the load did not
-// hold), failed is unknown (nothing trustworthy was measured), and so is
+// hold; an abort gate that ended it is a fail even when other gates cannot
+// be evaluated over the shortened run), failed is unknown (nothing trustworthy was measured), and so is
 // running (the run did not finish: what was measured is a part of it). Nor can a
 // partial merge of shards (a fail: part of the load was never sent).
 func decide(run *results.Run, gates []results.Gate) results.Outcome {
@@ -33,6 +34,13 @@ func decide(run *results.Run, gates []results.Gate) results.Outcome {
 	switch run.Status {
 	case results.StatusCompleted, "":
 	case results.StatusAborted:
+		if a := run.Abort; a != nil {
+			// An abort gate failed: that is a verdict, whatever else could
+			// not be evaluated over the shortened run.
+			o.Reasons = append(o.Reasons, abortWords(a))
+			o.Verdict = results.VerdictFail
+			break
+		}
 		o.Reasons = append(o.Reasons, "the run was aborted before its plan completed")
 		if o.Verdict == results.VerdictPass {
 			o.Verdict = results.VerdictFail
@@ -53,6 +61,12 @@ func decide(run *results.Run, gates []results.Gate) results.Outcome {
 func incompleteNote(run *results.Run) string {
 	return fmt.Sprintf("the run did not finish (run.json is its last checkpoint, status %s: loadgate was killed, or is still running); what is shown was measured over its first %s",
 		run.Status, run.Ended.Sub(run.Started).Round(time.Second))
+}
+
+// abortWords says which abort gate ended the run, when and why.
+func abortWords(a *results.Abort) string {
+	return fmt.Sprintf("aborted by the gate %s after %s: %s (over the last %gs)", a.Gate.Expr,
+		time.Duration(a.AtS*float64(time.Second)).Round(time.Second), a.Gate.Message, a.WindowS)
 }
 
 // mergedWords says how many shards a merged run holds and how far apart

@@ -51,6 +51,10 @@ type attack struct {
 	warmup time.Duration
 	rec    *recorder
 	live   *live // nil without WithMetrics
+	// abortGates watches the abort gates (nil: none); aborted is the one
+	// that ended the run.
+	abortGates *abortWatch
+	aborted    *results.Abort
 
 	pacer       vegeta.Pacer
 	sent        func() uint64 // requests handed to vegeta's workers so far
@@ -75,6 +79,8 @@ type outcome struct {
 	server    results.Server
 	points    []results.Point
 	warnings  []string
+	// abort is the abort gate that ended the run, if one did.
+	abort *results.Abort
 	// serviceLog is the content of service_time.hlog.
 	serviceLog []byte
 	// faults are the fault drills as they happened so far.
@@ -115,6 +121,10 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	}
 	a.rec = rec
 	rec.live = a.live
+	if a.abortGates, err = newAbortWatch(sc, a.cfg.judge, rec.highest); err != nil {
+		return nil, err
+	}
+	rec.abort = a.abortGates
 
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
@@ -241,6 +251,17 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 				a.live.inFlight.Set(float64(inFlight))
 				a.live.targetRate.Set(level)
 			}
+			if a.abortGates != nil && a.aborted == nil && done != nil {
+				if hit := a.abortGates.tick(next, next-a.warmup, a.level); hit != nil {
+					// A gate that failed over its window ends the run as an
+					// interrupt does: stop sending, keep what was recorded.
+					a.aborted = hit
+					aborted, done = true, nil
+					rec.aborting = true
+					attacker.Stop()
+					stopAttack()
+				}
+			}
 			p := rec.points[len(rec.points)-1]
 			total := rec.overall.total
 			prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,
@@ -278,10 +299,17 @@ func (a *attack) newProgress() *progress {
 func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr *scraper) (*outcome, error) {
 	rec, sched := a.rec, a.sched
 	out := &outcome{status: results.StatusCompleted, ended: ended, points: rec.points}
-	if aborted {
+	switch {
+	case a.aborted != nil:
+		out.status, out.abort = results.StatusAborted, a.aborted
+		g := a.aborted.Gate
+		out.warnings = append(out.warnings, fmt.Sprintf("the abort gate %q failed over the %gs before %s (%s): the run was ended there, %s before its plan's end; figures cover what was recorded",
+			g.Expr, a.aborted.WindowS, time.Duration(a.aborted.AtS*float64(time.Second)).Round(time.Second), g.Message, (sched.end-end).Round(time.Second)))
+	case aborted:
 		out.status = results.StatusAborted
 		out.warnings = append(out.warnings, fmt.Sprintf("the run was aborted after %s of %s: figures cover what was recorded", end.Round(time.Millisecond), sched.end))
 	}
+	out.warnings = append(out.warnings, a.abortGates.warnings()...)
 	if rec.stopped != "" {
 		out.warnings = append(out.warnings, fmt.Sprintf("the attack stopped early after %s: %s", end.Round(time.Millisecond), rec.stopped))
 	}

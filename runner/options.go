@@ -35,6 +35,7 @@ type config struct {
 	interval         time.Duration
 	startAt          time.Time
 	metrics          prometheus.Registerer
+	judge            GateJudge
 	checkpointEvery  time.Duration
 	faults           map[string]Injector
 }
@@ -109,3 +110,8 @@ func WithCheckpointEvery(d time.Duration) Option { return func(c *config) { c.ch
 // the caller serves reg while the run lasts. Give each run a registry of
 // its own: a second run on the same one fails to register. Default: none.
 func WithMetrics(reg prometheus.Registerer) Option { return func(c *config) { c.metrics = reg } }
+
+// WithGateJudge gives Run the gate evaluator it needs when the scenario has
+// abort gates (the report package's; the runner does not read the gate
+// language). Without one, such a scenario is an error. Default: none.
+func WithGateJudge(j GateJudge) Option { return func(c *config) { c.judge = j } }

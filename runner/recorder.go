@@ -142,6 +142,8 @@ type recorder struct {
 	warmup time.Duration
 	// live, when set, gets every result for the live Prometheus metrics.
 	live *live
+	// abort, when set, gets every measured result for the abort gates.
+	abort *abortWatch
 
 	// The current interval, warm-up included, for the timeline.
 	interval      counters
@@ -287,6 +289,9 @@ func (r *recorder) record(res *vegeta.Result) {
 	ep.observe(res, k, c, s)
 	if ep != r.overall {
 		r.overall.observe(res, k, c, s)
+	}
+	if r.abort != nil {
+		r.abort.observe(epIdx, res, k, c, s)
 	}
 }
 

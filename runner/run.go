@@ -130,6 +130,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 			Gates:       []results.Gate{},
 			Warnings:    out.warnings,
 			Faults:      out.faults,
+			Abort:       out.abort,
 		}
 		if !cfg.startAt.IsZero() {
 			at := cfg.startAt.UTC()

@@ -34,6 +34,10 @@ const (
 
 var unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 
+// shorthand is a struct that may also be written as one scalar, which
+// fills the field whose yaml name is shorthandField.
+type shorthand interface{ shorthandField() string }
+
 // yamlLine finds the line number in yaml.v3's syntax error text.
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
@@ -104,6 +108,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.probs.add(pos, path, "%v", err)
 		}
 		return
+	}
+	if n.Kind == yaml.ScalarNode && v.Kind() == reflect.Struct && v.CanAddr() {
+		if sh, ok := v.Addr().Interface().(shorthand); ok {
+			// A scalar written where a mapping may be: the one field it
+			// stands for (a gate's expression).
+			d.depth--
+			d.decode(n, v.Field(fieldIndex(v.Type())[sh.shorthandField()]), path)
+			d.depth++
+			return
+		}
 	}
 	switch v.Kind() {
 	case reflect.Pointer:

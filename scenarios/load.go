@@ -85,6 +85,11 @@ func (s *Scenario) applyDefaults() {
 	if s.Metrics.Interval == 0 {
 		s.Metrics.Interval = Duration(DefaultScrapeInterval)
 	}
+	for _, g := range s.Gates {
+		if g.Abort != nil && g.Abort.Window == 0 {
+			g.Abort.Window = Duration(DefaultAbortWindow)
+		}
+	}
 	for name, d := range s.Data {
 		if d.Pick == "" {
 			d.Pick = PickRandom

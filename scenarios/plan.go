@@ -61,7 +61,7 @@ func ceilHits(h float64) int64 {
 func (s *Scenario) Plan() results.Plan {
 	p := results.Plan{
 		Model:   s.Load.Model,
-		Gates:   append([]string{}, s.Gates...),
+		Gates:   s.GateExprs(),
 		Timeout: s.Target.Timeout.D(),
 		Headers: s.Target.shownHeaders(s.Target.Headers),
 	}
@@ -204,7 +204,11 @@ func (s *Scenario) Describe() string {
 		b.WriteString("  (none)\n")
 	}
 	for _, g := range s.Gates {
-		fmt.Fprintf(&b, "  %s\n", g)
+		fmt.Fprintf(&b, "  %s", g.Expr)
+		if g.Abort != nil {
+			fmt.Fprintf(&b, "  (aborts the run when it fails over %s, from %s after the warm-up)", g.Abort.Window, g.Abort.Grace)
+		}
+		b.WriteByte('\n')
 	}
 	if s.Metrics.URL != "" {
 		fmt.Fprintf(&b, "\nmetrics   %s every %s\n", redact.URL(s.Metrics.URL), s.Metrics.Interval)

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPlanHash: every shard of one plan has the plan's hash; another rate,
@@ -38,7 +39,7 @@ func TestPlanHash(t *testing.T) {
 		}
 	}
 	sc := load(t, Overrides{})
-	sc.Gates = append(sc.Gates, "p99 < 1s")
+	sc.Gates = append(sc.Gates, Gate{Expr: "p99 < 1s"})
 	if sc.PlanHash() == whole {
 		t.Error("another gate kept the hash")
 	}
@@ -70,5 +71,41 @@ func TestPlanHashFlows(t *testing.T) {
 	sc.Flows[0].Steps[1].Path = "/elsewhere"
 	if sc.PlanHash() == whole {
 		t.Error("another step path kept the hash")
+	}
+}
+
+// TestAbortGates: a gate is a string or a mapping with an abort; the
+// window defaults to 10s; the plan records the expressions.
+func TestAbortGates(t *testing.T) {
+	src := `name: g
+target: {base_url: "http://127.0.0.1:1"}
+load:
+  stages: [{duration: 10s, rate: 5/s}]
+requests:
+  - {name: a, path: /}
+gates:
+  - p95 < 3s
+  - {expr: "error_rate < 5%", abort: {grace: 5s}}
+  - {expr: "p99 < 1s", abort: {window: 20s}}
+`
+	sc, err := Parse([]byte(src), "g.yaml", ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := sc.Gates
+	if len(g) != 3 || g[0].Expr != "p95 < 3s" || g[0].Abort != nil {
+		t.Fatalf("gates %+v", g)
+	}
+	if a := g[1].Abort; a == nil || a.Window.D() != DefaultAbortWindow || a.Grace.D() != 5*time.Second || g[1].Expr != "error_rate < 5%" {
+		t.Errorf("gate 1: %+v %+v", g[1], a)
+	}
+	if a := g[2].Abort; a == nil || a.Window.D() != 20*time.Second || a.Grace != 0 {
+		t.Errorf("gate 2: %+v", a)
+	}
+	if got := sc.Plan().Gates; strings.Join(got, "|") != "p95 < 3s|error_rate < 5%|p99 < 1s" {
+		t.Errorf("plan gates %q", got)
+	}
+	if d := sc.Describe(); !strings.Contains(d, "error_rate < 5%  (aborts the run when it fails over 10s, from 5s after the warm-up)") {
+		t.Errorf("dry run:\n%s", d)
 	}
 }

@@ -55,8 +55,10 @@ type Scenario struct {
 	// draw of a flow is one iteration of its steps, in order.
 	Flows []Flow `yaml:"flows"`
 	// Gates are the conditions the run must meet, e.g. "p95 < 3s"; they are
-	// parsed and evaluated by the report package.
-	Gates []string `yaml:"gates"`
+	// parsed and evaluated by the report package. A gate is written as its
+	// expression, or as {expr: "error_rate < 5%", abort: {window: 10s,
+	// grace: 5s}} to end the run early when it fails.
+	Gates []Gate `yaml:"gates"`
 	// Metrics is where the target exposes Prometheus metrics, if anywhere.
 	Metrics Metrics `yaml:"metrics"`
 	// Faults are drills injected during the run (Redis down, PostgreSQL
@@ -217,4 +219,46 @@ type Metrics struct {
 // Pos is a position in the scenario source, 1-based.
 type Pos struct {
 	Line, Column int
+}
+
+// Gate is one condition the run must meet.
+type Gate struct {
+	// Expr is the gate expression, e.g. "p95 < 3s"; a gate written as a
+	// plain string is its Expr.
+	Expr string `yaml:"expr"`
+	// Abort, when set, ends the run as soon as the gate fails over its
+	// sliding window (after the grace): status aborted, the gate as the
+	// reason.
+	Abort *Abort `yaml:"abort"`
+}
+
+// shorthandField lets a gate be written as a plain string: its Expr.
+func (Gate) shorthandField() string { return "expr" }
+
+// Abort says when a failing gate ends the run.
+type Abort struct {
+	// Window is how far back the gate is evaluated, every second; default
+	// DefaultAbortWindow, at most MaxAbortWindow.
+	Window Duration `yaml:"window"`
+	// Grace is how long after the warm-up the gate is first evaluated;
+	// default 0. Until a whole window has passed it is evaluated over what
+	// there is.
+	Grace Duration `yaml:"grace"`
+}
+
+// Abort gate bounds.
+const (
+	DefaultAbortWindow = 10 * time.Second
+	// MaxAbortWindow bounds the window: the runner keeps a histogram per
+	// second of it.
+	MaxAbortWindow = time.Minute
+)
+
+// GateExprs lists the gates' expressions, in order.
+func (s *Scenario) GateExprs() []string {
+	out := make([]string, len(s.Gates))
+	for i, g := range s.Gates {
+		out[i] = g.Expr
+	}
+	return out
 }

@@ -50,11 +50,21 @@ func (s *Scenario) ValidateWith(checkGate func(string) error) error {
 	v.faults()
 	for i, g := range s.Gates {
 		field := fmt.Sprintf("gates[%d]", i)
-		if strings.TrimSpace(g) == "" {
+		if strings.TrimSpace(g.Expr) == "" {
 			v.add(field, "empty gate")
 		} else if checkGate != nil {
-			if err := checkGate(g); err != nil {
+			if err := checkGate(g.Expr); err != nil {
 				v.add(field, "%v", err)
+			}
+		}
+		if a := g.Abort; a != nil {
+			switch {
+			case a.Window.D() <= 0:
+				v.add(field+".abort.window", "must be positive")
+			case a.Window.D() > MaxAbortWindow:
+				v.add(field+".abort.window", "%s is longer than %s (the runner keeps a histogram per second of the window)", a.Window, MaxAbortWindow)
+			case a.Window.D()%time.Second != 0:
+				v.add(field+".abort.window", "%s: want whole seconds (the gate is evaluated every second)", a.Window)
 			}
 		}
 	}

@@ -119,5 +119,5 @@ func gatesOf(sc *scenarios.Scenario, f *runFlags) []string {
 	if f.gates != nil {
 		return append([]string{}, f.gates...)
 	}
-	return append([]string{}, sc.Gates...)
+	return sc.GateExprs()
 }

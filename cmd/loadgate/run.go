@@ -265,6 +265,11 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	if f.live != nil {
 		opts = append(opts, runner.WithMetrics(f.live.next()))
 	}
+	// Abort gates are judged by the gate language, which the runner does
+	// not read.
+	opts = append(opts, runner.WithGateJudge(func(run *results.Run, expr string) results.Gate {
+		return gate.EvaluateInput(gate.Input{Run: run}, []string{expr})[0]
+	}))
 	_, dir, err := runner.Run(ctx, sc, opts...)
 	if err != nil {
 		return "", results.Outcome{}, err

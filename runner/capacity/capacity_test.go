@@ -104,7 +104,7 @@ func TestSearchStopsAtTheKnee(t *testing.T) {
 	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
 	set := defaults
 	set.Start, set.Increment, set.Max = 10, 10, 100
-	s := &Search{Scenario: sc, Settings: set, Gates: sc.Gates, Root: t.TempDir(), Step: stepAt(t, 2_000)} // 50 users → 100 ms
+	s := &Search{Scenario: sc, Settings: set, Gates: sc.GateExprs(), Root: t.TempDir(), Step: stepAt(t, 2_000)} // 50 users → 100 ms
 	c, dir, err := s.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +158,7 @@ func TestSearchDirName(t *testing.T) {
 	set := defaults
 	set.Start, set.Increment, set.Max = 10, 10, 20
 	root := t.TempDir()
-	s := &Search{Scenario: sc, Settings: set, Gates: sc.Gates, Root: root, Step: stepAt(t, 1)}
+	s := &Search{Scenario: sc, Settings: set, Gates: sc.GateExprs(), Root: root, Step: stepAt(t, 1)}
 	before := time.Now().UTC().Truncate(time.Second)
 	_, dir, err := s.Run(context.Background())
 	if err != nil {

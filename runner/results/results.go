@@ -83,6 +83,8 @@ type Run struct {
 	// PlanHash identifies the whole plan the run belongs to, computed before
 	// sharding ("sha256:…"): `loadgate merge` merges only shards of one plan.
 	PlanHash string `json:"plan_hash,omitempty"`
+	// Abort says which gate ended the run early (status aborted).
+	Abort *Abort `json:"abort,omitempty"`
 	// Merged describes a run merged from shard runs by `loadgate merge`.
 	Merged *Merged `json:"merged,omitempty"`
 
@@ -99,6 +101,17 @@ type Run struct {
 	// Warnings are said loudly by every report: generator saturation, an aborted
 	// run, metrics that could not be scraped.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Abort is an abort gate that failed and ended the run.
+type Abort struct {
+	// Gate is the gate as evaluated over the window when it failed.
+	Gate Gate `json:"gate"`
+	// AtS is when, in seconds since the attack started; WindowS the span
+	// it was evaluated over, GraceS its grace after the warm-up.
+	AtS     float64 `json:"at_s"`
+	WindowS float64 `json:"window_s"`
+	GraceS  float64 `json:"grace_s"`
 }
 
 // Merged says which shard runs a merged run was made of.
