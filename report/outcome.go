@@ -12,9 +12,10 @@ import (
 // decide combines the gates and the run's status into an Outcome. A run
 // that did not complete cannot pass: aborted is a fail (the load did not
 // hold; an abort gate that ended it is a fail even when other gates cannot
-// be evaluated over the shortened run), failed is unknown (nothing trustworthy was measured), and so is
-// running (the run did not finish: what was measured is a part of it). Nor can a
-// partial merge of shards (a fail: part of the load was never sent).
+// be evaluated over the shortened run), failed is unknown (nothing
+// trustworthy was measured), and so is running (the run did not finish:
+// what was measured is a part of it). Nor can a partial merge of shards (a
+// fail: part of the load was never sent).
 func decide(run *results.Run, gates []results.Gate) results.Outcome {
 	o := results.Outcome{Verdict: gate.Verdict(gates), Gates: gates}
 	for _, g := range gates {
