@@ -78,6 +78,22 @@ func writeSummary(w io.Writer, j *judged) {
 	for _, r := range endpointRows(run) {
 		mdRow(w, r.Name, r.Requests, r.Errors, r.Latency[0], r.Latency[2], r.Latency[3], r.Latency[5], r.FailedP95)
 	}
+	if rows := flowRows(run); len(rows) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| flow | iterations | failed | cut | skipped steps | checks passed | P50 | P95 | P99 |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+		for _, r := range rows {
+			mdRow(w, r.Name, r.Iterations, r.Failed, r.Cut, r.Skipped, r.Checks, r.Latency[0], r.Latency[2], r.Latency[3])
+		}
+	}
+	if rows := checkRows(run); len(rows) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| step | check | passed | failed |")
+		fmt.Fprintln(w, "|---|---|---:|---:|")
+		for _, r := range rows {
+			mdRow(w, r.Step, r.Check, r.Passed, r.Failed)
+		}
+	}
 	fmt.Fprintf(w, "\nP50 to max are the latency of successful requests, as latency gates read it (`all.p95`, `failed.p95` read the others); failed P95 is that of the failed requests (other statuses, timeouts, refused connections). Latency is corrected for coordinated omission. Full report: `%s`.\n", results.ReportFile)
 }
 

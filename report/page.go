@@ -65,6 +65,8 @@ type runPage struct {
 	Deltas                   []string
 	Facts                    []fact
 	Endpoints                []endpointRow
+	Flows                    []flowRow
+	Checks                   []checkRow
 	StatusColumns            []string
 	StatusRows               []statusRow
 	Charts                   []chartBlock
@@ -271,6 +273,8 @@ func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas []string
 		Deltas:    deltas,
 		Facts:     runFacts(d.Run),
 		Endpoints: endpointRows(d.Run),
+		Flows:     flowRows(d.Run),
+		Checks:    checkRows(d.Run),
 		Charts:    runCharts(d, o.MaxPoints),
 		Assets:    a, EChartsVersion: EChartsVersion, Version: d.Run.Version,
 	}

@@ -46,6 +46,11 @@ type attack struct {
 	tr      *targeter
 	headers http.Header
 
+	// flows, when the scenario has any, runs the whole mix instead of
+	// vegeta (requests as flows of one step); fr records what they add.
+	flows *flowSet
+	fr    *flowRecording
+
 	sched  *schedule // requests (open model) or users (closed) over time
 	closed bool
 	warmup time.Duration
@@ -76,6 +81,7 @@ type outcome struct {
 	ended     time.Time
 	overall   results.Stats
 	endpoints map[string]results.Stats
+	flows     map[string]results.FlowStats
 	server    results.Server
 	points    []results.Point
 	warnings  []string
@@ -112,6 +118,9 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	for i, r := range sc.Requests {
 		names[i], expects[i] = r.Name, r.Expect
 	}
+	if a.flows != nil {
+		names, expects = a.flows.names, a.flows.expects
+	}
 	rec, err := newRecorder(recorderConfig{
 		names: names, expects: expects, warmup: a.warmup, origin: origin, hlog: hlog,
 		highest: sc.Target.Timeout.D() + a.sched.end + time.Minute,
@@ -128,7 +137,9 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
-	a.choosePacer(attackCtx.Done())
+	if a.flows == nil {
+		a.choosePacer(attackCtx.Done())
+	}
 	defer relaxGC()()
 
 	var scr *scraper
@@ -156,7 +167,13 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 		// fault still on is undone before the run is written.
 		defer a.drills.stop()
 	}
-	end, aborted := a.loop(ctx, attackCtx, stopAttack, origin)
+	var end time.Duration
+	var aborted bool
+	if a.flows != nil {
+		end, aborted = a.loopFlows(ctx, attackCtx, stopAttack, origin)
+	} else {
+		end, aborted = a.loop(ctx, attackCtx, stopAttack, origin)
+	}
 	ended := time.Now()
 	stopAttack()
 	if a.drills != nil {
@@ -198,13 +215,18 @@ func (a *attack) choosePacer(done <-chan struct{}) {
 	a.rec.due = a.sched.due
 }
 
-// level is the scheduled level over [from, to): the mean rate (open) or
-// the users at its start (closed).
+// level is the scheduled level over [from, to): the mean rate of requests
+// (open; with flows, the draws times their mean number of steps) or the
+// users at its start (closed).
 func (a *attack) level(from, to time.Duration) float64 {
 	if a.closed {
 		return a.sched.rate(from)
 	}
-	return (a.sched.hits(to) - a.sched.hits(from)) / (to - from).Seconds()
+	rate := (a.sched.hits(to) - a.sched.hits(from)) / (to - from).Seconds()
+	if a.flows != nil {
+		rate *= a.flows.perDraw
+	}
+	return rate
 }
 
 // loop runs the vegeta attack and records every result, closing an
@@ -344,15 +366,23 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 	if !a.closed && measured > 0 {
 		targetRate = (sched.hits(runEnd) - sched.hits(min(a.warmup, runEnd))) / measured
 	}
-	totalWeight := 0.0
-	for _, r := range sc.Requests {
-		totalWeight += r.Weight
-	}
-	out.endpoints = map[string]results.Stats{}
-	for i, ep := range rec.endpoints {
-		out.endpoints[ep.name] = ep.stats(measured, targetRate*sc.Requests[i].Weight/totalWeight)
+	if a.flows != nil {
+		out.endpoints, out.flows = a.fr.stats(rec, measured, targetRate)
+		targetRate *= a.flows.perDraw
+	} else {
+		totalWeight := 0.0
+		for _, r := range sc.Requests {
+			totalWeight += r.Weight
+		}
+		out.endpoints = map[string]results.Stats{}
+		for i, ep := range rec.endpoints {
+			out.endpoints[ep.name] = ep.stats(measured, targetRate*sc.Requests[i].Weight/totalWeight)
+		}
 	}
 	out.overall = rec.overall.stats(measured, targetRate)
+	if a.fr != nil {
+		out.overall.ChecksPassed, out.overall.ChecksFailed = a.fr.checks[0], a.fr.checks[1]
+	}
 
 	if !a.closed {
 		// Requests due in the measured window that were never sent.

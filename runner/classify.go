@@ -17,6 +17,8 @@ const (
 	kindStatus       // a response with a status code the request does not expect
 	kindOther        // any other transport error
 	kindUnsent       // due by the schedule but never sent before the run ended
+	kindCheck        // a flow step's response failed one of its checks
+	kindExtract      // a flow step's response held nothing for one of its extracts
 	numKinds
 )
 
@@ -35,6 +37,10 @@ func (k kind) name() string {
 		return "other"
 	case kindUnsent:
 		return "unsent"
+	case kindCheck:
+		return "check"
+	case kindExtract:
+		return "extract"
 	}
 	return "ok"
 }

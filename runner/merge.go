@@ -551,6 +551,17 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 			addStats(&acc, st)
 			m.Endpoints[name] = acc
 		}
+		for name, fs := range r.Flows {
+			if m.Flows == nil {
+				m.Flows = map[string]results.FlowStats{}
+			}
+			acc := m.Flows[name]
+			acc.Steps = fs.Steps
+			addStats(&acc.Iteration, fs.Iteration)
+			acc.SkippedSteps += fs.SkippedSteps
+			acc.Cut += fs.Cut
+			m.Flows[name] = acc
+		}
 		m.Server.RSSBytesMax = maxOf(m.Server.RSSBytesMax, r.Server.RSSBytesMax)
 		m.Server.Goroutines = maxOf(m.Server.Goroutines, r.Server.Goroutines)
 		for _, w := range r.Warnings {
@@ -578,6 +589,10 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 	for name, st := range m.Endpoints {
 		finish(&st, name)
 		m.Endpoints[name] = st
+	}
+	for name, fs := range m.Flows {
+		finish(&fs.Iteration, name+".iteration")
+		m.Flows[name] = fs
 	}
 	return m
 }
@@ -645,6 +660,20 @@ func addStats(a *results.Stats, b results.Stats) {
 	a.Rate.Achieved += b.Rate.Achieved
 	a.StatusCodes = addCounts(a.StatusCodes, b.StatusCodes)
 	a.Errors = addCounts(a.Errors, b.Errors)
+	a.ChecksPassed += b.ChecksPassed
+	a.ChecksFailed += b.ChecksFailed
+	for name, c := range b.Checks {
+		if a.Checks == nil {
+			a.Checks = map[string]results.CheckCount{}
+		}
+		acc := a.Checks[name]
+		acc.Passed += c.Passed
+		acc.Failed += c.Failed
+		a.Checks[name] = acc
+	}
+	if len(b.ExtractFailures) > 0 {
+		a.ExtractFailures = addCounts(a.ExtractFailures, b.ExtractFailures)
+	}
 }
 
 func addCounts(a, b map[string]int64) map[string]int64 {

@@ -41,9 +41,6 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err := sc.Validate(); err != nil {
 		return nil, "", err
 	}
-	if len(sc.Flows) > 0 {
-		return nil, "", fmt.Errorf("scenario %s: flows are validated but not yet run by this build (issue 11, in progress)", sc.Name)
-	}
 	for _, f := range sc.Faults {
 		if cfg.faults[f.Label()] == nil {
 			return nil, "", fmt.Errorf("scenario %s: fault %s has no drill (loadgate scenario sets them up; runner.WithFaults)", sc.Name, f.Label())
@@ -71,7 +68,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err := runSetup(ctx, plain, sc); err != nil {
 		return nil, "", err
 	}
-	tr, err := newTargeter(sc, sc.Requests)
+	a := &attack{sc: sc, cfg: cfg, headers: headers}
+	var err error
+	if len(sc.Flows) > 0 {
+		a.flows, err = newFlowSet(sc)
+	} else {
+		a.tr, err = newTargeter(sc, sc.Requests)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
@@ -126,6 +129,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 			Plan:        plan,
 			Overall:     out.overall,
 			Endpoints:   out.endpoints,
+			Flows:       out.flows,
 			Server:      out.server,
 			Gates:       []results.Gate{},
 			Warnings:    out.warnings,
@@ -151,11 +155,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		return results.WriteJSON(filepath.Join(dir, results.RunFile), run)
 	}
 
-	a := &attack{sc: sc, cfg: cfg, tr: tr, headers: headers}
 	if cfg.metrics != nil {
 		names := make([]string, len(sc.Requests))
 		for i, r := range sc.Requests {
 			names[i] = r.Name
+		}
+		if a.flows != nil {
+			names = a.flows.names
 		}
 		label := shard
 		if label == "" {

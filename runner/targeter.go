@@ -26,6 +26,7 @@ var ErrDataExhausted = errors.New("unique data exhausted")
 // and allocates nothing: the values are escaped ahead of time.
 type source struct {
 	name string
+	id   int // index in the flow set's list of sources
 	// For a range: lo and size; values is nil.
 	lo, size int64
 	// For a list: values in each escaping.

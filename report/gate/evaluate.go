@@ -104,6 +104,13 @@ func (g Gate) value(in Input) (float64, string) {
 	if g.Endpoint != "" {
 		s, ok := in.Run.Endpoints[g.Endpoint]
 		if !ok {
+			// A flow's iterations: "<flow>.iteration".
+			if flow, isIter := strings.CutSuffix(g.Endpoint, ".iteration"); isIter {
+				fs, found := in.Run.Flows[flow]
+				s, ok = fs.Iteration, found
+			}
+		}
+		if !ok {
 			return 0, fmt.Sprintf("no endpoint named %q in this run (endpoints: %s)", g.Endpoint, endpointList(in.Run))
 		}
 		stats = &s
@@ -117,6 +124,8 @@ func (g Gate) value(in Input) (float64, string) {
 			return 0, "the target reported no pool waits (loadgate_db_pool_acquire_wait_seconds_total and loadgate_db_pool_empty_acquire_total were never scraped)"
 		case strings.HasPrefix(g.Metric, "db_"):
 			return 0, "the target reported no DB query time (loadgate_db_query_duration_seconds was never scraped, or counted no queries in the measured window)"
+		case g.Metric == "checks":
+			return 0, "no check ran on a measured response (checks belong to flow steps)"
 		case stats.Requests == 0:
 			return 0, "no requests were measured"
 		case m.pop != "" && stats.Count(m.pop) <= 0:
@@ -133,9 +142,12 @@ func endpointList(run *results.Run) string {
 	if len(run.Endpoints) == 0 {
 		return "none"
 	}
-	names := make([]string, 0, len(run.Endpoints))
+	names := make([]string, 0, len(run.Endpoints)+len(run.Flows))
 	for n := range run.Endpoints {
 		names = append(names, n)
+	}
+	for n := range run.Flows {
+		names = append(names, n+".iteration")
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")

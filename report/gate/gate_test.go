@@ -340,3 +340,41 @@ func ExampleParse() {
 	fmt.Println(g.Endpoint, g.Metric, g.Op, g.Threshold, g.Unit)
 	// Output: nutrition_search p99 < 100000 us
 }
+
+// TestEvaluateFlows: gates name steps like endpoints, a flow's iterations
+// as "<flow>.iteration", and checks as the share that passed.
+func TestEvaluateFlows(t *testing.T) {
+	run := &results.Run{
+		Schema:  results.Schema,
+		Overall: results.Stats{Requests: 300, Successes: 297, ChecksPassed: 990, ChecksFailed: 10},
+		Endpoints: map[string]results.Stats{
+			"buyer.login": {Requests: 100, Successes: 100, LatencyUS: results.Latency{P95: 400e3}, ChecksPassed: 100},
+			"plain":       {Requests: 10, Successes: 10},
+		},
+		Flows: map[string]results.FlowStats{"buyer": {
+			Steps:     []string{"buyer.login"},
+			Iteration: results.Stats{Requests: 100, Successes: 97, ErrorRate: 0.03, LatencyUS: results.Latency{P95: 2.5e6}, ChecksPassed: 290, ChecksFailed: 10},
+		}},
+	}
+	for _, tt := range []struct {
+		expr    string
+		verdict string
+		message string
+	}{
+		{"buyer.login.p95 < 500ms", results.VerdictPass, "buyer.login.p95 is 400 ms"},
+		{"buyer.iteration.p95 < 3s", results.VerdictPass, "buyer.iteration.p95 is 2.5 s"},
+		{"buyer.iteration.p95 < 2s", results.VerdictFail, ""},
+		{"buyer.iteration.error_rate < 1%", results.VerdictFail, "3 %"},
+		{"checks >= 99%", results.VerdictPass, "checks is 99 %"},
+		{"checks > 99.5%", results.VerdictFail, ""},
+		{"buyer.iteration.checks >= 96%", results.VerdictPass, "96.67 %"},
+		{"buyer.login.checks > 99%", results.VerdictPass, "100 %"},
+		{"plain.checks > 99%", results.VerdictUnknown, "no check ran"},
+		{"seller.iteration.p95 < 3s", results.VerdictUnknown, "buyer.iteration, buyer.login, plain"},
+	} {
+		g := Evaluate(run, []string{tt.expr})[0]
+		if g.Verdict != tt.verdict || !strings.Contains(g.Message, tt.message) {
+			t.Errorf("%s: %s, %q; want %s with %q", tt.expr, g.Verdict, g.Message, tt.verdict, tt.message)
+		}
+	}
+}

@@ -106,6 +106,15 @@ func allMetrics() map[string]metric {
 	rate := func(s *results.Stats, _ *results.Server) (float64, bool) { return s.Rate.Achieved, s.Requests > 0 }
 	m["rate"] = metric{name: "rate", kind: kindRate, read: rate}
 	m["achieved_rate"] = metric{name: "achieved_rate", kind: kindRate, read: rate}
+	// checks is the share of flow checks that passed: of a step, of a
+	// flow's iterations (<flow>.iteration.checks) or of the run.
+	m["checks"] = metric{name: "checks", kind: kindRatio, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+		n := s.ChecksPassed + s.ChecksFailed
+		if n == 0 {
+			return 0, false
+		}
+		return float64(s.ChecksPassed) / float64(n), true
+	}}
 	m["requests"] = metric{name: "requests", kind: kindCount, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
 		return float64(s.Requests), true
 	}}

@@ -213,6 +213,13 @@ func (r *Run) CheckCounts(counts map[string]int64, file string) error {
 		series[name] = &s
 		split = split || s.split()
 	}
+	// A flow's iterations are a series of their own, tagged like an
+	// endpoint "<flow>.iteration".
+	for name := range r.Flows {
+		s := r.Flows[name].Iteration
+		series[name+".iteration"] = &s
+		split = split || s.split()
+	}
 	var probs []string
 	known := map[string]bool{}
 	for _, name := range sortedNames(series) {

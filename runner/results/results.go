@@ -91,8 +91,11 @@ type Run struct {
 	Plan      Plan             `json:"plan"`
 	Overall   Stats            `json:"overall"`
 	Endpoints map[string]Stats `json:"endpoints"`
-	Server    Server           `json:"server"`
-	Gates     []Gate           `json:"gates"`
+	// Flows holds each flow's iterations, by flow name; its steps are in
+	// Endpoints.
+	Flows  map[string]FlowStats `json:"flows,omitempty"`
+	Server Server               `json:"server"`
+	Gates  []Gate               `json:"gates"`
 	// Faults are the fault drills of the run, as they happened (see Fault).
 	Faults []Fault `json:"faults,omitempty"`
 	// Writes compares the writes the target acknowledged with the rows
@@ -284,6 +287,42 @@ type Stats struct {
 	LatencyFailedUS     *Latency `json:"latency_failed_us,omitempty"`
 	ServiceTimeOKUS     *Latency `json:"service_time_ok_us,omitempty"`
 	ServiceTimeFailedUS *Latency `json:"service_time_failed_us,omitempty"`
+
+	// ChecksPassed and ChecksFailed count the checks of flow steps run on
+	// the measured responses (a step's, a flow's iterations', the run's).
+	ChecksPassed int64 `json:"checks_passed,omitempty"`
+	ChecksFailed int64 `json:"checks_failed,omitempty"`
+	// Checks counts each check of a flow step by its name (steps only).
+	Checks map[string]CheckCount `json:"checks,omitempty"`
+	// ExtractFailures counts, by variable, the responses of a flow step
+	// whose extract found nothing (steps only).
+	ExtractFailures map[string]int64 `json:"extract_failures,omitempty"`
+}
+
+// CheckCount is how often one check passed and failed.
+type CheckCount struct {
+	Passed int64 `json:"passed"`
+	Failed int64 `json:"failed"`
+}
+
+// FlowStats is one flow's iterations over the measured window (those whose
+// scheduled start lies in it).
+type FlowStats struct {
+	// Steps are the flow's endpoints ("<flow>.<step>") in order.
+	Steps []string `json:"steps"`
+	// Iteration treats each iteration as one request: Requests counts the
+	// iterations that completed or failed, Successes the completed ones,
+	// Errors the failed ones by the kind of the step that failed them;
+	// LatencyUS runs from the scheduled start to the last response (think
+	// times between steps included), ServiceTimeUS from the first request's
+	// send; ChecksPassed and ChecksFailed total the flow's checks.
+	Iteration Stats `json:"iteration"`
+	// SkippedSteps counts the steps not sent because an earlier step of
+	// their iteration failed.
+	SkippedSteps int64 `json:"skipped_steps"`
+	// Cut counts the iterations the end of the run (or an abort) interrupted
+	// before their last step: neither completed nor failed.
+	Cut int64 `json:"cut"`
 }
 
 // Rate is requests per second over the measured window.

@@ -1,0 +1,76 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// flowRow is one flow of a run: its iterations and their latency, from the
+// scheduled start to the last response.
+type flowRow struct {
+	Name                               string
+	Iterations, Completed, Failed, Cut string
+	Skipped, Checks                    string
+	Latency                            []string // P50 P90 P95 P99 P99.9 max
+}
+
+// checkRow is one check (or extract) of a flow step and its counts.
+type checkRow struct {
+	Step, Check    string
+	Passed, Failed string
+}
+
+func flowRows(run *results.Run) []flowRow {
+	var rows []flowRow
+	for _, name := range sortedKeys(run.Flows) {
+		f := run.Flows[name]
+		it := f.Iteration
+		rows = append(rows, flowRow{
+			Name:       name,
+			Iterations: strconv.FormatInt(it.Requests, 10),
+			Completed:  strconv.FormatInt(it.Successes, 10),
+			Failed:     fmt.Sprintf("%d (%s)", it.Requests-it.Successes, gate.Format(it.ErrorRate, "ratio")),
+			Cut:        strconv.FormatInt(f.Cut, 10),
+			Skipped:    strconv.FormatInt(f.SkippedSteps, 10),
+			Checks:     checkShare(it.ChecksPassed, it.ChecksFailed),
+			Latency:    latencyCells(it.LatencyOf(results.OK)),
+		})
+	}
+	return rows
+}
+
+// checkShare formats "passed of all (percent)", or "—" without checks.
+func checkShare(passed, failed int64) string {
+	if passed+failed == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%d of %d (%s)", passed, passed+failed, gate.Format(float64(passed)/float64(passed+failed), "ratio"))
+}
+
+// checkRows lists every check and extract of the flows' steps, in step
+// order.
+func checkRows(run *results.Run) []checkRow {
+	var rows []checkRow
+	for _, name := range sortedKeys(run.Flows) {
+		for _, step := range run.Flows[name].Steps {
+			s := run.Endpoints[step]
+			for _, c := range sortedKeys(s.Checks) {
+				n := s.Checks[c]
+				rows = append(rows, checkRow{Step: step, Check: c, Passed: strconv.FormatInt(n.Passed, 10), Failed: strconv.FormatInt(n.Failed, 10)})
+			}
+			vars := make([]string, 0, len(s.ExtractFailures))
+			for v := range s.ExtractFailures {
+				vars = append(vars, v)
+			}
+			sort.Strings(vars)
+			for _, v := range vars {
+				rows = append(rows, checkRow{Step: step, Check: "extract " + v, Passed: "—", Failed: strconv.FormatInt(s.ExtractFailures[v], 10)})
+			}
+		}
+	}
+	return rows
+}

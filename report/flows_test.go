@@ -1,0 +1,89 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/loadgate/loadgate/runner"
+	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/scenarios"
+)
+
+// TestFinishOnFlowRun: a run with a flow gets its gates on steps,
+// iterations and checks evaluated, and its flows and checks tabled in
+// report.html and summary.md.
+func TestFinishOnFlowRun(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/login":
+			fmt.Fprintf(w, `{"token": "t%d"}`, n.Add(1))
+		case "/order":
+			if n.Add(1)%5 == 0 {
+				fmt.Fprint(w, `{"status": "error"}`)
+				return
+			}
+			fmt.Fprint(w, `{"status": "ok"}`)
+		}
+	}))
+	defer srv.Close()
+	src := fmt.Sprintf(`name: flowrun
+target: {base_url: %s, timeout: 5s, health: none}
+load:
+  stages: [{duration: 1500ms, rate: 20/s}]
+flows:
+  - name: buyer
+    steps:
+      - name: login
+        method: POST
+        path: /login
+        extract: {token: {json: $.token}}
+      - name: order
+        path: /order
+        headers: {Authorization: "Bearer {{token}}"}
+        check: [{name: order ok, json: $.status, equals: ok}]
+gates: [buyer.login.p95 < 2s, buyer.iteration.p95 < 3s, checks > 99%%]
+`, srv.URL)
+	sc, err := scenarios.Parse([]byte(src), "flowrun.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, dir, err := runner.Run(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdicts := map[string]string{}
+	for _, g := range out.Gates {
+		verdicts[g.Expr] = g.Verdict
+	}
+	if verdicts["buyer.login.p95 < 2s"] != results.VerdictPass || verdicts["buyer.iteration.p95 < 3s"] != results.VerdictPass || verdicts["checks > 99%"] != results.VerdictFail {
+		t.Errorf("gates %v: want the step and iteration gates to pass and the checks gate (some orders fail) to fail", verdicts)
+	}
+	failed := run.Endpoints["buyer.order"].Checks["order ok"].Failed
+	if failed == 0 {
+		t.Fatal("no order check failed: the case tests nothing")
+	}
+	page := readFile(t, filepath.Join(dir, results.ReportFile))
+	for _, want := range []string{`id="flows"`, `<td>buyer</td>`, `id="checks"`, `<td>buyer.order</td><td>order ok</td>`, fmt.Sprintf("<td>%d</td></tr>", failed)} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	summary := readFile(t, filepath.Join(dir, results.SummaryFile))
+	for _, want := range []string{"| flow | iterations |", "| buyer | 30 |", fmt.Sprintf("| buyer.order | order ok | %d | %d |", run.Endpoints["buyer.order"].Checks["order ok"].Passed, failed)} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary.md lacks %q:\n%s", want, summary)
+		}
+	}
+}

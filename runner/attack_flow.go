@@ -1,0 +1,93 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// loopFlows runs the flow engine and records every event, closing an
+// interval every second, as loop does for the vegeta attack. It returns the
+// attack's length and whether ctx aborted it.
+func (a *attack) loopFlows(ctx, attackCtx context.Context, stopAttack func(), origin time.Time) (time.Duration, bool) {
+	sc, rec := a.sc, a.rec
+	base := newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections)
+	defer base.CloseIdleConnections()
+	e := &flowEngine{
+		set:     a.flows,
+		sched:   a.sched,
+		closed:  a.closed,
+		think:   sc.Load.ThinkTime,
+		workers: sc.Load.MaxWorkers,
+		events:  make(chan flowEvent),
+		ctx:     attackCtx,
+		began:   time.Now(),
+		last:    a.sched.end + scheduleGrace,
+	}
+	for _, limit := range a.flows.limits {
+		c := *base
+		c.CheckRedirect = checkRedirect(limit)
+		e.clients = append(e.clients, &c)
+	}
+	a.fr = newFlowRecording(a.flows)
+	rec.began = func() *time.Time { return &e.began }
+	a.sent = e.dispatched.Load
+	a.maxWorkers = uint64(sc.Load.MaxWorkers)
+	go e.run()
+
+	prog := a.newProgress()
+	interval := a.cfg.interval
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	aborted, done, next := false, ctx.Done(), interval
+	for {
+		select {
+		case ev, ok := <-e.events:
+			if !ok {
+				end := time.Since(origin)
+				if end > next-interval {
+					rec.flush(end, a.level(next-interval, end), 0)
+				}
+				prog.done()
+				if why := e.stopped.Load(); why != nil {
+					rec.stopped = *why
+				}
+				a.maxInFlight = e.maxActive.Load()
+				return end, aborted
+			}
+			a.fr.record(rec, &ev)
+		case <-tick.C:
+			inFlight := e.sent.Load() - rec.completed
+			level := a.level(next-interval, next)
+			rec.flush(next, level, inFlight)
+			if a.live != nil {
+				a.live.inFlight.Set(float64(inFlight))
+				a.live.targetRate.Set(level)
+			}
+			p := rec.points[len(rec.points)-1]
+			total := rec.overall.total
+			prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,
+				requests: total.requests, errors: total.requests - total.successes, inFlight: inFlight})
+			next += interval
+		case <-done:
+			aborted, done = true, nil
+			rec.aborting = true
+			stopAttack()
+		}
+	}
+}
+
+// checkRedirect is the redirect policy of a limit: 0 takes the redirect
+// response itself as the answer; beyond the limit the request fails.
+func checkRedirect(limit int) func(*http.Request, []*http.Request) error {
+	return func(_ *http.Request, via []*http.Request) error {
+		switch {
+		case limit == 0:
+			return http.ErrUseLastResponse
+		case len(via) > limit:
+			return fmt.Errorf("stopped after %d redirects", limit)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,151 @@
+package runner
+
+import "github.com/loadgate/loadgate/runner/results"
+
+// flowRecording is what flows add to a recorder: check and extract counts
+// per step, and per flow the iterations the run cut and the steps failures
+// skipped. Like the recorder it is used by one goroutine, without a lock,
+// and recording allocates nothing.
+type flowRecording struct {
+	set   *flowSet
+	steps []stepTally // by recorder endpoint
+	flows map[*compiledFlow]*flowTally
+	// checks are the run's passed and failed checks (measured window).
+	checks [2]int64
+}
+
+// stepTally counts one step's checks (passed, failed) and extract failures
+// by index.
+type stepTally struct {
+	checks   [][2]int64
+	extracts []int64
+}
+
+type flowTally struct {
+	skipped, cut int64
+	checks       [2]int64
+}
+
+func newFlowRecording(set *flowSet) *flowRecording {
+	fr := &flowRecording{set: set, steps: make([]stepTally, len(set.names)), flows: map[*compiledFlow]*flowTally{}}
+	for _, f := range set.flows {
+		fr.flows[f] = &flowTally{}
+		for _, st := range f.steps {
+			fr.steps[st.endpoint] = stepTally{checks: make([][2]int64, len(st.checks)), extracts: make([]int64, len(st.extracts))}
+		}
+	}
+	return fr
+}
+
+// record takes one flow event. It mirrors recorder.record for a result
+// whose intended send time the flow engine knows.
+func (fr *flowRecording) record(r *recorder, ev *flowEvent) {
+	if ev.iter {
+		fr.iteration(r, ev)
+		return
+	}
+	r.completed++
+	res := &ev.res
+	ep := r.endpoints[ev.endpoint]
+	r.interval.add(res, ev.kind)
+	r.timing.observe(res.Headers)
+	sent := res.Timestamp.Sub(*r.began())
+	service := res.Latency
+	corrected := max(sent+service-ev.intended, service)
+	if r.live != nil {
+		r.live.observe(ev.endpoint, int(res.Code), ev.kind, corrected)
+	}
+	if ev.intended < r.warmup {
+		return
+	}
+	if lag := sent - ev.intended; lag > lateThreshold {
+		r.late++
+		r.lateMax = max(r.lateMax, lag)
+	}
+	c, s := r.clamp(corrected), r.clamp(service)
+	ep.observe(res, ev.kind, c, s)
+	r.overall.observe(res, ev.kind, c, s)
+
+	t := &fr.steps[ev.endpoint]
+	ft := fr.flows[ev.flow]
+	for i := range t.checks {
+		if ev.checksRun&(1<<i) == 0 {
+			continue
+		}
+		o := 0
+		if ev.checksFailed&(1<<i) != 0 {
+			o = 1
+		}
+		t.checks[i][o]++
+		ft.checks[o]++
+		fr.checks[o]++
+	}
+	if ev.extractFailed >= 0 {
+		t.extracts[ev.extractFailed]++
+	}
+}
+
+// iteration records the end of an iteration into its flow's series
+// (never the whole run's: an iteration is not a request).
+func (fr *flowRecording) iteration(r *recorder, ev *flowEvent) {
+	if ev.intended < r.warmup {
+		return
+	}
+	ft := fr.flows[ev.flow]
+	if ev.cut {
+		ft.cut++
+		return
+	}
+	ft.skipped += int64(ev.skipped)
+	res := &ev.res
+	sent := res.Timestamp.Sub(*r.began())
+	service := res.Latency
+	corrected := max(sent+service-ev.intended, service)
+	r.endpoints[ev.endpoint].observe(res, ev.kind, r.clamp(corrected), r.clamp(service))
+}
+
+// stats fills in run.json's endpoints (requests and steps) and flows.
+// draws is the target rate of draws from the mix (requests and iterations
+// per second; 0 in the closed model).
+func (fr *flowRecording) stats(r *recorder, measured, draws float64) (map[string]results.Stats, map[string]results.FlowStats) {
+	endpoints := map[string]results.Stats{}
+	flows := map[string]results.FlowStats{}
+	total := 0.0
+	for _, f := range fr.set.flows {
+		total += f.weight
+	}
+	for _, f := range fr.set.flows {
+		share := draws * f.weight / total
+		var fs results.FlowStats
+		for _, st := range f.steps {
+			s := r.endpoints[st.endpoint].stats(measured, share)
+			t := &fr.steps[st.endpoint]
+			for i := range st.checks {
+				c := results.CheckCount{Passed: t.checks[i][0], Failed: t.checks[i][1]}
+				if s.Checks == nil {
+					s.Checks = map[string]results.CheckCount{}
+				}
+				s.Checks[st.checks[i].label] = c
+				s.ChecksPassed += c.Passed
+				s.ChecksFailed += c.Failed
+			}
+			for i := range st.extracts {
+				if s.ExtractFailures == nil {
+					s.ExtractFailures = map[string]int64{}
+				}
+				s.ExtractFailures[st.extracts[i].name] = t.extracts[i]
+			}
+			endpoints[st.name] = s
+			fs.Steps = append(fs.Steps, st.name)
+		}
+		if f.request {
+			continue
+		}
+		ft := fr.flows[f]
+		fs.Iteration = r.endpoints[f.iteration].stats(measured, share)
+		fs.Iteration.ChecksPassed, fs.Iteration.ChecksFailed = ft.checks[0], ft.checks[1]
+		fs.SkippedSteps, fs.Cut = ft.skipped, ft.cut
+		flows[f.name] = fs
+	}
+	return endpoints, flows
+}
