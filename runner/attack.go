@@ -48,8 +48,10 @@ type attack struct {
 
 	// flows, when the scenario has any, runs the whole mix instead of
 	// vegeta (requests as flows of one step); fr records what they add.
-	flows *flowSet
-	fr    *flowRecording
+	flows  *flowSet
+	fr     *flowRecording
+	engine *flowEngine
+	client *http.Client // the flow engine's
 
 	sched  *schedule // requests (open model) or users (closed) over time
 	closed bool
@@ -139,6 +141,8 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	defer stopAttack()
 	if a.flows == nil {
 		a.choosePacer(attackCtx.Done())
+	} else {
+		a.prepareFlows(attackCtx)
 	}
 	defer relaxGC()()
 
@@ -170,7 +174,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	var end time.Duration
 	var aborted bool
 	if a.flows != nil {
-		end, aborted = a.loopFlows(ctx, attackCtx, stopAttack, origin)
+		end, aborted = a.loopFlows(ctx, stopAttack, origin)
 	} else {
 		end, aborted = a.loop(ctx, attackCtx, stopAttack, origin)
 	}

@@ -7,13 +7,11 @@ import (
 	"time"
 )
 
-// loopFlows runs the flow engine and records every event, closing an
-// interval every second, as loop does for the vegeta attack. It returns the
-// attack's length and whether ctx aborted it.
-func (a *attack) loopFlows(ctx, attackCtx context.Context, stopAttack func(), origin time.Time) (time.Duration, bool) {
-	sc, rec := a.sc, a.rec
-	base := newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections)
-	defer base.CloseIdleConnections()
+// prepareFlows builds the flow engine (not yet running) and what the
+// recorder and the figures need from it.
+func (a *attack) prepareFlows(attackCtx context.Context) {
+	sc := a.sc
+	a.client = newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections)
 	e := &flowEngine{
 		set:     a.flows,
 		sched:   a.sched,
@@ -22,18 +20,27 @@ func (a *attack) loopFlows(ctx, attackCtx context.Context, stopAttack func(), or
 		workers: sc.Load.MaxWorkers,
 		events:  make(chan flowEvent),
 		ctx:     attackCtx,
-		began:   time.Now(),
 		last:    a.sched.end + scheduleGrace,
 	}
 	for _, limit := range a.flows.limits {
-		c := *base
+		c := *a.client
 		c.CheckRedirect = checkRedirect(limit)
 		e.clients = append(e.clients, &c)
 	}
+	a.engine = e
 	a.fr = newFlowRecording(a.flows)
-	rec.began = func() *time.Time { return &e.began }
+	a.rec.began = func() *time.Time { return &e.began }
 	a.sent = e.dispatched.Load
 	a.maxWorkers = uint64(sc.Load.MaxWorkers)
+}
+
+// loopFlows runs the flow engine and records every event, closing an
+// interval every second, as loop does for the vegeta attack. It returns the
+// attack's length and whether ctx aborted it.
+func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.Time) (time.Duration, bool) {
+	rec, e := a.rec, a.engine
+	defer a.client.CloseIdleConnections()
+	e.began = time.Now()
 	go e.run()
 
 	prog := a.newProgress()
@@ -69,6 +76,11 @@ func (a *attack) loopFlows(ctx, attackCtx context.Context, stopAttack func(), or
 			total := rec.overall.total
 			prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,
 				requests: total.requests, errors: total.requests - total.successes, inFlight: inFlight})
+			a.maxInFlight = max(a.maxInFlight, e.maxActive.Load())
+			if a.cp != nil && next >= a.nextCheckpoint && a.cp.idle() {
+				a.cp.offer(a.snapshot(next))
+				a.nextCheckpoint = next + a.cfg.checkpointEvery
+			}
 			next += interval
 		case <-done:
 			aborted, done = true, nil

@@ -446,7 +446,7 @@ flows:
 		}
 	}
 	out := filepath.Join(root, "merged")
-	merged, err := Merge(dirs, out)
+	merged, err := Merge(context.Background(), dirs, out)
 	if err != nil {
 		t.Fatal(err)
 	}
