@@ -98,10 +98,7 @@ type outcome struct {
 func stageLevels(sc *scenarios.Scenario) []stageLevel {
 	var out []stageLevel
 	for _, st := range sc.Load.Stages {
-		lv := st.Rate
-		if sc.Load.Model == scenarios.ModelClosed {
-			lv = st.Users
-		}
+		lv := sc.Load.Level(st)
 		out = append(out, stageLevel{dur: st.Duration.D(), from: lv.From, to: lv.To})
 	}
 	return out

@@ -105,7 +105,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		commit = buildCommit()
 	}
 	host, _ := os.Hostname()
-	plan, planHash := sc.Plan(), sc.PlanHash()
+	plan, planHash := Plan(sc), sc.PlanHash()
 	// doc is run.json for an outcome: the final one, or a checkpoint.
 	doc := func(out *outcome) *results.Run {
 		run := &results.Run{

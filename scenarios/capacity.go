@@ -31,11 +31,7 @@ func (s *Scenario) FinalLevel() float64 {
 	if len(s.Load.Stages) == 0 {
 		return 0
 	}
-	st := s.Load.Stages[len(s.Load.Stages)-1]
-	if s.Load.Model == ModelClosed {
-		return st.Users.To
-	}
-	return st.Rate.To
+	return s.Load.Level(s.Load.Stages[len(s.Load.Stages)-1]).To
 }
 
 // ApplyStep replaces the scenario's stages and warm-up by one capacity step

@@ -55,9 +55,8 @@ func TestFaultsParse(t *testing.T) {
 	if got := sc.NetworkServices(); len(got) != 1 || got[0] != ServicePostgres {
 		t.Errorf("network services: %v", got)
 	}
-	p := sc.Plan()
-	if len(p.Faults) != 6 || p.Faults[2].AtS != 50 || p.Faults[2].ForS != 5 || p.Faults[2].Service != "postgres" {
-		t.Errorf("plan faults: %+v", p.Faults)
+	if f := sc.Faults[2]; f.At.D() != 50*time.Second || f.For.D() != 5*time.Second || f.Target() != ServicePostgres {
+		t.Errorf("fault 2: at %s for %s on %s", f.At, f.For, f.Target())
 	}
 	if d := sc.Describe(); !strings.Contains(d, "slow_pg") || !strings.Contains(d, "instant  pg_terminate_backends postgres") {
 		t.Errorf("describe:\n%s", d)

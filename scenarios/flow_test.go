@@ -70,9 +70,8 @@ func TestFlowScenario(t *testing.T) {
 	if tb, err := sc.Table("qty"); tb != nil || err != nil {
 		t.Errorf("a range is no table: %v %v", tb, err)
 	}
-	p := sc.Plan()
-	if len(p.Flows) != 1 || p.Flows[0].Steps[2].Name != "buyer.pay" || p.Flows[0].Weight != 3 {
-		t.Errorf("plan flows %+v", p.Flows)
+	if f := sc.Flows[0]; len(sc.Flows) != 1 || EndpointName(f.Name, f.Steps[2].Name) != "buyer.pay" || f.Weight != 3 {
+		t.Errorf("flows %+v", sc.Flows)
 	}
 	d := sc.Describe()
 	for _, want := range []string{"flow buyer  60.0% of the mix, 3 steps", "1. login  POST /login", "extracts session, token", "then think uniform(1s, 2s)"} {

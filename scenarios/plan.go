@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/redact"
-	"github.com/loadgate/loadgate/runner/results"
 )
 
 // TotalDuration is the sum of the stage durations, warm-up included.
@@ -56,44 +55,6 @@ func ceilHits(h float64) int64 {
 	return int64(math.Ceil(h - 1e-9))
 }
 
-// Plan is the scenario as resolved, in the form run.json records it: secret
-// header values are masked (Target.SecretHeader).
-func (s *Scenario) Plan() results.Plan {
-	p := results.Plan{
-		Model:   s.Load.Model,
-		Gates:   s.GateExprs(),
-		Timeout: s.Target.Timeout.D(),
-		Headers: s.Target.shownHeaders(s.Target.Headers),
-	}
-	start := 0.0
-	for _, st := range s.Load.Stages {
-		level := st.Rate
-		if s.Load.Model == ModelClosed {
-			level = st.Users
-		}
-		d := st.Duration.D().Seconds()
-		p.Stages = append(p.Stages, results.Stage{StartS: start, DurationS: d, From: level.From, To: level.To})
-		start += d
-	}
-	for _, r := range s.Requests {
-		p.Requests = append(p.Requests, results.RequestMix{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight,
-			Headers: s.Target.shownHeaders(r.Headers)})
-	}
-	for _, f := range s.Flows {
-		fm := results.FlowMix{Name: f.Name, Weight: f.Weight}
-		for _, st := range f.Steps {
-			fm.Steps = append(fm.Steps, results.RequestMix{Name: EndpointName(f.Name, st.Name), Method: st.Method, Path: st.Path,
-				Headers: s.Target.shownHeaders(st.Headers)})
-		}
-		p.Flows = append(p.Flows, fm)
-	}
-	for _, f := range s.Faults {
-		p.Faults = append(p.Faults, results.FaultPlan{Name: f.Label(), Action: f.Action, Service: f.Target(),
-			AtS: f.At.D().Seconds(), ForS: f.For.D().Seconds()})
-	}
-	return p
-}
-
 // Describe renders the resolved plan for a dry run: target, stages with
 // rates, the request mix in percent, the expected request count and gates.
 // URLs show no password and headers no secret value.
@@ -105,7 +66,7 @@ func (s *Scenario) Describe() string {
 	}
 	fmt.Fprintf(&b, "target    %s (timeout %s, %s)\n", redact.URL(s.Target.BaseURL), s.Target.Timeout, s.healthCheck())
 	if len(s.Target.Headers) > 0 {
-		fmt.Fprintf(&b, "headers   %s\n", formatHeaders(s.Target.shownHeaders(s.Target.Headers)))
+		fmt.Fprintf(&b, "headers   %s\n", formatHeaders(s.Target.ShownHeaders(s.Target.Headers)))
 	}
 	fmt.Fprintf(&b, "model     %s, %s in total", s.Load.Model, roundForDisplay(s.TotalDuration()))
 	if s.Load.Warmup > 0 {
@@ -152,7 +113,7 @@ func (s *Scenario) Describe() string {
 		for _, r := range s.Requests {
 			fmt.Fprintf(tw, "  %s\t%5.1f%%\t%s %s", r.Name, 100*r.Weight/total, r.Method, r.Path)
 			if len(r.Headers) > 0 {
-				fmt.Fprintf(tw, "\t(%s)", formatHeaders(s.Target.shownHeaders(r.Headers)))
+				fmt.Fprintf(tw, "\t(%s)", formatHeaders(s.Target.ShownHeaders(r.Headers)))
 			}
 			fmt.Fprintln(tw)
 		}

@@ -102,8 +102,8 @@ gates:
 	if a := g[2].Abort; a == nil || a.Window.D() != 20*time.Second || a.Grace != 0 {
 		t.Errorf("gate 2: %+v", a)
 	}
-	if got := sc.Plan().Gates; strings.Join(got, "|") != "p95 < 3s|error_rate < 5%|p99 < 1s" {
-		t.Errorf("plan gates %q", got)
+	if got := sc.GateExprs(); strings.Join(got, "|") != "p95 < 3s|error_rate < 5%|p99 < 1s" {
+		t.Errorf("gate expressions (run.json's plan.gates) %q", got)
 	}
 	if d := sc.Describe(); !strings.Contains(d, "error_rate < 5%  (aborts the run when it fails over 10s, from 5s after the warm-up)") {
 		t.Errorf("dry run:\n%s", d)

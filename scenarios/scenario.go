@@ -155,6 +155,17 @@ type LoadSpec struct {
 	Stages []Stage `yaml:"stages"`
 }
 
+// Level is a stage's load in the model's unit: its users in the closed
+// model, its rate in requests per second in the open one. Every reader of a
+// stage's level (the runner's schedule, run.json's plan, the capacity search)
+// takes it from here.
+func (l *LoadSpec) Level(st Stage) Ramp {
+	if l.Model == ModelClosed {
+		return st.Users
+	}
+	return st.Rate
+}
+
 // Stage is one stretch of the load: a constant level or a linear ramp.
 type Stage struct {
 	// Duration of the stage.

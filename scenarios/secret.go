@@ -24,9 +24,9 @@ func (t *Target) SecretHeader(name string) bool {
 	return slices.ContainsFunc(t.SecretHeaders, func(s string) bool { return strings.EqualFold(s, name) })
 }
 
-// shownHeaders returns headers as they may be recorded or printed: names in
+// ShownHeaders returns headers as they may be recorded (run.json's plan) or printed: names in
 // canonical form, secret values replaced by redact.Mask; nil when empty.
-func (t *Target) shownHeaders(headers map[string]string) map[string]string {
+func (t *Target) ShownHeaders(headers map[string]string) map[string]string {
 	if len(headers) == 0 {
 		return nil
 	}

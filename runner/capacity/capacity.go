@@ -219,7 +219,7 @@ func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, pre
 		return st
 	}
 	if step.Load.Model == scenarios.ModelClosed {
-		level = step.Load.Stages[len(step.Load.Stages)-1].Users.To
+		level = step.FinalLevel()
 		st.Level = level
 	}
 	name := fmt.Sprintf("step-%02d-%s", i+1, strings.ReplaceAll(FormatLevel(level), ".", "_"))
