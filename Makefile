@@ -45,12 +45,16 @@ build: assets
 
 assets: $(ECHARTS_JS)
 
+# One shell: without npm it says so and succeeds (the file stays absent, so
+# the next make asks again).
 $(ECHARTS_JS):
-	@command -v npm >/dev/null || { echo "npm not found: reports will load ECharts from a CDN (apt-get install npm to inline it)"; exit 0; }
-	mkdir -p .cache
-	cd .cache && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && \
+	@if ! command -v npm >/dev/null; then \
+		echo "npm not found: reports will load ECharts from a CDN (apt-get install npm to inline it)"; \
+	else \
+		set -x; mkdir -p .cache && cd .cache && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && \
 		mkdir -p echarts-$(ECHARTS_VERSION) && tar -xzf echarts-$(ECHARTS_VERSION).tgz -C echarts-$(ECHARTS_VERSION) && \
-		rm echarts-$(ECHARTS_VERSION).tgz
+		rm echarts-$(ECHARTS_VERSION).tgz; \
+	fi
 
 # The whole test suite against real PostgreSQL and Redis (found or started).
 test: build assets lint-workflows $(GOTESTSUM)
