@@ -94,7 +94,10 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	exprs := base.Run.Plan.Gates
+	exprs := base.Run.Plan.Gates // the gates the first run was judged by
+	if base.Run.Judged != nil {
+		exprs = base.Run.Judged.Gates
+	}
 	if o.Gates != nil {
 		exprs = o.Gates
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -10,28 +11,33 @@ import (
 	"github.com/loadgate/loadgate/runner/results"
 )
 
-// judged is a run with its gates evaluated.
+// judged is a run with its verdict.
 type judged struct {
 	data    *runData
 	outcome results.Outcome
 	// deltas are the plain-words P95 deltas against the baseline, if any.
 	deltas []string
+	// recorded is set when outcome is the run's recorded verdict.
+	recorded bool
+	// basis says in words what the verdict is (the run's recorded one, or
+	// one made now and from what); the gate table prints it.
+	basis string
+	// notes are said in report.html and summary.md.
+	notes []string
 }
 
-// judge reads dir (and the baseline) and evaluates the gates. A missing or
-// corrupt file is an error that names it.
-func judge(dir string, o Options) (*judged, error) {
+// load checks o and reads the run directory. A missing or corrupt file is
+// an error that names it.
+func load(dir string, o Options) (*runData, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	d, err := loadRun(dir)
-	if err != nil {
-		return nil, err
-	}
-	exprs := d.Run.Plan.Gates
-	if o.Gates != nil {
-		exprs = o.Gates
-	}
+	return loadRun(dir)
+}
+
+// evaluate judges d now by exprs and, with o.Baseline, a regression check
+// against that run.
+func evaluate(d *runData, exprs []string, o Options) (*judged, error) {
 	gates := gate.EvaluateInput(gateInput(d, exprs), exprs)
 	j := &judged{data: d}
 	if o.Baseline != "" {
@@ -43,6 +49,66 @@ func judge(dir string, o Options) (*judged, error) {
 		j.deltas = keyDeltas(base, d, o.Alpha)
 	}
 	j.outcome = decide(d.Run, gates)
+	return j, nil
+}
+
+// recordedGates returns the gates of the run's recorded verdict: Run.Gates
+// when Judged records what decided it, or when a run.json written before
+// that record existed holds evaluated gates. ok is false when no verdict
+// was recorded (the runner's own output, a killed run's checkpoint). A
+// record that does not match the gate results beside it is an error naming
+// run.json.
+func recordedGates(d *runData) (gates []results.Gate, ok bool, err error) {
+	run := d.Run
+	if run.Judged == nil {
+		return run.Gates, len(run.Gates) > 0, nil
+	}
+	bad := len(run.Gates) < len(run.Judged.Gates)
+	for i := 0; !bad && i < len(run.Judged.Gates); i++ {
+		bad = run.Gates[i].Expr != run.Judged.Gates[i]
+	}
+	if bad {
+		return nil, false, fmt.Errorf("%s is inconsistent: its verdict was judged by the gates %q, but it holds the results of %d other gates",
+			filepath.Join(d.Dir, results.RunFile), run.Judged.Gates, len(run.Gates))
+	}
+	return run.Gates, true, nil
+}
+
+// recordedVerdict is the run's recorded verdict, with the plain-words
+// deltas against its baseline when that run can still be read. A run
+// with no recorded verdict is judged by its scenario's gates, and says so.
+func recordedVerdict(d *runData, o Options) (*judged, error) {
+	gates, ok, err := recordedGates(d)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		j, err := evaluate(d, d.Run.Plan.Gates, Options{Alpha: o.Alpha})
+		if err != nil {
+			return nil, err
+		}
+		j.basis = "no recorded verdict: the scenario's gates, evaluated now"
+		j.notes = append(j.notes, "This run has no recorded verdict: it is judged here by its scenario's gates.")
+		return j, nil
+	}
+	j := &judged{data: d, outcome: decide(d.Run, gates), recorded: true, basis: "the run's recorded verdict"}
+	jm := d.Run.Judged
+	if jm == nil {
+		return j, nil
+	}
+	if jm.Source == results.GatesOverride {
+		j.basis += " (gates given in place of the scenario's)"
+	} else {
+		j.basis += " (the scenario's gates)"
+	}
+	if jm.Baseline != "" {
+		base, err := loadRun(jm.Baseline)
+		if err != nil {
+			j.notes = append(j.notes, fmt.Sprintf("The baseline this run was checked against cannot be read now (%v): its regression gates stand as recorded.", err))
+		} else {
+			j.deltas = keyDeltas(base, d, o.Alpha)
+		}
+	}
 	return j, nil
 }
 
@@ -76,21 +142,36 @@ func commonEndpoints(a, b *results.Run) []string {
 }
 
 // Finish completes a run directory written by the runner: it evaluates the
-// gates (the scenario's, or Options.Gates; with Options.Baseline also the
-// regression check), writes the verdicts into run.json atomically, and
-// renders report.html, summary.md and junit.xml next to it. The Outcome's
-// ExitCode is what `loadgate run` exits with. A missing or corrupt run file
-// is an error naming the file (exit 2).
+// gates (the scenario's, or Options.Gates in their place; with
+// Options.Baseline also the regression check), records them and the
+// verdict in run.json (Gates and Judged) atomically, and renders
+// report.html, summary.md and junit.xml next to it. The recorded verdict is
+// the run's from then on: Render and Gate use it. The Outcome's ExitCode is
+// what `loadgate run` exits with. A missing or corrupt run file is an error
+// naming the file (exit 2).
 func Finish(dir string, opts Options) (results.Outcome, error) {
 	o := opts.withDefaults()
-	j, err := judge(dir, o)
+	d, err := load(dir, o)
 	if err != nil {
 		return results.Outcome{Verdict: results.VerdictUnknown}, err
 	}
-	run := j.data.Run
+	exprs, source := d.Run.Plan.Gates, results.GatesFromScenario
+	if o.Gates != nil {
+		exprs, source = o.Gates, results.GatesOverride
+	}
+	j, err := evaluate(d, exprs, o)
+	if err != nil {
+		return results.Outcome{Verdict: results.VerdictUnknown}, err
+	}
+	j.recorded = true
+	run := d.Run
 	run.Gates = j.outcome.Gates
 	if run.Gates == nil {
 		run.Gates = []results.Gate{}
+	}
+	run.Judged = &results.Judgement{Gates: append([]string{}, exprs...), Source: source, Verdict: j.outcome.Verdict}
+	if o.Baseline != "" {
+		run.Judged.Baseline, run.Judged.MaxRegression = o.Baseline, o.MaxRegression
 	}
 	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
 		return j.outcome, err
@@ -102,10 +183,20 @@ func Finish(dir string, opts Options) (results.Outcome, error) {
 }
 
 // Render redraws report.html, summary.md and junit.xml of a run directory
-// without touching run.json (`loadgate report RUN`).
+// with its recorded verdict, without touching run.json (`loadgate report
+// RUN`). A run with no recorded verdict is drawn judged by its scenario's
+// gates, and says so. Options.Gates and Options.Baseline are refused: other
+// gates are Gate's, which writes nothing.
 func Render(dir string, opts Options) (results.Outcome, error) {
 	o := opts.withDefaults()
-	j, err := judge(dir, o)
+	if o.Gates != nil || o.Baseline != "" {
+		return results.Outcome{Verdict: results.VerdictUnknown}, errors.New("a report is drawn with the run's recorded verdict only; other gates or a baseline check are evaluated by gate (loadgate gate RUN --gate … --baseline …), which rewrites nothing")
+	}
+	d, err := load(dir, o)
+	if err != nil {
+		return results.Outcome{Verdict: results.VerdictUnknown}, err
+	}
+	j, err := recordedVerdict(d, o)
 	if err != nil {
 		return results.Outcome{Verdict: results.VerdictUnknown}, err
 	}
@@ -114,7 +205,7 @@ func Render(dir string, opts Options) (results.Outcome, error) {
 
 func writeOutputs(dir string, j *judged, o Options) error {
 	var html bytes.Buffer
-	a, err := renderRunPage(&html, j.data, j.outcome, j.deltas, o)
+	a, err := renderRunPage(&html, j.data, j.outcome, j.deltas, j.notes, o)
 	if err != nil {
 		return err
 	}
@@ -136,19 +227,57 @@ func writeOutputs(dir string, j *judged, o Options) error {
 	return results.WriteFile(filepath.Join(dir, results.JUnitFile), xml.Bytes())
 }
 
-// Gate evaluates a run's gates (and, with Options.Baseline, the regression
-// check) and prints the gate table to w; it writes nothing into the run
-// directory. This is `loadgate gate RUN [--baseline RUN]
+// Gate prints a run's gate table to w and writes nothing into the run
+// directory. This is `loadgate gate RUN [--gate EXPR…] [--baseline RUN]
 // [--max-regression p95=10%]`: exit with the Outcome's ExitCode, or 2 on an
 // error (which names the missing or corrupt file).
+//
+// Without Options.Gates or Options.Baseline it is the run's recorded
+// verdict (Finish's). With Options.Gates those gates are evaluated in
+// place of the recorded ones, and with Options.Baseline a regression check
+// is added: the table then says it is not the run's recorded verdict, and
+// what that verdict is.
 func Gate(dir string, opts Options, w io.Writer) (results.Outcome, error) {
 	o := opts.withDefaults()
-	j, err := judge(dir, o)
+	d, err := load(dir, o)
 	if err != nil {
 		return results.Outcome{Verdict: results.VerdictUnknown}, err
+	}
+	rec, err := recordedVerdict(d, o)
+	if err != nil {
+		return results.Outcome{Verdict: results.VerdictUnknown}, err
+	}
+	j := rec
+	switch {
+	case o.Gates != nil:
+		if j, err = evaluate(d, o.Gates, o); err != nil {
+			return results.Outcome{Verdict: results.VerdictUnknown}, err
+		}
+		j.basis = "ad-hoc gates, not the run's recorded verdict (" + recordedWords(rec) + ")"
+	case o.Baseline != "":
+		base, err := loadRun(o.Baseline)
+		if err != nil {
+			return results.Outcome{Verdict: results.VerdictUnknown}, fmt.Errorf("baseline: %w", err)
+		}
+		gates := rec.outcome.Gates
+		if jm := d.Run.Judged; rec.recorded && jm != nil {
+			gates = gates[:len(jm.Gates)] // without the regression gates of the recorded baseline
+		}
+		gates = append(gates[:len(gates):len(gates)], regressionGates(base, d, o.MaxRegression, o.Alpha)...)
+		j = &judged{data: d, outcome: decide(d.Run, gates), deltas: keyDeltas(base, d, o.Alpha),
+			basis: "the run's gates and a regression check against " + o.Baseline + ", not the run's recorded verdict (" + recordedWords(rec) + ")"}
 	}
 	if err := writeGateTable(w, j); err != nil {
 		return j.outcome, fmt.Errorf("printing the gate table: %w", err)
 	}
 	return j.outcome, nil
+}
+
+// recordedWords says what the run's recorded verdict is, for a table of
+// other gates.
+func recordedWords(rec *judged) string {
+	if !rec.recorded {
+		return "the run has no recorded verdict"
+	}
+	return "recorded: " + rec.outcome.Headline()
 }

@@ -36,6 +36,9 @@ func writeSummary(w io.Writer, j *judged) {
 	if j.outcome.Incomplete {
 		fmt.Fprintf(w, "> ⚠️ **Incomplete**: %s.\n\n", mdText(incompleteNote(run)))
 	}
+	for _, n := range j.notes {
+		fmt.Fprintf(w, "> %s\n\n", mdText(n))
+	}
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "> ⚠️ %s\n\n", mdText(warn))
 	}

@@ -49,15 +49,18 @@ const DefaultAlpha = 0.01
 
 // Options configure Finish, Gate and Compare. The zero value is usable.
 type Options struct {
-	// Gates, when non-nil, replace the scenario's gates (run.Plan.Gates).
+	// Gates, when non-nil, are gates in place of the scenario's
+	// (run.Plan.Gates): Finish judges the run by them and records them;
+	// Gate evaluates them ad hoc; Compare shows them; Render refuses them.
 	Gates []string
 	// Assets is AssetsInline (default) or AssetsCDN.
 	Assets string
 	// EChartsJS is the path of echarts.min.js to inline; default
 	// $LOADGATE_ECHARTS_JS.
 	EChartsJS string
-	// Baseline is a run directory to check this run against for regressions;
-	// empty for none.
+	// Baseline is a run directory to check this run against for regressions
+	// (Finish records it, Gate checks ad hoc, Render refuses it); empty for
+	// none.
 	Baseline string
 	// MaxRegression is the allowed increase by metric ("p95", "p99",
 	// "error_rate", or "search.p95" for one endpoint), as a ratio (0.10 is

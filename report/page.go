@@ -256,7 +256,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // renderRunPage writes report.html for one run.
-func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas []string, o Options) (assets, error) {
+func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas, notes []string, o Options) (assets, error) {
 	tpl, err := parseTemplates()
 	if err != nil {
 		return assets{}, fmt.Errorf("report templates: %w", err)
@@ -268,7 +268,7 @@ func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas []string
 		Headline:  out.Headline(),
 		Reasons:   out.Reasons,
 		Warnings:  append([]string(nil), d.Run.Warnings...),
-		Notes:     append([]string(nil), d.Notes...),
+		Notes:     append(append([]string(nil), notes...), d.Notes...),
 		Gates:     gateRows(out.Gates),
 		Deltas:    deltas,
 		Facts:     runFacts(d.Run),

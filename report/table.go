@@ -11,7 +11,7 @@ import (
 // then the reasons for anything that is not a pass, then the verdict.
 func writeGateTable(w io.Writer, j *judged) error {
 	run := j.data.Run
-	fmt.Fprintf(w, "%s · %s · %s\n\n", termText(run.Scenario), termText(run.ID), termText(run.Status))
+	fmt.Fprintf(w, "%s · %s · %s\n%s\n\n", termText(run.Scenario), termText(run.ID), termText(run.Status), termText(j.basis))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "GATE\tVALUE\tTHRESHOLD\tMARGIN\tVERDICT")
 	for _, r := range gateRows(j.outcome.Gates) {

@@ -10,7 +10,8 @@ import (
 
 // cmdReport renders a run's report again, or a comparison of several runs.
 func cmdReport(ctx context.Context, e env, args []string) error {
-	fs := newFlags("report", "RUN [RUN…]", "Renders report.html, summary.md and junit.xml of the run directory RUN again. With\n"+
+	fs := newFlags("report", "RUN [RUN…]", "Renders report.html, summary.md and junit.xml of the run directory RUN again, with the\n"+
+		"verdict it recorded in run.json (never judged again by other gates). With\n"+
 		"several runs it renders their comparison into --out instead: the first run is the one\n"+
 		"the others are measured against.")
 	out := fs.String("out", "results/compare", "comparison: directory for report.html and summary.md")
@@ -47,10 +48,12 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 // cmdGate prints a run's gate table and exits 0 pass, 1 fail, 2 unknown.
 func cmdGate(ctx context.Context, e env, args []string) error {
 	fs := newFlags("gate", "RUN", "Prints the gate table of the run directory RUN and exits 0 (every gate passed), 1 (a\n"+
-		"gate failed) or 2 (a gate could not be evaluated, or RUN is not a run). With --baseline\n"+
-		"it also checks RUN for regressions against that run.")
+		"gate failed) or 2 (a gate could not be evaluated, or RUN is not a run): the verdict RUN\n"+
+		"recorded in run.json when it ran. --gate evaluates other gates instead and --baseline\n"+
+		"adds a regression check against that run; the table then says it is not the recorded\n"+
+		"verdict. Nothing is written.")
 	var gates multiFlag
-	fs.Var(&gates, "gate", "gate expression replacing the run's (repeatable)")
+	fs.Var(&gates, "gate", "evaluate this gate instead of the run's recorded ones, ad hoc (repeatable)")
 	baseline := fs.String("baseline", "", "run directory to check for regressions against")
 	maxReg := fs.String("max-regression", "", "allowed increase, e.g. p95=10%,search.p99=20%")
 	if err := fs.parse(e, args); err != nil {

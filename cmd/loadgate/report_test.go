@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,59 @@ import (
 	"strings"
 	"testing"
 )
+
+// TestRecordedVerdictStands: a run judged by --gate keeps that verdict
+// through `gate DIR` and `report DIR` (what `make gate` and `make report`
+// call); `gate DIR --gate X` judges by X, says so, and rewrites nothing.
+func TestRecordedVerdictStands(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	dir := filepath.Join(t.TempDir(), "r")
+	// The scenario's own gate holds; the one given in its place cannot.
+	sc := writeScenario(t, fmt.Sprintf(okScenario, "error_rate < 1%"))
+	if code, out, errs := runCLI(t, "run", sc, "--target", srv.URL, "--out", dir, "--gate", "p95 < 1us"); code != 1 {
+		t.Fatalf("run: exit %d, want 1\n%s%s", code, out, errs)
+	}
+	var run struct {
+		Judged struct {
+			Gates   []string `json:"gates"`
+			Source  string   `json:"source"`
+			Verdict string   `json:"verdict"`
+		} `json:"judged"`
+	}
+	if err := json.Unmarshal([]byte(readRunFiles(t, dir)["run.json"]), &run); err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Judged.Gates) != 1 || run.Judged.Gates[0] != "p95 < 1us" || run.Judged.Source != "override" || run.Judged.Verdict != "fail" {
+		t.Errorf("run.json judged %+v, want p95 < 1us from an override, fail", run.Judged)
+	}
+
+	code, out, errs := runCLI(t, "gate", dir)
+	if code != 1 || !strings.Contains(out, "p95 < 1us") || strings.Contains(out, "error_rate") || !strings.Contains(out, "recorded verdict") {
+		t.Errorf("gate DIR: exit %d, want 1 by the recorded gate, said so\n%s%s", code, out, errs)
+	}
+
+	if code, out, errs := runCLI(t, "report", dir); code != 0 {
+		t.Fatalf("report DIR: exit %d\n%s%s", code, out, errs)
+	}
+	files := readRunFiles(t, dir)
+	if !strings.Contains(files["junit.xml"], `name="p95 &lt; 1us"`) || strings.Contains(files["junit.xml"], "error_rate") {
+		t.Errorf("report DIR re-judged the run:\n%s", files["junit.xml"])
+	}
+	if !strings.Contains(files["report.html"], `class="banner fail"`) {
+		t.Error("report DIR: the page's banner is not the recorded fail")
+	}
+
+	code, out, errs = runCLI(t, "gate", dir, "--gate", "error_rate < 1%")
+	if code != 0 || !strings.Contains(out, "ad-hoc gates, not the run's recorded verdict") {
+		t.Errorf("gate DIR --gate: exit %d, want 0 and the ad-hoc heading\n%s%s", code, out, errs)
+	}
+	for f, before := range files {
+		if after := readRunFiles(t, dir)[f]; after != before {
+			t.Errorf("gate --gate rewrote %s", f)
+		}
+	}
+}
 
 // TestHostileTargetAndLabels: the attack of issue 10 end to end — a target
 // whose Server-Timing name is a script, a comparison labelled with one —
@@ -49,6 +103,15 @@ func TestHostileTargetAndLabels(t *testing.T) {
 }
 
 var unescapedLT = regexp.MustCompile(`(^|[^\\])<[a-z/][^\n]{0,30}`)
+
+func readRunFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, f := range []string{"run.json", "report.html", "summary.md", "junit.xml"} {
+		m[f] = readRunFile(t, dir, f)
+	}
+	return m
+}
 
 func readRunFile(t *testing.T, dir, name string) string {
 	t.Helper()

@@ -95,7 +95,14 @@ type Run struct {
 	// Endpoints.
 	Flows  map[string]FlowStats `json:"flows,omitempty"`
 	Server Server               `json:"server"`
-	Gates  []Gate               `json:"gates"`
+	// Gates are the evaluated gates the run was judged by (Judged says
+	// which expressions, from where); empty until a verdict is recorded.
+	Gates []Gate `json:"gates"`
+	// Judged records what decided the run's verdict; nil until one is
+	// recorded (report.Finish, which `loadgate run` and `merge` call).
+	// Re-rendering (`loadgate report`) and `loadgate gate` use only this
+	// record and Gates for the run.
+	Judged *Judgement `json:"judged,omitempty"`
 	// Faults are the fault drills of the run, as they happened (see Fault).
 	Faults []Fault `json:"faults,omitempty"`
 	// Writes compares the writes the target acknowledged with the rows
@@ -403,6 +410,29 @@ type Gate struct {
 	Unit      string   `json:"unit,omitempty"` // "us", "ratio", "rps", …
 	Verdict   string   `json:"verdict"`
 	Message   string   `json:"message,omitempty"`
+}
+
+// Where a run's gate expressions came from (Judgement.Source).
+const (
+	// GatesFromScenario: the scenario's gates (Plan.Gates).
+	GatesFromScenario = "scenario"
+	// GatesOverride: expressions given in their place (`loadgate run --gate`).
+	GatesOverride = "override"
+)
+
+// Judgement is what a run's recorded verdict was decided by.
+type Judgement struct {
+	// Gates are the expressions evaluated, in order; Run.Gates holds
+	// their results, then those of the baseline check's regression gates.
+	Gates []string `json:"gates"`
+	// Source is GatesFromScenario or GatesOverride.
+	Source string `json:"source"`
+	// Baseline is the run directory a regression check compared against,
+	// as given; empty for none. MaxRegression are its limits.
+	Baseline      string             `json:"baseline,omitempty"`
+	MaxRegression map[string]float64 `json:"max_regression,omitempty"`
+	// Verdict is the recorded verdict: pass, fail or unknown.
+	Verdict string `json:"verdict"`
 }
 
 // Timeline is the content of timeline.json: one point per interval.
