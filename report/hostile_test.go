@@ -152,7 +152,8 @@ func checkPageIsData(t *testing.T, name, page string, inlined bool) {
 	if len(policy["script-src"]) == 0 {
 		t.Errorf("%s: CSP has no script-src: the page's own scripts would be blocked", name)
 	}
-	if strings.Contains(strings.ToLower(page), "<img") {
+	// Outside script elements (an inlined ECharts holds "<img" of its own).
+	if strings.Contains(strings.ToLower(scriptRE.ReplaceAllString(page, "")), "<img") {
 		t.Errorf("%s: an <img> element reached the page", name)
 	}
 	own := 0
