@@ -55,8 +55,10 @@ func newWindowSeries(highest int64) windowSeries {
 	return windowSeries{latency: hdr.New(1, highest, windowSigFigs), service: hdr.New(1, highest, windowSigFigs)}
 }
 
-// newAbortWatch returns nil when the scenario has no abort gate.
-func newAbortWatch(sc *scenarios.Scenario, judge GateJudge, highest int64) (*abortWatch, error) {
+// newAbortWatch returns nil when the scenario has no abort gate; names
+// are the recorder's endpoints (the requests, or with flows the requests,
+// steps and iteration series).
+func newAbortWatch(sc *scenarios.Scenario, names []string, judge GateJudge, highest int64) (*abortWatch, error) {
 	w := &abortWatch{judge: judge}
 	var longest time.Duration
 	for _, g := range sc.Gates {
@@ -72,9 +74,7 @@ func newAbortWatch(sc *scenarios.Scenario, judge GateJudge, highest int64) (*abo
 	if judge == nil {
 		return nil, fmt.Errorf("scenario %s: abort gates need a gate evaluator (runner.WithGateJudge)", sc.Name)
 	}
-	for _, r := range sc.Requests {
-		w.names = append(w.names, r.Name)
-	}
+	w.names = names
 	n := int(math.Ceil(longest.Seconds()))
 	w.slots = make([][]windowSeries, n)
 	for i := range w.slots {
@@ -95,6 +95,14 @@ func (w *abortWatch) observe(ep int, res *vegeta.Result, k kind, corrected, serv
 	slot[0].observe(res, k, corrected, service)
 	if ep >= 0 && ep < len(w.names) {
 		slot[1+ep].observe(res, k, corrected, service)
+	}
+}
+
+// observeOwn adds one measured result to endpoint ep's series only: a
+// flow's iteration, which is not a request of the whole run.
+func (w *abortWatch) observeOwn(ep int, res *vegeta.Result, k kind, corrected, service int64) {
+	if ep >= 0 && ep < len(w.names) {
+		w.slots[w.cur][1+ep].observe(res, k, corrected, service)
 	}
 }
 

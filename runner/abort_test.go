@@ -1,7 +1,10 @@
 package runner
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -34,7 +37,7 @@ gates:
 		}
 		return results.Gate{Expr: expr, Verdict: results.VerdictFail, Message: fmt.Sprint(er)}
 	}
-	w, err := newAbortWatch(sc, judge, 60e6)
+	w, err := newAbortWatch(sc, requestNames(sc), judge, 60e6)
 	if err != nil || w == nil {
 		t.Fatalf("watch %v, %v", w, err)
 	}
@@ -82,7 +85,7 @@ gates:
 
 func mustWatch(t *testing.T, sc *scenarios.Scenario, judge GateJudge) *abortWatch {
 	t.Helper()
-	w, err := newAbortWatch(sc, judge, 60e6)
+	w, err := newAbortWatch(sc, requestNames(sc), judge, 60e6)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +96,7 @@ func mustWatch(t *testing.T, sc *scenarios.Scenario, judge GateJudge) *abortWatc
 // an evaluator rather than run without them.
 func TestAbortGatesNeedAJudge(t *testing.T) {
 	sc := scenarioFor(t, "http://127.0.0.1:1", "load:\n  stages: [{duration: 1s, rate: 1/s}]\nrequests:\n  - {name: a, path: /a}\ngates:\n  - {expr: \"p95 < 1s\", abort: {}}\n")
-	if _, err := newAbortWatch(sc, nil, 60e6); err == nil {
+	if _, err := newAbortWatch(sc, requestNames(sc), nil, 60e6); err == nil {
 		t.Error("abort gates without a judge were accepted")
 	}
 }
@@ -106,5 +109,45 @@ func TestRecordWithAbortGatesAllocatesNothing(t *testing.T) {
 	res := &vegeta.Result{Code: 200}
 	if allocs := testing.AllocsPerRun(1000, func() { w.observe(0, res, kindOK, 1200, 900) }); allocs != 0 {
 		t.Errorf("observe allocates %v times", allocs)
+	}
+}
+
+func requestNames(sc *scenarios.Scenario) []string {
+	var names []string
+	for _, r := range sc.Requests {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
+// TestAbortGateWithoutCancelContext: an abort gate ends a run started
+// with a context that is never cancelled (context.Background, whose Done
+// is nil), as a library caller would start one.
+func TestAbortGateWithoutCancelContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/health" {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	sc := scenarioFor(t, srv.URL, `load:
+  stages: [{duration: 20s, rate: 10/s}]
+requests: [{name: a, path: /}]
+gates:
+  - {expr: "error_rate < 50%", abort: {window: 1s, grace: 1s}}
+`)
+	judge := func(run *results.Run, expr string) results.Gate {
+		if run.Overall.ErrorRate >= 0.5 {
+			return results.Gate{Expr: expr, Verdict: results.VerdictFail}
+		}
+		return results.Gate{Expr: expr, Verdict: results.VerdictPass}
+	}
+	start := time.Now()
+	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithGateJudge(judge))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Abort == nil || time.Since(start) > 8*time.Second {
+		t.Errorf("status %s, abort %+v after %s: the failing gate did not end the run", run.Status, run.Abort, time.Since(start))
 	}
 }

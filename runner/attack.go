@@ -129,7 +129,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	}
 	a.rec = rec
 	rec.live = a.live
-	if a.abortGates, err = newAbortWatch(sc, a.cfg.judge, rec.highest); err != nil {
+	if a.abortGates, err = newAbortWatch(sc, names, a.cfg.judge, rec.highest); err != nil {
 		return nil, err
 	}
 	rec.abort = a.abortGates
@@ -274,7 +274,7 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 				a.live.inFlight.Set(float64(inFlight))
 				a.live.targetRate.Set(level)
 			}
-			if a.abortGates != nil && a.aborted == nil && done != nil {
+			if a.abortGates != nil && a.aborted == nil && !aborted {
 				if hit := a.abortGates.tick(next, next-a.warmup, a.level); hit != nil {
 					// A gate that failed over its window ends the run as an
 					// interrupt does: stop sending, keep what was recorded.

@@ -72,6 +72,16 @@ func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.T
 				a.live.inFlight.Set(float64(inFlight))
 				a.live.targetRate.Set(level)
 			}
+			if a.abortGates != nil && a.aborted == nil && !aborted {
+				if hit := a.abortGates.tick(next, next-a.warmup, a.level); hit != nil {
+					// As in loop: a failed abort gate ends the run like an
+					// interrupt.
+					a.aborted = hit
+					aborted, done = true, nil
+					rec.aborting = true
+					stopAttack()
+				}
+			}
 			p := rec.points[len(rec.points)-1]
 			total := rec.overall.total
 			prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,

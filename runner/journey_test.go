@@ -467,3 +467,48 @@ flows:
 		t.Errorf("%d logins, %d with mixed rows; want 6 and 0 (unique rows across shards)", s.logins.Load(), s.mixedRows.Load())
 	}
 }
+
+// TestFlowAbortGate: an abort gate on a flow's iterations sees them (and
+// not the whole run's requests) in its window, and ends the run.
+func TestFlowAbortGate(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(80 * time.Millisecond)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	sc := journeyScenario(t, t.TempDir(), srv.URL, `load:
+  stages: [{duration: 20s, rate: 10/s}]
+flows:
+  - name: buyer
+    steps:
+      - {name: fast, path: /fast}
+      - {name: slow, path: /slow}
+gates:
+  - {expr: "buyer.iteration.p95 < 50ms", abort: {window: 1s, grace: 1s}}
+`)
+	judge := func(run *results.Run, expr string) results.Gate {
+		it, ok := run.Endpoints["buyer.iteration"]
+		if !ok || it.Requests == 0 {
+			return results.Gate{Expr: expr, Verdict: results.VerdictUnknown, Message: "no iterations in the window"}
+		}
+		if run.Overall.Requests != 2*it.Requests && run.Overall.Requests != 2*it.Requests+1 {
+			t.Errorf("window: %d requests for %d iterations: iterations counted as requests?", run.Overall.Requests, it.Requests)
+		}
+		if it.LatencyUS.P95 >= 50_000 {
+			return results.Gate{Expr: expr, Verdict: results.VerdictFail, Message: fmt.Sprintf("p95 %.0f µs", it.LatencyUS.P95)}
+		}
+		return results.Gate{Expr: expr, Verdict: results.VerdictPass}
+	}
+	start := time.Now()
+	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithGateJudge(judge))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != results.StatusAborted || run.Abort == nil || run.Abort.Gate.Expr != "buyer.iteration.p95 < 50ms" {
+		t.Fatalf("status %s, abort %+v: want the iteration gate to end the run", run.Status, run.Abort)
+	}
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("the run took %s of its 20 s after the gate failed", took)
+	}
+}

@@ -65,6 +65,9 @@ func (fr *flowRecording) record(r *recorder, ev *flowEvent) {
 	c, s := r.clamp(corrected), r.clamp(service)
 	ep.observe(res, ev.kind, c, s)
 	r.overall.observe(res, ev.kind, c, s)
+	if r.abort != nil {
+		r.abort.observe(ev.endpoint, res, ev.kind, c, s)
+	}
 
 	t := &fr.steps[ev.endpoint]
 	ft := fr.flows[ev.flow]
@@ -101,7 +104,11 @@ func (fr *flowRecording) iteration(r *recorder, ev *flowEvent) {
 	sent := res.Timestamp.Sub(*r.began())
 	service := res.Latency
 	corrected := max(sent+service-ev.intended, service)
-	r.endpoints[ev.endpoint].observe(res, ev.kind, r.clamp(corrected), r.clamp(service))
+	c, s := r.clamp(corrected), r.clamp(service)
+	r.endpoints[ev.endpoint].observe(res, ev.kind, c, s)
+	if r.abort != nil {
+		r.abort.observeOwn(ev.endpoint, res, ev.kind, c, s)
+	}
 }
 
 // stats fills in run.json's endpoints (requests and steps) and flows.
