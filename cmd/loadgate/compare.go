@@ -11,7 +11,9 @@ import (
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/target"
+	"github.com/loadgate/loadgate/target/cache"
 	"github.com/loadgate/loadgate/target/services"
+	"github.com/loadgate/loadgate/target/store"
 )
 
 // compareProfiles are the profiles compare runs, in order; the labels of the
@@ -71,18 +73,18 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 	// applies them).
 	var indexes bool
 	stack, err := setUpStack(ctx, e, sf.options(), func(url string) (err error) {
-		indexes, err = indexesBefore(ctx, url)
+		indexes, err = store.IndexesBefore(ctx, url)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	defer stack.Stop()
-	before, err := snapshotDB(ctx, stack.DatabaseURL)
+	before, err := store.TakeSnapshot(ctx, stack.DatabaseURL)
 	if err != nil {
 		return err
 	}
-	before.indexes = indexes
+	before.Indexes = indexes
 	prefix := os.Getenv(target.EnvRedisPrefix)
 	if prefix == "" {
 		prefix = target.DefaultKeyPrefix
@@ -92,16 +94,15 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		before.keepRows = keepData
-		if err := restoreState(rctx, before, stack, prefix); err != nil {
+		if err := restoreState(rctx, before, keepData, stack, prefix); err != nil {
 			fmt.Fprintf(e.stderr, "loadgate: compare: RESTORING THE DATABASE FAILED: %v\n", err)
 			return
 		}
 		what := "rows the runs wrote deleted"
-		if before.keepRows {
+		if keepData {
 			what = "rows the runs wrote kept (--keep-data)"
 		}
-		fmt.Fprintf(e.stderr, "compare: database restored: performance indexes applied: %v; %s\n", before.indexes, what)
+		fmt.Fprintf(e.stderr, "compare: database restored: performance indexes applied: %v; %s\n", before.Indexes, what)
 	}()
 
 	dirs := make([]string, 0, len(compareProfiles))
@@ -110,7 +111,7 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted before the %s run: nothing compared (runs so far: %s)", profile, strings.Join(dirs, ", "))
 		}
-		n, err := flushRedisPrefix(ctx, stack.RedisURL, prefix)
+		n, err := cache.FlushPrefix(ctx, stack.RedisURL, prefix)
 		if err != nil {
 			return err
 		}
@@ -142,13 +143,13 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 	return outcomeError(outcome)
 }
 
-// restoreState puts back what snapshotDB recorded and deletes the target's
+// restoreState puts back what the snapshot recorded and deletes the target's
 // cache keys, which may hold what the deleted rows said.
-func restoreState(ctx context.Context, s *dbState, stack *services.Stack, prefix string) error {
-	if err := s.restore(ctx, stack.DatabaseURL); err != nil {
+func restoreState(ctx context.Context, s *store.Snapshot, keepRows bool, stack *services.Stack, prefix string) error {
+	if err := s.Restore(ctx, stack.DatabaseURL, keepRows); err != nil {
 		return err
 	}
-	_, err := flushRedisPrefix(ctx, stack.RedisURL, prefix)
+	_, err := cache.FlushPrefix(ctx, stack.RedisURL, prefix)
 	return err
 }
 

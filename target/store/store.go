@@ -1,5 +1,7 @@
 // Package store is the reference target's PostgreSQL storage: every SQL
-// statement of the Health Agent API, parameterized, on a pgx pool.
+// statement of the Health Agent API, parameterized, on a pgx pool; and the
+// snapshot of a database that `loadgate compare` puts back after its runs
+// (snapshot.go).
 //
 // Driver errors are translated here: a missing row is ErrNotFound, a
 // uniqueness clash ErrConflict, a reference to a missing row ErrNotFound, so

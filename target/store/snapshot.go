@@ -1,33 +1,33 @@
-package main
+package store
 
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/loadgate/loadgate/migrations"
 	"github.com/loadgate/loadgate/redact"
 )
 
-// loadTables are the tables a load test writes rows into, children before
+// LoadTables are the tables a load test writes rows into, children before
 // parents: restoring deletes the rows above each table's high-water mark in
 // this order. user_xp, updated in place, is restored from a copy.
-var loadTables = []string{"xp_events", "meals", "messages", "memories", "api_keys", "foods", "users"}
+func LoadTables() []string {
+	return []string{"xp_events", "meals", "messages", "memories", "api_keys", "foods", "users"}
+}
 
-// dbState is what compare records of the reference target's database before
-// its runs, to put it back afterwards: whether the performance indexes were
-// applied, each load table's highest id and id sequence, and user_xp.
-type dbState struct {
-	// keepRows leaves the rows the runs wrote (restore sets back only the
-	// indexes).
-	keepRows bool
-	indexes  bool
-	marks    map[string]int64
-	seqs     map[string]sequenceState
-	xp       map[int64]int64
+// Snapshot is what a comparison records of the reference target's database
+// before its runs, to put it back afterwards: whether the performance
+// indexes were applied, each load table's highest id and id sequence, and
+// user_xp.
+type Snapshot struct {
+	// Indexes says whether the performance indexes were applied; the caller
+	// may set it from IndexesBefore when it migrates after reading it.
+	Indexes bool
+	marks   map[string]int64
+	seqs    map[string]sequenceState
+	xp      map[int64]int64
 }
 
 type sequenceState struct {
@@ -36,10 +36,10 @@ type sequenceState struct {
 	isCalled bool
 }
 
-// indexesBefore says whether the performance indexes are applied to a
+// IndexesBefore says whether the performance indexes are applied to a
 // database that may not be migrated yet; an unmigrated one counts as
 // applied, since migrating (what compare's set-up does) applies them.
-func indexesBefore(ctx context.Context, url string) (bool, error) {
+func IndexesBefore(ctx context.Context, url string) (bool, error) {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return false, fmt.Errorf("connecting to PostgreSQL: %w", redact.Error(err))
@@ -60,14 +60,14 @@ func indexesBefore(ctx context.Context, url string) (bool, error) {
 	return applied, nil
 }
 
-// snapshotDB records the state restore puts back. The database must be
+// TakeSnapshot records the state Restore puts back. The database must be
 // migrated.
-func snapshotDB(ctx context.Context, url string) (*dbState, error) {
+func TakeSnapshot(ctx context.Context, url string) (*Snapshot, error) {
 	applied, err := migrations.IndexesApplied(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("reading the indexes' migration state: %w", err)
 	}
-	s := &dbState{indexes: applied, marks: map[string]int64{}, seqs: map[string]sequenceState{}, xp: map[int64]int64{}}
+	s := &Snapshot{Indexes: applied, marks: map[string]int64{}, seqs: map[string]sequenceState{}, xp: map[int64]int64{}}
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", redact.Error(err))
@@ -79,7 +79,7 @@ func snapshotDB(ctx context.Context, url string) (*dbState, error) {
 		return nil, err
 	}
 	defer tx.Rollback(ctx)
-	for _, t := range loadTables {
+	for _, t := range LoadTables() {
 		var mark int64
 		var seq string
 		if err := tx.QueryRow(ctx, "SELECT coalesce(max(id), 0), pg_get_serial_sequence($1, 'id') FROM "+pgx.Identifier{t}.Sanitize(), t).Scan(&mark, &seq); err != nil {
@@ -108,12 +108,13 @@ func snapshotDB(ctx context.Context, url string) (*dbState, error) {
 	return s, nil
 }
 
-// restore puts the database back as snapshotDB found it: the rows written
+// Restore puts the database back as TakeSnapshot found it: the rows written
 // since are deleted, sequences and user_xp set back (one transaction; not
-// with keepRows), and the performance indexes applied or dropped as they
-// were. It assumes no one else wrote to the database in between.
-func (s *dbState) restore(ctx context.Context, url string) error {
-	if !s.keepRows {
+// with keepRows, which leaves the rows the runs wrote), and the performance
+// indexes applied or dropped as they were. It assumes no one else wrote to
+// the database in between.
+func (s *Snapshot) Restore(ctx context.Context, url string, keepRows bool) error {
+	if !keepRows {
 		if err := s.restoreRows(ctx, url); err != nil {
 			return err
 		}
@@ -122,27 +123,27 @@ func (s *dbState) restore(ctx context.Context, url string) error {
 	if err != nil {
 		return fmt.Errorf("reading the indexes' migration state: %w", err)
 	}
-	if now == s.indexes {
+	if now == s.Indexes {
 		return nil
 	}
 	var opts []migrations.Option
-	if !s.indexes {
+	if !s.Indexes {
 		opts = append(opts, migrations.WithoutIndexes())
 	}
 	if err := migrations.Up(ctx, url, opts...); err != nil {
-		return fmt.Errorf("restoring the performance indexes (applied before: %v): %w", s.indexes, err)
+		return fmt.Errorf("restoring the performance indexes (applied before: %v): %w", s.Indexes, err)
 	}
 	return nil
 }
 
-func (s *dbState) restoreRows(ctx context.Context, url string) error {
+func (s *Snapshot) restoreRows(ctx context.Context, url string) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return fmt.Errorf("connecting to PostgreSQL: %w", redact.Error(err))
 	}
 	defer conn.Close(ctx)
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		for _, t := range loadTables {
+		for _, t := range LoadTables() {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+pgx.Identifier{t}.Sanitize()+" WHERE id > $1", s.marks[t]); err != nil {
 				return fmt.Errorf("deleting the rows the runs added to %s: %w", t, err)
 			}
@@ -172,43 +173,4 @@ func (s *dbState) restoreRows(ctx context.Context, url string) error {
 		}
 		return nil
 	})
-}
-
-// flushRedisPrefix deletes every key under prefix (the target's cache), so
-// each run starts with the same cold cache.
-func flushRedisPrefix(ctx context.Context, redisURL, prefix string) (int, error) {
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return 0, fmt.Errorf("redis URL %s: %w", redact.URL(redisURL), redact.Error(err))
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	n := 0
-	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-	var batch []string
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
-			return fmt.Errorf("deleting the cache keys %s*: %w", prefix, err)
-		}
-		n += len(batch)
-		batch = batch[:0]
-		return nil
-	}
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 1000 {
-			if err := flush(); err != nil {
-				return n, err
-			}
-		}
-	}
-	if err := iter.Err(); err != nil {
-		return n, fmt.Errorf("scanning the cache keys %s*: %w", prefix, err)
-	}
-	return n, flush()
 }

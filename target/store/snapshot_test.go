@@ -1,0 +1,160 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/loadgate/loadgate/migrations"
+	"github.com/loadgate/loadgate/target/seed"
+	"github.com/loadgate/loadgate/target/store"
+	"github.com/loadgate/loadgate/target/testdb"
+)
+
+// freshDB creates a database of the test's own (number n of the package
+// run) on the server of DATABASE_URL and drops it at the end: a snapshot
+// test migrates and seeds its own.
+func freshDB(t *testing.T, n int) string {
+	t.Helper()
+	server := os.Getenv("DATABASE_URL")
+	if server == "" {
+		server = testdb.DefaultDatabaseURL
+	}
+	name := fmt.Sprintf("%s_snap%d", testdb.Name(), n)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url, err := testdb.Create(ctx, server, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := testdb.Drop(ctx, server, name); err != nil {
+			t.Error(err)
+		}
+	})
+	return url
+}
+
+// dbFacts are what restore must put back.
+type dbFacts struct {
+	Counts map[string]int64
+	XP     string
+	NextID int64 // the meals sequence's next value, peeked without taking it
+}
+
+func readFacts(t *testing.T, url string) dbFacts {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	f := dbFacts{Counts: map[string]int64{}}
+	for _, tb := range append(store.LoadTables(), "user_xp") {
+		var n int64
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+tb).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		f.Counts[tb] = n
+	}
+	if err := conn.QueryRow(ctx, "SELECT coalesce(string_agg(user_id || '=' || total, ',' ORDER BY user_id), '') FROM user_xp").Scan(&f.XP); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM meals_id_seq").Scan(&f.NextID); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// writeLikeALoad writes what a load writes: a meal, messages, XP for an
+// existing user and for a new one.
+func writeLikeALoad(t *testing.T, url string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{
+		"INSERT INTO meals (user_id, food_id, grams, kcal, protein_g, carbs_g, fat_g, day) VALUES (1, 1, 100, 1, 1, 1, 1, current_date)",
+		"INSERT INTO messages (user_id, role, content) VALUES (2, 'user', 'hi'), (2, 'assistant', 'hello')",
+		"INSERT INTO xp_events (user_id, amount, reason) VALUES (1, 10, 'meal')",
+		"INSERT INTO user_xp (user_id, total) VALUES (1, 10) ON CONFLICT (user_id) DO UPDATE SET total = user_xp.total + excluded.total",
+		"INSERT INTO users (name, email) SELECT 'new', 'new' || count(*) || '@example.com' FROM users",
+		"INSERT INTO user_xp (user_id, total) SELECT max(id), 5 FROM users",
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func TestSnapshotRestore(t *testing.T) {
+	for i, indexed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("indexes applied before %v", indexed), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			url := freshDB(t, i+1)
+			if err := migrations.Up(ctx, url); err != nil {
+				t.Fatal(err)
+			}
+			if err := seed.SeedURL(ctx, url, seed.Small()); err != nil {
+				t.Fatal(err)
+			}
+			if !indexed {
+				if err := migrations.Up(ctx, url, migrations.WithoutIndexes()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := store.IndexesBefore(ctx, url)
+			if err != nil || got != indexed {
+				t.Fatalf("IndexesBefore = %v, %v; want %v", got, err, indexed)
+			}
+			want := readFacts(t, url)
+			s, err := store.TakeSnapshot(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What compare does in between: baseline drops the indexes,
+			// optimized applies them; both runs write.
+			if err := migrations.Up(ctx, url, migrations.WithoutIndexes()); err != nil {
+				t.Fatal(err)
+			}
+			writeLikeALoad(t, url)
+			if err := migrations.Up(ctx, url); err != nil {
+				t.Fatal(err)
+			}
+			writeLikeALoad(t, url)
+			if f := readFacts(t, url); f.Counts["meals"] != want.Counts["meals"]+2 || f.XP == want.XP {
+				t.Fatalf("the writes did not land: %+v", f)
+			}
+
+			if err := s.Restore(ctx, url, false); err != nil {
+				t.Fatal(err)
+			}
+			if got := readFacts(t, url); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("after restore:\n%+v\nwant\n%+v", got, want)
+			}
+			applied, err := migrations.IndexesApplied(ctx, url)
+			if err != nil || applied != indexed {
+				t.Errorf("indexes applied after restore: %v (%v), want %v", applied, err, indexed)
+			}
+		})
+	}
+}
+
+func TestIndexesBeforeUnmigrated(t *testing.T) {
+	t.Parallel()
+	got, err := store.IndexesBefore(context.Background(), freshDB(t, 3))
+	if err != nil || !got {
+		t.Errorf("unmigrated database: %v, %v; want true (migrating applies them)", got, err)
+	}
+}
