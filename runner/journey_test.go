@@ -512,3 +512,74 @@ gates:
 		t.Errorf("the run took %s of its 20 s after the gate failed", took)
 	}
 }
+
+// TestFlowJSONDataPerUser: a JSON data source gives whole objects, and with
+// per: user a closed-model user keeps its object for all its iterations
+// (its cookie jar tells the server which user it is).
+func TestFlowJSONDataPerUser(t *testing.T) {
+	dir := t.TempDir()
+	people := `[{"name": "ann", "code": 1}, {"name": "bob", "code": 2}, {"name": "cy", "code": 3}, {"name": "di", "code": 4}]`
+	if err := os.WriteFile(filepath.Join(dir, "people.json"), []byte(people), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]string{"ann": "1", "bob": "2", "cy": "3", "di": "4"}
+	var mu sync.Mutex
+	seen := map[string]map[string]int{} // user cookie -> names -> requests
+	var mixed atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/hello" {
+			return
+		}
+		name := r.URL.Query().Get("name")
+		if codes[name] != r.URL.Query().Get("code") {
+			mixed.Add(1)
+		}
+		vu := ""
+		if c, err := r.Cookie("vu"); err == nil {
+			vu = c.Value
+		} else {
+			vu = randomID()
+			http.SetCookie(w, &http.Cookie{Name: "vu", Value: vu})
+		}
+		mu.Lock()
+		if seen[vu] == nil {
+			seen[vu] = map[string]int{}
+		}
+		seen[vu][name]++
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	sc := journeyScenario(t, dir, srv.URL, `load:
+  model: closed
+  think_time: 20ms
+  stages: [{duration: 1s, users: 3}]
+data:
+  person: {json: people.json, pick: sequential, per: user}
+flows:
+  - name: visit
+    steps:
+      - {name: hello, path: "/hello?name={{person.name}}&code={{person.code}}"}
+`)
+	run, _ := runJourney(t, sc)
+	if mixed.Load() != 0 {
+		t.Errorf("%d requests mixed one object's name with another's code", mixed.Load())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 3 {
+		t.Errorf("%d users seen, want 3: %v", len(seen), seen)
+	}
+	for vu, names := range seen {
+		if len(names) != 1 {
+			t.Errorf("user %s sent as %v: per: user keeps one object", vu, names)
+		}
+		for _, n := range names {
+			if n < 3 {
+				t.Errorf("user %s: %d iterations, want several", vu, n)
+			}
+		}
+	}
+	if run.Endpoints["visit.hello"].Requests == 0 {
+		t.Error("nothing recorded")
+	}
+}

@@ -154,9 +154,11 @@ func skipValue(doc []byte, i int) (int, bool) {
 	case '"':
 		return skipString(doc, i)
 	case '{', '[':
-		depth := 0
+		// kinds holds a bit per open container, 1 for an object, so that
+		// a ']' cannot close a '{' (up to 64 levels; deeper ones count).
+		depth, kinds := 0, uint64(0)
 		for j := i; j < len(doc); j++ {
-			switch doc[j] {
+			switch c := doc[j]; c {
 			case '"':
 				end, ok := skipString(doc, j)
 				if !ok {
@@ -164,8 +166,13 @@ func skipValue(doc []byte, i int) (int, bool) {
 				}
 				j = end - 1
 			case '{', '[':
+				kinds = kinds<<1 | b2u(c == '{')
 				depth++
 			case '}', ']':
+				if depth <= 64 && kinds&1 != b2u(c == '}') {
+					return 0, false
+				}
+				kinds >>= 1
 				depth--
 				if depth == 0 {
 					return j + 1, true
@@ -292,4 +299,11 @@ func hex4(s []byte) (rune, bool) {
 		}
 	}
 	return r, true
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
