@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"regexp"
@@ -20,13 +22,16 @@ type decoder struct {
 	lookup func(string) (string, bool)
 	probs  *problems
 	pos    map[string]Pos
-	// budget bounds the nodes visited, so that aliases cannot make a small
-	// document expand without end ("billion laughs").
+	// budget bounds the nodes visited through aliases, so that they cannot
+	// make a small document expand without end ("billion laughs"); nodes
+	// written out cost nothing, however many.
 	budget int
-	depth  int
+	// aliased counts the aliases the current node was reached through.
+	aliased int
+	depth   int
 }
 
-// Bounds on a document's size once aliases are expanded.
+// Bounds on a document: the values reached through aliases, and nesting.
 const (
 	maxNodes = 100_000
 	maxDepth = 64
@@ -41,22 +46,28 @@ type shorthand interface{ shorthandField() string }
 // yamlLine finds the line number in yaml.v3's syntax error text.
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// parse decodes one scenario document.
+// parse decodes one scenario document; a second document in the source is a
+// problem (it would be ignored).
 func parse(data []byte, lookup func(string) (string, bool)) (*Scenario, *problems) {
 	probs := &problems{}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		msg := err.Error()
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			probs.add(Pos{Line: line, Column: 1}, "", "%s", m[2])
-		} else {
-			probs.add(Pos{}, "", "%s", strings.TrimPrefix(msg, "yaml: "))
-		}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc, next yaml.Node
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		probs.syntax(err)
 		return nil, probs
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		probs.add(Pos{}, "", "empty scenario")
+		return nil, probs
+	}
+	switch err := dec.Decode(&next); {
+	case err == io.EOF:
+	case err != nil:
+		probs.syntax(err)
+		return nil, probs
+	default:
+		probs.add(Pos{Line: next.Line, Column: next.Column}, "",
+			"a second YAML document starts here: a scenario file holds one scenario (remove the ---)")
 		return nil, probs
 	}
 	root := doc.Content[0]
@@ -71,14 +82,31 @@ func parse(data []byte, lookup func(string) (string, bool)) (*Scenario, *problem
 	return sc, probs
 }
 
+// syntax adds yaml's error, at its line when it names one.
+func (ps *problems) syntax(err error) {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		ps.add(Pos{Line: line, Column: 1}, "", "%s", m[2])
+		return
+	}
+	ps.add(Pos{}, "", "%s", strings.TrimPrefix(msg, "yaml: "))
+}
+
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode {
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		d.aliased++
+		defer func() { d.aliased-- }()
 	}
 	pos := Pos{Line: n.Line, Column: n.Column}
-	d.budget--
-	if d.budget == 0 {
-		d.probs.add(pos, path, "document too large once aliases are expanded (more than %d values)", maxNodes)
+	if d.aliased > 0 {
+		d.budget--
+		if d.budget == 0 {
+			d.probs.add(pos, path, "document too large once aliases are expanded (more than %d values reached through aliases)", maxNodes)
+		}
 	}
 	if d.budget <= 0 {
 		return

@@ -7,8 +7,9 @@ import (
 )
 
 // expandEnv replaces ${VAR} and ${VAR:-default} in s. ${VAR:-default} takes
-// the default when VAR is unset or empty; "$$" is a literal "$". Any other
-// "$" is left as written.
+// the default when VAR is unset or empty; ${VAR} with VAR unset is an error
+// (a header or URL silently empty is worse than a refusal); "$$" is a
+// literal "$". Any other "$" is left as written.
 func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 	if !strings.Contains(s, "$") {
 		return s, nil
@@ -43,6 +44,9 @@ func expandEnv(s string, lookup func(string) (string, bool)) (string, error) {
 		v, ok := lookup(name)
 		if hasDef && (!ok || v == "") {
 			v = def
+		}
+		if !ok && !hasDef {
+			return "", fmt.Errorf("${%s} is not set and has no default (set %s, or write ${%s:-default})", name, name, name)
 		}
 		b.WriteString(v)
 		i += 2 + end

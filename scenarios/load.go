@@ -11,9 +11,25 @@ import (
 type Options struct {
 	// LookupEnv resolves ${VAR}; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	// CheckGate, when set, validates each gate expression (the report
-	// package's parser); default: gates are only checked to be non-empty.
-	CheckGate func(expr string) error
+	// CheckGate, when set, parses each gate expression (the report
+	// package's parser; this package cannot import it); default: gates are
+	// only checked to be non-empty.
+	CheckGate GateChecker
+}
+
+// GateChecker parses one gate expression and says what it needs of the run;
+// its error names the expression and what is wrong with it.
+type GateChecker func(expr string) (GateInfo, error)
+
+// GateInfo is what a gate expression needs of the run, so that a gate that
+// cannot be evaluated is refused before anything is sent.
+type GateInfo struct {
+	// Endpoint is the request name the gate is scoped to; empty for the
+	// whole run.
+	Endpoint string
+	// Scraped is true when the metric is read from the target's Prometheus
+	// metrics (metrics.url), such as cache_hit_rate.
+	Scraped bool
 }
 
 func (o Options) lookup() func(string) (string, bool) {
@@ -47,7 +63,7 @@ func Parse(data []byte, name, dir string, opts ...Options) (*Scenario, error) {
 	sc.Source = name
 	sc.dir = dir
 	sc.applyDefaults()
-	if err := sc.ValidateWith(o.CheckGate); err != nil {
+	if err := sc.validate(o.CheckGate, false); err != nil {
 		return nil, err
 	}
 	return sc, nil
@@ -66,47 +82,49 @@ func Resolve(nameOrPath string, opts ...Options) (*Scenario, error) {
 }
 
 // applyDefaults fills in what the scenario left out (see the field docs).
+// Only a key that is absent takes its default: one written as zero or empty
+// ("max_connections: 0", "method: \"\"") stays so, and Validate refuses it.
 func (s *Scenario) applyDefaults() {
-	if s.Target.Timeout == 0 {
+	if s.Target.Timeout == 0 && !s.written("target.timeout") {
 		s.Target.Timeout = Duration(DefaultTimeout)
 	}
-	if s.Load.Model == "" {
+	if s.Load.Model == "" && !s.written("load.model") {
 		s.Load.Model = ModelOpen
 	}
-	if s.Load.MaxWorkers == 0 {
+	if s.Load.MaxWorkers == 0 && !s.written("load.max_workers") {
 		s.Load.MaxWorkers = DefaultMaxWorkers
 	}
-	if s.Load.MaxConnections == 0 {
+	if s.Load.MaxConnections == 0 && !s.written("load.max_connections") {
 		s.Load.MaxConnections = DefaultMaxConnections
 	}
-	if s.Target.MaxBody == 0 {
+	if s.Target.MaxBody == 0 && !s.written("target.max_body") {
 		s.Target.MaxBody = DefaultMaxBody
 	}
-	if s.Metrics.Interval == 0 {
+	if s.Metrics.Interval == 0 && !s.written("metrics.interval") {
 		s.Metrics.Interval = Duration(DefaultScrapeInterval)
 	}
-	for _, g := range s.Gates {
-		if g.Abort != nil && g.Abort.Window == 0 {
+	for i, g := range s.Gates {
+		if g.Abort != nil && g.Abort.Window == 0 && !s.written(fmt.Sprintf("gates[%d].abort.window", i)) {
 			g.Abort.Window = Duration(DefaultAbortWindow)
 		}
 	}
 	for name, d := range s.Data {
-		if d.Pick == "" {
+		if d.Pick == "" && !s.written("data."+name+".pick") {
 			d.Pick = PickRandom
 			s.Data[name] = d
 		}
 	}
-	for _, reqs := range [][]Request{s.Setup, s.Requests} {
+	for list, reqs := range map[string][]Request{"setup": s.Setup, "requests": s.Requests} {
 		for i := range reqs {
 			r := &reqs[i]
-			if r.Method == "" {
+			if r.Method == "" && !s.written(fmt.Sprintf("%s[%d].method", list, i)) {
 				r.Method = DefaultMethod
 			}
 			r.Method = strings.ToUpper(r.Method)
 		}
 	}
 	for i := range s.Requests {
-		if _, written := s.pos[fmt.Sprintf("requests[%d].weight", i)]; !written {
+		if !s.written(fmt.Sprintf("requests[%d].weight", i)) {
 			s.Requests[i].Weight = 1
 		}
 	}
@@ -117,12 +135,19 @@ func (s *Scenario) applyDefaults() {
 		}
 		for j := range f.Steps {
 			st := &f.Steps[j]
-			if st.Method == "" {
+			if st.Method == "" && !s.written(fmt.Sprintf("flows[%d].steps[%d].method", i, j)) {
 				st.Method = DefaultMethod
 			}
 			st.Method = strings.ToUpper(st.Method)
 		}
 	}
+}
+
+// written reports whether field was written in the source (with any value,
+// null included).
+func (s *Scenario) written(field string) bool {
+	_, ok := s.pos[field]
+	return ok
 }
 
 // Position returns where field (a path such as "load.stages[1].rate") was

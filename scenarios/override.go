@@ -43,10 +43,18 @@ type Overrides struct {
 	// It is applied last; the scenario's PlanHash stays that of the whole
 	// plan.
 	Shard Shard
+	// AllowLong lets the plan run over MaxPlanDuration or MaxPlanRequests
+	// (the --allow-long flag).
+	AllowLong bool
 }
 
-// Apply changes the scenario in place and validates the result.
+// Apply changes the scenario in place and validates the result, including
+// the plan's size limits (MaxPlanDuration, MaxPlanRequests) unless
+// o.AllowLong; an allowance stays with the scenario.
 func (s *Scenario) Apply(o Overrides) error {
+	if o.AllowLong {
+		s.allowLong = true
+	}
 	if o.TargetURL != "" {
 		old := strings.TrimRight(s.Target.BaseURL, "/")
 		s.Target.BaseURL = strings.TrimRight(o.TargetURL, "/")

@@ -29,11 +29,13 @@ func (s *Scenario) ExpectedRequests() int64 {
 	if s.Load.Model != ModelOpen {
 		return 0
 	}
-	var n int64
-	for i := range s.Load.Stages {
-		n += s.StageRequests(i)
+	// The stages' counts (StageRequests) add up to this: each stage's
+	// starts where the previous one's ended.
+	total := 0.0
+	for _, st := range s.Load.Stages {
+		total += st.Duration.D().Seconds() * (st.Rate.From + st.Rate.To) / 2
 	}
-	return n
+	return ceilHits(total)
 }
 
 // StageRequests is the number of requests stage i of an open-model scenario

@@ -69,6 +69,9 @@ type Scenario struct {
 	Source string `yaml:"-"`
 	// Shard is set by Apply when this run is one shard of several.
 	Shard Shard `yaml:"-"`
+	// allowLong lets the plan exceed MaxPlanDuration and MaxPlanRequests
+	// (set by Apply from Overrides.AllowLong).
+	allowLong bool
 	// planHash is the whole plan's hash, kept by Apply before it divides
 	// the load into a shard.
 	planHash string

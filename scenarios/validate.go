@@ -1,10 +1,12 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -18,18 +20,33 @@ const (
 	MaxRate = 1_000_000
 	// MaxUsers is the most concurrent users of a closed-model scenario.
 	MaxUsers = 100_000
+	// MaxPlanDuration and MaxPlanRequests bound a plan unless it is said to
+	// be meant (Overrides.AllowLong, the --allow-long flag): a typo such as
+	// "30h" for "30m" or "50000/s" for "50/s" should not start a load that
+	// runs all weekend.
+	MaxPlanDuration = 24 * time.Hour
+	MaxPlanRequests = 1_000_000_000
 )
 
-// Validate reports every problem of the scenario at once, as an *Error.
-func (s *Scenario) Validate() error { return s.ValidateWith(nil) }
+// Validate reports every problem of the scenario at once, as an *Error,
+// including a plan over MaxPlanDuration or MaxPlanRequests unless
+// Apply allowed it.
+func (s *Scenario) Validate() error { return s.validate(nil, true) }
 
 // ValidateWith is Validate with a check of each gate expression (the report
 // package's parser); checkGate may be nil.
-func (s *Scenario) ValidateWith(checkGate func(string) error) error {
+func (s *Scenario) ValidateWith(checkGate GateChecker) error { return s.validate(checkGate, true) }
+
+// validate checks the scenario; sized adds the plan's size limits, which
+// Parse leaves to Apply because overrides (--duration, --rate) change it.
+func (s *Scenario) validate(checkGate GateChecker, sized bool) error {
 	v := &validation{s: s, probs: &problems{}, tables: map[string]*Table{}, unreadable: map[string]bool{}}
 	v.scenario()
 	v.target()
 	v.load()
+	if sized && !s.allowLong {
+		v.size()
+	}
 	v.data()
 	for i, r := range s.Setup {
 		v.request(fmt.Sprintf("setup[%d]", i), r, false)
@@ -50,12 +67,8 @@ func (s *Scenario) ValidateWith(checkGate func(string) error) error {
 	v.faults()
 	for i, g := range s.Gates {
 		field := fmt.Sprintf("gates[%d]", i)
-		if strings.TrimSpace(g.Expr) == "" {
-			v.add(field, "empty gate")
-		} else if checkGate != nil {
-			if err := checkGate(g.Expr); err != nil {
-				v.add(field, "%v", err)
-			}
+		if err := s.CheckGate(g.Expr, checkGate); err != nil {
+			v.add(field, "%v", err)
 		}
 		if a := g.Abort; a != nil {
 			switch {
@@ -72,9 +85,51 @@ func (s *Scenario) ValidateWith(checkGate func(string) error) error {
 		v.url("metrics.url", s.Metrics.URL)
 	}
 	if s.Metrics.Interval.D() <= 0 {
-		v.add("metrics.interval", "must be positive")
+		v.add("metrics.interval", "must be positive (leave it out for %s)", DefaultScrapeInterval)
 	}
 	return v.probs.err(s.sourceName())
+}
+
+// endpointNames are the names results will hold per endpoint: the
+// requests, and each flow's steps and iterations ("<flow>.<step>").
+func (s *Scenario) endpointNames() []string {
+	var names []string
+	for _, r := range s.Requests {
+		names = append(names, r.Name)
+	}
+	for _, f := range s.Flows {
+		for _, st := range f.Steps {
+			names = append(names, EndpointName(f.Name, st.Name))
+		}
+		names = append(names, EndpointName(f.Name, IterationName))
+	}
+	return names
+}
+
+// CheckGate checks one gate expression against the scenario, so that a gate
+// that could only be "unknown" is refused before anything is sent: check
+// (the report package's parser; nil checks only that expr is not empty)
+// must accept it, its endpoint must be one of the requests, and a metric
+// scraped from the target needs metrics.url. The error does not say where
+// the gate was written; the caller does (gates[i] or a flag).
+func (s *Scenario) CheckGate(expr string, check GateChecker) error {
+	if strings.TrimSpace(expr) == "" {
+		return errors.New("empty gate")
+	}
+	if check == nil {
+		return nil
+	}
+	info, err := check(expr)
+	if err != nil {
+		return err
+	}
+	if names := s.endpointNames(); info.Endpoint != "" && !slices.Contains(names, info.Endpoint) {
+		return fmt.Errorf("gate %q: no request is named %q (endpoints: %s)", strings.TrimSpace(expr), info.Endpoint, strings.Join(names, ", "))
+	}
+	if info.Scraped && s.Metrics.URL == "" {
+		return fmt.Errorf("gate %q: its metric is read from the target's Prometheus metrics, and metrics.url is not set", strings.TrimSpace(expr))
+	}
+	return nil
 }
 
 func (s *Scenario) sourceName() string {
@@ -113,7 +168,7 @@ func (v *validation) target() {
 		v.url("target.base_url", t.BaseURL)
 	}
 	if t.Timeout.D() <= 0 {
-		v.add("target.timeout", "must be positive")
+		v.add("target.timeout", "must be positive (leave it out for %s)", DefaultTimeout)
 	}
 	if t.Health != "" && t.Health != HealthNone && !strings.HasPrefix(t.Health, "/") {
 		v.add("target.health", "%q: a path starting with / (or none)", t.Health)
@@ -187,10 +242,10 @@ func (v *validation) load() {
 		v.add("load.stages", "at least one stage is needed")
 	}
 	if l.MaxWorkers < 1 {
-		v.add("load.max_workers", "must be at least 1")
+		v.add("load.max_workers", "must be at least 1 (leave it out for %d)", DefaultMaxWorkers)
 	}
 	if l.MaxConnections < 1 {
-		v.add("load.max_connections", "must be at least 1")
+		v.add("load.max_connections", "must be at least 1 (leave it out for %d)", DefaultMaxConnections)
 	}
 	if !l.ThinkTime.IsZero() && l.Model != ModelClosed {
 		v.add("load.think_time", "think time applies to the closed model only")
@@ -245,6 +300,34 @@ func (v *validation) load() {
 	if l.Warmup.D() > 0 && total > 0 && l.Warmup.D() >= total {
 		v.add("load.warmup", "warm-up %s leaves nothing of the %s of stages to measure", l.Warmup, total)
 	}
+}
+
+// size refuses a plan over MaxPlanDuration or MaxPlanRequests. It sums in
+// floating point, so that no plan is big enough to wrap around.
+func (v *validation) size() {
+	seconds, requests := 0.0, 0.0
+	for _, st := range v.s.Load.Stages {
+		d := st.Duration.D().Seconds()
+		seconds += d
+		if v.s.Load.Model == ModelOpen {
+			requests += d * (st.Rate.From + st.Rate.To) / 2
+		}
+	}
+	const meant = "if that is meant, say so with --allow-long"
+	if seconds > MaxPlanDuration.Seconds() {
+		v.add("load.stages", "the plan runs %s, over %s; %s", fmtDuration(seconds), fmtDuration(MaxPlanDuration.Seconds()), meant)
+	}
+	if requests > MaxPlanRequests {
+		v.add("load.stages", "the plan sends %.0f requests, over %d; %s", math.Ceil(requests-1e-9), int64(MaxPlanRequests), meant)
+	}
+}
+
+// fmtDuration formats seconds as a time.Duration does, without overflowing.
+func fmtDuration(s float64) string {
+	if s < float64(math.MaxInt64)/1e9 {
+		return time.Duration(s * 1e9).String()
+	}
+	return fmt.Sprintf("%.0fh", s/3600)
 }
 
 func (v *validation) data() {
@@ -314,9 +397,7 @@ func (v *validation) request(field string, r Request, weighted bool) {
 	if weighted && !(r.Weight > 0) {
 		v.add(field+".weight", "weight %s must be above 0", formatNumber(r.Weight))
 	}
-	if !validMethod(r.Method) {
-		v.add(field+".method", "%q is not an HTTP method", r.Method)
-	}
+	v.method(field, r.Method)
 	if !strings.HasPrefix(r.Path, "/") {
 		v.add(field+".path", "%q: a path starting with /", r.Path)
 	}
@@ -329,7 +410,18 @@ func (v *validation) request(field string, r Request, weighted bool) {
 	v.expect(field, r.Expect)
 }
 
+func (v *validation) method(field, m string) {
+	if m == "" {
+		v.add(field+".method", "empty (leave it out for %s)", DefaultMethod)
+	} else if !validMethod(m) {
+		v.add(field+".method", "%q is not an HTTP method", m)
+	}
+}
+
 func (v *validation) expect(field string, codes []int) {
+	if codes != nil && len(codes) == 0 {
+		v.add(field+".expect", "an empty list: no response would count as a success (leave it out for 200-399)")
+	}
 	for i, code := range codes {
 		if code < 100 || code > 599 {
 			v.add(fmt.Sprintf("%s.expect[%d]", field, i), "%d is not an HTTP status code", code)

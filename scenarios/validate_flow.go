@@ -78,9 +78,7 @@ func (v *validation) step(field string, st FlowStep, sc *scope, last bool) {
 	case st.Name == IterationName:
 		v.add(field+".name", "%q is the name of a flow's iterations in results: choose another", st.Name)
 	}
-	if !validMethod(st.Method) {
-		v.add(field+".method", "%q is not an HTTP method", st.Method)
-	}
+	v.method(field, st.Method)
 	if !strings.HasPrefix(st.Path, "/") {
 		v.add(field+".path", "%q: a path starting with /", st.Path)
 	}

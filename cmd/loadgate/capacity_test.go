@@ -110,7 +110,9 @@ func TestFindCapacityFindsTheKnee(t *testing.T) {
 
 func TestFindCapacityFirstLevelUnknown(t *testing.T) {
 	srv := kneeServer(t, 100)
-	code, out, errs := runCLI(t, "run", writeScenario(t, capacityScenario), "--target", srv.URL, "--results", t.TempDir(),
+	// The target's /metrics has no cache counter: the gate is unknown.
+	scraped := capacityScenario + "metrics: {url: http://127.0.0.1:1/metrics}\n"
+	code, out, errs := runCLI(t, "run", writeScenario(t, scraped), "--target", srv.URL, "--results", t.TempDir(),
 		"--gate", "cache_hit_rate > 50%", "--find-capacity", "--capacity-start", "2", "--capacity-max", "4",
 		"--step-hold", "600ms", "--step-ramp", "0s", "--step-exclude", "100ms")
 	if code != 2 || !strings.Contains(out, "capacity: none found") || !strings.Contains(errs, "could not be evaluated") {

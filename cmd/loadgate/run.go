@@ -29,6 +29,7 @@ type runFlags struct {
 	shard    *string
 	startAt  *string
 	dryRun   *bool
+	long     *bool
 	gates    multiFlag
 	cpuProf  *string
 	metrics  *string
@@ -105,6 +106,8 @@ func addLoadFlags(f *cmdFlags) *runFlags {
 	r.rate = f.Float64("rate", 0, "peak rate in requests/s; the stages scale proportionally")
 	r.root = f.String("results", "results", "results root")
 	r.dryRun = f.Bool("dry-run", false, "print the resolved plan and exit")
+	r.long = f.Bool("allow-long", false, fmt.Sprintf("allow a plan over %s or %d requests (refused otherwise, as a likely typo)",
+		scenarios.MaxPlanDuration, int64(scenarios.MaxPlanRequests)))
 	r.cpuProf = f.String("cpuprofile", "", "write a CPU profile of loadgate itself (runtime/pprof) to this file")
 	r.metrics = f.String("metrics-addr", "", "serve live Prometheus metrics of the run on this address (host:port) at /metrics while it lasts")
 	f.Var(&r.gates, "gate", "gate expression replacing the scenario's (repeatable)")
@@ -220,17 +223,25 @@ func runScenario(ctx context.Context, e env, name string, f *runFlags) error {
 	return outcomeError(out)
 }
 
+// checkGate is the report package's gate parser as the scenarios package
+// asks for it (it cannot import report).
+func checkGate(expr string) (scenarios.GateInfo, error) {
+	g, err := gate.Parse(expr)
+	if err != nil {
+		return scenarios.GateInfo{}, err
+	}
+	return scenarios.GateInfo{Endpoint: g.Endpoint, Scraped: g.Scraped()}, nil
+}
+
 // resolveScenario loads the scenario and applies the command line's
-// overrides; it checks the --gate expressions.
+// overrides; it checks the --gate expressions against it. Whatever would
+// leave the run unable to be evaluated is refused here, before any request.
 func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, error) {
-	sc, err := scenarios.Resolve(name, scenarios.Options{CheckGate: func(expr string) error {
-		_, err := gate.Parse(expr)
-		return err
-	}})
+	sc, err := scenarios.Resolve(name, scenarios.Options{CheckGate: checkGate})
 	if err != nil {
 		return nil, err
 	}
-	o := scenarios.Overrides{TargetURL: *f.target, Duration: *f.duration, Rate: *f.rate}
+	o := scenarios.Overrides{TargetURL: *f.target, Duration: *f.duration, Rate: *f.rate, AllowLong: *f.long}
 	if *f.shard != "" {
 		if o.Shard, err = parseShard(*f.shard, e.getenv); err != nil {
 			return nil, usageError(err)
@@ -243,8 +254,8 @@ func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, erro
 		return nil, err
 	}
 	for _, g := range f.gates {
-		if _, err := gate.Parse(g); err != nil {
-			return nil, usageError(err)
+		if err := sc.CheckGate(g, checkGate); err != nil {
+			return nil, usageError(fmt.Errorf("--gate: %w", err))
 		}
 	}
 	return sc, nil

@@ -101,6 +101,11 @@ func TestParseErrors(t *testing.T) {
 		// Run-wide metrics take no endpoint.
 		{"search.cache_hit_rate > 60%", "unknown metric"},
 		{"recovery_time < 30", "a duration needs a unit"},
+		// A share of requests or lookups is at most 100 %: the gate could
+		// never fail (or never pass).
+		{"error_rate < 200%", "at most 100%"},
+		{"chat.error_rate < 100.5%", "at most 100%"},
+		{"cache_hit_rate > 150%", "at most 100%"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.expr)
@@ -110,6 +115,20 @@ func TestParseErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), `gate "`+strings.TrimSpace(tt.expr)+`"`) {
 			t.Errorf("Parse(%q) error %q, want it to name the expression and say %q", tt.expr, err, tt.want)
+		}
+	}
+}
+
+// TestScraped: the metrics read from the target's Prometheus endpoint are
+// the ones a scenario without metrics.url can never evaluate.
+func TestScraped(t *testing.T) {
+	for expr, want := range map[string]bool{
+		"cache_hit_rate > 60%": true, "server.cache_hit_rate > 0.6": true, "db_p95 < 5ms": true,
+		"db_pool_wait < 1s": true, "db_pool_empty_acquires < 10": true, "memory_growth < 50MB/h": true,
+		"p95 < 3s": false, "chat.error_rate < 1%": false, "recovery_time < 30s": false, "p95_drift < 150%": false,
+	} {
+		if got := MustParse(expr).Scraped(); got != want {
+			t.Errorf("%q: Scraped() = %v, want %v", expr, got, want)
 		}
 	}
 }

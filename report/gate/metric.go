@@ -62,6 +62,11 @@ type metric struct {
 	runWide bool
 	// pop is the population a latency metric reads ("" for other metrics).
 	pop results.Population
+	// scraped metrics come from the target's Prometheus metrics.
+	scraped bool
+	// share metrics are a part of a whole (error rate, cache hit rate):
+	// their threshold is at most 1.
+	share bool
 }
 
 // Latency metrics read the successful requests unless their name starts
@@ -100,7 +105,7 @@ func allMetrics() map[string]metric {
 	lat("latency.", (*results.Stats).LatencyOf)
 	lat("service_time.", (*results.Stats).ServiceTimeOf)
 
-	m["error_rate"] = metric{name: "error_rate", kind: kindRatio, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+	m["error_rate"] = metric{name: "error_rate", kind: kindRatio, share: true, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
 		return s.ErrorRate, s.Requests > 0
 	}}
 	rate := func(s *results.Stats, _ *results.Server) (float64, bool) { return s.Rate.Achieved, s.Requests > 0 }
@@ -124,10 +129,10 @@ func allMetrics() map[string]metric {
 		}
 		return *srv.CacheHitRate, true
 	}
-	m["cache_hit_rate"] = metric{name: "cache_hit_rate", kind: kindRatio, read: hit, runWide: true}
-	m["server.cache_hit_rate"] = metric{name: "server.cache_hit_rate", kind: kindRatio, read: hit, runWide: true}
+	m["cache_hit_rate"] = metric{name: "cache_hit_rate", kind: kindRatio, read: hit, runWide: true, scraped: true, share: true}
+	m["server.cache_hit_rate"] = metric{name: "server.cache_hit_rate", kind: kindRatio, read: hit, runWide: true, scraped: true, share: true}
 	server := func(name string, k kind, scale float64, pick func(*results.Server) *float64) {
-		m[name] = metric{name: name, kind: k, runWide: true, read: func(_ *results.Stats, srv *results.Server) (float64, bool) {
+		m[name] = metric{name: name, kind: k, runWide: true, scraped: true, read: func(_ *results.Stats, srv *results.Server) (float64, bool) {
 			if p := pick(srv); p != nil {
 				return *p * scale, true
 			}
@@ -142,7 +147,8 @@ func allMetrics() map[string]metric {
 	server("db_pool_empty_acquires", kindCount, 1, func(s *results.Server) *float64 { return s.DBPoolEmptyAcquires })
 	m[MetricRecoveryTime] = metric{name: MetricRecoveryTime, kind: kindSeconds, runWide: true}
 	m[MetricP95Drift] = metric{name: MetricP95Drift, kind: kindRatio, runWide: true}
-	m[MetricMemoryGrowth] = metric{name: MetricMemoryGrowth, kind: kindGrowth, runWide: true}
+	// Memory growth is fitted to the resident memory the scrapes read.
+	m[MetricMemoryGrowth] = metric{name: MetricMemoryGrowth, kind: kindGrowth, runWide: true, scraped: true}
 	return m
 }
 

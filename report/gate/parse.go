@@ -104,8 +104,19 @@ func Parse(expr string) (Gate, error) {
 	if err != nil {
 		return fail("threshold %q: %v", rhs, err)
 	}
+	if m.share && v > 1 {
+		return fail("threshold %q: %s is a share, at most 100%%", rhs, m.name)
+	}
 	g.Threshold = v
 	return g, nil
+}
+
+// Scraped reports whether the gate's metric is read from the target's
+// Prometheus metrics (a scenario's metrics.url), so that a run that scrapes
+// nothing can only leave it unknown.
+func (g Gate) Scraped() bool {
+	m, ok := lookupMetric(g.Metric)
+	return ok && m.scraped
 }
 
 // MustParse is Parse for expressions known to be valid (tests, built-ins);

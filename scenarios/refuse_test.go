@@ -1,0 +1,262 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeGates stands in for the report package's gate parser, which this
+// package must not import: "[endpoint.]metric op value", where the metrics
+// cache_hit_rate and db_p95 are scraped from the target.
+func fakeGates(expr string) (GateInfo, error) {
+	lhs, _, ok := strings.Cut(expr, " ")
+	if !ok {
+		return GateInfo{}, fmt.Errorf("gate %q: no operator", expr)
+	}
+	var info GateInfo
+	if i := strings.LastIndexByte(lhs, '.'); i >= 0 {
+		info.Endpoint, lhs = lhs[:i], lhs[i+1:]
+	}
+	switch lhs {
+	case "p95", "error_rate":
+	case "cache_hit_rate", "db_p95":
+		info.Scraped = true
+	default:
+		return GateInfo{}, fmt.Errorf("gate %q: unknown metric %q", expr, lhs)
+	}
+	return info, nil
+}
+
+// refuseBase is a valid scenario; each case below changes one thing.
+const refuseBase = `name: r
+target:
+  base_url: http://127.0.0.1:1
+  headers: {X-Trace: "on"}
+load:
+  stages:
+    - {duration: 10s, rate: 5/s}
+requests:
+  - {name: chat, path: /chat}
+gates:
+  - p95 < 1s
+`
+
+// TestRefusedScenarios holds every scenario that must stop before a single
+// request is sent: each is an *Error whose text names the file, the line and
+// the field (or variable) at fault.
+func TestRefusedScenarios(t *testing.T) {
+	cases := []struct {
+		name string
+		// old is replaced by new in refuseBase (the whole file when old is "").
+		old, new  string
+		overrides *Overrides
+		// want are substrings of the error text, the first one
+		// "bad.yaml:LINE:" or "bad.yaml:LINE:COL: FIELD".
+		want []string
+	}{
+		// An unset variable without a default was silently empty.
+		{name: "unset variable in a header", old: `X-Trace: "on"`, new: `X-Trace: "${TRACE_TOKEN}"`,
+			want: []string{"bad.yaml:4:", "target.headers.X-Trace", "${TRACE_TOKEN}", "not set"}},
+		{name: "unset variable in the base URL", old: `base_url: http://127.0.0.1:1`, new: `base_url: http://${HOST}:1`,
+			want: []string{"bad.yaml:3:", "target.base_url", "${HOST}"}},
+		{name: "unset variable in a path", old: `path: /chat}`, new: `path: "/chat/${ROOM}"}`,
+			want: []string{"bad.yaml:9:", "requests[0].path", "${ROOM}"}},
+		{name: "unset variable in a duration", old: `duration: 10s`, new: `duration: "${LEN}"`,
+			want: []string{"bad.yaml:7:", "load.stages[0].duration", "${LEN}"}},
+		// A gate on an endpoint no request is named was found only after
+		// the whole load was sent.
+		{name: "gate on an unknown endpoint", old: `p95 < 1s`, new: `chta.p95 < 1s`,
+			want: []string{"bad.yaml:11:", "gates[0]", `"chta"`, "chat"}},
+		{name: "gate on an unknown metric", old: `p95 < 1s`, new: `p96 < 1s`,
+			want: []string{"bad.yaml:11:", "gates[0]", `unknown metric "p96"`}},
+		{name: "gate on a scraped metric without metrics.url", old: `p95 < 1s`, new: `cache_hit_rate > 60%`,
+			want: []string{"bad.yaml:11:", "gates[0]", "metrics.url"}},
+		// A second document was silently ignored.
+		{name: "second YAML document", old: `  - p95 < 1s
+`, new: `  - p95 < 1s
+---
+name: other
+`, want: []string{"bad.yaml:12:", "second YAML document"}},
+		{name: "trailing document separator", old: `  - p95 < 1s
+`, new: `  - p95 < 1s
+---
+`, want: []string{"bad.yaml:12:", "second YAML document"}},
+		// Written as empty, these became the default.
+		{name: "empty method", old: `path: /chat}`, new: `path: /chat, method: ""}`,
+			want: []string{"bad.yaml:9:", "requests[0].method"}},
+		{name: "empty method from a variable", old: `path: /chat}`, new: `path: /chat, method: "${M:-}"}`,
+			want: []string{"bad.yaml:9:", "requests[0].method"}},
+		{name: "empty expect", old: `path: /chat}`, new: `path: /chat, expect: []}`,
+			want: []string{"bad.yaml:9:", "requests[0].expect", "no response"}},
+		{name: "explicit zero scrape interval", old: `gates:`, new: "metrics: {url: http://127.0.0.1:1/metrics, interval: 0s}\ngates:",
+			want: []string{"bad.yaml:10:", "metrics.interval"}},
+		{name: "explicit zero max_connections", old: `  stages:`, new: "  max_connections: 0\n  stages:",
+			want: []string{"bad.yaml:6:", "load.max_connections"}},
+		{name: "explicit zero max_workers", old: `  stages:`, new: "  max_workers: 0\n  stages:",
+			want: []string{"bad.yaml:6:", "load.max_workers"}},
+		{name: "explicit zero timeout", old: `  headers:`, new: "  timeout: 0s\n  headers:",
+			want: []string{"bad.yaml:4:", "target.timeout"}},
+		{name: "explicit zero abort window", old: `  - p95 < 1s`, new: "  - {expr: p95 < 1s, abort: {window: 0s}}",
+			want: []string{"bad.yaml:11:", "gates[0].abort.window"}},
+		{name: "empty model", old: `  stages:`, new: "  model: \"\"\n  stages:",
+			want: []string{"bad.yaml:6:", "load.model"}},
+		// Plans nobody means without saying so.
+		{name: "plan over 24 hours", old: `duration: 10s`, new: `duration: 25h`,
+			want: []string{"bad.yaml:7:", "load.stages", "25h", "24h", "--allow-long"}},
+		{name: "plan over 24 hours by --duration", overrides: &Overrides{Duration: 30 * time.Hour},
+			want: []string{"bad.yaml:7:", "load.stages", "30h", "--allow-long"}},
+		{name: "plan over 10^9 requests", old: `{duration: 10s, rate: 5/s}`, new: `{duration: 14h, rate: 20000/s}`,
+			want: []string{"bad.yaml:7:", "load.stages", "1008000000 requests", "--allow-long"}},
+		{name: "plan over 10^9 requests by --duration and --rate", overrides: &Overrides{Duration: 2 * time.Hour, Rate: 200_000},
+			want: []string{"bad.yaml:7:", "load.stages", "1440000000 requests", "--allow-long"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := refuseBase
+			if c.old != "" {
+				if !strings.Contains(src, c.old) {
+					t.Fatalf("base lacks %q", c.old)
+				}
+				src = strings.Replace(src, c.old, c.new, 1)
+			}
+			noEnv := Options{LookupEnv: func(string) (string, bool) { return "", false }, CheckGate: fakeGates}
+			sc, err := Parse([]byte(src), "bad.yaml", "", noEnv)
+			if err == nil {
+				o := Overrides{}
+				if c.overrides != nil {
+					o = *c.overrides
+				}
+				err = sc.Apply(o)
+			}
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("want a *scenarios.Error, got %v\n%s", err, src)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+// TestAcceptedNearTheRefusals checks that the rules above refuse no more
+// than they should.
+func TestAcceptedNearTheRefusals(t *testing.T) {
+	env := map[string]string{"EMPTY": "", "TRACE": "yes"}
+	cases := []struct {
+		name, old, new string
+		overrides      Overrides
+		check          func(*Scenario) error
+	}{
+		{name: "set variable", old: `"on"`, new: `"${TRACE}"`, check: func(s *Scenario) error {
+			return want(s.Target.Headers["X-Trace"], "yes")
+		}},
+		{name: "variable set to empty", old: `"on"`, new: `"${EMPTY}"`, check: func(s *Scenario) error {
+			return want(s.Target.Headers["X-Trace"], "")
+		}},
+		{name: "unset variable with a default", old: `"on"`, new: `"${NOPE:-off}"`, check: func(s *Scenario) error {
+			return want(s.Target.Headers["X-Trace"], "off")
+		}},
+		{name: "literal dollar", old: `"on"`, new: `"$${NOPE}"`, check: func(s *Scenario) error {
+			return want(s.Target.Headers["X-Trace"], "${NOPE}")
+		}},
+		{name: "absent keys take their defaults", check: func(s *Scenario) error {
+			if s.Load.MaxConnections != DefaultMaxConnections || s.Load.MaxWorkers != DefaultMaxWorkers ||
+				s.Metrics.Interval.D() != DefaultScrapeInterval || s.Target.Timeout.D() != DefaultTimeout ||
+				s.Requests[0].Method != "GET" || s.Requests[0].Expect != nil || s.Load.Model != ModelOpen {
+				return fmt.Errorf("defaults not applied: %+v", s)
+			}
+			return nil
+		}},
+		{name: "gate on a named endpoint", old: `p95 < 1s`, new: `chat.p95 < 1s`},
+		{name: "scraped metric with metrics.url", old: "gates:\n  - p95 < 1s", new: "metrics: {url: http://127.0.0.1:1/metrics}\ngates:\n  - cache_hit_rate > 60%"},
+		{name: "error_rate at 100% parses here (the report parser bounds it)", old: `p95 < 1s`, new: `error_rate < 100%`},
+		{name: "exactly 24 hours", old: `duration: 10s`, new: `duration: 24h`},
+		{name: "over 24 hours when allowed", old: `duration: 10s`, new: `duration: 48h`, overrides: Overrides{AllowLong: true}},
+		{name: "a long file shortened by --duration", old: `duration: 10s`, new: `duration: 48h`, overrides: Overrides{Duration: time.Hour}},
+		{name: "exactly 10^9 requests", old: `{duration: 10s, rate: 5/s}`, new: `{duration: 50000s, rate: 20000/s}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Replace(refuseBase, c.old, c.new, 1)
+			opts := Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, CheckGate: fakeGates}
+			sc, err := Parse([]byte(src), "ok.yaml", "", opts)
+			if err == nil {
+				err = sc.Apply(c.overrides)
+			}
+			if err == nil && c.check != nil {
+				err = c.check(sc)
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, src)
+			}
+		})
+	}
+}
+
+func want(got, w string) error {
+	if got != w {
+		return fmt.Errorf("got %q, want %q", got, w)
+	}
+	return nil
+}
+
+// TestManyStagesAreNotAnAliasBomb: a long file without aliases is no
+// "billion laughs"; one whose aliases expand past the bound still is.
+func TestManyStagesAreNotAnAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: many\ntarget: {base_url: \"http://127.0.0.1:1\"}\nload:\n  stages:\n")
+	const stages = 34_000 // over the old bound of 100,000 values (3 a stage)
+	for range stages {
+		b.WriteString("    - {duration: 1s, rate: 1/s}\n")
+	}
+	b.WriteString("requests: [{name: a, path: /}]\n")
+	sc, err := Parse([]byte(b.String()), "many.yaml", "")
+	if err != nil {
+		t.Fatalf("%d stages: %.300v", stages, err)
+	}
+	if len(sc.Load.Stages) != stages || sc.ExpectedRequests() != stages {
+		t.Fatalf("%d stages, %d requests", len(sc.Load.Stages), sc.ExpectedRequests())
+	}
+
+	// 200 data sources sharing one list of 1,000 values: few lines, but
+	// 200,000 values once the aliases are expanded.
+	b.Reset()
+	b.WriteString("name: x\ntarget: {base_url: \"http://127.0.0.1:1\"}\nload: {stages: [{duration: 1s, rate: 1/s}]}\ndata:\n")
+	b.WriteString("  d0: {values: &v [" + strings.Repeat("x, ", 999) + "x]}\n")
+	for i := 1; i < 200; i++ {
+		fmt.Fprintf(&b, "  d%d: {values: *v}\n", i)
+	}
+	b.WriteString("requests: [{name: r, path: /}]\n")
+	bomb := b.String()
+	_, err = Parse([]byte(bomb), "bomb.yaml", "")
+	if err == nil || !strings.Contains(err.Error(), "aliases") {
+		t.Fatalf("alias bomb: %v", err)
+	}
+}
+
+// TestGateEndpointsOfFlows: a flow's steps and iterations are endpoints a
+// gate may name ("buyer.login", "buyer.iteration"); a misspelt step is not.
+func TestGateEndpointsOfFlows(t *testing.T) {
+	sc, err := Load("testdata/good/flows.yaml", Options{CheckGate: fakeGates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for expr, ok := range map[string]bool{
+		"buyer.login.p95 < 1s": true, "buyer.iteration.p95 < 1s": true, "home.p95 < 1s": true,
+		"buyer.logn.p95 < 1s": false, "seller.login.p95 < 1s": false, "buyer.p95 < 1s": false,
+	} {
+		err := sc.CheckGate(expr, fakeGates)
+		if (err == nil) != ok {
+			t.Errorf("%q: %v", expr, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "buyer.login") {
+			t.Errorf("%q: the error lists no endpoints: %v", expr, err)
+		}
+	}
+}
