@@ -20,22 +20,14 @@ import (
 // still send requests that were due before the end.
 const scheduleGrace = time.Second
 
-// attackGCPercent is the garbage collector's target during an attack
-// (GOGC=300 rather than 100). The runner's live heap is small and constant
-// (histograms, one second of counters), while every request allocates a
-// few kilobytes in net/http and vegeta that die at once. Collecting less
-// often took loadgate's CPU per request against a trivial endpoint from
-// about 41 to 36 µs (mean of three 5 s runs each, on a shared 2-core
-// machine), for about 8 MB more memory that stays flat over a run.
-const attackGCPercent = 300
-
-// relaxGC sets attackGCPercent unless the user set GOGC, and returns the
-// function that restores the previous setting.
-func relaxGC() (restore func()) {
-	if os.Getenv("GOGC") != "" {
+// setGC sets the garbage collector's target to percent (WithGCPercent) for
+// the attack and returns the function that restores the previous one; it
+// does nothing when percent is 0.
+func setGC(percent int) (restore func()) {
+	if percent == 0 {
 		return func() {}
 	}
-	old := debug.SetGCPercent(attackGCPercent)
+	old := debug.SetGCPercent(percent)
 	return func() { debug.SetGCPercent(old) }
 }
 
@@ -141,7 +133,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	} else {
 		a.prepareFlows(attackCtx)
 	}
-	defer relaxGC()()
+	defer setGC(a.cfg.gcPercent)()
 
 	var scr *scraper
 	scrapeDone := make(chan struct{})

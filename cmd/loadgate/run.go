@@ -267,6 +267,10 @@ func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, erro
 func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, outDir string) (string, results.Outcome, error) {
 	opts := []runner.Option{runner.WithResultsRoot(*f.root), runner.WithProgress(e.stderr),
 		runner.WithProgressTTY(isTerminal(e.stderr)), runner.WithVersion(version), runner.WithCommit(gitCommit())}
+	if e.getenv("GOGC") == "" {
+		// Collect less often during the attack, unless the user chose (CONTRACT.md).
+		opts = append(opts, runner.WithGCPercent(runner.AttackGCPercent))
+	}
 	if outDir != "" {
 		opts = append(opts, runner.WithOutDir(outDir))
 	}
