@@ -30,14 +30,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// notFoundMessage keeps the "what" of a store error ("reading food 7") and
-// drops everything else.
+// notFoundMessage says what was not found ("reading food 7: not found")
+// and nothing of the details below.
 func notFoundMessage(err error) string {
-	msg := err.Error()
-	for i := 0; i+2 < len(msg); i++ {
-		if msg[i] == ':' && msg[i+1] == ' ' {
-			return msg[:i] + ": not found"
-		}
+	if nf, ok := errors.AsType[*store.NotFoundError](err); ok {
+		return nf.What + ": not found"
 	}
 	return "not found"
 }

@@ -20,11 +20,11 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/loadgate/loadgate/redact"
@@ -248,7 +248,7 @@ func pingPostgres(ctx context.Context, dbURL string, timeout time.Duration) erro
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
-		if strings.Contains(err.Error(), "SQLSTATE 3D000") {
+		if pgCode(err) == "3D000" { // invalid_catalog_name
 			return errNoDatabase
 		}
 		return redact.Error(err)
@@ -304,12 +304,20 @@ func CreateDatabase(ctx context.Context, dbURL string) error {
 	}
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		// Another process may have created it between the check and now.
-		if strings.Contains(err.Error(), "SQLSTATE 42P04") {
+		if pgCode(err) == "42P04" { // duplicate_database
 			return nil
 		}
 		return fmt.Errorf("creating database %q: %w", name, err)
 	}
 	return nil
+}
+
+// pgCode is the SQLSTATE of a PostgreSQL error, or "".
+func pgCode(err error) string {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return pgErr.Code
+	}
+	return ""
 }
 
 func databaseName(dbURL string) string {

@@ -49,6 +49,10 @@ func TestEnsureUsesRunningServersAndCreatesDatabase(t *testing.T) {
 	name := fmt.Sprintf("loadgate_services_test_%d", os.Getpid())
 	dbURL, _ := withDatabase(localPostgres(), name)
 	t.Cleanup(func() { dropDatabase(t, admin, name) })
+	// The server answers, the database is absent: a typed SQLSTATE 3D000.
+	if err := pingPostgres(ctx, dbURL, 2*time.Second); err != errNoDatabase {
+		t.Fatalf("ping of a database not created yet: %v, want errNoDatabase", err)
+	}
 
 	redisURL := os.Getenv("REDIS_URL")
 	if redisURL == "" {
@@ -250,3 +254,4 @@ func TestEnsureOwnServersStopAndStart(t *testing.T) {
 		t.Errorf("database after restart: %v", err)
 	}
 }
+

@@ -55,7 +55,7 @@ func (s *Store) LogMeal(ctx context.Context, userID, foodID int64, grams float32
 	err := s.pool.QueryRow(ctx, qLogMeal, userID, foodID, grams, m.EatenAt, m.Day, xp).
 		Scan(&m.ID, &m.Kcal, &m.ProteinG, &m.CarbsG, &m.FatG, &m.FoodName, &total)
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = fmt.Errorf("food %d: %w", foodID, ErrNotFound)
+		err = notFound(fmt.Sprintf("food %d", foodID), ErrNotFound)
 	}
 	if err != nil {
 		return Meal{}, 0, translate(err, fmt.Sprintf("logging meal of user %d", userID))

@@ -25,6 +25,21 @@ var (
 	ErrConflict = errors.New("already exists")
 )
 
+// NotFoundError is how the store returns ErrNotFound: What names what was
+// looked for ("reading food 7"), so that a handler can say it without
+// parsing the message; errors.Is(err, ErrNotFound) holds.
+type NotFoundError struct {
+	What string
+	// Err is ErrNotFound, or the error below that is one.
+	Err error
+}
+
+func (e *NotFoundError) Error() string { return e.What + ": " + e.Err.Error() }
+func (e *NotFoundError) Unwrap() error { return e.Err }
+
+// notFound is ErrNotFound of what, err being ErrNotFound or wrapping it.
+func notFound(what string, err error) error { return &NotFoundError{What: what, Err: err} }
+
 // OptimizedSettings are the session settings of the optimized profile: the
 // planner is told that random reads cost little more than sequential ones
 // (the usual setting for SSDs and for data that fits in memory), without
@@ -93,7 +108,7 @@ func translate(err error, what string) error {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%s: %w", what, ErrNotFound)
+		return notFound(what, ErrNotFound)
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -101,8 +116,11 @@ func translate(err error, what string) error {
 		case "23505": // unique_violation
 			return fmt.Errorf("%s: %w", what, ErrConflict)
 		case "23503": // foreign_key_violation: the referenced row is missing
-			return fmt.Errorf("%s: %w (%s)", what, ErrNotFound, pgErr.ConstraintName)
+			return notFound(what, fmt.Errorf("%w (%s)", ErrNotFound, pgErr.ConstraintName))
 		}
+	}
+	if errors.Is(err, ErrNotFound) {
+		return notFound(what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

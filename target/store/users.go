@@ -62,7 +62,7 @@ func (s *Store) requireUser(ctx context.Context, id int64, empty bool) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("user %d: %w", id, ErrNotFound)
+		return notFound(fmt.Sprintf("user %d", id), ErrNotFound)
 	}
 	return nil
 }
