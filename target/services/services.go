@@ -303,8 +303,11 @@ func CreateDatabase(ctx context.Context, dbURL string) error {
 		return nil
 	}
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		// Another process may have created it between the check and now.
-		if pgCode(err) == "42P04" { // duplicate_database
+		// Another process may have created it between the check and now:
+		// duplicate_database, or, when both CREATEs ran at once, a
+		// unique_violation on the catalog (pg_database's name index).
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok &&
+			(pgErr.Code == "42P04" || pgErr.Code == "23505" && pgErr.ConstraintName == "pg_database_datname_index") {
 			return nil
 		}
 		return fmt.Errorf("creating database %q: %w", name, err)

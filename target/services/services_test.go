@@ -255,3 +255,27 @@ func TestEnsureOwnServersStopAndStart(t *testing.T) {
 	}
 }
 
+// Processes creating one database at once all succeed: the one that loses
+// the race sees SQLSTATE 42P04 (duplicate_database), which is success.
+func TestCreateDatabaseRace(t *testing.T) {
+	ctx := context.Background()
+	admin, err := withDatabase(localPostgres(), "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pingPostgres(ctx, admin, 2*time.Second); err != nil {
+		t.Skipf("no local PostgreSQL (%v)", err)
+	}
+	name := fmt.Sprintf("loadgate_services_race_%d", os.Getpid())
+	dbURL, _ := withDatabase(localPostgres(), name)
+	t.Cleanup(func() { dropDatabase(t, admin, name) })
+	errs := make(chan error, 4)
+	for range cap(errs) {
+		go func() { errs <- CreateDatabase(ctx, dbURL) }()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("CreateDatabase: %v", err)
+		}
+	}
+}
