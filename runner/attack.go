@@ -44,6 +44,8 @@ type attack struct {
 	fr     *flowRecording
 	engine *flowEngine
 	client *http.Client // the flow engine's
+	// transport is the target's TLS and protocol settings.
+	transport transportOptions
 
 	sched  *schedule // requests (open model) or users (closed) over time
 	closed bool
@@ -139,6 +141,8 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	scrapeDone := make(chan struct{})
 	if sc.Metrics.URL != "" {
 		scr = newScraper(sc.Metrics.URL, a.headers, min(sc.Metrics.Interval.D(), 5*time.Second))
+		// The metrics of an HTTPS target are trusted as its API is.
+		scr.client.Transport = newPlainClient(0, a.transport, scenarios.DefaultRedirects).Transport
 		scr.scrape(ctx, 0) // the baseline before any load
 		go func() {
 			defer close(scrapeDone)
@@ -227,7 +231,7 @@ func (a *attack) level(from, to time.Duration) float64 {
 // aborted it.
 func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin time.Time) (time.Duration, bool) {
 	sc, rec := a.sc, a.rec
-	client := newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections)
+	client := newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections, a.transport, sc.Target.RedirectLimit())
 	defer client.CloseIdleConnections()
 	attacker := vegeta.NewAttacker(
 		vegeta.Client(client),

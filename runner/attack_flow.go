@@ -2,8 +2,6 @@ package runner
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -11,7 +9,7 @@ import (
 // recorder and the figures need from it.
 func (a *attack) prepareFlows(attackCtx context.Context) {
 	sc := a.sc
-	a.client = newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections)
+	a.client = newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections, a.transport, sc.Target.RedirectLimit())
 	e := &flowEngine{
 		set:     a.flows,
 		sched:   a.sched,
@@ -97,19 +95,5 @@ func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.T
 			rec.aborting = true
 			stopAttack()
 		}
-	}
-}
-
-// checkRedirect is the redirect policy of a limit: 0 takes the redirect
-// response itself as the answer; beyond the limit the request fails.
-func checkRedirect(limit int) func(*http.Request, []*http.Request) error {
-	return func(_ *http.Request, via []*http.Request) error {
-		switch {
-		case limit == 0:
-			return http.ErrUseLastResponse
-		case len(via) > limit:
-			return fmt.Errorf("stopped after %d redirects", limit)
-		}
-		return nil
 	}
 }

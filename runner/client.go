@@ -2,10 +2,14 @@ package runner
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/loadgate/loadgate/scenarios"
 )
 
 // connSet holds the attack's open connections so that an abort can close
@@ -55,10 +59,47 @@ func (s *connSet) closeAll() {
 	}
 }
 
+// transportOptions are the target's connection settings (target.tls,
+// target.http2), for the attack's client and the preflight's alike.
+type transportOptions struct {
+	tls   *tls.Config // nil: Go's defaults
+	http2 bool
+}
+
+func targetTransport(sc *scenarios.Scenario) (transportOptions, error) {
+	cfg, err := sc.TLSConfig()
+	if err != nil {
+		return transportOptions{}, err
+	}
+	return transportOptions{tls: cfg, http2: sc.Target.HTTP2On()}, nil
+}
+
+// apply sets the TLS configuration and the protocols of t. A transport with
+// its own DialContext or TLS configuration attempts HTTP/2 only when told
+// to (ForceAttemptHTTP2); an empty TLSNextProto keeps it to HTTP/1.1.
+func (o transportOptions) apply(t *http.Transport) {
+	if o.tls != nil {
+		t.TLSClientConfig = o.tls.Clone()
+	}
+	if o.http2 {
+		t.ForceAttemptHTTP2 = true
+	} else {
+		t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	}
+}
+
+// newPlainClient is the client of the preflight and the setup requests.
+func newPlainClient(timeout time.Duration, o transportOptions, redirects int) *http.Client {
+	t := &http.Transport{Proxy: http.ProxyFromEnvironment, TLSHandshakeTimeout: 10 * time.Second, IdleConnTimeout: 90 * time.Second}
+	o.apply(t)
+	return &http.Client{Timeout: timeout, Transport: t, CheckRedirect: checkRedirect(redirects)}
+}
+
 // newClient is the attack's HTTP client: the settings vegeta would use,
-// with connections capped at maxConns. When ctx ends, its connections are
-// closed and no new one is dialled, which fails the requests in flight.
-func newClient(ctx context.Context, timeout time.Duration, maxConns int) *http.Client {
+// with connections capped at maxConns, the target's TLS and protocols, and
+// its redirect limit. When ctx ends, its connections are closed and no new
+// one is dialled, which fails the requests in flight.
+func newClient(ctx context.Context, timeout time.Duration, maxConns int, o transportOptions, redirects int) *http.Client {
 	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	set := &connSet{conns: map[*trackedConn]struct{}{}}
 	context.AfterFunc(ctx, set.closeAll)
@@ -77,5 +118,20 @@ func newClient(ctx context.Context, timeout time.Duration, maxConns int) *http.C
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
-	return &http.Client{Timeout: timeout, Transport: transport}
+	o.apply(transport)
+	return &http.Client{Timeout: timeout, Transport: transport, CheckRedirect: checkRedirect(redirects)}
+}
+
+// checkRedirect is the redirect policy of a limit: 0 takes the redirect
+// response itself as the answer; beyond the limit the request fails.
+func checkRedirect(limit int) func(*http.Request, []*http.Request) error {
+	return func(_ *http.Request, via []*http.Request) error {
+		switch {
+		case limit == 0:
+			return http.ErrUseLastResponse
+		case len(via) > limit:
+			return fmt.Errorf("stopped after %d redirects", limit)
+		}
+		return nil
+	}
 }

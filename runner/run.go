@@ -50,7 +50,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	for k, v := range sc.Target.Headers {
 		headers.Set(k, v)
 	}
-	plain := &http.Client{Timeout: sc.Target.Timeout.D()}
+	transport, err := targetTransport(sc)
+	if err != nil {
+		return nil, "", fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	plain := newPlainClient(sc.Target.Timeout.D(), transport, sc.Target.RedirectLimit())
 	defer plain.CloseIdleConnections()
 
 	var prof health
@@ -68,8 +72,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err := runSetup(ctx, plain, sc); err != nil {
 		return nil, "", err
 	}
-	a := &attack{sc: sc, cfg: cfg, headers: headers}
-	var err error
+	a := &attack{sc: sc, cfg: cfg, headers: headers, transport: transport}
 	if len(sc.Flows) > 0 {
 		a.flows, err = newFlowSet(sc)
 	} else {
