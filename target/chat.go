@@ -167,15 +167,12 @@ func (s *Server) gatherContext(ctx context.Context, userID int64, p *agent.Promp
 func (s *Server) foodsNamed(ctx context.Context, words []string) ([]store.Food, error) {
 	var out []store.Food
 	for _, w := range words {
-		body, _, err := s.namedFoods.Get(ctx, "named:"+w, func(ctx context.Context) ([]byte, error) {
+		body, _, err := cachedJSON(ctx, s.namedFoods, "named:"+w, func(ctx context.Context) (*store.Food, error) {
 			fs, err := s.store.FoodsNamed(ctx, []string{w})
-			if err != nil {
-				return nil, err
+			if err != nil || len(fs) == 0 {
+				return nil, err // none: null
 			}
-			if len(fs) == 0 {
-				return []byte("null"), nil
-			}
-			return json.Marshal(fs[0])
+			return &fs[0], nil
 		})
 		if err != nil {
 			return nil, err
@@ -196,14 +193,11 @@ func (s *Server) foodsNamed(ctx context.Context, words []string) ([]store.Food, 
 func (s *Server) complete(ctx context.Context, p agent.Prompt) (reply string, cached bool, cacheTime time.Duration, err error) {
 	var llmTime time.Duration
 	start := time.Now()
-	body, hit, err := s.llmCache.Get(ctx, promptKey(p), func(ctx context.Context) ([]byte, error) {
+	body, hit, err := cachedJSON(ctx, s.llmCache, promptKey(p), func(ctx context.Context) (string, error) {
 		ls := time.Now()
 		reply, err := s.llm.Complete(ctx, p)
 		llmTime = time.Since(ls)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(reply)
+		return reply, err
 	})
 	total := time.Since(start)
 	if err != nil {

@@ -2,7 +2,6 @@ package target
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,24 +46,24 @@ func (s *Server) searchFoods(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := "search:" + strconv.Itoa(limit) + ":" + q
-	body, _, err := s.searches.Get(r.Context(), key, func(ctx context.Context) ([]byte, error) {
+	body, _, err := cachedJSON(r.Context(), s.searches, key, func(ctx context.Context) (searchResult, error) {
 		hits, err := s.store.SearchFoods(ctx, q, limit)
-		if err != nil {
-			return nil, err
-		}
 		if hits == nil {
 			hits = []store.FoodHit{}
 		}
-		return json.Marshal(struct {
-			Query   string          `json:"query"`
-			Results []store.FoodHit `json:"results"`
-		}{q, hits})
+		return searchResult{q, hits}, err
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeRaw(w, http.StatusOK, body)
+}
+
+// searchResult is the body of GET /api/v1/nutrition/search.
+type searchResult struct {
+	Query   string          `json:"query"`
+	Results []store.FoodHit `json:"results"`
 }
 
 // foodKey is the cache key of one food.
@@ -90,12 +89,8 @@ func (s *Server) getFood(w http.ResponseWriter, r *http.Request) {
 
 // foodJSON is the cached JSON of one food.
 func (s *Server) foodJSON(ctx context.Context, id int64) ([]byte, error) {
-	body, _, err := s.foods.Get(ctx, foodKey(id), func(ctx context.Context) ([]byte, error) {
-		f, err := s.store.GetFood(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(f)
+	body, _, err := cachedJSON(ctx, s.foods, foodKey(id), func(ctx context.Context) (store.Food, error) {
+		return s.store.GetFood(ctx, id)
 	})
 	return body, err
 }

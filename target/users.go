@@ -54,12 +54,8 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, aerr)
 		return
 	}
-	body, _, err := s.users.Get(r.Context(), userKey(id), func(ctx context.Context) ([]byte, error) {
-		u, err := s.store.GetUser(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(u)
+	body, _, err := cachedJSON(r.Context(), s.users, userKey(id), func(ctx context.Context) (store.User, error) {
+		return s.store.GetUser(ctx, id)
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -80,10 +76,10 @@ type UserMemory struct {
 
 // memoryJSON is the cached JSON of the user's memory.
 func (s *Server) memoryJSON(ctx context.Context, id int64) ([]byte, error) {
-	body, _, err := s.memory.Get(ctx, memoryKey(id), func(ctx context.Context) ([]byte, error) {
+	body, _, err := cachedJSON(ctx, s.memory, memoryKey(id), func(ctx context.Context) (UserMemory, error) {
 		ms, err := s.store.UserMemories(ctx, id)
 		if err != nil {
-			return nil, err
+			return UserMemory{}, err
 		}
 		um := UserMemory{UserID: id, Profile: []store.Memory{}, Goals: []store.Memory{}, Preferences: []store.Memory{}, Facts: []store.Memory{}}
 		for _, m := range ms {
@@ -98,7 +94,7 @@ func (s *Server) memoryJSON(ctx context.Context, id int64) ([]byte, error) {
 				um.Facts = append(um.Facts, m)
 			}
 		}
-		return json.Marshal(um)
+		return um, nil
 	})
 	return body, err
 }
