@@ -71,7 +71,7 @@ func maskUserinfo(s string, parsed bool) string {
 				word = word[:end]
 			}
 		} else if end := strings.IndexAny(word, " \t\r\n\"'`<>"); end >= 0 {
-			word = word[:end]
+			word = userinfoPastSpaces(word, end)
 		}
 		at := strings.LastIndexByte(word, '@')
 		colon := strings.IndexByte(word, ':')
@@ -84,6 +84,32 @@ func maskUserinfo(s string, parsed bool) string {
 		}
 		s = s[at:]
 	}
+}
+
+// userinfoPastSpaces returns the word of text that starts at an authority
+// and whose first space or quote is at end. A word that ends inside a
+// password ("u:P" of "u:P W@h", a space net/url refuses but a user may write)
+// runs on over spaces and tabs to the last '@' before a quote, a line break
+// or another URL, so no part of the password is left shown. A word whose
+// ':' is followed by a '/', '?' or '#' is past its authority (a port and a
+// path) and ends at end.
+func userinfoPastSpaces(text string, end int) string {
+	word := text[:end]
+	colon := strings.IndexByte(word, ':')
+	if colon < 0 || strings.ContainsAny(word, "@") || strings.ContainsAny(word[colon:], "/?#") {
+		return word
+	}
+	line := text
+	if stop := strings.IndexAny(line, "\r\n\"'`<>"); stop >= 0 {
+		line = line[:stop]
+	}
+	if next := strings.Index(line, "://"); next >= 0 {
+		line = line[:next]
+	}
+	if at := strings.LastIndexByte(line, '@'); at > end {
+		return line[:at+1]
+	}
+	return word
 }
 
 // isScheme reports whether the text before "://" ends in a URL scheme.

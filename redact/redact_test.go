@@ -33,6 +33,13 @@ func TestURL(t *testing.T) {
 		{"slash in password", "postgres://u:P/W@h/db", "postgres://u:xxxxx@h/db"},
 		{"digits then slash", "postgres://u:12/PW@h/db", "postgres://u:xxxxx@h/db"},
 		{"at in password", "postgres://u:P@W@h/db", "postgres://u:xxxxx@h/db"},
+		// An unencoded space in the password (net/url refuses it): the userinfo
+		// runs past the space to the '@', so no part of the password shows.
+		{"space in password", "http://u:P W@127.0.0.1:1", "http://u:xxxxx@127.0.0.1:1"},
+		{"spaces in password", "postgres://u:P\tW x PW@h/db", "postgres://u:xxxxx@h/db"},
+		{"space in quoted password", `database URL "postgres://u:P W@h:1/x": cannot parse`, `database URL "postgres://u:xxxxx@h:1/x": cannot parse`},
+		// A port and a path before a space are not a password: text after them keeps its '@'.
+		{"port then text", "http://h:8080/x failed for a@b", "http://h:8080/x failed for a@b"},
 		// key=value DSNs, plain and quoted.
 		{"dsn", "host=h user=u password=PW dbname=db", "host=h user=u password=xxxxx dbname=db"},
 		{"dsn quoted", "host=h password='P W\\' x' dbname=db", "host=h password=xxxxx dbname=db"},
