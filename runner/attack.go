@@ -51,7 +51,8 @@ type attack struct {
 	closed bool
 	warmup time.Duration
 	rec    *recorder
-	live   *live // nil without WithMetrics
+	live   *live          // nil without WithMetrics
+	series []*seriesQuery // the target series gates ask for (WithSeries)
 	// abortGates watches the abort gates (nil: none); aborted is the one
 	// that ended the run.
 	abortGates *abortWatch
@@ -143,6 +144,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 		scr = newScraper(sc.Metrics.URL, a.headers, min(sc.Metrics.Interval.D(), 5*time.Second))
 		// The metrics of an HTTPS target are trusted as its API is.
 		scr.client.Transport = newPlainClient(0, a.transport, scenarios.DefaultRedirects).Transport
+		scr.queries = a.series
 		scr.scrape(ctx, 0) // the baseline before any load
 		go func() {
 			defer close(scrapeDone)
@@ -405,6 +407,19 @@ func (a *attack) serverFigures(scr *scraper, out *outcome) {
 		var w []string
 		out.server, w = summarizeServer(redact.URL(a.sc.Metrics.URL), samples, errs, lastErr, a.warmup, out.points)
 		out.warnings = append(out.warnings, w...)
+		if len(samples) > 0 {
+			summarizeSeries(&out.server, a.series, samples, windowStart(samples, a.warmup))
+		}
+	}
+	if len(a.series) > 0 && out.server.Series == nil && out.server.SeriesNotes == nil {
+		why := "the scenario has no metrics.url: the target's series were not scraped"
+		if scr != nil {
+			why = "no scrape of the target's metrics succeeded"
+		}
+		out.server.SeriesNotes = map[string]string{}
+		for _, q := range a.series {
+			out.server.SeriesNotes[q.key] = why
+		}
 	}
 	out.server.ServerTiming = serverTimingSummary(out.points)
 }

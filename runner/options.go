@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/loadgate/loadgate/runner/results"
 )
 
 // Defaults of the options.
@@ -45,6 +47,7 @@ type config struct {
 	startAt          time.Time
 	metrics          prometheus.Registerer
 	judge            GateJudge
+	series           []results.SeriesQuery
 	checkpointEvery  time.Duration
 	faults           map[string]Injector
 	gcPercent        int
@@ -131,3 +134,12 @@ func WithMetrics(reg prometheus.Registerer) Option { return func(c *config) { c.
 // abort gates (the report package's; the runner does not read the gate
 // language). Without one, such a scenario is an error. Default: none.
 func WithGateJudge(j GateJudge) Option { return func(c *config) { c.judge = j } }
+
+// WithSeries asks Run to measure target series over the measured window
+// (what gates such as increase(orders_total) < 10 read): each is scraped
+// from the scenario's metrics.url, reset-aware, and recorded in run.json's
+// server.series (or, when it could not be measured, server.series_notes).
+// Default: none.
+func WithSeries(qs ...results.SeriesQuery) Option {
+	return func(c *config) { c.series = append(c.series, qs...) }
+}

@@ -46,6 +46,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 			return nil, "", fmt.Errorf("scenario %s: fault %s has no drill (loadgate scenario sets them up; runner.WithFaults)", sc.Name, f.Label())
 		}
 	}
+	series, err := compileSeries(cfg.series)
+	if err != nil {
+		return nil, "", err
+	}
 	headers := http.Header{}
 	for k, v := range sc.Target.Headers {
 		headers.Set(k, v)
@@ -72,7 +76,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err := runSetup(ctx, plain, sc); err != nil {
 		return nil, "", err
 	}
-	a := &attack{sc: sc, cfg: cfg, headers: headers, transport: transport}
+	a := &attack{sc: sc, cfg: cfg, headers: headers, transport: transport, series: series}
 	if len(sc.Flows) > 0 {
 		a.flows, err = newFlowSet(sc)
 	} else {

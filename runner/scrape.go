@@ -91,6 +91,8 @@ type reading struct {
 	// value means a new process, whatever the counters say.
 	start     float64
 	startSeen bool
+	// series are the target series the gates ask for (WithSeries).
+	series *seriesReading
 }
 
 // sample is one scrape turned into increases since the scrape before it
@@ -111,6 +113,8 @@ type sample struct {
 	// restart names the sign of a target restart between since and at
 	// ("" when none): metricStartTime, or the metrics that went backwards.
 	restart string
+	// series are the queried target series (nil without queries).
+	series *seriesSample
 }
 
 // increase turns cur, read at at, into the sample of increases since prev
@@ -124,6 +128,7 @@ func increase(prev *reading, cur *reading, at, since time.Duration) sample {
 	smp := sample{at: at, since: since, cacheSeen: cur.cacheSeen, gauges: cur.gauges, gaugeSeen: cur.gaugeSeen, counterSeen: cur.counterSeen}
 	if prev == nil {
 		smp.first = true
+		smp.series = increaseSeries(nil, cur.series, false)
 		return smp
 	}
 	if prev.startSeen && cur.startSeen && prev.start != cur.start {
@@ -165,6 +170,7 @@ func increase(prev *reading, cur *reading, at, since time.Duration) sample {
 	if cur.dbSeen {
 		smp.dbQuery = newHistogram(db, dbSum)
 	}
+	smp.series = increaseSeries(prev.series, cur.series, smp.restart != "")
 	return smp
 }
 
@@ -315,6 +321,7 @@ func (h *histogram) quantile(q float64) float64 {
 type scraper struct {
 	url     string
 	shown   string // url as errors name it: without a password
+	queries []*seriesQuery
 	client  *http.Client
 	headers http.Header
 
@@ -370,17 +377,17 @@ func (s *scraper) fetch(ctx context.Context) (reading, error) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return reading{}, fmt.Errorf("scraping %s: %s", s.shown, resp.Status)
 	}
-	return parseMetrics(resp.Body)
+	return parseMetrics(resp.Body, s.queries...)
 }
 
 // parseMetrics reads the metrics loadgate uses from Prometheus text.
-func parseMetrics(r io.Reader) (reading, error) {
+func parseMetrics(r io.Reader, queries ...*seriesQuery) (reading, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(r)
 	if err != nil {
 		return reading{}, fmt.Errorf("parsing metrics: %w", err)
 	}
-	rd := reading{counters: map[seriesID]float64{}}
+	rd := reading{counters: map[seriesID]float64{}, series: readSeries(families, queries)}
 	if fam, ok := families[metricCacheRequests]; ok {
 		for _, m := range fam.GetMetric() {
 			id := seriesID{labels: labelKey(m)}

@@ -280,6 +280,13 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	if f.live != nil {
 		opts = append(opts, runner.WithMetrics(f.live.next()))
 	}
+	// The target series the gates name are measured by the runner, which
+	// does not read the gate language: the gate package says which.
+	exprs := sc.GateExprs()
+	if f.gates != nil {
+		exprs = f.gates
+	}
+	opts = append(opts, runner.WithSeries(gate.SeriesQueries(exprs)...))
 	// Abort gates are judged by the gate language, which the runner does
 	// not read.
 	opts = append(opts, runner.WithGateJudge(func(run *results.Run, expr string) results.Gate {

@@ -86,6 +86,9 @@ func (g Gate) value(in Input) (float64, string) {
 	if in.Run == nil {
 		return 0, "no run"
 	}
+	if g.Series != nil {
+		return g.seriesValue(in)
+	}
 	m, ok := lookupMetric(g.Metric)
 	if !ok {
 		return 0, fmt.Sprintf("unknown metric %q", g.Metric)

@@ -17,6 +17,7 @@ const (
 	kindCount               // a plain count
 	kindSeconds             // a duration in seconds (recovery time)
 	kindGrowth              // bytes per hour
+	kindNumber              // a target series' value, in its own unit
 )
 
 func (k kind) unit() string {
@@ -33,6 +34,8 @@ func (k kind) unit() string {
 		return "s"
 	case kindGrowth:
 		return "bytes/h"
+	case kindNumber:
+		return "number"
 	}
 	return ""
 }

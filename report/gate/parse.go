@@ -51,8 +51,12 @@ type Gate struct {
 	// Threshold is in the metric's unit (Unit).
 	Threshold float64
 	// Unit is the metric's canonical unit: "us", "ratio", "rps", "count",
-	// "s" (recovery time) or "bytes/h".
+	// "s" (recovery time), "bytes/h" or "number" (a target series' gauge or
+	// quantile, in the series' own unit: seconds for a duration).
 	Unit string
+	// Series is set for a gate on a target series (increase(x) < 10);
+	// Metric is then its key.
+	Series *results.SeriesQuery
 }
 
 // Parse parses one gate expression: [endpoint.]metric op value[unit].
@@ -70,6 +74,14 @@ func Parse(expr string) (Gate, error) {
 		return fail("empty expression")
 	}
 	i := strings.IndexAny(e, "<>=!")
+	if end := splitSeriesLHS(e); end > 0 {
+		// A series call's label selector holds = and !: the operator
+		// comes after its closing parenthesis.
+		i = end + strings.IndexAny(e[end:], "<>=!")
+		if i < end {
+			return fail("no comparison operator (use <, <=, > or >=)")
+		}
+	}
 	if i < 0 {
 		return fail("no comparison operator (use <, <=, > or >=)")
 	}
@@ -93,6 +105,20 @@ func Parse(expr string) (Gate, error) {
 	}
 	if rhs == "" {
 		return fail("no threshold after the operator")
+	}
+	if seriesCall.MatchString(lhs) {
+		q, err := parseSeries(lhs)
+		if err != nil {
+			return fail("%v", err)
+		}
+		k := seriesKind(q.Agg)
+		g.Series, g.Metric, g.Unit = &q, q.Key(), k.unit()
+		v, err := parseValue(rhs, k)
+		if err != nil {
+			return fail("threshold %q: %v", rhs, err)
+		}
+		g.Threshold = v
+		return g, nil
 	}
 	ep, m, ok := splitMetric(lhs)
 	if !ok {
@@ -203,6 +229,17 @@ func parseValue(s string, k kind) (float64, error) {
 			return 0, fmt.Errorf("a count takes a plain number, not %q", unit)
 		}
 		return v, nil
+	case kindNumber:
+		if mult, ok := durationUnit(unit); ok {
+			return v * mult / 1e6, nil // a duration: the series' seconds
+		}
+		switch unit {
+		case "":
+			return v, nil
+		case "%":
+			return v / 100, nil
+		}
+		return 0, fmt.Errorf("unknown unit %q for a series value (a plain number, a duration such as 200ms for a series in seconds, or a percentage)", unit)
 	case kindGrowth:
 		mult, ok := byteUnit(unit)
 		if !ok {

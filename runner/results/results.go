@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -377,6 +379,11 @@ type Server struct {
 	// window, by entry name (db, cache, llm …): read from the responses,
 	// not scraped, so it is present whenever the target sends the header.
 	ServerTiming map[string]Timing `json:"server_timing,omitempty"`
+	// Series holds the target series that gates asked for, aggregated over
+	// the measured window, by SeriesQuery.Key ("increase(orders_total)").
+	// A query that could not be measured is absent; SeriesNotes says why.
+	Series      map[string]float64 `json:"series,omitempty"`
+	SeriesNotes map[string]string  `json:"series_notes,omitempty"`
 	// Restarts are the target restarts the scrapes showed, over the whole
 	// run (warm-up included). Every figure above is reset-aware: a counter
 	// counts again from zero after a restart.
@@ -552,4 +559,57 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("%s is corrupt: %w", path, err)
 	}
 	return nil
+}
+
+// Aggregations of a target series over the measured window.
+const (
+	AggIncrease = "increase" // a counter's reset-aware increase
+	AggRate     = "rate"     // that increase per second of the window
+	AggMax      = "max"      // a gauge's highest scrape
+	AggLast     = "last"     // a gauge's last scrape
+	AggMean     = "mean"     // the mean of a gauge's scrapes
+	AggQuantile = "quantile" // a quantile of a histogram's bucket increases
+)
+
+// SeriesQuery is one aggregation of a target series, as a gate writes it:
+// increase(orders_total{status="failed"}), quantile(0.95, checkout_seconds).
+// Every label set of Metric that the matchers select is added up (at each
+// scrape for a gauge).
+type SeriesQuery struct {
+	Agg      string    `json:"agg"`
+	Q        float64   `json:"q,omitempty"` // the quantile (AggQuantile)
+	Metric   string    `json:"metric"`      // a histogram's name without _bucket
+	Matchers []Matcher `json:"matchers,omitempty"`
+}
+
+// Matcher selects label sets as PromQL does: Op is "=", "!=", "=~" or "!~"
+// (regular expressions anchored at both ends).
+type Matcher struct {
+	Label string `json:"label"`
+	Op    string `json:"op"`
+	Value string `json:"value"`
+}
+
+// Key is the query written canonically: the key of Server.Series.
+func (q SeriesQuery) Key() string {
+	var b strings.Builder
+	b.WriteString(q.Agg)
+	b.WriteByte('(')
+	if q.Agg == AggQuantile {
+		b.WriteString(strconv.FormatFloat(q.Q, 'g', -1, 64))
+		b.WriteString(", ")
+	}
+	b.WriteString(q.Metric)
+	if len(q.Matchers) > 0 {
+		b.WriteByte('{')
+		for i, m := range q.Matchers {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(m.Label + m.Op + strconv.Quote(m.Value))
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte(')')
+	return b.String()
 }
