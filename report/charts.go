@@ -85,6 +85,7 @@ type lineSpec struct {
 	XLabels                 string // chartData.XLabels
 	Lines                   []line
 	Marks                   []opts.MarkLineNameXAxisItem // vertical lines (stage boundaries)
+	Areas                   charts.SeriesOpts            // shaded windows (faults); may be nil
 	YMax                    any
 }
 
@@ -123,6 +124,9 @@ func (s lineSpec) render() chartBlock {
 		if i == 0 && len(s.Marks) > 0 {
 			so = append(so, charts.WithMarkLineNameXAxisItemOpts(s.Marks...),
 				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
+		}
+		if i == 0 && s.Areas != nil {
+			so = append(so, s.Areas)
 		}
 		c.AddSeries(l.Name, data, so...)
 	}
@@ -170,7 +174,7 @@ func latencyChart(d *runData, maxPoints int) chartBlock {
 		// A log from before the split, with failures: say what is drawn.
 		ok, note = all, "All requests, successful or not ("+results.HlogFile+" predates the split by outcome)"
 	}
-	spec := lineSpec{ID: ChartLatency, Title: b.Title, XName: "seconds", YName: "ms", Marks: stageMarks(d.Run)}
+	spec := lineSpec{ID: ChartLatency, Title: b.Title, XName: "seconds", YName: "ms", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run)}
 	quantiles := []struct {
 		name string
 		f    func(interval) float64
@@ -288,7 +292,7 @@ func throughputChart(d *runData, maxPoints int) chartBlock {
 	if d.Run.Plan.Model == "closed" {
 		name = "users"
 	}
-	spec := lineSpec{ID: ChartThroughput, Title: b.Title, XName: "seconds", YName: "requests/s", Marks: stageMarks(d.Run), Lines: []line{
+	spec := lineSpec{ID: ChartThroughput, Title: b.Title, XName: "seconds", YName: "requests/s", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), Lines: []line{
 		{Name: name, Points: downsampleMean(target, maxPoints), Step: true},
 		{Name: "achieved", Points: downsampleMean(achieved, maxPoints)},
 	}}
@@ -322,7 +326,7 @@ func errorsChart(d *runData, maxPoints int) chartBlock {
 	for _, p := range d.Timeline.Points {
 		total = append(total, xy{p.T, float64(p.Errors)})
 	}
-	spec := lineSpec{ID: ChartErrors, Title: b.Title, XName: "seconds", YName: "errors/s", Marks: stageMarks(d.Run),
+	spec := lineSpec{ID: ChartErrors, Title: b.Title, XName: "seconds", YName: "errors/s", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run),
 		Lines: []line{{Name: "all errors", Points: downsampleMean(total, maxPoints), Area: true}}}
 	for _, name := range names {
 		pts := make([]xy, 0, len(d.Timeline.Points))
@@ -355,7 +359,7 @@ func serverChart(d *runData, id, title, yName string, yMax any, metrics []string
 		b.Missing = "no timeline (" + results.TimelineFile + " absent)"
 		return b
 	}
-	spec := lineSpec{ID: id, Title: title, XName: "seconds", YName: yName, YMax: yMax, Marks: stageMarks(d.Run)}
+	spec := lineSpec{ID: id, Title: title, XName: "seconds", YName: yName, YMax: yMax, Marks: stageMarks(d.Run), Areas: faultAreas(d.Run)}
 	for i, m := range metrics {
 		var pts []xy
 		for _, p := range d.Timeline.Points {
@@ -406,7 +410,7 @@ func serverTimingChart(d *runData, maxPoints int) chartBlock {
 		b.Missing = "the target sent no Server-Timing header (timeline.json has no " + ServerTimingPrefix + "* metrics)"
 		return b
 	}
-	spec := lineSpec{ID: ChartServerTiming, Title: b.Title, XName: "seconds", YName: "ms per request", Marks: stageMarks(d.Run)}
+	spec := lineSpec{ID: ChartServerTiming, Title: b.Title, XName: "seconds", YName: "ms per request", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run)}
 	for _, n := range sortedKeys(names) {
 		var pts []xy
 		for _, p := range d.Timeline.Points {

@@ -32,7 +32,12 @@ func load(dir string, o Options) (*runData, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	return loadRun(dir)
+	d, err := loadRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	measureFaults(d)
+	return d, nil
 }
 
 // evaluate judges d now by exprs and, with o.Baseline, a regression check

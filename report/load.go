@@ -30,6 +30,9 @@ type series struct {
 	// Total is the sum of every interval: the distribution over the
 	// measured window.
 	Total *hdr.Histogram
+	// hists are the intervals' histograms, kept for the whole run's series
+	// of a run with faults (a fault's window adds them up).
+	hists []*hdr.PackedHistogram
 }
 
 // runData is one run directory, read.
@@ -196,6 +199,9 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 		}
 		di.iv.T = offset + math.Round((di.start-first)*1000)/1000
 		s.Intervals = append(s.Intervals, di.iv)
+		if di.tag == "" && len(d.Run.Faults) > 0 {
+			s.hists = append(s.hists, di.h)
+		}
 		// Intervals are decoded sparse (a second holds few distinct
 		// buckets) and added bucket by bucket into one dense total per tag:
 		// no dense histogram per interval, no walk over empty buckets.

@@ -62,6 +62,14 @@ func writeSummary(w io.Writer, j *judged) {
 	} else {
 		fmt.Fprint(w, "No gates.\n\n")
 	}
+	if rows := faultRows(run); len(rows) > 0 {
+		fmt.Fprintln(w, "| fault | action | window | requests | errors | P95 during | recovery |")
+		fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|")
+		for _, r := range rows {
+			mdRow(w, r.Name, r.Action, r.Window, r.Requests, r.Errors, r.P95, r.Recovery)
+		}
+		fmt.Fprintf(w, "\n%s\n\n", mdText(recoveryWords(DefaultRecovery)))
+	}
 	if len(j.outcome.Reasons) > 0 {
 		for _, r := range j.outcome.Reasons {
 			fmt.Fprintf(w, "- %s\n", mdText(r))

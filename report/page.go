@@ -62,6 +62,8 @@ type runPage struct {
 	Incomplete               string
 	Reasons, Warnings, Notes []string
 	Gates                    []gateRow
+	Faults                   []faultRow
+	Recovery                 string // how recovery is measured, with faults
 	Deltas                   []string
 	Facts                    []fact
 	Endpoints                []endpointRow
@@ -270,6 +272,7 @@ func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas, notes [
 		Warnings:  append([]string(nil), d.Run.Warnings...),
 		Notes:     append(append([]string(nil), notes...), d.Notes...),
 		Gates:     gateRows(out.Gates),
+		Faults:    faultRows(d.Run),
 		Deltas:    deltas,
 		Facts:     runFacts(d.Run),
 		Endpoints: endpointRows(d.Run),
@@ -286,6 +289,9 @@ func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas, notes [
 	}
 	if a.Note != "" {
 		p.Notes = append(p.Notes, a.Note)
+	}
+	if len(p.Faults) > 0 {
+		p.Recovery = recoveryWords(DefaultRecovery)
 	}
 	p.StatusColumns, p.StatusRows = statusTable(d.Run)
 	if err := tpl.ExecuteTemplate(w, "run.html.tmpl", p); err != nil {

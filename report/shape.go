@@ -13,10 +13,13 @@ import (
 // Each one that cannot be computed says why.
 func gateInput(d *runData, exprs []string) gate.Input {
 	in := gate.Input{Run: d.Run, Extra: map[string]float64{}, Why: map[string]string{}}
-	if v, why := recoveryTime(d, exprs); why != "" {
-		in.Why[gate.MetricRecoveryTime] = why
-	} else {
-		in.Extra[gate.MetricRecoveryTime] = v
+	faultGateInput(d, &in) // with faults, the recovery time is theirs
+	if len(d.Run.Faults) == 0 {
+		if v, why := recoveryTime(d, exprs); why != "" {
+			in.Why[gate.MetricRecoveryTime] = why
+		} else {
+			in.Extra[gate.MetricRecoveryTime] = v
+		}
 	}
 	if v, why := p95Drift(d); why != "" {
 		in.Why[gate.MetricP95Drift] = why

@@ -37,6 +37,12 @@ type runFlags struct {
 
 	start time.Time    // --start-at (or $LOADGATE_START_AT), parsed
 	live  *liveMetrics // serving --metrics-addr, while the command lasts
+
+	// drills are the scenario's fault drills (loadgate scenario sets them
+	// up); afterRun, when set, completes the run directory before the
+	// report is written (the writes check).
+	drills   map[string]runner.Injector
+	afterRun func(dir string) error
 }
 
 // Environment variables of a shard run (`--shard auto`, `--start-at`).
@@ -292,11 +298,19 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	opts = append(opts, runner.WithGateJudge(func(run *results.Run, expr string) results.Gate {
 		return gate.EvaluateInput(gate.Input{Run: run}, []string{expr})[0]
 	}))
+	if f.drills != nil {
+		opts = append(opts, runner.WithFaults(f.drills))
+	}
 	_, dir, err := runner.Run(ctx, sc, opts...)
 	if err != nil {
 		return "", results.Outcome{}, err
 	}
 	fmt.Fprintf(e.stderr, "results: %s\n", dir)
+	if f.afterRun != nil {
+		if err := f.afterRun(dir); err != nil {
+			return "", results.Outcome{}, err
+		}
+	}
 	out, err := report.Finish(dir, report.Options{Gates: f.gates, Stderr: e.stderr})
 	if err != nil {
 		return "", out, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -70,21 +71,43 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 
 // scenarioWithStack is cmdScenario after its flags: the stack, the target, the run.
 func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf *seedFlags, profile string) error {
-	stack, err := setUpStack(ctx, e, sf.options(), nil)
+	sc, err := resolveScenario(e, name, f) // for its faults; the run resolves it again
+	if err != nil {
+		return err
+	}
+	var own []services.Option
+	if len(sc.Faults) > 0 {
+		// Drills stop and start servers: never the machine's shared ones.
+		own = append(own, services.WithOwn("postgres", "redis"))
+	}
+	stack, err := setUpStack(ctx, e, sf.options(), nil, own...)
 	if err != nil {
 		return err
 	}
 	defer stack.Stop()
-	t, err := startTarget(ctx, e, stack, profile)
+	d, err := newDrillStack(sc, stack)
 	if err != nil {
 		return err
 	}
+	defer d.close()
+	t, err := startTargetWith(ctx, e, d.databaseURL, d.redisURL, profile)
+	if err != nil {
+		return err
+	}
+	defer t.stop()
 	if *f.target == "" {
 		*f.target = t.base
 	}
-	err = runScenario(ctx, e, name, f)
-	t.stop()
-	return err
+	if len(sc.Faults) > 0 {
+		if f.drills, err = d.build(sc, t); err != nil {
+			return usageError(err)
+		}
+		f.afterRun = func(dir string) error { return d.checkWrites(ctx, dir) }
+		if err := d.countBefore(ctx); err != nil {
+			return err
+		}
+	}
+	return runScenario(ctx, e, name, f)
 }
 
 func checkProfile(p string) error {
@@ -99,8 +122,8 @@ func checkProfile(p string) error {
 // seeds it when it is empty. beforeMigrate, if not nil, is called with the
 // database's URL first (the database exists, nothing is migrated yet). The
 // caller stops the stack.
-func setUpStack(ctx context.Context, e env, o seed.Options, beforeMigrate func(url string) error) (*services.Stack, error) {
-	stack, err := services.Ensure(ctx, services.WithLogger(slog.New(slog.NewTextHandler(e.stderr, nil))))
+func setUpStack(ctx context.Context, e env, o seed.Options, beforeMigrate func(url string) error, opts ...services.Option) (*services.Stack, error) {
+	stack, err := services.Ensure(ctx, append([]services.Option{services.WithLogger(slog.New(slog.NewTextHandler(e.stderr, nil)))}, opts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +144,35 @@ func setUpStack(ctx context.Context, e env, o seed.Options, beforeMigrate func(u
 	return stack, nil
 }
 
-// childTarget is the reference target running as a child process.
+// childTarget is the reference target running as a child process. Fault
+// drills restart it (faults.Target): the same address, environment and log.
 type childTarget struct {
-	base string
-	stop func()
+	base    string
+	addr    string
+	profile string
+	env     []string
+	log     *os.File
+
+	mu sync.Mutex // guards p
+	p  *proc      // the running (or last) process
+}
+
+// proc is one process of the target.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once cmd has exited and been reaped
+	err  error         // its exit, once done is closed
 }
 
 // startTarget starts `loadgate serve` in profile against the stack (on
 // 127.0.0.1:8080 when free, else a free port) and waits until it is healthy.
 func startTarget(ctx context.Context, e env, stack *services.Stack, profile string) (*childTarget, error) {
+	return startTargetWith(ctx, e, stack.DatabaseURL, stack.RedisURL, profile)
+}
+
+// startTargetWith is startTarget with the database and Redis URLs given
+// (the proxies' when the scenario has network faults).
+func startTargetWith(ctx context.Context, e env, dbURL, redisURL, profile string) (*childTarget, error) {
 	addr := "127.0.0.1:8080"
 	if l, err := net.Listen("tcp", addr); err != nil {
 		l2, err := net.Listen("tcp", "127.0.0.1:0")
@@ -141,44 +184,99 @@ func startTarget(ctx context.Context, e env, stack *services.Stack, profile stri
 	} else {
 		l.Close()
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	logFile, err := os.CreateTemp("", "loadgate-target-*.log")
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "serve", "--addr", addr, "--profile", profile)
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+stack.DatabaseURL, "REDIS_URL="+stack.RedisURL)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
+	t := &childTarget{base: "http://" + addr, addr: addr, profile: profile, log: logFile,
+		env: append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL)}
+	if err := t.Start(ctx); err != nil {
+		log, _ := os.ReadFile(logFile.Name())
+		t.stop()
+		return nil, fmt.Errorf("the reference target did not come up at %s: %w\n%s", t.base, err, tail(string(log), 20))
+	}
+	fmt.Fprintf(e.stderr, "target: %s (profile %s, log %s)\n", t.base, profile, logFile.Name())
+	return t, nil
+}
+
+// Start starts the target unless it runs, and waits until it is healthy.
+func (t *childTarget) Start(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.p != nil && !t.p.exited(0) {
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(self, "serve", "--addr", t.addr, "--profile", t.profile)
+	cmd.Env = t.env
+	cmd.Stdout, cmd.Stderr = t.log, t.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		os.Remove(logFile.Name())
-		return nil, fmt.Errorf("starting the target: %w", err)
+		return fmt.Errorf("starting the target: %w", err)
 	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	t.p = p
+	go func() { p.err = cmd.Wait(); close(p.done) }()
 	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logFile.Close()
-		os.Remove(logFile.Name())
+	go func() { <-p.done; exited <- p.err }()
+	return waitHealthy(ctx, t.base+"/api/health", exited)
+}
+
+// exited waits up to d for the process to exit; it reports whether it has.
+func (p *proc) exited(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	default:
 	}
-	base := "http://" + addr
-	if err := waitHealthy(ctx, base+"/api/health", exited); err != nil {
-		log, _ := os.ReadFile(logFile.Name())
-		stop()
-		return nil, fmt.Errorf("the reference target did not come up at %s: %w\n%s", base, err, tail(string(log), 20))
+	if d <= 0 {
+		return false
 	}
-	fmt.Fprintf(e.stderr, "target: %s (profile %s, log %s)\n", base, profile, logFile.Name())
-	return &childTarget{base: base, stop: stop}, nil
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.done:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// end signals the process and waits for its exit (killing it after 20 s).
+func (p *proc) end(sig syscall.Signal) {
+	if p == nil || p.exited(0) {
+		return
+	}
+	_ = p.cmd.Process.Signal(sig)
+	if !p.exited(20 * time.Second) {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// Restart stops the target (SIGTERM: its graceful shutdown; SIGKILL when
+// kill), starts it again and waits until it is healthy.
+func (t *childTarget) Restart(ctx context.Context, kill bool) error {
+	sig := syscall.SIGTERM
+	if kill {
+		sig = syscall.SIGKILL
+	}
+	t.mu.Lock()
+	t.p.end(sig)
+	t.mu.Unlock()
+	return t.Start(ctx)
+}
+
+// stop ends the target for good and removes its log.
+func (t *childTarget) stop() {
+	t.mu.Lock()
+	t.p.end(syscall.SIGTERM)
+	t.mu.Unlock()
+	t.log.Close()
+	os.Remove(t.log.Name())
 }
 
 func waitHealthy(ctx context.Context, url string, exited <-chan error) error {

@@ -20,6 +20,9 @@ type Input struct {
 	// Why says, by metric name, why an extra metric could not be computed
 	// ("the run has no spike stage"); it goes into the unknown gate's message.
 	Why map[string]string
+	// Faults names the run's faults, for the per-fault metrics: Extra and
+	// Why hold fault NAME's under "NAME.metric".
+	Faults []string
 }
 
 // Evaluate evaluates each expression against the run. Every expression
@@ -94,10 +97,21 @@ func (g Gate) value(in Input) (float64, string) {
 		return 0, fmt.Sprintf("unknown metric %q", g.Metric)
 	}
 	if m.read == nil {
-		v, ok := in.Extra[g.Metric]
+		key := g.Metric
+		if g.Endpoint != "" {
+			key = g.Endpoint + "." + g.Metric
+		}
+		v, ok := in.Extra[key]
 		if !ok {
-			if why := in.Why[g.Metric]; why != "" {
+			if why := in.Why[key]; why != "" {
 				return 0, why
+			}
+			if g.Endpoint != "" {
+				faults := "none"
+				if len(in.Faults) > 0 {
+					faults = strings.Join(in.Faults, ", ")
+				}
+				return 0, fmt.Sprintf("no fault named %q in this run (faults: %s)", g.Endpoint, faults)
 			}
 			return 0, fmt.Sprintf("%s was not computed for this run", g.Metric)
 		}

@@ -49,6 +49,12 @@ const (
 	// MetricP95Drift is the P95 of the last window of a soak against the
 	// first, as a ratio: 0.1 means 10 % slower.
 	MetricP95Drift = "p95_drift"
+	// MetricFaultErrorRate is the error rate during a fault (the worst
+	// fault's; NAME.fault_error_rate is fault NAME's).
+	MetricFaultErrorRate = "fault_error_rate"
+	// MetricWritesLost is how many writes the target acknowledged that were
+	// not found afterwards (run.json writes).
+	MetricWritesLost = "writes_lost"
 	// MetricMemoryGrowth is the growth of the target's resident memory per
 	// hour, by a least-squares fit over the timeline.
 	MetricMemoryGrowth = "memory_growth"
@@ -63,6 +69,9 @@ type metric struct {
 	read func(s *results.Stats, srv *results.Server) (float64, bool)
 	// runWide metrics cannot take an endpoint prefix.
 	runWide bool
+	// perFault metrics take a fault's name as prefix instead
+	// ("redis_down.recovery_time"); without one they read the worst fault.
+	perFault bool
 	// pop is the population a latency metric reads ("" for other metrics).
 	pop results.Population
 	// scraped metrics come from the target's Prometheus metrics.
@@ -148,7 +157,9 @@ func allMetrics() map[string]metric {
 	server("db_mean", kindLatency, 1e6, func(s *results.Server) *float64 { return s.DBQueryMeanSeconds })
 	server("db_pool_wait", kindSeconds, 1, func(s *results.Server) *float64 { return s.DBPoolWaitSeconds })
 	server("db_pool_empty_acquires", kindCount, 1, func(s *results.Server) *float64 { return s.DBPoolEmptyAcquires })
-	m[MetricRecoveryTime] = metric{name: MetricRecoveryTime, kind: kindSeconds, runWide: true}
+	m[MetricRecoveryTime] = metric{name: MetricRecoveryTime, kind: kindSeconds, runWide: true, perFault: true}
+	m[MetricFaultErrorRate] = metric{name: MetricFaultErrorRate, kind: kindRatio, runWide: true, perFault: true}
+	m[MetricWritesLost] = metric{name: MetricWritesLost, kind: kindCount, runWide: true}
 	m[MetricP95Drift] = metric{name: MetricP95Drift, kind: kindRatio, runWide: true}
 	// Memory growth is fitted to the resident memory the scrapes read.
 	m[MetricMemoryGrowth] = metric{name: MetricMemoryGrowth, kind: kindGrowth, runWide: true, scraped: true}

@@ -38,7 +38,8 @@ func (o Op) holds(value, threshold float64) bool {
 type Gate struct {
 	// Expr is the expression as written, trimmed.
 	Expr string
-	// Endpoint is the request name the metric is scoped to; empty for the
+	// Endpoint is the request name the metric is scoped to (for
+	// recovery_time and fault_error_rate: the fault's name); empty for the
 	// whole run.
 	Endpoint string
 	// Metric is the canonical metric name without the endpoint, e.g. "p95",
@@ -172,7 +173,7 @@ func splitMetric(s string) (string, metric, bool) {
 		return "", metric{}, false
 	}
 	ep := s[:len(s)-bestLen-1]
-	if best.runWide || strings.ContainsAny(ep, " \t") {
+	if best.runWide && !best.perFault || strings.ContainsAny(ep, " \t") {
 		return "", metric{}, false
 	}
 	return ep, best, true

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+const drillsScenario = `name: drills
+target:
+  base_url: http://127.0.0.1:8080
+  headers: {X-API-Key: dev-key}
+  health: /api/health
+  timeout: 5s
+load:
+  stages: [{duration: 26s, rate: 15/s}]
+data:
+  user: {range: [1, 40]}
+  food: {range: [1, 150]}
+requests:
+  - {name: xp, weight: 2, path: "/api/v1/users/{{user}}/xp"}
+  - name: log_meal
+    method: POST
+    path: "/api/v1/users/{{user}}/meals"
+    headers: {Content-Type: application/json}
+    body: '{"food_id": {{food}}, "grams": 100}'
+faults:
+  - {name: restart, at: 2s, action: target_restart}
+  - {name: kill, at: 6s, action: target_kill}
+  - {name: redis_down, at: 9s, for: 2s, action: redis_stop}
+  - {name: backends, at: 12s, action: pg_terminate_backends}
+  - {name: pg_down, at: 14s, for: 2s, action: pg_stop}
+  - {name: pg_slow, at: 18s, for: 2s, action: latency, service: postgres, latency: 100ms}
+  - {name: redis_paused, at: 21s, for: 1s, action: redis_pause}
+gates:
+  - writes_lost <= 0
+`
+
+// TestScenarioDrills runs every built-in drill against the reference
+// target under loadgate scenario, on throwaway servers of its own: each is
+// injected and undone without error, measured, shaded, and no meal the
+// target acknowledged is lost.
+func TestScenarioDrills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL, Redis and the target, and restarts them")
+	}
+	t.Setenv(envCLI, "1")
+	// The machine's shared servers are never stopped: with no URL given,
+	// the drills get servers of their own.
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("REDIS_URL", "")
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runCLI(t, "scenario", writeScenario(t, drillsScenario), "--out", out,
+		"--users", "40", "--foods", "150", "--messages", "50")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	run, err := results.ReadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Faults) != 7 {
+		t.Fatalf("faults: %+v", run.Faults)
+	}
+	for _, f := range run.Faults {
+		if !f.Injected || f.Error != "" || f.UndoError != "" || f.EndS == nil || f.Measured == nil {
+			t.Errorf("fault %s: %+v (measured %+v)", f.Name, f, f.Measured)
+		}
+	}
+	if run.Writes == nil || run.Writes.Acknowledged == 0 || run.Writes.Lost != 0 {
+		t.Errorf("writes: %+v", run.Writes)
+	}
+	if !strings.Contains(stderr, "fault kill: target_kill injected") {
+		t.Errorf("progress does not show the drills:\n%s", stderr)
+	}
+	html, _ := os.ReadFile(filepath.Join(out, results.ReportFile))
+	if !strings.Contains(string(html), `id="faults"`) || !strings.Contains(string(html), "markArea") {
+		t.Error("report.html has no fault table or shading")
+	}
+	checkLogs(t, out)
+}

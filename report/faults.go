@@ -1,0 +1,333 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// DefaultRecovery is the stated tolerance of a fault's recovery: a second
+// is back when its error rate is at most 1 point above the pre-fault level
+// and its P95 at most 1.5 times the pre-fault P95 or 50 ms above it
+// (whichever is more: a 2 ms P95 doubles on noise alone); three such
+// seconds in a row end the recovery. The pre-fault level is the last 10
+// measured seconds before the fault, outside other faults and the 5
+// seconds after them.
+var DefaultRecovery = results.Recovery{ErrorRate: 0.01, P95Ratio: 1.5, P95SlackMS: 50, Seconds: 3, BaselineS: 10}
+
+// afterFault is how long after a fault's end its seconds stay out of
+// another fault's pre-fault level.
+const afterFault = 5.0
+
+// measureFaults fills in the figures of every fault of the run that
+// happened: requests, errors and latency during it, recovery after it.
+func measureFaults(d *runData) {
+	for i := range d.Run.Faults {
+		f := &d.Run.Faults[i]
+		f.Measured = nil
+		if f.StartS == nil || f.EndS == nil {
+			continue
+		}
+		f.Measured = faultFigures(d, *f.StartS, *f.EndS, DefaultRecovery)
+	}
+}
+
+// second is one measured second of the run: its requests and errors (the
+// timeline) and its latency (the interval log).
+type second struct {
+	T                float64
+	Requests, Errors int64
+	P95              float64 // µs; 0 with no latency recorded
+	h                *hdr.PackedHistogram
+}
+
+// seconds lists the measured seconds, in order.
+func (d *runData) seconds() []second {
+	var out []second
+	if d.Timeline == nil {
+		return nil
+	}
+	lat := map[float64]int{}
+	all := d.Series[""]
+	if all != nil {
+		for i, iv := range all.Intervals {
+			lat[round3(iv.T)] = i
+		}
+	}
+	for _, p := range d.Timeline.Points {
+		if p.Warmup {
+			continue
+		}
+		s := second{T: p.T, Requests: p.Requests, Errors: p.Errors}
+		if i, ok := lat[round3(p.T)]; ok {
+			s.P95 = all.Intervals[i].P95
+			if i < len(all.hists) {
+				s.h = all.hists[i]
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// faultFigures measures one fault window [start, end) (seconds since the
+// attack started).
+func faultFigures(d *runData, start, end float64, tol results.Recovery) *results.FaultFigures {
+	ff := &results.FaultFigures{Tolerance: tol}
+	secs := d.seconds()
+	if len(secs) == 0 {
+		ff.Note = "no measured seconds (timeline.json and latency.hlog)"
+		return ff
+	}
+	var during []second
+	for _, s := range secs {
+		if s.T < end && s.T+1 > start {
+			during = append(during, s)
+		}
+	}
+	ff.Requests, ff.Errors = sums(during)
+	if ff.Requests > 0 {
+		ff.ErrorRate = float64(ff.Errors) / float64(ff.Requests)
+	}
+	if h := merged(during); h != nil && h.TotalCount() > 0 {
+		l := latencyOf(h)
+		ff.LatencyUS = &l
+	}
+
+	// The pre-fault level: the last BaselineS seconds before the fault that
+	// no fault touched.
+	var before []second
+	for i := len(secs) - 1; i >= 0 && len(before) < tol.BaselineS; i-- {
+		s := secs[i]
+		if s.T+1 > start || s.Requests == 0 || d.nearFault(s.T) {
+			continue
+		}
+		before = append(before, s)
+	}
+	if len(before) == 0 {
+		ff.Note = "no measured second before the fault to recover to (it is in or right after the warm-up or another fault)"
+		return ff
+	}
+	req, errs := sums(before)
+	ff.BeforeErrorRate = float64(errs) / float64(req)
+	if h := merged(before); h != nil && h.TotalCount() > 0 {
+		ff.BeforeP95US = float64(h.ValueAtQuantile(95))
+	} else {
+		p95s := make([]float64, 0, len(before))
+		for _, s := range before {
+			p95s = append(p95s, s.P95)
+		}
+		ff.BeforeP95US = median(p95s)
+	}
+	p95Max := math.Max(ff.BeforeP95US*tol.P95Ratio, ff.BeforeP95US+tol.P95SlackMS*1000)
+	errMax := ff.BeforeErrorRate + tol.ErrorRate
+	back := func(s second) bool {
+		return s.Requests > 0 && float64(s.Errors)/float64(s.Requests) <= errMax && s.P95 > 0 && s.P95 <= p95Max
+	}
+	for i, s := range secs {
+		if s.T+1 <= end {
+			continue
+		}
+		ok := i+tol.Seconds <= len(secs)
+		for k := i; ok && k < i+tol.Seconds; k++ {
+			ok = back(secs[k])
+		}
+		if ok {
+			r := math.Max(0, s.T-end)
+			r = math.Round(r*1000) / 1000
+			ff.RecoveryS, ff.Recovered = &r, true
+			return ff
+		}
+	}
+	return ff
+}
+
+// nearFault reports whether second t overlaps a fault or the seconds just
+// after one.
+func (d *runData) nearFault(t float64) bool {
+	for _, f := range d.Run.Faults {
+		if f.StartS == nil {
+			continue
+		}
+		end := math.Inf(1)
+		if f.EndS != nil {
+			end = *f.EndS + afterFault
+		}
+		if t < end && t+1 > *f.StartS {
+			return true
+		}
+	}
+	return false
+}
+
+func sums(ss []second) (req, errs int64) {
+	for _, s := range ss {
+		req += s.Requests
+		errs += s.Errors
+	}
+	return req, errs
+}
+
+// merged adds the seconds' latency histograms; nil when none was kept.
+func merged(ss []second) *hdr.Histogram {
+	var h *hdr.Histogram
+	for _, s := range ss {
+		if s.h == nil {
+			continue
+		}
+		if h == nil {
+			h = hdr.New(s.h.LowestTrackableValue(), s.h.HighestTrackableValue(), int(s.h.SignificantFigures()))
+		}
+		s.h.MergeInto(h)
+	}
+	return h
+}
+
+func latencyOf(h *hdr.Histogram) results.Latency {
+	return results.Latency{Min: float64(h.Min()), Mean: h.Mean(), P50: float64(h.ValueAtQuantile(50)),
+		P90: float64(h.ValueAtQuantile(90)), P95: float64(h.ValueAtQuantile(95)), P99: float64(h.ValueAtQuantile(99)),
+		P999: float64(h.ValueAtQuantile(99.9)), Max: float64(h.Max())}
+}
+
+// faultGateInput adds the fault metrics to the gates' input: the worst
+// recovery time and fault error rate, each fault's as NAME.metric, and
+// writes_lost.
+func faultGateInput(d *runData, in *gate.Input) {
+	if w := d.Run.Writes; w != nil {
+		in.Extra[gate.MetricWritesLost] = float64(w.Lost)
+	} else {
+		in.Why[gate.MetricWritesLost] = "no writes check in this run (loadgate scenario runs it against the reference target, in a run with faults and no warm-up)"
+	}
+	if len(d.Run.Faults) == 0 {
+		in.Why[gate.MetricFaultErrorRate] = "the run has no faults"
+		return
+	}
+	worstRec, worstErr, names := 0.0, 0.0, []string{}
+	for _, f := range d.Run.Faults {
+		names = append(names, f.Name)
+		m := f.Measured
+		switch {
+		case f.StartS == nil:
+			in.Why[f.Name+"."+gate.MetricRecoveryTime] = fmt.Sprintf("fault %s did not happen (the run ended first)", f.Name)
+			in.Why[f.Name+"."+gate.MetricFaultErrorRate] = in.Why[f.Name+"."+gate.MetricRecoveryTime]
+			worstRec = math.Inf(1)
+			continue
+		case m == nil || m.Note != "" && !m.Recovered:
+			why := "no figures"
+			if m != nil {
+				why = m.Note
+			}
+			in.Why[f.Name+"."+gate.MetricRecoveryTime] = fmt.Sprintf("fault %s: %s", f.Name, why)
+			in.Why[gate.MetricRecoveryTime] = in.Why[f.Name+"."+gate.MetricRecoveryTime]
+		default:
+			rec := math.Inf(1)
+			if m.RecoveryS != nil {
+				rec = *m.RecoveryS
+			}
+			in.Extra[f.Name+"."+gate.MetricRecoveryTime] = rec
+			worstRec = math.Max(worstRec, rec)
+		}
+		if m != nil && m.Requests > 0 {
+			in.Extra[f.Name+"."+gate.MetricFaultErrorRate] = m.ErrorRate
+			worstErr = math.Max(worstErr, m.ErrorRate)
+		} else {
+			in.Why[f.Name+"."+gate.MetricFaultErrorRate] = fmt.Sprintf("fault %s: no request was measured during it", f.Name)
+		}
+	}
+	if _, unknown := in.Why[gate.MetricRecoveryTime]; !unknown {
+		in.Extra[gate.MetricRecoveryTime] = worstRec
+	} else {
+		delete(in.Extra, gate.MetricRecoveryTime)
+	}
+	in.Extra[gate.MetricFaultErrorRate] = worstErr
+	sort.Strings(names)
+	in.Faults = names
+}
+
+// faultAreas shades each fault's window on a time chart.
+func faultAreas(run *results.Run) charts.SeriesOpts {
+	var data []any
+	for _, f := range run.Faults {
+		if f.StartS == nil {
+			continue
+		}
+		end := run.Ended.Sub(run.Started).Seconds()
+		if f.EndS != nil {
+			end = *f.EndS
+		}
+		// An instant fault gets a sliver wide enough to see.
+		end = math.Max(end, *f.StartS+0.5)
+		data = append(data, []any{
+			map[string]any{"name": f.Name, "xAxis": round3(*f.StartS)},
+			map[string]any{"xAxis": round3(end)},
+		})
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	return func(s *charts.SingleSeries) {
+		s.MarkAreas = &opts.MarkAreas{Data: data, MarkAreaStyle: opts.MarkAreaStyle{
+			ItemStyle: &opts.ItemStyle{Color: "rgba(220, 60, 60, 0.12)"},
+			Label:     &opts.Label{Show: opts.Bool(true), Position: "insideTop", Color: "#a33"},
+		}}
+	}
+}
+
+// faultRow is one fault in the report's table.
+type faultRow struct {
+	Name, Action, Window, Requests, Errors, P95, Recovery, Before, Note string
+}
+
+func faultRows(run *results.Run) []faultRow {
+	var rows []faultRow
+	for _, f := range run.Faults {
+		r := faultRow{Name: f.Name, Action: strings.TrimSpace(f.Action + " " + f.Service), Window: "did not happen", Requests: "—", Errors: "—", P95: "—", Recovery: "—", Before: "—"}
+		if f.StartS != nil {
+			r.Window = fmt.Sprintf("%.1fs", *f.StartS)
+			if f.EndS != nil {
+				r.Window += fmt.Sprintf(" – %.1fs", *f.EndS)
+			}
+		}
+		var notes []string
+		if f.Error != "" {
+			notes = append(notes, "inject failed: "+f.Error)
+		}
+		if f.UndoError != "" {
+			notes = append(notes, "undo failed: "+f.UndoError)
+		}
+		if m := f.Measured; m != nil {
+			r.Requests = fmt.Sprint(m.Requests)
+			r.Errors = fmt.Sprintf("%d (%s)", m.Errors, gate.Format(m.ErrorRate, "ratio"))
+			if m.LatencyUS != nil {
+				r.P95 = gate.Format(m.LatencyUS.P95, "us")
+			}
+			r.Before = fmt.Sprintf("P95 %s, errors %s", gate.Format(m.BeforeP95US, "us"), gate.Format(m.BeforeErrorRate, "ratio"))
+			switch {
+			case m.Recovered:
+				r.Recovery = gate.Format(*m.RecoveryS, "s")
+			case m.Note == "":
+				r.Recovery = "never recovered"
+			}
+			if m.Note != "" {
+				notes = append(notes, m.Note)
+			}
+		}
+		r.Note = strings.Join(notes, "; ")
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// recoveryWords states the tolerance recovery is measured with.
+func recoveryWords(t results.Recovery) string {
+	return fmt.Sprintf("Recovery: from the fault's end until %d seconds in a row have an error rate at most %s above, and a P95 at most %.1f× (or %.0f ms above) the level of the last %d measured seconds before the fault.",
+		t.Seconds, gate.Format(t.ErrorRate, "ratio"), t.P95Ratio, t.P95SlackMS, t.BaselineS)
+}

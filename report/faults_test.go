@@ -1,0 +1,144 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/runner"
+	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/scenarios"
+)
+
+// flaky is a target whose recovery time is known: it fails every request
+// while a fault is on and for recoverAfter after the fault is undone; with
+// recoverAfter < 0 it never recovers.
+type flaky struct {
+	mu      sync.Mutex // guards failUntil
+	failTo  time.Time  // fail until then (the zero time: do not fail)
+	forever bool
+}
+
+func (f *flaky) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	failing := f.forever || time.Now().Before(f.failTo)
+	f.mu.Unlock()
+	if failing && r.URL.Path != "/health" {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprint(w, "ok")
+}
+
+// fault is a drill on a flaky target.
+type flakyFault struct {
+	f            *flaky
+	recoverAfter time.Duration // < 0: never
+}
+
+func (d flakyFault) Inject(context.Context) error {
+	d.f.mu.Lock()
+	defer d.f.mu.Unlock()
+	d.f.failTo = time.Now().Add(time.Hour)
+	return nil
+}
+
+func (d flakyFault) Undo(context.Context) error {
+	d.f.mu.Lock()
+	defer d.f.mu.Unlock()
+	if d.recoverAfter < 0 {
+		d.f.forever = true
+		return nil
+	}
+	d.f.failTo = time.Now().Add(d.recoverAfter)
+	return nil
+}
+
+// TestFaultRecoveryKnown runs against a target that recovers exactly 3 s
+// after the first fault ends and never after the second: the report
+// measures a recovery of 3 s (to the second the timeline resolves) and
+// "never recovered", every request during a fault failing, and the
+// windows shaded on the charts.
+func TestFaultRecoveryKnown(t *testing.T) {
+	fl := &flaky{}
+	srv := httptest.NewServer(fl)
+	defer srv.Close()
+	sc, err := scenarios.Parse([]byte(fmt.Sprintf(`name: known
+target: {base_url: %s, health: /health, timeout: 2s}
+load:
+  stages: [{duration: 16s, rate: 40/s}]
+requests: [{name: a, path: /a}]
+faults:
+  - {name: first, at: 3s, for: 2s, action: exec, run: ["true"], undo: ["true"]}
+  - {name: second, at: 12s, for: 1s, action: exec, run: ["true"], undo: ["true"]}
+gates:
+  - recovery_time < 10s
+  - first.recovery_time < 5s
+  - first.fault_error_rate < 50%%
+  - second.recovery_time < 10s
+`, srv.URL)), "known.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	drills := map[string]runner.Injector{"first": flakyFault{fl, 3 * time.Second}, "second": flakyFault{fl, -1}}
+	_, dir, err := runner.Run(context.Background(), sc, runner.WithResultsRoot(t.TempDir()), runner.WithFaults(drills))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Finish(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := results.ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := run.Faults[0].Measured, run.Faults[1].Measured
+	if first == nil || second == nil {
+		t.Fatalf("figures missing: %+v", run.Faults)
+	}
+	if !first.Recovered || first.RecoveryS == nil || math.Abs(*first.RecoveryS-3) > 1 {
+		t.Errorf("first: recovery %v (recovered %v), want 3s", first.RecoveryS, first.Recovered)
+	}
+	if first.Requests < 60 || first.ErrorRate < 0.9 || first.BeforeErrorRate != 0 || first.LatencyUS == nil {
+		t.Errorf("first during: %+v", first)
+	}
+	if second.Recovered || second.RecoveryS != nil || second.Note != "" {
+		t.Errorf("second: %+v, want never recovered", second)
+	}
+	verdicts := map[string]string{}
+	for _, g := range out.Gates {
+		verdicts[g.Expr] = g.Verdict + ": " + g.Message
+	}
+	for expr, want := range map[string]string{
+		"recovery_time < 10s":          "fail: recovery_time is unbounded",
+		"first.recovery_time < 5s":     "pass",
+		"first.fault_error_rate < 50%": "fail",
+		"second.recovery_time < 10s":   "fail",
+	} {
+		if !strings.HasPrefix(verdicts[expr], want) {
+			t.Errorf("gate %s: %s, want %s", expr, verdicts[expr], want)
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(dir, results.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="faults"`, "never recovered", `"markArea"`, `"name":"first"`} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %s", want)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, results.SummaryFile))
+	if !strings.Contains(string(md), "| first | exec |") {
+		t.Errorf("summary.md lacks the fault table:\n%s", md)
+	}
+}
