@@ -55,11 +55,13 @@ func (d *runData) seconds() []second {
 	if d.Timeline == nil {
 		return nil
 	}
+	// The log's interval times are written in milliseconds of the clock
+	// and may stray a few from the timeline's whole seconds.
 	lat := map[float64]int{}
 	all := d.Series[""]
 	if all != nil {
 		for i, iv := range all.Intervals {
-			lat[round3(iv.T)] = i
+			lat[math.Round(iv.T)] = i
 		}
 	}
 	for _, p := range d.Timeline.Points {
@@ -67,7 +69,7 @@ func (d *runData) seconds() []second {
 			continue
 		}
 		s := second{T: p.T, Requests: p.Requests, Errors: p.Errors}
-		if i, ok := lat[round3(p.T)]; ok {
+		if i, ok := lat[math.Round(p.T)]; ok {
 			s.P95 = all.Intervals[i].P95
 			if i < len(all.hists) {
 				s.h = all.hists[i]
@@ -312,7 +314,7 @@ func faultRows(run *results.Run) []faultRow {
 			r.Before = fmt.Sprintf("P95 %s, errors %s", gate.Format(m.BeforeP95US, "us"), gate.Format(m.BeforeErrorRate, "ratio"))
 			switch {
 			case m.Recovered:
-				r.Recovery = gate.Format(*m.RecoveryS, "s")
+				r.Recovery = fmt.Sprintf("%.2f s", *m.RecoveryS)
 			case m.Note == "":
 				r.Recovery = "never recovered"
 			}

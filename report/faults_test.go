@@ -74,11 +74,11 @@ func TestFaultRecoveryKnown(t *testing.T) {
 	sc, err := scenarios.Parse([]byte(fmt.Sprintf(`name: known
 target: {base_url: %s, health: /health, timeout: 2s}
 load:
-  stages: [{duration: 16s, rate: 40/s}]
+  stages: [{duration: 18s, rate: 40/s}]
 requests: [{name: a, path: /a}]
 faults:
   - {name: first, at: 3s, for: 2s, action: exec, run: ["true"], undo: ["true"]}
-  - {name: second, at: 12s, for: 1s, action: exec, run: ["true"], undo: ["true"]}
+  - {name: second, at: 14s, for: 1s, action: exec, run: ["true"], undo: ["true"]}
 gates:
   - recovery_time < 10s
   - first.recovery_time < 5s
@@ -106,7 +106,12 @@ gates:
 		t.Fatalf("figures missing: %+v", run.Faults)
 	}
 	if !first.Recovered || first.RecoveryS == nil || math.Abs(*first.RecoveryS-3) > 1 {
-		t.Errorf("first: recovery %v (recovered %v), want 3s", first.RecoveryS, first.Recovered)
+		d, err := loadRun(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("first: recovery %v (recovered %v), want 3s; window %v-%v, before P95 %.0fus; seconds: %+v",
+			first.RecoveryS, first.Recovered, *run.Faults[0].StartS, *run.Faults[0].EndS, first.BeforeP95US, d.seconds())
 	}
 	if first.Requests < 60 || first.ErrorRate < 0.9 || first.BeforeErrorRate != 0 || first.LatencyUS == nil {
 		t.Errorf("first during: %+v", first)

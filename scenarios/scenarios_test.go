@@ -89,7 +89,7 @@ func TestFullScenario(t *testing.T) {
 }
 
 func TestBuiltins(t *testing.T) {
-	want := []string{"smoke", "soak", "spike", "steady", "users"}
+	want := []string{"resilience", "smoke", "soak", "spike", "steady", "users"}
 	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("built-ins %v, want %v", got, want)
 	}
