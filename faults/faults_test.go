@@ -28,8 +28,10 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// WithoutEnv: under `make test`, DATABASE_URL and REDIS_URL name the
+	// shared servers, which a drill must never stop.
 	s, err := services.Ensure(context.Background(), services.WithOwn("postgres", "redis"),
-		services.WithURLs("", ""))
+		services.WithoutEnv())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "faults: no throwaway PostgreSQL and Redis: %v\n", err)
 		return 2

@@ -99,6 +99,11 @@ func WithOwn(names ...string) Option {
 // WithLogger sets where progress is logged (default: discarded).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
+// WithoutEnv ignores DATABASE_URL and REDIS_URL: with WithOwn, servers of
+// loadgate's own are started even when the environment names shared ones
+// (as `loadgate services --` does for the test suite).
+func WithoutEnv() Option { return withGetenv(func(string) string { return "" }) }
+
 // withGetenv replaces os.Getenv, for tests.
 func withGetenv(f func(string) string) Option { return func(c *config) { c.getenv = f } }
 
