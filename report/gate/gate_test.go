@@ -106,6 +106,11 @@ func TestParseErrors(t *testing.T) {
 		{"error_rate < 200%", "at most 100%"},
 		{"chat.error_rate < 100.5%", "at most 100%"},
 		{"cache_hit_rate > 150%", "at most 100%"},
+		// Nor does a share's whole range: every run would pass.
+		{"error_rate <= 100%", "holds for every run"},
+		{"chat.error_rate <= 1", "holds for every run"},
+		{"cache_hit_rate >= 0%", "holds for every run"},
+		{"error_rate >= 0", "holds for every run"},
 	}
 	for _, tt := range tests {
 		_, err := Parse(tt.expr)

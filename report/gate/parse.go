@@ -134,6 +134,11 @@ func Parse(expr string) (Gate, error) {
 	if m.share && v > 1 {
 		return fail("threshold %q: %s is a share, at most 100%%", rhs, m.name)
 	}
+	// A share is 0 to 100 %: "<= 100%" and ">= 0%" hold for every run, so
+	// such a gate could never fail.
+	if m.share && (g.Op == LessEqual && v == 1 || g.Op == GreaterEqual && v == 0) {
+		return fail("%s %s %s holds for every run (%s is a share, 0 to 100%%): the gate could never fail", m.name, g.Op, rhs, m.name)
+	}
 	g.Threshold = v
 	return g, nil
 }
