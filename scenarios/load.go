@@ -30,6 +30,9 @@ type GateInfo struct {
 	// Scraped is true when the metric is read from the target's Prometheus
 	// metrics (metrics.url), such as cache_hit_rate.
 	Scraped bool
+	// Fault is the fault a per-fault gate is scoped to
+	// ("redis_down.recovery_time"); empty for none.
+	Fault string
 }
 
 func (o Options) lookup() func(string) (string, bool) {

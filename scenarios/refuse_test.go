@@ -21,6 +21,8 @@ func fakeGates(expr string) (GateInfo, error) {
 		info.Endpoint, lhs = lhs[:i], lhs[i+1:]
 	}
 	switch lhs {
+	case "recovery_time":
+		info.Fault, info.Endpoint = info.Endpoint, ""
 	case "p95", "error_rate":
 	case "cache_hit_rate", "db_p95":
 		info.Scraped = true
@@ -70,6 +72,8 @@ func TestRefusedScenarios(t *testing.T) {
 		// the whole load was sent.
 		{name: "gate on an unknown endpoint", old: `p95 < 1s`, new: `chta.p95 < 1s`,
 			want: []string{"bad.yaml:11:", "gates[0]", `"chta"`, "chat"}},
+		{name: "gate on an unknown fault", old: `p95 < 1s`, new: `redis_dwon.recovery_time < 1s`,
+			want: []string{"bad.yaml:11:", "gates[0]", `no fault is named "redis_dwon"`, "faults: none"}},
 		{name: "gate on an unknown metric", old: `p95 < 1s`, new: `p96 < 1s`,
 			want: []string{"bad.yaml:11:", "gates[0]", `unknown metric "p96"`}},
 		{name: "gate on a scraped metric without metrics.url", old: `p95 < 1s`, new: `cache_hit_rate > 60%`,

@@ -126,6 +126,19 @@ func (s *Scenario) CheckGate(expr string, check GateChecker) error {
 	if names := s.endpointNames(); info.Endpoint != "" && !slices.Contains(names, info.Endpoint) {
 		return fmt.Errorf("gate %q: no request is named %q (endpoints: %s)", strings.TrimSpace(expr), info.Endpoint, strings.Join(names, ", "))
 	}
+	if info.Fault != "" {
+		var labels []string
+		for _, f := range s.Faults {
+			labels = append(labels, f.Label())
+		}
+		if !slices.Contains(labels, info.Fault) {
+			known := strings.Join(labels, ", ")
+			if known == "" {
+				known = "none"
+			}
+			return fmt.Errorf("gate %q: no fault is named %q (faults: %s)", strings.TrimSpace(expr), info.Fault, known)
+		}
+	}
 	if info.Scraped && s.Metrics.URL == "" {
 		return fmt.Errorf("gate %q: its metric is read from the target's Prometheus metrics, and metrics.url is not set", strings.TrimSpace(expr))
 	}

@@ -84,6 +84,20 @@ func (d *drillStack) build(sc *scenarios.Scenario, t *childTarget) (map[string]r
 	return out, nil
 }
 
+// runDrills builds the drills of a scenario run by loadgate run, which
+// starts nothing: exec faults only.
+func runDrills(sc *scenarios.Scenario) (map[string]runner.Injector, error) {
+	built, err := faults.Build(sc, faults.Env{Dir: sc.Dir()})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]runner.Injector, len(built))
+	for name, a := range built {
+		out[name] = a
+	}
+	return out, nil
+}
+
 // The reference target's writes: a meal logged is a row of meals, a chat
 // turn a row of messages with role user (stored with its answer in one
 // statement).

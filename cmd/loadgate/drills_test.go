@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,4 +84,43 @@ func TestScenarioDrills(t *testing.T) {
 		t.Error("report.html has no fault table or shading")
 	}
 	checkLogs(t, out)
+}
+
+// loadgate run runs exec faults against any target, and refuses a built-in
+// drill (it starts nothing to stop) before sending anything: exit 2.
+func TestRunExecFaults(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	defer srv.Close()
+	mark := filepath.Join(t.TempDir(), "on")
+	body := fmt.Sprintf(`name: ex
+target: {base_url: %s, health: none}
+load: {stages: [{duration: 3s, rate: 10/s}]}
+requests: [{name: a, path: /}]
+faults:
+  - {name: drain, at: 1s, for: 1s, action: exec, run: [touch, %q], undo: [rm, %q]}
+`, srv.URL, mark, mark)
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runCLI(t, "run", writeScenario(t, body), "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	run, err := results.ReadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Faults) != 1 || !run.Faults[0].Injected || run.Faults[0].EndS == nil || run.Faults[0].Measured == nil {
+		t.Errorf("faults: %+v", run.Faults)
+	}
+	if _, err := os.Stat(mark); !os.IsNotExist(err) {
+		t.Errorf("the exec fault was not undone: %v", err)
+	}
+
+	out2 := filepath.Join(t.TempDir(), "run2")
+	code, _, stderr = runCLI(t, "run", writeScenario(t, strings.Replace(body, "action: exec, run:", "action: redis_stop}\n  - {name: x, at: 2.5s, for: 0.2s, action: exec, run:", 1)), "--out", out2)
+	if code != 2 || !strings.Contains(stderr, "only a Redis it started itself") {
+		t.Errorf("built-in drill under run: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out2); !os.IsNotExist(err) {
+		t.Errorf("a run directory was written: %v", err)
+	}
 }

@@ -221,6 +221,13 @@ func runScenario(ctx context.Context, e env, name string, f *runFlags) error {
 		fmt.Fprint(e.stdout, sc.Describe())
 		return nil
 	}
+	if f.drills == nil && len(sc.Faults) > 0 {
+		// loadgate run: only drills that need nothing loadgate started
+		// (exec); the built-in ones are refused before the run.
+		if f.drills, err = runDrills(sc); err != nil {
+			return usageError(fmt.Errorf("%w (loadgate scenario sets up the built-in drills against the reference target)", err))
+		}
+	}
 	dir, out, err := runOnce(ctx, e, sc, f, *f.out)
 	if err != nil {
 		return err
@@ -235,6 +242,9 @@ func checkGate(expr string) (scenarios.GateInfo, error) {
 	g, err := gate.Parse(expr)
 	if err != nil {
 		return scenarios.GateInfo{}, err
+	}
+	if g.PerFault() {
+		return scenarios.GateInfo{Fault: g.Endpoint}, nil
 	}
 	return scenarios.GateInfo{Endpoint: g.Endpoint, Scraped: g.Scraped()}, nil
 }

@@ -151,6 +151,13 @@ func (g Gate) Scraped() bool {
 	return ok && m.scraped
 }
 
+// PerFault reports whether the gate's metric is a fault's
+// (recovery_time, fault_error_rate): then Endpoint names a fault.
+func (g Gate) PerFault() bool {
+	m, ok := lookupMetric(g.Metric)
+	return ok && m.perFault
+}
+
 // MustParse is Parse for expressions known to be valid (tests, built-ins);
 // it panics on an error.
 func MustParse(expr string) Gate {
