@@ -27,9 +27,9 @@ func verdictIcon(v string) string {
 func writeSummary(w io.Writer, j *judged) {
 	run := j.data.Run
 	fmt.Fprintf(w, "## loadgate: %s — %s\n\n", mdText(run.Scenario), mdText(j.outcome.Headline()))
-	fmt.Fprintf(w, "Run %s against %s, %s, status **%s**; achieved %s of %s target; %d requests.\n\n",
+	fmt.Fprintf(w, "Run %s against %s, %s, status **%s**; %s; %d requests.\n\n",
 		mdText(run.ID), mdText(run.Target), run.Ended.Sub(run.Started).Round(1e9), mdText(run.Status),
-		mdText(gate.Format(run.Overall.Rate.Achieved, "rps")), mdText(gate.Format(run.Overall.Rate.Target, "rps")), run.Overall.Requests)
+		mdText(rateWords(run)), run.Overall.Requests)
 	if run.Merged != nil {
 		fmt.Fprintf(w, "Shards: %s.\n\n", mdText(mergedWords(run.Merged)))
 	}

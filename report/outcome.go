@@ -9,6 +9,10 @@ import (
 	"github.com/loadgate/loadgate/runner/results"
 )
 
+// inconclusiveWords is the verdict of a run whose generator could not keep
+// its plan.
+const inconclusiveWords = "inconclusive: the generator could not keep the plan"
+
 // decide combines the gates and the run's status into an Outcome. A run
 // that did not complete cannot pass: aborted is a fail (the load did not
 // hold; an abort gate that ended it is a fail even when other gates cannot
@@ -30,6 +34,13 @@ func decide(run *results.Run, gates []results.Gate) results.Outcome {
 		o.Reasons = append(o.Reasons, fmt.Sprintf("a partial merge: %d of %d shards, the plan's load was not all sent", m.Shards, m.Of))
 		if o.Verdict == results.VerdictPass {
 			o.Verdict = results.VerdictFail
+		}
+	}
+	if why := results.PlanDistortion(run.Generator, run.Overall); why != "" {
+		o.Inconclusive = why
+		o.Reasons = append(o.Reasons, inconclusiveWords+": "+why)
+		if o.Verdict == results.VerdictPass {
+			o.Verdict = results.VerdictUnknown
 		}
 	}
 	switch run.Status {

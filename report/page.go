@@ -141,7 +141,7 @@ func runFacts(run *results.Run) []fact {
 		fact{"started", run.Started.UTC().Format(time.RFC3339)},
 		fact{"duration", fmt.Sprintf("%s (warm-up %s excluded)", run.Ended.Sub(run.Started).Round(time.Second), time.Duration(run.WarmupS*float64(time.Second)))},
 		fact{"model", run.Plan.Model},
-		fact{"rate", fmt.Sprintf("target %s, achieved %s", gate.Format(run.Overall.Rate.Target, "rps"), gate.Format(run.Overall.Rate.Achieved, "rps"))},
+		fact{"rate", rateWords(run)},
 		fact{"requests", fmt.Sprintf("%d (%d succeeded)", run.Overall.Requests, run.Overall.Successes)},
 	)
 	f = append(f, serverFacts(&run.Server)...)
@@ -159,6 +159,25 @@ func runFacts(run *results.Run) []fact {
 	}
 	f = append(f, fact{"run", run.ID})
 	return f
+}
+
+// rateWords says the achieved rate (completed requests per second of the
+// measured window) with the planned one and, where it differs, the sent
+// one: "achieved 48.3/s (completed), planned 48.3/s".
+func rateWords(run *results.Run) string {
+	r := run.Overall.Rate
+	w := "achieved " + gate.Format(r.Achieved, "rps") + " (completed)"
+	if run.Plan.Model == "closed" {
+		return w
+	}
+	w += ", planned " + gate.Format(r.Target, "rps")
+	if r.Sent > 0 && gate.Format(r.Sent, "rps") != gate.Format(r.Achieved, "rps") {
+		w += ", sent " + gate.Format(r.Sent, "rps")
+	}
+	if g := run.Generator; g != nil && g.InFlightAtEnd() > 0 {
+		w += fmt.Sprintf("; %d sent requests still in flight at the end", g.InFlightAtEnd())
+	}
+	return w
 }
 
 // latencyCells formats P50 P90 P95 P99 P99.9 max, or dashes when the

@@ -84,6 +84,7 @@ type outcome struct {
 	warnings  []string
 	// abort is the abort gate that ended the run, if one did.
 	abort *results.Abort
+	generator *results.Generator
 	// serviceLog is the content of service_time.hlog.
 	serviceLog []byte
 	// faults are the fault drills as they happened so far.
@@ -395,7 +396,19 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 			o.Errors[kindUnsent.name()] += unsent
 			o.ErrorRate = float64(o.Requests-o.Successes) / float64(o.Requests)
 		}
-		out.warnings = append(out.warnings, saturationWarnings(sc, rec, unsent, a.maxInFlight)...)
+		g := &results.Generator{
+			Planned:    due - first,
+			Sent:       max(min(int64(a.sent()), due)-first, 0),
+			Completed:  rec.overall.total.requests,
+			Late:       rec.late,
+			SendLagP99: float64(rec.lag.ValueAtQuantile(99)),
+			SendLagMax: float64(rec.lag.Max()),
+		}
+		out.generator = g
+		if measured > 0 {
+			out.overall.Rate.Sent = float64(g.Sent) / measured
+		}
+		out.warnings = append(out.warnings, saturationWarnings(sc, g, out.overall, a.maxInFlight)...)
 	}
 }
 
@@ -424,24 +437,21 @@ func (a *attack) serverFigures(scr *scraper, out *outcome) {
 	out.server.ServerTiming = serverTimingSummary(out.points)
 }
 
-// saturationWarnings says when the generator fell behind its schedule: then
-// the run measured the generator (or its worker cap), not only the target.
-func saturationWarnings(sc *scenarios.Scenario, rec *recorder, unsent, maxInFlight int64) []string {
-	var w []string
-	sent := rec.overall.total.requests
-	if unsent == 0 && (sent == 0 || float64(rec.late)/float64(sent) < 0.01) {
+// saturationWarnings says when the generator's lateness distorts the
+// result (results.PlanDistortion): then the run measured the generator (or its worker
+// cap), not only the target, and the report's verdict is inconclusive. A
+// little lateness that distorts nothing is no warning.
+func saturationWarnings(sc *scenarios.Scenario, g *results.Generator, overall results.Stats, maxInFlight int64) []string {
+	why := results.PlanDistortion(g, overall)
+	if why == "" {
 		return nil
 	}
-	msg := fmt.Sprintf("the generator fell behind its schedule: %d of %d measured requests left more than %s late (up to %s)",
-		rec.late, sent, lateThreshold, rec.lateMax.Round(time.Millisecond))
-	if unsent > 0 {
-		msg += fmt.Sprintf(", and %d due requests were never sent", unsent)
-	}
-	msg += "; latency is still measured from the intended send times, but the achieved rate fell short of the target"
+	msg := "the generator could not keep the plan: " + why
+	msg += fmt.Sprintf("; %d requests left more than %s late", g.Late, lateThreshold)
 	if maxInFlight >= int64(sc.Load.MaxWorkers) {
 		msg += fmt.Sprintf(" (in-flight requests reached the max_workers cap of %d: the target is too slow for this rate, or raise the cap)", sc.Load.MaxWorkers)
 	} else {
-		msg += " (the generator itself could not keep up: the run measured the generator, not the target)"
+		msg += " (the generator itself could not keep up: the run measured the generator, not only the target)"
 	}
-	return append(w, msg)
+	return []string{msg}
 }

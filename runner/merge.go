@@ -546,6 +546,19 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 			m.Plan.Stages[i].To += st.To
 		}
 		addStats(&m.Overall, r.Overall)
+		if g := r.Generator; g != nil {
+			// Counts add; the merged lag P99 is the worst shard's, an
+			// upper bound of the exact one.
+			if m.Generator == nil {
+				m.Generator = &results.Generator{}
+			}
+			m.Generator.Planned += g.Planned
+			m.Generator.Sent += g.Sent
+			m.Generator.Completed += g.Completed
+			m.Generator.Late += g.Late
+			m.Generator.SendLagP99 = max(m.Generator.SendLagP99, g.SendLagP99)
+			m.Generator.SendLagMax = max(m.Generator.SendLagMax, g.SendLagMax)
+		}
 		for name, st := range r.Endpoints {
 			acc := m.Endpoints[name]
 			addStats(&acc, st)
@@ -658,6 +671,7 @@ func addStats(a *results.Stats, b results.Stats) {
 	a.BytesOut += b.BytesOut
 	a.Rate.Target += b.Rate.Target
 	a.Rate.Achieved += b.Rate.Achieved
+	a.Rate.Sent += b.Rate.Sent
 	a.StatusCodes = addCounts(a.StatusCodes, b.StatusCodes)
 	a.Errors = addCounts(a.Errors, b.Errors)
 	a.ChecksPassed += b.ChecksPassed

@@ -159,9 +159,12 @@ type recorder struct {
 	// the abort measured nothing and are not recorded.
 	aborting bool
 
-	// Sent-late accounting (open model, measured window).
+	// Sent-late accounting (open model, measured window): late counts
+	// requests more than lateThreshold late, lag holds every measured
+	// request's send lag (µs).
 	late    int64
 	lateMax time.Duration
+	lag     *hdr.Histogram
 
 	log     *hdr.HistogramLogWriter
 	logBuf  *bufio.Writer
@@ -189,6 +192,7 @@ func newRecorder(c recorderConfig) (*recorder, error) {
 		overall: newSeries("", nil, highest),
 		highest: highest,
 		scratch: hdr.New(1, highest, sigFigs),
+		lag:     hdr.New(1, highest, sigFigs),
 		warmup:  c.warmup,
 		origin:  c.origin,
 	}
@@ -279,7 +283,12 @@ func (r *recorder) record(res *vegeta.Result) {
 	if intended < r.warmup {
 		return
 	}
-	if lag := sent - intended; lag > lateThreshold {
+	lag, lagUS := sent-intended, int64(0)
+	if lag > 0 {
+		lagUS = r.clamp(lag)
+	}
+	_ = r.lag.RecordValue(lagUS)
+	if lag > lateThreshold {
 		r.late++
 		if lag > r.lateMax {
 			r.lateMax = lag

@@ -135,6 +135,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 			PlanHash:    planHash,
 			Plan:        plan,
 			Overall:     out.overall,
+			Generator:   out.generator,
 			Endpoints:   out.endpoints,
 			Flows:       out.flows,
 			Server:      out.server,

@@ -16,6 +16,10 @@ type Outcome struct {
 	// Incomplete is set when the run did not finish: its run.json is a
 	// checkpoint (status running). Its verdict is unknown.
 	Incomplete bool
+	// Inconclusive says, with the figures, why the generator's lateness
+	// distorts the result (PlanDistortion); then gates that pass do not
+	// make a pass: the verdict is unknown.
+	Inconclusive string
 }
 
 // ExitCode maps the verdict to the CLI's exit code: 0 pass, 1 fail,
@@ -43,6 +47,9 @@ func (o Outcome) Headline() string {
 		case VerdictUnknown:
 			unknown++
 		}
+	}
+	if o.Inconclusive != "" && o.Verdict != VerdictFail {
+		return "INCONCLUSIVE — the generator could not keep the plan"
 	}
 	switch o.Verdict {
 	case VerdictPass:

@@ -90,8 +90,10 @@ type Run struct {
 	// Merged describes a run merged from shard runs by `loadgate merge`.
 	Merged *Merged `json:"merged,omitempty"`
 
-	Plan      Plan             `json:"plan"`
-	Overall   Stats            `json:"overall"`
+	Plan    Plan  `json:"plan"`
+	Overall Stats `json:"overall"`
+	// Generator says how well the generator kept its plan (open model).
+	Generator *Generator       `json:"generator,omitempty"`
 	Endpoints map[string]Stats `json:"endpoints"`
 	// Flows holds each flow's iterations, by flow name; its steps are in
 	// Endpoints.
@@ -334,10 +336,14 @@ type FlowStats struct {
 	Cut int64 `json:"cut"`
 }
 
-// Rate is requests per second over the measured window.
+// Rate is requests per second over the measured window. Achieved counts
+// the requests that completed (a response or an error), Target the ones
+// the plan had due, Sent the ones that left (open model; absent before it
+// was recorded).
 type Rate struct {
 	Target   float64 `json:"target"`
 	Achieved float64 `json:"achieved"`
+	Sent     float64 `json:"sent,omitempty"`
 }
 
 // Latency holds a distribution's summary, in microseconds.

@@ -1,0 +1,71 @@
+package report
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// TestInconclusiveVerdict: a run whose generator could not keep its plan
+// is not a plain pass though every gate holds: its verdict reads
+// inconclusive (exit 2) with the figures; one that kept its plan, with a
+// few late requests, passes and says nothing of the generator.
+func TestInconclusiveVerdict(t *testing.T) {
+	tests := []struct {
+		name     string
+		g        *results.Generator
+		verdict  string
+		headline string
+	}{
+		// Every planned request sent, a 2 ms lag P99.
+		{"kept", &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 3, SendLagP99: 2000}, results.VerdictPass, "PASS"},
+		// Lag P99 of 4 s against a P50 of milliseconds.
+		{"late", &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLagP99: 4_000_000}, results.VerdictUnknown, "INCONCLUSIVE — the generator could not keep the plan"},
+		// A third of the plan never sent.
+		{"short", &results.Generator{Planned: 600, Sent: 400, Completed: 400}, results.VerdictUnknown, "INCONCLUSIVE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			run := writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 10s"}})
+			run.Generator = tt.g
+			if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+				t.Fatal(err)
+			}
+			out, err := Finish(dir, Options{Assets: AssetsCDN})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Verdict != tt.verdict || !strings.HasPrefix(out.Headline(), tt.headline) {
+				t.Errorf("verdict %s, %q; want %s, %q", out.Verdict, out.Headline(), tt.verdict, tt.headline)
+			}
+			page := readFile(t, filepath.Join(dir, results.ReportFile))
+			says := strings.Contains(page, "inconclusive: the generator could not keep the plan")
+			if says != (tt.verdict != results.VerdictPass) {
+				t.Errorf("page says inconclusive: %v, want %v", says, !says)
+			}
+			if tt.verdict == results.VerdictPass && (strings.Contains(page, "generator") || strings.Contains(page, "fell short")) {
+				t.Error("the page of a run that kept its plan speaks of the generator")
+			}
+			if tt.verdict != results.VerdictPass && out.ExitCode() != 2 {
+				t.Errorf("exit %d, want 2", out.ExitCode())
+			}
+		})
+	}
+}
+
+// TestRateWords: achieved is completed per second, with planned beside it
+// and sent where it differs, and what was in flight at the end.
+func TestRateWords(t *testing.T) {
+	run := &results.Run{Overall: results.Stats{Rate: results.Rate{Target: 50, Achieved: 50, Sent: 50}}}
+	if got, want := rateWords(run), "achieved 50/s (completed), planned 50/s"; got != want {
+		t.Errorf("rateWords = %q, want %q", got, want)
+	}
+	run.Overall.Rate = results.Rate{Target: 50, Achieved: 31, Sent: 50}
+	run.Generator = &results.Generator{Planned: 1500, Sent: 1500, Completed: 930}
+	if got, want := rateWords(run), "achieved 31/s (completed), planned 50/s, sent 50/s; 570 sent requests still in flight at the end"; got != want {
+		t.Errorf("rateWords = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,98 @@
+package results
+
+import (
+	"fmt"
+	"time"
+)
+
+// Generator says how well the load generator kept its plan over the
+// measured window (open model; absent for a closed model, whose users send
+// as fast as the target answers, and in run.json files from before it).
+//
+// The rates are defined once: Rate.Achieved is Completed per second of the
+// measured window, Rate.Target is Planned per second, and Rate.Sent is Sent
+// per second.
+type Generator struct {
+	// Planned is the number of requests the schedule had due in the measured
+	// window; Sent how many of them left; Completed how many came back (a
+	// response or an error). Sent − Completed were in flight at the end.
+	Planned   int64 `json:"planned"`
+	Sent      int64 `json:"sent"`
+	Completed int64 `json:"completed"`
+	// Late counts requests that left more than 10 ms after their intended
+	// send time; SendLag is the distribution of how late requests left
+	// (µs), over all measured requests.
+	Late       int64   `json:"late"`
+	SendLagP99 float64 `json:"send_lag_p99_us"`
+	SendLagMax float64 `json:"send_lag_max_us"`
+}
+
+// The thresholds beyond which the generator's lateness distorts a result,
+// so that a verdict on it is inconclusive.
+const (
+	// MaxShortfall is the share of the planned requests that may go unsent
+	// (by the end of the measured window) before the plan counts as not kept.
+	MaxShortfall = 0.05
+	// MaxLagShare is how large the send-lag P99 may be against the measured
+	// P50 latency (service time of the successful requests)…
+	MaxLagShare = 0.5
+	// …and MinDistortingLag is a floor under that: a lag below it distorts
+	// no gate worth setting, whatever the P50.
+	MinDistortingLag = 50 * time.Millisecond
+)
+
+// InFlightAtEnd is how many sent requests had not come back when the run
+// ended.
+func (g *Generator) InFlightAtEnd() int64 { return max(g.Sent-g.Completed, 0) }
+
+// Distortion says, with the figures, why the generator's lateness distorts
+// the run's result: a send lag P99 above MaxLagShare of the measured P50
+// (p50US, and above MinDistortingLag), or more than MaxShortfall of the
+// planned requests unsent. It is "" when the generator kept its plan, or
+// when g is nil (a closed model, an older run.json).
+func (g *Generator) Distortion(p50US float64) string {
+	if g == nil {
+		return ""
+	}
+	var why []string
+	if g.Planned > 0 {
+		if short := float64(g.Planned-g.Sent) / float64(g.Planned); short > MaxShortfall {
+			why = append(why, fmt.Sprintf("it sent %d of %d planned requests (%.1f %% short; at most %.0f %% may be)", g.Sent, g.Planned, short*100, MaxShortfall*100))
+		}
+	}
+	limit := max(MaxLagShare*p50US, float64(MinDistortingLag.Microseconds()))
+	if g.SendLagP99 > limit {
+		why = append(why, fmt.Sprintf("its send lag P99 was %s against a measured P50 of %s (the lag may be at most %.0f %% of the P50, and at least %s distorts)",
+			us(g.SendLagP99), us(p50US), MaxLagShare*100, MinDistortingLag))
+	}
+	switch len(why) {
+	case 0:
+		return ""
+	case 1:
+		return why[0]
+	}
+	return why[0] + ", and " + why[1]
+}
+
+// us formats microseconds as a rounded duration.
+func us(v float64) string {
+	d := time.Duration(v * float64(time.Microsecond))
+	switch {
+	case d >= time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+// PlanDistortion is g.Distortion against the measured P50 of overall: the
+// service time (from the actual send) of its successful requests. The
+// runner's warning and the report's verdict both read it.
+func PlanDistortion(g *Generator, overall Stats) string {
+	p50 := 0.0
+	if l, ok := overall.ServiceTimeOf(OK); ok {
+		p50 = l.P50
+	}
+	return g.Distortion(p50)
+}
