@@ -83,7 +83,7 @@ type outcome struct {
 	points    []results.Point
 	warnings  []string
 	// abort is the abort gate that ended the run, if one did.
-	abort *results.Abort
+	abort     *results.Abort
 	generator *results.Generator
 	// serviceLog is the content of service_time.hlog.
 	serviceLog []byte
@@ -438,9 +438,9 @@ func (a *attack) serverFigures(scr *scraper, out *outcome) {
 }
 
 // saturationWarnings says when the generator's lateness distorts the
-// result (results.PlanDistortion): then the run measured the generator (or its worker
-// cap), not only the target, and the report's verdict is inconclusive. A
-// little lateness that distorts nothing is no warning.
+// result (results.PlanDistortion): then the run measured the generator (or
+// its worker cap), not only the target, and the report's verdict is
+// inconclusive. A little lateness that distorts nothing is no warning.
 func saturationWarnings(sc *scenarios.Scenario, g *results.Generator, overall results.Stats, maxInFlight int64) []string {
 	why := results.PlanDistortion(g, overall)
 	if why == "" {
