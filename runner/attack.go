@@ -404,10 +404,21 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 			SendLagP99: float64(rec.lag.ValueAtQuantile(99)),
 			SendLagMax: float64(rec.lag.Max()),
 		}
-		out.generator = g
-		if measured > 0 {
+		if a.flows != nil {
+			// The plan's arrivals are draws from the mix: an iteration of a
+			// flow, or one request.
+			g.Completed = 0
+			for _, f := range a.fr.set.flows {
+				if f.request {
+					g.Completed += out.endpoints[f.steps[0].name].Requests
+				} else {
+					g.Completed += out.flows[f.name].Iteration.Requests
+				}
+			}
+		} else if measured > 0 {
 			out.overall.Rate.Sent = float64(g.Sent) / measured
 		}
+		out.generator = g
 		out.warnings = append(out.warnings, saturationWarnings(sc, g, out.overall, a.maxInFlight)...)
 	}
 }

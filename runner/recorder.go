@@ -283,17 +283,7 @@ func (r *recorder) record(res *vegeta.Result) {
 	if intended < r.warmup {
 		return
 	}
-	lag, lagUS := sent-intended, int64(0)
-	if lag > 0 {
-		lagUS = r.clamp(lag)
-	}
-	_ = r.lag.RecordValue(lagUS)
-	if lag > lateThreshold {
-		r.late++
-		if lag > r.lateMax {
-			r.lateMax = lag
-		}
-	}
+	r.observeLag(sent - intended)
 	c, s := r.clamp(corrected), r.clamp(service)
 	ep.observe(res, k, c, s)
 	if ep != r.overall {
@@ -301,6 +291,19 @@ func (r *recorder) record(res *vegeta.Result) {
 	}
 	if r.abort != nil {
 		r.abort.observe(epIdx, res, k, c, s)
+	}
+}
+
+// observeLag takes how late a measured request left against its schedule.
+func (r *recorder) observeLag(lag time.Duration) {
+	lagUS := int64(0)
+	if lag > 0 {
+		lagUS = r.clamp(lag)
+	}
+	_ = r.lag.RecordValue(lagUS)
+	if lag > lateThreshold {
+		r.late++
+		r.lateMax = max(r.lateMax, lag)
 	}
 }
 

@@ -58,10 +58,7 @@ func (fr *flowRecording) record(r *recorder, ev *flowEvent) {
 	if ev.intended < r.warmup {
 		return
 	}
-	if lag := sent - ev.intended; lag > lateThreshold {
-		r.late++
-		r.lateMax = max(r.lateMax, lag)
-	}
+	r.observeLag(sent - ev.intended)
 	c, s := r.clamp(corrected), r.clamp(service)
 	ep.observe(res, ev.kind, c, s)
 	r.overall.observe(res, ev.kind, c, s)

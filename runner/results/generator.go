@@ -13,9 +13,10 @@ import (
 // measured window, Rate.Target is Planned per second, and Rate.Sent is Sent
 // per second.
 type Generator struct {
-	// Planned is the number of requests the schedule had due in the measured
-	// window; Sent how many of them left; Completed how many came back (a
-	// response or an error). Sent − Completed were in flight at the end.
+	// Planned is the number of requests (with flows: arrivals, an iteration
+	// or a request each) the schedule had due in the measured window; Sent
+	// how many of them left; Completed how many came back (a response or an
+	// error; an iteration's end). Sent − Completed were in flight at the end.
 	Planned   int64 `json:"planned"`
 	Sent      int64 `json:"sent"`
 	Completed int64 `json:"completed"`
