@@ -15,21 +15,31 @@ import (
 func TestInconclusiveVerdict(t *testing.T) {
 	tests := []struct {
 		name     string
+		gates    []string // default p95 < 10s
 		g        *results.Generator
 		verdict  string
 		headline string
 	}{
 		// Every planned request sent, a 2 ms lag P99.
-		{"kept", &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 3, SendLagP99: 2000}, results.VerdictPass, "PASS"},
+		{"kept", nil, &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 3, SendLagP99: 2000}, results.VerdictPass, "PASS"},
 		// Lag P99 of 4 s against a P50 of milliseconds.
-		{"late", &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLagP99: 4_000_000}, results.VerdictUnknown, "INCONCLUSIVE — the generator could not keep the plan"},
+		{"late", nil, &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLagP99: 4_000_000}, results.VerdictUnknown, "INCONCLUSIVE — the generator could not keep the plan"},
 		// A third of the plan never sent.
-		{"short", &results.Generator{Planned: 600, Sent: 400, Completed: 400}, results.VerdictUnknown, "INCONCLUSIVE"},
+		{"short", nil, &results.Generator{Planned: 600, Sent: 400, Completed: 400}, results.VerdictUnknown, "INCONCLUSIVE"},
+		// The same shortfall distorts an error-rate verdict too.
+		{"short, error rate gate", []string{"error_rate < 1%"}, &results.Generator{Planned: 600, Sent: 400, Completed: 400}, results.VerdictUnknown, "INCONCLUSIVE"},
+		// A late generator does not distort an error rate: every request
+		// was sent, and whether it failed does not depend on when it left.
+		{"late, error rate gate", []string{"error_rate < 1%"}, &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLagP99: 4_000_000}, results.VerdictPass, "PASS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
-			run := writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 10s"}})
+			gates := tt.gates
+			if gates == nil {
+				gates = []string{"p95 < 10s"}
+			}
+			run := writeFixture(t, dir, fixture{Seconds: 10, Gates: gates})
 			run.Generator = tt.g
 			if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
 				t.Fatal(err)
@@ -46,7 +56,7 @@ func TestInconclusiveVerdict(t *testing.T) {
 			if says != (tt.verdict != results.VerdictPass) {
 				t.Errorf("page says inconclusive: %v, want %v", says, !says)
 			}
-			if tt.verdict == results.VerdictPass && (strings.Contains(page, "generator") || strings.Contains(page, "fell short")) {
+			if tt.verdict == results.VerdictPass && (strings.Contains(page, "could not keep") || strings.Contains(page, "fell short")) {
 				t.Error("the page of a run that kept its plan speaks of the generator")
 			}
 			if tt.verdict != results.VerdictPass && out.ExitCode() != 2 {

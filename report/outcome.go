@@ -36,7 +36,7 @@ func decide(run *results.Run, gates []results.Gate) results.Outcome {
 			o.Verdict = results.VerdictFail
 		}
 	}
-	if why := results.PlanDistortion(run.Generator, run.Overall); why != "" {
+	if why := results.PlanDistortion(run.Generator, run.Overall, gates); why != "" {
 		o.Inconclusive = why
 		o.Reasons = append(o.Reasons, inconclusiveWords+": "+why)
 		if o.Verdict == results.VerdictPass {

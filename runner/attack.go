@@ -449,11 +449,11 @@ func (a *attack) serverFigures(scr *scraper, out *outcome) {
 }
 
 // saturationWarnings says when the generator's lateness distorts the
-// result (results.PlanDistortion): then the run measured the generator (or
+// result (results.Generator.Distortion): then the run measured the generator (or
 // its worker cap), not only the target, and the report's verdict is
 // inconclusive. A little lateness that distorts nothing is no warning.
 func saturationWarnings(sc *scenarios.Scenario, g *results.Generator, overall results.Stats, maxInFlight int64) []string {
-	why := results.PlanDistortion(g, overall)
+	why := g.Distortion(results.MeasuredP50(overall))
 	if why == "" {
 		return nil
 	}

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -47,32 +48,48 @@ const (
 func (g *Generator) InFlightAtEnd() int64 { return max(g.Sent-g.Completed, 0) }
 
 // Distortion says, with the figures, why the generator's lateness distorts
-// the run's result: a send lag P99 above MaxLagShare of the measured P50
-// (p50US, and above MinDistortingLag), or more than MaxShortfall of the
-// planned requests unsent. It is "" when the generator kept its plan, or
-// when g is nil (a closed model, an older run.json).
+// the run's result: more than MaxShortfall of the planned requests unsent
+// (Shortfall), or a send lag P99 above MaxLagShare of the measured P50
+// (p50US, and above MinDistortingLag: Lag). It is "" when the generator
+// kept its plan, or when g is nil (a closed model, an older run.json).
 func (g *Generator) Distortion(p50US float64) string {
+	var why []string
+	for _, w := range []string{g.Shortfall(), g.Lag(p50US)} {
+		if w != "" {
+			why = append(why, w)
+		}
+	}
+	return strings.Join(why, ", and ")
+}
+
+// Shortfall says how many planned requests were never sent, when more than
+// MaxShortfall of them were: the load the plan asked for was not applied,
+// which distorts every figure.
+func (g *Generator) Shortfall() string {
+	if g == nil || g.Planned <= 0 {
+		return ""
+	}
+	short := float64(g.Planned-g.Sent) / float64(g.Planned)
+	if short <= MaxShortfall {
+		return ""
+	}
+	return fmt.Sprintf("it sent %d of %d planned requests (%.1f %% short; at most %.0f %% may be)", g.Sent, g.Planned, short*100, MaxShortfall*100)
+}
+
+// Lag says how late requests left, when the send lag P99 is above
+// MaxLagShare of the measured P50 (p50US) and MinDistortingLag. Latency is
+// measured from the intended send time, so the lag is inside every latency
+// figure: it distorts latencies, not error rates.
+func (g *Generator) Lag(p50US float64) string {
 	if g == nil {
 		return ""
 	}
-	var why []string
-	if g.Planned > 0 {
-		if short := float64(g.Planned-g.Sent) / float64(g.Planned); short > MaxShortfall {
-			why = append(why, fmt.Sprintf("it sent %d of %d planned requests (%.1f %% short; at most %.0f %% may be)", g.Sent, g.Planned, short*100, MaxShortfall*100))
-		}
-	}
 	limit := max(MaxLagShare*p50US, float64(MinDistortingLag.Microseconds()))
-	if g.SendLagP99 > limit {
-		why = append(why, fmt.Sprintf("its send lag P99 was %s against a measured P50 of %s (the lag may be at most %.0f %% of the P50, and at least %s distorts)",
-			us(g.SendLagP99), us(p50US), MaxLagShare*100, MinDistortingLag))
-	}
-	switch len(why) {
-	case 0:
+	if g.SendLagP99 <= limit {
 		return ""
-	case 1:
-		return why[0]
 	}
-	return why[0] + ", and " + why[1]
+	return fmt.Sprintf("its send lag P99 was %s against a measured P50 of %s (the lag may be at most %.0f %% of the P50, and at least %s distorts)",
+		us(g.SendLagP99), us(p50US), MaxLagShare*100, MinDistortingLag)
 }
 
 // us formats microseconds as a rounded duration.
@@ -87,13 +104,31 @@ func us(v float64) string {
 	return d.Round(time.Microsecond).String()
 }
 
-// PlanDistortion is g.Distortion against the measured P50 of overall: the
-// service time (from the actual send) of its successful requests. The
-// runner's warning and the report's verdict both read it.
-func PlanDistortion(g *Generator, overall Stats) string {
-	p50 := 0.0
+// MeasuredP50 is the P50 the send lag is held against: the service time
+// (from the actual send) of overall's successful requests.
+func MeasuredP50(overall Stats) float64 {
 	if l, ok := overall.ServiceTimeOf(OK); ok {
-		p50 = l.P50
+		return l.P50
 	}
-	return g.Distortion(p50)
+	return 0
+}
+
+// PlanDistortion says why the generator's lateness distorts a verdict by
+// gates: a shortfall distorts any verdict, a lag only one that reads a
+// latency (a gate in µs), since error rates do not depend on when a
+// request left. The report's verdict reads it; "" when nothing distorts.
+func PlanDistortion(g *Generator, overall Stats, gates []Gate) string {
+	why := []string{}
+	if w := g.Shortfall(); w != "" {
+		why = append(why, w)
+	}
+	for _, gt := range gates {
+		if gt.Unit == "us" {
+			if w := g.Lag(MeasuredP50(overall)); w != "" {
+				why = append(why, w)
+			}
+			break
+		}
+	}
+	return strings.Join(why, ", and ")
 }
