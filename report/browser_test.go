@@ -211,7 +211,7 @@ func TestComparisonInBrowser(t *testing.T) {
 	if _, err := Compare([]string{a, b}, out, Options{EChartsJS: echarts}); err != nil {
 		t.Fatal(err)
 	}
-	checkInBrowser(t, chromium, filepath.Join(out, results.ReportFile), 2)
+	checkInBrowser(t, chromium, filepath.Join(out, results.ReportFile), 6)
 	if s := readFile(t, filepath.Join(out, results.ReportFile)); !strings.Contains(s, "P95") {
 		t.Error("comparison page has no P95 words")
 	}
@@ -264,7 +264,7 @@ func TestHostilePagesInBrowser(t *testing.T) {
 	if _, err := Compare([]string{a, b}, cmp, o); err != nil {
 		t.Fatal(err)
 	}
-	checkInBrowser(t, chromium, filepath.Join(cmp, results.ReportFile), 2)
+	checkInBrowser(t, chromium, filepath.Join(cmp, results.ReportFile), 6)
 
 	capDir := filepath.Join(root, "capacity")
 	if err := os.MkdirAll(capDir, 0o755); err != nil {

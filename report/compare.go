@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner/results"
@@ -102,7 +103,7 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 		exprs = o.Gates
 	}
 	var html bytes.Buffer
-	a, err := renderComparePage(&html, runs, labels, c, exprs, o)
+	a, err := renderComparePage(&html, runs, labels, c, exprs, out, o)
 	if err != nil {
 		return nil, err
 	}
@@ -136,16 +137,25 @@ func runLabels(dirs []string) []string {
 	return labels
 }
 
-// changeCell says a value and its change against the baseline's.
-func changeCell(base, v float64, unit string, first bool) string {
+// changeCell says a value and its change against the baseline's: "3.49 ms
+// (−21.8 s, 6,200× faster)", "0.4 % (−2.1 pp)" for ratios; a latency at
+// its run's request timeout (timeout, 0: none) reads "≥ 30 s, timeout".
+func changeCell(base, v float64, unit string, first bool, timeout time.Duration) string {
 	s := gate.Format(v, unit)
-	if first || base == 0 {
+	if unit == "us" {
+		s = latencyWords(v, timeout)
+	}
+	switch {
+	case first:
+		return s
+	case v == base:
+		return s + " (no change)"
+	case unit == "ratio":
+		return s + " (" + ppWords(base, v) + ")"
+	case base == 0:
 		return s
 	}
-	if v == base {
-		return s + " (no change)"
-	}
-	return fmt.Sprintf("%s (%s, %s)", s, signed(v-base, unit), formatChange(v/base-1))
+	return fmt.Sprintf("%s (%s, %s)", s, signed(v-base, unit), changeWords(base, v, unit))
 }
 
 func signed(d float64, unit string) string {
@@ -163,6 +173,9 @@ type compareRow struct {
 
 type comparePage struct {
 	Title          string
+	Verdicts       []verdictPart
+	Load           []string
+	Links          []runLink
 	Labels         []string
 	HeadlineHeader []string
 	Headline       []HeadlineRow
@@ -210,7 +223,11 @@ func endpointCompareRows(runs []*runData) []compareRow {
 					row.Cells = append(row.Cells, "—")
 					continue
 				}
-				row.Cells = append(row.Cells, changeCell(m.f(b), m.f(s), m.unit, i == 0))
+				timeout := time.Duration(0)
+				if m.unit == "us" {
+					timeout = r.Run.Plan.Timeout
+				}
+				row.Cells = append(row.Cells, changeCell(m.f(b), m.f(s), m.unit, i == 0, timeout))
 			}
 			rows = append(rows, row)
 		}
@@ -235,7 +252,7 @@ func gateCompareRows(runs []*runData, exprs []string) []compareRow {
 			cell := g.Verdict
 			if g.Value != nil {
 				if base != nil {
-					cell = changeCell(*base, *g.Value, g.Unit, i == 0) + " · " + g.Verdict
+					cell = changeCell(*base, *g.Value, g.Unit, i == 0, 0) + " · " + g.Verdict
 				} else {
 					cell = gate.Format(*g.Value, g.Unit) + " · " + g.Verdict
 				}
@@ -248,7 +265,8 @@ func gateCompareRows(runs []*runData, exprs []string) []compareRow {
 }
 
 func factCompareRows(runs []*runData) []compareRow {
-	rows := []compareRow{{Name: "scenario"}, {Name: "profile"}, {Name: "started"}, {Name: "commit"}, {Name: "status"}, {Name: "requests"}}
+	rows := []compareRow{{Name: "scenario"}, {Name: "profile"}, {Name: "started"}, {Name: "commit"}, {Name: "status"}, {Name: "requests"}, {Name: "rate"}}
+	load := false
 	for _, r := range runs {
 		rows[0].Cells = append(rows[0].Cells, r.Run.Scenario)
 		rows[1].Cells = append(rows[1].Cells, r.Run.Profile)
@@ -256,8 +274,27 @@ func factCompareRows(runs []*runData) []compareRow {
 		rows[3].Cells = append(rows[3].Cells, r.Run.Commit)
 		rows[4].Cells = append(rows[4].Cells, r.Run.Status)
 		rows[5].Cells = append(rows[5].Cells, fmt.Sprint(r.Run.Overall.Requests))
+		rows[6].Cells = append(rows[6].Cells, rateWords(r.Run))
+		load = load || r.Run.Generator != nil
 	}
-	return rows
+	if !load {
+		return rows
+	}
+	// The plan's load and what became of it, where the runs recorded it.
+	extra := []compareRow{{Name: "planned"}, {Name: "sent"}, {Name: "completed"}, {Name: "in flight at the end"}}
+	for _, r := range runs {
+		g := r.Run.Generator
+		if g == nil {
+			for k := range extra {
+				extra[k].Cells = append(extra[k].Cells, "—")
+			}
+			continue
+		}
+		for k, v := range []int64{g.Planned, g.Sent, g.Completed, g.InFlightAtEnd()} {
+			extra[k].Cells = append(extra[k].Cells, fmt.Sprint(v))
+		}
+	}
+	return append(rows, extra...)
 }
 
 // compareCharts overlays the runs' percentile distributions and P95 over
@@ -293,7 +330,107 @@ func compareCharts(runs []*runData, labels []string, maxPoints int) []chartBlock
 	return []chartBlock{dist.render(), over.render()}
 }
 
-func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Comparison, exprs []string, o Options) (assets, error) {
+// allCompareCharts are the comparison's charts in page order: P95 per
+// endpoint, the distributions, P95 over time, then throughput, errors and
+// requests in flight of every run over time.
+func allCompareCharts(runs []*runData, labels []string, maxPoints int) []chartBlock {
+	lat := compareCharts(runs, labels, maxPoints)
+	return []chartBlock{
+		p95EndpointsChart(runs, labels),
+		lat[0], lat[1],
+		timelineCompareChart(runs, labels, ChartThroughput, "Throughput: completed requests per second", "requests/s",
+			func(p results.Point) float64 { return p.AchievedRate }, maxPoints),
+		timelineCompareChart(runs, labels, ChartErrors, "Errors per second", "errors/s",
+			func(p results.Point) float64 { return float64(p.Errors) }, maxPoints),
+		timelineCompareChart(runs, labels, ChartInFlight, "Requests in flight", "requests",
+			func(p results.Point) float64 { return float64(p.InFlight) }, maxPoints),
+	}
+}
+
+// verdictPart is one run's verdict in the comparison's verdict line.
+type verdictPart struct {
+	Words, Class string
+}
+
+// compareVerdicts says each run's verdict by the comparison's gates, for
+// the line "baseline FAILS 3 of 3 gates → optimized PASSES 3 of 3".
+func compareVerdicts(runs []*runData, labels []string, exprs []string) []verdictPart {
+	parts := make([]verdictPart, len(runs))
+	for i, r := range runs {
+		gates := gate.EvaluateInput(gateInput(r, exprs), exprs)
+		out := decide(r.Run, gates)
+		n, failed, unknown := len(gates), 0, 0
+		for _, g := range gates {
+			switch g.Verdict {
+			case results.VerdictFail:
+				failed++
+			case results.VerdictUnknown:
+				unknown++
+			}
+		}
+		of := fmt.Sprintf(" of %d", n)
+		if i == 0 {
+			of += " gates"
+		}
+		w := labels[i] + " "
+		switch {
+		case out.Incomplete:
+			w += "is INCOMPLETE"
+		case out.Verdict == results.VerdictFail && failed > 0:
+			w += fmt.Sprintf("FAILS %d", failed) + of
+		case out.Verdict == results.VerdictFail:
+			w += "FAILS (" + out.Reasons[len(out.Reasons)-1] + ")"
+		case out.Inconclusive != "":
+			w += "is INCONCLUSIVE (the generator could not keep the plan)"
+		case out.Verdict == results.VerdictUnknown:
+			w += fmt.Sprintf("is UNKNOWN: %d", unknown) + of + " could not be evaluated"
+		case n == 0:
+			w += "PASSES (no gates)"
+		default:
+			w += fmt.Sprintf("PASSES %d", n) + of
+		}
+		parts[i] = verdictPart{Words: w, Class: out.Verdict}
+	}
+	return parts
+}
+
+// loadNotes say which runs did not complete their planned load: planned,
+// sent, completed and in flight at the end.
+func loadNotes(runs []*runData, labels []string) []string {
+	var notes []string
+	for i, r := range runs {
+		g := r.Run.Generator
+		if g == nil || (g.Sent >= g.Planned && g.InFlightAtEnd() == 0) {
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("%s did not complete its planned load: planned %d, sent %d, completed %d, %d in flight at the end",
+			labels[i], g.Planned, g.Sent, g.Completed, g.InFlightAtEnd()))
+	}
+	return notes
+}
+
+// runLink is a link to one compared run's own report.
+type runLink struct{ Label, Href string }
+
+// runLinks point from the comparison's directory out to each run's
+// report.html, relative so that the pair can move together.
+func runLinks(runs []*runData, labels []string, out string) []runLink {
+	links := make([]runLink, len(runs))
+	for i, r := range runs {
+		href := filepath.Join(r.Dir, results.ReportFile)
+		if absOut, err := filepath.Abs(out); err == nil {
+			if absRun, err := filepath.Abs(href); err == nil {
+				if rel, err := filepath.Rel(absOut, absRun); err == nil {
+					href = rel
+				}
+			}
+		}
+		links[i] = runLink{Label: labels[i], Href: filepath.ToSlash(href)}
+	}
+	return links
+}
+
+func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Comparison, exprs []string, out string, o Options) (assets, error) {
 	tpl, err := parseTemplates()
 	if err != nil {
 		return assets{}, fmt.Errorf("report templates: %w", err)
@@ -306,7 +443,10 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 		Endpoints: endpointCompareRows(runs),
 		Gates:     gateCompareRows(runs, exprs),
 		Facts:     factCompareRows(runs),
-		Charts:    compareCharts(runs, labels, o.MaxPoints),
+		Charts:    allCompareCharts(runs, labels, o.MaxPoints),
+		Verdicts:  compareVerdicts(runs, labels, exprs),
+		Load:      loadNotes(runs, labels),
+		Links:     runLinks(runs, labels, out),
 		Assets:    a, EChartsVersion: EChartsVersion,
 	}
 	if a.Note != "" {
@@ -329,6 +469,14 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 
 func writeCompareSummary(w io.Writer, runs []*runData, labels []string, c *Comparison, exprs []string, alpha float64) {
 	fmt.Fprintf(w, "## loadgate comparison: %s\n\n", mdText(strings.Join(labels, " vs ")))
+	var verdict []string
+	for _, v := range compareVerdicts(runs, labels, exprs) {
+		verdict = append(verdict, mdText(v.Words))
+	}
+	fmt.Fprintf(w, "**%s**\n\n", strings.Join(verdict, " → "))
+	for _, n := range loadNotes(runs, labels) {
+		fmt.Fprintf(w, "> ⚠️ %s\n\n", mdText(n))
+	}
 	for _, line := range c.Words {
 		fmt.Fprintf(w, "- %s\n", mdText(line))
 	}

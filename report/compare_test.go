@@ -132,19 +132,19 @@ func TestCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	words := strings.Join(c.Words, "\n")
-	for _, want := range []string{"all endpoints P95 +100 %", "search P95 +100 %", "chat P95 +100 %", " → "} {
+	for _, want := range []string{"all endpoints P95 2.0× slower", "search P95 2.0× slower", "chat P95 2.0× slower", " → "} {
 		if !strings.Contains(words, want) {
 			t.Errorf("comparison words lack %q:\n%s", want, words)
 		}
 	}
 	page := html.UnescapeString(readFile(t, filepath.Join(out, results.ReportFile)))
-	for _, want := range []string{"baseline vs slowed", `id="distribution"`, `id="latency"`, "search P95", "+100 %", "p99 < 200ms", "/* fake echarts */"} {
+	for _, want := range []string{"baseline vs slowed", `id="distribution"`, `id="latency"`, "search P95", "2.0× slower", "p99 < 200ms", "/* fake echarts */"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("comparison page lacks %q", want)
 		}
 	}
 	md := readFile(t, filepath.Join(out, results.SummaryFile))
-	if !strings.Contains(md, "| | baseline | slowed |") || !strings.Contains(md, "all endpoints P95 +100 %") {
+	if !strings.Contains(md, "| | baseline | slowed |") || !strings.Contains(md, "all endpoints P95 2.0× slower") {
 		t.Errorf("comparison summary:\n%s", md)
 	}
 
@@ -188,12 +188,12 @@ func TestHeadlineRows(t *testing.T) {
 		LatencyUS: results.Latency{P95: 200e3, Mean: 0.8e6}, LatencyOKUS: &results.Latency{P95: 270e3, Mean: 1e6}, Rate: results.Rate{Achieved: 50}},
 		Server: results.Server{CacheHitRate: f(0.8)}}
 	want := map[string][2]string{
-		"P95 latency (successful)":      {"270 ms", "−87 % (better)"},
+		"P95 latency (successful)":      {"270 ms", "7.8× faster (better)"},
 		"average response (successful)": {"1 s", "no change"},
 		"error rate":                    {"1 %", "−1.0 pp (better)"},
 		"cache hit rate":                {"80 %", "+80 pp (better)"},
 		"DB query P95":                  {"—", "—"},
-		"achieved rate":                 {"50/s", "+25 % (better)"},
+		"achieved rate (completed)":     {"50/s", "+25 % (better)"},
 	}
 	rows := headlineRows([]*results.Run{before, after})
 	if len(rows) != len(want) {
@@ -225,7 +225,7 @@ func TestCompareTooShortToTest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Words) == 0 || !strings.HasPrefix(c.Words[0], "all endpoints P95 +") || !strings.Contains(c.Words[0], " → ") ||
+	if len(c.Words) == 0 || !strings.HasPrefix(c.Words[0], "all endpoints P95 2.0× slower") || !strings.Contains(c.Words[0], " → ") ||
 		!strings.Contains(c.Words[0], "too few per-second samples to test against noise: 3 and 3") {
 		t.Errorf("words %q, want the whole run's P95 change, both values and why it is untested", c.Words)
 	}

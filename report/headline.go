@@ -1,9 +1,6 @@
 package report
 
 import (
-	"fmt"
-	"math"
-
 	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner/results"
 )
@@ -26,7 +23,9 @@ type headlineMetric struct {
 	unit string // a gate unit: "us", "ratio", "rps"
 	// lowerIsBetter says which way is an improvement.
 	lowerIsBetter bool
-	read          func(*results.Run) (float64, bool)
+	// timed is set for request latencies, which the request timeout caps.
+	timed bool
+	read  func(*results.Run) (float64, bool)
 }
 
 // headlineMetrics are the rows of the before/after table: what the seed's
@@ -42,18 +41,18 @@ func headlineMetrics() []headlineMetric {
 	measured := func(r *results.Run) bool { return r.Overall.Requests > 0 }
 	return []headlineMetric{
 		// Latencies of the successful requests, as the gates read them.
-		{"P95 latency (successful)", "us", true, func(r *results.Run) (float64, bool) {
+		{"P95 latency (successful)", "us", true, true, func(r *results.Run) (float64, bool) {
 			l, ok := r.Overall.LatencyOf(results.OK)
 			return l.P95, ok
 		}},
-		{"average response (successful)", "us", true, func(r *results.Run) (float64, bool) {
+		{"average response (successful)", "us", true, true, func(r *results.Run) (float64, bool) {
 			l, ok := r.Overall.LatencyOf(results.OK)
 			return l.Mean, ok
 		}},
-		{"error rate", "ratio", true, func(r *results.Run) (float64, bool) { return r.Overall.ErrorRate, measured(r) }},
-		{"cache hit rate", "ratio", false, func(r *results.Run) (float64, bool) { return ptr(r.Server.CacheHitRate, 1) }},
-		{"DB query P95", "us", true, func(r *results.Run) (float64, bool) { return ptr(r.Server.DBQueryP95Seconds, 1e6) }},
-		{"achieved rate", "rps", false, func(r *results.Run) (float64, bool) { return r.Overall.Rate.Achieved, measured(r) }},
+		{"error rate", "ratio", true, false, func(r *results.Run) (float64, bool) { return r.Overall.ErrorRate, measured(r) }},
+		{"cache hit rate", "ratio", false, false, func(r *results.Run) (float64, bool) { return ptr(r.Server.CacheHitRate, 1) }},
+		{"DB query P95", "us", true, false, func(r *results.Run) (float64, bool) { return ptr(r.Server.DBQueryP95Seconds, 1e6) }},
+		{"achieved rate (completed)", "rps", false, false, func(r *results.Run) (float64, bool) { return r.Overall.Rate.Achieved, measured(r) }},
 	}
 }
 
@@ -69,7 +68,11 @@ func headlineRows(runs []*results.Run) []HeadlineRow {
 			if !ok {
 				row.Values = append(row.Values, "—")
 			} else {
-				row.Values = append(row.Values, gate.Format(v, m.unit))
+				if m.timed {
+					row.Values = append(row.Values, latencyWords(v, r.Plan.Timeout))
+				} else {
+					row.Values = append(row.Values, gate.Format(v, m.unit))
+				}
 			}
 			if i == 0 {
 				continue
@@ -92,24 +95,9 @@ func headlineChange(m headlineMetric, base, v float64) string {
 	if v == base {
 		return "no change"
 	}
-	var s string
-	switch {
-	case m.unit == "ratio":
-		pp := (v - base) * 100
-		digits := 0
-		if math.Abs(pp) < 10 {
-			digits = 1
-		}
-		s = fmt.Sprintf("%.*f pp", digits, math.Abs(pp))
-		if pp > 0 {
-			s = "+" + s
-		} else {
-			s = "−" + s
-		}
-	case base == 0:
-		s = "from 0"
-	default:
-		s = formatChange(v/base - 1)
+	s := changeWords(base, v, m.unit)
+	if m.unit == "ratio" {
+		s = ppWords(base, v)
 	}
 	if (v < base) == m.lowerIsBetter {
 		return s + " (better)"

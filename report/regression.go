@@ -6,8 +6,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"time"
 
-	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner/results"
 )
 
@@ -65,6 +65,25 @@ type Delta struct {
 	Significant bool
 	// Samples are the numbers of per-second samples compared.
 	BaseSamples, Samples int
+	// BaseTimeout and Timeout are the runs' request timeouts (0: unknown):
+	// a latency at the timeout is capped by it, and said so.
+	BaseTimeout, Timeout time.Duration
+}
+
+// arrow is "21.8 s → 3.49 ms", a value capped by its run's timeout as
+// "≥ 30 s, timeout".
+func (d Delta) arrow() string {
+	return latencyWords(d.Base, d.BaseTimeout) + " → " + latencyWords(d.Value, d.Timeout)
+}
+
+// change is changeWords of the delta, "≥ …" when the baseline was capped
+// by its timeout and the run is faster (the true change is larger).
+func (d Delta) change() string {
+	w := changeWords(d.Base, d.Value, "us")
+	if capped(d.Base, d.BaseTimeout) && d.Value < d.Base && !capped(d.Value, d.Timeout) {
+		w = "≥ " + w
+	}
+	return w
 }
 
 // Words says the delta in plain words: "P95 −87 %: 2.1 s → 270 ms" or
@@ -74,11 +93,11 @@ func (d Delta) Words() string {
 	if d.Endpoint != "" {
 		name = d.Endpoint + " " + name
 	}
-	arrow := gate.FormatMicros(d.Base) + " → " + gate.FormatMicros(d.Value)
+	arrow := d.arrow()
 	if !d.Significant {
 		return fmt.Sprintf("%s: no significant change (%s, %s)", name, arrow, formatP(d.P))
 	}
-	return fmt.Sprintf("%s %s: %s", name, formatChange(d.Change), arrow)
+	return fmt.Sprintf("%s %s: %s", name, d.change(), arrow)
 }
 
 // formatChange renders a ratio change as a signed percentage with a true
@@ -121,12 +140,12 @@ func (d Delta) UntestedWords() string {
 	if d.Endpoint != "" {
 		name = d.Endpoint + " " + name
 	}
-	arrow := gate.FormatMicros(d.Base) + " → " + gate.FormatMicros(d.Value)
+	arrow := d.arrow()
 	why := fmt.Sprintf("too few per-second samples to test against noise: %d and %d", d.BaseSamples, d.Samples)
 	if d.Value == d.Base {
 		return fmt.Sprintf("%s: no change (%s; %s)", name, arrow, why)
 	}
-	return fmt.Sprintf("%s %s: %s (%s)", name, formatChange(d.Change), arrow, why)
+	return fmt.Sprintf("%s %s: %s (%s)", name, d.change(), arrow, why)
 }
 
 // compareSeries compares metric of the endpoint (empty: whole run) between
@@ -136,7 +155,7 @@ func compareSeries(base, cur *runData, endpoint, metric string, alpha float64) (
 	if !ok {
 		return Delta{}, fmt.Errorf("unknown regression metric %q", metric)
 	}
-	d := Delta{Endpoint: endpoint, Metric: metric}
+	d := Delta{Endpoint: endpoint, Metric: metric, BaseTimeout: base.Run.Plan.Timeout, Timeout: cur.Run.Plan.Timeout}
 	bs, cs := &base.Run.Overall, &cur.Run.Overall
 	if endpoint != "" {
 		b, ok1 := base.Run.Endpoints[endpoint]

@@ -1,0 +1,111 @@
+package report
+
+import (
+	"github.com/go-echarts/go-echarts/v2/charts"
+	"github.com/go-echarts/go-echarts/v2/opts"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// Chart ids of a comparison beyond the run page's.
+const (
+	ChartP95Endpoints = "p95endpoints"
+	ChartInFlight     = "inflight"
+)
+
+// barSpec is a bar chart: categories on x, one series of values per name.
+type barSpec struct {
+	ID, Title, YName string
+	LogY             bool
+	Categories       []string
+	Series           []barSeries
+}
+
+type barSeries struct {
+	Name string
+	// Values are one per category; nil draws no bar.
+	Values []*float64
+}
+
+func (s barSpec) render() chartBlock {
+	c := charts.NewBar()
+	yType := "value"
+	if s.LogY {
+		yType = "log"
+	}
+	c.SetGlobalOptions(
+		charts.WithAnimation(false),
+		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
+		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0"}),
+		charts.WithGridOpts(opts.Grid{Top: "40", Left: "70", Right: "30", Bottom: "60"}),
+		charts.WithYAxisOpts(opts.YAxis{Type: yType, Name: s.YName}),
+	)
+	c.SetXAxis(s.Categories)
+	for _, ser := range s.Series {
+		data := make([]opts.BarData, len(ser.Values))
+		for i, v := range ser.Values {
+			if v == nil {
+				data[i] = opts.BarData{Value: "-"} // ECharts' empty value
+				continue
+			}
+			data[i] = opts.BarData{Value: round3(*v)}
+		}
+		c.AddSeries(ser.Name, data)
+	}
+	c.Validate()
+	return chartBlock{ID: s.ID, Title: s.Title}.drawn(chartData{Option: c.JSON()})
+}
+
+// p95EndpointsChart sets each endpoint's P95 of successful requests (and
+// all endpoints') side by side, a bar per run, on a log axis so that 3 ms
+// and 21 s both show.
+func p95EndpointsChart(runs []*runData, labels []string) chartBlock {
+	spec := barSpec{ID: ChartP95Endpoints, Title: "P95 of successful requests per endpoint", YName: "ms (log)", LogY: true}
+	names := endpointNames(runs[0].Run)
+	spec.Categories = append(append(spec.Categories, "all"), names...)
+	for i, r := range runs {
+		ser := barSeries{Name: labels[i]}
+		for _, c := range spec.Categories {
+			s, ok := r.Run.Overall, true
+			if c != "all" {
+				s, ok = r.Run.Endpoints[c]
+			}
+			l, has := s.LatencyOf(results.OK)
+			if !ok || !has || l.P95 <= 0 {
+				ser.Values = append(ser.Values, nil)
+				continue
+			}
+			v := l.P95 / 1000
+			ser.Values = append(ser.Values, &v)
+		}
+		spec.Series = append(spec.Series, ser)
+	}
+	b := spec.render()
+	b.Note = "Log axis: each step up is ten times slower. A value at a run's request timeout was capped by it."
+	return b
+}
+
+// timelineCompareChart draws one per-second figure of every run, from the
+// start of its measured window (warm-up left out).
+func timelineCompareChart(runs []*runData, labels []string, id, title, yName string, f func(results.Point) float64, maxPoints int) chartBlock {
+	spec := lineSpec{ID: id, Title: title, XName: "seconds into the measured window", YName: yName}
+	for i, r := range runs {
+		if r.Timeline == nil {
+			continue
+		}
+		var pts []xy
+		for _, p := range r.Timeline.Points {
+			if p.Warmup || p.T < r.Run.WarmupS {
+				continue
+			}
+			pts = append(pts, xy{p.T - r.Run.WarmupS, f(p)})
+		}
+		if len(pts) > 0 {
+			spec.Lines = append(spec.Lines, line{Name: labels[i], Points: downsampleMean(pts, maxPoints)})
+		}
+	}
+	if len(spec.Lines) == 0 {
+		return chartBlock{ID: id, Title: title, Missing: "no run has a timeline (" + results.TimelineFile + ")"}
+	}
+	return spec.render()
+}
