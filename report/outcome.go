@@ -36,10 +36,10 @@ func decide(run *results.Run, gates []results.Gate) results.Outcome {
 			o.Verdict = results.VerdictFail
 		}
 	}
-	if why := results.PlanDistortion(run.Generator, run.Overall, gates); why != "" {
+	if why, flips := planDistortion(run.Generator, gates); why != "" {
 		o.Inconclusive = why
 		o.Reasons = append(o.Reasons, inconclusiveWords+": "+why)
-		if o.Verdict == results.VerdictPass {
+		if o.Verdict == results.VerdictPass || (o.Verdict == results.VerdictFail && flips) {
 			o.Verdict = results.VerdictUnknown
 		}
 	}
@@ -66,6 +66,77 @@ func decide(run *results.Run, gates []results.Gate) results.Outcome {
 		o.Verdict = results.VerdictUnknown
 	}
 	return o
+}
+
+// planDistortion says why the generator's lateness distorts the verdict
+// of gates, with the figures; "" when it does not. A shortfall (more than
+// results.MaxShortfall of the plan unsent) distorts any verdict. A lag
+// distorts a latency gate when the gate's verdict would differ without it:
+// latency is measured from the intended send time, so the lag is inside
+// it, and the gate's value less the send lag at the same percentile
+// estimates the target's own part. So a late generator can turn an upper
+// bound (p95 < 3s) into a fail or a lower bound (p50 >= 20ms) into a pass,
+// never the other way; service time (from the actual send) and error
+// rates do not depend on it. flips is set when every failed gate may have
+// failed by the lag alone.
+func planDistortion(g *results.Generator, gates []results.Gate) (why string, flips bool) {
+	if g == nil {
+		return "", false
+	}
+	var parts []string
+	if w := g.Shortfall(); w != "" {
+		parts = append(parts, w)
+	}
+	failed, lagFailed := 0, 0
+	for _, gt := range gates {
+		if gt.Verdict == results.VerdictFail {
+			failed++
+		}
+		p, err := gate.Parse(gt.Expr)
+		if err != nil || gt.Unit != "us" || gt.Value == nil || strings.HasPrefix(p.Metric, "service_time") {
+			continue
+		}
+		lag := lagAt(g.SendLag, p.Metric)
+		if lag <= 0 {
+			continue
+		}
+		without := *gt.Value - lag
+		upper := p.Op == gate.Less || p.Op == gate.LessEqual
+		holds := without < gt.Threshold || (p.Op == gate.LessEqual && without == gt.Threshold)
+		if !upper {
+			holds = without > gt.Threshold || (p.Op == gate.GreaterEqual && without == gt.Threshold)
+		}
+		switch {
+		case upper && gt.Verdict == results.VerdictFail && holds:
+			lagFailed++
+			parts = append(parts, fmt.Sprintf("%s failed at %s, but requests left up to %s late at that percentile: without the lag it would hold", gt.Expr, gate.FormatMicros(*gt.Value), gate.FormatMicros(lag)))
+		case !upper && gt.Verdict == results.VerdictPass && !holds:
+			parts = append(parts, fmt.Sprintf("%s held at %s only with a send lag of %s inside it", gt.Expr, gate.FormatMicros(*gt.Value), gate.FormatMicros(lag)))
+		}
+	}
+	return strings.Join(parts, "; "), failed > 0 && lagFailed == failed
+}
+
+// lagAt is the send lag at the percentile a latency metric reads
+// ("p95", "all.p99", "chat.max" …), P99 when it names none.
+func lagAt(l results.Latency, metric string) float64 {
+	switch metric[strings.LastIndex(metric, ".")+1:] {
+	case "p50":
+		return l.P50
+	case "p90":
+		return l.P90
+	case "p95":
+		return l.P95
+	case "p99.9", "p999", "9":
+		return l.P999
+	case "max":
+		return l.Max
+	case "mean":
+		return l.Mean
+	case "min":
+		return l.Min
+	}
+	return l.P99
 }
 
 // incompleteNote says that a checkpointed run did not finish, and what its

@@ -397,12 +397,11 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 			o.ErrorRate = float64(o.Requests-o.Successes) / float64(o.Requests)
 		}
 		g := &results.Generator{
-			Planned:    due - first,
-			Sent:       max(min(int64(a.sent()), due)-first, 0),
-			Completed:  rec.overall.total.requests,
-			Late:       rec.late,
-			SendLagP99: float64(rec.lag.ValueAtQuantile(99)),
-			SendLagMax: float64(rec.lag.Max()),
+			Planned:   due - first,
+			Sent:      max(min(int64(a.sent()), due)-first, 0),
+			Completed: rec.overall.total.requests,
+			Late:      rec.late,
+			SendLag:   latencySummary(rec.lag),
 		}
 		if a.flows != nil {
 			// The plan's arrivals are draws from the mix: an iteration of a

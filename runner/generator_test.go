@@ -43,12 +43,12 @@ func TestSaturationWarningsInProportion(t *testing.T) {
 	sc.Load.MaxWorkers = 100
 	okP50 := results.Stats{ServiceTimeOKUS: &results.Latency{P50: 2000}, Successes: 1, Requests: 1}
 	// Kept: a few requests late, lag P99 3 ms.
-	kept := &results.Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 20, SendLagP99: 3000, SendLagMax: 40_000}
+	kept := &results.Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 20, SendLag: results.Latency{P99: 3000, Max: 40_000}}
 	if w := saturationWarnings(sc, kept, okP50, 10); len(w) != 0 {
 		t.Errorf("a generator that kept its plan warned: %q", w)
 	}
 	// Late by 200 ms at P99 against a 2 ms P50, every request sent.
-	late := &results.Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 400, SendLagP99: 200_000}
+	late := &results.Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 400, SendLag: results.Latency{P99: 200_000}}
 	w := saturationWarnings(sc, late, okP50, 10)
 	if len(w) != 1 || !strings.Contains(w[0], "could not keep the plan") || !strings.Contains(w[0], "200ms") || !strings.Contains(w[0], "2ms") {
 		t.Fatalf("warnings %q: want the lag and the P50 named", w)

@@ -547,8 +547,8 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 		}
 		addStats(&m.Overall, r.Overall)
 		if g := r.Generator; g != nil {
-			// Counts add; the merged lag P99 is the worst shard's, an
-			// upper bound of the exact one.
+			// Counts add; the merged lag is the worst shard's at each
+			// percentile, an upper bound of the exact one.
 			if m.Generator == nil {
 				m.Generator = &results.Generator{}
 			}
@@ -556,8 +556,9 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 			m.Generator.Sent += g.Sent
 			m.Generator.Completed += g.Completed
 			m.Generator.Late += g.Late
-			m.Generator.SendLagP99 = max(m.Generator.SendLagP99, g.SendLagP99)
-			m.Generator.SendLagMax = max(m.Generator.SendLagMax, g.SendLagMax)
+			l, w := &m.Generator.SendLag, g.SendLag
+			l.Min, l.Mean, l.P50, l.P90 = max(l.Min, w.Min), max(l.Mean, w.Mean), max(l.P50, w.P50), max(l.P90, w.P90)
+			l.P95, l.P99, l.P999, l.Max = max(l.P95, w.P95), max(l.P99, w.P99), max(l.P999, w.P999), max(l.Max, w.Max)
 		}
 		for name, st := range r.Endpoints {
 			acc := m.Endpoints[name]

@@ -23,10 +23,9 @@ type Generator struct {
 	Completed int64 `json:"completed"`
 	// Late counts requests that left more than 10 ms after their intended
 	// send time; SendLag is the distribution of how late requests left
-	// (µs), over all measured requests.
-	Late       int64   `json:"late"`
-	SendLagP99 float64 `json:"send_lag_p99_us"`
-	SendLagMax float64 `json:"send_lag_max_us"`
+	// (µs), over all measured requests (on time counts as 0).
+	Late    int64   `json:"late"`
+	SendLag Latency `json:"send_lag_us"`
 }
 
 // The thresholds beyond which the generator's lateness distorts a result,
@@ -85,11 +84,11 @@ func (g *Generator) Lag(p50US float64) string {
 		return ""
 	}
 	limit := max(MaxLagShare*p50US, float64(MinDistortingLag.Microseconds()))
-	if g.SendLagP99 <= limit {
+	if g.SendLag.P99 <= limit {
 		return ""
 	}
 	return fmt.Sprintf("its send lag P99 was %s against a measured P50 of %s (the lag may be at most %.0f %% of the P50, and at least %s distorts)",
-		us(g.SendLagP99), us(p50US), MaxLagShare*100, MinDistortingLag)
+		us(g.SendLag.P99), us(p50US), MaxLagShare*100, MinDistortingLag)
 }
 
 // us formats microseconds as a rounded duration.
@@ -111,24 +110,4 @@ func MeasuredP50(overall Stats) float64 {
 		return l.P50
 	}
 	return 0
-}
-
-// PlanDistortion says why the generator's lateness distorts a verdict by
-// gates: a shortfall distorts any verdict, a lag only one that reads a
-// latency (a gate in µs), since error rates do not depend on when a
-// request left. The report's verdict reads it; "" when nothing distorts.
-func PlanDistortion(g *Generator, overall Stats, gates []Gate) string {
-	why := []string{}
-	if w := g.Shortfall(); w != "" {
-		why = append(why, w)
-	}
-	for _, gt := range gates {
-		if gt.Unit == "us" {
-			if w := g.Lag(MeasuredP50(overall)); w != "" {
-				why = append(why, w)
-			}
-			break
-		}
-	}
-	return strings.Join(why, ", and ")
 }

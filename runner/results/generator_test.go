@@ -16,19 +16,19 @@ func TestDistortion(t *testing.T) {
 		{"nil", nil, 1000, nil},
 		// Every planned request sent, lag P99 2 ms: kept, though some
 		// requests were late.
-		{"kept", &Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 12, SendLagP99: 2000}, 800, nil},
+		{"kept", &Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 12, SendLag: Latency{P99: 2000}}, 800, nil},
 		// A 40 ms lag against a 10 ms P50 is 400 %, but under the floor.
-		{"under the floor", &Generator{Planned: 100, Sent: 100, SendLagP99: 40_000}, 10_000, nil},
+		{"under the floor", &Generator{Planned: 100, Sent: 100, SendLag: Latency{P99: 40_000}}, 10_000, nil},
 		// A 300 ms lag against a 1 s P50: 30 %, under the share.
-		{"under the share", &Generator{Planned: 100, Sent: 100, SendLagP99: 300_000}, 1_000_000, nil},
+		{"under the share", &Generator{Planned: 100, Sent: 100, SendLag: Latency{P99: 300_000}}, 1_000_000, nil},
 		// A 900 ms lag against a 1 s P50: 90 %.
-		{"lag", &Generator{Planned: 100, Sent: 100, SendLagP99: 900_000}, 1_000_000, []string{"send lag P99 was 900ms", "P50 of 1s", "50 %"}},
+		{"lag", &Generator{Planned: 100, Sent: 100, SendLag: Latency{P99: 900_000}}, 1_000_000, []string{"send lag P99 was 900ms", "P50 of 1s", "50 %"}},
 		// 4 % unsent: within MaxShortfall.
 		{"small shortfall", &Generator{Planned: 1000, Sent: 960}, 1000, nil},
 		// 20 % unsent.
 		{"shortfall", &Generator{Planned: 1000, Sent: 800}, 1000, []string{"sent 800 of 1000 planned", "20.0 % short"}},
 		// Both.
-		{"both", &Generator{Planned: 1000, Sent: 800, SendLagP99: 2_000_000}, 1000, []string{"sent 800 of 1000", ", and its send lag P99 was 2s"}},
+		{"both", &Generator{Planned: 1000, Sent: 800, SendLag: Latency{P99: 2_000_000}}, 1000, []string{"sent 800 of 1000", ", and its send lag P99 was 2s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

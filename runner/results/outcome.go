@@ -17,8 +17,9 @@ type Outcome struct {
 	// checkpoint (status running). Its verdict is unknown.
 	Incomplete bool
 	// Inconclusive says, with the figures, why the generator's lateness
-	// distorts the result (PlanDistortion); then gates that pass do not
-	// make a pass: the verdict is unknown.
+	// distorts the gates' verdict (a shortfall of the plan, or a latency
+	// gate whose verdict the send lag may have decided); then the verdict
+	// is unknown, not a pass.
 	Inconclusive string
 }
 
