@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strconv"
@@ -178,8 +179,18 @@ func TestPoolRecoversFromTerminatedBackends(t *testing.T) {
 }
 
 func TestGracefulShutdownDrains(t *testing.T) {
+	// The LLM says when the chat reaches it and answers when released, so
+	// the test knows the chat is in flight without guessing how long.
+	asked, release := make(chan struct{}), make(chan struct{})
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(asked)
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"choices":[{"index":0,"message":{"role":"assistant","content":"Eggs are fine."}}]}`))
+	}))
+	defer llm.Close()
 	cfg := testConfig(t)
-	cfg.LLM = agent.Config{SimMedian: 400 * time.Millisecond, SimP95: 500 * time.Millisecond}
+	cfg.LLM = agent.Config{Provider: agent.ProviderOpenAI, BaseURL: llm.URL}
 	s, err := target.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -199,8 +210,11 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		err  error
 	}
 	inflight := make(chan result, 1)
+	// A question of its own: the LLM's answers are cached, and the test
+	// counts the stored question.
+	question := fmt.Sprintf("shutdown question about eggs %d", time.Now().UnixNano())
 	go func() {
-		req, _ := http.NewRequest("POST", url+"/api/v1/chat", strings.NewReader(`{"user_id":4,"message":"shutdown question about eggs"}`))
+		req, _ := http.NewRequest("POST", url+"/api/v1/chat", strings.NewReader(`{"user_id":4,"message":"`+question+`"}`))
 		req.Header.Set("X-API-Key", "dev-key")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -212,8 +226,26 @@ func TestGracefulShutdownDrains(t *testing.T) {
 		_, err = fmt.Fprint(&b, resp.Status)
 		inflight <- result{code: resp.StatusCode, err: err}
 	}()
-	time.Sleep(100 * time.Millisecond) // the chat is now waiting on the LLM
+	select {
+	case <-asked: // the chat is now waiting on the LLM
+	case r := <-inflight:
+		t.Fatalf("the chat answered without asking the LLM: %d, %v", r.code, r.err)
+	}
 	cancel()
+	// Shutdown has begun once the listener refuses new connections; only
+	// then does the LLM answer the chat in flight.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(url + "/api/health")
+		if err != nil {
+			break
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the server still accepts connections 10s after the shutdown began")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
 
 	r := <-inflight
 	if r.err != nil || r.code != 200 {
@@ -230,7 +262,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	defer conn.Close(context.Background())
 	var n int
 	if err := conn.QueryRow(context.Background(),
-		"SELECT count(*) FROM messages WHERE user_id = 4 AND content = 'shutdown question about eggs'").Scan(&n); err != nil || n != 1 {
+		"SELECT count(*) FROM messages WHERE user_id = 4 AND content = $1", question).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("stored question: %d, %v", n, err)
 	}
 	if _, err := http.Get(url + "/api/health"); err == nil {

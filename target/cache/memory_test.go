@@ -6,6 +6,7 @@ import (
 )
 
 func TestMemoryEvictsLeastRecentlyUsed(t *testing.T) {
+	t.Parallel()
 	m := newMemory(2, time.Minute, time.Now)
 	m.set("a", []byte("1"), time.Minute)
 	m.set("b", []byte("2"), time.Minute)
@@ -25,6 +26,7 @@ func TestMemoryEvictsLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestMemoryExpires(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1000, 0)
 	m := newMemory(10, time.Minute, func() time.Time { return now })
 	m.set("k", []byte("v"), 10*time.Second)
@@ -42,6 +44,7 @@ func TestMemoryExpires(t *testing.T) {
 }
 
 func TestJitterStaysInBounds(t *testing.T) {
+	t.Parallel()
 	tc := &Tiered{cfg: Config{TTL: 100 * time.Second, Jitter: 0.1}}
 	lo, hi := time.Hour, time.Duration(0)
 	for range 2000 {
@@ -57,6 +60,7 @@ func TestJitterStaysInBounds(t *testing.T) {
 }
 
 func TestBreakerSkipsRedisForTheBackoff(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1000, 0)
 	r := NewRedis(nil, "p:", WithBackoff(time.Second), withClock(func() time.Time { return now }))
 	if !r.Available() {

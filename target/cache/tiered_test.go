@@ -33,6 +33,18 @@ func newRedis(t *testing.T, opts ...cache.RedisOption) *cache.Redis {
 	return cache.NewRedis(c, testdb.RedisPrefix(t)+strconv.FormatInt(prefixSeq.Add(1), 10)+":", opts...)
 }
 
+// waitFor waits until cond holds (what a goroutine under test has reached,
+// read from what it shows), failing after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func newMetrics(t *testing.T) *cache.Metrics {
 	m, err := cache.NewMetrics(prometheus.NewRegistry())
 	if err != nil {
@@ -66,6 +78,7 @@ func (l *loader) load(context.Context) ([]byte, error) {
 }
 
 func TestTiersFillAndAnswer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newMetrics(t)
 	r := newRedis(t)
@@ -96,6 +109,7 @@ func TestTiersFillAndAnswer(t *testing.T) {
 }
 
 func TestSingleFlight(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newMetrics(t)
 	c := cache.New(cache.Config{Name: "sf"}, newRedis(t), m, nil)
@@ -116,11 +130,9 @@ func TestSingleFlight(t *testing.T) {
 			}
 		}()
 	}
-	// Let the 50 callers pile up on the one load, then release it.
-	for calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond)
+	// Release the load once every caller has missed the memory tier: all
+	// 50 then wanted the one load in flight.
+	waitFor(t, "50 memory misses", func() bool { return lookups(m, "sf", cache.TierMemory, cache.Miss) == 50 })
 	close(release)
 	wg.Wait()
 	if calls.Load() != 1 {
@@ -132,6 +144,7 @@ func TestSingleFlight(t *testing.T) {
 }
 
 func TestLoaderErrorIsNotCached(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := cache.New(cache.Config{Name: "e"}, newRedis(t), newMetrics(t), nil)
 	boom := errors.New("boom")
@@ -145,6 +158,7 @@ func TestLoaderErrorIsNotCached(t *testing.T) {
 }
 
 func TestInvalidateReachesOtherReplicas(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	m := newMetrics(t)
@@ -155,7 +169,10 @@ func TestInvalidateReachesOtherReplicas(t *testing.T) {
 	b := cache.New(cache.Config{Name: "inv"}, r, m, busB)
 	go busA.Run(ctx)
 	go busB.Run(ctx)
-	time.Sleep(50 * time.Millisecond) // let both subscribe
+	waitFor(t, "both buses subscribed", func() bool {
+		n, err := r.Client().PubSubNumSub(ctx, r.Key("invalidate")).Result()
+		return err == nil && n[r.Key("invalidate")] == 2
+	})
 
 	var l loader
 	a.Get(ctx, "k", l.load) // v1 into Redis and a's memory
@@ -183,6 +200,7 @@ func TestInvalidateReachesOtherReplicas(t *testing.T) {
 }
 
 func TestRedisDownFallsBack(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	// A port nothing listens on.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -219,6 +237,7 @@ func TestRedisDownFallsBack(t *testing.T) {
 }
 
 func TestDisabledAlwaysLoads(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newMetrics(t)
 	c := cache.New(cache.Config{Name: "off", Disabled: true}, newRedis(t), m, nil)
@@ -250,6 +269,7 @@ func BenchmarkMemoryHit(b *testing.B) {
 // A Redis that accepts connections and never answers: each call would wait
 // out its timeout, so after the first one Redis is skipped.
 func TestRedisSlowIsSkipped(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
