@@ -18,7 +18,7 @@ func (a *attack) prepareFlows(attackCtx context.Context) {
 		workers: sc.Load.MaxWorkers,
 		events:  make(chan flowEvent),
 		ctx:     attackCtx,
-		last:    a.sched.end + scheduleGrace,
+		last:    a.sched.end + max(scheduleGrace, sc.Load.GracefulStop.D()),
 	}
 	for _, limit := range a.flows.limits {
 		c := *a.client

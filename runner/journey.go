@@ -64,7 +64,7 @@ type flowEngine struct {
 	ctx     context.Context
 	began   time.Time
 	// last is the latest a step may be due and still be sent: the schedule's
-	// end and its grace.
+	// end and the graceful stop (at least the grace the request mix has).
 	last time.Duration
 
 	dispatched atomic.Uint64 // open model: iterations handed to workers

@@ -583,3 +583,30 @@ flows:
 		t.Error("nothing recorded")
 	}
 }
+
+// TestFlowGracefulStop: iterations under way when the stages end go on for
+// the graceful stop (default 30 s), so none is cut; with graceful_stop 0
+// the steps due after the schedule's 1 s grace are not sent and their
+// iterations count as cut, neither completed nor failed.
+func TestFlowGracefulStop(t *testing.T) {
+	srv := okServer(t, nil)
+	flow := `flows:
+  - name: f
+    steps:
+      - {name: a, path: /a, think: 1200ms}
+      - {name: b, path: /b}
+`
+	sc := journeyScenario(t, t.TempDir(), srv.URL, "load:\n  stages: [{duration: 1s, rate: 10/s}]\n"+flow)
+	run, _ := runJourney(t, sc)
+	if f := run.Flows["f"]; f.Cut != 0 || f.Iteration.Successes != 10 || run.Endpoints["f.b"].Requests != 10 {
+		t.Errorf("default graceful stop: %+v, f.b %d requests; want 10 completed, none cut", f, run.Endpoints["f.b"].Requests)
+	}
+	sc = journeyScenario(t, t.TempDir(), srv.URL, "load:\n  graceful_stop: 0s\n  stages: [{duration: 1s, rate: 10/s}]\n"+flow)
+	run, _ = runJourney(t, sc)
+	f := run.Flows["f"]
+	// Iteration k starts at k/10 s; its step b is due 1.2 s later, after
+	// the schedule's end (1 s) and grace (1 s) for k >= 8.
+	if f.Cut != 2 || f.Iteration.Requests != 8 || f.Iteration.Successes != 8 || run.Endpoints["f.b"].Requests != 8 {
+		t.Errorf("graceful_stop 0: %+v, f.b %d requests; want 8 completed and 2 cut", f, run.Endpoints["f.b"].Requests)
+	}
+}

@@ -22,6 +22,9 @@ const (
 	DefaultMaxBody = 1 << 20
 	// DefaultRedirects is how many redirects a request follows by default.
 	DefaultRedirects = 10
+	// DefaultGracefulStop is how long flow iterations may finish after the
+	// stages end.
+	DefaultGracefulStop = 30 * time.Second
 )
 
 // Data holding: how long a flow keeps a value it drew.

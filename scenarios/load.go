@@ -100,6 +100,9 @@ func (s *Scenario) applyDefaults() {
 	if s.Load.MaxConnections == 0 && !s.written("load.max_connections") {
 		s.Load.MaxConnections = DefaultMaxConnections
 	}
+	if len(s.Flows) > 0 && !s.written("load.graceful_stop") {
+		s.Load.GracefulStop = Duration(DefaultGracefulStop)
+	}
 	if s.Target.MaxBody == 0 && !s.written("target.max_body") {
 		s.Target.MaxBody = DefaultMaxBody
 	}
@@ -133,7 +136,7 @@ func (s *Scenario) applyDefaults() {
 	}
 	for i := range s.Flows {
 		f := &s.Flows[i]
-		if _, written := s.pos[fmt.Sprintf("flows[%d].weight", i)]; !written {
+		if !s.written(fmt.Sprintf("flows[%d].weight", i)) {
 			f.Weight = 1
 		}
 		for j := range f.Steps {

@@ -75,10 +75,14 @@ func (s *Scenario) Describe() string {
 		fmt.Fprintf(&b, ", first %s warm-up (not measured)", roundForDisplay(s.Load.Warmup.D()))
 	}
 	b.WriteByte('\n')
+	inFlight, between, draws := "requests", "requests", "requests"
+	if len(s.Flows) > 0 {
+		inFlight, between, draws = "requests and flow iterations", "requests and iterations", "draws"
+	}
 	if s.Load.Model == ModelOpen {
-		fmt.Fprintf(&b, "limits    %d requests in flight, %d connections\n", s.Load.MaxWorkers, s.Load.MaxConnections)
+		fmt.Fprintf(&b, "limits    %d %s in flight, %d connections\n", s.Load.MaxWorkers, inFlight, s.Load.MaxConnections)
 	} else if !s.Load.ThinkTime.IsZero() {
-		fmt.Fprintf(&b, "think     %s between a user's requests\n", s.Load.ThinkTime)
+		fmt.Fprintf(&b, "think     %s between a user's %s\n", s.Load.ThinkTime, between)
 	}
 	if s.Shard.Count > 0 {
 		fmt.Fprintf(&b, "shard     %d/%d\n", s.Shard.Index, s.Shard.Count)
@@ -86,7 +90,7 @@ func (s *Scenario) Describe() string {
 
 	b.WriteString("\nstages\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  #\tstart\tduration\tlevel\trequests")
+	fmt.Fprintf(tw, "  #\tstart\tduration\tlevel\t%s\n", draws)
 	var start time.Duration
 	for i, st := range s.Load.Stages {
 		level, count := st.Users.String()+" users", "-"
@@ -144,7 +148,8 @@ func (s *Scenario) Describe() string {
 	}
 
 	if s.Load.Model == ModelOpen && len(s.Flows) > 0 {
-		fmt.Fprintf(&b, "\nexpected  %d requests and flow iterations started\n", s.ExpectedRequests())
+		fmt.Fprintf(&b, "\nexpected  %d draws of the mix (a flow's iteration or a request), about %.0f requests when every step succeeds\n",
+			s.ExpectedRequests(), float64(s.ExpectedRequests())*s.stepsPerDraw())
 	} else if s.Load.Model == ModelOpen {
 		fmt.Fprintf(&b, "\nexpected  %d requests\n", s.ExpectedRequests())
 	} else {
@@ -220,4 +225,22 @@ func formatHeaders(h map[string]string) string {
 		names[i] = n + ": " + h[n]
 	}
 	return strings.Join(names, ", ")
+}
+
+// stepsPerDraw is the mean number of requests one draw of the mix sends
+// when every step succeeds.
+func (s *Scenario) stepsPerDraw() float64 {
+	total, steps := 0.0, 0.0
+	for _, r := range s.Requests {
+		total += r.Weight
+		steps += r.Weight
+	}
+	for _, f := range s.Flows {
+		total += f.Weight
+		steps += f.Weight * float64(len(f.Steps))
+	}
+	if total == 0 {
+		return 0
+	}
+	return steps / total
 }

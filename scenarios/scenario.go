@@ -154,6 +154,10 @@ type LoadSpec struct {
 	// (and between its flow iterations); a constant for requests, any
 	// distribution for flows.
 	ThinkTime Think `yaml:"think_time"`
+	// GracefulStop is how long the flow iterations under way when the
+	// stages end may go on (default 30s); a step due after it is not sent
+	// and its iteration counts as cut. Flows only.
+	GracefulStop Duration `yaml:"graceful_stop"`
 	// Stages follow each other; together they are the run's duration.
 	Stages []Stage `yaml:"stages"`
 }

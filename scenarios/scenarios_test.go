@@ -89,7 +89,7 @@ func TestFullScenario(t *testing.T) {
 }
 
 func TestBuiltins(t *testing.T) {
-	want := []string{"resilience", "smoke", "soak", "spike", "steady", "users"}
+	want := []string{"journey", "resilience", "smoke", "soak", "spike", "steady", "users"}
 	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("built-ins %v, want %v", got, want)
 	}
@@ -98,7 +98,12 @@ func TestBuiltins(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if len(sc.Gates) != 3 || len(sc.Requests) < 9 {
+		switch {
+		case name == "journey":
+			if len(sc.Flows) != 1 || len(sc.Flows[0].Steps) != 6 || len(sc.Requests) != 0 {
+				t.Errorf("journey: %d flows, %d requests", len(sc.Flows), len(sc.Requests))
+			}
+		case len(sc.Gates) != 3 || len(sc.Requests) < 9:
 			t.Errorf("%s: %d gates, %d requests", name, len(sc.Gates), len(sc.Requests))
 		}
 		// Every built-in keeps its shape when shortened.

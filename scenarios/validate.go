@@ -260,6 +260,9 @@ func (v *validation) load() {
 	if l.MaxConnections < 1 {
 		v.add("load.max_connections", "must be at least 1 (leave it out for %d)", DefaultMaxConnections)
 	}
+	if l.GracefulStop != 0 && len(v.s.Flows) == 0 {
+		v.add("load.graceful_stop", "graceful_stop applies to flows (a request of the mix in flight at the end is always awaited)")
+	}
 	if !l.ThinkTime.IsZero() && l.Model != ModelClosed {
 		v.add("load.think_time", "think time applies to the closed model only")
 	} else if _, constant := l.ThinkTime.Constant(); !constant && len(v.s.Flows) == 0 {

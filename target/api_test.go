@@ -503,3 +503,31 @@ func TestPoolWaitMetricsMove(t *testing.T) {
 		t.Fatalf("acquire wait %v → %v", w0, w)
 	}
 }
+
+// TestReadOneMeal: a logged meal reads back by the id it got, for its user
+// only.
+func TestReadOneMeal(t *testing.T) {
+	c := start(t, testConfig(t))
+	var logged struct {
+		Meal store.Meal `json:"meal"`
+	}
+	c.expect("POST", "/api/v1/users/7/meals", `{"food_id":12,"grams":150,"eaten_at":"2026-05-01T12:30:00Z"}`, 201, &logged)
+	var got store.Meal
+	c.expect("GET", fmt.Sprintf("/api/v1/users/7/meals/%d", logged.Meal.ID), "", 200, &got)
+	if got != logged.Meal {
+		t.Errorf("read back %+v, logged %+v", got, logged.Meal)
+	}
+	var e apiErr
+	c.expect("GET", fmt.Sprintf("/api/v1/users/8/meals/%d", logged.Meal.ID), "", 404, &e)
+	c.expect("GET", "/api/v1/users/7/meals/999999999", "", 404, &e)
+	c.expect("GET", "/api/v1/users/7/meals/x", "", 400, &e)
+	if e.Error.Field != "meal_id" {
+		t.Errorf("bad meal id names field %q", e.Error.Field)
+	}
+	// The daily totals keep their route.
+	var day store.DayTotals
+	c.expect("GET", "/api/v1/users/7/meals/daily?date=2026-05-01", "", 200, &day)
+	if day.Meals < 1 {
+		t.Errorf("daily totals %+v", day)
+	}
+}

@@ -94,3 +94,24 @@ func (s *Server) dailyTotals(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, totals)
 }
+
+// GET /api/v1/users/{id}/meals/{meal_id}: one meal as logMeal returned it;
+// 404 when the user has no meal of that id.
+func (s *Server) getMeal(w http.ResponseWriter, r *http.Request) {
+	id, aerr := pathID(r, "id")
+	if aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
+	mealID, aerr := pathID(r, "meal_id")
+	if aerr != nil {
+		writeAPIError(w, aerr)
+		return
+	}
+	m, err := s.store.Meal(r.Context(), id, mealID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, m)
+}

@@ -23,6 +23,7 @@
 //	GET  /api/v1/nutrition/foods/{id}         [nutrition_food] cached
 //	POST /api/v1/users/{id}/meals             [meals_log] {food_id, grams, eaten_at?}; awards XP
 //	GET  /api/v1/users/{id}/meals/daily?date= [meals_daily]
+//	GET  /api/v1/users/{id}/meals/{meal_id}   [meals_get] one meal; 404 when not the user's
 //	GET  /api/v1/users/{id}/conversations?limit=&before= [conversations] keyset pages
 //	POST /api/v1/chat                         [chat] {user_id, message}; Server-Timing db, cache, llm
 //	GET  /api/v1/users/{id}/xp                [xp_get] total and rank
@@ -225,6 +226,7 @@ func (s *Server) routes() http.Handler {
 		{"nutrition_food", "GET /api/v1/nutrition/foods/{id}", false, s.getFood},
 		{"meals_log", "POST /api/v1/users/{id}/meals", false, s.logMeal},
 		{"meals_daily", "GET /api/v1/users/{id}/meals/daily", false, s.dailyTotals},
+		{"meals_get", "GET /api/v1/users/{id}/meals/{meal_id}", false, s.getMeal},
 		{"conversations", "GET /api/v1/users/{id}/conversations", false, s.conversations},
 		{"chat", "POST /api/v1/chat", false, s.chat},
 		{"xp_get", "GET /api/v1/users/{id}/xp", false, s.getXP},

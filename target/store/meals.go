@@ -81,3 +81,28 @@ func (s *Store) DailyTotals(ctx context.Context, userID int64, day time.Time) (D
 	}
 	return d, s.requireUser(ctx, userID, d.Meals == 0)
 }
+
+const qMeal = `/*q:meal*/
+	SELECT m.food_id, f.name, m.grams, m.kcal, m.protein_g, m.carbs_g, m.fat_g, m.eaten_at, m.day
+	FROM meals m JOIN foods f ON f.id = m.food_id
+	WHERE m.id = $2 AND m.user_id = $1`
+
+// Meal reads one meal of a user by its id. A meal that does not exist, or
+// that another user logged, is ErrNotFound.
+func (s *Store) Meal(ctx context.Context, userID, mealID int64) (Meal, error) {
+	m := Meal{ID: mealID}
+	var day time.Time
+	err := s.retryRead(ctx, func() error {
+		return s.pool.QueryRow(ctx, qMeal, userID, mealID).
+			Scan(&m.FoodID, &m.FoodName, &m.Grams, &m.Kcal, &m.ProteinG, &m.CarbsG, &m.FatG, &m.EatenAt, &day)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Meal{}, fmt.Errorf("meal %d of user %d: %w", mealID, userID, ErrNotFound)
+	}
+	if err != nil {
+		return Meal{}, translate(err, "reading a meal")
+	}
+	m.EatenAt = m.EatenAt.UTC()
+	m.Day = day.Format(time.DateOnly)
+	return m, nil
+}
