@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,7 +65,9 @@ func WaitFor(d, poll time.Duration) MergeOption {
 // twice, and, unless Partial is given, a missing shard index or a shard that
 // did not complete. out must be absent or empty; when it lies in a results
 // root (a directory with a "latest" link), the link is updated. The gates are
-// left for the report package to evaluate from the plan's expressions.
+// left for the report package to evaluate: the plan's expressions, or the
+// ones the shards were judged by in their place (merged.gates); shards judged
+// by different gates are refused.
 func Merge(ctx context.Context, dirs []string, out string, opts ...MergeOption) (*results.Run, error) {
 	cfg := mergeConfig{poll: DefaultMergePoll}
 	for _, o := range opts {
@@ -127,6 +130,7 @@ type shardSet struct {
 	missing []int
 	partial bool
 	notes   []string // why shards were left out (--partial)
+	gates   []string // the gates the shards were judged by in place of the scenario's
 	scraper int      // index into shards of the one whose scrapes are used
 }
 
@@ -299,12 +303,43 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 	if len(set.shards) == 0 {
 		return nil, fmt.Errorf("merge: no shard left to merge: %s", strings.Join(set.notes, "; "))
 	}
+	gates, err := shardGates(set.shards)
+	if err != nil {
+		return nil, err
+	}
+	set.gates = gates
 	for i, sh := range set.shards {
 		if sh.run.Server.Scrapes > set.shards[set.scraper].run.Server.Scrapes {
 			set.scraper = i
 		}
 	}
 	return set, nil
+}
+
+// shardGates returns the gates the shards were judged by in place of the
+// scenario's (nil when they were judged by the scenario's), so that the
+// merged run is judged as its shards were. A shard with no recorded verdict
+// counts as judged by the scenario's gates. Shards judged by different gates
+// are refused: the merged run could not be judged as each of them was.
+func shardGates(shards []shardRun) ([]string, error) {
+	gatesOf := func(r *results.Run) ([]string, string) {
+		if r.Judged != nil && r.Judged.Source == results.GatesOverride {
+			return r.Judged.Gates, "gates given in place of the scenario's"
+		}
+		return r.Plan.Gates, "the scenario's gates"
+	}
+	first, firstSource := gatesOf(shards[0].run)
+	for _, sh := range shards[1:] {
+		gates, source := gatesOf(sh.run)
+		if source != firstSource || !slices.Equal(gates, first) {
+			return nil, fmt.Errorf("merge: shard %d (%s) and shard %d (%s) were judged by different gates: %q (%s) and %q (%s); run every shard with the same --gate flags",
+				shards[0].run.ShardIndex, shards[0].dir, sh.run.ShardIndex, sh.dir, first, firstSource, gates, source)
+		}
+	}
+	if r := shards[0].run; r.Judged != nil && r.Judged.Source == results.GatesOverride {
+		return append([]string{}, first...), nil
+	}
+	return nil, nil
 }
 
 func intList(xs []int) string {
@@ -511,7 +546,7 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 		Gates:       []results.Gate{},
 		Merged: &results.Merged{
 			Shards: len(set.shards), Of: set.count, Partial: set.partial, Missing: set.missing,
-			Starts: []results.ShardStart{},
+			Starts: []results.ShardStart{}, Gates: set.gates,
 		},
 	}
 	m.Plan.Stages = append([]results.Stage(nil), first.Plan.Stages...)

@@ -341,3 +341,63 @@ func TestMergeWaitsForShards(t *testing.T) {
 		t.Error("waited for shards that can never merge")
 	}
 }
+
+// TestMergeKeepsTheShardsGates: shards judged by gates given in place of the
+// scenario's (run --shard i/N --gate X) pass those gates on to the merged run
+// (merged.gates), which is judged by them, not by the scenario's; shards
+// judged by different gates are refused, since the merged run could be
+// judged by neither.
+func TestMergeKeepsTheShardsGates(t *testing.T) {
+	dirs := shardDirs(t)
+	judged := func(dir string, j *results.Judgement) string {
+		return variant(t, dir, func(r *results.Run) { r.Judged = j })
+	}
+	override := func(gates ...string) *results.Judgement {
+		return &results.Judgement{Gates: gates, Source: results.GatesOverride, Verdict: results.VerdictFail}
+	}
+	scenario := &results.Judgement{Gates: []string{"error_rate < 1%"}, Source: results.GatesFromScenario, Verdict: results.VerdictPass}
+
+	for _, c := range []struct {
+		name string
+		a, b *results.Judgement
+		want []string
+	}{
+		{"both override", override("p95 < 1us"), override("p95 < 1us"), []string{"p95 < 1us"}},
+		{"both scenario", scenario, scenario, nil},
+		{"scenario and unjudged", scenario, nil, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Merge(context.Background(), []string{judged(dirs[0], c.a), judged(dirs[1], c.b)}, filepath.Join(t.TempDir(), "m"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(m.Merged.Gates, c.want) {
+				t.Errorf("merged.gates = %q, want %q", m.Merged.Gates, c.want)
+			}
+			if m.Judged != nil {
+				t.Errorf("the merged run is judged by the report, not by Merge: %+v", m.Judged)
+			}
+		})
+	}
+
+	for _, c := range []struct {
+		name string
+		a, b *results.Judgement
+	}{
+		{"override and scenario", override("p95 < 1us"), scenario},
+		{"override and unjudged", override("p95 < 1us"), nil},
+		{"other overrides", override("p95 < 1us"), override("p95 < 2us")},
+		{"other order", override("p95 < 1us", "error_rate < 1%"), override("error_rate < 1%", "p95 < 1us")},
+	} {
+		t.Run("refused "+c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "m")
+			_, err := Merge(context.Background(), []string{judged(dirs[0], c.a), judged(dirs[1], c.b)}, out)
+			if err == nil || !strings.Contains(err.Error(), "judged by different gates") {
+				t.Fatalf("Merge: %v, want a refusal saying the shards were judged by different gates", err)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("a refused merge created %s", out)
+			}
+		})
+	}
+}

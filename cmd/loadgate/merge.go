@@ -9,11 +9,12 @@ import (
 )
 
 // cmdMerge merges shard runs into one run, renders its report and exits as
-// gate would on the plan's gates.
+// gate would on the gates the shards were judged by.
 func cmdMerge(ctx context.Context, e env, args []string) error {
 	fs := newFlags("merge", "--out DIR SHARD_RUN…", "Merges the run directories of the shards of one plan (loadgate run --shard i/N) into\n"+
 		"one run in --out, exactly (the HDR histograms add), renders its report and exits as\n"+
-		"gate would on the plan's gates: 0, 1 or 2.")
+		"gate would on the gates the shards were judged by (the scenario's, or the same --gate\n"+
+		"flags given to every shard; shards judged by different gates are refused): 0, 1 or 2.")
 	out := fs.String("out", "", "the merged run's directory (absent or empty); required")
 	partial := fs.Bool("partial", false, "merge even when shards are missing or did not complete; the result is marked partial and cannot pass")
 	assets := fs.String("assets", report.AssetsInline, "inline (one file, works offline) or cdn")
@@ -39,7 +40,13 @@ func cmdMerge(ctx context.Context, e env, args []string) error {
 	m := run.Merged
 	fmt.Fprintf(e.stderr, "merged %d of %d shards into %s (starts spread over %.3fs)\n", m.Shards, m.Of, *out, m.StartSpreadS)
 	ropts := report.Options{Assets: *assets, Stderr: e.stderr}
-	outcome, err := report.Finish(*out, ropts)
+	fopts := ropts
+	if m.Gates != nil {
+		// The shards were judged by --gate in place of the scenario's gates:
+		// so is their merge. The table then prints that recorded verdict.
+		fopts.Gates = m.Gates
+	}
+	outcome, err := report.Finish(*out, fopts)
 	if err != nil {
 		return err
 	}

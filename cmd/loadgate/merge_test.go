@@ -172,6 +172,49 @@ func TestMergeShardProcesses(t *testing.T) {
 	}
 }
 
+// TestMergeJudgesAsTheShardsWere: shards run with --gate in place of the
+// scenario's gates failed on them; their merge is judged by the same gates
+// (exit 1, recorded as given in place of the scenario's), not passed by the
+// scenario's. Shards given different gates are refused (exit 2).
+func TestMergeJudgesAsTheShardsWere(t *testing.T) {
+	srv := slowFast(t)
+	scen := writeScenario(t, fmt.Sprintf(shardScenario, srv.URL))
+	dir := t.TempDir()
+	shard := func(name string, extra ...string) string {
+		out := filepath.Join(dir, name)
+		var log strings.Builder
+		if code := exitOf(t, cli(t, nil, append([]string{"run", scen, "--out", out}, extra...)...), &log); code != 1 && code != 0 {
+			t.Fatalf("shard %s exit %d:\n%s", name, code, &log)
+		}
+		return out
+	}
+	one := shard("s1", "--shard", "1/2", "--gate", "p95 < 1us")
+	two := shard("s2", "--shard", "2/2", "--gate", "p95 < 1us")
+	plain := shard("s2plain", "--shard", "2/2")
+
+	merged := filepath.Join(dir, "merged")
+	var log strings.Builder
+	if code := exitOf(t, cli(t, nil, "merge", one, two, "--out", merged), &log); code != 1 {
+		t.Fatalf("merge of shards that failed p95 < 1us: exit %d, want 1:\n%s", code, &log)
+	}
+	m := readRun(t, merged)
+	if j := m.Judged; j == nil || j.Source != results.GatesOverride || fmt.Sprint(j.Gates) != "[p95 < 1us]" || j.Verdict != results.VerdictFail {
+		t.Errorf("merged run judged %+v, want p95 < 1us given in place of the scenario's, fail", m.Judged)
+	}
+	if !strings.Contains(log.String(), "gates given in place of the scenario's") {
+		t.Errorf("merge output does not say which gates judged it:\n%s", &log)
+	}
+	log.Reset()
+	if code := exitOf(t, cli(t, nil, "gate", merged), &log); code != 1 {
+		t.Errorf("gate on the merged run: exit %d, want 1:\n%s", code, &log)
+	}
+
+	log.Reset()
+	if code := exitOf(t, cli(t, nil, "merge", one, plain, "--out", filepath.Join(dir, "mixed")), &log); code != 2 || !strings.Contains(log.String(), "judged by different gates") {
+		t.Errorf("merge of shards judged by different gates: exit %d, want 2 and the reason:\n%s", code, &log)
+	}
+}
+
 func readRun(t *testing.T, dir string) *results.Run {
 	t.Helper()
 	r, err := results.ReadRun(dir)

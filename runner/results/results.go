@@ -143,6 +143,10 @@ type Merged struct {
 	StartSpreadS float64 `json:"start_spread_s"`
 	// Starts lists each merged shard's actual start, by index.
 	Starts []ShardStart `json:"starts"`
+	// Gates are the gate expressions the shards were judged by in place of
+	// the scenario's (run --shard i/N --gate …), which the merged run is
+	// judged by too; absent when the shards were judged by the scenario's.
+	Gates []string `json:"gates,omitempty"`
 }
 
 // ShardStart is one merged shard run.
