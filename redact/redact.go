@@ -12,8 +12,11 @@
 package redact
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -128,7 +131,60 @@ func Error(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &redacted{msg: URL(err.Error()), err: err}
+	msg := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		msg = strings.ReplaceAll(msg, ue.Error(), urlError(ue))
+	}
+	return &redacted{msg: URL(msg), err: err}
+}
+
+// quoted is a Go-quoted string in an error message.
+var quoted = regexp.MustCompile(`"(?:\\.|[^"\\])*"`)
+
+// urlError is the message of a net/url parse error with the password of its
+// URL hidden, also where the error quotes a part of it after the whole: a
+// password holding an unencoded '/' or '?' reads as a port ("invalid port
+// \":P\" after host"), one holding a bad escape as that escape, and one
+// holding a '#' is cut there, so the URL quoted has no '@' and its password
+// shows as the port. A quoted part found in the password is masked; an
+// invalid port of a URL without '@' is masked wherever it shows (it may be a
+// password's head).
+func urlError(ue *url.Error) string {
+	shown, inner := URL(ue.URL), ue.Err.Error()
+	var password string
+	if i := strings.Index(ue.URL, "://"); i >= 0 {
+		rest := ue.URL[i+3:]
+		at, colon := strings.LastIndexByte(rest, '@'), strings.IndexByte(rest, ':')
+		switch {
+		case colon >= 0 && at > colon:
+			password = rest[colon+1 : at]
+		case at < 0 && strings.HasPrefix(inner, "invalid port "):
+			if q := quoted.FindString(inner); len(q) > 3 {
+				if port, err := strconv.Unquote(q); err == nil && strings.HasPrefix(port, ":") {
+					password = port[1:]
+					shown = strings.Replace(shown, port, ":"+Mask, 1)
+				}
+			}
+		}
+	}
+	if password != "" {
+		inner = quoted.ReplaceAllStringFunc(inner, func(q string) string {
+			part, err := strconv.Unquote(q)
+			if err != nil {
+				return q
+			}
+			colon, part := strings.HasPrefix(part, ":"), strings.TrimPrefix(part, ":")
+			if part == "" || !strings.Contains(password, part) {
+				return q
+			}
+			if colon {
+				return strconv.Quote(":" + Mask)
+			}
+			return strconv.Quote(Mask)
+		})
+	}
+	return fmt.Sprintf("%s %q: %s", ue.Op, shown, inner)
 }
 
 type redacted struct {

@@ -73,6 +73,26 @@ func TestError(t *testing.T) {
 	if strings.Contains(err.Error(), "PW") || !strings.Contains(err.Error(), "redis://u:xxxxx@h/x%zz") {
 		t.Errorf("Error() = %q", err)
 	}
+	// net/url quotes a part of the URL after the whole: a password with an
+	// unencoded '/' reads as a port ("invalid port \":SEC\" after host"),
+	// one with a bad escape as that escape. Neither may show.
+	for _, raw := range []string{"redis://:SEC/PW@127.0.0.1:6379/0", "redis://u:SEC/PW@h/0", "postgres://u:P%zzW@h/db", "http://u:SEC#PW@h:1/"} {
+		_, perr := url.Parse(raw)
+		if perr == nil {
+			t.Fatalf("url.Parse(%q) parsed", raw)
+		}
+		got := Error(fmt.Errorf("REDIS_URL %q: %w", URL(raw), perr)).Error()
+		for _, part := range []string{"SEC", "PW", "P%zzW", "%zz"} {
+			if strings.Contains(got, part) {
+				t.Errorf("Error(%v) = %q shows %q of the password", perr, got, part)
+			}
+		}
+	}
+	// A quoted part of the URL that is not in the password stays.
+	_, perr = url.Parse("postgres://u:PW@h/x%zz")
+	if got := Error(perr).Error(); !strings.Contains(got, `invalid URL escape "%zz"`) {
+		t.Errorf("Error() = %q lost what was wrong with the path", got)
+	}
 	var ue *url.Error
 	if !errors.As(err, &ue) {
 		t.Error("the cause is no longer in the chain")
