@@ -173,7 +173,8 @@ func TestMergeShardProcesses(t *testing.T) {
 }
 
 // TestMergeJudgesAsTheShardsWere: shards run with --gate in place of the
-// scenario's gates failed on them; their merge is judged by the same gates
+// scenario's gates (error_rate > 50%: a fail no lateness of the generator can
+// make inconclusive) failed on them; their merge is judged by the same gates
 // (exit 1, recorded as given in place of the scenario's), not passed by the
 // scenario's. Shards given different gates are refused (exit 2).
 func TestMergeJudgesAsTheShardsWere(t *testing.T) {
@@ -188,18 +189,18 @@ func TestMergeJudgesAsTheShardsWere(t *testing.T) {
 		}
 		return out
 	}
-	one := shard("s1", "--shard", "1/2", "--gate", "p95 < 1us")
-	two := shard("s2", "--shard", "2/2", "--gate", "p95 < 1us")
+	one := shard("s1", "--shard", "1/2", "--gate", "error_rate > 50%")
+	two := shard("s2", "--shard", "2/2", "--gate", "error_rate > 50%")
 	plain := shard("s2plain", "--shard", "2/2")
 
 	merged := filepath.Join(dir, "merged")
 	var log strings.Builder
 	if code := exitOf(t, cli(t, nil, "merge", one, two, "--out", merged), &log); code != 1 {
-		t.Fatalf("merge of shards that failed p95 < 1us: exit %d, want 1:\n%s", code, &log)
+		t.Fatalf("merge of shards that failed error_rate > 50%%: exit %d, want 1:\n%s", code, &log)
 	}
 	m := readRun(t, merged)
-	if j := m.Judged; j == nil || j.Source != results.GatesOverride || fmt.Sprint(j.Gates) != "[p95 < 1us]" || j.Verdict != results.VerdictFail {
-		t.Errorf("merged run judged %+v, want p95 < 1us given in place of the scenario's, fail", m.Judged)
+	if j := m.Judged; j == nil || j.Source != results.GatesOverride || fmt.Sprint(j.Gates) != "[error_rate > 50%]" || j.Verdict != results.VerdictFail {
+		t.Errorf("merged run judged %+v, want error_rate > 50%% given in place of the scenario's, fail", m.Judged)
 	}
 	if !strings.Contains(log.String(), "gates given in place of the scenario's") {
 		t.Errorf("merge output does not say which gates judged it:\n%s", &log)
