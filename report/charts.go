@@ -28,11 +28,6 @@ const (
 	ChartDB           = "db"
 )
 
-// ServerTimingPrefix starts the timeline's Point.Server keys that hold the
-// target's Server-Timing split: "server_timing_db" is the mean duration in
-// milliseconds of the "db" entry over the interval's requests.
-const ServerTimingPrefix = "server_timing_"
-
 // chartBlock is one chart of the page: drawn (Data set) or explained
 // (Missing says why there is nothing to draw).
 type chartBlock struct {
@@ -400,21 +395,21 @@ func serverTimingChart(d *runData, maxPoints int) chartBlock {
 	if d.Timeline != nil {
 		for _, p := range d.Timeline.Points {
 			for k := range p.Server {
-				if n, ok := strings.CutPrefix(k, ServerTimingPrefix); ok && n != "" {
+				if n, ok := strings.CutPrefix(k, results.ServerTimingPrefix); ok && n != "" {
 					names[n] = true
 				}
 			}
 		}
 	}
 	if len(names) == 0 {
-		b.Missing = "the target sent no Server-Timing header (timeline.json has no " + ServerTimingPrefix + "* metrics)"
+		b.Missing = "the target sent no Server-Timing header (timeline.json has no " + results.ServerTimingPrefix + "* metrics)"
 		return b
 	}
 	spec := lineSpec{ID: ChartServerTiming, Title: b.Title, XName: "seconds", YName: "ms per request", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run)}
 	for _, n := range sortedKeys(names) {
 		var pts []xy
 		for _, p := range d.Timeline.Points {
-			if v, ok := p.Server[ServerTimingPrefix+n]; ok {
+			if v, ok := p.Server[results.ServerTimingPrefix+n]; ok {
 				pts = append(pts, xy{p.T, v})
 			}
 		}
@@ -432,12 +427,12 @@ func runCharts(d *runData, maxPoints int) []chartBlock {
 		throughputChart(d, maxPoints),
 		errorsChart(d, maxPoints),
 		distributionChart(d),
-		serverChart(d, ChartCache, "Cache hit rate", "%", 100, []string{"cache_hit_rate"}, []string{"hit rate"}, 100, maxPoints),
-		serverChart(d, ChartMemory, "Target memory (RSS)", "MiB", nil, []string{"rss_bytes"}, []string{"RSS"}, 1.0/(1<<20), maxPoints),
+		serverChart(d, ChartCache, "Cache hit rate", "%", 100, []string{results.ServerCacheHitRate}, []string{"hit rate"}, 100, maxPoints),
+		serverChart(d, ChartMemory, "Target memory (RSS)", "MiB", nil, []string{results.ServerRSSBytes}, []string{"RSS"}, 1.0/(1<<20), maxPoints),
 		serverChart(d, ChartResources, "Target goroutines and DB pool", "count", nil,
-			[]string{"goroutines", "db_pool_acquired", "db_pool_max"}, []string{"goroutines", "DB conns in use", "DB pool max"}, 1, maxPoints),
+			[]string{results.ServerGoroutines, results.ServerDBPoolAcquired, results.ServerDBPoolMax}, []string{"goroutines", "DB conns in use", "DB pool max"}, 1, maxPoints),
 		serverChart(d, ChartDB, "Database: query P95 and pool waits", "ms", nil,
-			[]string{"db_query_p95_ms", "db_pool_wait_ms"}, []string{"DB query P95", "pool wait since last scrape"}, 1, maxPoints),
+			[]string{results.ServerDBQueryP95Ms, results.ServerDBPoolWaitMs}, []string{"DB query P95", "pool wait since last scrape"}, 1, maxPoints),
 		serverTimingChart(d, maxPoints),
 	}
 }

@@ -78,7 +78,7 @@ func writeHostileRun(t *testing.T, dir string) *results.Run {
 		if p.Server == nil {
 			p.Server = map[string]float64{}
 		}
-		p.Server[ServerTimingPrefix+hostile("server-timing")] = 3
+		p.Server[results.ServerTimingPrefix+hostile("server-timing")] = 3
 		if p.ErrorKinds == nil {
 			p.ErrorKinds = map[string]int64{}
 		}

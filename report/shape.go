@@ -162,7 +162,7 @@ func memoryGrowth(d *runData) (float64, string) {
 	var n, sx, sy, sxx, sxy float64
 	t0, t1 := math.Inf(1), math.Inf(-1)
 	for _, p := range d.Timeline.Points {
-		v, ok := p.Server["rss_bytes"]
+		v, ok := p.Server[results.ServerRSSBytes]
 		if !ok || p.Warmup {
 			continue
 		}

@@ -459,10 +459,7 @@ func mergeLatencyLogs(dirs []string, path string) (sums, error) {
 }
 
 func writeLogHeader(w *hdr.HistogramLogWriter, ms int64, comment string) error {
-	w.SetBaseTime(ms)
-	err := errors.Join(w.OutputLogFormatVersion(), w.OutputComment("[loadgate: "+comment+"]"),
-		w.OutputStartTime(ms), w.OutputBaseTime(ms), w.OutputLegend())
-	if err != nil {
+	if err := results.WriteHlogHeader(w, ms, comment); err != nil {
 		return fmt.Errorf("merge: writing log: %w", err)
 	}
 	return nil
@@ -766,7 +763,7 @@ func mergeTimelines(tls []*results.Timeline, src int) *results.Timeline {
 			}
 			if si == src {
 				for k, v := range p.Server {
-					if !strings.HasPrefix(k, ServerTimingPrefix) && !strings.HasPrefix(k, ServerTimingCountPrefix) {
+					if !strings.HasPrefix(k, results.ServerTimingPrefix) && !strings.HasPrefix(k, results.ServerTimingCountPrefix) {
 						q.Server[k] = v
 					}
 				}

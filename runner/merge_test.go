@@ -106,8 +106,8 @@ gates: [p95 < 3s]
 	// shards' total db time.
 	dbTime := func(tl *results.Timeline) (ms, count float64) {
 		for _, p := range tl.Points {
-			c := p.Server[ServerTimingCountPrefix+"db"]
-			ms, count = ms+c*p.Server[ServerTimingPrefix+"db"], count+c
+			c := p.Server[results.ServerTimingCountPrefix+"db"]
+			ms, count = ms+c*p.Server[results.ServerTimingPrefix+"db"], count+c
 		}
 		return ms, count
 	}
@@ -133,8 +133,8 @@ gates: [p95 < 3s]
 		}
 		for _, p := range stl.Points {
 			if !p.Warmup {
-				c := p.Server[ServerTimingCountPrefix+"db"]
-				measuredMs, measured = measuredMs+c*p.Server[ServerTimingPrefix+"db"], measured+c
+				c := p.Server[results.ServerTimingCountPrefix+"db"]
+				measuredMs, measured = measuredMs+c*p.Server[results.ServerTimingPrefix+"db"], measured+c
 			}
 		}
 	}

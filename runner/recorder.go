@@ -206,18 +206,8 @@ func newRecorder(c recorderConfig) (*recorder, error) {
 	if c.hlog != nil {
 		r.logBuf = bufio.NewWriterSize(c.hlog, 64*1024)
 		r.log = hdr.NewHistogramLogWriter(r.logBuf)
-		ms := c.origin.UnixMilli()
-		r.log.SetBaseTime(ms)
-		for _, err := range []error{
-			r.log.OutputLogFormatVersion(),
-			r.log.OutputComment("[loadgate: latency in microseconds from the intended send time (corrected for coordinated omission); untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones (empty endpoint = all endpoints); warm-up excluded]"),
-			r.log.OutputStartTime(ms),
-			r.log.OutputBaseTime(ms),
-			r.log.OutputLegend(),
-		} {
-			if err != nil {
-				return nil, fmt.Errorf("writing latency log: %w", err)
-			}
+		if err := results.WriteHlogHeader(r.log, c.origin.UnixMilli(), "latency in microseconds from the intended send time (corrected for coordinated omission); untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones (empty endpoint = all endpoints); warm-up excluded"); err != nil {
+			return nil, fmt.Errorf("writing latency log: %w", err)
 		}
 	}
 	return r, nil
@@ -494,16 +484,8 @@ func (s *series) stats(secs, targetRate float64) results.Stats {
 func (r *recorder) serviceLog(start, end time.Duration) ([]byte, error) {
 	var buf bytes.Buffer
 	w := hdr.NewHistogramLogWriter(&buf)
-	ms := r.origin.UnixMilli()
-	w.SetBaseTime(ms)
 	startMs, endMs := r.origin.Add(start).UnixMilli(), r.origin.Add(end).UnixMilli()
-	errs := []error{
-		w.OutputLogFormatVersion(),
-		w.OutputComment("[loadgate: service time (uncorrected latency) in microseconds over the measured window; untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones]"),
-		w.OutputStartTime(ms),
-		w.OutputBaseTime(ms),
-		w.OutputLegend(),
-	}
+	errs := []error{results.WriteHlogHeader(w, r.origin.UnixMilli(), "service time (uncorrected latency) in microseconds over the measured window; untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones")}
 	write := func(h *hdr.Histogram, tag string, always bool) {
 		if !always && h.TotalCount() == 0 {
 			return

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/loadgate/loadgate/redact"
+	"github.com/loadgate/loadgate/runner/results"
 )
 
 // Metric names read from the target (docs/CONTRACT.md).
@@ -55,7 +56,7 @@ const (
 var gaugeMetrics = [numGauges]string{metricRSS, metricGoroutines, metricPoolAcquired, metricPoolMax}
 
 // Timeline keys of the server map (results.Point.Server).
-var gaugeKeys = [numGauges]string{"rss_bytes", "goroutines", "db_pool_acquired", "db_pool_max"}
+var gaugeKeys = [numGauges]string{results.ServerRSSBytes, results.ServerGoroutines, results.ServerDBPoolAcquired, results.ServerDBPoolMax}
 
 // role says what a counter series counts.
 type role uint8

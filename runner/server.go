@@ -179,7 +179,7 @@ func fillTimeline(samples []sample, points []results.Point) {
 			continue
 		}
 		if s.restart != "" {
-			p.Server["restarts"]++
+			p.Server[results.ServerRestarts]++
 		}
 		if s.dbQuery != nil {
 			dbByPoint[idx] = dbByPoint[idx].add(s.dbQuery)
@@ -192,17 +192,17 @@ func fillTimeline(samples []sample, points []results.Point) {
 		if !s.cacheSeen {
 			continue
 		}
-		p.Server["cache_hits"] += s.hits
-		p.Server["cache_misses"] += s.misses
-		if h, m := p.Server["cache_hits"], p.Server["cache_misses"]; h+m > 0 {
-			p.Server["cache_hit_rate"] = h / (h + m)
+		p.Server[results.ServerCacheHits] += s.hits
+		p.Server[results.ServerCacheMisses] += s.misses
+		if h, m := p.Server[results.ServerCacheHits], p.Server[results.ServerCacheMisses]; h+m > 0 {
+			p.Server[results.ServerCacheHitRate] = h / (h + m)
 		}
 	}
 	for idx, d := range dbByPoint {
 		p := &points[idx]
-		p.Server["db_queries"] = d.total()
+		p.Server[results.ServerDBQueries] = d.total()
 		if v := d.quantile(0.95); !math.IsNaN(v) {
-			p.Server["db_query_p95_ms"] = v * 1000
+			p.Server[results.ServerDBQueryP95Ms] = v * 1000
 		}
 	}
 }
@@ -210,6 +210,6 @@ func fillTimeline(samples []sample, points []results.Point) {
 // Timeline keys of the pool-wait counters' per-interval deltas, and the
 // factor from the metric's unit (seconds of waiting become milliseconds).
 var (
-	counterKeys  = [numCounters]string{"db_pool_wait_ms", "db_pool_empty_acquires"}
+	counterKeys  = [numCounters]string{results.ServerDBPoolWaitMs, results.ServerDBPoolEmptyAcquires}
 	counterScale = [numCounters]float64{1000, 1}
 )

@@ -9,18 +9,6 @@ import (
 	"github.com/loadgate/loadgate/runner/results"
 )
 
-// Timeline keys of the target's Server-Timing split (results.Point.Server):
-// ServerTimingPrefix+name is the mean duration in milliseconds of that entry
-// over the interval's responses that carried it, and
-// ServerTimingCountPrefix+name is how many responses carried it, so that
-// shards merge exactly (sum of mean×count over the sum of counts). The count
-// key does not start with ServerTimingPrefix: every key that does is a
-// duration the report draws.
-const (
-	ServerTimingPrefix      = "server_timing_"
-	ServerTimingCountPrefix = "count_server_timing_"
-)
-
 // maxTimingNames bounds the Server-Timing names recorded per run: the first
 // eight distinct names the target sends; later ones are ignored, so a target
 // that puts ids in its names cannot grow the timeline without bound.
@@ -127,8 +115,8 @@ func (s *serverTiming) flush(p *results.Point) {
 		if p.Server == nil {
 			p.Server = map[string]float64{}
 		}
-		p.Server[ServerTimingPrefix+s.names[i]] = s.sum[i] / float64(s.count[i])
-		p.Server[ServerTimingCountPrefix+s.names[i]] = float64(s.count[i])
+		p.Server[results.ServerTimingPrefix+s.names[i]] = s.sum[i] / float64(s.count[i])
+		p.Server[results.ServerTimingCountPrefix+s.names[i]] = float64(s.count[i])
 		s.sum[i], s.count[i] = 0, 0
 	}
 }
@@ -137,11 +125,11 @@ func (s *serverTiming) flush(p *results.Point) {
 // timeline point's server map): means weighted by their counts.
 func mergeServerTiming(dst, src map[string]float64) {
 	for k, n := range src {
-		name, ok := strings.CutPrefix(k, ServerTimingCountPrefix)
+		name, ok := strings.CutPrefix(k, results.ServerTimingCountPrefix)
 		if !ok || n <= 0 {
 			continue
 		}
-		mk, ck := ServerTimingPrefix+name, k
+		mk, ck := results.ServerTimingPrefix+name, k
 		total := dst[ck] + n
 		dst[mk] = (dst[mk]*dst[ck] + src[mk]*n) / total
 		dst[ck] = total
@@ -157,7 +145,7 @@ func serverTimingSummary(points []results.Point) map[string]results.Timing {
 			continue
 		}
 		for k, n := range p.Server {
-			name, ok := strings.CutPrefix(k, ServerTimingCountPrefix)
+			name, ok := strings.CutPrefix(k, results.ServerTimingCountPrefix)
 			if !ok || n <= 0 {
 				continue
 			}
@@ -166,7 +154,7 @@ func serverTimingSummary(points []results.Point) map[string]results.Timing {
 			}
 			t := m[name]
 			total := float64(t.Count) + n
-			t.MeanMS = (t.MeanMS*float64(t.Count) + p.Server[ServerTimingPrefix+name]*n) / total
+			t.MeanMS = (t.MeanMS*float64(t.Count) + p.Server[results.ServerTimingPrefix+name]*n) / total
 			t.Count = int64(total)
 			m[name] = t
 		}

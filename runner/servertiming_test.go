@@ -34,7 +34,7 @@ func TestServerTimingParse(t *testing.T) {
 			s.flush(&p)
 			got := map[string]float64{}
 			for k, v := range p.Server {
-				if n, ok := strings.CutPrefix(k, ServerTimingPrefix); ok {
+				if n, ok := strings.CutPrefix(k, results.ServerTimingPrefix); ok {
 					got[n] = v
 				}
 			}
@@ -56,7 +56,7 @@ func TestServerTimingNamesBounded(t *testing.T) {
 	if len(p.Server) != 2*maxTimingNames {
 		t.Fatalf("%d keys, want %d: %v", len(p.Server), 2*maxTimingNames, p.Server)
 	}
-	if _, ok := p.Server[ServerTimingPrefix+"n7"]; !ok {
+	if _, ok := p.Server[results.ServerTimingPrefix+"n7"]; !ok {
 		t.Errorf("first names missing: %v", p.Server)
 	}
 	// A flushed interval starts empty: no keys for names not seen in it.
@@ -133,15 +133,15 @@ requests:
 	}
 	var n, dbSum float64
 	for _, p := range tl.Points {
-		c := p.Server[ServerTimingCountPrefix+"db"]
+		c := p.Server[results.ServerTimingCountPrefix+"db"]
 		if c != float64(p.Requests) {
 			t.Errorf("t=%v: %v responses carried db, %d requests", p.T, c, p.Requests)
 		}
-		if c > 0 && p.Server[ServerTimingPrefix+"cache"] != 0.5 {
-			t.Errorf("t=%v: cache %v, want 0.5", p.T, p.Server[ServerTimingPrefix+"cache"])
+		if c > 0 && p.Server[results.ServerTimingPrefix+"cache"] != 0.5 {
+			t.Errorf("t=%v: cache %v, want 0.5", p.T, p.Server[results.ServerTimingPrefix+"cache"])
 		}
 		n += c
-		dbSum += c * p.Server[ServerTimingPrefix+"db"]
+		dbSum += c * p.Server[results.ServerTimingPrefix+"db"]
 	}
 	// Sequential ids 2, 4, 2, 4…: 80 requests with a db mean of exactly 3 ms.
 	if n != 80 || math.Abs(dbSum/n-3) > 1e-9 {
@@ -151,11 +151,11 @@ requests:
 
 // TestMergeServerTiming: means weighted by counts, whatever the order.
 func TestMergeServerTiming(t *testing.T) {
-	a := map[string]float64{"cache_hit_rate": 0.9, ServerTimingPrefix + "db": 2, ServerTimingCountPrefix + "db": 3}
-	b := map[string]float64{ServerTimingPrefix + "db": 6, ServerTimingCountPrefix + "db": 1, ServerTimingPrefix + "llm": 100, ServerTimingCountPrefix + "llm": 2}
+	a := map[string]float64{"cache_hit_rate": 0.9, results.ServerTimingPrefix + "db": 2, results.ServerTimingCountPrefix + "db": 3}
+	b := map[string]float64{results.ServerTimingPrefix + "db": 6, results.ServerTimingCountPrefix + "db": 1, results.ServerTimingPrefix + "llm": 100, results.ServerTimingCountPrefix + "llm": 2}
 	mergeServerTiming(a, b)
-	want := map[string]float64{"cache_hit_rate": 0.9, ServerTimingPrefix + "db": 3, ServerTimingCountPrefix + "db": 4,
-		ServerTimingPrefix + "llm": 100, ServerTimingCountPrefix + "llm": 2}
+	want := map[string]float64{"cache_hit_rate": 0.9, results.ServerTimingPrefix + "db": 3, results.ServerTimingCountPrefix + "db": 4,
+		results.ServerTimingPrefix + "llm": 100, results.ServerTimingCountPrefix + "llm": 2}
 	if fmt.Sprint(a) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", a, want)
 	}

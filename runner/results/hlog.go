@@ -120,6 +120,17 @@ func (s *Stats) split() bool {
 	return s.LatencyOKUS != nil || s.LatencyFailedUS != nil
 }
 
+// WriteHlogHeader writes the header every interval log loadgate writes
+// starts with: the format version, the comment "[loadgate: <comment>]" (what
+// the log holds, in what unit), the start and base time (baseMs, in
+// milliseconds since the epoch; the intervals' start times are written
+// relative to it) and the legend.
+func WriteHlogHeader(w *hdr.HistogramLogWriter, baseMs int64, comment string) error {
+	w.SetBaseTime(baseMs)
+	return errors.Join(w.OutputLogFormatVersion(), w.OutputComment("[loadgate: "+comment+"]"),
+		w.OutputStartTime(baseMs), w.OutputBaseTime(baseMs), w.OutputLegend())
+}
+
 // HlogInterval is one interval of an interval log (latency.hlog,
 // service_time.hlog).
 type HlogInterval struct {
