@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/loadgate/loadgate/runner/results"
 )
@@ -122,5 +124,92 @@ faults:
 	}
 	if _, err := os.Stat(out2); !os.IsNotExist(err) {
 		t.Errorf("a run directory was written: %v", err)
+	}
+}
+
+// lineWaiter is an io.Writer that signals once a line holding want was written.
+type lineWaiter struct {
+	mu   sync.Mutex // guards buf and seen
+	buf  strings.Builder
+	want string
+	seen chan struct{}
+}
+
+func (w *lineWaiter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.seen != nil && strings.Contains(w.buf.String(), w.want) {
+		close(w.seen)
+		w.seen = nil
+	}
+	return len(p), nil
+}
+
+func (w *lineWaiter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// The first Ctrl-C in the middle of the faults undoes every one before
+// loadgate scenario exits: Redis and PostgreSQL started again, the exec
+// fault's state gone, each fault recorded with its end.
+func TestScenarioInterruptUndoes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL, Redis and the target")
+	}
+	mark := filepath.Join(t.TempDir(), "on")
+	body := fmt.Sprintf(`name: intr
+target: {base_url: "http://127.0.0.1:8080", headers: {X-API-Key: dev-key}, health: /api/health}
+load: {stages: [{duration: 60s, rate: 10/s}]}
+data: {user: {range: [1, 20]}}
+requests: [{name: xp, path: "/api/v1/users/{{user}}/xp"}]
+faults:
+  - {name: redis_down, at: 1s, for: 50s, action: redis_stop}
+  - {name: pg_down, at: 1s, for: 50s, action: pg_stop}
+  - {name: mark, at: 1s, for: 50s, action: exec, run: [touch, %q], undo: [rm, %q]}
+`, mark, mark)
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := cli(t, []string{"DATABASE_URL=", "REDIS_URL="}, "scenario", writeScenario(t, body), "--out", out,
+		"--users", "20", "--foods", "50", "--messages", "20")
+	w := &lineWaiter{want: "fault pg_down: pg_stop injected", seen: make(chan struct{})}
+	seen := w.seen
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-seen:
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("the faults were never injected:\n%s", w)
+	}
+	if _, err := os.Stat(mark); err != nil {
+		t.Errorf("the exec fault is not on: %v", err)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	for _, want := range []string{"fault redis_down: undone", "fault pg_down: undone", "fault mark: undone"} {
+		if !strings.Contains(w.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, w)
+		}
+	}
+	if _, err := os.Stat(mark); !os.IsNotExist(err) {
+		t.Errorf("the exec fault was not undone: %v", err)
+	}
+	run, err := results.ReadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != results.StatusAborted {
+		t.Errorf("status %s", run.Status)
+	}
+	for _, f := range run.Faults {
+		if f.EndS == nil || f.UndoError != "" || *f.EndS > 40 {
+			t.Errorf("fault %s: %+v", f.Name, f)
+		}
 	}
 }
