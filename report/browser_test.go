@@ -64,9 +64,19 @@ window.addEventListener('load', function () { setTimeout(function () {
     var c = typeof echarts !== 'undefined' && echarts.getInstanceByDom(el);
     if (c) { c.dispatchAction({type: 'showTip', seriesIndex: 0, dataIndex: 0}); }
   });
+  // Each endpoint selector shows one more series in its chart's legend.
+  var selectors = [];
+  document.querySelectorAll('label.selector select').forEach(function (sel) {
+    var el = sel.parentNode.nextElementSibling;
+    var c = el && echarts.getInstanceByDom(el);
+    var before = c ? [].concat(c.getOption().legend)[0].data.length : -1;
+    sel.value = sel.options[1].value;
+    sel.dispatchEvent(new Event('change'));
+    selectors.push({chart: el ? el.id : '', before: before, after: c ? [].concat(c.getOption().legend)[0].data.length : -1});
+  });
   setTimeout(function () {
     var out = {errors: window.__errors, violations: window.__violations, echarts: typeof echarts !== 'undefined', charts: {},
-      title: document.title, pwned: String(window.__pwned || '')};
+      title: document.title, pwned: String(window.__pwned || ''), selectors: selectors};
     document.querySelectorAll('.chart .item').forEach(function (el) { out.charts[el.id] = el.querySelectorAll('canvas').length; });
     var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
   }, 300);
@@ -80,6 +90,10 @@ type probeResult struct {
 	Charts     map[string]int `json:"charts"`
 	Title      string         `json:"title"`
 	Pwned      string         `json:"pwned"`
+	Selectors  []struct {
+		Chart         string `json:"chart"`
+		Before, After int
+	} `json:"selectors"`
 }
 
 // chromiumRun runs headless Chromium with networking off on page, with
@@ -149,6 +163,11 @@ func checkInBrowser(t *testing.T, chromium, page string, wantCharts int) probeRe
 	if len(res.Violations) > 0 {
 		t.Errorf("the Content-Security-Policy blocked: %q", res.Violations)
 	}
+	for _, sel := range res.Selectors {
+		if sel.After != sel.Before+1 {
+			t.Errorf("choosing an endpoint in the selector of chart %q took its legend from %d to %d series, want one more", sel.Chart, sel.Before, sel.After)
+		}
+	}
 	if res.Pwned != "" || strings.HasPrefix(res.Title, "pwned") {
 		t.Errorf("a script from the data ran: marker %q, title %q", res.Pwned, res.Title)
 	}
@@ -169,7 +188,7 @@ func TestReportInBrowser(t *testing.T) {
 		t.Fatalf("verdict %s, want fail (for the red banner)", out.Verdict)
 	}
 	page := filepath.Join(dir, results.ReportFile)
-	checkInBrowser(t, chromium, page, 9)
+	checkInBrowser(t, chromium, page, 10)
 
 	// The verdict banner is visible: the screenshot's top holds a band of
 	// the fail colour (#b3261e).
@@ -196,6 +215,22 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	if red < 10000 {
 		t.Errorf("the fail banner is not visible in the screenshot's top 250 px (%d pixels of its colour)", red)
+	}
+}
+
+// TestManyEndpointsInBrowser: a run of many endpoints draws the slowest
+// few and offers the rest in a selector that works; no console error.
+func TestManyEndpointsInBrowser(t *testing.T) {
+	chromium, echarts := needBrowser(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	writeFixture(t, dir, fixture{Seconds: 10, Seed: 4, More: 8, Gates: []string{"more8.p95 < 1ms"}})
+	if _, err := Finish(dir, Options{EChartsJS: echarts}); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, results.ReportFile)
+	res := checkInBrowser(t, chromium, page, strings.Count(readFile(t, page), `<div class="item"`))
+	if len(res.Selectors) != 1 || res.Selectors[0].Chart != ChartLatency {
+		t.Errorf("selectors %+v, want one, above the latency chart", res.Selectors)
 	}
 }
 
@@ -254,7 +289,7 @@ func TestHostilePagesInBrowser(t *testing.T) {
 	if _, err := Finish(a, o); err != nil {
 		t.Fatal(err)
 	}
-	res := checkInBrowser(t, chromium, filepath.Join(a, results.ReportFile), 9)
+	res := checkInBrowser(t, chromium, filepath.Join(a, results.ReportFile), 10)
 	if want := "loadgate · </script><script>window.__pwned='scenario'"; !strings.HasPrefix(res.Title, want) {
 		t.Errorf("title %q, want the hostile scenario as text", res.Title)
 	}

@@ -26,6 +26,7 @@ const (
 	ChartResources    = "resources"
 	ChartServerTiming = "servertiming" // chart ids become JavaScript names: no dashes
 	ChartDB           = "db"
+	ChartInFlight     = "inflight"
 )
 
 // chartBlock is one chart of the page: drawn (Data set) or explained
@@ -35,6 +36,9 @@ type chartBlock struct {
 	Title   string
 	Note    string // under the title: what is drawn, downsampling
 	Missing string
+	// Empty, when set, is said instead of a chart with nothing to draw
+	// ("No errors: …").
+	Empty string
 	// Data is the chart for templates/charts.js, {"option": the ECharts
 	// option, "xLabels": …}, encoded by scriptJSON.
 	Data template.JS
@@ -47,6 +51,10 @@ type chartData struct {
 	// "percentile" turns 1/(1-p) into "99.9%". Formatters are code, so they
 	// live in the script, never in the data.
 	XLabels string `json:"xLabels,omitempty"`
+	// Selector lists series left out of the legend at first, to be shown
+	// one by one from a select element charts.js puts above the chart
+	// (instead of a legend of dozens of entries).
+	Selector []string `json:"selector,omitempty"`
 }
 
 // drawn returns b with the chart's data encoded, or, if it cannot be,
@@ -81,7 +89,15 @@ type lineSpec struct {
 	Lines                   []line
 	Marks                   []opts.MarkLineNameXAxisItem // vertical lines (stage boundaries)
 	Areas                   charts.SeriesOpts            // shaded windows (faults); may be nil
-	YMax                    any
+	LogY                    bool
+	// End, when set, is where the measured window ends (seconds): later
+	// points are the drain, shaded instead of drawn.
+	End float64
+	// Legend, when set, are the series the legend lists; the others are
+	// hidden and offered by Selector.
+	Legend   []string
+	Selector []string
+	YMax     any
 }
 
 // round3 keeps three decimals: enough for ms, and it keeps the page small.
@@ -98,19 +114,42 @@ func (s lineSpec) render() chartBlock {
 		xType = "log"
 	}
 	xAxis := opts.XAxis{Type: xType, Name: s.XName, NameLocation: "middle", NameGap: 28, Scale: opts.Bool(true)}
+	yType := "value"
+	if s.LogY {
+		yType = "log"
+	}
+	legend := opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0", Selected: selected}
+	if s.Legend != nil {
+		legend.Data = s.Legend
+	}
+	// The drain: from the end of the measured window to the last point.
+	drainTo := 0.0
+	if s.End > 0 {
+		for _, l := range s.Lines {
+			for _, p := range l.Points {
+				drainTo = math.Max(drainTo, p.X)
+			}
+		}
+		if drainTo > s.End {
+			xAxis.Max = round3(drainTo)
+		}
+	}
 	c.SetGlobalOptions(
 		charts.WithAnimation(false),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Type: "scroll", Top: "0", Selected: selected}),
+		charts.WithLegendOpts(legend),
 		charts.WithGridOpts(opts.Grid{Top: "40", Left: "70", Right: "30", Bottom: "60"}),
 		charts.WithXAxisOpts(xAxis),
-		charts.WithYAxisOpts(opts.YAxis{Type: "value", Name: s.YName, Max: s.YMax}),
+		charts.WithYAxisOpts(opts.YAxis{Type: yType, Name: s.YName, Max: s.YMax}),
 		charts.WithDataZoomOpts(opts.DataZoom{Type: "inside"}),
 	)
 	for i, l := range s.Lines {
-		data := make([]opts.LineData, len(l.Points))
-		for j, p := range l.Points {
-			data[j] = opts.LineData{Value: [2]float64{round3(p.X), round3(p.Y)}}
+		data := make([]opts.LineData, 0, len(l.Points))
+		for _, p := range l.Points {
+			if s.End > 0 && p.X > s.End+1e-9 {
+				continue // the drain: shaded, not data
+			}
+			data = append(data, opts.LineData{Value: [2]float64{round3(p.X), round3(p.Y)}})
 		}
 		so := []charts.SeriesOpts{charts.WithLineChartOpts(opts.LineChart{ShowSymbol: opts.Bool(len(l.Points) < 2), Step: stepOf(l.Step)})}
 		if l.Area {
@@ -123,12 +162,32 @@ func (s lineSpec) render() chartBlock {
 		if i == 0 && s.Areas != nil {
 			so = append(so, s.Areas)
 		}
+		if i == 0 && drainTo > s.End && s.End > 0 {
+			so = append(so, drainArea(s.End, drainTo))
+		}
 		c.AddSeries(l.Name, data, so...)
 	}
 	// The library builds the option; its HTML and script output is not
 	// used: they carry the data as trusted markup and unescaped JSON.
 	c.Validate()
-	return chartBlock{ID: s.ID, Title: s.Title}.drawn(chartData{Option: c.JSON(), XLabels: s.XLabels})
+	return chartBlock{ID: s.ID, Title: s.Title}.drawn(chartData{Option: c.JSON(), XLabels: s.XLabels, Selector: s.Selector})
+}
+
+// drainArea shades the drain, from the end of the measured window to the
+// last second, beside any fault windows already marked on the series.
+func drainArea(from, to float64) charts.SeriesOpts {
+	return func(ser *charts.SingleSeries) {
+		if ser.MarkAreas == nil {
+			ser.MarkAreas = &opts.MarkAreas{MarkAreaStyle: opts.MarkAreaStyle{
+				Label: &opts.Label{Show: opts.Bool(true), Position: "insideTop"},
+			}}
+		}
+		ser.MarkAreas.Data = append(ser.MarkAreas.Data, []any{
+			map[string]any{"name": "drain (not measured)", "xAxis": round3(from),
+				"itemStyle": map[string]any{"color": "rgba(120, 120, 120, 0.15)"}, "label": map[string]any{"color": "#555"}},
+			map[string]any{"xAxis": round3(to)},
+		})
+	}
 }
 
 func stepOf(b bool) any {
@@ -169,7 +228,7 @@ func latencyChart(d *runData, maxPoints int) chartBlock {
 		// A log from before the split, with failures: say what is drawn.
 		ok, note = all, "All requests, successful or not ("+results.HlogFile+" predates the split by outcome)"
 	}
-	spec := lineSpec{ID: ChartLatency, Title: b.Title, XName: "seconds", YName: "ms", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run)}
+	spec := lineSpec{ID: ChartLatency, Title: b.Title, XName: "seconds", YName: "ms", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run)}
 	quantiles := []struct {
 		name string
 		f    func(interval) float64
@@ -202,22 +261,59 @@ func latencyChart(d *runData, maxPoints int) chartBlock {
 		add("failed ", d.seriesOf("", results.Failed), false, "P95")
 		add("all ", all, true, "P95")
 	}
-	for _, tag := range d.Tags() {
+	// The slowest few endpoints' P95 are drawn; the others are offered by
+	// a selector, so that forty endpoints make no forty-entry legend.
+	for _, l := range spec.Lines {
+		spec.Legend = append(spec.Legend, l.Name)
+	}
+	for i, tag := range slowestEndpoints(d.Run) {
 		s := d.seriesOf(tag, results.OK)
 		if ok == all {
 			s = d.Series[tag]
 		}
-		add(tag+" ", s, true, "")
+		n := len(spec.Lines)
+		add(tag+" ", s, i >= shownEndpoints, "P95")
+		for _, l := range spec.Lines[n:] {
+			if i < shownEndpoints {
+				spec.Legend = append(spec.Legend, l.Name)
+			} else {
+				spec.Selector = append(spec.Selector, l.Name)
+			}
+		}
 	}
 	b = spec.render()
-	b.Note = note + ", corrected for coordinated omission: measured from each request's intended send time. All requests' P95 and the endpoints can be switched on in the legend."
+	more := ""
+	if len(spec.Selector) > 0 {
+		more = fmt.Sprintf(" The %d slowest endpoints' P95 are drawn; the selector above the chart adds any other.", shownEndpoints)
+	}
+	b.Note = note + ", corrected for coordinated omission: measured from each request's intended send time. All requests' P95 can be switched on in the legend." + more
 	if ok != all {
-		b.Note = note + ", with the failed requests' P95 beside them, corrected for coordinated omission: measured from each request's intended send time. All requests' P95 and the endpoints can be switched on in the legend."
+		b.Note = note + ", with the failed requests' P95 beside them, corrected for coordinated omission: measured from each request's intended send time. All requests' P95 can be switched on in the legend." + more
 	}
 	if k := bucketSize(len(all.Intervals), maxPoints); k > 1 {
 		b.Note += fmt.Sprintf(" Downsampled for display: each point is the worst of %d seconds.", k)
 	}
 	return b
+}
+
+// shownEndpoints is how many endpoints the latency chart draws at first:
+// the slowest.
+const shownEndpoints = 3
+
+// slowestEndpoints lists the run's endpoints by the P95 of their
+// successful requests, slowest first (those without one last, by name).
+func slowestEndpoints(run *results.Run) []string {
+	names := endpointNames(run)
+	p95 := func(n string) float64 {
+		st := run.Endpoints[n]
+		l, ok := st.LatencyOf(results.OK)
+		if !ok {
+			return -1
+		}
+		return l.P95
+	}
+	sort.SliceStable(names, func(i, j int) bool { return p95(names[i]) > p95(names[j]) })
+	return names
 }
 
 // distributionChart draws the HDR percentile distribution: latency by
@@ -230,7 +326,7 @@ func distributionChart(d *runData) chartBlock {
 		return b
 	}
 	spec := lineSpec{
-		ID: ChartDistribution, Title: b.Title, XName: "percentile", YName: "ms", LogX: true, XLabels: xLabelsPercentile,
+		ID: ChartDistribution, Title: b.Title, XName: "percentile", YName: "ms (log)", LogX: true, LogY: true, XLabels: xLabelsPercentile,
 	}
 	drawn := func(s *series) bool { return s != nil && s.Total != nil && s.Total.TotalCount() > 0 }
 	if ok := d.seriesOf("", results.OK); drawn(ok) {
@@ -250,7 +346,7 @@ func distributionChart(d *runData) chartBlock {
 		}
 	}
 	b = spec.render()
-	b.Note = "From the full histograms of the measured window, successful and failed requests apart (all requests can be switched on in the legend); the x axis is 1/(1−p), so each step right is one more nine."
+	b.Note = "From the full histograms of the measured window, successful and failed requests apart (all requests can be switched on in the legend); the x axis is 1/(1−p), so each step right is one more nine; the y axis is logarithmic too, so that the tail and the median both show."
 	return b
 }
 
@@ -287,11 +383,30 @@ func throughputChart(d *runData, maxPoints int) chartBlock {
 	if d.Run.Plan.Model == "closed" {
 		name = "users"
 	}
-	spec := lineSpec{ID: ChartThroughput, Title: b.Title, XName: "seconds", YName: "requests/s", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), Lines: []line{
+	spec := lineSpec{ID: ChartThroughput, Title: b.Title, XName: "seconds", YName: "requests/s", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run), Lines: []line{
 		{Name: name, Points: downsampleMean(target, maxPoints), Step: true},
 		{Name: "achieved", Points: downsampleMean(achieved, maxPoints)},
 	}}
 	return spec.render()
+}
+
+// inFlightChart draws the requests in flight each second: sent and not
+// yet answered. It climbs when the target falls behind the plan.
+func inFlightChart(d *runData, maxPoints int) chartBlock {
+	b := chartBlock{ID: ChartInFlight, Title: "Requests in flight"}
+	if d.Timeline == nil || len(d.Timeline.Points) == 0 {
+		b.Missing = "no timeline (" + results.TimelineFile + " absent or empty)"
+		return b
+	}
+	pts := make([]xy, 0, len(d.Timeline.Points))
+	for _, p := range d.Timeline.Points {
+		pts = append(pts, xy{p.T, float64(p.InFlight)})
+	}
+	spec := lineSpec{ID: ChartInFlight, Title: b.Title, XName: "seconds", YName: "requests", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run),
+		Lines: []line{{Name: "in flight", Points: downsampleMean(pts, maxPoints), Area: true}}}
+	b = spec.render()
+	b.Note = "Sent and not yet answered, each second: it climbs when the target answers slower than the plan sends."
+	return b
 }
 
 // errorsChart draws errors per second by kind and by non-2xx status.
@@ -318,10 +433,16 @@ func errorsChart(d *runData, maxPoints int) chartBlock {
 	}
 	sort.Strings(names)
 	total := make([]xy, 0, len(d.Timeline.Points))
+	some := false
 	for _, p := range d.Timeline.Points {
 		total = append(total, xy{p.T, float64(p.Errors)})
+		some = some || p.Errors > 0
 	}
-	spec := lineSpec{ID: ChartErrors, Title: b.Title, XName: "seconds", YName: "errors/s", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run),
+	if !some && d.Run.Overall.Requests == d.Run.Overall.Successes {
+		b.Empty = "No errors: every request of the run succeeded."
+		return b
+	}
+	spec := lineSpec{ID: ChartErrors, Title: b.Title, XName: "seconds", YName: "errors/s", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run),
 		Lines: []line{{Name: "all errors", Points: downsampleMean(total, maxPoints), Area: true}}}
 	for _, name := range names {
 		pts := make([]xy, 0, len(d.Timeline.Points))
@@ -354,7 +475,7 @@ func serverChart(d *runData, id, title, yName string, yMax any, metrics []string
 		b.Missing = "no timeline (" + results.TimelineFile + " absent)"
 		return b
 	}
-	spec := lineSpec{ID: id, Title: title, XName: "seconds", YName: yName, YMax: yMax, Marks: stageMarks(d.Run), Areas: faultAreas(d.Run)}
+	spec := lineSpec{ID: id, Title: title, XName: "seconds", YName: yName, YMax: yMax, Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run)}
 	for i, m := range metrics {
 		var pts []xy
 		for _, p := range d.Timeline.Points {
@@ -405,7 +526,7 @@ func serverTimingChart(d *runData, maxPoints int) chartBlock {
 		b.Missing = "the target sent no Server-Timing header (timeline.json has no " + results.ServerTimingPrefix + "* metrics)"
 		return b
 	}
-	spec := lineSpec{ID: ChartServerTiming, Title: b.Title, XName: "seconds", YName: "ms per request", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run)}
+	spec := lineSpec{ID: ChartServerTiming, Title: b.Title, XName: "seconds", YName: "ms per request", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run)}
 	for _, n := range sortedKeys(names) {
 		var pts []xy
 		for _, p := range d.Timeline.Points {
@@ -425,6 +546,7 @@ func runCharts(d *runData, maxPoints int) []chartBlock {
 	return []chartBlock{
 		latencyChart(d, maxPoints),
 		throughputChart(d, maxPoints),
+		inFlightChart(d, maxPoints),
 		errorsChart(d, maxPoints),
 		distributionChart(d),
 		serverChart(d, ChartCache, "Cache hit rate", "%", 100, []string{results.ServerCacheHitRate}, []string{"hit rate"}, 100, maxPoints),

@@ -10,7 +10,6 @@ import (
 // Chart ids of a comparison beyond the run page's.
 const (
 	ChartP95Endpoints = "p95endpoints"
-	ChartInFlight     = "inflight"
 )
 
 // barSpec is a bar chart: categories on x, one series of values per name.

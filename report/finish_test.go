@@ -42,7 +42,9 @@ func TestFinishPass(t *testing.T) {
 	html := readFile(t, filepath.Join(dir, results.ReportFile))
 	for _, want := range []string{
 		`id="verdict" class="banner pass"`, "PASS — all 3 gates hold",
-		`id="latency"`, `id="throughput"`, `id="errors"`, `id="distribution"`, `id="cache"`, `id="resources"`,
+		`id="latency"`, `id="throughput"`, `id="inflight"`, `id="distribution"`, `id="cache"`, `id="resources"`,
+		// A run without errors says so instead of drawing an empty chart.
+		`id="chart-errors"`, "No errors: every request of the run succeeded.",
 		"/* fake echarts */", `'<\/script>'`, // inlined, with the element end escaped
 		"p95 &lt; 3s", "search", "chat",
 	} {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -45,6 +46,10 @@ type fixture struct {
 	// Endpoints name the two endpoints (60 % and 40 % of the requests);
 	// default search and chat.
 	Endpoints [2]string
+	// More spreads the first endpoint's requests over it and More other
+	// endpoints, "more1" … (slower by their number), for pages of many
+	// endpoints.
+	More int
 }
 
 var fixtureStart = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
@@ -104,6 +109,9 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 			median := 20_000.0 // µs
 			if i%5 >= 3 {
 				name, median = names[1], 80_000
+			}
+			if k := i % (fx.More + 1); name == search && k > 0 {
+				name, median = fmt.Sprintf("more%d", k), median*float64(1+k)
 			}
 			v := median * math.Exp(rng.NormFloat64()*0.5) * fx.Scale
 			if fx.Slow != nil && name == search {
@@ -231,6 +239,11 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		Overall:   stats(""),
 		Endpoints: map[string]results.Stats{search: stats(search), chat: stats(chat)},
 		Server:    results.Server{MetricsURL: "http://127.0.0.1:8080/metrics", Scrapes: fx.Seconds},
+	}
+	for k := 1; k <= fx.More; k++ {
+		name := fmt.Sprintf("more%d", k)
+		run.Endpoints[name] = stats(name)
+		run.Plan.Requests = append(run.Plan.Requests, results.RequestMix{Name: name, Method: "GET", Path: "/api/" + name, Weight: 1})
 	}
 	if !fx.NoCache {
 		hit := 0.7

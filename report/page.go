@@ -40,6 +40,9 @@ type fact struct{ Name, Value string }
 type endpointRow struct {
 	Name, Requests, Rate, Errors string
 	Latency, Service             []string // P50 P90 P95 P99 P99.9 max
+	// Verdict is the worst verdict of the gates scoped to the endpoint
+	// ("all": the unscoped ones); empty when no gate reads it.
+	Verdict string
 	FailedP95                    string
 	Outcomes                     []outcomeRow
 }
@@ -72,6 +75,8 @@ type runPage struct {
 	StatusColumns            []string
 	StatusRows               []statusRow
 	Charts                   []chartBlock
+	Plan                     loadPlan
+	Timing                   []timingRow
 	Assets                   assets
 	EChartsVersion           string
 	Version                  string
@@ -111,6 +116,10 @@ func margin(g results.Gate) string {
 		return "at the threshold"
 	}
 	amount := gate.Format(math.Abs(diff), g.Unit)
+	if g.Unit == "ratio" {
+		// A difference of two shares is in percentage points.
+		amount = strings.TrimPrefix(ppWords(0, math.Abs(diff)), "+")
+	}
 	pct := ""
 	if g.Threshold != 0 && g.Unit != "ratio" {
 		pct = fmt.Sprintf(" (%.0f %%)", math.Abs(diff)/g.Threshold*100)
@@ -144,6 +153,9 @@ func runFacts(run *results.Run) []fact {
 		fact{"rate", rateWords(run)},
 		fact{"requests", fmt.Sprintf("%d (%d succeeded)", run.Overall.Requests, run.Overall.Successes)},
 	)
+	if b := bytesFact(run); b != "" {
+		f = append(f, fact{"data", b})
+	}
 	f = append(f, serverFacts(&run.Server)...)
 	if run.Commit != "" {
 		f = append(f, fact{"commit", run.Commit})
@@ -313,6 +325,17 @@ func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas, notes [
 		p.Recovery = recoveryWords(DefaultRecovery)
 	}
 	p.StatusColumns, p.StatusRows = statusTable(d.Run)
+	p.Plan, p.Timing = planOf(d.Run), serverTimingRows(d.Run.Server.ServerTiming)
+	verdicts := endpointVerdicts(out.Gates)
+	for i := range p.Endpoints {
+		name := p.Endpoints[i].Name
+		if i == len(p.Endpoints)-1 {
+			name = "" // the last row is the whole run
+		}
+		p.Endpoints[i].Verdict = verdicts[name]
+	}
+	// The page shows Server-Timing as its own breakdown.
+	p.Facts = slices.DeleteFunc(p.Facts, func(f fact) bool { return f.Name == "Server-Timing split" })
 	if err := tpl.ExecuteTemplate(w, "run.html.tmpl", p); err != nil {
 		return a, fmt.Errorf("rendering report: %w", err)
 	}

@@ -1,0 +1,112 @@
+package report
+
+import (
+	"encoding/json"
+	"html"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+// chartJSON returns the decoded data of chart id on page.
+func chartJSON(t *testing.T, page, id string) chartData {
+	t.Helper()
+	m := regexp.MustCompile(`data-chart="` + id + `">(.*?)</script>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no data of chart %q", id)
+	}
+	var d chartData
+	if err := json.Unmarshal([]byte(m[1]), &d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestRunPageAtAGlance: the run page has the load plan near the top,
+// requests in flight, bytes, a log-scaled distribution, endpoints coloured
+// by their gates, the slowest few endpoints drawn and the rest behind a
+// selector, the drain shaded instead of drawn, "no errors" for a run
+// without, Server-Timing as a breakdown, and changes of shares in pp.
+func TestRunPageAtAGlance(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	run := writeFixture(t, dir, fixture{Seconds: 12, Seed: 2, More: 6, ServerTiming: true,
+		Gates: []string{"more6.p95 < 1ms", "chat.p95 < 30s", "error_rate < 1%"}})
+	run.Overall.BytesOut, run.Overall.BytesIn = 3<<20, 40<<20
+	run.Server.ServerTiming = map[string]results.Timing{"db": {MeanMS: 12, Count: 400}, "cache": {MeanMS: 0.5, Count: 400}, "llm": {MeanMS: 900, Count: 150}}
+	// The plan ends 2 s before the timeline does: those seconds are the drain.
+	run.Plan.Stages[0].DurationS -= 2
+	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Finish(dir, Options{Assets: AssetsCDN}); err != nil {
+		t.Fatal(err)
+	}
+	src := readFile(t, filepath.Join(dir, results.ReportFile))
+	page := html.UnescapeString(src)
+	for _, want := range []string{
+		`<table id="stages">`, "<td>12s</td><td>50/s</td>", "search 27 %: GET /api/search?q=apple", "more6 9 %: GET /api/more6",
+		`id="inflight"`, "sent 3 MiB, received 40 MiB",
+		`<tr class="ep-fail"><td>more6</td>`, `<tr class="ep-pass"><td>chat</td>`, `<tr class="ep-pass"><td>all</td>`,
+		"No errors: every request of the run succeeded.",
+		`<table id="server-timing">`, "<td>llm</td><td>900 ms</td>",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("run page lacks %q", want)
+		}
+	}
+	if i, j := strings.Index(src, `id="load-plan"`), strings.Index(src, `id="gates"`); i < 0 || i > j {
+		t.Error("the load plan is not near the top (before the gates)")
+	}
+	if strings.Contains(page, `<tr class="ep-pass"><td>search</td>`) || strings.Contains(page, `<tr class="ep-fail"><td>search</td>`) {
+		t.Error("search, which no gate reads, is coloured")
+	}
+	// The slowest endpoints are drawn, the rest offered by the selector.
+	lat := chartJSON(t, src, ChartLatency)
+	legend := lat.Option.(map[string]any)["legend"].(map[string]any)["data"]
+	got := strings.Join(toStrings(legend), ",")
+	for _, want := range []string{"more6 P95", "more5 P95", "more4 P95"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("legend %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "more1 P95") || len(lat.Selector) != 5 {
+		t.Errorf("legend %q, selector %q: want the 3 slowest endpoints drawn and the 5 others selectable", got, lat.Selector)
+	}
+	// The distribution's value axis is logarithmic.
+	if !strings.Contains(src[strings.Index(src, `data-chart="distribution"`):], `"yAxis":[{"name":"ms (log)","type":"log"`) {
+		t.Error("the latency distribution has no log value axis")
+	}
+	// The drain is shaded, not drawn: no throughput point after the plan's end.
+	th := readFile(t, filepath.Join(dir, results.ReportFile))
+	if !strings.Contains(th, "drain (not measured)") {
+		t.Error("the drain is not shaded")
+	}
+	end := measuredEnd(run)
+	for _, ser := range chartJSON(t, src, ChartThroughput).Option.(map[string]any)["series"].([]any) {
+		for _, pt := range ser.(map[string]any)["data"].([]any) {
+			if x := pt.(map[string]any)["value"].([]any)[0].(float64); x > end {
+				t.Errorf("throughput drawn at %gs, after the measured window ends at %gs", x, end)
+			}
+		}
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+// TestMarginInPP: a gate on a share says its margin in percentage points.
+func TestMarginInPP(t *testing.T) {
+	v := 0.004
+	g := results.Gate{Expr: "error_rate < 1%", Value: &v, Threshold: 0.01, Unit: "ratio", Verdict: results.VerdictPass}
+	if got := margin(g); got != "0.6 pp to spare" {
+		t.Errorf("margin = %q, want 0.6 pp to spare", got)
+	}
+}
