@@ -42,9 +42,9 @@ type endpointRow struct {
 	Latency, Service             []string // P50 P90 P95 P99 P99.9 max
 	// Verdict is the worst verdict of the gates scoped to the endpoint
 	// ("all": the unscoped ones); empty when no gate reads it.
-	Verdict string
-	FailedP95                    string
-	Outcomes                     []outcomeRow
+	Verdict   string
+	FailedP95 string
+	Outcomes  []outcomeRow
 }
 
 // outcomeRow is the latency of one population of one series.
