@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"time"
 
 	"github.com/loadgate/loadgate/scenarios"
 )
@@ -145,18 +144,3 @@ type targetRestart struct {
 
 func (a targetRestart) Inject(ctx context.Context) error { return a.t.Restart(ctx, a.kill) }
 func (a targetRestart) Undo(ctx context.Context) error   { return a.t.Start(ctx) }
-
-// waitFor polls f every 50 ms until it succeeds or ctx ends.
-func waitFor(ctx context.Context, f func() error) error {
-	for {
-		err := f()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}

@@ -85,3 +85,16 @@ func TestFaultsChangePlanHash(t *testing.T) {
 		t.Error("plan hash ignores the faults")
 	}
 }
+
+// A sharded run of a scenario with faults is refused: every shard would
+// inject every fault.
+func TestFaultsRefuseShards(t *testing.T) {
+	sc, err := Parse([]byte(strings.ReplaceAll(faultsYAML, "./drill.sh", "true")), "a.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = sc.Apply(Overrides{Shard: Shard{Index: 1, Count: 2}})
+	if err == nil || !strings.Contains(err.Error(), "without --shard") {
+		t.Errorf("sharded faults: %v", err)
+	}
+}

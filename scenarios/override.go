@@ -78,6 +78,10 @@ func (s *Scenario) Apply(o Overrides) error {
 		s.scaleRate(o.Rate)
 	}
 	if o.Shard.Count > 0 {
+		if len(s.Faults) > 0 {
+			// Every shard would inject every fault: N stops of one server.
+			return fmt.Errorf("scenario %s has faults: they are drilled by one generator, not by shards (run it without --shard)", s.Name)
+		}
 		s.shard(o.Shard)
 	}
 	return s.Validate()
