@@ -456,25 +456,32 @@ func (w *worker) step(f *compiledFlow, st *compiledStep, due time.Duration, ev *
 	if !st.needBody {
 		r.body = nil
 	}
+	w.judge(st, &r, ev)
+	return end, sentAt
+}
+
+// judge runs the step's checks on a response with an expected status and,
+// when all pass, its extracts into the iteration's variables; it marks ev
+// with the outcome. It allocates nothing (but a regex extract's match).
+func (w *worker) judge(st *compiledStep, r *response, ev *flowEvent) {
 	for i := range st.checks {
 		ev.checksRun |= 1 << i
-		if !st.checks[i].pass(&r, w) {
+		if !st.checks[i].pass(r, w) {
 			ev.checksFailed |= 1 << i
 		}
 	}
 	if ev.checksFailed != 0 {
 		ev.kind = kindCheck
-		return end, sentAt
+		return
 	}
 	for i := range st.extracts {
 		x := &st.extracts[i]
 		var found bool
-		if w.env.vars[x.slot], found = x.extract(w.env.vars[x.slot], &r); !found {
+		if w.env.vars[x.slot], found = x.extract(w.env.vars[x.slot], r); !found {
 			ev.kind, ev.extractFailed = kindExtract, i
-			return end, sentAt
+			return
 		}
 	}
-	return end, sentAt
 }
 
 // readBounded reads up to limit bytes of r into dst.

@@ -1,0 +1,129 @@
+package runner
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/scenarios"
+)
+
+// benchStep is a flow step with one check and one extract, a worker that
+// holds the variable the step's URL uses, a response of about 1 KB to
+// judge (its values after 1 KB of other data), and a recorder to record
+// the step into.
+type benchStep struct {
+	w   *worker
+	st  *compiledStep
+	f   *compiledFlow
+	r   response
+	rec *recorder
+	fr  *flowRecording
+}
+
+func newBenchStep(tb testing.TB) *benchStep {
+	tb.Helper()
+	sc, err := scenarios.Parse([]byte(`name: bench
+target: {base_url: "http://127.0.0.1:8080", health: none}
+load:
+  stages: [{duration: 1h, rate: 1000/s}]
+data:
+  user: {range: [1, 1000]}
+flows:
+  - name: buyer
+    steps:
+      - name: login
+        method: POST
+        path: /login
+        extract: {token: {json: $.token}}
+      - name: order
+        path: /users/{{user}}/orders?token={{token}}
+        headers: {Authorization: "Bearer {{token}}"}
+        check: [{json: $.order.status, equals: paid}]
+        extract: {order_id: {json: $.order.id}}
+      - name: read
+        path: /orders/{{order_id}}
+`), "bench.yaml", "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	set, err := newFlowSet(sc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	origin := time.Now()
+	rec, err := newRecorder(recorderConfig{names: set.names, expects: set.expects, highest: time.Hour + time.Minute, origin: origin, hlog: io.Discard})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rec.began = func() *time.Time { return &origin }
+	e := &flowEngine{set: set, began: origin}
+	b := &benchStep{w: newWorker(e), f: set.flows[0], rec: rec, fr: newFlowRecording(set)}
+	b.st = &b.f.steps[1]
+	if err := b.w.draw(b.f); err != nil {
+		tb.Fatal(err)
+	}
+	b.w.env.sources = b.f.sources
+	b.w.env.vars[1] = append(b.w.env.vars[1], "3f9c2a7e51b04d6c8e2f"...)
+	// The checked and extracted values come after 1 KB of items, which the
+	// lookups scan past.
+	body := `{"order": {"items": [` + strings.Repeat(`{"sku": "TEA-1", "qty": 2, "price": 4.5}, `, 24) +
+		`{"sku": "CAKE-2", "qty": 1, "price": 3.9}], "id": 123456, "status": "paid"}, "user": {"id": 42, "name": "ann"}}`
+	b.r = response{code: 200, header: http.Header{"Content-Type": {"application/json"}}, body: []byte(body), duration: time.Millisecond}
+	return b
+}
+
+// once does what loadgate adds to one exchange of a step with a check and
+// an extract, the HTTP round trip itself left out: render the URL, judge the
+// response, record the result.
+func (b *benchStep) once(i int) {
+	w, st := b.w, b.st
+	w.url = render(w.url[:0], st.url, w.drawn, &w.env)
+	ev := flowEvent{endpoint: st.endpoint, flow: b.f, intended: time.Duration(i) * time.Millisecond, extractFailed: -1}
+	ev.res.Code = 200
+	ev.res.Timestamp = b.rec.origin.Add(time.Duration(i) * time.Millisecond)
+	ev.res.Latency = time.Millisecond
+	ev.res.BytesIn = uint64(len(b.r.body))
+	ev.res.Headers = b.r.header
+	w.judge(st, &b.r, &ev)
+	if ev.kind != kindOK {
+		panic("the bench step failed")
+	}
+	b.fr.record(b.rec, &ev)
+}
+
+// BenchmarkStep measures a flow step's own cost beside its HTTP exchange:
+// the URL with a variable rendered, one JSON check and one JSON extract run
+// on a 1 KB body, the result recorded. It must allocate nothing.
+func BenchmarkStep(b *testing.B) {
+	s := newBenchStep(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		s.once(i)
+		i++
+	}
+}
+
+// TestStepAllocatesNothing guards the step's path outside benchmarks too.
+func TestStepAllocatesNothing(t *testing.T) {
+	s := newBenchStep(t)
+	i := 0
+	s.once(i) // buffers grow once
+	allocs := testing.AllocsPerRun(1000, func() {
+		i++
+		s.once(i)
+	})
+	if allocs != 0 {
+		t.Errorf("a step's check, extract and record allocate %.1f times", allocs)
+	}
+	if got := string(s.w.env.vars[0]); got != "123456" {
+		t.Errorf("extracted order_id %q", got)
+	}
+	// One step before, and AllocsPerRun's warm-up call and its 1000 runs.
+	if n := s.fr.steps[s.st.endpoint].checks[0][0]; n != 1002 {
+		t.Errorf("%d checks passed, want 1002", n)
+	}
+}
