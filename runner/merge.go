@@ -353,43 +353,45 @@ func intList(xs []int) string {
 // sums holds one histogram per series ("" = overall).
 type sums map[string]*hdr.Histogram
 
-func (s sums) add(h *hdr.Histogram) {
-	acc, ok := s[h.Tag()]
+// add adds an interval of a log to its tag's sum.
+func (s sums) add(iv results.HlogInterval) {
+	h := iv.Hist
+	acc, ok := s[iv.Tag]
 	if !ok {
 		acc = hdr.New(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
-		acc.SetTag(h.Tag())
-		s[h.Tag()] = acc
+		acc.SetTag(iv.Tag)
+		s[iv.Tag] = acc
 	}
-	acc.Merge(h)
+	h.MergeInto(acc)
 }
 
 // frameReader reads an interval log one frame at a time: an untagged
 // (overall) interval and the tagged ones that follow it.
 type frameReader struct {
-	r       *hdr.HistogramLogReader
-	pending *hdr.Histogram
+	r       *results.HlogReader
+	pending *results.HlogInterval
 	err     error
 }
 
-func (f *frameReader) next() []*hdr.Histogram {
-	var frame []*hdr.Histogram
+func (f *frameReader) next() []results.HlogInterval {
+	var frame []results.HlogInterval
 	if f.pending != nil {
-		frame, f.pending = append(frame, f.pending), nil
+		frame, f.pending = append(frame, *f.pending), nil
 	}
 	for f.err == nil {
-		h, err := f.r.NextIntervalHistogram()
-		if err != nil && !errors.Is(err, io.EOF) {
+		iv, err := f.r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
 			f.err = err
 			break
 		}
-		if h == nil {
+		if iv.Tag == "" && len(frame) > 0 {
+			f.pending = &iv
 			break
 		}
-		if h.Tag() == "" && len(frame) > 0 {
-			f.pending = h
-			break
-		}
-		frame = append(frame, h)
+		frame = append(frame, iv)
 	}
 	return frame
 }
@@ -405,7 +407,7 @@ func mergeLatencyLogs(dirs []string, path string) (sums, error) {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
 		defer data.Close()
-		readers[i] = &frameReader{r: hdr.NewHistogramLogReader(bufio.NewReader(data))}
+		readers[i] = &frameReader{r: results.NewHlogReader(data, filepath.Join(d, results.HlogFile))}
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -418,17 +420,17 @@ func mergeLatencyLogs(dirs []string, path string) (sums, error) {
 	for wrote := false; ; {
 		frame := sums{}
 		var startMs, endMs int64
-		for i, fr := range readers {
+		for _, fr := range readers {
 			hs := fr.next()
 			if fr.err != nil {
-				return nil, fmt.Errorf("merge: reading %s: %w", filepath.Join(dirs[i], results.HlogFile), fr.err)
+				return nil, fmt.Errorf("merge: %w", fr.err)
 			}
-			for _, h := range hs {
+			for _, iv := range hs {
 				if startMs == 0 {
-					startMs, endMs = h.StartTimeMs(), h.EndTimeMs()
+					startMs, endMs = iv.StartMs, iv.EndMs
 				}
-				frame.add(h)
-				total.add(h)
+				frame.add(iv)
+				total.add(iv)
 			}
 		}
 		if len(frame) == 0 {
@@ -486,20 +488,16 @@ func mergeServiceLogs(dirs []string) (sums, []byte, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("merge: %w", err)
 		}
-		r := hdr.NewHistogramLogReader(bytes.NewReader(data))
-		for {
-			h, err := r.NextIntervalHistogram()
-			if err != nil && !errors.Is(err, io.EOF) {
-				return nil, nil, fmt.Errorf("merge: reading %s: %w", path, err)
+		err = results.ReadHlog(bytes.NewReader(data), path, func(iv results.HlogInterval) error {
+			if startMs == 0 || iv.StartMs < startMs {
+				startMs = iv.StartMs
 			}
-			if h == nil {
-				break
-			}
-			if startMs == 0 || h.StartTimeMs() < startMs {
-				startMs = h.StartTimeMs()
-			}
-			endMs = max(endMs, h.EndTimeMs())
-			total.add(h)
+			endMs = max(endMs, iv.EndMs)
+			total.add(iv)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("merge: %w", err)
 		}
 	}
 	var buf bytes.Buffer

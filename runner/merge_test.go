@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
@@ -154,22 +153,30 @@ gates: [p95 < 3s]
 // hlogCounts reads an interval log and sums the counts per tag.
 func hlogCounts(t *testing.T, path string) map[string]int64 {
 	t.Helper()
-	f, err := os.Open(path)
+	counts, err := results.HlogCounts(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r := hdr.NewHistogramLogReader(f)
-	counts := map[string]int64{}
-	for {
-		h, err := r.NextIntervalHistogram()
+	return counts
+}
+
+// TestMergeRefusesCorruptLogs: merge reads the shards' logs with the one
+// strict reader, so a corrupt line is an error naming the file and line,
+// not an interval silently left out of the merged figures.
+func TestMergeRefusesCorruptLogs(t *testing.T) {
+	dirs := shardDirs(t)
+	for _, name := range []string{results.HlogFile, results.ServiceHlogFile} {
+		bad := variant(t, dirs[1], func(*results.Run) {})
+		f, err := os.OpenFile(filepath.Join(bad, name), os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h == nil {
-			return counts
+		fmt.Fprintln(f, "Tag=a,1.000,1.000,0.001,HISTFAAAAnot-a-histogram")
+		f.Close()
+		_, err = Merge(context.Background(), []string{dirs[0], bad}, filepath.Join(t.TempDir(), "merged"))
+		if err == nil || !strings.Contains(err.Error(), name+":") || !strings.Contains(err.Error(), "corrupt") {
+			t.Errorf("%s with a corrupt line: %v, want an error naming the file and line", name, err)
 		}
-		counts[h.Tag()] += h.TotalCount()
 	}
 }
 

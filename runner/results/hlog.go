@@ -134,57 +134,138 @@ func WriteHlogHeader(w *hdr.HistogramLogWriter, baseMs int64, comment string) er
 // HlogInterval is one interval of an interval log (latency.hlog,
 // service_time.hlog).
 type HlogInterval struct {
-	Tag   string  // see Tag
-	Start float64 // seconds since the log's base time, as written
-	Line  int     // 1-based line number in the log
-	Hist  *hdr.PackedHistogram
+	Tag    string  // see Tag
+	Start  float64 // seconds since the log's base time, as written
+	Length float64 // seconds, as written
+	// StartMs and EndMs are the interval's bounds in milliseconds since the
+	// epoch, computed from the base time as hdrhistogram-go's log reader does.
+	StartMs, EndMs int64
+	Line           int // 1-based line number in the log
+	Hist           *hdr.PackedHistogram
+}
+
+// HlogReader reads an interval log one interval at a time, strictly: a
+// malformed line is an error naming the file and the line (the library's
+// reader skips it silently). It is the one reader of loadgate's interval
+// logs, for the report, merge and the checks.
+//
+// It parses the lines itself rather than through hdr.HistogramLogReader,
+// which also computes every interval's min and max by a walk over all its
+// buckets (most of the time of reading an hour-long log). Intervals are
+// decoded sparse.
+type HlogReader struct {
+	sc   *bufio.Scanner
+	path string
+	n    int
+	// The header's times, in seconds since the epoch.
+	startSec, baseSec float64
+	sawStart, sawBase bool
+}
+
+// NewHlogReader reads the log in r; path names it in errors.
+func NewHlogReader(r io.Reader, path string) *HlogReader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
+	return &HlogReader{sc: sc, path: path}
+}
+
+// Next returns the next interval, or io.EOF after the last. Comments,
+// headers and the legend are skipped.
+func (r *HlogReader) Next() (HlogInterval, error) {
+	for r.sc.Scan() {
+		r.n++
+		line := r.sc.Text()
+		if line == "" || line[0] == '"' {
+			continue // the legend
+		}
+		if line[0] == '#' {
+			r.header(line)
+			continue
+		}
+		return r.interval(line)
+	}
+	if err := r.sc.Err(); err != nil {
+		return HlogInterval{}, fmt.Errorf("reading %s: %w", r.path, err)
+	}
+	return HlogInterval{}, io.EOF
+}
+
+// header notes the start and base time lines ("#[BaseTime: 1700000000.000
+// (seconds since epoch)]"); other comments say nothing the reader needs.
+func (r *HlogReader) header(line string) {
+	for _, h := range []struct {
+		prefix string
+		v      *float64
+		saw    *bool
+	}{{"#[StartTime: ", &r.startSec, &r.sawStart}, {"#[BaseTime: ", &r.baseSec, &r.sawBase}} {
+		if rest, ok := strings.CutPrefix(line, h.prefix); ok {
+			num, _, _ := strings.Cut(rest, " ")
+			if v, err := strconv.ParseFloat(strings.TrimSuffix(num, "]"), 64); err == nil {
+				*h.v, *h.saw = v, true
+			}
+		}
+	}
+}
+
+func (r *HlogReader) interval(line string) (HlogInterval, error) {
+	path, n := r.path, r.n
+	tag := ""
+	if rest, ok := strings.CutPrefix(line, "Tag="); ok {
+		t, rest, ok := strings.Cut(rest, ",")
+		if !ok {
+			return HlogInterval{}, fmt.Errorf("%s:%d is corrupt: a tag with no interval", path, n)
+		}
+		tag, line = t, rest
+	}
+	f := strings.SplitN(line, ",", 4)
+	if len(f) != 4 {
+		return HlogInterval{}, fmt.Errorf("%s:%d is corrupt: want start,length,max,histogram", path, n)
+	}
+	start, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return HlogInterval{}, fmt.Errorf("%s:%d is corrupt: start %q: %w", path, n, f[0], err)
+	}
+	length, err := strconv.ParseFloat(f[1], 64)
+	if err != nil {
+		return HlogInterval{}, fmt.Errorf("%s:%d is corrupt: length %q: %w", path, n, f[1], err)
+	}
+	h, err := hdr.DecodePacked([]byte(strings.TrimSpace(f[3])))
+	if err != nil {
+		return HlogInterval{}, fmt.Errorf("%s:%d is corrupt: %w", path, n, err)
+	}
+	// As hdrhistogram-go's reader: without a base time line, start times
+	// more than a year before the start time are relative to it, others
+	// absolute.
+	if !r.sawStart {
+		r.startSec, r.sawStart = start, true
+	}
+	if !r.sawBase {
+		r.baseSec, r.sawBase = 0, true
+		if start < r.startSec-365*24*3600 {
+			r.baseSec = r.startSec
+		}
+	}
+	abs := start + r.baseSec
+	return HlogInterval{Tag: tag, Start: start, Length: length, Line: n, Hist: h,
+		StartMs: int64(abs * 1000), EndMs: int64((abs + length) * 1000)}, nil
 }
 
 // ReadHlog calls each for every interval of the interval log in r, in
-// order, and stops at the first error each returns. A malformed line is an
-// error naming path and the line; comments, headers and the legend are
-// skipped.
-//
-// It parses the lines itself rather than through hdr.HistogramLogReader,
-// which computes every interval's min and max by a walk over all its
-// buckets (most of the time of reading an hour-long log) and skips
-// malformed lines silently. Intervals are decoded sparse.
+// order (HlogReader), and stops at the first error each returns.
 func ReadHlog(r io.Reader, path string, each func(HlogInterval) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if line == "" || line[0] == '#' || line[0] == '"' {
-			continue // comments, headers, the legend
+	hr := NewHlogReader(r, path)
+	for {
+		iv, err := hr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
-		tag := ""
-		if rest, ok := strings.CutPrefix(line, "Tag="); ok {
-			t, rest, ok := strings.Cut(rest, ",")
-			if !ok {
-				return fmt.Errorf("%s:%d is corrupt: a tag with no interval", path, n)
-			}
-			tag, line = t, rest
-		}
-		f := strings.SplitN(line, ",", 4)
-		if len(f) != 4 {
-			return fmt.Errorf("%s:%d is corrupt: want start,length,max,histogram", path, n)
-		}
-		start, err := strconv.ParseFloat(f[0], 64)
 		if err != nil {
-			return fmt.Errorf("%s:%d is corrupt: start %q: %w", path, n, f[0], err)
+			return err
 		}
-		h, err := hdr.DecodePacked([]byte(strings.TrimSpace(f[3])))
-		if err != nil {
-			return fmt.Errorf("%s:%d is corrupt: %w", path, n, err)
-		}
-		if err := each(HlogInterval{Tag: tag, Start: start, Line: n, Hist: h}); err != nil {
+		if err := each(iv); err != nil {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	return nil
 }
 
 // HlogCounts reads the interval log at path and returns how many values
