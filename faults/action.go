@@ -75,7 +75,7 @@ func build(f scenarios.Fault, env Env) (Action, error) {
 		return serverStop{env.Redis}, nil
 	case scenarios.FaultPGStop:
 		if env.Postgres == nil {
-			return nil, errNotOurs("PostgreSQL")
+			return nil, fmt.Errorf("%w, or one given by its data directory (LOADGATE_PG_DATA, with DATABASE_URL)", errNotOurs("PostgreSQL"))
 		}
 		return serverStop{env.Postgres}, nil
 	case scenarios.FaultRedisPause:

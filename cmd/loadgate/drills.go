@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -64,10 +65,20 @@ func (d *drillStack) close() {
 
 // build makes the drills of the scenario's faults.
 func (d *drillStack) build(sc *scenarios.Scenario, t *childTarget) (map[string]runner.Injector, error) {
-	env := faults.Env{DatabaseURL: d.stack.DatabaseURL, RedisURL: d.stack.RedisURL, Target: t,
+	env := faults.Env{DatabaseURL: d.stack.DatabaseURL, RedisURL: d.stack.RedisURL,
 		Proxies: d.proxies, Dir: sc.Dir()}
+	if t != nil {
+		env.Target = t
+	}
 	// A nil *services.Server must stay a nil interface: "not ours".
 	if pg := d.stack.Postgres(); pg != nil {
+		env.Postgres = pg
+	} else if dir := os.Getenv(services.EnvPGData); dir != "" {
+		// Given explicitly: DATABASE_URL's server, by its data directory.
+		pg, err := services.ByDataDir(dir, d.stack.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
 		env.Postgres = pg
 	}
 	if r := d.stack.Redis(); r != nil {

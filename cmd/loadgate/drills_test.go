@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/scenarios"
+	"github.com/loadgate/loadgate/target/services"
 )
 
 const drillsScenario = `name: drills
@@ -211,5 +213,30 @@ faults:
 		if f.EndS == nil || f.UndoError != "" || *f.EndS > 40 {
 			t.Errorf("fault %s: %+v", f.Name, f)
 		}
+	}
+}
+
+// pg_stop on a PostgreSQL loadgate did not start takes the one given by
+// its data directory (LOADGATE_PG_DATA), checked against DATABASE_URL
+// (services.TestDataDirServer stops and starts one); without it, refused.
+func TestDrillsGivenPostgres(t *testing.T) {
+	sc, err := scenarios.Parse([]byte(`name: g
+target: {base_url: "http://127.0.0.1:1", health: none}
+load: {stages: [{duration: 10s, rate: 1/s}]}
+requests: [{name: a, path: /}]
+faults: [{at: 1s, for: 1s, action: pg_stop}]
+`), "g.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &drillStack{stack: &services.Stack{DatabaseURL: "postgres://postgres@127.0.0.1:5432/x"}}
+	t.Setenv(services.EnvPGData, "")
+	if _, err := d.build(sc, nil); err == nil || !strings.Contains(err.Error(), "LOADGATE_PG_DATA") {
+		t.Errorf("without a data directory: %v", err)
+	}
+	dir := t.TempDir()
+	t.Setenv(services.EnvPGData, dir)
+	if _, err := d.build(sc, nil); err == nil || !strings.Contains(err.Error(), "no running PostgreSQL there") {
+		t.Errorf("a directory with no server: %v", err)
 	}
 }

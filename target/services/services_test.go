@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -277,5 +280,79 @@ func TestCreateDatabaseRace(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Errorf("CreateDatabase: %v", err)
 		}
+	}
+}
+
+// A PostgreSQL loadgate was given by its data directory (LOADGATE_PG_DATA)
+// stops and starts again with pg_ctl on its own port, and a directory that
+// is not the one at DATABASE_URL is refused.
+func TestDataDirServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	pgCtl, err := findPostgresBinary("pg_ctl", postgresSearch)
+	if err != nil {
+		t.Skipf("no pg_ctl here: %v", err)
+	}
+	initdb, _ := findPostgresBinary("initdb", postgresSearch)
+	// Not t.TempDir: its parent is private to this user, and PostgreSQL
+	// runs as another when the tests run as root.
+	base, err := os.MkdirTemp("", "loadgate-pgdata-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	dir := filepath.Join(base, "pg")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := unprivilegedCredential(base, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := func(name string, args ...string) *exec.Cmd {
+		c := exec.Command(name, args...)
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setsid: true}
+		return c
+	}
+	if out, err := as(initdb, "-D", dir, "-U", "postgres", "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s", port, dir)
+	if out, err := as(pgCtl, "-D", dir, "start", "-w", "-l", os.DevNull, "-o", opts).CombinedOutput(); err != nil {
+		t.Fatalf("pg_ctl start: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = as(pgCtl, "-D", dir, "stop", "-m", "immediate").Run() })
+	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	ctx := context.Background()
+
+	if _, err := ByDataDir(dir, "postgres://postgres@127.0.0.1:1/postgres"); err == nil || !strings.Contains(err.Error(), "does not listen on DATABASE_URL's port 1") {
+		t.Errorf("another port: %v", err)
+	}
+	if _, err := ByDataDir(dir, fmt.Sprintf("postgres://postgres@10.0.0.1:%d/postgres", port)); err == nil || !strings.Contains(err.Error(), "not on loopback") {
+		t.Errorf("not loopback: %v", err)
+	}
+	s, err := ByDataDir(dir, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if pingPostgres(ctx, url, time.Second) == nil {
+		t.Error("it answers after Stop")
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := pingPostgres(ctx, url, 2*time.Second); err != nil {
+		t.Errorf("it does not answer on its port after Start: %v", err)
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Errorf("a second Start: %v", err)
 	}
 }
