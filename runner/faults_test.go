@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/loadgate/loadgate/runner/results"
 )
@@ -136,5 +138,25 @@ func TestFaultsNeedDrills(t *testing.T) {
 	_, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err == nil || !strings.Contains(err.Error(), "fault x has no drill") || dir != "" {
 		t.Errorf("err %v dir %q", err, dir)
+	}
+}
+
+// TestFaultsShareTheProgressWriter: the faults' lines and the progress lines
+// go to one writer from two goroutines, which the runner serialises (a
+// bytes.Buffer, as the CLI's tests give, is not safe for that; -race saw it).
+func TestFaultsShareTheProgressWriter(t *testing.T) {
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, faultLoad+`faults:
+  - {name: slow, at: 1s, for: 500ms, action: exec, run: ["true"], undo: ["true"]}
+`)
+	var out bytes.Buffer
+	_, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()),
+		WithFaults(map[string]Injector{"slow": newDrillLog()}),
+		WithProgress(&out), WithProgressTTY(false), WithProgressEvery(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.Contains(s, "fault slow: exec injected") || !strings.Contains(s, "fault slow: undone") || !strings.Contains(s, " left") {
+		t.Errorf("progress output lacks the fault's or the progress lines:\n%s", s)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -80,4 +81,17 @@ func formatUS(us float64) string {
 		return "-"
 	}
 	return time.Duration(us * float64(time.Microsecond)).Round(10 * time.Microsecond).String()
+}
+
+// lockedWriter serialises the writes of several goroutines to one writer
+// (the progress lines and the faults' lines of one run).
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -76,6 +76,16 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err := runSetup(ctx, plain, sc); err != nil {
 		return nil, "", err
 	}
+	if cfg.progress != nil && len(sc.Faults) > 0 {
+		// The faults' lines and the progress lines come from goroutines of
+		// their own: one lock keeps their writes apart. The style is decided
+		// on the writer as given (a terminal or not).
+		if cfg.progressTTY == nil {
+			tty := isTerminal(cfg.progress)
+			cfg.progressTTY = &tty
+		}
+		cfg.progress = &lockedWriter{w: cfg.progress}
+	}
 	a := &attack{sc: sc, cfg: cfg, headers: headers, transport: transport, series: series}
 	if len(sc.Flows) > 0 {
 		a.flows, err = newFlowSet(sc)
