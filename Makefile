@@ -32,7 +32,7 @@ RUN_FLAGS := $(if $(DURATION),--duration $(DURATION)) $(if $(RATE),--rate $(RATE
 GOTESTSUM   := bin/gotestsum
 TEST_FORMAT ?= testname
 
-.PHONY: build assets scenario test lint-workflows test-short serve report compare capacity gate bench bench-target bench-harness vet fmt clean FORCE
+.PHONY: build assets scenario test lint-workflows test-short serve report report-screenshots compare capacity gate bench bench-target bench-harness vet fmt clean FORCE
 
 # The binary embeds echarts.min.js (the echarts build tag, the file copied
 # next to report/echarts_embed.go and git-ignored), so its reports draw
@@ -72,6 +72,14 @@ serve: build
 
 report: build assets
 	$(BIN) report $(RUN)
+
+# A screenshot of each page type (run, comparison, capacity search), drawn
+# from the report package's fixtures in headless Chromium with the network
+# off, for review: $(SCREENSHOTS)/run.png, comparison.png and capacity.png,
+# beside the pages themselves. CI=1: a missing Chromium is an error here.
+SCREENSHOTS ?= results/screenshots
+report-screenshots: assets
+	CI=1 $(GO) test ./report/ -count=1 -run '^TestReportScreenshots$$' -v -args -screenshots=$(abspath $(SCREENSHOTS))
 
 # The goals that exit as loadgate does: 0 pass, 1 a gate failed, 2 error.
 #

@@ -235,6 +235,15 @@ func endpointCompareRows(runs []*runData) []compareRow {
 	return rows
 }
 
+// gateTimeout is the request timeout that caps the value of a gate on a
+// request latency; 0 for any other gate.
+func gateTimeout(g results.Gate, run *results.Run) time.Duration {
+	if p, err := gate.Parse(g.Expr); err == nil && g.Unit == "us" && p.Population != "" {
+		return run.Plan.Timeout
+	}
+	return 0
+}
+
 func gateCompareRows(runs []*runData, exprs []string) []compareRow {
 	per := make([][]results.Gate, len(runs))
 	for i, r := range runs {
@@ -252,7 +261,7 @@ func gateCompareRows(runs []*runData, exprs []string) []compareRow {
 			cell := g.Verdict
 			if g.Value != nil {
 				if base != nil {
-					cell = changeCell(*base, *g.Value, g.Unit, i == 0, 0) + " · " + g.Verdict
+					cell = changeCell(*base, *g.Value, g.Unit, i == 0, gateTimeout(g, runs[i].Run)) + " · " + g.Verdict
 				} else {
 					cell = gate.Format(*g.Value, g.Unit) + " · " + g.Verdict
 				}
@@ -300,9 +309,10 @@ func factCompareRows(runs []*runData) []compareRow {
 // compareCharts overlays the runs' percentile distributions and P95 over
 // time (each run from the start of its measured window).
 func compareCharts(runs []*runData, labels []string, maxPoints int) []chartBlock {
-	dist := lineSpec{ID: ChartDistribution, Title: "Latency by percentile, successful requests", XName: "percentile", YName: "ms", LogX: true,
+	// Log value axes: a run 100× faster than another still shows.
+	dist := lineSpec{ID: ChartDistribution, Title: "Latency by percentile, successful requests", XName: "percentile", YName: "ms (log)", LogX: true, LogY: true,
 		XLabels: xLabelsPercentile}
-	over := lineSpec{ID: ChartLatency, Title: "P95 of successful requests over time", XName: "seconds into the measured window", YName: "ms"}
+	over := lineSpec{ID: ChartLatency, Title: "P95 of successful requests over time", XName: "seconds into the measured window", YName: "ms (log)", LogY: true}
 	for i, r := range runs {
 		// The successful requests, as the gates read them; the measured
 		// window starts with the log's first interval.

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"math"
+
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
@@ -32,12 +34,28 @@ func (s barSpec) render() chartBlock {
 	if s.LogY {
 		yType = "log"
 	}
+	y := opts.YAxis{Type: yType, Name: s.YName}
+	if s.LogY {
+		// Bars on a log axis rise from its minimum: the power of ten
+		// under the smallest value, so that no bar hangs below it.
+		lo := math.Inf(1)
+		for _, ser := range s.Series {
+			for _, v := range ser.Values {
+				if v != nil && *v > 0 {
+					lo = math.Min(lo, *v)
+				}
+			}
+		}
+		if !math.IsInf(lo, 1) {
+			y.Min = math.Pow(10, math.Floor(math.Log10(lo)))
+		}
+	}
 	c.SetGlobalOptions(
 		charts.WithAnimation(false),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0"}),
 		charts.WithGridOpts(opts.Grid{Top: "40", Left: "70", Right: "30", Bottom: "60"}),
-		charts.WithYAxisOpts(opts.YAxis{Type: yType, Name: s.YName}),
+		charts.WithYAxisOpts(y),
 	)
 	c.SetXAxis(s.Categories)
 	for _, ser := range s.Series {
@@ -52,7 +70,12 @@ func (s barSpec) render() chartBlock {
 		c.AddSeries(ser.Name, data)
 	}
 	c.Validate()
-	return chartBlock{ID: s.ID, Title: s.Title}.drawn(chartData{Option: c.JSON()})
+	opt := c.JSON()
+	if s.LogY && y.Min != nil {
+		// Bars rise from startValue (ECharts ≥ 5.5.1), not from 1.
+		opt["yAxis"] = []map[string]any{{"type": "log", "name": s.YName, "min": y.Min, "startValue": y.Min}}
+	}
+	return chartBlock{ID: s.ID, Title: s.Title}.drawn(chartData{Option: opt})
 }
 
 // p95EndpointsChart sets each endpoint's P95 of successful requests (and

@@ -1,0 +1,154 @@
+package report
+
+import (
+	"flag"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/runner/results"
+)
+
+var screenshots = flag.String("screenshots", "", "write the sample pages and a screenshot of each page type into this directory (make report-screenshots)")
+
+// writeBeforeAfter writes a baseline run that failed its gate, its P95 at
+// the request timeout and most of its load never completed, and an
+// optimized run that passes, under root; it returns their directories.
+func writeBeforeAfter(t *testing.T, root string) (string, string) {
+	t.Helper()
+	a, b := filepath.Join(root, "baseline"), filepath.Join(root, "optimized")
+	gates := []string{"p95 < 3s"}
+	base := writeFixture(t, a, fixture{Seconds: 20, Seed: 1, Gates: gates, Profile: "baseline", More: 2, ErrorEvery: 4})
+	writeFixture(t, b, fixture{Seconds: 20, Seed: 1, Gates: gates, Scale: 0.01, More: 2})
+	base.Plan.Timeout = 30 * time.Second
+	l := *base.Overall.LatencyOKUS
+	l.P95, l.P99, l.Max = 30e6, 30e6, 30e6
+	base.Overall.LatencyOKUS = &l
+	base.Generator = &results.Generator{Planned: 1000, Sent: 1000, Completed: 260}
+	base.Overall.Rate = results.Rate{Target: 50, Sent: 50, Achieved: 13}
+	if err := results.WriteJSON(filepath.Join(a, results.RunFile), base); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
+// TestReportScreenshots renders a run page, a comparison and a capacity
+// search from fixtures, opens each in headless Chromium with the network
+// off and takes a screenshot of its top: a picture of each page type to
+// review. With -screenshots DIR (make report-screenshots) the pages and
+// run.png, comparison.png and capacity.png stay in DIR.
+func TestReportScreenshots(t *testing.T) {
+	chromium, echarts := needBrowser(t)
+	out := *screenshots
+	if out == "" {
+		out = t.TempDir()
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{EChartsJS: echarts, Labels: []string{"baseline", "optimized"}}
+	run := filepath.Join(out, "run")
+	if err := os.RemoveAll(run); err != nil {
+		t.Fatal(err)
+	}
+	r := writeFixture(t, run, fixture{Seconds: 30, Seed: 5, More: 5, ErrorEvery: 30, ServerTiming: true, DBQueryMs: 4,
+		RSS: func(s int) float64 { return float64(80+s) * (1 << 20) },
+		Gates: []string{"p95 < 3s", "more5.p95 < 150ms", "error_rate < 1%"}})
+	// Bytes, a Server-Timing summary, and a drain: the plan ends 3 s
+	// before the timeline does.
+	r.Overall.BytesOut, r.Overall.BytesIn = 2<<20, 48<<20
+	r.Server.ServerTiming = map[string]results.Timing{"db": {MeanMS: 4.5, Count: 1480}, "cache": {MeanMS: 0.8, Count: 1480}, "llm": {MeanMS: 61, Count: 580}}
+	r.Plan.Stages[0].DurationS -= 3
+	if err := results.WriteJSON(filepath.Join(run, results.RunFile), r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Finish(run, Options{EChartsJS: echarts}); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"baseline", "optimized", "comparison", "capacity"} {
+		if err := os.RemoveAll(filepath.Join(out, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := writeBeforeAfter(t, out)
+	for _, d := range []string{a, b} {
+		if _, err := Finish(d, Options{EChartsJS: echarts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmp := filepath.Join(out, "comparison")
+	if _, err := Compare([]string{a, b}, cmp, o); err != nil {
+		t.Fatal(err)
+	}
+	capDir := filepath.Join(out, "capacity")
+	if err := os.MkdirAll(capDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderCapacity(capDir, sampleCapacity(), "capacity: 200 users at p95 < 3s", Options{EChartsJS: echarts}); err != nil {
+		t.Fatal(err)
+	}
+	for name, dir := range map[string]string{"run": run, "comparison": cmp, "capacity": capDir} {
+		shot := filepath.Join(out, name+".png")
+		// Tall enough for the top and the first charts (the last
+		// --window-size given wins).
+		chromiumRun(t, chromium, filepath.Join(dir, results.ReportFile), "--screenshot="+shot, "--hide-scrollbars", "--window-size=1280,3600")
+		img := decodePNG(t, shot)
+		if w := img.Bounds().Dx(); w != 1280 {
+			t.Errorf("%s: %d px wide, want 1280", shot, w)
+		}
+		if n := colours(img); n < 50 {
+			t.Errorf("%s has %d colours: a blank page, or no chart drawn", shot, n)
+		}
+	}
+	if *screenshots != "" {
+		t.Logf("screenshots: %s, %s, %s", filepath.Join(out, "run.png"), filepath.Join(out, "comparison.png"), filepath.Join(out, "capacity.png"))
+	}
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// colours counts the distinct colours of img, up to 1000.
+func colours(img image.Image) int {
+	seen := map[[3]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{r >> 8, g >> 8, bl >> 8}] = true
+			if len(seen) >= 1000 {
+				return len(seen)
+			}
+		}
+	}
+	return len(seen)
+}
+
+// sampleCapacity is a capacity search that found 200 users (its knee at
+// 400).
+func sampleCapacity() *results.Capacity {
+	pass := results.Gate{Expr: "p95 < 3s", Verdict: results.VerdictPass}
+	return &results.Capacity{Schema: 1, Scenario: "users", Model: "closed", Profile: "optimized",
+		Gates: []string{"p95 < 3s"}, Found: true, Capacity: 200, Knee: 400,
+		Stopped: "stopped at 400 users: p95 < 3s fail (4.2 s)",
+		Steps: []results.CapacityStep{
+			{Level: 100, P95US: 900_000, AchievedRate: 90, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
+			{Level: 200, P95US: 1_800_000, AchievedRate: 170, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
+			{Level: 400, P95US: 4_200_000, AchievedRate: 180, ErrorRate: 0.02, Verdict: results.VerdictFail,
+				Gates: []results.Gate{{Expr: "p95 < 3s", Verdict: results.VerdictFail}}},
+		}}
+}
