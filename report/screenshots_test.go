@@ -55,7 +55,7 @@ func TestReportScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := writeFixture(t, run, fixture{Seconds: 30, Seed: 5, More: 5, ErrorEvery: 30, ServerTiming: true, DBQueryMs: 4,
-		RSS: func(s int) float64 { return float64(80+s) * (1 << 20) },
+		RSS:   func(s int) float64 { return float64(80+s) * (1 << 20) },
 		Gates: []string{"p95 < 3s", "more5.p95 < 150ms", "error_rate < 1%"}})
 	// Bytes, a Server-Timing summary, and a drain: the plan ends 3 s
 	// before the timeline does.
