@@ -147,7 +147,9 @@ gates:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Abort == nil || time.Since(start) > 8*time.Second {
-		t.Errorf("status %s, abort %+v after %s: the failing gate did not end the run", run.Status, run.Abort, time.Since(start))
+	// By its grace and window on the run's own clock; a run the gate did
+	// not end lasts its 20 s plan, whatever the machine's speed.
+	if took := time.Since(start); run.Abort == nil || run.Abort.AtS > 3 || took >= 20*time.Second {
+		t.Errorf("status %s, abort %+v after %s: the failing gate did not end the run", run.Status, run.Abort, took)
 	}
 }

@@ -130,7 +130,10 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	}
 	rec.abort = a.abortGates
 
-	attackCtx, stopAttack := context.WithCancel(ctx)
+	// The attack's context is not a child of ctx: an interrupt reaches the
+	// requests only through the loop, which first marks the recorder as
+	// aborting, so a request it cuts is never taken for a failure.
+	attackCtx, stopAttack := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopAttack()
 	if a.flows == nil {
 		a.choosePacer(attackCtx.Done())
