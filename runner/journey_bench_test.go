@@ -3,6 +3,7 @@ package runner
 import (
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,47 @@ func TestStepAllocatesNothing(t *testing.T) {
 	// One step before, and AllocsPerRun's warm-up call and its 1000 runs.
 	if n := s.fr.steps[s.st.endpoint].checks[0][0]; n != 1002 {
 		t.Errorf("%d checks passed, want 1002", n)
+	}
+}
+
+// TestFlowRecordingConstantMemory records 100,000 flow steps (each judged
+// on its 1 KB body) and the ends of their iterations, closing an interval
+// every 1,000 as a 1k/s run would, and checks that the heap stays within a
+// few MB of its size after the first 1,000: a flow run's recording does not
+// grow with its length.
+func TestFlowRecordingConstantMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100,000 steps")
+	}
+	s := newBenchStep(t)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	var after1k uint64
+	for i := range 100_000 {
+		s.once(i)
+		if i%3 == 2 {
+			ev := flowEvent{iter: true, flow: s.f, endpoint: s.f.iteration, intended: time.Duration(i-2) * time.Millisecond}
+			ev.res.Timestamp = s.rec.origin.Add(ev.intended)
+			ev.res.Latency = 3 * time.Millisecond
+			s.fr.record(s.rec, &ev)
+		}
+		if (i+1)%1_000 == 0 {
+			s.rec.flush(time.Duration((i+1)/1_000)*time.Second, 1_000, 0)
+			if i+1 == 1_000 {
+				after1k = heap()
+			}
+		}
+	}
+	end := heap()
+	t.Logf("heap after 1k steps %d KB, after 100k %d KB", after1k/1024, end/1024)
+	if grown := int64(end) - int64(after1k); grown > 4<<20 {
+		t.Errorf("heap grew by %d KB between 1k and 100k steps", grown/1024)
+	}
+	if n := s.rec.endpoints[s.f.iteration].total.requests; n != 33_333 {
+		t.Errorf("%d iterations recorded", n)
 	}
 }
