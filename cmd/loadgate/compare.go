@@ -121,15 +121,16 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 			return err
 		}
 		g := *f
-		g.target = &t.base
+		base := t.Base()
+		g.target = &base
 		g.start = time.Time{} // $LOADGATE_START_AT is for single runs
 		sc, err := resolveScenario(e, name, &g)
 		if err != nil {
-			t.stop()
+			t.Stop()
 			return err
 		}
 		dir, o, err := runOnce(ctx, e, sc, &g, filepath.Join(out, profile))
-		t.stop()
+		t.Stop()
 		if err != nil {
 			return fmt.Errorf("%s run: %w", profile, err)
 		}

@@ -64,7 +64,7 @@ func (d *drillStack) close() {
 }
 
 // build makes the drills of the scenario's faults.
-func (d *drillStack) build(sc *scenarios.Scenario, t *childTarget) (map[string]runner.Injector, error) {
+func (d *drillStack) build(sc *scenarios.Scenario, t *services.Target) (map[string]runner.Injector, error) {
 	env := faults.Env{DatabaseURL: d.stack.DatabaseURL, RedisURL: d.stack.RedisURL,
 		Proxies: d.proxies, Dir: sc.Dir()}
 	if t != nil {

@@ -4,14 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
-	"strings"
-	"sync"
-	"syscall"
-	"time"
 
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/seed"
@@ -94,9 +88,9 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 	if err != nil {
 		return err
 	}
-	defer t.stop()
+	defer t.Stop()
 	if *f.target == "" {
-		*f.target = t.base
+		*f.target = t.Base()
 	}
 	if len(sc.Faults) > 0 {
 		if f.drills, err = d.build(sc, t); err != nil {
@@ -144,167 +138,28 @@ func setUpStack(ctx context.Context, e env, o seed.Options, beforeMigrate func(u
 	return stack, nil
 }
 
-// childTarget is the reference target running as a child process. Fault
-// drills restart it (faults.Target): the same address, environment and log.
-type childTarget struct {
-	base    string
-	addr    string
-	profile string
-	env     []string
-	log     *os.File
-
-	mu sync.Mutex // guards p
-	p  *proc      // the running (or last) process
-}
-
-// proc is one process of the target.
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once cmd has exited and been reaped
-	err  error         // its exit, once done is closed
-}
-
 // startTarget starts `loadgate serve` in profile against the stack (on
 // 127.0.0.1:8080 when free, else a free port) and waits until it is healthy.
-func startTarget(ctx context.Context, e env, stack *services.Stack, profile string) (*childTarget, error) {
+func startTarget(ctx context.Context, e env, stack *services.Stack, profile string) (*services.Target, error) {
 	return startTargetWith(ctx, e, stack.DatabaseURL, stack.RedisURL, profile)
 }
 
 // startTargetWith is startTarget with the database and Redis URLs given
 // (the proxies' when the scenario has network faults).
-func startTargetWith(ctx context.Context, e env, dbURL, redisURL, profile string) (*childTarget, error) {
-	addr := "127.0.0.1:8080"
-	if l, err := net.Listen("tcp", addr); err != nil {
-		l2, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		addr = l2.Addr().String()
-		l2.Close()
-	} else {
-		l.Close()
-	}
-	logFile, err := os.CreateTemp("", "loadgate-target-*.log")
+func startTargetWith(ctx context.Context, e env, dbURL, redisURL, profile string) (*services.Target, error) {
+	t, err := services.StartTarget(ctx, services.TargetConfig{
+		Command: func(addr string) (*exec.Cmd, error) {
+			self, err := os.Executable()
+			if err != nil {
+				return nil, err
+			}
+			return exec.Command(self, "serve", "--addr", addr, "--profile", profile), nil
+		},
+		Env: append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL),
+	})
 	if err != nil {
 		return nil, err
 	}
-	t := &childTarget{base: "http://" + addr, addr: addr, profile: profile, log: logFile,
-		env: append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL)}
-	if err := t.Start(ctx); err != nil {
-		log, _ := os.ReadFile(logFile.Name())
-		t.stop()
-		return nil, fmt.Errorf("the reference target did not come up at %s: %w\n%s", t.base, err, tail(string(log), 20))
-	}
-	fmt.Fprintf(e.stderr, "target: %s (profile %s, log %s)\n", t.base, profile, logFile.Name())
+	fmt.Fprintf(e.stderr, "target: %s (profile %s, log %s)\n", t.Base(), profile, t.LogPath())
 	return t, nil
-}
-
-// Start starts the target unless it runs, and waits until it is healthy.
-func (t *childTarget) Start(ctx context.Context) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.p != nil && !t.p.exited(0) {
-		return nil
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(self, "serve", "--addr", t.addr, "--profile", t.profile)
-	cmd.Env = t.env
-	cmd.Stdout, cmd.Stderr = t.log, t.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the target: %w", err)
-	}
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	t.p = p
-	go func() { p.err = cmd.Wait(); close(p.done) }()
-	exited := make(chan error, 1)
-	go func() { <-p.done; exited <- p.err }()
-	return waitHealthy(ctx, t.base+"/api/health", exited)
-}
-
-// exited waits up to d for the process to exit; it reports whether it has.
-func (p *proc) exited(d time.Duration) bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-	}
-	if d <= 0 {
-		return false
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-p.done:
-		return true
-	case <-timer.C:
-		return false
-	}
-}
-
-// end signals the process and waits for its exit (killing it after 20 s).
-func (p *proc) end(sig syscall.Signal) {
-	if p == nil || p.exited(0) {
-		return
-	}
-	_ = p.cmd.Process.Signal(sig)
-	if !p.exited(20 * time.Second) {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
-
-// Restart stops the target (SIGTERM: its graceful shutdown; SIGKILL when
-// kill), starts it again and waits until it is healthy.
-func (t *childTarget) Restart(ctx context.Context, kill bool) error {
-	sig := syscall.SIGTERM
-	if kill {
-		sig = syscall.SIGKILL
-	}
-	t.mu.Lock()
-	t.p.end(sig)
-	t.mu.Unlock()
-	return t.Start(ctx)
-}
-
-// stop ends the target for good and removes its log.
-func (t *childTarget) stop() {
-	t.mu.Lock()
-	t.p.end(syscall.SIGTERM)
-	t.mu.Unlock()
-	t.log.Close()
-	os.Remove(t.log.Name())
-}
-
-func waitHealthy(ctx context.Context, url string, exited <-chan error) error {
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case err := <-exited:
-			return fmt.Errorf("it exited: %v", err)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("no healthy answer within 60s")
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

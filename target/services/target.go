@@ -1,0 +1,188 @@
+package services
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Target is the reference target running as a child process, started by
+// StartTarget. Fault drills restart it (faults.Target): the same address,
+// environment and log.
+type Target struct {
+	base string
+	addr string
+	cfg  TargetConfig
+	log  *os.File
+
+	mu sync.Mutex // guards p
+	p  *proc      // the running (or last) process
+}
+
+// proc is one process of the target.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once cmd has exited and been reaped
+	err  error         // its exit, once done is closed
+}
+
+// TargetConfig says how to run the target.
+type TargetConfig struct {
+	// Command makes the command that serves on addr (host:port), e.g.
+	// `loadgate serve --addr ADDR`; it is called at every (re)start.
+	Command func(addr string) (*exec.Cmd, error)
+	// Env is the process's environment.
+	Env []string
+}
+
+// StartTarget starts the target on 127.0.0.1:8080 when free, else on a free
+// port, its output going to a temporary log, and waits until
+// /api/health answers 200. An error quotes the end of the log.
+func StartTarget(ctx context.Context, cfg TargetConfig) (*Target, error) {
+	addr := "127.0.0.1:8080"
+	if l, err := net.Listen("tcp", addr); err != nil {
+		l2, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		addr = l2.Addr().String()
+		l2.Close()
+	} else {
+		l.Close()
+	}
+	logFile, err := os.CreateTemp("", "loadgate-target-*.log")
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{base: "http://" + addr, addr: addr, cfg: cfg, log: logFile}
+	if err := t.Start(ctx); err != nil {
+		log, _ := os.ReadFile(logFile.Name())
+		t.Stop()
+		return nil, fmt.Errorf("the reference target did not come up at %s: %w\n%s", t.base, err, tail(string(log), 20))
+	}
+	return t, nil
+}
+
+// Base is the target's base URL, http://host:port.
+func (t *Target) Base() string { return t.base }
+
+// LogPath is the file its output goes to (removed by Stop).
+func (t *Target) LogPath() string { return t.log.Name() }
+
+// Start starts the target unless it runs, and waits until it is healthy.
+func (t *Target) Start(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.p != nil && !t.p.exited(0) {
+		return nil
+	}
+	cmd, err := t.cfg.Command(t.addr)
+	if err != nil {
+		return err
+	}
+	cmd.Env = t.cfg.Env
+	cmd.Stdout, cmd.Stderr = t.log, t.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the target: %w", err)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	t.p = p
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	exited := make(chan error, 1)
+	go func() { <-p.done; exited <- p.err }()
+	return waitHealthy(ctx, t.base+"/api/health", exited)
+}
+
+// exited waits up to d for the process to exit; it reports whether it has.
+func (p *proc) exited(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+	}
+	if d <= 0 {
+		return false
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-p.done:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// end signals the process and waits for its exit (killing it after 20 s).
+func (p *proc) end(sig syscall.Signal) {
+	if p == nil || p.exited(0) {
+		return
+	}
+	_ = p.cmd.Process.Signal(sig)
+	if !p.exited(20 * time.Second) {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+// Restart stops the target (SIGTERM: its graceful shutdown; SIGKILL when
+// kill), starts it again and waits until it is healthy.
+func (t *Target) Restart(ctx context.Context, kill bool) error {
+	sig := syscall.SIGTERM
+	if kill {
+		sig = syscall.SIGKILL
+	}
+	t.mu.Lock()
+	t.p.end(sig)
+	t.mu.Unlock()
+	return t.Start(ctx)
+}
+
+// Stop ends the target for good and removes its log.
+func (t *Target) Stop() {
+	t.mu.Lock()
+	t.p.end(syscall.SIGTERM)
+	t.mu.Unlock()
+	t.log.Close()
+	os.Remove(t.log.Name())
+}
+
+// waitHealthy waits until url answers 200, the process exits or 60 s pass.
+func waitHealthy(ctx context.Context, url string, exited <-chan error) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("it exited: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("no healthy answer within 60s")
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
