@@ -610,3 +610,46 @@ func TestFlowGracefulStop(t *testing.T) {
 		t.Errorf("graceful_stop 0: %+v, f.b %d requests; want 8 completed and 2 cut", f, run.Endpoints["f.b"].Requests)
 	}
 }
+
+// TestFlowInterrupt: an interrupt while steps hang ends the run at once
+// (aborted); the steps it cut count neither as failures nor as requests,
+// and their iterations count as cut.
+func TestFlowInterrupt(t *testing.T) {
+	var hanging atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/hang" {
+			return
+		}
+		if hanging.Add(1) == 5 {
+			cancel()
+		}
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	sc := journeyScenario(t, t.TempDir(), srv.URL, `load:
+  stages: [{duration: 20s, rate: 10/s}]
+flows:
+  - name: f
+    steps:
+      - {name: ok, path: /ok}
+      - {name: hang, path: /hang}
+`)
+	start := time.Now()
+	run, _, err := Run(ctx, sc, WithResultsRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the run took %s: it waited for the hanging steps", took)
+	}
+	f := run.Flows["f"]
+	if run.Status != results.StatusAborted || run.Overall.Successes != run.Overall.Requests-run.Overall.Unsent || f.Cut < 5 || f.Iteration.Requests != 0 {
+		t.Errorf("status %s, overall %d requests (%d ok, %d unsent), flow %+v: want aborted, no failure, the hanging iterations cut",
+			run.Status, run.Overall.Requests, run.Overall.Successes, run.Overall.Unsent, f)
+	}
+	if n := run.Endpoints["f.hang"].Requests; n != 0 {
+		t.Errorf("f.hang: %d requests recorded, want none (all were cut)", n)
+	}
+}
