@@ -89,7 +89,11 @@ gates:
 		t.Fatal(err)
 	}
 	drills := map[string]runner.Injector{"first": flakyFault{fl, 3 * time.Second}, "second": flakyFault{fl, -1}}
-	_, dir, err := runner.Run(context.Background(), sc, runner.WithResultsRoot(t.TempDir()), runner.WithFaults(drills))
+	// No checkpoints: under the race detector on a busy machine, writing one
+	// holds the recorder long enough to delay sends by tens of
+	// milliseconds, which a recovery tolerance of 50 ms on a 2 ms P95 sees.
+	_, dir, err := runner.Run(context.Background(), sc, runner.WithResultsRoot(t.TempDir()), runner.WithFaults(drills),
+		runner.WithCheckpointEvery(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +117,10 @@ gates:
 		t.Errorf("first: recovery %v (recovered %v), want 3s; window %v-%v, before P95 %.0fus; seconds: %+v",
 			first.RecoveryS, first.Recovered, *run.Faults[0].StartS, *run.Faults[0].EndS, first.BeforeP95US, d.seconds())
 	}
-	if first.Requests < 60 || first.ErrorRate < 0.9 || first.BeforeErrorRate != 0 || first.LatencyUS == nil {
+	// The timeline files a result under the second of the tick that read
+	// it: on a busy machine a failure of the fault's first moment may fall
+	// into the second before.
+	if first.Requests < 60 || first.ErrorRate < 0.9 || first.BeforeErrorRate > 0.05 || first.LatencyUS == nil {
 		t.Errorf("first during: %+v", first)
 	}
 	if second.Recovered || second.RecoveryS != nil || second.Note != "" {
