@@ -148,7 +148,7 @@ func runFacts(run *results.Run) []fact {
 	}
 	f = append(f,
 		fact{"started", run.Started.UTC().Format(time.RFC3339)},
-		fact{"duration", fmt.Sprintf("%s (warm-up %s excluded)", run.Ended.Sub(run.Started).Round(time.Second), time.Duration(run.WarmupS*float64(time.Second)))},
+		fact{"duration", fmt.Sprintf("%s (warm-up %s excluded)", run.Ended.Sub(run.Started).Round(time.Second), secondsWords(run.WarmupS))},
 		fact{"model", run.Plan.Model},
 		fact{"rate", rateWords(run)},
 		fact{"requests", fmt.Sprintf("%d (%d succeeded)", run.Overall.Requests, run.Overall.Successes)},

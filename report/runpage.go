@@ -154,6 +154,9 @@ func serverTimingRows(st map[string]results.Timing) []timingRow {
 		r := timingRow{Name: n, Mean: gate.FormatMicros(t.MeanMS * 1e3), Responses: fmt.Sprint(t.Count), Share: "—"}
 		if sum > 0 {
 			r.Share = fmt.Sprintf("%.0f %%", t.MeanMS/sum*100)
+			if t.MeanMS > 0 && t.MeanMS/sum < 0.005 {
+				r.Share = "< 1 %"
+			}
 		}
 		if top > 0 {
 			r.Width = int(math.Round(t.MeanMS / top * 100))

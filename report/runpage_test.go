@@ -51,7 +51,7 @@ func TestRunPageAtAGlance(t *testing.T) {
 		`id="inflight"`, "sent 3 MiB, received 40 MiB",
 		`<tr class="ep-fail"><td>more6</td>`, `<tr class="ep-pass"><td>chat</td>`, `<tr class="ep-pass"><td>all</td>`,
 		"No errors: every request of the run succeeded.",
-		`<table id="server-timing">`, "<td>llm</td><td>900 ms</td>",
+		`<table id="server-timing">`, "<td>llm</td><td>900 ms</td>", "<td>< 1 %</td>",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("run page lacks %q", want)
@@ -108,5 +108,13 @@ func TestMarginInPP(t *testing.T) {
 	g := results.Gate{Expr: "error_rate < 1%", Value: &v, Threshold: 0.01, Unit: "ratio", Verdict: results.VerdictPass}
 	if got := margin(g); got != "0.6 pp to spare" {
 		t.Errorf("margin = %q, want 0.6 pp to spare", got)
+	}
+}
+
+func TestSecondsWords(t *testing.T) {
+	for in, want := range map[float64]string{0: "0s", 6.666666666: "6.7s", 30: "30s", 120: "2m", 90: "1m30s", 3600: "1h"} {
+		if got := secondsWords(in); got != want {
+			t.Errorf("secondsWords(%g) = %q, want %q", in, got, want)
+		}
 	}
 }
