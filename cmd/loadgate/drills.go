@@ -10,13 +10,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/loadgate/loadgate/faults"
 	"github.com/loadgate/loadgate/runner"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/target/services"
+	"github.com/loadgate/loadgate/target/store"
 )
 
 // drillStack is what a scenario's fault drills act on under `loadgate
@@ -118,12 +117,7 @@ var (
 )
 
 func (d *drillStack) count(ctx context.Context) (meals, chats int64, err error) {
-	conn, err := pgx.Connect(ctx, d.stack.DatabaseURL)
-	if err != nil {
-		return 0, 0, fmt.Errorf("counting writes: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM meals), (SELECT count(*) FROM messages WHERE role = 'user')`).Scan(&meals, &chats)
+	meals, chats, err = store.CountWrites(ctx, d.stack.DatabaseURL)
 	if err != nil {
 		return 0, 0, fmt.Errorf("counting writes: %w", err)
 	}

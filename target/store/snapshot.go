@@ -174,3 +174,17 @@ func (s *Snapshot) restoreRows(ctx context.Context, url string) error {
 		return nil
 	})
 }
+
+// CountWrites counts the rows the reference target's writes leave: meals
+// logged, and chat turns (messages with role user, each stored with its
+// answer in one statement). Fault drills compare them with the writes the
+// target acknowledged.
+func CountWrites(ctx context.Context, url string) (meals, chats int64, err error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM meals), (SELECT count(*) FROM messages WHERE role = 'user')`).Scan(&meals, &chats)
+	return meals, chats, err
+}

@@ -158,3 +158,26 @@ func TestIndexesBeforeUnmigrated(t *testing.T) {
 		t.Errorf("unmigrated database: %v, %v; want true (migrating applies them)", got, err)
 	}
 }
+
+// TestCountWrites: a meal logged and a chat turn (a user message and its
+// answer) are one more meal and one more chat.
+func TestCountWrites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := freshDB(t, 4)
+	if err := migrations.Up(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	if err := seed.SeedURL(ctx, url, seed.Small()); err != nil {
+		t.Fatal(err)
+	}
+	meals, chats, err := store.CountWrites(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeLikeALoad(t, url)
+	m2, c2, err := store.CountWrites(ctx, url)
+	if err != nil || m2 != meals+1 || c2 != chats+1 {
+		t.Errorf("after a meal and a chat turn: %d meals, %d chats (%v); before %d, %d", m2, c2, err, meals, chats)
+	}
+}
