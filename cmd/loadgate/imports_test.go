@@ -120,3 +120,23 @@ func TestBackEdgeRules(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandHoldsNoDriver: the command parses flags and wires; SQL and
+// Redis keys are the target's packages' business (target/store,
+// target/cache), so cmd/loadgate imports no database or Redis driver.
+func TestCommandHoldsNoDriver(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, module+"/cmd/loadgate").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	imports := strings.Fields(string(out))
+	if len(imports) < 5 {
+		t.Fatalf("go list gave %d imports: %q", len(imports), out)
+	}
+	for _, imp := range imports {
+		if strings.HasPrefix(imp, "github.com/jackc/pgx") || strings.HasPrefix(imp, "github.com/redis/go-redis") {
+			t.Errorf("cmd/loadgate imports %s: the SQL or Redis work belongs in target/store or target/cache", imp)
+		}
+	}
+}
