@@ -240,7 +240,7 @@ func TestComparisonInBrowser(t *testing.T) {
 	chromium, echarts := needBrowser(t)
 	root := t.TempDir()
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
-	writeFixture(t, a, fixture{Seconds: 20, Seed: 1})
+	writeFixture(t, a, fixture{Seconds: 20, Seed: 1, ErrorEvery: 20}) // errors: the errors chart draws
 	writeFixture(t, b, fixture{Seconds: 20, Seed: 1, Scale: 0.5})
 	out := filepath.Join(root, "cmp")
 	if _, err := Compare([]string{a, b}, out, Options{EChartsJS: echarts}); err != nil {

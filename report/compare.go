@@ -350,8 +350,7 @@ func allCompareCharts(runs []*runData, labels []string, maxPoints int) []chartBl
 		lat[0], lat[1],
 		timelineCompareChart(runs, labels, ChartThroughput, "Throughput: completed requests per second", "requests/s",
 			func(p results.Point) float64 { return p.AchievedRate }, maxPoints),
-		timelineCompareChart(runs, labels, ChartErrors, "Errors per second", "errors/s",
-			func(p results.Point) float64 { return float64(p.Errors) }, maxPoints),
+		compareErrorsChart(runs, labels, maxPoints),
 		timelineCompareChart(runs, labels, ChartInFlight, "Requests in flight", "requests",
 			func(p results.Point) float64 { return float64(p.InFlight) }, maxPoints),
 	}

@@ -131,3 +131,17 @@ func timelineCompareChart(runs []*runData, labels []string, id, title, yName str
 	}
 	return spec.render()
 }
+
+// compareErrorsChart draws every run's errors per second, or says "No
+// errors" when no run had one.
+func compareErrorsChart(runs []*runData, labels []string, maxPoints int) chartBlock {
+	none := true
+	for _, r := range runs {
+		none = none && r.Run.Overall.Requests == r.Run.Overall.Successes
+	}
+	if none {
+		return chartBlock{ID: ChartErrors, Title: "Errors per second", Empty: "No errors: every request of every run succeeded."}
+	}
+	return timelineCompareChart(runs, labels, ChartErrors, "Errors per second", "errors/s",
+		func(p results.Point) float64 { return float64(p.Errors) }, maxPoints)
+}

@@ -49,7 +49,7 @@ func TestComparisonVerdictLine(t *testing.T) {
 	root := t.TempDir()
 	a, b := filepath.Join(root, "baseline-run"), filepath.Join(root, "optimized-run")
 	gates := []string{"p95 < 3s"}
-	base := writeFixture(t, a, fixture{Seconds: 10, Seed: 1, Gates: gates})
+	base := writeFixture(t, a, fixture{Seconds: 10, Seed: 1, Gates: gates, ErrorEvery: 10})
 	writeFixture(t, b, fixture{Seconds: 10, Seed: 1, Gates: gates, Scale: 0.01})
 	base.Plan.Timeout = 30 * time.Second
 	for _, s := range []*results.Stats{&base.Overall} {
@@ -87,5 +87,22 @@ func TestComparisonVerdictLine(t *testing.T) {
 	md := readFile(t, filepath.Join(out, results.SummaryFile))
 	if !strings.Contains(md, "**baseline FAILS 1 of 1 gates → optimized PASSES 1 of 1**") {
 		t.Errorf("summary.md has no verdict line:\n%s", md)
+	}
+}
+
+// TestCompareNoErrors: when no run had an error the comparison says so
+// instead of drawing lines at zero.
+func TestCompareNoErrors(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
+	writeFixture(t, a, fixture{Seconds: 5, Seed: 1})
+	writeFixture(t, b, fixture{Seconds: 5, Seed: 2})
+	out := filepath.Join(root, "cmp")
+	if _, err := Compare([]string{a, b}, out, Options{Assets: AssetsCDN, Stderr: &strings.Builder{}}); err != nil {
+		t.Fatal(err)
+	}
+	page := readFile(t, filepath.Join(out, results.ReportFile))
+	if !strings.Contains(page, "No errors: every request of every run succeeded.") || strings.Contains(page, `id="errors"`) {
+		t.Error("a comparison of runs without errors draws an errors chart")
 	}
 }
