@@ -508,8 +508,11 @@ gates:
 	if run.Status != results.StatusAborted || run.Abort == nil || run.Abort.Gate.Expr != "buyer.iteration.p95 < 50ms" {
 		t.Fatalf("status %s, abort %+v: want the iteration gate to end the run", run.Status, run.Abort)
 	}
-	if took := time.Since(start); took > 8*time.Second {
-		t.Errorf("the run took %s of its 20 s after the gate failed", took)
+	// By its grace and window on the run's own clock; a run the gate did
+	// not end lasts its 20 s plan, whatever the machine's speed (a wall
+	// time of 8 s also counted a loaded machine's stalls).
+	if took := time.Since(start); run.Abort.AtS > 3 || took >= 20*time.Second {
+		t.Errorf("aborted at %g s, the run took %s of its 20 s", run.Abort.AtS, took)
 	}
 }
 
