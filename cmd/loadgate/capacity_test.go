@@ -32,6 +32,31 @@ gates:
   - error_rate < 1%
 `
 
+// errorsOnly is capacityScenario gated on errors only: what a test of
+// something else (a profile, an interrupt) needs to hold whatever the
+// machine's speed (a loaded machine has shown p95 70 ms for a 1 ms server).
+var errorsOnly = strings.Replace(capacityScenario, "  - p95 < 50ms\n", "", 1)
+
+// overloadServer holds each request 100 ms while at most knee are in flight
+// and answers 503 at once beyond: its capacity for a closed-model load with
+// no think time is knee users, exactly (up to knee users never have more
+// than knee requests in flight), whatever the machine's speed.
+func overloadServer(t *testing.T, knee int64) *httptest.Server {
+	var inFlight atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		if n > knee {
+			http.Error(w, "overloaded", http.StatusServiceUnavailable)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // kneeServer answers in 1 ms while at most knee requests are in flight and
 // in 100 ms beyond: its capacity for a closed-model load with no think time
 // is knee users.
@@ -51,17 +76,20 @@ func kneeServer(t *testing.T, knee int64) *httptest.Server {
 	return srv
 }
 
+// TestFindCapacityFindsTheKnee: the search steps up to the first level the
+// gates fail at. The server's knee is in requests in flight (503 beyond
+// 8), not in its speed, so the answer does not depend on the machine's.
 func TestFindCapacityFindsTheKnee(t *testing.T) {
-	srv := kneeServer(t, 8)
+	srv := overloadServer(t, 8)
 	root := t.TempDir()
-	code, out, errs := runCLI(t, "run", writeScenario(t, capacityScenario), "--target", srv.URL, "--results", root,
+	code, out, errs := runCLI(t, "run", writeScenario(t, errorsOnly), "--target", srv.URL, "--results", root,
 		"--find-capacity", "--capacity-start", "2", "--capacity-increment", "3", "--capacity-max", "30",
 		"--step-hold", "1200ms", "--step-ramp", "200ms", "--step-exclude", "300ms")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
 	// Levels 2, 5, 8 hold; 11 users exceed the server's 8.
-	if !strings.Contains(out, "capacity: 8 users at p95 < 50ms, error_rate < 1%") || !strings.Contains(out, "knee at 11 users") {
+	if !strings.Contains(out, "capacity: 8 users at error_rate < 1%") || !strings.Contains(out, "knee at 11 users") {
 		t.Errorf("answer: %s", out)
 	}
 	dirs, _ := filepath.Glob(filepath.Join(root, "*-knee-capacity"))
@@ -88,15 +116,17 @@ func TestFindCapacityFindsTheKnee(t *testing.T) {
 			t.Errorf("step %d directory: %v", i, err)
 		}
 		checkLogs(t, filepath.Join(dirs[0], st.Dir))
-		if st.AchievedRate <= 0 || len(st.Gates) != 2 {
+		if st.AchievedRate <= 0 || len(st.Gates) != 1 {
 			t.Errorf("step %d: achieved %v, gates %v", i, st.AchievedRate, st.Gates)
 		}
 	}
-	if last := c.Steps[3]; last.Verdict != results.VerdictFail || last.P95US < 50_000 {
-		t.Errorf("knee step: verdict %s, P95 %v µs", last.Verdict, last.P95US)
+	if last := c.Steps[3]; last.Verdict != results.VerdictFail || last.ErrorRate < 0.01 {
+		t.Errorf("knee step: verdict %s, error rate %v", last.Verdict, last.ErrorRate)
 	}
-	if c.Steps[2].P95US >= 50_000 {
-		t.Errorf("step at 8 users: P95 %v µs", c.Steps[2].P95US)
+	for _, st := range c.Steps[:3] {
+		if st.Verdict != results.VerdictPass || st.ErrorRate != 0 {
+			t.Errorf("step at %v users: verdict %s, error rate %v", st.Level, st.Verdict, st.ErrorRate)
+		}
 	}
 	html, err := os.ReadFile(filepath.Join(dirs[0], results.ReportFile))
 	if err != nil {
@@ -152,10 +182,12 @@ func TestFindCapacityDryRunListsLevels(t *testing.T) {
 	}
 }
 
+// TestCPUProfile: --cpuprofile writes a profile of the run. Its gate is on
+// errors only: a latency gate failed it on a loaded machine (exit 1).
 func TestCPUProfile(t *testing.T) {
 	srv := kneeServer(t, 100)
 	prof := filepath.Join(t.TempDir(), "cpu.out")
-	code, out, errs := runCLI(t, "run", writeScenario(t, strings.Replace(capacityScenario, "2s", "1s", 1)), "--target", srv.URL,
+	code, out, errs := runCLI(t, "run", writeScenario(t, strings.Replace(errorsOnly, "2s", "1s", 1)), "--target", srv.URL,
 		"--out", filepath.Join(t.TempDir(), "r"), "--cpuprofile", prof)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
@@ -188,7 +220,7 @@ func TestFindCapacityInterrupted(t *testing.T) {
 	root := t.TempDir()
 	var out bytes.Buffer
 	errb := &signalWriter{mark: "capacity: step 2 at", seen: func() { once.Do(func() { close(step2) }) }}
-	sc := strings.Replace(capacityScenario, "  - p95 < 50ms\n", "", 1)
+	sc := errorsOnly
 	err := cmdRun(ctx, env{stdout: &out, stderr: errb, getenv: func(string) string { return "" }}, []string{
 		writeScenario(t, sc), "--target", srv.URL, "--results", root,
 		"--find-capacity", "--capacity-start", "2", "--capacity-increment", "3", "--capacity-max", "30",
