@@ -69,6 +69,9 @@ func RenderCapacity(dir string, c *results.Capacity, answer string, opts Options
 		if s.CacheHitRate != nil {
 			r.CacheHit = gate.Format(*s.CacheHitRate, "ratio")
 		}
+		if c.Model == "closed" {
+			r.Target = "—" // users send as fast as they are answered: no planned rate
+		}
 		for _, g := range s.Gates {
 			if g.Verdict != results.VerdictPass {
 				r.Failed += g.Expr + " (" + g.Verdict + ") "

@@ -118,3 +118,16 @@ func TestSecondsWords(t *testing.T) {
 		}
 	}
 }
+
+// TestCapacityClosedHasNoPlannedRate: the steps of a closed-model search
+// have no planned rate to show ("—", not "0/s").
+func TestCapacityClosedHasNoPlannedRate(t *testing.T) {
+	dir := t.TempDir()
+	if err := RenderCapacity(dir, sampleCapacity(), "capacity: 200 users", Options{Assets: AssetsCDN, Stderr: &strings.Builder{}}); err != nil {
+		t.Fatal(err)
+	}
+	page := readFile(t, filepath.Join(dir, results.ReportFile))
+	if strings.Contains(page, "<td>0/s</td>") {
+		t.Error("a closed-model step shows a planned rate of 0/s")
+	}
+}

@@ -138,17 +138,23 @@ func colours(img image.Image) int {
 	return len(seen)
 }
 
-// sampleCapacity is a capacity search that found 200 users (its knee at
-// 400).
+// sampleCapacity is a capacity search of the closed model that found
+// 200 users (its knee at 400).
 func sampleCapacity() *results.Capacity {
 	pass := results.Gate{Expr: "p95 < 3s", Verdict: results.VerdictPass}
-	return &results.Capacity{Schema: 1, Scenario: "users", Model: "closed", Profile: "optimized",
+	step := func(level, p95, p99, rate, errs float64, verdict string) results.CapacityStep {
+		g := pass
+		g.Verdict = verdict
+		return results.CapacityStep{Level: level, P95US: p95, P99US: p99, AchievedRate: rate, ErrorRate: errs, Verdict: verdict, Gates: []results.Gate{g}}
+	}
+	return &results.Capacity{Schema: 1, Scenario: "users", Target: "http://127.0.0.1:8080", Model: "closed", Profile: "optimized",
+		Started: fixtureStart, Ended: fixtureStart.Add(3 * time.Minute),
 		Gates: []string{"p95 < 3s"}, Found: true, Capacity: 200, Knee: 400,
+		Search:  results.CapacitySearch{Start: 100, Factor: 2, Max: 800, HoldS: 30, RampS: 5, ExcludeS: 5},
 		Stopped: "stopped at 400 users: p95 < 3s fail (4.2 s)",
 		Steps: []results.CapacityStep{
-			{Level: 100, P95US: 900_000, AchievedRate: 90, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
-			{Level: 200, P95US: 1_800_000, AchievedRate: 170, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
-			{Level: 400, P95US: 4_200_000, AchievedRate: 180, ErrorRate: 0.02, Verdict: results.VerdictFail,
-				Gates: []results.Gate{{Expr: "p95 < 3s", Verdict: results.VerdictFail}}},
+			step(100, 900_000, 1_300_000, 90, 0, results.VerdictPass),
+			step(200, 1_800_000, 2_400_000, 170, 0, results.VerdictPass),
+			step(400, 4_200_000, 6_100_000, 180, 0.02, results.VerdictFail),
 		}}
 }
