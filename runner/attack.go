@@ -206,13 +206,13 @@ func (a *attack) choosePacer(done <-chan struct{}) {
 			peak = max(peak, int(math.Max(st.Users.From, st.Users.To)))
 		}
 		think, _ := a.sc.Load.ThinkTime.Constant() // validated: constant without flows
-		up := newUserPacer(a.sched, peak, think, done)
+		up := newUserPacer(a.sched, peak, think, done, a.cfg.clock.now)
 		a.pacer, a.sent, a.maxWorkers = up, up.sent.Load, uint64(max(peak, 1))
 		a.rec.began = up.began.Load
 		a.rec.finished = up.finished
 		return
 	}
-	op := newOpenPacer(a.sched)
+	op := newOpenPacer(a.sched, a.cfg.clock.now)
 	a.pacer, a.sent, a.maxWorkers = op, op.sent.Load, uint64(a.sc.Load.MaxWorkers)
 	a.rec.began = op.began.Load
 	a.rec.due = a.sched.due
@@ -252,8 +252,8 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 	// No attack name: vegeta would send it as a header with every request.
 	resultsCh := attacker.Attack(a.tr.target, a.pacer, a.sched.end+scheduleGrace, "")
 	interval := a.cfg.interval
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	tick, stopTick := a.cfg.clock.ticker(interval)
+	defer stopTick()
 	aborted, done, next := false, ctx.Done(), interval
 	for {
 		select {
@@ -267,7 +267,7 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 				return end, aborted
 			}
 			rec.record(res)
-		case <-tick.C:
+		case <-tick:
 			inFlight := int64(a.sent()) - rec.completed
 			a.maxInFlight = max(a.maxInFlight, inFlight)
 			level := a.level(next-interval, next)

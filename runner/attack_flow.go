@@ -43,8 +43,8 @@ func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.T
 
 	prog := a.newProgress()
 	interval := a.cfg.interval
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	tick, stopTick := a.cfg.clock.ticker(interval)
+	defer stopTick()
 	aborted, done, next := false, ctx.Done(), interval
 	for {
 		select {
@@ -62,7 +62,7 @@ func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.T
 				return end, aborted
 			}
 			a.fr.record(rec, &ev)
-		case <-tick.C:
+		case <-tick:
 			inFlight := e.sent.Load() - rec.completed
 			level := a.level(next-interval, next)
 			rec.flush(next, level, inFlight)

@@ -142,7 +142,7 @@ func BenchmarkTargeter(b *testing.B) {
 // time (the path of every request of `loadgate run` with a users stage).
 func BenchmarkUserPace(b *testing.B) {
 	sched := newSchedule([]stageLevel{{dur: time.Hour, from: 64, to: 64}})
-	p := newUserPacer(sched, 64, 0, nil)
+	p := newUserPacer(sched, 64, 0, nil, time.Now)
 	now := time.Now()
 	b.ReportAllocs()
 	var hits uint64

@@ -44,6 +44,7 @@ type config struct {
 	preflightTimeout time.Duration
 	version, commit  string
 	interval         time.Duration
+	clock            clock
 	startAt          time.Time
 	metrics          prometheus.Registerer
 	judge            GateJudge
@@ -59,6 +60,7 @@ func newConfig(opts []Option) config {
 		progressEvery:    DefaultProgressEvery,
 		preflightTimeout: DefaultPreflightTimeout,
 		interval:         time.Second,
+		clock:            wallClock(),
 		checkpointEvery:  DefaultCheckpointEvery,
 	}
 	for _, o := range opts {

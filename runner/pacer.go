@@ -113,13 +113,17 @@ func (s *schedule) due(k uint64) time.Duration {
 // intended send time.
 type openPacer struct {
 	sched *schedule
+	now   func() time.Time
 	began atomic.Pointer[time.Time]
 	sent  atomic.Uint64 // ticks handed to workers so far
 }
 
 var _ vegeta.Pacer = (*openPacer)(nil)
 
-func newOpenPacer(s *schedule) *openPacer { return &openPacer{sched: s} }
+// newOpenPacer paces s; now tells when the attack began (clock.now).
+func newOpenPacer(s *schedule, now func() time.Time) *openPacer {
+	return &openPacer{sched: s, now: now}
+}
 
 // Pace implements vegeta.Pacer: the wait until request number hits is due.
 func (p *openPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
@@ -140,7 +144,7 @@ func (p *openPacer) Rate(elapsed time.Duration) float64 { return p.sched.rate(el
 
 func (p *openPacer) markBegan(elapsed time.Duration) {
 	if p.began.Load() == nil {
-		t := time.Now().Add(-elapsed)
+		t := p.now().Add(-elapsed)
 		p.began.CompareAndSwap(nil, &t)
 	}
 }

@@ -49,7 +49,7 @@ func TestScheduleHitCounts(t *testing.T) {
 // TestPacerPaces checks the vegeta Pacer contract: wait until the next
 // request is due, stop after the last.
 func TestPacerPaces(t *testing.T) {
-	p := newOpenPacer(newSchedule([]stageLevel{{dur: time.Second, from: 10, to: 10}}))
+	p := newOpenPacer(newSchedule([]stageLevel{{dur: time.Second, from: 10, to: 10}}), time.Now)
 	cases := []struct {
 		name    string
 		elapsed time.Duration

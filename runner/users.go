@@ -12,7 +12,8 @@ import (
 // (ramps included); a user is busy from its request until its think time
 // after the response has passed. Pace blocks while every user is busy.
 type userPacer struct {
-	levels *schedule // users over time: the schedule's rate is the user count
+	now    func() time.Time // clock.now
+	levels *schedule        // users over time: the schedule's rate is the user count
 	think  time.Duration
 	done   <-chan struct{}
 	// peak is the most users any stage asks for. vegeta's worker cap is
@@ -43,8 +44,11 @@ var _ vegeta.Pacer = (*userPacer)(nil)
 // ramp again.
 const userPollInterval = 10 * time.Millisecond
 
-func newUserPacer(levels *schedule, maxUsers int, think time.Duration, done <-chan struct{}) *userPacer {
+// newUserPacer paces up to maxUsers users over levels; now tells when the
+// attack began and how long ago (clock.now).
+func newUserPacer(levels *schedule, maxUsers int, think time.Duration, done <-chan struct{}, now func() time.Time) *userPacer {
 	p := &userPacer{
+		now:      now,
 		levels:   levels,
 		think:    think,
 		done:     done,
@@ -71,7 +75,7 @@ func (p *userPacer) users(elapsed time.Duration) int {
 // lock.
 func (p *userPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if p.began.Load() == nil {
-		t := time.Now().Add(-elapsed)
+		t := p.now().Add(-elapsed)
 		p.began.CompareAndSwap(nil, &t)
 	}
 	p.sent.Store(hits)
@@ -91,7 +95,7 @@ func (p *userPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, boo
 		if !p.wait() {
 			return 0, true
 		}
-		elapsed = time.Since(*p.began.Load())
+		elapsed = p.now().Sub(*p.began.Load())
 	}
 }
 
