@@ -219,7 +219,8 @@ func TestReportInBrowser(t *testing.T) {
 }
 
 // TestManyEndpointsInBrowser: a run of many endpoints draws the slowest
-// few and offers the rest in a selector that works; no console error.
+// few and offers the rest in selectors that work (latency over time and
+// the distribution); no console error.
 func TestManyEndpointsInBrowser(t *testing.T) {
 	chromium, echarts := needBrowser(t)
 	dir := filepath.Join(t.TempDir(), "run")
@@ -229,8 +230,8 @@ func TestManyEndpointsInBrowser(t *testing.T) {
 	}
 	page := filepath.Join(dir, results.ReportFile)
 	res := checkInBrowser(t, chromium, page, strings.Count(readFile(t, page), `<div class="item"`))
-	if len(res.Selectors) != 1 || res.Selectors[0].Chart != ChartLatency {
-		t.Errorf("selectors %+v, want one, above the latency chart", res.Selectors)
+	if len(res.Selectors) != 2 || res.Selectors[0].Chart != ChartLatency || res.Selectors[1].Chart != ChartDistribution {
+		t.Errorf("selectors %+v, want two, above the latency chart and the distribution", res.Selectors)
 	}
 }
 

@@ -336,17 +336,34 @@ func distributionChart(d *runData) chartBlock {
 		spec.Lines = append(spec.Lines, line{Name: "failed", Points: percentilePoints(f.Total)})
 	}
 	spec.Lines = append(spec.Lines, line{Name: "all", Points: percentilePoints(all.Total), Hidden: len(spec.Lines) > 0})
-	for _, tag := range d.Tags() {
+	// As on the latency chart: the slowest few endpoints drawn, the
+	// others offered by the selector.
+	for _, l := range spec.Lines {
+		spec.Legend = append(spec.Legend, l.Name)
+	}
+	shown := 0
+	for _, tag := range slowestEndpoints(d.Run) {
 		s, name := d.seriesOf(tag, results.OK), tag+" successful"
 		if s == nil {
 			s, name = d.Series[tag], tag+" all"
 		}
-		if drawn(s) {
-			spec.Lines = append(spec.Lines, line{Name: name, Points: percentilePoints(s.Total)})
+		if !drawn(s) {
+			continue
+		}
+		hidden := shown >= shownEndpoints
+		spec.Lines = append(spec.Lines, line{Name: name, Points: percentilePoints(s.Total), Hidden: hidden})
+		if hidden {
+			spec.Selector = append(spec.Selector, name)
+		} else {
+			spec.Legend = append(spec.Legend, name)
+			shown++
 		}
 	}
 	b = spec.render()
 	b.Note = "From the full histograms of the measured window, successful and failed requests apart (all requests can be switched on in the legend); the x axis is 1/(1−p), so each step right is one more nine; the y axis is logarithmic too, so that the tail and the median both show."
+	if len(spec.Selector) > 0 {
+		b.Note += fmt.Sprintf(" The %d slowest endpoints are drawn; the selector above the chart adds any other.", shownEndpoints)
+	}
 	return b
 }
 

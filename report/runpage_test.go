@@ -75,6 +75,9 @@ func TestRunPageAtAGlance(t *testing.T) {
 	if strings.Contains(got, "more1 P95") || len(lat.Selector) != 5 {
 		t.Errorf("legend %q, selector %q: want the 3 slowest endpoints drawn and the 5 others selectable", got, lat.Selector)
 	}
+	if dist := chartJSON(t, src, ChartDistribution); len(dist.Selector) != 5 {
+		t.Errorf("distribution selector %q: want the 5 endpoints after the 3 slowest", dist.Selector)
+	}
 	// The distribution's value axis is logarithmic.
 	if !strings.Contains(src[strings.Index(src, `data-chart="distribution"`):], `"yAxis":[{"name":"ms (log)","type":"log"`) {
 		t.Error("the latency distribution has no log value axis")
