@@ -300,6 +300,17 @@ func Run(ctx context.Context, cfg Config) error {
 	return s.Serve(ctx, ln)
 }
 
+// RunOn is Run on a listener it is given (cfg.Addr unused), which it closes.
+func RunOn(ctx context.Context, cfg Config, ln net.Listener) error {
+	s, err := New(ctx, cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer s.Close()
+	return s.Serve(ctx, ln)
+}
+
 // Serve serves on ln until ctx ends, then drains and closes as Run does.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/seed"
 	"github.com/loadgate/loadgate/target/services"
@@ -84,7 +85,7 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 		return err
 	}
 	defer d.close()
-	t, err := startTargetWith(ctx, e, d.databaseURL, d.redisURL, profile)
+	t, err := startTargetOn(ctx, e, d.databaseURL, d.redisURL, profile, restartsTarget(sc))
 	if err != nil {
 		return err
 	}
@@ -141,13 +142,26 @@ func setUpStack(ctx context.Context, e env, o seed.Options, beforeMigrate func(u
 // startTarget starts `loadgate serve` in profile against the stack (on
 // 127.0.0.1:8080 when free, else a free port) and waits until it is healthy.
 func startTarget(ctx context.Context, e env, stack *services.Stack, profile string) (*services.Target, error) {
-	return startTargetWith(ctx, e, stack.DatabaseURL, stack.RedisURL, profile)
+	return startTargetOn(ctx, e, stack.DatabaseURL, stack.RedisURL, profile, false)
 }
 
-// startTargetWith is startTarget with the database and Redis URLs given
-// (the proxies' when the scenario has network faults).
-func startTargetWith(ctx context.Context, e env, dbURL, redisURL, profile string) (*services.Target, error) {
-	t, err := services.StartTarget(ctx, services.TargetConfig{
+// restartsTarget says whether a scenario's drills restart or kill the target.
+func restartsTarget(sc *scenarios.Scenario) bool {
+	for _, f := range sc.Faults {
+		if f.Action == scenarios.FaultTargetRestart || f.Action == scenarios.FaultTargetKill {
+			return true
+		}
+	}
+	return false
+}
+
+// startTargetOn is startTarget with the database and Redis URLs given (the
+// proxies' when the scenario has network faults), on a free port when
+// anyPort: a target
+// the drills restart leaves its address free while it is down, and
+// 127.0.0.1:8080 is what every other loadgate on the machine takes first.
+func startTargetOn(ctx context.Context, e env, dbURL, redisURL, profile string, anyPort bool) (*services.Target, error) {
+	t, err := services.StartTarget(ctx, services.TargetConfig{AnyPort: anyPort,
 		Command: func(addr string) (*exec.Cmd, error) {
 			self, err := os.Executable()
 			if err != nil {

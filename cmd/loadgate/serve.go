@@ -2,9 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
+	"os"
+	"strconv"
 
 	"github.com/loadgate/loadgate/target"
+	"github.com/loadgate/loadgate/target/services"
 )
 
 // cmdServe runs the reference target until interrupted.
@@ -36,6 +41,21 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	if *rd != "" {
 		cfg.RedisURL = *rd
+	}
+	if fd := e.getenv(services.EnvListenFD); fd != "" {
+		// loadgate scenario's target: it binds the address and hands over
+		// the socket, so that no other process can answer in its place.
+		n, err := strconv.Atoi(fd)
+		if err != nil || n < 3 {
+			return usageError(fmt.Errorf("%s=%q: want the number of an inherited file descriptor (3 or more)", services.EnvListenFD, fd))
+		}
+		f := os.NewFile(uintptr(n), "listener")
+		ln, err := net.FileListener(f)
+		f.Close() // ln holds its own copy
+		if err != nil {
+			return usageError(fmt.Errorf("%s=%s: not a listening socket: %w", services.EnvListenFD, fd, err))
+		}
+		return target.RunOn(ctx, cfg, ln)
 	}
 	return target.Run(ctx, cfg)
 }

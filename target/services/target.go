@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,25 +39,37 @@ type TargetConfig struct {
 	// Command makes the command that serves on addr (host:port), e.g.
 	// `loadgate serve --addr ADDR`; it is called at every (re)start.
 	Command func(addr string) (*exec.Cmd, error)
-	// Env is the process's environment.
+	// Env is the process's environment (Start adds EnvListenFD).
 	Env []string
+	// AnyPort starts it on a free port rather than 127.0.0.1:8080, which
+	// every other loadgate on the machine asks for first: what a target
+	// that restarts wants, whose address is free while it is down.
+	AnyPort bool
 }
 
+// EnvListenFD names, in the target's environment, the file descriptor of
+// the listening socket it is handed (3): it serves on that socket rather
+// than binding --addr itself.
+const EnvListenFD = "LOADGATE_LISTEN_FD"
+
 // StartTarget starts the target on 127.0.0.1:8080 when free, else on a free
-// port, its output going to a temporary log, and waits until
-// /api/health answers 200. An error quotes the end of the log.
+// port (on a free port always when cfg.AnyPort), its output going to a
+// temporary log, and waits until /api/health answers 200. An error quotes
+// the end of the log.
 func StartTarget(ctx context.Context, cfg TargetConfig) (*Target, error) {
 	addr := "127.0.0.1:8080"
-	if l, err := net.Listen("tcp", addr); err != nil {
-		l2, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		addr = l2.Addr().String()
-		l2.Close()
-	} else {
-		l.Close()
+	if cfg.AnyPort {
+		addr = "127.0.0.1:0"
 	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil && !cfg.AnyPort {
+		l, err = net.Listen("tcp", "127.0.0.1:0")
+	}
+	if err != nil {
+		return nil, err
+	}
+	addr = l.Addr().String()
+	l.Close()
 	logFile, err := os.CreateTemp("", "loadgate-target-*.log")
 	if err != nil {
 		return nil, err
@@ -77,6 +90,11 @@ func (t *Target) Base() string { return t.base }
 func (t *Target) LogPath() string { return t.log.Name() }
 
 // Start starts the target unless it runs, and waits until it is healthy.
+// It binds the address itself and hands the process the listening socket
+// (EnvListenFD), keeping no copy: the health check, and every request after
+// it, can then only reach the process it started, and while that process is
+// down the address refuses connections as a stopped server's does. An
+// address another process took while the target was down is an error.
 func (t *Target) Start(ctx context.Context) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -87,10 +105,22 @@ func (t *Target) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd.Env = t.cfg.Env
+	ln, err := net.Listen("tcp", t.addr)
+	if err != nil {
+		return fmt.Errorf("the target's address is taken by another process: %w", err)
+	}
+	sock, err := ln.(*net.TCPListener).File()
+	ln.Close() // sock is a copy of the listening socket
+	if err != nil {
+		return fmt.Errorf("handing the target its socket: %w", err)
+	}
+	cmd.ExtraFiles = []*os.File{sock}
+	cmd.Env = append(slices.Clip(t.cfg.Env), EnvListenFD+"=3")
 	cmd.Stdout, cmd.Stderr = t.log, t.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	sock.Close() // the process has its own copy
+	if err != nil {
 		return fmt.Errorf("starting the target: %w", err)
 	}
 	p := &proc{cmd: cmd, done: make(chan struct{})}
