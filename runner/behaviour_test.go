@@ -325,8 +325,8 @@ func TestInterruptCountsNoCutRequest(t *testing.T) {
 	<-progress.entered // the loop is in a tick, writing
 	cancel()
 	// While the loop has not seen the interrupt, nothing may cut a
-	// request. Waiting a second for what must not happen passes at once
-	// on a correct runner; a wrong one closes the connections within it.
+	// request: a correct runner waits out this second with every request
+	// still held; a wrong one closes their connections within it.
 	select {
 	case <-cut:
 		t.Error("the interrupt closed a request's connection before the run's loop saw it")
