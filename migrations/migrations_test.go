@@ -139,6 +139,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestBadURLIsNamed(t *testing.T) {
+	t.Parallel()
 	err := migrations.Up(context.Background(), "postgres://u:secret@127.0.0.1:1/x?sslmode=bogus")
 	if err == nil {
 		t.Fatal("Up with a bad URL succeeded")

@@ -10,6 +10,7 @@ import (
 )
 
 func TestURL(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name, in, want string
 	}{
@@ -68,6 +69,7 @@ func TestURL(t *testing.T) {
 }
 
 func TestError(t *testing.T) {
+	t.Parallel()
 	_, perr := url.Parse("redis://u:PW@h/x%zz")
 	err := Error(fmt.Errorf("REDIS_URL: %w", perr))
 	if strings.Contains(err.Error(), "PW") || !strings.Contains(err.Error(), "redis://u:xxxxx@h/x%zz") {

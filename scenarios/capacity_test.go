@@ -7,6 +7,7 @@ import (
 )
 
 func TestApplyStep(t *testing.T) {
+	t.Parallel()
 	s, err := Resolve("users", Options{})
 	if err != nil {
 		t.Fatal(err)

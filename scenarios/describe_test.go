@@ -9,6 +9,7 @@ import (
 // TestDescribeRoundsDurations: a shortened run's stages are printed rounded
 // (4.3s, not 4.285714286s); the plan itself keeps the exact durations.
 func TestDescribeRoundsDurations(t *testing.T) {
+	t.Parallel()
 	sc, err := Builtin("steady")
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestDescribeRoundsDurations(t *testing.T) {
 }
 
 func TestRoundForDisplay(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in   time.Duration
 		want string
@@ -52,6 +54,7 @@ func TestRoundForDisplay(t *testing.T) {
 // keeps its length (caches fill as slowly in a short run), up to a third of
 // the new duration, as README.md and scenarios/README.md say.
 func TestDurationKeepsTheWarmup(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		duration, warmup time.Duration
 	}{

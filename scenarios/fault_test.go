@@ -27,6 +27,7 @@ faults:
 // TestFaultsParse reads every kind of fault with its parameters and
 // checks what the run and its plan see of them.
 func TestFaultsParse(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "drill.sh"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
@@ -72,6 +73,7 @@ func TestFaultsParse(t *testing.T) {
 
 // TestFaultsChangePlanHash: shards of plans with other faults do not merge.
 func TestFaultsChangePlanHash(t *testing.T) {
+	t.Parallel()
 	noEnv := Options{LookupEnv: func(string) (string, bool) { return "", false }}
 	a, err := Parse([]byte(strings.ReplaceAll(faultsYAML, "./drill.sh", "true")), "a.yaml", "", noEnv)
 	if err != nil {
@@ -89,6 +91,7 @@ func TestFaultsChangePlanHash(t *testing.T) {
 // A sharded run of a scenario with faults is refused: every shard would
 // inject every fault.
 func TestFaultsRefuseShards(t *testing.T) {
+	t.Parallel()
 	sc, err := Parse([]byte(strings.ReplaceAll(faultsYAML, "./drill.sh", "true")), "a.yaml", "")
 	if err != nil {
 		t.Fatal(err)

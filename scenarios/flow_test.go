@@ -8,6 +8,7 @@ import (
 )
 
 func TestFlowScenario(t *testing.T) {
+	t.Parallel()
 	sc, err := Load("testdata/good/flows.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +83,7 @@ func TestFlowScenario(t *testing.T) {
 }
 
 func TestParseTemplateHelpers(t *testing.T) {
+	t.Parallel()
 	parts, err := ParseTemplate(`a{{ uuid() }}b{{base64(account.user, ":", "x,y", 7)}}{{random_int(-2, 5)}}{{ token }}`)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +116,7 @@ func TestParseTemplateHelpers(t *testing.T) {
 }
 
 func TestParseJSONPath(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in   string
 		want []PathElem
@@ -139,6 +142,7 @@ func TestParseJSONPath(t *testing.T) {
 }
 
 func TestParseThinkAndSize(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]Think{
 		"0":                  {},
 		"1500ms":             {Dist: ThinkConstant, A: 1500 * time.Millisecond},
@@ -172,6 +176,7 @@ func TestParseThinkAndSize(t *testing.T) {
 }
 
 func TestParseCompare(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string][2]string{"> 0": {">", "0"}, ">= {{x}}": {">=", "{{x}}"}, "!=-1.5": {"!=", "-1.5"}, "==3": {"==", "3"}} {
 		op, operand, err := ParseCompare(in)
 		if err != nil || op != want[0] || operand != want[1] {

@@ -12,6 +12,7 @@ import (
 // TestEveryKeyDocumented: docs/SCENARIOS.md names every key of the format
 // by its full path (`flows[].steps[].check[].json`, `data.<name>.csv`).
 func TestEveryKeyDocumented(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../docs/SCENARIOS.md")
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 // TestPlanHash: every shard of one plan has the plan's hash; another rate,
 // target or gate makes another hash; header values do not count.
 func TestPlanHash(t *testing.T) {
+	t.Parallel()
 	load := func(t *testing.T, o Overrides) *Scenario {
 		t.Helper()
 		sc, err := Builtin("steady")
@@ -58,6 +59,7 @@ func TestPlanHash(t *testing.T) {
 // TestPlanHashFlows: a flow step's header values (tokens) do not count, its
 // paths do.
 func TestPlanHashFlows(t *testing.T) {
+	t.Parallel()
 	sc, err := Load("testdata/good/flows.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +79,7 @@ func TestPlanHashFlows(t *testing.T) {
 // TestAbortGates: a gate is a string or a mapping with an abort; the
 // window defaults to 10s; the plan records the expressions.
 func TestAbortGates(t *testing.T) {
+	t.Parallel()
 	src := `name: g
 target: {base_url: "http://127.0.0.1:1"}
 load:

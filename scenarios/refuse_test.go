@@ -50,6 +50,7 @@ gates:
 // request is sent: each is an *Error whose text names the file, the line and
 // the field (or variable) at fault.
 func TestRefusedScenarios(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		// old is replaced by new in refuseBase (the whole file when old is "").
@@ -151,6 +152,7 @@ name: other
 // TestAcceptedNearTheRefusals checks that the rules above refuse no more
 // than they should.
 func TestAcceptedNearTheRefusals(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"EMPTY": "", "TRACE": "yes"}
 	cases := []struct {
 		name, old, new string
@@ -213,6 +215,7 @@ func want(got, w string) error {
 // TestManyStagesAreNotAnAliasBomb: a long file without aliases is no
 // "billion laughs"; one whose aliases expand past the bound still is.
 func TestManyStagesAreNotAnAliasBomb(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	b.WriteString("name: many\ntarget: {base_url: \"http://127.0.0.1:1\"}\nload:\n  stages:\n")
 	const stages = 34_000 // over the old bound of 100,000 values (3 a stage)
@@ -247,6 +250,7 @@ func TestManyStagesAreNotAnAliasBomb(t *testing.T) {
 // TestGateEndpointsOfFlows: a flow's steps and iterations are endpoints a
 // gate may name ("buyer.login", "buyer.iteration"); a misspelt step is not.
 func TestGateEndpointsOfFlows(t *testing.T) {
+	t.Parallel()
 	sc, err := Load("testdata/good/flows.yaml", Options{CheckGate: fakeGates})
 	if err != nil {
 		t.Fatal(err)

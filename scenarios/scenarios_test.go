@@ -15,6 +15,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of bad scenari
 // TestBadScenariosGolden checks the error message of every bad scenario in
 // testdata/bad against its .golden file (refresh with -update).
 func TestBadScenariosGolden(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("testdata/bad/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no bad scenarios: %v", err)
@@ -51,6 +52,7 @@ func TestBadScenariosGolden(t *testing.T) {
 }
 
 func TestFullScenario(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"TEST_TARGET": "http://10.0.0.1:80"}
 	sc, err := Load("testdata/good/full.yaml", Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	if err != nil {
@@ -89,6 +91,7 @@ func TestFullScenario(t *testing.T) {
 }
 
 func TestBuiltins(t *testing.T) {
+	t.Parallel()
 	want := []string{"journey", "resilience", "smoke", "soak", "spike", "steady", "users"}
 	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("built-ins %v, want %v", got, want)
@@ -135,6 +138,7 @@ func TestBuiltins(t *testing.T) {
 }
 
 func TestOverrides(t *testing.T) {
+	t.Parallel()
 	sc, err := Builtin("spike")
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +177,7 @@ func TestOverrides(t *testing.T) {
 }
 
 func TestParseRamp(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in       string
 		from, to float64
@@ -202,6 +207,7 @@ func TestParseRamp(t *testing.T) {
 }
 
 func TestExpandEnv(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"A": "x", "EMPTY": ""}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	cases := []struct{ in, want, err string }{
@@ -229,6 +235,7 @@ func TestExpandEnv(t *testing.T) {
 }
 
 func TestParseShard(t *testing.T) {
+	t.Parallel()
 	for in, ok := range map[string]bool{"1/4": true, "4/4": true, "0/4": false, "5/4": false, "1/": false, "a/b": false, "1/4x": false} {
 		if _, err := ParseShard(in); (err == nil) != ok {
 			t.Errorf("ParseShard(%q): %v", in, err)

@@ -47,6 +47,7 @@ func secretEnv(k string) (string, bool) {
 // description show no secret value, but keep what is not secret; the
 // scenario itself keeps the real values, which the requests send.
 func TestSecretsNotRecorded(t *testing.T) {
+	t.Parallel()
 	sc, err := Parse([]byte(secretScenario), "s.yaml", "", Options{LookupEnv: secretEnv})
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +86,7 @@ func TestSecretsNotRecorded(t *testing.T) {
 
 // TestSecretHeaderRule: which header values are never recorded or printed.
 func TestSecretHeaderRule(t *testing.T) {
+	t.Parallel()
 	tg := Target{SecretHeaders: []string{"X-Tenant-Pin"}}
 	for name, want := range map[string]bool{
 		"Authorization": true, "proxy-authorization": true, "Cookie": true, "Set-Cookie": true,
@@ -100,6 +102,7 @@ func TestSecretHeaderRule(t *testing.T) {
 
 // TestSecretHeadersValidated: target.secret_headers holds header names.
 func TestSecretHeadersValidated(t *testing.T) {
+	t.Parallel()
 	src := strings.Replace(secretScenario, "[x-tenant-pin]", `[x-tenant-pin, "bad name", ""]`, 1)
 	_, err := Parse([]byte(src), "s.yaml", "", Options{LookupEnv: secretEnv})
 	if err == nil {
@@ -116,6 +119,7 @@ func TestSecretHeadersValidated(t *testing.T) {
 // named in the error without its password, and a header value with a broken
 // ${ is not quoted.
 func TestBadURLsNotPrinted(t *testing.T) {
+	t.Parallel()
 	env := func(k string) (string, bool) {
 		if k == "SECRET_TARGET" {
 			return "http://u:s3cr3t-base@127.0.0.1:port/%zz", true
@@ -151,6 +155,7 @@ func TestBadURLsNotPrinted(t *testing.T) {
 // plan; a URL's password is left out of it as header values are (a digest
 // of known text and one password lets the password be guessed offline).
 func TestPlanHashHoldsNoPassword(t *testing.T) {
+	t.Parallel()
 	hash := func(base, metrics string) string {
 		env := func(k string) (string, bool) {
 			if k == "SECRET_TARGET" {

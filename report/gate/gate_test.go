@@ -10,6 +10,7 @@ import (
 )
 
 func TestParse(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		expr      string
 		endpoint  string
@@ -79,6 +80,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		expr string
 		want string // a part of the message besides the expression
@@ -127,6 +129,7 @@ func TestParseErrors(t *testing.T) {
 // TestScraped: the metrics read from the target's Prometheus endpoint are
 // the ones a scenario without metrics.url can never evaluate.
 func TestScraped(t *testing.T) {
+	t.Parallel()
 	for expr, want := range map[string]bool{
 		"cache_hit_rate > 60%": true, "server.cache_hit_rate > 0.6": true, "db_p95 < 5ms": true,
 		"db_pool_wait < 1s": true, "db_pool_empty_acquires < 10": true, "memory_growth < 50MB/h": true,
@@ -166,6 +169,7 @@ func fixtureRun() *results.Run {
 }
 
 func TestEvaluate(t *testing.T) {
+	t.Parallel()
 	run := fixtureRun()
 	tests := []struct {
 		expr    string
@@ -237,6 +241,7 @@ func TestEvaluate(t *testing.T) {
 }
 
 func TestEvaluateAbsentServerMetric(t *testing.T) {
+	t.Parallel()
 	run := fixtureRun()
 	run.Server.CacheHitRate = nil
 	g := Evaluate(run, []string{"cache_hit_rate > 60%"})[0]
@@ -264,6 +269,7 @@ func TestEvaluateAbsentServerMetric(t *testing.T) {
 }
 
 func TestEvaluateExtra(t *testing.T) {
+	t.Parallel()
 	in := Input{
 		Run:   fixtureRun(),
 		Extra: map[string]float64{MetricRecoveryTime: 12, MetricP95Drift: 0.25},
@@ -282,6 +288,7 @@ func TestEvaluateExtra(t *testing.T) {
 }
 
 func TestVerdict(t *testing.T) {
+	t.Parallel()
 	p := results.Gate{Verdict: results.VerdictPass}
 	f := results.Gate{Verdict: results.VerdictFail}
 	u := results.Gate{Verdict: results.VerdictUnknown}
@@ -303,6 +310,7 @@ func TestVerdict(t *testing.T) {
 }
 
 func TestFormat(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		v    float64
 		unit string
@@ -325,6 +333,7 @@ func TestFormat(t *testing.T) {
 }
 
 func TestEvaluateUnbounded(t *testing.T) {
+	t.Parallel()
 	in := Input{Run: fixtureRun(), Extra: map[string]float64{MetricRecoveryTime: math.Inf(1)}}
 	g := EvaluateInput(in, []string{"recovery_time < 30s"})[0]
 	if g.Verdict != results.VerdictFail || g.Value != nil || !strings.Contains(g.Message, "never reached") {
@@ -368,6 +377,7 @@ func ExampleParse() {
 // TestEvaluateFlows: gates name steps like endpoints, a flow's iterations
 // as "<flow>.iteration", and checks as the share that passed.
 func TestEvaluateFlows(t *testing.T) {
+	t.Parallel()
 	run := &results.Run{
 		Schema:  results.Schema,
 		Overall: results.Stats{Requests: 300, Successes: 297, ChecksPassed: 990, ChecksFailed: 10},

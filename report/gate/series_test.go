@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseSeriesGates(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		expr      string
 		key       string // the canonical query; empty: a parse error containing err
@@ -54,6 +55,7 @@ func TestParseSeriesGates(t *testing.T) {
 }
 
 func TestEvaluateSeriesGates(t *testing.T) {
+	t.Parallel()
 	run := &results.Run{Server: results.Server{
 		Series:      map[string]float64{`increase(orders_total{status="failed"})`: 12},
 		SeriesNotes: map[string]string{`max(queue_depth)`: "queue_depth was never scraped"},

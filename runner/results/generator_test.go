@@ -6,6 +6,7 @@ import (
 )
 
 func TestDistortion(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		g    *Generator
@@ -46,6 +47,7 @@ func TestDistortion(t *testing.T) {
 }
 
 func TestInFlightAtEnd(t *testing.T) {
+	t.Parallel()
 	if n := (&Generator{Sent: 100, Completed: 70}).InFlightAtEnd(); n != 30 {
 		t.Errorf("InFlightAtEnd = %d, want 30", n)
 	}

@@ -11,6 +11,7 @@ import (
 // WriteFile leaves a file readable by all, replaces the old content whole,
 // and leaves no temporary file behind.
 func TestWriteFileIsAtomicAndReadable(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	p := filepath.Join(dir, RunFile)
 	if err := WriteFile(p, []byte("old")); err != nil {
@@ -37,6 +38,7 @@ func TestWriteFileIsAtomicAndReadable(t *testing.T) {
 
 // A missing or corrupt run.json is an error that names the file.
 func TestReadRunNamesTheFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if _, err := ReadRun(dir); !errors.Is(err, ErrMissing) || !strings.Contains(err.Error(), RunFile) {
 		t.Errorf("missing: %v", err)
