@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,5 +57,76 @@ func TestIntervalsFollowTheTicker(t *testing.T) {
 	}
 	if !stopped.Load() {
 		t.Error("the ticker was not stopped")
+	}
+}
+
+// TestStartAtWaitsOnTheClock: the wait for the common start is how far the
+// clock's now is from it, on the clock's timer: a start 5 s ahead of the
+// clock asks the timer for 5 s and returns when it fires; one 2 s behind is
+// 2 s late with no timer; a cancel while the timer holds ends the wait with
+// an error. Run waits on the clock it is given. No wall time is read.
+func TestStartAtWaitsOnTheClock(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	var asked []time.Duration
+	var fire chan time.Time
+	stopped := 0
+	clk := clock{now: func() time.Time { return at }, after: func(d time.Duration) (<-chan time.Time, func()) {
+		asked = append(asked, d)
+		return fire, func() { stopped++ }
+	}}
+
+	fire = make(chan time.Time, 1)
+	fire <- at.Add(5 * time.Second)
+	var progress strings.Builder
+	late, err := waitUntil(context.Background(), clk, at.Add(5*time.Second), &progress)
+	if err != nil || late != 0 {
+		t.Errorf("start 5 s ahead: late %v, %v", late, err)
+	}
+	if len(asked) != 1 || asked[0] != 5*time.Second || stopped != 1 {
+		t.Errorf("the timer was asked for %v and stopped %d times; want [5s], once", asked, stopped)
+	}
+	if want := "waiting 5s for the common start at 2026-11-30T12:00:05Z\n"; progress.String() != want {
+		t.Errorf("progress %q, want %q", progress.String(), want)
+	}
+
+	late, err = waitUntil(context.Background(), clk, at.Add(-2*time.Second), nil)
+	if err != nil || late != 2*time.Second || len(asked) != 1 {
+		t.Errorf("start 2 s behind: late %v, %v, timer asked %v", late, err, asked)
+	}
+
+	fire = make(chan time.Time) // never fires
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := waitUntil(ctx, clk, at.Add(time.Hour), nil); err == nil || !strings.Contains(err.Error(), "waiting for the common start at 2026-11-30T13:00:00Z") {
+		t.Errorf("a cancelled wait: %v", err)
+	}
+	if len(asked) != 2 || asked[1] != time.Hour || stopped != 2 {
+		t.Errorf("the timer was asked for %v and stopped %d times; want [5s 1h], twice", asked, stopped)
+	}
+
+	// Run: a start the wall clock has long passed is 3 s ahead of the
+	// clock Run is given, so Run waits for it on that clock's timer (which
+	// cancels the run instead of firing: nothing is sent).
+	var hits atomic.Int64
+	srv := okServer(t, &hits)
+	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 1s, rate: 20/s}]\nrequests: [{name: a, path: /a}]\n")
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	var runAsked atomic.Int64
+	runClk := clock{now: func() time.Time { return at }, ticker: func(time.Duration) (<-chan time.Time, func()) {
+		return make(chan time.Time), func() {}
+	}, after: func(d time.Duration) (<-chan time.Time, func()) {
+		runAsked.Store(int64(d))
+		cancel()
+		return make(chan time.Time), func() {}
+	}}
+	root := t.TempDir()
+	_, _, err = Run(ctx, sc, WithResultsRoot(root), WithStartAt(at.Add(3*time.Second)), withClock(runClk))
+	if err == nil || !strings.Contains(err.Error(), "waiting for the common start") {
+		t.Errorf("Run on a clock 3 s before the start: %v", err)
+	}
+	if got := time.Duration(runAsked.Load()); got != 3*time.Second || hits.Load() != 0 {
+		t.Errorf("Run asked its clock's timer for %v and sent %d requests; want 3s and none", got, hits.Load())
 	}
 }

@@ -96,7 +96,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		return nil, "", fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 
-	late, err := waitUntil(ctx, cfg.startAt, cfg.progress)
+	late, err := waitUntil(ctx, cfg.clock, cfg.startAt, cfg.progress)
 	if err != nil {
 		return nil, "", err
 	}
@@ -216,24 +216,24 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	return run, dir, nil
 }
 
-// waitUntil waits for the common start t (none when zero) and returns how
-// late it is when t had already passed. A cancelled ctx ends the wait with
-// an error: nothing has been sent yet.
-func waitUntil(ctx context.Context, t time.Time, progress io.Writer) (late time.Duration, err error) {
+// waitUntil waits on clk for the common start t (none when zero) and
+// returns how late it is when t had already passed. A cancelled ctx ends the
+// wait with an error: nothing has been sent yet.
+func waitUntil(ctx context.Context, clk clock, t time.Time, progress io.Writer) (late time.Duration, err error) {
 	if t.IsZero() {
 		return 0, nil
 	}
-	d := time.Until(t)
+	d := t.Sub(clk.now())
 	if d <= 0 {
 		return -d, nil
 	}
 	if progress != nil {
 		fmt.Fprintf(progress, "waiting %s for the common start at %s\n", d.Round(time.Millisecond), t.UTC().Format(time.RFC3339Nano))
 	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
+	due, stop := clk.after(d)
+	defer stop()
 	select {
-	case <-timer.C:
+	case <-due:
 		return 0, nil
 	case <-ctx.Done():
 		return 0, fmt.Errorf("stopped while waiting for the common start at %s: %w", t.UTC().Format(time.RFC3339), ctx.Err())
