@@ -18,6 +18,7 @@ func (a *attack) prepareFlows(attackCtx context.Context) {
 		workers: sc.Load.MaxWorkers,
 		events:  make(chan flowEvent),
 		ctx:     attackCtx,
+		now:     a.cfg.clock.now,
 		last:    a.sched.end + max(scheduleGrace, sc.Load.GracefulStop.D()),
 	}
 	for _, limit := range a.flows.limits {
@@ -38,7 +39,7 @@ func (a *attack) prepareFlows(attackCtx context.Context) {
 func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.Time) (time.Duration, bool) {
 	rec, e := a.rec, a.engine
 	defer a.client.CloseIdleConnections()
-	e.began = time.Now()
+	e.began = e.now()
 	go e.run()
 
 	prog := a.newProgress()

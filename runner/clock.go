@@ -2,8 +2,9 @@ package runner
 
 import "time"
 
-// clock is the runner's time source for when the pacers began, for the wait
-// for the common start (--start-at) and for the interval ticker that closes the
+// clock is the runner's time source for when the pacers and the flow
+// engine began and how long ago (the flow engine's since), for the wait for
+// the common start (--start-at) and for the interval ticker that closes the
 // recorder's intervals, as client_golang's histograms take a now function:
 // the wall clock by default, one a test drives otherwise (withClock).
 type clock struct {

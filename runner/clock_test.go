@@ -130,3 +130,46 @@ func TestStartAtWaitsOnTheClock(t *testing.T) {
 		t.Errorf("Run asked its clock's timer for %v and sent %d requests; want 3s and none", got, hits.Load())
 	}
 }
+
+// TestFlowStepsTimedByTheClock: the flow engine's times (since it began)
+// are the runner's clock's: a clock that moves 100 ms each time it is read
+// makes a step sent at 100 ms and ended at 200 ms, its timestamp the
+// clock's, and a wait for a moment the clock has passed returns at once
+// (no timer). The engine's start is 12:00 on a past day, so the wall clock
+// would say hours. No wall time is read for the step's times.
+func TestFlowStepsTimedByTheClock(t *testing.T) {
+	t.Parallel()
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 1s, rate: 1/s}]\nflows:\n  - name: buyer\n    steps:\n      - {name: a, path: /a}\n")
+	set, err := newFlowSet(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	var reads atomic.Int64
+	now := func() time.Time { return at.Add(time.Duration(reads.Add(1)) * 100 * time.Millisecond) }
+	e := &flowEngine{set: set, ctx: context.Background(), now: now, began: at}
+	for range set.limits {
+		e.clients = append(e.clients, srv.Client())
+	}
+	w := newWorker(e)
+	f := set.flows[0]
+	if err := w.draw(f); err != nil {
+		t.Fatal(err)
+	}
+	var ev flowEvent
+	end, sent := w.step(f, &f.steps[0], 50*time.Millisecond, &ev)
+	if ev.kind != kindOK || sent != 100*time.Millisecond || end != 200*time.Millisecond {
+		t.Errorf("step %v: sent at %v, ended at %v; want ok, 100ms, 200ms", ev.kind, sent, end)
+	}
+	if ev.res.Latency != 100*time.Millisecond || !ev.res.Timestamp.Equal(at.Add(100*time.Millisecond)) || ev.intended != 50*time.Millisecond {
+		t.Errorf("service time %v, timestamp %v, due %v", ev.res.Latency, ev.res.Timestamp, ev.intended)
+	}
+	if got := e.since(); got != 300*time.Millisecond {
+		t.Errorf("since %v after the clock's third read, want 300ms", got)
+	}
+	// The clock reads 400 ms: a pause until 250 ms is over, so no timer.
+	if !w.sleepUntil(250*time.Millisecond) || w.timer != nil {
+		t.Errorf("a pause the clock has passed waited (timer %v)", w.timer)
+	}
+}

@@ -62,7 +62,8 @@ type flowEngine struct {
 	clients []*http.Client  // by redirect limit, one transport
 	events  chan flowEvent
 	ctx     context.Context
-	began   time.Time
+	now     func() time.Time // the runner's clock.now
+	began   time.Time        // now when the engine began
 	// last is the latest a step may be due and still be sent: the schedule's
 	// end and the graceful stop (at least the grace the request mix has).
 	last time.Duration
@@ -76,7 +77,8 @@ type flowEngine struct {
 	stopped  atomic.Pointer[string] // why iterations stopped early (data exhausted)
 }
 
-func (e *flowEngine) since() time.Duration { return time.Since(e.began) }
+// since is how long ago the engine began, on the runner's clock.
+func (e *flowEngine) since() time.Duration { return e.now().Sub(e.began) }
 
 // stop records why no more iterations start.
 func (e *flowEngine) stop(why error) {
@@ -399,7 +401,7 @@ func (w *worker) step(f *compiledFlow, st *compiledStep, due time.Duration, ev *
 		ctx, cancel = context.WithTimeout(ctx, st.timeout)
 		defer cancel()
 	}
-	sent := time.Now()
+	sent := e.now()
 	sentAt = sent.Sub(e.began)
 	ev.res.Timestamp = sent
 	ev.res.BytesOut = uint64(len(body))
