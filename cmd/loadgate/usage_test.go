@@ -11,6 +11,7 @@ import (
 // TestEveryCommandHelp: every subcommand answers -h (and --help) with exit
 // 0 and a usage line on stdout, before doing anything.
 func TestEveryCommandHelp(t *testing.T) {
+	t.Parallel()
 	for name := range commands() {
 		for _, h := range []string{"-h", "--help"} {
 			t.Run(name+h, func(t *testing.T) {
@@ -31,6 +32,7 @@ func TestEveryCommandHelp(t *testing.T) {
 
 // TestHelpContents: what each -h must say beyond the usage line.
 func TestHelpContents(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		cmd    string
 		has    []string // in the output, in this order
@@ -92,6 +94,7 @@ func TestHelpContents(t *testing.T) {
 // TestHealthcheckHelpFetchesNothing: "healthcheck -h" prints its usage; it
 // does not GET "-h", and a URL given with it is not fetched either.
 func TestHealthcheckHelpFetchesNothing(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
 	defer srv.Close()
@@ -113,6 +116,7 @@ func TestHealthcheckHelpFetchesNothing(t *testing.T) {
 // TestUsageErrors: a flag or argument mistake exits 2 with the error and
 // the usage line on stderr.
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		want []string
@@ -142,6 +146,7 @@ func TestUsageErrors(t *testing.T) {
 // next argument is asked of the flag set, so a boolean flag added later
 // needs no list kept up to date.
 func TestReorder(t *testing.T) {
+	t.Parallel()
 	f := newFlags("x", "ARG", "")
 	f.Bool("yes", false, "a boolean")
 	f.String("name", "", "a string")
