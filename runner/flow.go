@@ -90,21 +90,12 @@ func (f *flowScope) resolve(name string) (refKind, int, int, error) {
 	if v, ok := f.vars[name]; ok {
 		return refVar, v, -1, nil
 	}
-	srcName, field := name, -1
-	src, ok := f.all[name]
-	if ok && src.rows != nil {
-		return 0, 0, 0, fmt.Errorf("{{%s}} holds whole rows: name a field", name)
+	srcName, src, field, found, err := lookupSource(f.all, name)
+	if err != nil {
+		return 0, 0, 0, err
 	}
-	if !ok {
-		if i := strings.LastIndexByte(name, '.'); i > 0 {
-			srcName = name[:i]
-			if src, ok = f.all[srcName]; ok && src.rows != nil {
-				field = slices.Index(src.fields, name[i+1:])
-			}
-		}
-		if !ok || field < 0 {
-			return 0, 0, 0, fmt.Errorf("{{%s}} names no data source or variable", name)
-		}
+	if !found {
+		return 0, 0, 0, fmt.Errorf("{{%s}} names no data source or variable", name)
 	}
 	slot, ok := f.slots[srcName]
 	if !ok {

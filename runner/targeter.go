@@ -184,23 +184,37 @@ type requestSlots struct {
 	sources []*source
 }
 
-func (r *requestSlots) resolve(name string) (refKind, int, int, error) {
-	srcName, field := name, -1
-	src, ok := r.all[name]
+// lookupSource finds the data source a template name reads: `name` itself
+// (a column source) or, for `name.field`, a whole-row source and the field's
+// index (-1 for a column source). found is false when neither exists.
+func lookupSource(all map[string]*source, name string) (srcName string, src *source, field int, found bool, err error) {
+	srcName, field = name, -1
+	src, ok := all[name]
 	if ok && src.rows != nil {
-		return 0, 0, 0, fmt.Errorf("{{%s}} holds whole rows: name a field", name)
+		return "", nil, 0, false, fmt.Errorf("{{%s}} holds whole rows: name a field", name)
 	}
-	if !ok {
-		i := strings.LastIndexByte(name, '.')
-		if i > 0 {
-			srcName = name[:i]
-			if src, ok = r.all[srcName]; ok && src.rows != nil {
-				field = slices.Index(src.fields, name[i+1:])
-			}
+	if ok {
+		return srcName, src, field, true, nil
+	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		srcName = name[:i]
+		if src, ok = all[srcName]; ok && src.rows != nil {
+			field = slices.Index(src.fields, name[i+1:])
 		}
-		if !ok || field < 0 {
-			return 0, 0, 0, fmt.Errorf("{{%s}} names no data source", name)
-		}
+	}
+	if !ok || field < 0 {
+		return "", nil, 0, false, nil
+	}
+	return srcName, src, field, true, nil
+}
+
+func (r *requestSlots) resolve(name string) (refKind, int, int, error) {
+	srcName, src, field, found, err := lookupSource(r.all, name)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if !found {
+		return 0, 0, 0, fmt.Errorf("{{%s}} names no data source", name)
 	}
 	slot, ok := r.slots[srcName]
 	if !ok {
