@@ -6,9 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -27,33 +25,6 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
 	}
 	os.Exit(m.Run())
-}
-
-var dbCount atomic.Int64
-
-// newDB creates a database of the test's own on the local server (or
-// DATABASE_URL's) and drops it at the end.
-func newDB(t *testing.T) string {
-	t.Helper()
-	server := os.Getenv("DATABASE_URL")
-	if server == "" {
-		server = testdb.DefaultDatabaseURL
-	}
-	name := fmt.Sprintf("%s_%d", testdb.Name(), dbCount.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	url, err := testdb.Create(ctx, server, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := testdb.Drop(ctx, server, name); err != nil {
-			t.Error(err)
-		}
-	})
-	return url
 }
 
 // dbFacts are what restore must put back.
@@ -118,7 +89,7 @@ func TestCompareEndToEnd(t *testing.T) {
 		t.Skip("starts the target twice")
 	}
 	ctx := context.Background()
-	url := newDB(t)
+	url := testdb.Fresh(t)
 	if err := migrations.Up(ctx, url, migrations.WithoutIndexes()); err != nil {
 		t.Fatal(err)
 	}

@@ -217,7 +217,7 @@ func TestServiceURLsNeverLeak(t *testing.T) {
 	}
 	down := l.Addr().String()
 	l.Close()
-	okDB := withPassword(t, newDB(t), "s3cr3t-good-db")
+	okDB := withPassword(t, testdb.Fresh(t), "s3cr3t-good-db")
 	dbURLs := map[string]string{
 		"unparsable":    "postgres://u:s3cr3t-unparsable@127.0.0.1:5432/x%zz",
 		"bad port":      "postgres://u:s3cr3t-bad-port@127.0.0.1:port/x",
@@ -305,7 +305,7 @@ func TestScenarioSecretsNeverLeak(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the stack and the target")
 	}
-	db := withPassword(t, newDB(t), "s3cr3t-database-url")
+	db := withPassword(t, testdb.Fresh(t), "s3cr3t-database-url")
 	rd, err := url.Parse(testdbRedisURL())
 	if err != nil {
 		t.Fatal(err)

@@ -3,9 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,32 +12,6 @@ import (
 	"github.com/loadgate/loadgate/target/store"
 	"github.com/loadgate/loadgate/target/testdb"
 )
-
-// freshDB creates a database of the test's own (number n of the package
-// run) on the server of DATABASE_URL and drops it at the end: a snapshot
-// test migrates and seeds its own.
-func freshDB(t *testing.T, n int) string {
-	t.Helper()
-	server := os.Getenv("DATABASE_URL")
-	if server == "" {
-		server = testdb.DefaultDatabaseURL
-	}
-	name := fmt.Sprintf("%s_snap%d", testdb.Name(), n)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	url, err := testdb.Create(ctx, server, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := testdb.Drop(ctx, server, name); err != nil {
-			t.Error(err)
-		}
-	})
-	return url
-}
 
 // dbFacts are what restore must put back.
 type dbFacts struct {
@@ -98,11 +70,11 @@ func writeLikeALoad(t *testing.T, url string) {
 }
 
 func TestSnapshotRestore(t *testing.T) {
-	for i, indexed := range []bool{true, false} {
+	for _, indexed := range []bool{true, false} {
 		t.Run(fmt.Sprintf("indexes applied before %v", indexed), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			url := freshDB(t, i+1)
+			url := testdb.Fresh(t)
 			if err := migrations.Up(ctx, url); err != nil {
 				t.Fatal(err)
 			}
@@ -153,7 +125,7 @@ func TestSnapshotRestore(t *testing.T) {
 
 func TestIndexesBeforeUnmigrated(t *testing.T) {
 	t.Parallel()
-	got, err := store.IndexesBefore(context.Background(), freshDB(t, 3))
+	got, err := store.IndexesBefore(context.Background(), testdb.Fresh(t))
 	if err != nil || !got {
 		t.Errorf("unmigrated database: %v, %v; want true (migrating applies them)", got, err)
 	}
@@ -164,7 +136,7 @@ func TestIndexesBeforeUnmigrated(t *testing.T) {
 func TestCountWrites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := freshDB(t, 4)
+	url := testdb.Fresh(t)
 	if err := migrations.Up(ctx, url); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,6 +111,33 @@ func mustEnv(tb testing.TB, key string) string {
 	}
 	return v
 }
+
+// Fresh creates one more database for tb alone, named for the package run
+// and a counter, on the server of DATABASE_URL (default: the local one), and
+// drops it when tb ends: for tests that migrate, seed or restore a database of
+// their own beside the package's.
+func Fresh(tb testing.TB) string {
+	tb.Helper()
+	server := getenv("DATABASE_URL", DefaultDatabaseURL)
+	name := fmt.Sprintf("%s_%d", Name(), freshCount.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url, err := Create(ctx, server, name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := Drop(ctx, server, name); err != nil {
+			tb.Error(err)
+		}
+	})
+	return url
+}
+
+// freshCount numbers Fresh's databases within the process.
+var freshCount atomic.Int64
 
 // Create creates database name on the server of serverURL (dropping a leftover
 // of the same name first) and returns its URL. It connects to the "postgres"
