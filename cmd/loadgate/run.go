@@ -35,8 +35,8 @@ type runFlags struct {
 	metrics  *string
 	capacity *capacityFlags
 
-	start time.Time    // --start-at (or $LOADGATE_START_AT), parsed
-	live  *liveMetrics // serving --metrics-addr, while the command lasts
+	start time.Time             // --start-at (or $LOADGATE_START_AT), parsed
+	live  *runner.MetricsServer // serving --metrics-addr, while the command lasts
 
 	// drills are the scenario's fault drills (loadgate scenario sets them
 	// up); afterRun, when set, completes the run directory before the
@@ -167,12 +167,17 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 // serving the live metrics on --metrics-addr, when given.
 func withCPUProfile(e env, f *runFlags, fn func() error) error {
 	if *f.metrics != "" {
-		live, err := startLiveMetrics(e, *f.metrics)
+		live, err := runner.ServeMetrics(*f.metrics)
 		if err != nil {
-			return err
+			return usageError(fmt.Errorf("--metrics-addr %s: %w", *f.metrics, err))
 		}
+		fmt.Fprintf(e.stderr, "live metrics: http://%s/metrics\n", live.Addr())
 		f.live = live
-		defer live.stop(e)
+		defer func() {
+			if err := live.Close(); err != nil {
+				fmt.Fprintf(e.stderr, "loadgate: %v\n", err)
+			}
+		}()
 	}
 	if *f.cpuProf == "" {
 		return fn()
@@ -294,7 +299,7 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 		opts = append(opts, runner.WithStartAt(f.start))
 	}
 	if f.live != nil {
-		opts = append(opts, runner.WithMetrics(f.live.next()))
+		opts = append(opts, runner.WithMetrics(f.live.Next()))
 	}
 	// The target series the gates name are measured by the runner, which
 	// does not read the gate language: the gate package says which.
