@@ -12,6 +12,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/runner/results"
 )
 
@@ -89,6 +90,24 @@ func (d *runData) seriesOf(endpoint string, p results.Population) *series {
 	return nil
 }
 
+// redactRun hides the credentials of the URLs a run.json may hold: the
+// runner writes them redacted, but a run.json of a loadgate from before
+// that holds the target's password and the metrics URL's token as given, and
+// every output (report.html, summary.md, junit.xml, the gate table) is drawn
+// from what is read here. run.json itself is left as it is (Render and Gate
+// write nothing there; Finish writes back the redacted run).
+func redactRun(run *results.Run) {
+	run.Target = redact.URL(run.Target)
+	run.Server.MetricsURL = redact.URL(run.Server.MetricsURL)
+	for i, w := range run.Warnings {
+		run.Warnings[i] = redact.URL(w)
+	}
+	for i := range run.Faults {
+		f := &run.Faults[i]
+		f.Error, f.UndoError = redact.URL(f.Error), redact.URL(f.UndoError)
+	}
+}
+
 // loadRun reads a run directory. run.json must be there and sound;
 // timeline.json and latency.hlog must be sound when present (a corrupt file
 // is an error naming it), and their absence is a note.
@@ -97,6 +116,7 @@ func loadRun(dir string) (*runData, error) {
 	if err != nil {
 		return nil, err
 	}
+	redactRun(run)
 	d := &runData{Dir: dir, Run: run, Series: map[string]*series{}}
 	tl, err := results.ReadTimeline(dir)
 	switch {
