@@ -9,6 +9,9 @@
 // and an in-process TCP proxy (Shopify's toxiproxy as a library) placed
 // between the target and PostgreSQL or Redis for network faults. exec runs
 // the user's commands as argv lists, without a shell, each with a timeout.
+// Stack is that setting under `loadgate scenario` (the proxies placed, the
+// drills built against it); WritesCheck compares the writes the reference
+// target acknowledged with the rows that appeared (run.json's writes).
 //
 // It is not a chaos tool: there is no discovery, no random selection, and
 // nothing acts on a server loadgate did not start.

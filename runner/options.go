@@ -72,8 +72,16 @@ func newConfig(opts []Option) config {
 // WithFaults gives the drills of the scenario's faults, by fault label
 // (scenarios.Fault.Label): each is injected at its time and undone when its
 // duration is up, when the run ends, fails or is interrupted. A scenario
-// with faults needs a drill for every one.
-func WithFaults(by map[string]Injector) Option { return func(c *config) { c.faults = by } }
+// with faults needs a drill for every one. The map's values may be of any
+// type that is an Injector (package faults gives map[string]faults.Action).
+func WithFaults[I Injector](by map[string]I) Option {
+	return func(c *config) {
+		c.faults = make(map[string]Injector, len(by))
+		for name, inj := range by {
+			c.faults[name] = inj
+		}
+	}
+}
 
 // WithGCPercent sets the garbage collector's target (debug.SetGCPercent)
 // for the length of the attack and restores the previous one after. It is

@@ -27,6 +27,7 @@ var importRules = []struct {
 	{"runner/results", []string{"runner", "report", "scenarios", "cmd", "target", "migrations"}, nil, "the on-disk contract is a leaf"},
 	{"report", []string{"runner", "cmd", "target", "scenarios"}, []string{"runner/results"}, "the report reads results directories only"},
 	{"target", []string{"runner", "report", "scenarios", "cmd"}, nil, "the target under test knows nothing of the harness"},
+	{"faults", []string{"runner", "report", "cmd"}, []string{"runner/results"}, "the runner schedules the drills, which know nothing of it; they read and complete the results contract"},
 	{"redact", []string{""}, nil, "a leaf every side imports"},
 }
 
@@ -106,6 +107,10 @@ func TestBackEdgeRules(t *testing.T) {
 		{"runner/results", "scenarios", true},
 		{"report/gate", "runner", true},
 		{"redact", "scenarios", true},
+		{"faults", "runner", true},
+		{"faults", "report", true},
+		{"faults", "runner/results", false},
+		{"faults", "target/services", false},
 		{"runner", "scenarios", false},
 		{"runner/capacity", "runner/results", false},
 		{"report", "runner/results", false},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadgate/loadgate/faults"
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner"
@@ -41,7 +42,7 @@ type runFlags struct {
 	// drills are the scenario's fault drills (loadgate scenario sets them
 	// up); afterRun, when set, completes the run directory before the
 	// report is written (the writes check).
-	drills   map[string]runner.Injector
+	drills   map[string]faults.Action
 	afterRun func(dir string) error
 }
 
@@ -229,7 +230,7 @@ func runScenario(ctx context.Context, e env, name string, f *runFlags) error {
 	if f.drills == nil && len(sc.Faults) > 0 {
 		// loadgate run: only drills that need nothing loadgate started
 		// (exec); the built-in ones are refused before the run.
-		if f.drills, err = runDrills(sc); err != nil {
+		if f.drills, err = faults.Build(sc, faults.Env{Dir: sc.Dir()}); err != nil {
 			return usageError(fmt.Errorf("%w (loadgate scenario sets up the built-in drills against the reference target)", err))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/loadgate/loadgate/faults"
 	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/seed"
@@ -80,12 +81,12 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 		return err
 	}
 	defer stack.Stop()
-	d, err := newDrillStack(sc, stack)
+	d, err := faults.NewStack(sc, stack)
 	if err != nil {
 		return err
 	}
-	defer d.close()
-	t, err := startTargetOn(ctx, e, d.databaseURL, d.redisURL, profile, restartsTarget(sc))
+	defer d.Close()
+	t, err := startTargetOn(ctx, e, d.DatabaseURL, d.RedisURL, profile, restartsTarget(sc))
 	if err != nil {
 		return err
 	}
@@ -94,13 +95,14 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 		*f.target = t.Base()
 	}
 	if len(sc.Faults) > 0 {
-		if f.drills, err = d.build(sc, t); err != nil {
+		if f.drills, err = d.Drills(sc, t, e.getenv(services.EnvPGData)); err != nil {
 			return usageError(err)
 		}
-		f.afterRun = func(dir string) error { return d.checkWrites(ctx, dir) }
-		if err := d.countBefore(ctx); err != nil {
+		w, err := faults.StartWritesCheck(ctx, stack.DatabaseURL)
+		if err != nil {
 			return err
 		}
+		f.afterRun = func(dir string) error { return w.Finish(ctx, dir) }
 	}
 	return runScenario(ctx, e, name, f)
 }

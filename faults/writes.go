@@ -1,0 +1,117 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/target/store"
+)
+
+// WritesCheck compares the writes the reference target acknowledged during
+// a run with the rows that appeared in its database (run.json's writes).
+type WritesCheck struct {
+	url    string
+	before rows
+}
+
+// rows are the reference target's writes as its database holds them: a
+// meal logged is a row of meals, a chat turn a row of messages with role
+// user (stored with its answer in one statement).
+type rows struct{ meals, chats int64 }
+
+// The requests that write them.
+var (
+	mealPath = regexp.MustCompile(`^/api/v1/users/[^/]+/meals$`)
+	chatPath = "/api/v1/chat"
+)
+
+// StartWritesCheck counts the rows of the database at databaseURL now,
+// before the run.
+func StartWritesCheck(ctx context.Context, databaseURL string) (*WritesCheck, error) {
+	w := &WritesCheck{url: databaseURL}
+	var err error
+	w.before, err = countRows(ctx, databaseURL)
+	return w, err
+}
+
+func countRows(ctx context.Context, url string) (rows, error) {
+	meals, chats, err := store.CountWrites(ctx, url)
+	if err != nil {
+		return rows{}, fmt.Errorf("counting writes: %w", err)
+	}
+	return rows{meals, chats}, nil
+}
+
+// Finish counts the rows again and records the check in the run
+// directory's run.json (writes). A run with a warm-up is left without:
+// run.json counts only the measured requests, and the warm-up's writes
+// would hide losses.
+func (w *WritesCheck) Finish(ctx context.Context, dir string) error {
+	run, err := results.ReadRun(dir)
+	if err != nil {
+		return err
+	}
+	if run.WarmupS > 0 {
+		return nil
+	}
+	after, err := countRows(context.WithoutCancel(ctx), w.url)
+	if err != nil {
+		return err
+	}
+	if run.Writes = writes(run, w.before, after); run.Writes == nil {
+		return nil
+	}
+	return results.WriteJSON(filepath.Join(dir, results.RunFile), run)
+}
+
+// writes compares the 2xx answers to POST meal logs and chats of run with
+// the rows that appeared between before and after; nil when the run sent
+// no such request.
+func writes(run *results.Run, before, after rows) *results.Writes {
+	var ackMeals, ackChats int64
+	w := &results.Writes{}
+	for _, r := range run.Plan.Requests {
+		isMeal := r.Method == "POST" && mealPath.MatchString(templated(r.Path))
+		isChat := r.Method == "POST" && r.Path == chatPath
+		if !isMeal && !isChat {
+			continue
+		}
+		w.Endpoints = append(w.Endpoints, r.Name)
+		n := int64(0)
+		for code, c := range run.Endpoints[r.Name].StatusCodes {
+			if v, err := strconv.Atoi(code); err == nil && v >= 200 && v < 300 {
+				n += c
+			}
+		}
+		if isMeal {
+			ackMeals += n
+		} else {
+			ackChats += n
+		}
+	}
+	if len(w.Endpoints) == 0 {
+		return nil
+	}
+	foundMeals, foundChats := after.meals-before.meals, after.chats-before.chats
+	w.Acknowledged = ackMeals + ackChats
+	w.Found = foundMeals + foundChats
+	w.Lost = max(0, ackMeals-foundMeals) + max(0, ackChats-foundChats)
+	return w
+}
+
+// templated replaces each {{…}} of a request path by a placeholder word.
+func templated(path string) string {
+	for {
+		i := strings.Index(path, "{{")
+		j := strings.Index(path, "}}")
+		if i < 0 || j < i {
+			return path
+		}
+		path = path[:i] + "x" + path[j+2:]
+	}
+}
