@@ -63,10 +63,35 @@ func (w *WritesCheck) Finish(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	if run.Writes = writes(run, w.before, after); run.Writes == nil {
+	if record(run, w.before, after); run.Writes == nil {
 		return nil
 	}
 	return results.WriteJSON(filepath.Join(dir, results.RunFile), run)
+}
+
+// record sets run's writes. A drill of the run that failed to inject or
+// undo makes the check unreliable: the writes name it, and a warning, which
+// every report says, says so.
+func record(run *results.Run, before, after rows) {
+	run.Writes = writes(run, before, after)
+	if run.Writes == nil {
+		return
+	}
+	var why []string
+	for _, f := range run.Faults {
+		switch {
+		case f.Error != "":
+			why = append(why, "drill "+f.Name+" failed to inject")
+		case f.UndoError != "":
+			why = append(why, "drill "+f.Name+" failed to undo")
+		default:
+			continue
+		}
+		run.Writes.FailedDrills = append(run.Writes.FailedDrills, f.Name)
+	}
+	if len(why) > 0 {
+		run.Warnings = append(run.Warnings, "writes check not reliable: "+strings.Join(why, ", "))
+	}
 }
 
 // writes compares the 2xx answers to POST meal logs and chats of run with

@@ -82,3 +82,33 @@ func TestWritesCheckFinish(t *testing.T) {
 		t.Errorf("no database: %v", err)
 	}
 }
+
+// A drill that failed to inject or undo makes the check unreliable: the
+// writes say which, and a warning says so in every report. A fault the run
+// ended before is not a failure.
+func TestWritesNameFailedDrills(t *testing.T) {
+	start := 1.0
+	run := writesRun()
+	run.Faults = []results.Fault{
+		{FaultPlan: results.FaultPlan{Name: "restart"}, StartS: &start, Injected: true},
+		{FaultPlan: results.FaultPlan{Name: "pg_down"}, StartS: &start, Injected: true, UndoError: "pg_ctl start: timeout"},
+		{FaultPlan: results.FaultPlan{Name: "kill"}, StartS: &start, Error: "no such process"},
+		{FaultPlan: results.FaultPlan{Name: "late"}},
+	}
+	record(run, rows{100, 50}, rows{110, 55})
+	if w := run.Writes; w == nil || w.Lost != 0 || !reflect.DeepEqual(w.FailedDrills, []string{"pg_down", "kill"}) {
+		t.Fatalf("writes: %+v", w)
+	}
+	want := "writes check not reliable: drill pg_down failed to undo, drill kill failed to inject"
+	if len(run.Warnings) != 1 || run.Warnings[0] != want {
+		t.Errorf("warnings %q, want %q", run.Warnings, want)
+	}
+
+	run = writesRun()
+	run.Faults = run.Faults[:0]
+	run.Faults = append(run.Faults, results.Fault{FaultPlan: results.FaultPlan{Name: "restart"}, StartS: &start, Injected: true})
+	record(run, rows{100, 50}, rows{110, 55})
+	if run.Writes == nil || run.Writes.FailedDrills != nil || run.Warnings != nil {
+		t.Errorf("every drill went as planned: %+v, warnings %q", run.Writes, run.Warnings)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
@@ -152,5 +153,27 @@ gates:
 	md, _ := os.ReadFile(filepath.Join(dir, results.SummaryFile))
 	if !strings.Contains(string(md), "| first | exec |") {
 		t.Errorf("summary.md lacks the fault table:\n%s", md)
+	}
+}
+
+// writes_lost is the writes check's count; when a drill of the run failed,
+// the check is not reliable and the gate says so instead of passing.
+func TestWritesLostGate(t *testing.T) {
+	for _, c := range []struct {
+		w            *results.Writes
+		verdict, why string
+	}{
+		{&results.Writes{Acknowledged: 10, Found: 10}, results.VerdictPass, ""},
+		{&results.Writes{Acknowledged: 10, Found: 8, Lost: 2}, results.VerdictFail, ""},
+		{&results.Writes{Acknowledged: 10, Found: 10, FailedDrills: []string{"pg_down"}}, results.VerdictUnknown,
+			"writes check not reliable: drill pg_down failed"},
+		{nil, results.VerdictUnknown, "no writes check in this run"},
+	} {
+		in := gate.Input{Run: &results.Run{Writes: c.w}, Extra: map[string]float64{}, Why: map[string]string{}}
+		faultGateInput(&runData{Run: in.Run}, &in)
+		g := gate.EvaluateInput(in, []string{"writes_lost <= 0"})[0]
+		if g.Verdict != c.verdict || !strings.Contains(g.Message, c.why) {
+			t.Errorf("writes %+v: %s (%s), want %s (%s)", c.w, g.Verdict, g.Message, c.verdict, c.why)
+		}
 	}
 }

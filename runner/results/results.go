@@ -463,12 +463,20 @@ type Timeline struct {
 
 // Writes is the check that no acknowledged write was lost: Acknowledged
 // writes (2xx answers to the endpoints that write) against the rows Found
-// afterwards that they created; Lost = max(0, Acknowledged - Found).
+// afterwards that they created; Lost = max(0, Acknowledged - Found), per
+// kind of write. Lost is a lower bound: rows are counted, not ids, so a row
+// committed whose answer never came (a reset, a kill, a timeout) is found
+// in place of an acknowledged one that was lost.
 type Writes struct {
 	Endpoints    []string `json:"endpoints"`
 	Acknowledged int64    `json:"acknowledged"`
 	Found        int64    `json:"found"`
 	Lost         int64    `json:"lost"`
+	// FailedDrills names the run's drills that failed to inject or to undo.
+	// Then the check is not reliable: the run did not go through its faults
+	// as planned, so its count says nothing about them, and the writes_lost
+	// gate cannot be evaluated.
+	FailedDrills []string `json:"failed_drills,omitempty"`
 }
 
 // Point is one interval of the run; T is seconds since the attack started.
