@@ -152,7 +152,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 		scr.scrape(ctx, 0) // the baseline before any load
 		go func() {
 			defer close(scrapeDone)
-			scr.run(attackCtx, origin, sc.Metrics.Interval.D(), a.warmup)
+			scr.run(attackCtx, a.cfg.clock, origin, sc.Metrics.Interval.D(), a.warmup)
 		}()
 	} else {
 		close(scrapeDone)
@@ -165,7 +165,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	}
 
 	if len(sc.Faults) > 0 {
-		a.drills = startDrills(origin, sc.Faults, a.cfg.faults, a.cfg.progress)
+		a.drills = startDrills(a.cfg.clock, origin, sc.Faults, a.cfg.faults, a.cfg.progress)
 		// Whatever ends the attack (its end, an interrupt, a failure), every
 		// fault still on is undone before the run is written.
 		defer a.drills.stop()
@@ -177,7 +177,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	} else {
 		end, aborted = a.loop(ctx, attackCtx, stopAttack, origin)
 	}
-	ended := time.Now()
+	ended := a.cfg.clock.now()
 	stopAttack()
 	if a.drills != nil {
 		a.drills.stop()
@@ -206,7 +206,7 @@ func (a *attack) choosePacer(done <-chan struct{}) {
 			peak = max(peak, int(math.Max(st.Users.From, st.Users.To)))
 		}
 		think, _ := a.sc.Load.ThinkTime.Constant() // validated: constant without flows
-		up := newUserPacer(a.sched, peak, think, done, a.cfg.clock.now)
+		up := newUserPacer(a.sched, peak, think, done, a.cfg.clock)
 		a.pacer, a.sent, a.maxWorkers = up, up.sent.Load, uint64(max(peak, 1))
 		a.rec.began = up.began.Load
 		a.rec.finished = up.finished
@@ -259,7 +259,7 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 		select {
 		case res, ok := <-resultsCh:
 			if !ok {
-				end := time.Since(origin)
+				end := a.cfg.clock.since(origin)
 				if end > next-interval {
 					rec.flush(end, a.level(next-interval, end), 0)
 				}

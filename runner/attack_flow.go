@@ -18,7 +18,7 @@ func (a *attack) prepareFlows(attackCtx context.Context) {
 		workers: sc.Load.MaxWorkers,
 		events:  make(chan flowEvent),
 		ctx:     attackCtx,
-		now:     a.cfg.clock.now,
+		clock:   a.cfg.clock,
 		last:    a.sched.end + max(scheduleGrace, sc.Load.GracefulStop.D()),
 	}
 	for _, limit := range a.flows.limits {
@@ -39,7 +39,7 @@ func (a *attack) prepareFlows(attackCtx context.Context) {
 func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.Time) (time.Duration, bool) {
 	rec, e := a.rec, a.engine
 	defer a.client.CloseIdleConnections()
-	e.began = e.now()
+	e.began = e.clock.now()
 	go e.run()
 
 	prog := a.newProgress()
@@ -51,7 +51,7 @@ func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.T
 		select {
 		case ev, ok := <-e.events:
 			if !ok {
-				end := time.Since(origin)
+				end := a.cfg.clock.since(origin)
 				if end > next-interval {
 					rec.flush(end, a.level(next-interval, end), 0)
 				}

@@ -142,7 +142,7 @@ func BenchmarkTargeter(b *testing.B) {
 // time (the path of every request of `loadgate run` with a users stage).
 func BenchmarkUserPace(b *testing.B) {
 	sched := newSchedule([]stageLevel{{dur: time.Hour, from: 64, to: 64}})
-	p := newUserPacer(sched, 64, 0, nil, time.Now)
+	p := newUserPacer(sched, 64, 0, nil, wallClock())
 	now := time.Now()
 	b.ReportAllocs()
 	var hits uint64
@@ -170,7 +170,7 @@ func BenchmarkCheckpointSnapshot(b *testing.B) {
 	}
 	sc := &scenarios.Scenario{Requests: []scenarios.Request{{Name: "a", Weight: 1}, {Name: "b", Weight: 1}}}
 	sc.Load.MaxWorkers = 1000
-	a := &attack{sc: sc, sched: sched, rec: rec, sent: func() uint64 { return 100_000 }}
+	a := &attack{sc: sc, cfg: config{clock: wallClock()}, sched: sched, rec: rec, sent: func() uint64 { return 100_000 }}
 	b.ReportAllocs()
 	for b.Loop() {
 		a.snapshot(time.Hour)

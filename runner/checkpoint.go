@@ -78,7 +78,7 @@ func clonePoints(points []results.Point) []results.Point {
 // recorder's figures so far, the points so far (shared, not copied: the
 // recorder only appends). Called by the recording goroutine.
 func (a *attack) snapshot(end time.Duration) *outcome {
-	out := &outcome{status: results.StatusRunning, ended: time.Now(), points: slices.Clip(a.rec.points)}
+	out := &outcome{status: results.StatusRunning, ended: a.cfg.clock.now(), points: slices.Clip(a.rec.points)}
 	a.figures(end, out)
 	out.faults = a.drills.snapshot()
 	return out

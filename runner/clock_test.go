@@ -23,7 +23,7 @@ func TestPacersBeganByTheClock(t *testing.T) {
 	if got := *op.began.Load(); !got.Equal(at.Add(-3 * time.Second)) {
 		t.Errorf("open pacer began %v, want %v", got, at.Add(-3*time.Second))
 	}
-	up := newUserPacer(sched, 10, 0, nil, now)
+	up := newUserPacer(sched, 10, 0, nil, clock{now: now})
 	up.Pace(2*time.Second, 0)
 	if got := *up.began.Load(); !got.Equal(at.Add(-2 * time.Second)) {
 		t.Errorf("user pacer began %v, want %v", got, at.Add(-2*time.Second))
@@ -148,7 +148,7 @@ func TestFlowStepsTimedByTheClock(t *testing.T) {
 	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	var reads atomic.Int64
 	now := func() time.Time { return at.Add(time.Duration(reads.Add(1)) * 100 * time.Millisecond) }
-	e := &flowEngine{set: set, ctx: context.Background(), now: now, began: at}
+	e := &flowEngine{set: set, ctx: context.Background(), clock: clock{now: now}, began: at}
 	for range set.limits {
 		e.clients = append(e.clients, srv.Client())
 	}
@@ -171,5 +171,60 @@ func TestFlowStepsTimedByTheClock(t *testing.T) {
 	// The clock reads 400 ms: a pause until 250 ms is over, so no timer.
 	if !w.sleepUntil(250*time.Millisecond) || w.timer != nil {
 		t.Errorf("a pause the clock has passed waited (timer %v)", w.timer)
+	}
+}
+
+// TestRunTimedByTheClock: when a run started and ended (run.json, its id,
+// the latency log's start) is the runner's clock's: a clock 1000 hours
+// behind the wall clock, ticking at its pace with its timers, makes a run
+// that started and ended 1000 hours ago. The scenario has flows, so every
+// time of the run is on that clock (vegeta would time its requests on the
+// wall clock).
+func TestRunTimedByTheClock(t *testing.T) {
+	t.Parallel()
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 500ms, rate: 10/s}]\nflows:\n  - name: buyer\n    steps:\n      - {name: a, path: /a}\n")
+	const back = 1000 * time.Hour
+	clk := wallClock()
+	clk.now = func() time.Time { return time.Now().Add(-back) }
+	before := time.Now().Add(-back)
+	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), withClock(clk))
+	after := time.Now().Add(-back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLogs(t, dir)
+	if run.Started.Before(before.Truncate(time.Second)) || run.Ended.Before(run.Started) || run.Ended.After(after) {
+		t.Errorf("started %v, ended %v; want both between %v and %v", run.Started, run.Ended, before, after)
+	}
+	if want := results.DirTime(run.Started) + "-test"; run.ID != want {
+		t.Errorf("run id %s, want %s", run.ID, want)
+	}
+	if run.Overall.Requests != 5 || run.Overall.Successes != 5 {
+		t.Errorf("%d requests, %d successes; want 5 and 5", run.Overall.Requests, run.Overall.Successes)
+	}
+	// The last interval closes at the attack's end on the clock: the run's
+	// one point holds the 5 requests of an interval under an hour long, not
+	// 1000 hours.
+	if tl := readTimeline(t, dir); len(tl) != 1 || tl[0].Requests != 5 || tl[0].AchievedRate < 5.0/3600 {
+		t.Errorf("timeline %+v, want one point of 5 requests", tl)
+	}
+}
+
+// TestWallTimerReusedWithoutAllocating: a wall-clock timer set again and
+// stopped, as the pacers and flow workers do before every wait, allocates
+// nothing through the timer interface.
+func TestWallTimerReusedWithoutAllocating(t *testing.T) {
+	tm := wallClock().timer(time.Hour)
+	defer tm.Stop()
+	if n := testing.AllocsPerRun(100, func() {
+		tm.Reset(time.Hour)
+		select {
+		case <-tm.C():
+		default:
+		}
+		tm.Stop()
+	}); n != 0 {
+		t.Errorf("a timer's reuse allocates %.1f times", n)
 	}
 }

@@ -29,6 +29,7 @@ const drillTimeout = 2 * time.Minute
 // goroutine per fault waits for its time, injects, waits for its
 // duration, undoes. stop undoes whatever is still injected, at once.
 type drills struct {
+	clock  clock
 	origin time.Time
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -38,10 +39,11 @@ type drills struct {
 	recs []results.Fault
 }
 
-// startDrills schedules faults (validated: each has an injector in by).
-func startDrills(origin time.Time, faults []scenarios.Fault, by map[string]Injector, log io.Writer) *drills {
+// startDrills schedules faults (validated: each has an injector in by) on
+// clk, from origin.
+func startDrills(clk clock, origin time.Time, faults []scenarios.Fault, by map[string]Injector, log io.Writer) *drills {
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &drills{origin: origin, cancel: cancel, log: log}
+	d := &drills{clock: clk, origin: origin, cancel: cancel, log: log}
 	for _, f := range faults {
 		d.recs = append(d.recs, results.Fault{FaultPlan: results.FaultPlan{Name: f.Label(), Action: f.Action,
 			Service: f.Target(), AtS: f.At.D().Seconds(), ForS: f.For.D().Seconds()}})
@@ -59,7 +61,7 @@ func startDrills(origin time.Time, faults []scenarios.Fault, by map[string]Injec
 // drill is one fault's life: wait, inject, wait, undo. A cancelled ctx
 // (the run ended, failed or was interrupted) skips the waits, never the undo.
 func (d *drills) drill(ctx context.Context, i int, f scenarios.Fault, inj Injector) {
-	if !sleepUntil(ctx, d.origin.Add(f.At.D())) {
+	if !sleepUntil(ctx, d.clock, d.origin.Add(f.At.D())) {
 		return // the run ended before the fault was due
 	}
 	d.note(i, func(r *results.Fault) { start := d.since(); r.StartS = &start })
@@ -74,7 +76,7 @@ func (d *drills) drill(ctx context.Context, i int, f scenarios.Fault, inj Inject
 	})
 	d.say("fault %s: %s injected%s", f.Label(), f.Action, errSuffix(err))
 	if !f.Instant() {
-		sleepUntil(ctx, d.origin.Add(f.End()))
+		sleepUntil(ctx, d.clock, d.origin.Add(f.End()))
 	}
 	uctx, cancel := context.WithTimeout(context.Background(), drillTimeout)
 	err = inj.Undo(uctx)
@@ -115,7 +117,7 @@ func (d *drills) note(i int, f func(*results.Fault)) {
 }
 
 func (d *drills) since() float64 {
-	return float64(time.Since(d.origin).Milliseconds()) / 1000
+	return float64(d.clock.since(d.origin).Milliseconds()) / 1000
 }
 
 func (d *drills) say(format string, args ...any) {
@@ -131,12 +133,12 @@ func errSuffix(err error) string {
 	return " (failed: " + err.Error() + ")"
 }
 
-// sleepUntil waits until t; false when ctx ended the wait first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
+// sleepUntil waits until t on clk; false when ctx ended the wait first.
+func sleepUntil(ctx context.Context, clk clock, t time.Time) bool {
+	due, stop := clk.after(clk.until(t))
+	defer stop()
 	select {
-	case <-timer.C:
+	case <-due:
 		return true
 	case <-ctx.Done():
 		return false

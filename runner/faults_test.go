@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,10 +18,13 @@ type drillLog struct {
 	mu        sync.Mutex // guards calls
 	calls     []string
 	injected  chan struct{}
+	undone    chan struct{}
 	injectErr error
 }
 
-func newDrillLog() *drillLog { return &drillLog{injected: make(chan struct{}, 1)} }
+func newDrillLog() *drillLog {
+	return &drillLog{injected: make(chan struct{}, 1), undone: make(chan struct{}, 1)}
+}
 
 func (d *drillLog) Inject(context.Context) error {
 	d.add("inject")
@@ -31,7 +35,14 @@ func (d *drillLog) Inject(context.Context) error {
 	return d.injectErr
 }
 
-func (d *drillLog) Undo(context.Context) error { d.add("undo"); return nil }
+func (d *drillLog) Undo(context.Context) error {
+	d.add("undo")
+	select {
+	case d.undone <- struct{}{}:
+	default:
+	}
+	return nil
+}
 
 func (d *drillLog) add(c string) {
 	d.mu.Lock()
@@ -158,5 +169,90 @@ func TestFaultsShareTheProgressWriter(t *testing.T) {
 	}
 	if s := out.String(); !strings.Contains(s, "fault slow: exec injected") || !strings.Contains(s, "fault slow: undone") || !strings.Contains(s, " left") {
 		t.Errorf("progress output lacks the fault's or the progress lines:\n%s", s)
+	}
+}
+
+// TestDrillsOnTheClock: the drills run on the runner's clock: a fault at 1s
+// for 2s waits for the clock's 1 s, is injected, waits 2 s more, is undone;
+// an instant one at 1.5s is injected and undone when the clock says 1.5 s;
+// their start and end, and the progress lines' times, are the clock's to
+// the millisecond. The clock moves only when the test moves it, so this
+// also fails if a drill waits on the wall clock.
+func TestDrillsOnTheClock(t *testing.T) {
+	t.Parallel()
+	sc := scenarioFor(t, "http://127.0.0.1:1", faultLoad+`faults:
+  - {name: slow, at: 1s, for: 2s, action: exec, run: ["true"], undo: ["true"]}
+  - {name: once, at: 1500ms, action: exec, run: ["true"]}
+`)
+	origin := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	fc := newFakeClock(origin)
+	slow, once := newDrillLog(), newDrillLog()
+	log := &lineLog{lines: make(chan string, 8)}
+	d := startDrills(fc.clock(), origin, sc.Faults, map[string]Injector{"slow": slow, "once": once}, log)
+	defer d.stop()
+
+	fc.waiting(t, 2) // both wait for their time
+	if asked := fc.takeAsked(); len(asked) != 2 || min(asked[0], asked[1]) != time.Second || max(asked[0], asked[1]) != 1500*time.Millisecond {
+		t.Fatalf("the drills asked the clock for %v, want 1s and 1.5s", asked)
+	}
+	fc.advance(999 * time.Millisecond)
+	fc.waiting(t, 2)
+	if slow.got() != "" {
+		t.Fatalf("injected at 999ms: %q", slow.got())
+	}
+	fc.advance(time.Millisecond)
+	log.wait(t, "fault slow: exec injected")
+	fc.waiting(t, 2) // slow waits for its end, once for its time
+	if asked := fc.takeAsked(); len(asked) != 1 || asked[0] != 2*time.Second {
+		t.Fatalf("slow's undo waits %v, want 2s", asked)
+	}
+	fc.advance(500 * time.Millisecond)
+	log.wait(t, "fault once: undone") // written after its end is noted
+	fc.advance(1500 * time.Millisecond)
+	d.stop()
+
+	secs := func(p *float64) float64 {
+		if p == nil {
+			return -1
+		}
+		return *p
+	}
+	got := d.snapshot()
+	if s, o := got[0], got[1]; secs(s.StartS) != 1 || secs(s.EndS) != 3 || !s.Injected || secs(o.StartS) != 1.5 || secs(o.EndS) != 1.5 || !o.Injected {
+		t.Errorf("slow %v..%v, once %v..%v; want 1..3 and 1.5..1.5", secs(s.StartS), secs(s.EndS), secs(o.StartS), secs(o.EndS))
+	}
+	if slow.got() != "inject,undo" || once.got() != "inject,undo" {
+		t.Errorf("calls: slow %q once %q", slow.got(), once.got())
+	}
+	want := []string{"    1.0s  fault slow: exec injected\n", "    1.5s  fault once: exec injected\n", "    1.5s  fault once: undone\n", "    3.0s  fault slow: undone\n"}
+	if got := append(log.seen, <-log.lines); !slices.Equal(got, want) {
+		t.Errorf("progress lines %q, want %q", got, want)
+	}
+}
+
+// lineLog is a progress writer that hands each line written to the test.
+type lineLog struct {
+	lines chan string
+	seen  []string // the lines wait has taken, in order
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.lines <- string(p)
+	return len(p), nil
+}
+
+// wait takes lines until one holds s.
+func (l *lineLog) wait(t *testing.T, s string) {
+	t.Helper()
+	for {
+		select {
+		case line := <-l.lines:
+			l.seen = append(l.seen, line)
+			if strings.Contains(line, s) {
+				return
+			}
+		case <-time.After(10 * time.Second): // a failsafe, not a wait
+			t.Fatalf("no line %q after %q", s, l.seen)
+		}
 	}
 }

@@ -62,8 +62,8 @@ type flowEngine struct {
 	clients []*http.Client  // by redirect limit, one transport
 	events  chan flowEvent
 	ctx     context.Context
-	now     func() time.Time // the runner's clock.now
-	began   time.Time        // now when the engine began
+	clock   clock     // the runner's: every time the engine reads or waits for
+	began   time.Time // the clock's now when the engine began
 	// last is the latest a step may be due and still be sent: the schedule's
 	// end and the graceful stop (at least the grace the request mix has).
 	last time.Duration
@@ -78,7 +78,7 @@ type flowEngine struct {
 }
 
 // since is how long ago the engine began, on the runner's clock.
-func (e *flowEngine) since() time.Duration { return e.now().Sub(e.began) }
+func (e *flowEngine) since() time.Duration { return e.clock.since(e.began) }
 
 // stop records why no more iterations start.
 func (e *flowEngine) stop(why error) {
@@ -107,7 +107,7 @@ func (e *flowEngine) runOpen(wg *sync.WaitGroup) {
 	jobs := make(chan time.Duration)
 	defer close(jobs)
 	workers := 0
-	timer := time.NewTimer(time.Hour)
+	timer := e.clock.timer(time.Hour)
 	defer timer.Stop()
 	done := e.ctx.Done()
 	for k := uint64(0); k < e.sched.total; k++ {
@@ -115,7 +115,7 @@ func (e *flowEngine) runOpen(wg *sync.WaitGroup) {
 		if wait := due - e.since(); wait > 0 {
 			timer.Reset(wait)
 			select {
-			case <-timer.C:
+			case <-timer.C():
 			case <-done:
 				return
 			}
@@ -163,11 +163,11 @@ func (e *flowEngine) runClosed(wg *sync.WaitGroup) {
 	lv.cond = sync.NewCond(&lv.mu)
 	lv.set(int64(e.sched.rate(0)+1e-9), false)
 	go func() {
-		t := time.NewTicker(closedPoll)
-		defer t.Stop()
+		tick, stop := e.clock.ticker(closedPoll)
+		defer stop()
 		for {
 			select {
-			case <-t.C:
+			case <-tick:
 			case <-e.ctx.Done():
 				lv.set(0, true)
 				return
@@ -245,7 +245,7 @@ type worker struct {
 	respBody         []byte
 	jar              http.CookieJar
 	clients          []http.Client // the engine's, with this user's jar
-	timer            *time.Timer
+	timer            timer         // sleepUntil's, made on its first wait and reused
 }
 
 func newWorker(e *flowEngine) *worker {
@@ -278,12 +278,12 @@ func (w *worker) sleepUntil(due time.Duration) bool {
 		return w.e.ctx.Err() == nil
 	}
 	if w.timer == nil {
-		w.timer = time.NewTimer(d)
+		w.timer = w.e.clock.timer(d)
 	} else {
 		w.timer.Reset(d)
 	}
 	select {
-	case <-w.timer.C:
+	case <-w.timer.C():
 		return true
 	case <-w.e.ctx.Done():
 		w.timer.Stop()
@@ -401,7 +401,7 @@ func (w *worker) step(f *compiledFlow, st *compiledStep, due time.Duration, ev *
 		ctx, cancel = context.WithTimeout(ctx, st.timeout)
 		defer cancel()
 	}
-	sent := e.now()
+	sent := e.clock.now()
 	sentAt = sent.Sub(e.began)
 	ev.res.Timestamp = sent
 	ev.res.BytesOut = uint64(len(body))

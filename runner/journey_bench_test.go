@@ -60,7 +60,7 @@ flows:
 		tb.Fatal(err)
 	}
 	rec.began = func() *time.Time { return &origin }
-	e := &flowEngine{set: set, began: origin}
+	e := &flowEngine{set: set, clock: wallClock(), began: origin}
 	b := &benchStep{w: newWorker(e), f: set.flows[0], rec: rec, fr: newFlowRecording(set)}
 	b.st = &b.f.steps[1]
 	if err := b.w.draw(b.f); err != nil {

@@ -31,7 +31,11 @@ type mergeConfig struct {
 	partial bool
 	wait    time.Duration
 	poll    time.Duration
+	clock   clock // the wait's; the wall clock but in tests (mergeClock)
 }
+
+// mergeClock replaces the wall clock of Merge's wait (tests).
+func mergeClock(c clock) MergeOption { return func(cfg *mergeConfig) { cfg.clock = c } }
 
 // DefaultMergePoll is how often Merge looks again for shards while it waits.
 const DefaultMergePoll = 2 * time.Second
@@ -69,7 +73,7 @@ func WaitFor(d, poll time.Duration) MergeOption {
 // ones the shards were judged by in their place (merged.gates); shards judged
 // by different gates are refused.
 func Merge(ctx context.Context, dirs []string, out string, opts ...MergeOption) (*results.Run, error) {
-	cfg := mergeConfig{poll: DefaultMergePoll}
+	cfg := mergeConfig{poll: DefaultMergePoll, clock: wallClock()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -158,23 +162,24 @@ func (e notYet) Error() string { return e.err.Error() }
 func (e notYet) Unwrap() error { return e.err }
 
 // waitForShards reads the shard runs, looking again while some are not
-// there yet and cfg.wait has not passed.
+// there yet and cfg.wait has not passed on cfg.clock.
 func waitForShards(ctx context.Context, dirs []string, cfg mergeConfig) (*shardSet, error) {
 	if cfg.poll <= 0 {
 		cfg.poll = DefaultMergePoll
 	}
-	deadline := time.Now().Add(cfg.wait)
-	for cfg.wait > 0 && time.Now().Before(deadline) {
+	clk := cfg.clock
+	deadline := clk.now().Add(cfg.wait)
+	for cfg.wait > 0 && clk.until(deadline) > 0 {
 		set, err := readShards(shardDirsIn(dirs), false)
 		if err == nil || !errors.As(err, new(notYet)) {
 			return set, err
 		}
-		timer := time.NewTimer(min(cfg.poll, time.Until(deadline)))
+		due, stop := clk.after(min(cfg.poll, clk.until(deadline)))
 		select {
 		case <-ctx.Done():
-			timer.Stop()
+			stop()
 			return nil, fmt.Errorf("merge: stopped while waiting for shards (%v): %w", err, ctx.Err())
-		case <-timer.C:
+		case <-due:
 		}
 	}
 	return readShards(shardDirsIn(dirs), cfg.partial)

@@ -295,7 +295,9 @@ func TestMergeRefuses(t *testing.T) {
 
 // TestMergeWaitsForShards: a merge given the directory the shards write into
 // waits for shards that are not there yet or still running, then merges;
-// when the wait runs out it refuses as without waiting.
+// when the wait runs out it refuses as without waiting. The wait is on the
+// runner's clock: the test's clocks move only when Merge waits on them (or
+// the test moves them), so a wait on the wall clock fails here.
 func TestMergeWaitsForShards(t *testing.T) {
 	dirs := shardDirs(t)
 	parent := t.TempDir()
@@ -309,28 +311,38 @@ func TestMergeWaitsForShards(t *testing.T) {
 	put(t, dirs[0], "shard-0", func(*results.Run) {})
 	put(t, dirs[1], "shard-1", func(r *results.Run) { r.Status = "running" })
 
-	// Shard 2 stays "running": the wait runs out, then the refusal.
-	start := time.Now()
-	_, err := Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(300*time.Millisecond, 50*time.Millisecond))
+	// Shard 2 stays "running": the wait runs out, then the refusal. The
+	// clock jumps to the end of each poll Merge waits for: it looks every
+	// 80 ms, the last pause cut to the 60 ms left of 300 ms.
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	jc := &jumpClock{at: t0, giveUp: cancel}
+	_, err := Merge(ctx, []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(300*time.Millisecond, 80*time.Millisecond), mergeClock(jc.clock()))
 	if err == nil || !strings.Contains(err.Error(), `status "running"`) {
 		t.Fatalf("merge of a running shard: %v", err)
 	}
-	if waited := time.Since(start); waited < 300*time.Millisecond {
-		t.Errorf("gave up after %s of a 300ms wait", waited)
+	ms := time.Millisecond
+	if want := []time.Duration{80 * ms, 80 * ms, 80 * ms, 60 * ms}; !slices.Equal(jc.asked, want) {
+		t.Errorf("the merge paused %d times on its clock (%v…), want %v", len(jc.asked), jc.asked[:min(len(jc.asked), 6)], want)
 	}
 
-	// Shard 2 finishes while the merge waits.
+	// Shard 2 finishes while the merge waits: the merge sees it at its
+	// next look.
+	fc := newFakeClock(t0)
 	done := make(chan error, 1)
 	var merged *results.Run
 	go func() {
 		var err error
-		merged, err = Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(time.Minute, 20*time.Millisecond))
+		merged, err = Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(time.Minute, 20*time.Millisecond), mergeClock(fc.clock()))
 		done <- err
 	}()
+	fc.armed(t, t0.Add(20*time.Millisecond)) // it found shard 2 running
 	tmp := variant(t, dirs[1], func(*results.Run) {})
 	if err := os.Rename(filepath.Join(tmp, results.RunFile), filepath.Join(parent, "shard-1", results.RunFile)); err != nil {
 		t.Fatal(err)
 	}
+	fc.advance(20 * time.Millisecond)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -340,12 +352,12 @@ func TestMergeWaitsForShards(t *testing.T) {
 
 	// Shards of another plan are refused at once, not waited for.
 	put(t, dirs[1], "shard-x", func(r *results.Run) { r.PlanHash = "sha256:other" })
-	start = time.Now()
-	if _, err := Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(time.Minute, 20*time.Millisecond)); err == nil || !strings.Contains(err.Error(), "different plans") {
+	jc = &jumpClock{at: t0}
+	if _, err := Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(time.Minute, 20*time.Millisecond), mergeClock(jc.clock())); err == nil || !strings.Contains(err.Error(), "different plans") {
 		t.Errorf("other plan: %v", err)
 	}
-	if time.Since(start) > 30*time.Second {
-		t.Error("waited for shards that can never merge")
+	if len(jc.asked) != 0 {
+		t.Errorf("waited %v for shards that can never merge", jc.asked)
 	}
 }
 

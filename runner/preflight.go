@@ -44,6 +44,10 @@ func (e *PreflightError) Error() string {
 // Unwrap lets errors.Is find ErrUnreachable and the cause.
 func (e *PreflightError) Unwrap() []error { return []error{ErrUnreachable, e.Err} }
 
+// preflightRetry is the pause between two health checks that could not
+// connect.
+const preflightRetry = 200 * time.Millisecond
+
 // health is what Run learns from the health check.
 type health struct {
 	Profile string `json:"profile"`
@@ -52,8 +56,10 @@ type health struct {
 // preflight checks the target before the attack: url must answer within
 // the timeout, with a 2xx status, or with any status when anyStatus is set
 // (the base URL of a scenario that names no health path). Connection errors
-// are retried until the timeout, so a target still starting gets a moment.
-func preflight(ctx context.Context, client *http.Client, url string, anyStatus bool, headers http.Header, timeout time.Duration) (health, error) {
+// are retried every preflightRetry on clk until the timeout, so a target
+// still starting gets a moment. The timeout is a deadline of the requests'
+// context, so it is the wall clock's, as the network's time is.
+func preflight(ctx context.Context, clk clock, client *http.Client, url string, anyStatus bool, headers http.Header, timeout time.Duration) (health, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var lastErr error
@@ -67,13 +73,15 @@ func preflight(ctx context.Context, client *http.Client, url string, anyStatus b
 		if errors.As(err, &status) {
 			return health{}, &PreflightError{URL: redact.URL(url), AnyStatus: anyStatus, Err: err}
 		}
+		pause, stop := clk.after(preflightRetry)
 		select {
 		case <-ctx.Done():
+			stop()
 			if ctx.Err() == context.Canceled {
 				return health{}, ctx.Err()
 			}
 			return health{}, &PreflightError{URL: redact.URL(url), AnyStatus: anyStatus, Err: redact.Error(lastErr)}
-		case <-time.After(200 * time.Millisecond):
+		case <-pause:
 		}
 	}
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,3 +148,32 @@ func TestPreflightBaseURLDown(t *testing.T) {
 		}
 	}
 }
+
+// TestPreflightRetriesOnTheClock: a target that cannot be reached yet is
+// asked again after a pause on the runner's clock: two failed connections
+// and then an answer are two pauses of preflightRetry asked of the clock
+// (which jumps through them) and a healthy target.
+func TestPreflightRetriesOnTheClock(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	client := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		if calls.Add(1) <= 2 {
+			return nil, errors.New("connection refused")
+		}
+		return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Request: r,
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(`{"profile":"p"}`))}, nil
+	})}
+	jc := &jumpClock{at: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	h, err := preflight(context.Background(), jc.clock(), client, "http://target.test/health", false, nil, time.Minute)
+	if err != nil || h.Profile != "p" || calls.Load() != 3 {
+		t.Fatalf("preflight: %+v, %v after %d calls", h, err, calls.Load())
+	}
+	if want := []time.Duration{preflightRetry, preflightRetry}; !slices.Equal(jc.asked, want) {
+		t.Errorf("paused %v on the clock, want %v", jc.asked, want)
+	}
+}
+
+// roundTripper is a function as an http.RoundTripper.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -67,7 +67,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		if sc.Target.Health == "" {
 			url = sc.Target.BaseURL
 		}
-		h, err := preflight(ctx, plain, url, sc.Target.Health == "", headers, cfg.preflightTimeout)
+		h, err := preflight(ctx, cfg.clock, plain, url, sc.Target.Health == "", headers, cfg.preflightTimeout)
 		if err != nil {
 			return nil, "", err
 		}
@@ -100,7 +100,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err != nil {
 		return nil, "", err
 	}
-	started := time.Now()
+	started := cfg.clock.now()
 	shard := ""
 	if sc.Shard.Count > 0 {
 		shard = sc.Shard.String()

@@ -456,26 +456,27 @@ func labelValue(m *dto.Metric, name string) string {
 	return ""
 }
 
-// run scrapes every interval until ctx ends, plus once when the warm-up
-// ends so that the measured window starts from a fresh sample.
-func (s *scraper) run(ctx context.Context, origin time.Time, interval, warmup time.Duration) {
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+// run scrapes every interval on clk until ctx ends, plus once when the
+// warm-up ends so that the measured window starts from a fresh sample;
+// each sample is timed since origin.
+func (s *scraper) run(ctx context.Context, clk clock, origin time.Time, interval, warmup time.Duration) {
+	tick, stopTick := clk.ticker(interval)
+	defer stopTick()
 	var warm <-chan time.Time
 	if warmup > 0 {
-		t := time.NewTimer(warmup)
-		defer t.Stop()
-		warm = t.C
+		c, stop := clk.after(warmup)
+		defer stop()
+		warm = c
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-tick:
 		case <-warm:
 			warm = nil
 		}
-		s.scrape(ctx, time.Since(origin))
+		s.scrape(ctx, clk.since(origin))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -316,5 +317,48 @@ func TestDBQueryOneScrape(t *testing.T) {
 	srv, _ := summarizeServer("http://x/metrics", samples, 0, nil, time.Second, nil)
 	if srv.DBQueries != nil || srv.DBPoolWaitSeconds != nil {
 		t.Errorf("DB summary %+v from a single scrape", srv)
+	}
+}
+
+// TestScraperTicksOnTheClock: the scraper samples when the runner's clock
+// ticks (every interval) and once when the warm-up ends, each sample timed
+// on the clock since the origin: a 2 s interval and a 3 s warm-up sample
+// at 2, 3, 4 and 6 s. The clock moves only when the test moves it, so a
+// scraper on the wall clock never samples here.
+func TestScraperTicksOnTheClock(t *testing.T) {
+	t.Parallel()
+	scraped := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, cacheText(0, 1, 1, 1))
+		scraped <- struct{}{}
+	}))
+	t.Cleanup(srv.Close)
+	origin := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	fc := newFakeClock(origin)
+	s := newScraper(srv.URL, nil, 5*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.run(ctx, fc.clock(), origin, 2*time.Second, 3*time.Second)
+	}()
+	fc.waiting(t, 2) // the ticker and the warm-up
+	// The sample's time is read before its request: once the server has
+	// the request, the clock may move on. The scraper keeps a sample
+	// before it asks for the next, so the fifth request says the first
+	// four are kept.
+	for _, step := range []time.Duration{2 * time.Second, time.Second, time.Second, 2 * time.Second, 2 * time.Second} {
+		fc.advance(step)
+		<-scraped
+	}
+	cancel()
+	<-done
+	samples, _, _ := s.snapshot() // the fifth may fail: cancelled
+	var at []time.Duration
+	for _, smp := range samples[:min(len(samples), 4)] {
+		at = append(at, smp.at)
+	}
+	if want := []time.Duration{2 * time.Second, 3 * time.Second, 4 * time.Second, 6 * time.Second}; !slices.Equal(at, want) {
+		t.Errorf("samples at %v, want %v", at, want)
 	}
 }

@@ -197,6 +197,9 @@ func (p *part) appendHelper(dst []byte, drawn []int64, env *tmplEnv) []byte {
 		}
 		return strconv.AppendInt(dst, p.lo+int64(v), 10)
 	case scenarios.HelperNow:
+		// The time helpers are request content for the target, not the
+		// runner's timing: they stay on the wall clock (the target compares
+		// them with its own), whatever clock the runner is given.
 		return time.Now().UTC().AppendFormat(dst, time.RFC3339)
 	case scenarios.HelperNowUnix:
 		return strconv.AppendInt(dst, time.Now().Unix(), 10)

@@ -12,8 +12,8 @@ import (
 // (ramps included); a user is busy from its request until its think time
 // after the response has passed. Pace blocks while every user is busy.
 type userPacer struct {
-	now    func() time.Time // clock.now
-	levels *schedule        // users over time: the schedule's rate is the user count
+	clock  clock     // the runner's: when the attack began, the waits
+	levels *schedule // users over time: the schedule's rate is the user count
 	think  time.Duration
 	done   <-chan struct{}
 	// peak is the most users any stage asks for. vegeta's worker cap is
@@ -35,7 +35,7 @@ type userPacer struct {
 	// release, so a FIFO suffices and releasing allocates nothing.
 	thinking chan time.Time
 	// timer is Pace's poll timer, made on its first wait and reused.
-	timer *time.Timer
+	timer timer
 }
 
 var _ vegeta.Pacer = (*userPacer)(nil)
@@ -44,11 +44,11 @@ var _ vegeta.Pacer = (*userPacer)(nil)
 // ramp again.
 const userPollInterval = 10 * time.Millisecond
 
-// newUserPacer paces up to maxUsers users over levels; now tells when the
-// attack began and how long ago (clock.now).
-func newUserPacer(levels *schedule, maxUsers int, think time.Duration, done <-chan struct{}, now func() time.Time) *userPacer {
+// newUserPacer paces up to maxUsers users over levels; clk tells when the
+// attack began and how long ago, and times the polls and the think times.
+func newUserPacer(levels *schedule, maxUsers int, think time.Duration, done <-chan struct{}, clk clock) *userPacer {
 	p := &userPacer{
-		now:      now,
+		clock:    clk,
 		levels:   levels,
 		think:    think,
 		done:     done,
@@ -75,7 +75,7 @@ func (p *userPacer) users(elapsed time.Duration) int {
 // lock.
 func (p *userPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if p.began.Load() == nil {
-		t := p.now().Add(-elapsed)
+		t := p.clock.now().Add(-elapsed)
 		p.began.CompareAndSwap(nil, &t)
 	}
 	p.sent.Store(hits)
@@ -95,7 +95,7 @@ func (p *userPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, boo
 		if !p.wait() {
 			return 0, true
 		}
-		elapsed = p.now().Sub(*p.began.Load())
+		elapsed = p.clock.since(*p.began.Load())
 	}
 }
 
@@ -103,14 +103,14 @@ func (p *userPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, boo
 // the attack is done.
 func (p *userPacer) wait() bool {
 	if p.timer == nil {
-		p.timer = time.NewTimer(userPollInterval)
+		p.timer = p.clock.timer(userPollInterval)
 	} else {
 		p.timer.Reset(userPollInterval)
 	}
 	select {
 	case <-p.freed:
 		p.timer.Stop()
-	case <-p.timer.C:
+	case <-p.timer.C():
 	case <-p.done:
 		p.timer.Stop()
 		return false
@@ -144,7 +144,7 @@ func (p *userPacer) release() {
 }
 
 func (p *userPacer) releaseThinkers() {
-	timer := time.NewTimer(time.Hour)
+	timer := p.clock.timer(time.Hour)
 	defer timer.Stop()
 	for {
 		var at time.Time
@@ -153,10 +153,10 @@ func (p *userPacer) releaseThinkers() {
 		case <-p.done:
 			return
 		}
-		if d := time.Until(at); d > 0 {
+		if d := p.clock.until(at); d > 0 {
 			timer.Reset(d)
 			select {
-			case <-timer.C:
+			case <-timer.C():
 			case <-p.done:
 				return
 			}

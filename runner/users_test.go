@@ -101,3 +101,66 @@ func requestsPerPoint(points []results.Point) []int64 {
 	}
 	return out
 }
+
+// TestUserPacerOnTheClock: the closed model's users follow the ramp on the
+// runner's clock, and a user who has thought is free when the clock says
+// so. With users 0 -> 2 over 2 s and 500 ms of think time, Pace hands out
+// the first user when the clock reaches 1 s, not at 990 ms; that user,
+// back at 1 s, is free again at 1.5 s, not at 1.49 s. The clock moves only
+// when the test moves it, so a pacer that polls or thinks on the wall clock
+// never gets there.
+func TestUserPacerOnTheClock(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	fc := newFakeClock(t0)
+	sched := newSchedule([]stageLevel{{dur: 2 * time.Second, from: 0, to: 2}, {dur: time.Minute, from: 2, to: 2}})
+	done := make(chan struct{})
+	defer close(done)
+	p := newUserPacer(sched, 2, 500*time.Millisecond, done, fc.clock())
+	type paced struct {
+		wait time.Duration
+		stop bool
+	}
+	res := make(chan paced, 1)
+	pace := func(elapsed time.Duration, hits uint64) {
+		go func() {
+			w, stop := p.Pace(elapsed, hits)
+			res <- paced{w, stop}
+		}()
+	}
+	notYet := func(when string) {
+		t.Helper()
+		select {
+		case r := <-res:
+			t.Fatalf("Pace returned %+v at %s", r, when)
+		default:
+		}
+	}
+
+	pace(0, 0)
+	fc.armed(t, t0.Add(10*time.Millisecond)) // no user yet: Pace polls
+	fc.advance(990 * time.Millisecond)
+	fc.armed(t, t0.Add(time.Second)) // still none at 990 ms: it polls again
+	notYet("990ms")
+	fc.advance(10 * time.Millisecond)
+	if r := <-res; r != (paced{}) {
+		t.Fatalf("the first user at 1s: %+v", r)
+	}
+
+	// The user's response is back at 1 s; it thinks until 1.5 s. The second
+	// user is due at 2 s.
+	pace(time.Second, 1)
+	fc.armed(t, t0.Add(1010*time.Millisecond))
+	p.finished(fc.now())
+	fc.armed(t, t0.Add(1500*time.Millisecond))
+	fc.advance(480 * time.Millisecond)
+	fc.armed(t, t0.Add(1490*time.Millisecond))
+	notYet("1.48s")
+	fc.advance(20 * time.Millisecond)
+	if r := <-res; r != (paced{}) {
+		t.Fatalf("the user free again at 1.5s: %+v", r)
+	}
+	if got := *p.began.Load(); !got.Equal(t0) {
+		t.Errorf("began %v, want %v", got, t0)
+	}
+}
