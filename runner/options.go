@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"fmt"
 	"io"
 	"time"
 
@@ -117,7 +118,8 @@ func WithPreflightTimeout(d time.Duration) Option {
 func WithVersion(v string) Option { return func(c *config) { c.version = v } }
 
 // WithCommit records the git commit under test in run.json; default: the
-// commit the binary was built from, when known.
+// commit checked out in the working directory (git rev-parse --short HEAD),
+// else the commit the binary was built from, when known.
 func WithCommit(commit string) Option { return func(c *config) { c.commit = commit } }
 
 // WithStartAt makes Run start the attack at t (after the preflight and the
@@ -126,6 +128,28 @@ func WithCommit(commit string) Option { return func(c *config) { c.commit = comm
 // A t already past starts at once, with a warning saying how late. Default:
 // start as soon as the setup is done.
 func WithStartAt(t time.Time) Option { return func(c *config) { c.startAt = t } }
+
+// EnvStartAt is the environment variable ParseStartAt reads when no time is
+// given (the default of loadgate's --start-at).
+const EnvStartAt = "LOADGATE_START_AT"
+
+// ParseStartAt reads the common start of WithStartAt: s, or $LOADGATE_START_AT
+// (through getenv) when s is empty; both empty is the zero time, no common
+// start. It is an RFC 3339 time.
+func ParseStartAt(s string, getenv func(string) string) (time.Time, error) {
+	name := "--start-at"
+	if s == "" {
+		s, name = getenv(EnvStartAt), "$"+EnvStartAt
+	}
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", name, s)
+	}
+	return t, nil
+}
 
 // WithCheckpointEvery sets how often a run under way writes run.json (with
 // status "running") and timeline.json, so that a run killed without

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -118,6 +119,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	defer hlog.Close()
 
 	commit := cfg.commit
+	if commit == "" {
+		commit = checkoutCommit("")
+	}
 	if commit == "" {
 		commit = buildCommit()
 	}
@@ -238,6 +242,19 @@ func waitUntil(ctx context.Context, clk clock, t time.Time, progress io.Writer) 
 	case <-ctx.Done():
 		return 0, fmt.Errorf("stopped while waiting for the common start at %s: %w", t.UTC().Format(time.RFC3339), ctx.Err())
 	}
+}
+
+// checkoutCommit is the commit checked out in dir (the working directory
+// when empty): what the run tests when it runs from a checkout of the
+// target's code; "" outside a git checkout or without git.
+func checkoutCommit(dir string) string {
+	cmd := exec.Command("git", "rev-parse", "--short", "HEAD")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // buildCommit is the VCS revision the binary was built from, if recorded.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -291,4 +292,33 @@ func lateWarned(warnings []string) bool {
 		}
 	}
 	return false
+}
+
+// TestCheckoutCommit: the commit a run records by default is the one checked
+// out where it runs (git rev-parse --short HEAD), and none outside a checkout.
+func TestCheckoutCommit(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	dir := t.TempDir()
+	if got := checkoutCommit(dir); got != "" {
+		t.Errorf("outside a checkout: %q, want none", got)
+	}
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	git("commit", "-q", "--allow-empty", "-m", "first")
+	want := git("rev-parse", "--short", "HEAD")
+	if got := checkoutCommit(dir); got != want || want == "" {
+		t.Errorf("in a checkout at %s: %q", want, got)
+	}
 }

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,6 +26,37 @@ func ParseShard(s string) (Shard, error) {
 	}
 	if sh.Count < 1 || sh.Index < 1 || sh.Index > sh.Count {
 		return Shard{}, fmt.Errorf("bad shard %q: want 1 <= i <= N", s)
+	}
+	return sh, nil
+}
+
+// Environment variables of `--shard auto` (ParseShardAuto).
+const (
+	// EnvShardIndex is the 0-based index Kubernetes gives each pod of an
+	// Indexed Job.
+	EnvShardIndex = "JOB_COMPLETION_INDEX"
+	// EnvShards is the shard count, which the Job sets to its completions.
+	EnvShards = "LOADGATE_SHARDS"
+)
+
+// ParseShardAuto parses s as ParseShard does, or "auto": i from
+// $JOB_COMPLETION_INDEX (0-based, as a Kubernetes Indexed Job sets it) and
+// N from $LOADGATE_SHARDS, read through getenv.
+func ParseShardAuto(s string, getenv func(string) string) (Shard, error) {
+	if s != "auto" {
+		return ParseShard(s)
+	}
+	idx, count := getenv(EnvShardIndex), getenv(EnvShards)
+	if idx == "" || count == "" {
+		return Shard{}, fmt.Errorf("--shard auto: $%s and $%s must both be set (an Indexed Job sets the first; set the second to its completions), got %q and %q", EnvShardIndex, EnvShards, idx, count)
+	}
+	i, err := strconv.Atoi(idx)
+	if err != nil || i < 0 {
+		return Shard{}, fmt.Errorf("--shard auto: $%s=%q is not a 0-based index", EnvShardIndex, idx)
+	}
+	sh, err := ParseShard(fmt.Sprintf("%d/%s", i+1, count))
+	if err != nil {
+		return Shard{}, fmt.Errorf("--shard auto ($%s=%s, $%s=%s): %w", EnvShardIndex, idx, EnvShards, count, err)
 	}
 	return sh, nil
 }

@@ -243,6 +243,38 @@ func TestParseShard(t *testing.T) {
 	}
 }
 
+// TestParseShardAuto: --shard auto takes the 0-based index an Indexed Job
+// gives its pods and the count from $LOADGATE_SHARDS; anything else is
+// ParseShard's i/N.
+func TestParseShardAuto(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		flag, index, count string
+		want               string // "i/N", or part of the error
+	}{
+		{"auto", "0", "3", "1/3"},         // the first pod
+		{"auto", "2", "3", "3/3"},         // the last pod
+		{"auto", "3", "3", "1 <= i <= N"}, // an index beyond the count
+		{"auto", "", "3", "JOB_COMPLETION_INDEX"},
+		{"auto", "1", "", "LOADGATE_SHARDS"},
+		{"auto", "x", "3", "not a 0-based index"},
+		{"auto", "-1", "3", "not a 0-based index"},
+		{"2/4", "0", "3", "2/4"},       // i/N as given; the environment is not read
+		{"0/4", "0", "3", "bad shard"}, // ParseShard's rules
+	}
+	for _, c := range cases {
+		env := map[string]string{EnvShardIndex: c.index, EnvShards: c.count}
+		sh, err := ParseShardAuto(c.flag, func(k string) string { return env[k] })
+		got := sh.String()
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%s with index %q count %q: %s, want %q", c.flag, c.index, c.count, got, c.want)
+		}
+	}
+}
+
 // FuzzParse feeds arbitrary text to the parser: it must return a scenario
 // or an error, never panic. The seeds are small on purpose: the fuzzer
 // minimises every new input, which is slow for whole scenario files.

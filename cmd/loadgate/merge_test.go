@@ -258,38 +258,3 @@ func logTotal(t *testing.T, tag string, paths ...string) *hdr.Histogram {
 	}
 	return total
 }
-
-// TestShardAuto: --shard auto takes the 0-based index an Indexed Job gives
-// its pods and the count from $LOADGATE_SHARDS.
-func TestShardAuto(t *testing.T) {
-	cases := []struct {
-		index, count string
-		want         string // "i/N", or part of the error
-	}{
-		{"0", "3", "1/3"},         // the first pod
-		{"2", "3", "3/3"},         // the last pod
-		{"3", "3", "1 <= i <= N"}, // an index beyond the count
-		{"", "3", "JOB_COMPLETION_INDEX"},
-		{"1", "", "LOADGATE_SHARDS"},
-		{"x", "3", "not a 0-based index"},
-		{"-1", "3", "not a 0-based index"},
-	}
-	for _, c := range cases {
-		env := map[string]string{envShardIndex: c.index, envShards: c.count}
-		sh, err := parseShard("auto", func(k string) string { return env[k] })
-		got := sh.String()
-		if err != nil {
-			got = err.Error()
-		}
-		if !strings.Contains(got, c.want) {
-			t.Errorf("index %q count %q: %s, want %q", c.index, c.count, got, c.want)
-		}
-	}
-	if _, err := parseStartAt("tomorrow", func(string) string { return "" }); err == nil {
-		t.Error("--start-at tomorrow was accepted")
-	}
-	at, err := parseStartAt("", func(k string) string { return map[string]string{envStartAt: "2030-01-02T03:04:05Z"}[k] })
-	if err != nil || at.Year() != 2030 {
-		t.Errorf("$%s: %v, %v", envStartAt, at, err)
-	}
-}

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,62 +44,13 @@ type runFlags struct {
 	afterRun func(dir string) error
 }
 
-// Environment variables of a shard run (`--shard auto`, `--start-at`).
-const (
-	// envShardIndex is the 0-based index Kubernetes gives each pod of an
-	// Indexed Job.
-	envShardIndex = "JOB_COMPLETION_INDEX"
-	// envShards is the shard count, which the Job sets to its completions.
-	envShards = "LOADGATE_SHARDS"
-	// envStartAt is --start-at's default.
-	envStartAt = "LOADGATE_START_AT"
-)
-
-// parseShard reads --shard: "i/N", or "auto" for i from
-// $JOB_COMPLETION_INDEX (0-based) and N from $LOADGATE_SHARDS.
-func parseShard(s string, getenv func(string) string) (scenarios.Shard, error) {
-	if s != "auto" {
-		return scenarios.ParseShard(s)
-	}
-	idx, count := getenv(envShardIndex), getenv(envShards)
-	if idx == "" || count == "" {
-		return scenarios.Shard{}, fmt.Errorf("--shard auto: $%s and $%s must both be set (an Indexed Job sets the first; set the second to its completions), got %q and %q", envShardIndex, envShards, idx, count)
-	}
-	i, err := strconv.Atoi(idx)
-	if err != nil || i < 0 {
-		return scenarios.Shard{}, fmt.Errorf("--shard auto: $%s=%q is not a 0-based index", envShardIndex, idx)
-	}
-	sh, err := scenarios.ParseShard(fmt.Sprintf("%d/%s", i+1, count))
-	if err != nil {
-		return scenarios.Shard{}, fmt.Errorf("--shard auto ($%s=%s, $%s=%s): %w", envShardIndex, idx, envShards, count, err)
-	}
-	return sh, nil
-}
-
-// parseStartAt reads --start-at, or $LOADGATE_START_AT when the flag is
-// empty; both empty is no common start.
-func parseStartAt(s string, getenv func(string) string) (time.Time, error) {
-	name := "--start-at"
-	if s == "" {
-		s, name = getenv(envStartAt), "$"+envStartAt
-	}
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", name, s)
-	}
-	return t, nil
-}
-
 // addRunFlags adds the flags of run and scenario.
 func addRunFlags(f *cmdFlags) *runFlags {
 	r := addLoadFlags(f)
 	r.target = f.String("target", "", "base URL of the target (replaces target.base_url)")
 	r.out = f.String("out", "", "exact run directory (default results/<time>-<scenario>)")
-	r.shard = f.String("shard", "", "run shard i/N: 1/N of the rate and of unique data; auto: i from $JOB_COMPLETION_INDEX (0-based, as a Kubernetes Indexed Job sets it), N from $"+envShards)
-	r.startAt = f.String("start-at", "", "start the attack at this time (RFC 3339), so that shards on several machines start together; default $"+envStartAt)
+	r.shard = f.String("shard", "", "run shard i/N: 1/N of the rate and of unique data; auto: i from $JOB_COMPLETION_INDEX (0-based, as a Kubernetes Indexed Job sets it), N from $"+scenarios.EnvShards)
+	r.startAt = f.String("start-at", "", "start the attack at this time (RFC 3339), so that shards on several machines start together; default $"+runner.EnvStartAt)
 	r.capacity = addCapacityFlags(f)
 	return r
 }
@@ -265,11 +214,11 @@ func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, erro
 	}
 	o := scenarios.Overrides{TargetURL: *f.target, Duration: *f.duration, Rate: *f.rate, AllowLong: *f.long}
 	if *f.shard != "" {
-		if o.Shard, err = parseShard(*f.shard, e.getenv); err != nil {
+		if o.Shard, err = scenarios.ParseShardAuto(*f.shard, e.getenv); err != nil {
 			return nil, usageError(err)
 		}
 	}
-	if f.start, err = parseStartAt(*f.startAt, e.getenv); err != nil {
+	if f.start, err = runner.ParseStartAt(*f.startAt, e.getenv); err != nil {
 		return nil, usageError(err)
 	}
 	if err := sc.Apply(o); err != nil {
@@ -287,8 +236,7 @@ func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, erro
 // root), evaluates the gates, writes the report and prints the gate table.
 // A run that completed returns its directory even when the gates fail.
 func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, outDir string) (string, results.Outcome, error) {
-	opts := []runner.Option{runner.WithResultsRoot(*f.root), runner.WithProgress(e.stderr),
-		runner.WithProgressTTY(isTerminal(e.stderr)), runner.WithVersion(version), runner.WithCommit(gitCommit())}
+	opts := []runner.Option{runner.WithResultsRoot(*f.root), runner.WithProgress(e.stderr), runner.WithVersion(version)}
 	if e.getenv("GOGC") == "" {
 		// Collect less often during the attack, unless the user chose (CONTRACT.md).
 		opts = append(opts, runner.WithGCPercent(runner.AttackGCPercent))
@@ -349,21 +297,4 @@ func outcomeError(out results.Outcome) error {
 		return errGateFailed
 	}
 	return &exitCodeError{code: exitError, err: errors.New("a gate could not be evaluated (see the table)")}
-}
-
-func isTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
-func gitCommit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
 }
