@@ -12,6 +12,7 @@ import (
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/cache"
+	"github.com/loadgate/loadgate/target/seed"
 	"github.com/loadgate/loadgate/target/services"
 	"github.com/loadgate/loadgate/target/store"
 )
@@ -72,7 +73,7 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 	// Whether the indexes are applied is read before set-up migrates (which
 	// applies them).
 	var indexes bool
-	stack, err := setUpStack(ctx, e, sf.options(), func(url string) (err error) {
+	stack, err := seed.Stack(ctx, sf.options(), e.stderr, func(url string) (err error) {
 		indexes, err = store.IndexesBefore(ctx, url)
 		return err
 	})

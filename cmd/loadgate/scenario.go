@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 
@@ -76,7 +75,7 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 		// Drills stop and start servers: never the machine's shared ones.
 		own = append(own, services.WithOwn("postgres", "redis"))
 	}
-	stack, err := setUpStack(ctx, e, sf.options(), nil, own...)
+	stack, err := seed.Stack(ctx, sf.options(), e.stderr, nil, own...)
 	if err != nil {
 		return err
 	}
@@ -113,32 +112,6 @@ func checkProfile(p string) error {
 		return nil
 	}
 	return usageError(fmt.Errorf("--profile %q: want %s or %s", p, target.Optimized, target.Baseline))
-}
-
-// setUpStack finds or starts PostgreSQL and Redis, migrates the database and
-// seeds it when it is empty. beforeMigrate, if not nil, is called with the
-// database's URL first (the database exists, nothing is migrated yet). The
-// caller stops the stack.
-func setUpStack(ctx context.Context, e env, o seed.Options, beforeMigrate func(url string) error, opts ...services.Option) (*services.Stack, error) {
-	stack, err := services.Ensure(ctx, append([]services.Option{services.WithLogger(slog.New(slog.NewTextHandler(e.stderr, nil)))}, opts...)...)
-	if err != nil {
-		return nil, err
-	}
-	if beforeMigrate != nil {
-		if err := services.CreateDatabase(ctx, stack.DatabaseURL); err != nil {
-			stack.Stop()
-			return nil, err
-		}
-		if err := beforeMigrate(stack.DatabaseURL); err != nil {
-			stack.Stop()
-			return nil, err
-		}
-	}
-	if err := seedDatabase(ctx, e, stack.DatabaseURL, o, true); err != nil {
-		stack.Stop()
-		return nil, err
-	}
-	return stack, nil
 }
 
 // startTarget starts `loadgate serve` in profile against the stack (on

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/loadgate/loadgate/migrations"
 	"github.com/loadgate/loadgate/target/seed"
 	"github.com/loadgate/loadgate/target/services"
 )
@@ -32,29 +30,5 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 	}
 	o := d
 	o.Users, o.Foods, o.Messages, o.Seed = *users, *foods, *messages, *seedValue
-	return seedDatabase(ctx, e, *db, o, *ifEmpty)
-}
-
-func seedDatabase(ctx context.Context, e env, db string, o seed.Options, ifEmpty bool) error {
-	if err := services.CreateDatabase(ctx, db); err != nil {
-		return err
-	}
-	if err := migrations.Up(ctx, db); err != nil {
-		return fmt.Errorf("migrating: %w", err)
-	}
-	if ifEmpty {
-		empty, err := seed.IsEmpty(ctx, db)
-		if err != nil {
-			return err
-		}
-		if !empty {
-			fmt.Fprintln(e.stderr, "seed: database already holds data; left as it is")
-			return nil
-		}
-	}
-	fmt.Fprintf(e.stderr, "seed: %d users, %d foods, %d messages…\n", o.Users, o.Foods, o.Messages)
-	if err := seed.SeedURL(ctx, db, o); err != nil {
-		return fmt.Errorf("seeding: %w", err)
-	}
-	return nil
+	return seed.Prepare(ctx, *db, o, *ifEmpty, e.stderr)
 }

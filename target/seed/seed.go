@@ -5,6 +5,8 @@
 // CopyFrom), so a million messages take seconds, not minutes.
 //
 // Seed replaces the data; it does not migrate (migrations.Up first).
+// Prepare creates and migrates the database and seeds it (only when empty,
+// if asked); Stack does that on the PostgreSQL and Redis it finds or starts.
 package seed
 
 import (
