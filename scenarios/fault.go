@@ -136,6 +136,18 @@ func (s *Scenario) NetworkServices() []string {
 	return sortedKeys(seen)
 }
 
+// RestartsTarget says whether a drill of the scenario restarts or kills the
+// target (target_restart, target_kill): such a target wants an address of
+// its own, free while it is down.
+func (s *Scenario) RestartsTarget() bool {
+	for _, f := range s.Faults {
+		if f.Action == FaultTargetRestart || f.Action == FaultTargetKill {
+			return true
+		}
+	}
+	return false
+}
+
 func (v *validation) faults() {
 	total := v.s.TotalDuration()
 	names := map[string]bool{}

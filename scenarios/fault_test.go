@@ -56,6 +56,13 @@ func TestFaultsParse(t *testing.T) {
 	if got := sc.NetworkServices(); len(got) != 1 || got[0] != ServicePostgres {
 		t.Errorf("network services: %v", got)
 	}
+	if !sc.RestartsTarget() {
+		t.Error("a scenario with target_restart: RestartsTarget false")
+	}
+	if (&Scenario{Faults: []Fault{{Action: FaultTargetKill}}}).RestartsTarget() != true ||
+		(&Scenario{Faults: []Fault{{Action: FaultRedisStop}, {Action: FaultLatency}}}).RestartsTarget() != false {
+		t.Error("RestartsTarget: want true for target_kill alone, false for redis_stop and latency")
+	}
 	if f := sc.Faults[2]; f.At.D() != 50*time.Second || f.For.D() != 5*time.Second || f.Target() != ServicePostgres {
 		t.Errorf("fault 2: at %s for %s on %s", f.At, f.For, f.Target())
 	}

@@ -51,20 +51,22 @@ func cmdCompare(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	name := f.Arg(0)
-	if _, err := resolveScenario(e, name, r); err != nil {
+	sc, err := resolveScenario(e, name, r)
+	if err != nil {
 		return err
 	}
 	if *r.dryRun {
 		return runScenario(ctx, e, name, r)
 	}
-	return withCPUProfile(e, r, func() error { return compareWithStack(ctx, e, name, r, sf, *keepData) })
+	return withCPUProfile(e, r, func() error { return compareWithStack(ctx, e, name, sc.Name, r, sf, *keepData) })
 }
 
-// compareWithStack is cmdCompare after its flags.
-func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *seedFlags, keepData bool) error {
+// compareWithStack is cmdCompare after its flags; label is the scenario's
+// name, which names the default directory as it names a run's.
+func compareWithStack(ctx context.Context, e env, name, label string, f *runFlags, sf *seedFlags, keepData bool) error {
 	out := *f.out
 	if out == "" {
-		out = compareDir(*f.root, name, time.Now())
+		out = results.CompareDir(*f.root, label, time.Now())
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
@@ -117,7 +119,7 @@ func compareWithStack(ctx context.Context, e env, name string, f *runFlags, sf *
 			return err
 		}
 		fmt.Fprintf(e.stderr, "compare: %s run; %d cache keys under %s deleted\n", profile, n, prefix)
-		t, err := startTarget(ctx, e, stack, profile)
+		t, err := startTarget(ctx, e, stack.DatabaseURL, stack.RedisURL, profile, false)
 		if err != nil {
 			return err
 		}
@@ -153,17 +155,4 @@ func restoreState(ctx context.Context, s *store.Snapshot, keepRows bool, stack *
 	}
 	_, err := cache.FlushPrefix(ctx, stack.RedisURL, prefix)
 	return err
-}
-
-// compareDir is compare's default directory: <root>/<time>-compare-<scenario>.
-func compareDir(root, name string, now time.Time) string {
-	return filepath.Join(root, results.DirTime(now)+"-compare-"+scenarioLabel(name))
-}
-
-func scenarioLabel(name string) string {
-	base := filepath.Base(name)
-	if ext := filepath.Ext(base); ext != "" {
-		base = base[:len(base)-len(ext)]
-	}
-	return base
 }

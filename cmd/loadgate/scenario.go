@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
 
 	"github.com/loadgate/loadgate/faults"
-	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/seed"
 	"github.com/loadgate/loadgate/target/services"
@@ -85,7 +82,7 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 		return err
 	}
 	defer d.Close()
-	t, err := startTargetOn(ctx, e, d.DatabaseURL, d.RedisURL, profile, restartsTarget(sc))
+	t, err := startTarget(ctx, e, d.DatabaseURL, d.RedisURL, profile, sc.RestartsTarget())
 	if err != nil {
 		return err
 	}
@@ -114,38 +111,16 @@ func checkProfile(p string) error {
 	return usageError(fmt.Errorf("--profile %q: want %s or %s", p, target.Optimized, target.Baseline))
 }
 
-// startTarget starts `loadgate serve` in profile against the stack (on
-// 127.0.0.1:8080 when free, else a free port) and waits until it is healthy.
-func startTarget(ctx context.Context, e env, stack *services.Stack, profile string) (*services.Target, error) {
-	return startTargetOn(ctx, e, stack.DatabaseURL, stack.RedisURL, profile, false)
-}
-
-// restartsTarget says whether a scenario's drills restart or kill the target.
-func restartsTarget(sc *scenarios.Scenario) bool {
-	for _, f := range sc.Faults {
-		if f.Action == scenarios.FaultTargetRestart || f.Action == scenarios.FaultTargetKill {
-			return true
-		}
-	}
-	return false
-}
-
-// startTargetOn is startTarget with the database and Redis URLs given (the
-// proxies' when the scenario has network faults), on a free port when
-// anyPort: a target
-// the drills restart leaves its address free while it is down, and
-// 127.0.0.1:8080 is what every other loadgate on the machine takes first.
-func startTargetOn(ctx context.Context, e env, dbURL, redisURL, profile string, anyPort bool) (*services.Target, error) {
-	t, err := services.StartTarget(ctx, services.TargetConfig{AnyPort: anyPort,
-		Command: func(addr string) (*exec.Cmd, error) {
-			self, err := os.Executable()
-			if err != nil {
-				return nil, err
-			}
-			return exec.Command(self, "serve", "--addr", addr, "--profile", profile), nil
-		},
-		Env: append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL),
-	})
+// startTarget starts `loadgate serve` in profile against the database and
+// Redis URLs given (the proxies' when the scenario has network faults), on
+// 127.0.0.1:8080 when free, else a free port (always a free port when
+// anyPort: a target the drills restart leaves its address free while it is
+// down, and 127.0.0.1:8080 is what every other loadgate on the machine takes
+// first), and waits until it is healthy.
+func startTarget(ctx context.Context, e env, dbURL, redisURL, profile string, anyPort bool) (*services.Target, error) {
+	cfg := services.SelfTarget(profile, dbURL, redisURL)
+	cfg.AnyPort = anyPort
+	t, err := services.StartTarget(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

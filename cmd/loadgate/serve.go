@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"net"
-	"os"
-	"strconv"
 
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/services"
@@ -45,15 +41,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if fd := e.getenv(services.EnvListenFD); fd != "" {
 		// loadgate scenario's target: it binds the address and hands over
 		// the socket, so that no other process can answer in its place.
-		n, err := strconv.Atoi(fd)
-		if err != nil || n < 3 {
-			return usageError(fmt.Errorf("%s=%q: want the number of an inherited file descriptor (3 or more)", services.EnvListenFD, fd))
-		}
-		f := os.NewFile(uintptr(n), "listener")
-		ln, err := net.FileListener(f)
-		f.Close() // ln holds its own copy
+		ln, err := services.ListenerFromFD(fd)
 		if err != nil {
-			return usageError(fmt.Errorf("%s=%s: not a listening socket: %w", services.EnvListenFD, fd, err))
+			return usageError(err)
 		}
 		return target.RunOn(ctx, cfg, ln)
 	}

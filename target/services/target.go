@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -51,6 +52,41 @@ type TargetConfig struct {
 // the listening socket it is handed (3): it serves on that socket rather
 // than binding --addr itself.
 const EnvListenFD = "LOADGATE_LISTEN_FD"
+
+// SelfTarget is the reference target served by the running binary, which
+// must be loadgate: `<this executable> serve --addr ADDR --profile profile`,
+// with the process's environment and DATABASE_URL and REDIS_URL set to the
+// URLs given. Set AnyPort on it as the caller needs.
+func SelfTarget(profile, databaseURL, redisURL string) TargetConfig {
+	return TargetConfig{
+		Command: func(addr string) (*exec.Cmd, error) {
+			self, err := os.Executable()
+			if err != nil {
+				return nil, err
+			}
+			return exec.Command(self, "serve", "--addr", addr, "--profile", profile), nil
+		},
+		Env: append(os.Environ(), "DATABASE_URL="+databaseURL, "REDIS_URL="+redisURL),
+	}
+}
+
+// ListenerFromFD is the target's side of EnvListenFD: the listening socket
+// inherited as file descriptor fd (the variable's value, "3"). A value that
+// is not a descriptor number from 3 up, or a descriptor that is not a
+// listening socket, is an error naming the variable.
+func ListenerFromFD(fd string) (net.Listener, error) {
+	n, err := strconv.Atoi(fd)
+	if err != nil || n < 3 {
+		return nil, fmt.Errorf("%s=%q: want the number of an inherited file descriptor (3 or more)", EnvListenFD, fd)
+	}
+	f := os.NewFile(uintptr(n), "listener")
+	ln, err := net.FileListener(f)
+	f.Close() // ln holds its own copy
+	if err != nil {
+		return nil, fmt.Errorf("%s=%s: not a listening socket: %w", EnvListenFD, fd, err)
+	}
+	return ln, nil
+}
 
 // StartTarget starts the target on 127.0.0.1:8080 when free, else on a free
 // port (on a free port always when cfg.AnyPort), its output going to a

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,7 +36,7 @@ func TestHelperTarget(t *testing.T) {
 		fmt.Println("no socket handed to the fake target")
 		os.Exit(1)
 	}
-	ln, err := net.FileListener(os.NewFile(3, "listener"))
+	ln, err := ListenerFromFD(os.Getenv(EnvListenFD))
 	if err != nil {
 		fmt.Println(err)
 		os.Exit(1)
@@ -151,5 +153,80 @@ func TestTargetAddressTakenWhileDown(t *testing.T) {
 	defer own.Stop()
 	if own.addr == "127.0.0.1:8080" || answer(t, own.Base()) == "" {
 		t.Errorf("AnyPort target at %s", own.addr)
+	}
+}
+
+// TestSelfTarget: the reference target is this executable's serve command
+// on the address given, in the profile given, with the services' URLs in its
+// environment.
+func TestSelfTarget(t *testing.T) {
+	t.Parallel()
+	cfg := SelfTarget("baseline", "postgres://db.example/x", "redis://cache.example:6379")
+	cmd, err := cfg.Command("127.0.0.1:9999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{self, "serve", "--addr", "127.0.0.1:9999", "--profile", "baseline"}; !slices.Equal(cmd.Args, want) || cmd.Path != self {
+		t.Errorf("command %s %q, want %q", cmd.Path, cmd.Args, want)
+	}
+	for _, kv := range []string{"DATABASE_URL=postgres://db.example/x", "REDIS_URL=redis://cache.example:6379"} {
+		if i := slices.Index(cfg.Env, kv); i < len(os.Environ()) {
+			t.Errorf("environment has %s at %d, want it after the process's own %d (so that it wins)", kv, i, len(os.Environ()))
+		}
+	}
+	if cfg.AnyPort {
+		t.Error("AnyPort set: the caller chooses it")
+	}
+}
+
+// TestListenerFromFD: a listening socket's descriptor gives a listener that
+// accepts on its address; what is not a descriptor from 3 up, or not a
+// listening socket, is an error naming LOADGATE_LISTEN_FD.
+func TestListenerFromFD(t *testing.T) {
+	t.Parallel()
+	orig, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	sock, err := orig.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ListenerFromFD takes the descriptor over (and closes it): a copy.
+	fd, err := syscall.Dup(int(sock.Fd()))
+	sock.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := ListenerFromFD(strconv.Itoa(fd))
+	if err != nil {
+		t.Fatalf("ListenerFromFD(%d): %v", fd, err)
+	}
+	defer ln.Close()
+	if ln.Addr().String() != orig.Addr().String() {
+		t.Errorf("listener on %s, want %s", ln.Addr(), orig.Addr())
+	}
+
+	file, err := os.CreateTemp(t.TempDir(), "not-a-socket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notSock, err := syscall.Dup(int(file.Fd()))
+	file.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"x", "2", "-1", strconv.Itoa(notSock)} {
+		if l, err := ListenerFromFD(bad); err == nil {
+			l.Close()
+			t.Errorf("ListenerFromFD(%q) succeeded", bad)
+		} else if !strings.Contains(err.Error(), EnvListenFD) {
+			t.Errorf("ListenerFromFD(%q): %v, want it to name %s", bad, err, EnvListenFD)
+		}
 	}
 }
