@@ -221,12 +221,17 @@ func TestListenerFromFD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []string{"x", "2", "-1", strconv.Itoa(notSock)} {
+	for bad, why := range map[string]string{
+		"x":                   "want the number of an inherited file descriptor",
+		"-1":                  "want the number of an inherited file descriptor",
+		"2":                   "want the number of an inherited file descriptor", // stderr is never taken over
+		strconv.Itoa(notSock): "not a listening socket",
+	} {
 		if l, err := ListenerFromFD(bad); err == nil {
 			l.Close()
 			t.Errorf("ListenerFromFD(%q) succeeded", bad)
-		} else if !strings.Contains(err.Error(), EnvListenFD) {
-			t.Errorf("ListenerFromFD(%q): %v, want it to name %s", bad, err, EnvListenFD)
+		} else if !strings.Contains(err.Error(), EnvListenFD) || !strings.Contains(err.Error(), why) {
+			t.Errorf("ListenerFromFD(%q): %v, want it to name %s and say %q", bad, err, EnvListenFD, why)
 		}
 	}
 }
