@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner/capacity"
@@ -27,8 +26,7 @@ var capacityFlagNames = map[string]string{
 
 // newCapacityFlags is the capacity search off, with the default settings.
 func newCapacityFlags() *capacityFlags {
-	return &capacityFlags{find: new(bool), set: capacity.Settings{Factor: capacity.DefaultFactor,
-		Hold: capacity.DefaultHold, Ramp: capacity.DefaultRamp, Exclude: capacity.DefaultExclude}}
+	return &capacityFlags{find: new(bool), set: capacity.DefaultSettings()}
 }
 
 // addCapacityFlags adds --find-capacity and its settings, grouped in the usage.
@@ -50,7 +48,7 @@ func addCapacityFlags(f *cmdFlags) *capacityFlags {
 
 // checkUnused rejects capacity flags given without --find-capacity.
 func (c *capacityFlags) checkUnused() error {
-	if c.set != newCapacityFlags().set {
+	if c.set != capacity.DefaultSettings() {
 		return usageError(errors.New("the --capacity-* and --step-* flags need --find-capacity"))
 	}
 	return nil
@@ -78,16 +76,11 @@ func (c *capacityFlags) check() error { return flagError(c.set.Check()) }
 func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags) error {
 	set := f.capacity.set
 	if *f.dryRun {
-		_, levels, err := capacity.Levels(sc, set)
+		plan, err := capacity.Describe(sc, set, gatesOf(sc, f))
 		if err != nil {
 			return flagError(err)
 		}
-		ls := make([]string, len(levels))
-		for i, l := range levels {
-			ls[i] = capacity.FormatLevel(l)
-		}
-		fmt.Fprintf(e.stdout, "capacity search of %s (%s model): levels %s; each held %s after a %s ramp, the first %s not measured; gates: %s\n",
-			sc.Name, sc.Load.Model, strings.Join(ls, ", "), set.Hold, set.Ramp, set.Exclude, strings.Join(gatesOf(sc, f), ", "))
+		fmt.Fprintln(e.stdout, plan)
 		return nil
 	}
 	search := &capacity.Search{Scenario: sc, Settings: set, Gates: gatesOf(sc, f), Root: *f.root, Log: e.stderr,

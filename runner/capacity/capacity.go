@@ -40,6 +40,12 @@ type Settings struct {
 	Hold, Ramp, Exclude           time.Duration
 }
 
+// DefaultSettings are the settings of a search nobody tuned: the default
+// factor, hold, ramp and exclusion; Start and Max from the scenario.
+func DefaultSettings() Settings {
+	return Settings{Factor: DefaultFactor, Hold: DefaultHold, Ramp: DefaultRamp, Exclude: DefaultExclude}
+}
+
 // SettingsError is a setting that cannot make a search. Field is the
 // Settings field in lower case ("start", "hold"…) or empty for the search as
 // a whole; a command line may rename it to its flag.
@@ -79,6 +85,22 @@ func (s Settings) Check() error {
 		return settingsError("hold", "%s: must be longer than the part of it not measured (%s)", s.Hold, s.Exclude)
 	}
 	return nil
+}
+
+// Describe says in one line what a search of sc with set would do (a dry
+// run's answer): the levels, how each is held, the gates that judge it. Its
+// error is Levels'.
+func Describe(sc *scenarios.Scenario, set Settings, gates []string) (string, error) {
+	_, levels, err := Levels(sc, set)
+	if err != nil {
+		return "", err
+	}
+	ls := make([]string, len(levels))
+	for i, l := range levels {
+		ls[i] = FormatLevel(l)
+	}
+	return fmt.Sprintf("capacity search of %s (%s model): levels %s; each held %s after a %s ramp, the first %s not measured; gates: %s",
+		sc.Name, sc.Load.Model, strings.Join(ls, ", "), set.Hold, set.Ramp, set.Exclude, strings.Join(gates, ", ")), nil
 }
 
 // Levels are the levels a search of sc tries, and the search as recorded in

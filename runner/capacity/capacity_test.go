@@ -24,7 +24,26 @@ func parse(t *testing.T, load string) *scenarios.Scenario {
 	return sc
 }
 
-var defaults = Settings{Factor: DefaultFactor, Hold: DefaultHold, Ramp: DefaultRamp, Exclude: DefaultExclude}
+var defaults = DefaultSettings()
+
+// TestDescribe: a dry run says the levels as the search would try them, how
+// each is held and by which gates it is judged; settings that make no search
+// are Levels' error.
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	closed := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
+	got, err := Describe(closed, defaults, []string{"p95 < 100ms", "error_rate < 1%"})
+	want := "capacity search of s (closed model): levels 25, 38, 57, 86, 129, 194, 291; each held 30s after a 5s ramp, the first 5s not measured; gates: p95 < 100ms, error_rate < 1%"
+	if err != nil || got != want {
+		t.Errorf("Describe = %q, %v\nwant %q", got, err, want)
+	}
+	bad := defaults
+	bad.Start, bad.Max = 10, 5
+	var se *SettingsError
+	if _, err := Describe(closed, bad, nil); !errors.As(err, &se) || se.Field != "max" {
+		t.Errorf("max below start: %v", err)
+	}
+}
 
 func TestLevels(t *testing.T) {
 	open := parse(t, "  stages: [{duration: 10s, rate: 100/s}]\n")
