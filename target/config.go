@@ -22,6 +22,17 @@ const (
 	Baseline Profile = "baseline"
 )
 
+// Check reports a profile that is neither Optimized nor Baseline, as
+// `"fast": want "optimized" or "baseline"`; the caller says where it came
+// from (a flag, a variable, a field).
+func (p Profile) Check() error {
+	switch p {
+	case Optimized, Baseline:
+		return nil
+	}
+	return fmt.Errorf("%q: want %q or %q", string(p), Optimized, Baseline)
+}
+
 // Defaults of Config.
 const (
 	DefaultAddr            = "127.0.0.1:8080"
@@ -81,12 +92,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
 	}
-	switch c.Profile {
-	case "":
+	if c.Profile == "" {
 		c.Profile = Optimized
-	case Optimized, Baseline:
-	default:
-		return c, fmt.Errorf("config: profile %q: want %q or %q", c.Profile, Optimized, Baseline)
+	}
+	if err := c.Profile.Check(); err != nil {
+		return c, fmt.Errorf("config: profile %w", err)
 	}
 	if c.PoolSize < 0 {
 		return c, fmt.Errorf("config: pool size %d: want 0 (automatic) or more", c.PoolSize)

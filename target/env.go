@@ -52,11 +52,10 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	str(EnvAddr, &c.Addr)
 	str(EnvRedisPrefix, &c.KeyPrefix)
 	if v := getenv(EnvProfile); v != "" {
-		switch p := Profile(v); p {
-		case Optimized, Baseline:
-			c.Profile = p
-		default:
-			errs = append(errs, fmt.Errorf("%s=%q: want %q or %q", EnvProfile, v, Optimized, Baseline))
+		if err := Profile(v).Check(); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%w", EnvProfile, err))
+		} else {
+			c.Profile = Profile(v)
 		}
 	}
 	if v := getenv(EnvPoolSize); v != "" {

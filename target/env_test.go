@@ -1,6 +1,7 @@
 package target_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,21 @@ func TestConfigFromEnv(t *testing.T) {
 	for name := range bad {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error %q does not name %s", err, name)
+		}
+	}
+}
+
+// TestProfileCheck: the two profiles pass; anything else, the empty one
+// included, is refused quoting it and naming both.
+func TestProfileCheck(t *testing.T) {
+	t.Parallel()
+	for p, ok := range map[target.Profile]bool{target.Optimized: true, target.Baseline: true, "fast": false, "": false, "Optimized": false} {
+		err := p.Check()
+		if (err == nil) != ok {
+			t.Errorf("Profile(%q).Check() = %v, want ok %v", p, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf(`%q: want "optimized" or "baseline"`, string(p))) {
+			t.Errorf("Profile(%q).Check() = %v", p, err)
 		}
 	}
 }

@@ -52,8 +52,8 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	if err := checkProfile(*profile); err != nil {
-		return err
+	if err := target.Profile(*profile).Check(); err != nil {
+		return usageError(fmt.Errorf("--profile %w", err))
 	}
 	if *r.dryRun {
 		return runScenario(ctx, e, f.Arg(0), r)
@@ -101,14 +101,6 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 		f.afterRun = func(dir string) error { return w.Finish(ctx, dir) }
 	}
 	return runScenario(ctx, e, name, f)
-}
-
-func checkProfile(p string) error {
-	switch target.Profile(p) {
-	case target.Optimized, target.Baseline:
-		return nil
-	}
-	return usageError(fmt.Errorf("--profile %q: want %s or %s", p, target.Optimized, target.Baseline))
 }
 
 // startTarget starts `loadgate serve` in profile against the database and
