@@ -228,3 +228,107 @@ func TestWallTimerReusedWithoutAllocating(t *testing.T) {
 		t.Errorf("a timer's reuse allocates %.1f times", n)
 	}
 }
+
+// TestFlowEngineWaitsOnTheClock: the flow engine waits on the runner's
+// clock: at 2/s the open model starts its second iteration when the clock
+// reaches 500 ms, and a step's 300 ms think time holds the next step until
+// the clock has passed it; every step is due, and sent, at the clock's
+// time. The clock moves only when the test moves it, so an engine that
+// waits on the wall clock never gets past the first step.
+func TestFlowEngineWaitsOnTheClock(t *testing.T) {
+	t.Parallel()
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 1s, rate: 2/s}]\nflows:\n  - name: buyer\n    steps:\n      - {name: a, path: /a, think: 300ms}\n      - {name: b, path: /b}\n")
+	set, err := newFlowSet(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	fc := newFakeClock(t0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sched := newSchedule(stageLevels(sc))
+	e := &flowEngine{set: set, sched: sched, workers: 4, events: make(chan flowEvent), ctx: ctx,
+		clock: fc.clock(), began: t0, last: sched.end + scheduleGrace}
+	for range set.limits {
+		e.clients = append(e.clients, srv.Client())
+	}
+	go e.run()
+	// expect takes the next event: a step (or with iter, an iteration's
+	// end) due at due, sent at sent, both since t0.
+	expect := func(name string, due, sent time.Duration) {
+		t.Helper()
+		var ev flowEvent
+		select {
+		case ev = <-e.events:
+		case <-time.After(10 * time.Second): // a failsafe, not a wait
+			t.Fatalf("no event %s", name)
+		}
+		if got := set.names[ev.endpoint]; got != name || ev.kind != kindOK || ev.intended != due || !ev.res.Timestamp.Equal(t0.Add(sent)) {
+			t.Fatalf("event %s (%v) due %v sent %v; want %s due %v sent %v", got, ev.kind, ev.intended, ev.res.Timestamp.Sub(t0), name, due, sent)
+		}
+	}
+	ms := time.Millisecond
+	expect("buyer.a", 0, 0)
+	fc.armed(t, t0.Add(300*ms)) // b waits for a's think time
+	fc.armed(t, t0.Add(500*ms)) // the second iteration for its arrival
+	if n := e.active.Load(); n != 1 {
+		t.Fatalf("%d iterations under way before the clock reached 500 ms, want 1", n)
+	}
+	fc.advance(299 * ms)
+	select {
+	case ev := <-e.events:
+		t.Fatalf("an event before the clock reached 300 ms: %s", set.names[ev.endpoint])
+	default:
+	}
+	fc.advance(ms)
+	expect("buyer.b", 300*ms, 300*ms)
+	expect("buyer.iteration", 0, 0)
+	fc.advance(200 * ms)
+	expect("buyer.a", 500*ms, 500*ms)
+	fc.armed(t, t0.Add(800*ms))
+	fc.advance(300 * ms)
+	expect("buyer.b", 800*ms, 800*ms)
+	expect("buyer.iteration", 500*ms, 500*ms)
+	if _, open := <-e.events; open {
+		t.Error("the engine went on after the schedule's two iterations")
+	}
+}
+
+// TestClosedFlowsFollowTheClock: in the closed model the flow engine looks
+// at the user ramp on the runner's clock: with users 0 -> 2 over 2 s, the
+// first user starts its iteration when the clock reaches 1 s, due then.
+func TestClosedFlowsFollowTheClock(t *testing.T) {
+	t.Parallel()
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, "load:\n  model: closed\n  think_time: 1h\n  stages: [{duration: 2s, users: 0 -> 2}]\nflows:\n  - name: buyer\n    steps:\n      - {name: a, path: /a}\n")
+	set, err := newFlowSet(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	fc := newFakeClock(t0)
+	ctx, cancel := context.WithCancel(context.Background())
+	sched := newSchedule(stageLevels(sc))
+	e := &flowEngine{set: set, sched: sched, closed: true, think: sc.Load.ThinkTime, events: make(chan flowEvent), ctx: ctx,
+		clock: fc.clock(), began: t0, last: sched.end + scheduleGrace}
+	for range set.limits {
+		e.clients = append(e.clients, srv.Client())
+	}
+	go e.run()
+	fc.armed(t, t0.Add(closedPoll)) // the ramp's poll
+	fc.advance(990 * time.Millisecond)
+	fc.armed(t, t0.Add(time.Second)) // the poll ticks on: no user yet at 990 ms
+	if n := e.active.Load(); n != 0 {
+		t.Fatalf("%d iterations under way at 990 ms, want none", n)
+	}
+	fc.advance(10 * time.Millisecond)
+	ev := <-e.events
+	if set.names[ev.endpoint] != "buyer.a" || ev.intended != time.Second || !ev.res.Timestamp.Equal(t0.Add(time.Second)) {
+		t.Errorf("first event %s due %v sent %v, want buyer.a due and sent at 1s", set.names[ev.endpoint], ev.intended, ev.res.Timestamp.Sub(t0))
+	}
+	<-e.events // the iteration's end; the user thinks for an hour
+	cancel()
+	for range e.events {
+	}
+}
