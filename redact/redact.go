@@ -9,6 +9,11 @@
 // it through URL, or their error through Error, where it is recorded or
 // printed. It is not a secret store, and it knows nothing about headers (the
 // scenario decides which header values are secret).
+//
+// It also owns how text from outside (a target's answers, a metrics
+// endpoint's series, a scenario, a flag) is shown on a terminal: Terminal
+// escapes what would act on the terminal, and TerminalWriter does so for
+// everything written through it (loadgate's stdout and stderr).
 package redact
 
 import (

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
-	"unicode"
 )
 
 // Every string a run, a target or a flag sets (endpoint and scenario
@@ -19,7 +18,9 @@ import (
 //   - JSON inside <script>: scriptJSON.
 //   - Markdown (summary.md): mdText.
 //   - XML (junit.xml): encoding/xml's encoder, the only writer of the file.
-//   - A terminal (the gate table): termText.
+//   - A terminal (the gate table): redact.Terminal, which loadgate's
+//     stdout and stderr apply too (redact.TerminalWriter); the table's
+//     cells escape line breaks as well.
 
 // scriptJSON encodes v as JSON to stand in a <script type="application/json">
 // element: encoding/json writes <, > and & as \u003c, \u003e and \u0026
@@ -68,29 +69,4 @@ func mdText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// termText makes s safe to print on a terminal line: control characters
-// (escape sequences, carriage returns, line breaks, bells), Unicode line
-// separators and bidirectional overrides are shown escaped ("\x1b", "\n",
-// "\u202e") instead of acting on the terminal or breaking the line.
-func termText(s string) string {
-	if !strings.ContainsFunc(s, termUnsafe) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if !termUnsafe(r) {
-			b.WriteRune(r)
-			continue
-		}
-		q := fmt.Sprintf("%+q", string(r)) // "\x1b", "\n", "\u202e"
-		b.WriteString(q[1 : len(q)-1])
-	}
-	return b.String()
-}
-
-func termUnsafe(r rune) bool {
-	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' ||
-		(r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }

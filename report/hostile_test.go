@@ -466,20 +466,6 @@ func TestMdTextShowsItself(t *testing.T) {
 	}
 }
 
-func TestTermText(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{"plain · text ✓", "plain · text ✓"},                 // printable, also beyond ASCII: unchanged
-		{"a\nb\tc\rd", `a\nb\tc\rd`},                         // line breaks and tabs shown, not acted on
-		{"\x1b]0;title\a\x1b[2J", `\x1b]0;title\a\x1b[2J`},   // escape sequences and the bell
-		{"\u2028\u202eevil\u2066", `\u2028\u202eevil\u2066`}, // line separators, bidirectional overrides
-		{"\x7f\u0085", `\x7f\u0085`},                         // DEL, C1 controls
-	} {
-		if got := termText(tt.in); got != tt.want {
-			t.Errorf("termText(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // TestEChartsIntegrity: the integrity hash a page pins the CDN's ECharts to
 // is that of echarts.min.js in the npm package echarts@EChartsVersion (what
 // `make assets` fetches, and the file the CDN serves).

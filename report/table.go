@@ -5,17 +5,19 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // writeGateTable prints the gate table for a terminal: one line per gate,
 // then the reasons for anything that is not a pass, then the verdict.
 func writeGateTable(w io.Writer, j *judged) error {
 	run := j.data.Run
-	fmt.Fprintf(w, "%s · %s · %s\n%s\n\n", termText(run.Scenario), termText(run.ID), termText(run.Status), termText(j.basis))
+	fmt.Fprintf(w, "%s · %s · %s\n%s\n\n", redact.Terminal(run.Scenario), redact.Terminal(run.ID), redact.Terminal(run.Status), redact.Terminal(j.basis))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "GATE\tVALUE\tTHRESHOLD\tMARGIN\tVERDICT")
 	for _, r := range gateRows(j.outcome.Gates) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termText(r.Expr), r.Value, r.Threshold, r.Margin, termText(strings.ToUpper(r.Verdict)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", redact.Terminal(r.Expr), r.Value, r.Threshold, r.Margin, redact.Terminal(strings.ToUpper(r.Verdict)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -23,16 +25,16 @@ func writeGateTable(w io.Writer, j *judged) error {
 	if len(j.deltas) > 0 {
 		fmt.Fprintln(w, "\nAgainst the baseline:")
 		for _, d := range j.deltas {
-			fmt.Fprintf(w, "  %s\n", termText(d))
+			fmt.Fprintf(w, "  %s\n", redact.Terminal(d))
 		}
 	}
 	for _, warn := range run.Warnings {
-		fmt.Fprintf(w, "\nwarning: %s", termText(warn))
+		fmt.Fprintf(w, "\nwarning: %s", redact.Terminal(warn))
 	}
 	if len(j.outcome.Reasons) > 0 {
 		fmt.Fprintln(w)
 		for _, r := range j.outcome.Reasons {
-			fmt.Fprintf(w, "\n%s", termText(r))
+			fmt.Fprintf(w, "\n%s", redact.Terminal(r))
 		}
 		fmt.Fprintln(w)
 	}
