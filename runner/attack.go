@@ -165,7 +165,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	}
 
 	if len(sc.Faults) > 0 {
-		a.drills = startDrills(a.cfg.clock, origin, sc.Faults, a.cfg.faults, a.cfg.progress)
+		a.drills = startDrills(a.cfg.clock, origin, sc.Faults, a.cfg.faults, a.cfg.log)
 		// Whatever ends the attack (its end, an interrupt, a failure), every
 		// fault still on is undone before the run is written.
 		defer a.drills.stop()

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/runner/results"
 )
 
@@ -253,6 +255,43 @@ func (l *lineLog) wait(t *testing.T, s string) {
 			}
 		case <-time.After(10 * time.Second): // a failsafe, not a wait
 			t.Fatalf("no line %q after %q", s, l.seen)
+		}
+	}
+}
+
+// TestProgressEscapesWhatItQuotes: what the runner prints besides its own
+// progress line may quote outside text (here a fault's error, as an exec
+// drill's would quote its command's output); it is escaped for the
+// terminal, while the live line's own "\r\x1b[K" reaches the terminal as
+// it is, also when the CLI hands the runner its escaping stderr.
+func TestProgressEscapesWhatItQuotes(t *testing.T) {
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, faultLoad+`faults:
+  - {name: slow, at: 1s, for: 500ms, action: exec, run: ["true"], undo: ["true"]}
+`)
+	drill := newDrillLog()
+	drill.injectErr = errors.New("exit 1: \x1b[2J\x1b]52;c;cHduZWQ=\x07\rFORGED\u009b31m\u202e")
+	for _, given := range []string{"the terminal", "an escaping writer"} {
+		var out bytes.Buffer
+		var w io.Writer = &out
+		if given == "an escaping writer" {
+			w = redact.NewTerminalWriter(&out)
+		}
+		_, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()),
+			WithFaults(map[string]Injector{"slow": drill}),
+			WithProgress(w), WithProgressTTY(true), WithProgressEvery(time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := out.String()
+		if want := `fault slow: exec injected (failed: exit 1: \x1b[2J\x1b]52;c;cHduZWQ=\a\rFORGED\u009b31m\u202e)`; !strings.Contains(s, want) {
+			t.Errorf("given %s, the fault's line is not %q escaped:\n%q", given, want, s)
+		}
+		if !strings.Contains(s, "\r\x1b[K") {
+			t.Errorf("given %s, the live line is not rewritten in place:\n%q", given, s)
+		}
+		if rest := strings.ReplaceAll(s, "\r\x1b[K", ""); strings.ContainsAny(rest, "\x1b\x07\r\u009b\u202e") {
+			t.Errorf("given %s, a control character other than the live line's own reached the terminal:\n%q", given, s)
 		}
 	}
 }

@@ -37,9 +37,12 @@ const (
 type Option func(*config)
 
 type config struct {
-	root             string
-	out              string
-	progress         io.Writer
+	root     string
+	out      string
+	progress io.Writer
+	// log is progress escaped for the terminal (redact.TerminalWriter),
+	// for every line but the progress line itself; set by Run.
+	log              io.Writer
 	progressTTY      *bool
 	progressEvery    time.Duration
 	preflightTimeout time.Duration
@@ -100,7 +103,10 @@ func WithResultsRoot(dir string) Option { return func(c *config) { c.root = dir 
 func WithOutDir(dir string) Option { return func(c *config) { c.out = dir } }
 
 // WithProgress prints progress to w: a live line when w is a terminal, a
-// plain line every few seconds otherwise. Default: no progress.
+// plain line every few seconds otherwise; the faults' lines too, escaped for
+// the terminal (redact.Terminal). w may be a redact.TerminalWriter: the live
+// line's own control sequences go to the writer under it. Default: no
+// progress.
 func WithProgress(w io.Writer) Option { return func(c *config) { c.progress = w } }
 
 // WithProgressTTY forces the live (true) or plain (false) progress style.

@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // progress prints how the run goes: on a terminal one line rewritten every
@@ -28,9 +30,10 @@ type status struct {
 	inFlight         int64
 }
 
-// isTerminal reports whether w is a character device (a terminal).
+// isTerminal reports whether w, or the writer under an escaping w
+// (redact.TerminalWriter), is a character device (a terminal).
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := redact.Unescaped(w).(*os.File)
 	if !ok {
 		return false
 	}

@@ -77,15 +77,24 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	if err := runSetup(ctx, plain, sc); err != nil {
 		return nil, "", err
 	}
-	if cfg.progress != nil && len(sc.Faults) > 0 {
-		// The faults' lines and the progress lines come from goroutines of
-		// their own: one lock keeps their writes apart. The style is decided
-		// on the writer as given (a terminal or not).
+	if cfg.progress != nil {
+		// The progress line is the runner's own (on a terminal "\r\033[K"
+		// rewrites it in place): it goes to the writer under an escaping one
+		// (redact.Unescaped). Every other line (the faults', the wait for the
+		// common start) may quote outside text, an injection's error: it is
+		// escaped for the terminal. The style is decided on the writer as
+		// given (a terminal or not).
 		if cfg.progressTTY == nil {
 			tty := isTerminal(cfg.progress)
 			cfg.progressTTY = &tty
 		}
-		cfg.progress = &lockedWriter{w: cfg.progress}
+		cfg.progress = redact.Unescaped(cfg.progress)
+		if len(sc.Faults) > 0 {
+			// The faults' lines and the progress lines come from goroutines
+			// of their own: one lock keeps their writes apart.
+			cfg.progress = &lockedWriter{w: cfg.progress}
+		}
+		cfg.log = redact.NewTerminalWriter(cfg.progress)
 	}
 	a := &attack{sc: sc, cfg: cfg, headers: headers, transport: transport, series: series}
 	if len(sc.Flows) > 0 {
@@ -97,7 +106,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		return nil, "", fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 
-	late, err := waitUntil(ctx, cfg.clock, cfg.startAt, cfg.progress)
+	late, err := waitUntil(ctx, cfg.clock, cfg.startAt, cfg.log)
 	if err != nil {
 		return nil, "", err
 	}

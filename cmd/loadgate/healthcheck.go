@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // cmdHealthcheck GETs a URL and succeeds on a 2xx answer: the container
@@ -19,20 +21,21 @@ func cmdHealthcheck(ctx context.Context, e env, args []string) error {
 		return fs.argsError("healthcheck: one URL")
 	}
 	url := fs.Arg(0)
+	shown := redact.URL(url) // a URL's password is sent, never printed
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return usageError(fmt.Errorf("healthcheck: %w", err))
+		return usageError(fmt.Errorf("healthcheck: %w", redact.Error(err)))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("healthcheck %s: %w", url, err)
+		return fmt.Errorf("healthcheck %s: %w", shown, redact.Error(err))
 	}
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("healthcheck %s: %s", url, resp.Status)
+		return fmt.Errorf("healthcheck %s: %s", shown, resp.Status)
 	}
-	fmt.Fprintf(e.stdout, "%s: %s\n", url, resp.Status)
+	fmt.Fprintf(e.stdout, "%s: %s\n", shown, resp.Status)
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -74,7 +76,15 @@ func main() {
 }
 
 // run executes one command line and returns the exit code.
+//
+// Everything a command prints may quote outside text (a target's status
+// text, a metrics endpoint's series, a scenario's field, an error holding
+// any of them): stdout and stderr escape what would act on a terminal
+// (redact.TerminalWriter) and keep line feeds. The runner's live progress
+// line writes its own control sequences to the stream under stderr, and
+// `services` gives its command the streams as they are.
 func run(args []string, e env) int {
+	e.stdout, e.stderr = redact.NewTerminalWriter(e.stdout), redact.NewTerminalWriter(e.stderr)
 	cmds := commands()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(e.stdout, cmds)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/target/services"
 )
 
@@ -39,7 +40,8 @@ func cmdServices(ctx context.Context, e env, args []string) error {
 	defer stack.Stop()
 
 	cmd := exec.CommandContext(ctx, fs.Arg(0), fs.Args()[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, e.stdout, e.stderr
+	// The command is the user's own: its output is passed on as it is.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, redact.Unescaped(e.stdout), redact.Unescaped(e.stderr)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+stack.DatabaseURL, "REDIS_URL="+stack.RedisURL)
 	err = cmd.Run()
 	var exit *exec.ExitError
