@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/scenarios"
 )
 
 // waitForCheckpoint waits until dir holds a run.json that measured some
@@ -81,5 +82,19 @@ func TestCheckpointWhileRunning(t *testing.T) {
 	}
 	if final.Status != results.StatusAborted || final.Overall.Requests < cp.Overall.Requests {
 		t.Errorf("after the end: status %q, %d requests (checkpoint %d)", final.Status, final.Overall.Requests, cp.Overall.Requests)
+	}
+}
+
+// TestCheckpointEndedByTheClock: a checkpoint's end (run.json's ended
+// while the run is under way) is the runner's clock's now.
+func TestCheckpointEndedByTheClock(t *testing.T) {
+	t.Parallel()
+	rec, sched := benchRecorder(t)
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	sc := &scenarios.Scenario{Requests: []scenarios.Request{{Name: "a", Weight: 1}, {Name: "b", Weight: 1}}}
+	sc.Load.MaxWorkers = 10
+	a := &attack{sc: sc, cfg: config{clock: clock{now: func() time.Time { return at }}}, sched: sched, rec: rec, sent: func() uint64 { return 0 }}
+	if out := a.snapshot(time.Second); out.status != results.StatusRunning || !out.ended.Equal(at) {
+		t.Errorf("checkpoint %s ended %v, want running, ended %v", out.status, out.ended, at)
 	}
 }
