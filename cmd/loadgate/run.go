@@ -250,18 +250,10 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	if f.live != nil {
 		opts = append(opts, runner.WithMetrics(f.live.Next()))
 	}
-	// The target series the gates name are measured by the runner, which
-	// does not read the gate language: the gate package says which.
-	exprs := sc.GateExprs()
-	if f.gates != nil {
-		exprs = f.gates
-	}
-	opts = append(opts, runner.WithSeries(gate.SeriesQueries(exprs)...))
-	// Abort gates are judged by the gate language, which the runner does
-	// not read.
-	opts = append(opts, runner.WithGateJudge(func(run *results.Run, expr string) results.Gate {
-		return gate.EvaluateInput(gate.Input{Run: run}, []string{expr})[0]
-	}))
+	// The target series the gates name are measured, and abort gates
+	// judged, by the runner, which does not read the gate language: the
+	// gate package says which series and judges.
+	opts = append(opts, runner.WithSeries(gate.SeriesQueries(gatesOf(sc, f))...), runner.WithGateJudge(gate.Judge))
 	if f.drills != nil {
 		opts = append(opts, runner.WithFaults(f.drills))
 	}

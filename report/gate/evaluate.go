@@ -33,6 +33,12 @@ func Evaluate(run *results.Run, exprs []string) []results.Gate {
 	return EvaluateInput(Input{Run: run}, exprs)
 }
 
+// Judge evaluates one gate on a run: the shape of runner.GateJudge, by which
+// the runner (which does not read the gate language) judges abort gates.
+func Judge(run *results.Run, expr string) results.Gate {
+	return EvaluateInput(Input{Run: run}, []string{expr})[0]
+}
+
 // EvaluateInput is Evaluate with shape-specific metrics.
 func EvaluateInput(in Input, exprs []string) []results.Gate {
 	out := make([]results.Gate, 0, len(exprs))

@@ -168,6 +168,17 @@ func fixtureRun() *results.Run {
 	}
 }
 
+// TestJudge: one gate judged on a run, as Evaluate judges it in a list.
+func TestJudge(t *testing.T) {
+	t.Parallel()
+	run := fixtureRun()
+	for expr, verdict := range map[string]string{"p95 < 3s": results.VerdictPass, "p95 < 100ms": results.VerdictFail, "p95 < 3": results.VerdictUnknown} {
+		if g := Judge(run, expr); g.Verdict != verdict || g.Expr != expr {
+			t.Errorf("Judge(%q) = %s %q (%s), want %s", expr, g.Verdict, g.Expr, g.Message, verdict)
+		}
+	}
+}
+
 func TestEvaluate(t *testing.T) {
 	t.Parallel()
 	run := fixtureRun()
