@@ -23,7 +23,7 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if *db == "" {
-		*db = dbURLFrom(e)
+		*db = services.DatabaseURL(e.getenv)
 	}
 	if fs.NArg() != 1 {
 		return fs.argsError("migrate: one action, up, down or status")
@@ -44,11 +44,4 @@ func cmdMigrate(ctx context.Context, e env, args []string) error {
 		return migrations.Status(ctx, *db, e.stdout)
 	}
 	return fs.argsError(fmt.Sprintf("migrate: unknown action %q (want up, down or status)", fs.Arg(0)))
-}
-
-func dbURLFrom(e env) string {
-	if u := e.getenv("DATABASE_URL"); u != "" {
-		return u
-	}
-	return services.DefaultDatabaseURL
 }

@@ -23,7 +23,7 @@ func cmdSeed(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if *db == "" {
-		*db = dbURLFrom(e)
+		*db = services.DatabaseURL(e.getenv)
 	}
 	if fs.NArg() != 0 {
 		return fs.argsError("seed: no arguments")

@@ -36,6 +36,13 @@ const (
 	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
 )
 
+// DatabaseURL is the PostgreSQL URL of a command given none: $DATABASE_URL
+// (read through getenv), else DefaultDatabaseURL.
+func DatabaseURL(getenv func(string) string) string {
+	u, _ := pick("", getenv("DATABASE_URL"), DefaultDatabaseURL)
+	return u
+}
+
 // HowToInstall is the advice given when no server answers and none can be started.
 const HowToInstall = `install them from your distribution (Debian/Ubuntu: apt-get install postgresql redis-server;
 macOS: brew install postgresql redis), or start both with 'docker compose up -d postgres redis',

@@ -356,3 +356,17 @@ func TestDataDirServer(t *testing.T) {
 		t.Errorf("a second Start: %v", err)
 	}
 }
+
+// TestDatabaseURL: $DATABASE_URL when set, else the standard local one.
+func TestDatabaseURL(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	if got := DatabaseURL(getenv); got != DefaultDatabaseURL {
+		t.Errorf("unset: %s, want %s", got, DefaultDatabaseURL)
+	}
+	env["DATABASE_URL"] = "postgres://db.example/app"
+	if got := DatabaseURL(getenv); got != "postgres://db.example/app" {
+		t.Errorf("set: %s", got)
+	}
+}
