@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/loadgate/loadgate/redact"
+	"github.com/loadgate/loadgate/target/services"
 )
 
 // cmdHealthcheck GETs a URL and succeeds on a 2xx answer: the container
@@ -24,18 +24,10 @@ func cmdHealthcheck(ctx context.Context, e env, args []string) error {
 	shown := redact.URL(url) // a URL's password is sent, never printed
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	status, err := services.CheckHealth(ctx, url)
 	if err != nil {
-		return usageError(fmt.Errorf("healthcheck: %w", redact.Error(err)))
+		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("healthcheck %s: %w", shown, redact.Error(err))
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("healthcheck %s: %s", shown, resp.Status)
-	}
-	fmt.Fprintf(e.stdout, "%s: %s\n", shown, resp.Status)
+	fmt.Fprintf(e.stdout, "%s: %s\n", shown, status)
 	return nil
 }

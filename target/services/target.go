@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // Target is the reference target running as a child process, started by
@@ -225,13 +227,8 @@ func (t *Target) Stop() {
 func waitHealthy(ctx context.Context, url string, exited <-chan error) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		if _, err := CheckHealth(ctx, url); err == nil {
+			return nil
 		}
 		select {
 		case err := <-exited:
@@ -242,6 +239,27 @@ func waitHealthy(ctx context.Context, url string, exited <-chan error) error {
 		}
 	}
 	return fmt.Errorf("no healthy answer within 60s")
+}
+
+// CheckHealth GETs url once and succeeds on a 2xx answer, returning its
+// status ("200 OK"): what healthy means for the target StartTarget waits
+// for and for the container health check (loadgate healthcheck). ctx bounds
+// the request. Its errors show the URL without its password.
+func CheckHealth(ctx context.Context, url string) (string, error) {
+	shown := redact.URL(url) // a URL's password is sent, never shown
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", fmt.Errorf("health check: %w", redact.Error(err))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("health check %s: %w", shown, redact.Error(err))
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return "", fmt.Errorf("health check %s: %s", shown, resp.Status)
+	}
+	return resp.Status, nil
 }
 
 // tail is the last n lines of s.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -233,5 +234,39 @@ func TestListenerFromFD(t *testing.T) {
 		} else if !strings.Contains(err.Error(), EnvListenFD) || !strings.Contains(err.Error(), why) {
 			t.Errorf("ListenerFromFD(%q): %v, want it to name %s and say %q", bad, err, EnvListenFD, why)
 		}
+	}
+}
+
+// TestCheckHealth: a 2xx answer is healthy, with its status; anything else,
+// a server that does not answer or a URL that is none, is an error naming
+// the URL.
+func TestCheckHealth(t *testing.T) {
+	t.Parallel()
+	codes := map[string]int{"/ok": 200, "/empty": 204, "/down": 503, "/missing": 404}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(codes[r.URL.Path])
+	}))
+	defer srv.Close()
+	for path, code := range codes {
+		status, err := CheckHealth(context.Background(), srv.URL+path)
+		switch {
+		case code/100 == 2 && (err != nil || status != fmt.Sprintf("%d %s", code, http.StatusText(code))):
+			t.Errorf("%s (%d): %q, %v; want healthy", path, code, status, err)
+		case code/100 != 2 && (err == nil || !strings.Contains(err.Error(), srv.URL+path) || !strings.Contains(err.Error(), fmt.Sprint(code))):
+			t.Errorf("%s (%d): %q, %v; want an error naming the URL and the status", path, code, status, err)
+		}
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	if _, err := CheckHealth(context.Background(), closed.URL); err == nil || !strings.Contains(err.Error(), closed.URL) {
+		t.Errorf("a server that is gone: %v", err)
+	}
+	if _, err := CheckHealth(context.Background(), "://no"); err == nil {
+		t.Error("a URL that is none: no error")
+	}
+	// A URL's password is sent, never shown.
+	withPassword := strings.Replace(srv.URL, "://", "://u:hunter2@", 1) + "/down"
+	if _, err := CheckHealth(context.Background(), withPassword); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("an unhealthy URL with a password: %v, want an error without it", err)
 	}
 }
