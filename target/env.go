@@ -27,6 +27,16 @@ const (
 	EnvSimP95       = "LOADGATE_SIM_P95"     // Go duration
 )
 
+// KeyPrefix is the Redis key prefix of a target that takes its settings
+// from this environment (getenv is usually os.Getenv): $LOADGATE_REDIS_PREFIX,
+// else DefaultKeyPrefix. What a caller flushes to clear that target's cache.
+func KeyPrefix(getenv func(string) string) string {
+	if p := getenv(EnvRedisPrefix); p != "" {
+		return p
+	}
+	return DefaultKeyPrefix
+}
+
 // FromEnv sets the fields of c whose variables are set (getenv is usually
 // os.Getenv); unset variables leave c as it is, so flags parsed afterwards
 // can override. Every malformed value is reported, naming its variable.

@@ -45,6 +45,19 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
+// TestKeyPrefix: the prefix of LOADGATE_REDIS_PREFIX when set, else the
+// default a Config without one gets.
+func TestKeyPrefix(t *testing.T) {
+	t.Parallel()
+	if got := target.KeyPrefix(func(string) string { return "" }); got != target.DefaultKeyPrefix {
+		t.Errorf("unset: %q, want %q", got, target.DefaultKeyPrefix)
+	}
+	env := map[string]string{target.EnvRedisPrefix: "ci-42:"}
+	if got := target.KeyPrefix(func(k string) string { return env[k] }); got != "ci-42:" {
+		t.Errorf("set: %q, want ci-42:", got)
+	}
+}
+
 // TestProfileCheck: the two profiles pass; anything else, the empty one
 // included, is refused quoting it and naming both.
 func TestProfileCheck(t *testing.T) {

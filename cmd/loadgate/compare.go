@@ -88,10 +88,8 @@ func compareWithStack(ctx context.Context, e env, name, label string, f *runFlag
 		return err
 	}
 	before.Indexes = indexes
-	prefix := os.Getenv(target.EnvRedisPrefix)
-	if prefix == "" {
-		prefix = target.DefaultKeyPrefix
-	}
+	// The target started below gets this process's environment (SelfTarget).
+	prefix := target.KeyPrefix(os.Getenv)
 	// Put the database back whatever happens below, Ctrl-C included (ctx is
 	// then cancelled, so a context of its own).
 	defer func() {
