@@ -40,8 +40,9 @@ func fingerprint(t *testing.T, url string) [6]string {
 }
 
 func TestSeedIsDeterministicAndReplaces(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	url := testdb.URL(t)
+	url := testdb.Fresh(t)
 	if empty, err := seed.IsEmpty(ctx, url); err != nil || !empty {
 		t.Fatalf("IsEmpty before migrating = %v, %v; want true", empty, err)
 	}
@@ -118,6 +119,7 @@ func TestSeedIsDeterministicAndReplaces(t *testing.T) {
 }
 
 func TestOptionsValidate(t *testing.T) {
+	t.Parallel()
 	err := seed.Options{Users: 0, Foods: -1, Messages: -5}.Validate()
 	if err == nil {
 		t.Fatal("invalid options accepted")

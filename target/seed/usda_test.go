@@ -40,8 +40,9 @@ var usdaFiles = fstest.MapFS{
 }
 
 func TestImportUSDA(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	url := testdb.URL(t)
+	url := testdb.Fresh(t)
 	if err := migrations.Up(ctx, url); err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +65,7 @@ func TestImportUSDA(t *testing.T) {
 	if k.Name != "Kiwifruit, green, raw" || k.Kcal != 58 || k.ProteinG != 1.06 || k.Category != "Fruits and Fruit Juices" {
 		t.Fatalf("kiwi = %+v", k)
 	}
-	// Misspelled: corrected by the vocabulary. (Other tests of the package
-	// may have seeded synthetic hummus too.)
+	// Misspelled: corrected by the vocabulary.
 	hits, _ = st.SearchFoods(ctx, "humus commercial", 5)
 	if len(hits) != 1 || hits[0].Kcal != 229 || hits[0].FatG != 17.1 {
 		t.Fatalf("hummus = %+v", hits)
@@ -77,6 +77,7 @@ func TestImportUSDA(t *testing.T) {
 }
 
 func TestImportUSDABadInputIsNamed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := testdb.URL(t)
 	if err := migrations.Up(ctx, url); err != nil {
