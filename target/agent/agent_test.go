@@ -48,6 +48,7 @@ func openAIServer(t *testing.T, status int, reply string) (*httptest.Server, *ht
 }
 
 func TestOpenAISpeaksChatCompletions(t *testing.T) {
+	t.Parallel()
 	srv, last, body := openAIServer(t, 200, "Salmon has about 20 g of protein per 100 g.")
 	p, err := agent.New(agent.Config{Provider: "openai", BaseURL: srv.URL + "/v1/", Model: "local-model", APIKey: "sk-test"}, nil)
 	if err != nil {
@@ -82,6 +83,7 @@ func TestOpenAISpeaksChatCompletions(t *testing.T) {
 }
 
 func TestOpenAIErrorsNameTheServer(t *testing.T) {
+	t.Parallel()
 	srv, _, _ := openAIServer(t, 503, "")
 	p, _ := agent.New(agent.Config{Provider: "openai", BaseURL: srv.URL, APIKey: "sk-secret"}, nil)
 	_, err := p.Complete(context.Background(), prompt)
@@ -99,6 +101,7 @@ func TestOpenAIErrorsNameTheServer(t *testing.T) {
 }
 
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  agent.Config
@@ -118,6 +121,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestSimIsDeterministicAndUsesTheContext(t *testing.T) {
+	t.Parallel()
 	p, err := agent.New(agent.Config{SimNoDelay: true}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +139,7 @@ func TestSimIsDeterministicAndUsesTheContext(t *testing.T) {
 }
 
 func TestSimLatencyFollowsTheDistribution(t *testing.T) {
+	t.Parallel()
 	s, err := agent.NewSim(agent.Config{SimMedian: 100 * time.Millisecond, SimP95: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -152,6 +157,7 @@ func TestSimLatencyFollowsTheDistribution(t *testing.T) {
 }
 
 func TestSimHonoursCancellation(t *testing.T) {
+	t.Parallel()
 	s, _ := agent.NewSim(agent.Config{SimMedian: time.Hour, SimP95: 2 * time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -163,6 +169,7 @@ func TestSimHonoursCancellation(t *testing.T) {
 // TestOpenAIErrorsHideThePassword: a base URL with a password is named in
 // errors without it.
 func TestOpenAIErrorsHideThePassword(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no", http.StatusBadGateway)
 	}))

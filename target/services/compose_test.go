@@ -12,6 +12,7 @@ import (
 // it parses, every service has a health check, and it publishes PostgreSQL
 // and Redis where the defaults of this package look for them.
 func TestComposeFileMatchesDefaults(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile("../../docker-compose.yml")
 	if err != nil {
 		t.Fatal(err)

@@ -41,6 +41,7 @@ func noEnv(string) string { return "" }
 // The local servers answer: Ensure uses them, starts nothing and creates the
 // database named in the URL.
 func TestEnsureUsesRunningServersAndCreatesDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	admin, err := withDatabase(localPostgres(), "postgres")
 	if err != nil {
@@ -122,6 +123,7 @@ func TestEnsureWithoutBinariesSaysHowToGetThem(t *testing.T) {
 // Nothing answers at the defaults: throwaway servers are started from the
 // machine's binaries, answer, and are gone after Stop (which may be called twice).
 func TestEnsureStartsThrowawayServers(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and Redis")
 	}
@@ -209,6 +211,7 @@ func dropDatabase(t *testing.T, admin, name string) {
 // the machine's shared ones, which fault drills must never stop), and each
 // one stops and starts again on its port.
 func TestEnsureOwnServersStopAndStart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and Redis")
 	}
@@ -261,6 +264,7 @@ func TestEnsureOwnServersStopAndStart(t *testing.T) {
 // Processes creating one database at once all succeed: the one that loses
 // the race sees SQLSTATE 42P04 (duplicate_database), which is success.
 func TestCreateDatabaseRace(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	admin, err := withDatabase(localPostgres(), "postgres")
 	if err != nil {
@@ -287,6 +291,7 @@ func TestCreateDatabaseRace(t *testing.T) {
 // stops and starts again with pg_ctl on its own port, and a directory that
 // is not the one at DATABASE_URL is refused.
 func TestDataDirServer(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts PostgreSQL")
 	}

@@ -46,6 +46,7 @@ func plan(t *testing.T, pool *pgxpool.Pool, q store.HotQuery, noSeqScan bool) st
 // Each hot query's plan uses its index in the optimized profile, and none
 // is there in the baseline profile.
 func TestHotQueriesUseTheirIndexes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := testdb.URL(t)
 	if err := migrations.Up(ctx, url); err != nil {
