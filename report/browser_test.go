@@ -175,6 +175,7 @@ func checkInBrowser(t *testing.T, chromium, page string, wantCharts int) probeRe
 }
 
 func TestReportInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium, echarts := needBrowser(t)
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 30, Seed: 1, ErrorEvery: 30,
@@ -222,6 +223,7 @@ func TestReportInBrowser(t *testing.T) {
 // few and offers the rest in selectors that work (latency over time and
 // the distribution); no console error.
 func TestManyEndpointsInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium, echarts := needBrowser(t)
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 10, Seed: 4, More: 8, Gates: []string{"more8.p95 < 1ms"}})
@@ -238,6 +240,7 @@ func TestManyEndpointsInBrowser(t *testing.T) {
 func near(v, want uint32) bool { return v+12 >= want && v <= want+12 }
 
 func TestComparisonInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium, echarts := needBrowser(t)
 	root := t.TempDir()
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
@@ -258,6 +261,7 @@ func TestComparisonInBrowser(t *testing.T) {
 var defaultEChartsPath = filepath.Join("..", ".cache", "echarts-"+EChartsVersion, "package", "dist", "echarts.min.js")
 
 func TestCapacityInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium, echarts := needBrowser(t)
 	dir := t.TempDir()
 	pass := results.Gate{Expr: "p95 < 3s", Verdict: results.VerdictPass}
@@ -281,6 +285,7 @@ func TestCapacityInBrowser(t *testing.T) {
 // (title unchanged, no marker), tooltips included, and the charts still
 // draw under the page's Content-Security-Policy.
 func TestHostilePagesInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium, echarts := needBrowser(t)
 	root := t.TempDir()
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")

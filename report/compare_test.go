@@ -13,6 +13,7 @@ import (
 )
 
 func TestMannWhitney(t *testing.T) {
+	t.Parallel()
 	// Identical samples: no evidence at all.
 	a := []float64{1, 2, 3, 4, 5, 6, 7, 8}
 	if p := mannWhitney(a, a); p < 0.9 {
@@ -52,6 +53,7 @@ func writePair(t *testing.T, base, other fixture) (string, string) {
 }
 
 func TestRegressionCheck(t *testing.T) {
+	t.Parallel()
 	gates := []string{"p95 < 3s"}
 	tests := []struct {
 		name    string
@@ -100,6 +102,7 @@ func TestRegressionCheck(t *testing.T) {
 }
 
 func TestBaselineMissing(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 5})
 	absent := filepath.Join(t.TempDir(), "nope")
@@ -110,6 +113,7 @@ func TestBaselineMissing(t *testing.T) {
 }
 
 func TestParseMaxRegression(t *testing.T) {
+	t.Parallel()
 	got, err := ParseMaxRegression("p95=10%, search.p99=0.2")
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +129,7 @@ func TestParseMaxRegression(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
+	t.Parallel()
 	base, slow := writePair(t, fixture{Seconds: 20, Seed: 1, Gates: []string{"p95 < 3s", "p99 < 200ms"}}, fixture{Seconds: 20, Seed: 1, Scale: 2})
 	out := filepath.Join(t.TempDir(), "cmp")
 	c, err := Compare([]string{base, slow}, out, Options{Labels: []string{"baseline", "slowed"}, EChartsJS: fakeECharts(t)})
@@ -179,6 +184,7 @@ func TestCompare(t *testing.T) {
 // for latencies and rates, percentage points for ratios, which way is
 // better, and "—" where a run lacks the metric.
 func TestHeadlineRows(t *testing.T) {
+	t.Parallel()
 	f := func(v float64) *float64 { return &v }
 	// Latencies are the successful requests' (all requests' differ).
 	before := &results.Run{Overall: results.Stats{Requests: 100, Successes: 98, ErrorRate: 0.02,
@@ -217,6 +223,7 @@ func TestHeadlineRows(t *testing.T) {
 // TestCompareTooShortToTest: runs too short for the rank test still get a
 // plain-words line with both values, saying why it is untested.
 func TestCompareTooShortToTest(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
 	writeFixture(t, a, fixture{Seconds: 3, Seed: 1})
@@ -234,6 +241,7 @@ func TestCompareTooShortToTest(t *testing.T) {
 // TestCompareNotes: a label that contradicts the run's profile, and runs
 // of different scenarios, are said.
 func TestCompareNotes(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
 	writeFixture(t, a, fixture{Seconds: 6, Seed: 1, Profile: "baseline"})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestChangeWords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		base, v float64
 		unit    string
@@ -46,6 +47,7 @@ func TestChangeWords(t *testing.T) {
 // ratio of the capped value, the load the baseline did not complete, and
 // links to both runs' reports.
 func TestComparisonVerdictLine(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	a, b := filepath.Join(root, "baseline-run"), filepath.Join(root, "optimized-run")
 	gates := []string{"p95 < 3s"}
@@ -93,6 +95,7 @@ func TestComparisonVerdictLine(t *testing.T) {
 // TestCompareNoErrors: when no run had an error the comparison says so
 // instead of drawing lines at zero.
 func TestCompareNoErrors(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
 	writeFixture(t, a, fixture{Seconds: 5, Seed: 1})

@@ -7,6 +7,7 @@ import (
 )
 
 func TestServerTimingFact(t *testing.T) {
+	t.Parallel()
 	if got := serverTimingFact(nil); got != "" {
 		t.Errorf("no Server-Timing: %q, want nothing", got)
 	}

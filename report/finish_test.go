@@ -22,6 +22,7 @@ func fakeECharts(t testing.TB) string {
 }
 
 func TestFinishPass(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 20, Seed: 1, Gates: []string{"p95 < 3s", "error_rate < 1%", "cache_hit_rate > 60%"}})
 	var stderr bytes.Buffer
@@ -73,6 +74,7 @@ func TestFinishPass(t *testing.T) {
 }
 
 func TestFinishFailAndUnknown(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		fx      fixture
@@ -113,6 +115,7 @@ func TestFinishFailAndUnknown(t *testing.T) {
 }
 
 func TestFinishAbortedRunCannotPass(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 10s"}})
 	run.Status = results.StatusAborted
@@ -153,6 +156,7 @@ func TestFinishCDNFallback(t *testing.T) {
 }
 
 func TestBadRunFiles(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		spoil func(dir string) error
@@ -205,6 +209,7 @@ func TestBadRunFiles(t *testing.T) {
 }
 
 func TestMissingOptionalFilesAreNoted(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 5, Gates: []string{"p95 < 3s"}})
 	os.Remove(filepath.Join(dir, results.HlogFile))
@@ -226,6 +231,7 @@ func TestMissingOptionalFilesAreNoted(t *testing.T) {
 }
 
 func TestGateTable(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 3s", "p99 < 1ms"}})
 	before := readFile(t, filepath.Join(dir, results.RunFile))

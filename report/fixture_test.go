@@ -270,6 +270,7 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 }
 
 func TestLoadRunReadsFixture(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 10, Rate: 50, Seed: 1})
 	d, err := loadRun(dir)

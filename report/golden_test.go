@@ -51,12 +51,14 @@ func goldenRun(t *testing.T) string {
 }
 
 func TestGoldenSummaryAndJUnit(t *testing.T) {
+	t.Parallel()
 	dir := goldenRun(t)
 	golden(t, "summary.md", []byte(readFile(t, filepath.Join(dir, results.SummaryFile))))
 	golden(t, "junit.xml", []byte(readFile(t, filepath.Join(dir, results.JUnitFile))))
 }
 
 func TestJUnitParsesBack(t *testing.T) {
+	t.Parallel()
 	dir := goldenRun(t)
 	// Parse with a schema of our own (not the writer's types), as a CI
 	// system would.
@@ -114,6 +116,7 @@ func TestJUnitParsesBack(t *testing.T) {
 // TestGoldenHTML pins the whole page of a small run (fixed chart ids, CDN
 // mode so the file stays small): a change to the page shows in review.
 func TestGoldenHTML(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "2026-11-28T10-00-00-smoke")
 	writeFixture(t, dir, fixture{Seconds: 4, Rate: 10, Seed: 6, ErrorEvery: 7, ServerTiming: true, DBQueryMs: 3,
 		RSS: func(s int) float64 { return 64 << 20 }, Gates: []string{"p95 < 3s", "error_rate < 1%"}})
@@ -124,6 +127,7 @@ func TestGoldenHTML(t *testing.T) {
 }
 
 func TestGoldenComparisonSummary(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	a, b := filepath.Join(root, "baseline"), filepath.Join(root, "optimized")
 	writeFixture(t, a, fixture{Seconds: 20, Seed: 3, Scale: 8, Gates: []string{"p95 < 3s"}, NoCache: true, DBQueryMs: 4, Profile: "baseline"})

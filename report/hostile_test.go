@@ -257,6 +257,7 @@ func checkMarkdownIsData(t *testing.T, name, src string, texts ...string) string
 // TestHostileRunIsData renders a run whose every string is hostile and
 // checks report.html, summary.md and junit.xml keep them as data.
 func TestHostileRunIsData(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeHostileRun(t, dir)
 	for _, inline := range []bool{true, false} {
@@ -362,6 +363,7 @@ func checkJUnitHolds(t *testing.T, data string, run *results.Run) {
 // TestHostileComparisonIsData compares two hostile runs under hostile
 // labels (`loadgate report A B --labels …`).
 func TestHostileComparisonIsData(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
 	writeHostileRun(t, a)
@@ -392,6 +394,7 @@ func TestHostileComparisonIsData(t *testing.T) {
 
 // TestHostileCapacityIsData renders a capacity search with hostile strings.
 func TestHostileCapacityIsData(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := RenderCapacity(dir, hostileCapacity(), hostile("answer"), Options{EChartsJS: fakeECharts(t), Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
@@ -406,6 +409,7 @@ func TestHostileCapacityIsData(t *testing.T) {
 // TestHostileGateTableIsData checks the terminal gate table shows control
 // characters from the data escaped, not as terminal commands or new lines.
 func TestHostileGateTableIsData(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeHostileRun(t, dir)
 	run, err := results.ReadRun(dir)
@@ -437,6 +441,7 @@ func TestHostileGateTableIsData(t *testing.T) {
 // table cell and a heading (GFM, as GitHub does) and checks each shows the
 // string as written, line breaks as spaces, with no markup made of it.
 func TestMdTextShowsItself(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{
 		"1. item", "1) item", "12. x", "1.17 s", "# heading", "> quote", "- item", "+ item", "=== ", "---", "***",
 		"*em*", "_em_", "**bold**", "error_rate < 1%", "p95 < 3s", "cache_hit_rate > 60%",
@@ -470,6 +475,7 @@ func TestMdTextShowsItself(t *testing.T) {
 // is that of echarts.min.js in the npm package echarts@EChartsVersion (what
 // `make assets` fetches, and the file the CDN serves).
 func TestEChartsIntegrity(t *testing.T) {
+	t.Parallel()
 	path := os.Getenv(EnvEChartsJS)
 	if path == "" {
 		path = defaultEChartsPath

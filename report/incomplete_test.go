@@ -25,6 +25,7 @@ func incompleteFixture(t *testing.T) string {
 // running: the run was killed) renders what was measured, marked
 // incomplete everywhere, and cannot be judged.
 func TestIncompleteRun(t *testing.T) {
+	t.Parallel()
 	dir := incompleteFixture(t)
 	out, err := Render(dir, Options{Assets: AssetsCDN})
 	if err != nil {
@@ -61,6 +62,7 @@ func TestIncompleteRun(t *testing.T) {
 // last line cut short. In a run that did not finish that line is left out
 // (and said); in a finished run it is still an error naming the file.
 func TestKilledMidLine(t *testing.T) {
+	t.Parallel()
 	dir := incompleteFixture(t)
 	path := filepath.Join(dir, results.HlogFile)
 	whole, err := os.ReadFile(path)

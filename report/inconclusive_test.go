@@ -14,6 +14,7 @@ import (
 // changed a verdict, or that kept its plan with a few late requests, is
 // judged by its gates and says nothing of the generator.
 func TestInconclusiveVerdict(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		gates    []string // default p95 < 10s
@@ -76,6 +77,7 @@ func TestInconclusiveVerdict(t *testing.T) {
 // TestRateWords: achieved is completed per second, with planned beside it
 // and sent where it differs, and what was in flight at the end.
 func TestRateWords(t *testing.T) {
+	t.Parallel()
 	run := &results.Run{Overall: results.Stats{Rate: results.Rate{Target: 50, Achieved: 50, Sent: 50}}}
 	if got, want := rateWords(run), "achieved 50/s (completed), planned 50/s"; got != want {
 		t.Errorf("rateWords = %q, want %q", got, want)

@@ -17,6 +17,7 @@ import (
 // with it with no path to ECharts in its environment, and opens the page in
 // Chromium with the network off: every chart draws.
 func TestBuiltBinaryDrawsOffline(t *testing.T) {
+	t.Parallel()
 	chromium, _ := needBrowser(t)
 	if _, err := os.Stat("echarts.min.js"); err != nil {
 		msg := "report/echarts.min.js is absent: `make build` copies it there"

@@ -14,6 +14,7 @@ import (
 // endpoint table and the gates read the successful ones, the failed ones
 // and all have their own rows and columns.
 func TestReportSaysWhichRequests(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 6, Seed: 5, ErrorEvery: 3, Gates: []string{"chat.p95 < 3s", "chat.failed.p95 < 1s"}})
 	if _, err := Finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
@@ -65,6 +66,7 @@ func TestReportSaysWhichRequests(t *testing.T) {
 // requests failed, a gate on successful requests cannot be told and is
 // unknown, never a pass.
 func TestRunBeforeTheSplit(t *testing.T) {
+	t.Parallel()
 	clean := filepath.Join(t.TempDir(), "clean")
 	writeFixture(t, clean, fixture{Seconds: 6, Seed: 5, Unsplit: true, Gates: []string{"p95 < 3s", "p95_drift < 50%"}})
 	out, err := Gate(clean, Options{}, &bytes.Buffer{})
@@ -94,6 +96,7 @@ func TestRunBeforeTheSplit(t *testing.T) {
 // A log that does not hold what run.json counts (as the recorder wrote
 // before every measured result reached it) is said in the report.
 func TestReportNotesLogMissingResults(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 4, Seed: 5})
 	run, err := results.ReadRun(dir)

@@ -11,6 +11,7 @@ import (
 // TestRestartIsARunFact: a target restart recorded in run.json is among the
 // run facts of report.html and summary.md, with when and what showed it.
 func TestRestartIsARunFact(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 5, Gates: []string{"cache_hit_rate > 60%"}})
 	run.Server.Restarts = []results.Restart{{AfterS: 2, BeforeS: 3, Sign: "loadgate_cache_requests_total"}}

@@ -31,6 +31,7 @@ func chartJSON(t *testing.T, page, id string) chartData {
 // selector, the drain shaded instead of drawn, "no errors" for a run
 // without, Server-Timing as a breakdown, and changes of shares in pp.
 func TestRunPageAtAGlance(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 12, Seed: 2, More: 6, ServerTiming: true,
 		Gates: []string{"more6.p95 < 1ms", "chat.p95 < 30s", "error_rate < 1%"}})
@@ -107,6 +108,7 @@ func toStrings(v any) []string {
 
 // TestMarginInPP: a gate on a share says its margin in percentage points.
 func TestMarginInPP(t *testing.T) {
+	t.Parallel()
 	v := 0.004
 	g := results.Gate{Expr: "error_rate < 1%", Value: &v, Threshold: 0.01, Unit: "ratio", Verdict: results.VerdictPass}
 	if got := margin(g); got != "0.6 pp to spare" {
@@ -115,6 +117,7 @@ func TestMarginInPP(t *testing.T) {
 }
 
 func TestSecondsWords(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[float64]string{0: "0s", 6.666666666: "6.7s", 30: "30s", 120: "2m", 90: "1m30s", 3600: "1h"} {
 		if got := secondsWords(in); got != want {
 			t.Errorf("secondsWords(%g) = %q, want %q", in, got, want)
@@ -125,6 +128,7 @@ func TestSecondsWords(t *testing.T) {
 // TestCapacityClosedHasNoPlannedRate: the steps of a closed-model search
 // have no planned rate to show ("—", not "0/s").
 func TestCapacityClosedHasNoPlannedRate(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := RenderCapacity(dir, sampleCapacity(), "capacity: 200 users", Options{Assets: AssetsCDN, Stderr: &strings.Builder{}}); err != nil {
 		t.Fatal(err)

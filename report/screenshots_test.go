@@ -41,6 +41,7 @@ func writeBeforeAfter(t *testing.T, root string) (string, string) {
 // review. With -screenshots DIR (make report-screenshots) the pages and
 // run.png, comparison.png and capacity.png stay in DIR.
 func TestReportScreenshots(t *testing.T) {
+	t.Parallel()
 	chromium, echarts := needBrowser(t)
 	out := *screenshots
 	if out == "" {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestSpikeRecovery(t *testing.T) {
+	t.Parallel()
 	// Warm-up 2 s; a spike stage from 12 s to 17 s; search stalls by 5 s
 	// from 12 s until 21 s, so P95 is back under 3 s at 21 s: recovery 4 s.
 	stages := []results.Stage{{StartS: 0, DurationS: 12, From: 20, To: 20}, {StartS: 12, DurationS: 5, From: 100, To: 100}, {StartS: 17, DurationS: 15, From: 20, To: 20}}
@@ -62,6 +63,7 @@ func TestSpikeRecovery(t *testing.T) {
 }
 
 func TestSoakDriftAndMemoryGrowth(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "soak")
 	// Search slows by 5 ms a second; RSS grows by 1 MiB a second.
 	writeFixture(t, dir, fixture{Seconds: 60, Seed: 5,
@@ -109,6 +111,7 @@ func st(start, dur, from, to float64) results.Stage {
 }
 
 func TestSpikeEnd(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		stages []results.Stage
 		end    float64

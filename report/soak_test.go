@@ -57,6 +57,7 @@ func TestMain(m *testing.M) {
 // draws: the page with ECharts inlined stays under 3 MB, and every chart
 // still covers the whole hour.
 func TestSoakReportStaysLight(t *testing.T) {
+	t.Parallel()
 	_, echarts := needECharts(t)
 	dir := writeSoakHour(t)
 	maxPoints, bucket, last := DefaultMaxPoints, 4, "[3598,"

@@ -48,6 +48,7 @@ func checkUnchanged(t *testing.T, dir string, before map[string]string) {
 }
 
 func TestFinishRecordsWhatJudgedTheRun(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		override  []string
@@ -108,6 +109,7 @@ func TestFinishRecordsWhatJudgedTheRun(t *testing.T) {
 // by --gate: the page, summary and JUnit say the recorded verdict, not one
 // by the scenario's gates, and run.json stays as it was.
 func TestRenderKeepsRecordedVerdict(t *testing.T) {
+	t.Parallel()
 	dir := judgedRun(t)
 	runJSON := readFile(t, filepath.Join(dir, results.RunFile))
 	out, err := Render(dir, Options{Assets: AssetsCDN})
@@ -137,6 +139,7 @@ func TestRenderKeepsRecordedVerdict(t *testing.T) {
 // TestRenderRefusesOtherGates: a re-render cannot judge by other gates
 // than the recorded ones; nothing is written.
 func TestRenderRefusesOtherGates(t *testing.T) {
+	t.Parallel()
 	dir := judgedRun(t)
 	before := runFiles(t, dir)
 	for name, o := range map[string]Options{
@@ -153,6 +156,7 @@ func TestRenderRefusesOtherGates(t *testing.T) {
 // TestGateUsesRecordedVerdict is `loadgate gate DIR` on a run judged by
 // --gate: the recorded gates, the recorded verdict, said so.
 func TestGateUsesRecordedVerdict(t *testing.T) {
+	t.Parallel()
 	dir := judgedRun(t)
 	before := runFiles(t, dir)
 	var buf bytes.Buffer
@@ -174,6 +178,7 @@ func TestGateUsesRecordedVerdict(t *testing.T) {
 // decides the exit code, the table says these are ad-hoc gates and what
 // the recorded verdict is, and nothing of the run is rewritten.
 func TestGateAdHocSaysSo(t *testing.T) {
+	t.Parallel()
 	dir := judgedRun(t)
 	before := runFiles(t, dir)
 	var buf bytes.Buffer
@@ -197,6 +202,7 @@ func TestGateAdHocSaysSo(t *testing.T) {
 // output before Finish) is judged by its scenario's gates, and says that
 // this is not a recorded verdict.
 func TestUnjudgedRunSaysSo(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 1ms"}})
 	var buf bytes.Buffer
@@ -218,6 +224,7 @@ func TestUnjudgedRunSaysSo(t *testing.T) {
 // TestLegacyRecordedGates: a run.json written before the record existed
 // holds its evaluated gates; those are its verdict, not the scenario's.
 func TestLegacyRecordedGates(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 3s"}})
 	v := run.Overall.LatencyUS.P95
@@ -238,6 +245,7 @@ func TestLegacyRecordedGates(t *testing.T) {
 // TestJudgedRecordMismatch: a record whose gates do not match the gate
 // results beside it is a corrupt run.json, not a verdict.
 func TestJudgedRecordMismatch(t *testing.T) {
+	t.Parallel()
 	dir := judgedRun(t)
 	run, err := results.ReadRun(dir)
 	if err != nil {
@@ -260,6 +268,7 @@ func TestJudgedRecordMismatch(t *testing.T) {
 // recorded gates and a regression check, said not to be the recorded
 // verdict; nothing is rewritten.
 func TestGateBaselineSaysSo(t *testing.T) {
+	t.Parallel()
 	dir := judgedRun(t)
 	base := filepath.Join(t.TempDir(), "base")
 	writeFixture(t, base, fixture{Seconds: 10, Seed: 1})
