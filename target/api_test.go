@@ -16,6 +16,7 @@ import (
 )
 
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	c.key = "" // public route
 	var h target.Health
@@ -26,6 +27,7 @@ func TestHealth(t *testing.T) {
 }
 
 func TestAuth(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	for _, tc := range []struct {
 		name, key string
@@ -49,6 +51,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestNutritionSearch(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	type result struct {
 		Query   string          `json:"query"`
@@ -96,6 +99,7 @@ func TestNutritionSearch(t *testing.T) {
 }
 
 func TestFoodIsCached(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	hits := func() float64 { return c.metric(`loadgate_cache_requests_total{cache="food",result="hit"}`) }
 	misses := func() float64 { return c.metric(`loadgate_cache_requests_total{cache="food",result="miss"}`) }
@@ -127,6 +131,7 @@ func TestFoodIsCached(t *testing.T) {
 }
 
 func TestPrometheusMetricsMove(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	req := `loadgate_http_requests_total{code="200",method="GET",route="nutrition_food"}`
 	dur := `loadgate_http_request_duration_seconds_count{route="nutrition_food"}`
@@ -153,6 +158,7 @@ func TestPrometheusMetricsMove(t *testing.T) {
 // Each statement is timed under its query name: a new user read from
 // PostgreSQL counts once under "user", the cached second read not at all.
 func TestDBQueryHistogram(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	user := `loadgate_db_query_duration_seconds_count{query="user"}`
 	msg := `loadgate_db_query_duration_seconds_count{query="save_exchange"}`
@@ -186,6 +192,7 @@ func TestDBQueryHistogram(t *testing.T) {
 }
 
 func TestMemory(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	var before target.UserMemory
 	c.expect("GET", "/api/v1/users/3/memory", "", 200, &before)
@@ -233,6 +240,7 @@ func TestMemory(t *testing.T) {
 }
 
 func TestUsers(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	var u store.User
 	c.expect("POST", "/api/v1/users", `{"name":"Test Person","email":"tp@example.test"}`, 201, &u)
@@ -253,6 +261,7 @@ func TestUsers(t *testing.T) {
 }
 
 func TestBodyLimits(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	big := `{"user_id":1,"message":"` + strings.Repeat("a", target.MaxBodyBytes) + `"}`
 	var e apiErr
@@ -266,6 +275,7 @@ func TestBodyLimits(t *testing.T) {
 }
 
 func TestConversationsKeyset(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	type page struct {
 		UserID     int64           `json:"user_id"`
@@ -378,6 +388,7 @@ func TestConcurrentXPAwardsAddUp(t *testing.T) {
 }
 
 func TestChat(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	var hist0 struct{ Messages []store.Message }
 	c.expect("GET", "/api/v1/users/11/conversations?limit=1", "", 200, &hist0)
@@ -427,6 +438,7 @@ func TestChat(t *testing.T) {
 }
 
 func TestMetricsJSON(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	c.expect("GET", "/api/v1/nutrition/foods/2", "", 200, nil)
 	c.expect("GET", "/api/v1/nutrition/foods/2", "", 200, nil)
@@ -446,6 +458,7 @@ func TestMetricsJSON(t *testing.T) {
 }
 
 func TestChatWithOpenAIProvider(t *testing.T) {
+	t.Parallel()
 	var asked string
 	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
@@ -480,6 +493,7 @@ func TestChatWithOpenAIProvider(t *testing.T) {
 }
 
 func TestPoolWaitMetricsMove(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	cfg.PoolSize = 1 // every concurrent query waits for the one connection
 	c := start(t, cfg)
@@ -507,6 +521,7 @@ func TestPoolWaitMetricsMove(t *testing.T) {
 // TestReadOneMeal: a logged meal reads back by the id it got, for its user
 // only.
 func TestReadOneMeal(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	var logged struct {
 		Meal store.Meal `json:"meal"`

@@ -10,6 +10,7 @@ import (
 )
 
 func TestConfigFromEnv(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{
 		"DATABASE_URL": "postgres://x@db/app", "REDIS_URL": "redis://r:6379/1", "LOADGATE_ADDR": ":9000",
 		"LOADGATE_PROFILE": "baseline", "LOADGATE_POOL_SIZE": "7", "LOADGATE_PPROF": "127.0.0.1:6060",
@@ -74,6 +75,7 @@ func TestProfileCheck(t *testing.T) {
 }
 
 func TestConfigErrorsNameTheField(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  target.Config

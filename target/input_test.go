@@ -34,6 +34,7 @@ func (b *lockedBuffer) String() string {
 // reject, dates outside its range): each is a 400 naming the field, never a
 // 5xx, and nothing is logged at ERROR.
 func TestHostileInputIsABadRequest(t *testing.T) {
+	t.Parallel()
 	var logs lockedBuffer
 	cfg := testConfig(t)
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -89,6 +90,7 @@ func TestHostileInputIsABadRequest(t *testing.T) {
 // where the column types are, not tighter: the extremes PostgreSQL can hold
 // are served.
 func TestEdgeInputStillServed(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	for _, tc := range []struct {
 		name, method, path, body string

@@ -59,6 +59,7 @@ func get(url string) (int, string, error) {
 
 // With PprofAddr, pprof answers there and not on the API's address.
 func TestPprofOnItsOwnListener(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	cfg.PprofAddr = freeAddr(t)
 	api := serveOnLoopback(t, cfg)
@@ -83,6 +84,7 @@ func TestPprofOnItsOwnListener(t *testing.T) {
 
 // Without PprofAddr nothing serves pprof.
 func TestPprofOffByDefault(t *testing.T) {
+	t.Parallel()
 	api := serveOnLoopback(t, testConfig(t))
 	if code, _, err := get(api + "/api/health"); err != nil || code != 200 {
 		t.Fatalf("health: %d, %v", code, err)

@@ -179,6 +179,7 @@ func TestPoolRecoversFromTerminatedBackends(t *testing.T) {
 }
 
 func TestGracefulShutdownDrains(t *testing.T) {
+	t.Parallel()
 	// The LLM says when the chat reaches it and answers when released, so
 	// the test knows the chat is in flight without guessing how long.
 	asked, release := make(chan struct{}), make(chan struct{})
@@ -311,6 +312,7 @@ func TestBaselineProfile(t *testing.T) {
 
 // The exposition passes the linter promtool check metrics runs.
 func TestMetricsExpositionLints(t *testing.T) {
+	t.Parallel()
 	c := start(t, testConfig(t))
 	everyRoute(t, c, "lint")
 	_, b, resp := c.do("GET", "/metrics", "")
@@ -338,6 +340,7 @@ func TestMetricsExpositionLints(t *testing.T) {
 }
 
 func TestHealthDownWhenPostgresIsGone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	server := os.Getenv("DATABASE_URL")
 	if server == "" {
