@@ -184,6 +184,7 @@ func (f *fakeTarget) Start(context.Context) error {
 // target_restart and target_kill restart the target loadgate started (the
 // process side is tested in cmd/loadgate); undo makes sure it runs.
 func TestTargetDrills(t *testing.T) {
+	t.Parallel()
 	ft := &fakeTarget{}
 	for _, y := range []string{"{at: 1s, action: target_restart}", "{at: 1s, action: target_kill}"} {
 		a := drill(t, y, Env{Target: ft})
@@ -201,6 +202,7 @@ func TestTargetDrills(t *testing.T) {
 
 // Built-in drills refuse what loadgate did not start or what is not on loopback.
 func TestBuildRefuses(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ yaml, want string }{
 		{"{at: 1s, for: 5s, action: redis_stop}", "only a Redis it started"},
 		{"{at: 1s, for: 5s, action: pg_stop}", "only a PostgreSQL it started"},
@@ -224,6 +226,7 @@ func TestBuildRefuses(t *testing.T) {
 
 // exec runs argv lists without a shell, each within its timeout.
 func TestExec(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	mark := filepath.Join(dir, "on")
@@ -296,6 +299,7 @@ func roundTrip(addr string, n int, deadline time.Duration) (time.Duration, error
 // Network faults act through the proxy while they are on, and the link is
 // as before once they are undone.
 func TestNetworkFaults(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p, err := NewProxy("echo", echoServer(t))
 	if err != nil {
