@@ -85,6 +85,7 @@ func TestStackDrills(t *testing.T) {
 // its data directory (LOADGATE_PG_DATA), checked against DATABASE_URL
 // (services.TestDataDirServer stops and starts one); without it, refused.
 func TestDrillsGivenPostgres(t *testing.T) {
+	t.Parallel()
 	sc := scenarioWith(t, "  - {at: 1s, for: 1s, action: pg_stop}\n")
 	s, err := NewStack(sc, &services.Stack{DatabaseURL: "postgres://postgres@127.0.0.1:5432/x"})
 	if err != nil {

@@ -32,6 +32,7 @@ func writesRun() *results.Run {
 // against the new rows of each kind; a kind's surplus (rows committed whose
 // answer was lost) does not hide another kind's loss.
 func TestWrites(t *testing.T) {
+	t.Parallel()
 	before := rows{meals: 100, chats: 50}
 	cases := []struct {
 		name  string
@@ -60,6 +61,7 @@ func TestWrites(t *testing.T) {
 // Finish leaves a run with a warm-up without a writes check (before
 // counting anything), and says when it cannot count.
 func TestWritesCheckFinish(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	nowhere := &WritesCheck{url: "postgres://root@127.0.0.1:1/x?connect_timeout=2"}
 	dir := t.TempDir()
@@ -87,6 +89,7 @@ func TestWritesCheckFinish(t *testing.T) {
 // writes say which, and a warning says so in every report. A fault the run
 // ended before is not a failure.
 func TestWritesNameFailedDrills(t *testing.T) {
+	t.Parallel()
 	start := 1.0
 	run := writesRun()
 	run.Faults = []results.Fault{

@@ -16,6 +16,7 @@ var tiny = seed.Options{Users: 5, Foods: 20, Messages: 50, Seed: 1}
 // TestPrepareSeedsOnce: Prepare migrates and seeds an empty database and,
 // with ifEmpty, leaves a seeded one as it is, saying so.
 func TestPrepareSeedsOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := testdb.Fresh(t)
 	var log strings.Builder
@@ -47,6 +48,7 @@ func TestPrepareSeedsOnce(t *testing.T) {
 // TestStackPreparesTheDatabase: Stack calls beforeMigrate on the database
 // before it is migrated and returns it seeded.
 func TestStackPreparesTheDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	url := testdb.Fresh(t)
 	calls, emptyBefore := 0, false
