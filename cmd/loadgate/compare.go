@@ -11,10 +11,7 @@ import (
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/target"
-	"github.com/loadgate/loadgate/target/cache"
 	"github.com/loadgate/loadgate/target/seed"
-	"github.com/loadgate/loadgate/target/services"
-	"github.com/loadgate/loadgate/target/store"
 )
 
 // compareProfiles are the profiles compare runs, in order; the labels of the
@@ -72,30 +69,19 @@ func compareWithStack(ctx context.Context, e env, name, label string, f *runFlag
 		return err
 	}
 
-	// Whether the indexes are applied is read before set-up migrates (which
-	// applies them).
-	var indexes bool
-	stack, err := seed.Stack(ctx, sf.options(), e.stderr, func(url string) (err error) {
-		indexes, err = store.IndexesBefore(ctx, url)
-		return err
-	})
+	// The target started below gets this process's environment (SelfTarget),
+	// so its key prefix is the one this process would take.
+	stack, saved, err := seed.StackSaved(ctx, sf.options(), e.stderr, target.KeyPrefix(os.Getenv))
 	if err != nil {
 		return err
 	}
 	defer stack.Stop()
-	before, err := store.TakeSnapshot(ctx, stack.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	before.Indexes = indexes
-	// The target started below gets this process's environment (SelfTarget).
-	prefix := target.KeyPrefix(os.Getenv)
 	// Put the database back whatever happens below, Ctrl-C included (ctx is
 	// then cancelled, so a context of its own).
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		if err := restoreState(rctx, before, keepData, stack, prefix); err != nil {
+		if err := saved.Restore(rctx, keepData); err != nil {
 			fmt.Fprintf(e.stderr, "loadgate: compare: RESTORING THE DATABASE FAILED: %v\n", err)
 			return
 		}
@@ -103,7 +89,7 @@ func compareWithStack(ctx context.Context, e env, name, label string, f *runFlag
 		if keepData {
 			what = "rows the runs wrote kept (--keep-data)"
 		}
-		fmt.Fprintf(e.stderr, "compare: database restored: performance indexes applied: %v; %s\n", before.Indexes, what)
+		fmt.Fprintf(e.stderr, "compare: database restored: performance indexes applied: %v; %s\n", saved.IndexesApplied(), what)
 	}()
 
 	dirs := make([]string, 0, len(compareProfiles))
@@ -112,11 +98,11 @@ func compareWithStack(ctx context.Context, e env, name, label string, f *runFlag
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted before the %s run: nothing compared (runs so far: %s)", profile, strings.Join(dirs, ", "))
 		}
-		n, err := cache.FlushPrefix(ctx, stack.RedisURL, prefix)
+		n, err := saved.FlushCache(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "compare: %s run; %d cache keys under %s deleted\n", profile, n, prefix)
+		fmt.Fprintf(e.stderr, "compare: %s run; %d cache keys under %s deleted\n", profile, n, saved.Prefix())
 		t, err := startTarget(ctx, e, stack.DatabaseURL, stack.RedisURL, profile, false)
 		if err != nil {
 			return err
@@ -143,14 +129,4 @@ func compareWithStack(ctx context.Context, e env, name, label string, f *runFlag
 	fmt.Fprintf(e.stderr, "compare: optimized run %s\n", outcome.Headline())
 	fmt.Fprintf(e.stdout, "comparison: %s/report.html (runs %s)\n", out, strings.Join(dirs, ", "))
 	return outcomeError(outcome)
-}
-
-// restoreState puts back what the snapshot recorded and deletes the target's
-// cache keys, which may hold what the deleted rows said.
-func restoreState(ctx context.Context, s *store.Snapshot, keepRows bool, stack *services.Stack, prefix string) error {
-	if err := s.Restore(ctx, stack.DatabaseURL, keepRows); err != nil {
-		return err
-	}
-	_, err := cache.FlushPrefix(ctx, stack.RedisURL, prefix)
-	return err
 }
