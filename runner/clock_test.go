@@ -2,12 +2,14 @@ package runner
 
 import (
 	"context"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/scenarios"
 )
 
 // TestPacersBeganByTheClock: when an attack began is the clock's now less
@@ -239,20 +241,12 @@ func TestFlowEngineWaitsOnTheClock(t *testing.T) {
 	t.Parallel()
 	srv := okServer(t, nil)
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 1s, rate: 2/s}]\nflows:\n  - name: buyer\n    steps:\n      - {name: a, path: /a, think: 300ms}\n      - {name: b, path: /b}\n")
-	set, err := newFlowSet(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	fc := newFakeClock(t0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sched := newSchedule(stageLevels(sc))
-	e := &flowEngine{set: set, sched: sched, workers: 4, events: make(chan flowEvent), ctx: ctx,
-		clock: fc.clock(), began: t0, last: sched.end + scheduleGrace}
-	for range set.limits {
-		e.clients = append(e.clients, srv.Client())
-	}
+	e := flowEngineOnClock(t, ctx, sc, srv, fc, t0)
+	set := e.set
 	go e.run()
 	// expect takes the next event: a step (or with iter, an iteration's
 	// end) due at due, sent at sent, both since t0.
@@ -302,19 +296,11 @@ func TestClosedFlowsFollowTheClock(t *testing.T) {
 	t.Parallel()
 	srv := okServer(t, nil)
 	sc := scenarioFor(t, srv.URL, "load:\n  model: closed\n  think_time: 1h\n  stages: [{duration: 2s, users: 0 -> 2}]\nflows:\n  - name: buyer\n    steps:\n      - {name: a, path: /a}\n")
-	set, err := newFlowSet(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	fc := newFakeClock(t0)
 	ctx, cancel := context.WithCancel(context.Background())
-	sched := newSchedule(stageLevels(sc))
-	e := &flowEngine{set: set, sched: sched, closed: true, think: sc.Load.ThinkTime, events: make(chan flowEvent), ctx: ctx,
-		clock: fc.clock(), began: t0, last: sched.end + scheduleGrace}
-	for range set.limits {
-		e.clients = append(e.clients, srv.Client())
-	}
+	e := flowEngineOnClock(t, ctx, sc, srv, fc, t0)
+	set := e.set
 	go e.run()
 	fc.armed(t, t0.Add(closedPoll)) // the ramp's poll
 	fc.advance(990 * time.Millisecond)
@@ -331,4 +317,22 @@ func TestClosedFlowsFollowTheClock(t *testing.T) {
 	cancel()
 	for range e.events {
 	}
+}
+
+// flowEngineOnClock is the flow engine of sc (its stages, model and think
+// time, 4 workers) sending to srv, on fc's clock, begun at t0, not yet
+// running.
+func flowEngineOnClock(t *testing.T, ctx context.Context, sc *scenarios.Scenario, srv *httptest.Server, fc *fakeClock, t0 time.Time) *flowEngine {
+	t.Helper()
+	set, err := newFlowSet(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched := newSchedule(stageLevels(sc))
+	e := &flowEngine{set: set, sched: sched, closed: sc.Load.Model == scenarios.ModelClosed, think: sc.Load.ThinkTime,
+		workers: 4, events: make(chan flowEvent), ctx: ctx, clock: fc.clock(), began: t0, last: sched.end + scheduleGrace}
+	for range set.limits {
+		e.clients = append(e.clients, srv.Client())
+	}
+	return e
 }
