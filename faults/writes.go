@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/target/store"
 )
@@ -50,7 +51,10 @@ func countRows(ctx context.Context, url string) (rows, error) {
 // Finish counts the rows again and records the check in the run
 // directory's run.json (writes). A run with a warm-up is left without:
 // run.json counts only the measured requests, and the warm-up's writes
-// would hide losses.
+// would hide losses. Rows that cannot be counted (the database down after
+// a drill's undo failed) are not an error of Finish: the check records that
+// the writes were not checked, and why, so that the run's report is still
+// written. Its errors are reading and writing run.json.
 func (w *WritesCheck) Finish(ctx context.Context, dir string) error {
 	run, err := results.ReadRun(dir)
 	if err != nil {
@@ -60,19 +64,18 @@ func (w *WritesCheck) Finish(ctx context.Context, dir string) error {
 		return nil
 	}
 	after, err := countRows(context.WithoutCancel(ctx), w.url)
-	if err != nil {
-		return err
-	}
-	if record(run, w.before, after); run.Writes == nil {
+	if record(run, w.before, after, err); run.Writes == nil {
 		return nil
 	}
 	return results.WriteJSON(filepath.Join(dir, results.RunFile), run)
 }
 
-// record sets run's writes. A drill of the run that failed to inject or
-// undo makes the check unreliable: the writes name it, and a warning, which
+// record sets run's writes from the rows counted before and after the run,
+// or, when counting after it failed (uncounted), the error instead of the
+// rows found and lost. A drill of the run that failed to inject or undo
+// makes the check unreliable: the writes name it, and a warning, which
 // every report says, says so.
-func record(run *results.Run, before, after rows) {
+func record(run *results.Run, before, after rows, uncounted error) {
 	run.Writes = writes(run, before, after)
 	if run.Writes == nil {
 		return
@@ -89,7 +92,16 @@ func record(run *results.Run, before, after rows) {
 		}
 		run.Writes.FailedDrills = append(run.Writes.FailedDrills, f.Name)
 	}
-	if len(why) > 0 {
+	switch {
+	case uncounted != nil:
+		w := run.Writes
+		w.Found, w.Lost, w.Error = nil, nil, redact.Error(uncounted).Error()
+		warning := "writes not checked: " + w.Error
+		if len(why) > 0 {
+			warning += " (" + strings.Join(why, ", ") + ")"
+		}
+		run.Warnings = append(run.Warnings, warning)
+	case len(why) > 0:
 		run.Warnings = append(run.Warnings, "writes check not reliable: "+strings.Join(why, ", "))
 	}
 }
@@ -123,9 +135,8 @@ func writes(run *results.Run, before, after rows) *results.Writes {
 		return nil
 	}
 	foundMeals, foundChats := after.meals-before.meals, after.chats-before.chats
-	w.Acknowledged = ackMeals + ackChats
-	w.Found = foundMeals + foundChats
-	w.Lost = max(0, ackMeals-foundMeals) + max(0, ackChats-foundChats)
+	found, lost := foundMeals+foundChats, max(0, ackMeals-foundMeals)+max(0, ackChats-foundChats)
+	w.Acknowledged, w.Found, w.Lost = ackMeals+ackChats, &found, &lost
 	return w
 }
 

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"sort"
@@ -201,19 +202,22 @@ func latencyOf(h *hdr.Histogram) results.Latency {
 
 // faultGateInput adds the fault metrics to the gates' input: the worst
 // recovery time and fault error rate, each fault's as NAME.metric, and
-// writes_lost (not when a drill failed: the writes check is then not
-// reliable).
+// writes_lost (not when the rows could not be counted or a drill failed:
+// the writes check is then not done or not reliable).
 func faultGateInput(d *runData, in *gate.Input) {
-	if w := d.Run.Writes; w != nil && len(w.FailedDrills) > 0 {
+	switch w := d.Run.Writes; {
+	case w == nil:
+		in.Why[gate.MetricWritesLost] = "no writes check in this run (loadgate scenario runs it against the reference target, in a run with faults and no warm-up)"
+	case w.Error != "" || w.Lost == nil:
+		in.Why[gate.MetricWritesLost] = "writes not checked: " + cmp.Or(w.Error, "no count of lost writes")
+	case len(w.FailedDrills) > 0:
 		drills := "drill "
 		if len(w.FailedDrills) > 1 {
 			drills = "drills "
 		}
 		in.Why[gate.MetricWritesLost] = "writes check not reliable: " + drills + strings.Join(w.FailedDrills, ", ") + " failed (the fault table says how)"
-	} else if w != nil {
-		in.Extra[gate.MetricWritesLost] = float64(w.Lost)
-	} else {
-		in.Why[gate.MetricWritesLost] = "no writes check in this run (loadgate scenario runs it against the reference target, in a run with faults and no warm-up)"
+	default:
+		in.Extra[gate.MetricWritesLost] = float64(*w.Lost)
 	}
 	if len(d.Run.Faults) == 0 {
 		in.Why[gate.MetricFaultErrorRate] = "the run has no faults"

@@ -163,10 +163,13 @@ func TestWritesLostGate(t *testing.T) {
 		w            *results.Writes
 		verdict, why string
 	}{
-		{&results.Writes{Acknowledged: 10, Found: 10}, results.VerdictPass, ""},
-		{&results.Writes{Acknowledged: 10, Found: 8, Lost: 2}, results.VerdictFail, ""},
-		{&results.Writes{Acknowledged: 10, Found: 10, FailedDrills: []string{"pg_down"}}, results.VerdictUnknown,
+		{&results.Writes{Acknowledged: 10, Found: count(10), Lost: count(0)}, results.VerdictPass, ""},
+		{&results.Writes{Acknowledged: 10, Found: count(8), Lost: count(2)}, results.VerdictFail, ""},
+		{&results.Writes{Acknowledged: 10, Found: count(10), Lost: count(0), FailedDrills: []string{"pg_down"}}, results.VerdictUnknown,
 			"writes check not reliable: drill pg_down failed"},
+		// The rows could not be counted after the run.
+		{&results.Writes{Acknowledged: 10, FailedDrills: []string{"pg_down"}, Error: "counting writes: connection refused"}, results.VerdictUnknown,
+			"writes not checked: counting writes: connection refused"},
 		{nil, results.VerdictUnknown, "no writes check in this run"},
 	} {
 		in := gate.Input{Run: &results.Run{Writes: c.w}, Extra: map[string]float64{}, Why: map[string]string{}}
@@ -177,3 +180,5 @@ func TestWritesLostGate(t *testing.T) {
 		}
 	}
 }
+
+func count(n int64) *int64 { return &n }

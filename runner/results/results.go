@@ -466,12 +466,18 @@ type Timeline struct {
 // afterwards that they created; Lost = max(0, Acknowledged - Found), per
 // kind of write. Lost is a lower bound: rows are counted, not ids, so a row
 // committed whose answer never came (a reset, a kill, a timeout) is found
-// in place of an acknowledged one that was lost.
+// in place of an acknowledged one that was lost. Found and Lost are absent
+// when the rows could not be counted after the run (Error says why).
 type Writes struct {
 	Endpoints    []string `json:"endpoints"`
 	Acknowledged int64    `json:"acknowledged"`
-	Found        int64    `json:"found"`
-	Lost         int64    `json:"lost"`
+	Found        *int64   `json:"found,omitempty"`
+	Lost         *int64   `json:"lost,omitempty"`
+	// Error says why the writes were not checked: the rows could not be
+	// counted after the run (the database unreachable, as when a drill's
+	// undo failed to start PostgreSQL again). Then Found and Lost are
+	// absent, and the writes_lost gate cannot be evaluated.
+	Error string `json:"error,omitempty"`
 	// FailedDrills names the run's drills that failed to inject or to undo.
 	// Then the check is not reliable: the run did not go through its faults
 	// as planned, so its count says nothing about them, and the writes_lost
