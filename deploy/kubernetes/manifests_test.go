@@ -114,6 +114,7 @@ func build(t *testing.T, dir string) *built {
 // kustomization's output into the API types, and checks what the shards
 // and the merge rely on.
 func TestManifestsDecodeStrictly(t *testing.T) {
+	t.Parallel()
 	dec := strictDecoder(t)
 	for _, f := range manifests(t, ".") {
 		data, err := os.ReadFile(f)
@@ -184,6 +185,7 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 // TestKustomizationSetsN: changing the settings' shards changes the
 // completions, the parallelism and what the pods read as LOADGATE_SHARDS.
 func TestKustomizationSetsN(t *testing.T) {
+	t.Parallel()
 	dir := copyDir(t, ".")
 	edit(t, filepath.Join(dir, "kustomization.yaml"), "shards=4", "shards=7")
 	b := build(t, dir)
