@@ -308,7 +308,7 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 }
 
 func (a *attack) newProgress() *progress {
-	p := &progress{w: a.cfg.progress, every: a.cfg.progressEvery, total: a.sched.end, unit: "/s"}
+	p := &progress{w: a.cfg.console, every: a.cfg.progressEvery, total: a.sched.end, unit: "/s"}
 	if a.closed {
 		p.unit = " users"
 	}

@@ -295,3 +295,44 @@ func TestProgressEscapesWhatItQuotes(t *testing.T) {
 		}
 	}
 }
+
+// On a terminal, a line the runner prints while its live progress line is
+// shown (a fault's) clears that line first: no terminal line holds both the
+// live line's text and the fault's, and the live line is drawn again below.
+func TestProgressLiveLineEndsBeforeFaultLines(t *testing.T) {
+	srv := okServer(t, nil)
+	sc := scenarioFor(t, srv.URL, faultLoad+`faults:
+  - {name: slow, at: 1s, for: 500ms, action: exec, run: ["true"], undo: ["true"]}
+`)
+	var out bytes.Buffer
+	_, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()),
+		WithFaults(map[string]Injector{"slow": newDrillLog()}),
+		WithProgress(&out), WithProgressTTY(true), WithProgressEvery(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	faultLines := 0
+	for _, line := range shownLines(out.String()) {
+		if strings.Contains(line, "fault slow") {
+			faultLines++
+			if strings.Contains(line, " left") {
+				t.Errorf("a fault's line follows the live line on one terminal line: %q\n%q", line, out.String())
+			}
+		}
+	}
+	if faultLines != 2 {
+		t.Errorf("%d fault lines shown, want 2 (injected, undone):\n%q", faultLines, out.String())
+	}
+}
+
+// shownLines is what a terminal shows of out, line by line: "\r\x1b[K"
+// returns to the line's start and clears it.
+func shownLines(out string) []string {
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if j := strings.LastIndex(l, "\r\x1b[K"); j >= 0 {
+			lines[i] = l[j+len("\r\x1b[K"):]
+		}
+	}
+	return lines
+}

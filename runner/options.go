@@ -40,8 +40,10 @@ type config struct {
 	root     string
 	out      string
 	progress io.Writer
-	// log is progress escaped for the terminal (redact.TerminalWriter),
-	// for every line but the progress line itself; set by Run.
+	// console is where progress goes (the writer under an escaping one),
+	// and log is console escaped for the terminal (redact.TerminalWriter),
+	// for every line but the progress line itself; both set by Run.
+	console          *console
 	log              io.Writer
 	progressTTY      *bool
 	progressEvery    time.Duration

@@ -13,7 +13,7 @@ import (
 // progress prints how the run goes: on a terminal one line rewritten every
 // second, elsewhere (CI logs) a plain line every few seconds.
 type progress struct {
-	w     io.Writer
+	w     *console
 	tty   bool
 	every time.Duration
 	last  time.Duration
@@ -64,7 +64,7 @@ func (p *progress) update(s status) {
 	line := fmt.Sprintf("%s / %s  target %.1f%s  achieved %.1f/s  p95 %s  errors %d (%.2f%%)  in flight %d  %s left",
 		round(s.elapsed), round(p.total), s.target, p.unit, s.achieved, formatUS(s.p95us), s.errors, errPct, s.inFlight, round(left))
 	if p.tty {
-		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		p.w.show(line)
 	} else {
 		fmt.Fprintln(p.w, line)
 	}
@@ -73,7 +73,7 @@ func (p *progress) update(s status) {
 // done ends the live line on a terminal.
 func (p *progress) done() {
 	if p != nil && p.w != nil && p.tty {
-		fmt.Fprintln(p.w)
+		p.w.end()
 	}
 }
 
@@ -86,15 +86,52 @@ func formatUS(us float64) string {
 	return time.Duration(us * float64(time.Microsecond)).Round(10 * time.Microsecond).String()
 }
 
-// lockedWriter serialises the writes of several goroutines to one writer
-// (the progress lines and the faults' lines of one run).
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// console is the stream the runner prints to: its progress lines and every
+// other line (the faults', the wait for the common start), written from
+// goroutines of their own, whole lines at a time; its lock keeps their
+// writes apart. On a terminal the progress line is live, rewritten in place
+// ("\r\033[K") and not ended: a line written while it is shown would
+// continue it. So Write clears the live line first and draws it again below.
+type console struct {
+	mu   sync.Mutex // guards the writes to w and live
+	w    io.Writer
+	live string // the live line shown, without its "\r\033[K"; "" when none
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+// Write writes p, one line or more; on a terminal, in place of the live line,
+// which is drawn again after p.
+func (c *console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live == "" {
+		return c.w.Write(p)
+	}
+	if _, err := io.WriteString(c.w, "\r\033[K"); err != nil {
+		return 0, err
+	}
+	n, err := c.w.Write(p)
+	if err != nil || len(p) == 0 || p[len(p)-1] != '\n' {
+		c.live = "" // the cursor is not at a line's start: redrawn by the next update
+		return n, err
+	}
+	_, err = io.WriteString(c.w, "\r\033[K"+c.live)
+	return n, err
+}
+
+// show rewrites the live line in place with line.
+func (c *console) show(line string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.live = line
+	fmt.Fprintf(c.w, "\r\033[K%s", line)
+}
+
+// end ends the live line, when one is shown: the next line starts below it.
+func (c *console) end() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live != "" {
+		c.live = ""
+		fmt.Fprintln(c.w)
+	}
 }

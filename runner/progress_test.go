@@ -3,9 +3,12 @@ package runner
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 func TestProgressPlain(t *testing.T) {
@@ -30,7 +33,7 @@ func TestProgressPlain(t *testing.T) {
 
 func TestProgressTTY(t *testing.T) {
 	var out bytes.Buffer
-	p := &progress{w: &out, tty: true, total: 10 * time.Second, unit: "/s"}
+	p := &progress{w: &console{w: &out}, tty: true, total: 10 * time.Second, unit: "/s"}
 	p.update(status{elapsed: time.Second, target: 5, achieved: 5, p95us: 1500, requests: 5})
 	p.update(status{elapsed: 2 * time.Second, target: 5, achieved: 5, p95us: 1500, requests: 10})
 	p.done()
@@ -39,5 +42,34 @@ func TestProgressTTY(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "p95 1.5ms") {
 		t.Errorf("terminal progress %q lacks the p95", out.String())
+	}
+}
+
+// On a terminal, a line written while the live line is shown takes its
+// place and the live line is drawn again below it; once the live line has
+// ended, lines are written as they are.
+func TestProgressTTYOtherLines(t *testing.T) {
+	var out bytes.Buffer
+	c := &console{w: &out}
+	p := &progress{w: c, tty: true, total: 10 * time.Second, unit: "/s"}
+	log := redact.NewTerminalWriter(c)
+	fmt.Fprintln(log, "before")
+	p.update(status{elapsed: time.Second, target: 5, achieved: 5, requests: 5})
+	fmt.Fprintln(log, "    1.0s  fault slow: undone")
+	p.update(status{elapsed: 2 * time.Second, target: 5, achieved: 5, requests: 10})
+	p.done()
+	fmt.Fprintln(log, "after")
+	got := shownLines(out.String())
+	want := []string{"before", "    1.0s  fault slow: undone", "2s / 10s", "after", ""}
+	if len(got) != len(want) {
+		t.Fatalf("shown %q, want %q\n%q", got, want, out.String())
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("line %d shown %q, want %q\n%q", i, got[i], want[i], out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "undone\n\r\x1b[K1s / 10s") {
+		t.Errorf("the live line is not drawn again after the fault's:\n%q", out.String())
 	}
 }

@@ -88,13 +88,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 			tty := isTerminal(cfg.progress)
 			cfg.progressTTY = &tty
 		}
-		cfg.progress = redact.Unescaped(cfg.progress)
-		if len(sc.Faults) > 0 {
-			// The faults' lines and the progress lines come from goroutines
-			// of their own: one lock keeps their writes apart.
-			cfg.progress = &lockedWriter{w: cfg.progress}
-		}
-		cfg.log = redact.NewTerminalWriter(cfg.progress)
+		// Both go through one console, which keeps the live line and the
+		// others apart.
+		cfg.console = &console{w: redact.Unescaped(cfg.progress)}
+		cfg.log = redact.NewTerminalWriter(cfg.console)
 	}
 	a := &attack{sc: sc, cfg: cfg, headers: headers, transport: transport, series: series}
 	if len(sc.Flows) > 0 {
