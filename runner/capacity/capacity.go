@@ -159,6 +159,9 @@ type Search struct {
 	Root     string    // results root: the search writes <root>/<time>-<scenario>-capacity/
 	Log      io.Writer // progress lines; nil for none
 	Step     Step
+	// Now is the clock the search's times are read from (capacity.json's
+	// started and ended, its directory's name); nil is the wall clock.
+	Now func() time.Time
 }
 
 // Run searches, writing capacity.json after every step (atomically) and
@@ -167,9 +170,12 @@ type Search struct {
 // what stopped the search itself (settings, the directory, writing files),
 // not for a step that failed: that is in the result.
 func (s *Search) Run(ctx context.Context) (*results.Capacity, string, error) {
-	sc, log := s.Scenario, s.Log
+	sc, log, now := s.Scenario, s.Log, s.Now
 	if log == nil {
 		log = io.Discard
+	}
+	if now == nil {
+		now = time.Now
 	}
 	if err := s.Settings.Check(); err != nil {
 		return nil, "", err
@@ -178,7 +184,7 @@ func (s *Search) Run(ctx context.Context) (*results.Capacity, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	started := time.Now()
+	started := now()
 	dir := filepath.Join(s.Root, results.DirTime(started)+"-"+sc.Name+"-capacity")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
@@ -186,7 +192,7 @@ func (s *Search) Run(ctx context.Context) (*results.Capacity, string, error) {
 	c := &results.Capacity{Schema: 1, Scenario: sc.Name, Target: redact.URL(sc.Target.BaseURL), Model: sc.Load.Model,
 		Started: started, Gates: s.Gates, Search: search}
 	save := func() error {
-		c.Ended = time.Now()
+		c.Ended = now()
 		return results.WriteJSON(filepath.Join(dir, results.CapacityFile), c)
 	}
 	prev := 0.0

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -187,5 +188,46 @@ func TestSearchDirName(t *testing.T) {
 	at, err := time.Parse(results.DirTimeFormat, stamp)
 	if err != nil || rest != "capacity" || filepath.Dir(dir) != root || at.Before(before) || at.After(time.Now().UTC()) {
 		t.Errorf("directory %s: want %s/<%s>-s-capacity of now (%v)", dir, root, results.DirTimeFormat, err)
+	}
+}
+
+// TestSearchOnItsClock: the search's times (capacity.json's started and
+// ended, the directory's name) are its clock's, not the wall clock's: the
+// clock here hands out a minute later on every reading, in 2030.
+func TestSearchOnItsClock(t *testing.T) {
+	t.Parallel()
+	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
+	set := defaults
+	set.Start, set.Increment, set.Max = 10, 10, 20
+	origin := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	var mu sync.Mutex // guards last
+	last := origin.Add(-time.Minute)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		last = last.Add(time.Minute)
+		return last
+	}
+	root := t.TempDir()
+	s := &Search{Scenario: sc, Settings: set, Root: root, Step: stepAt(t, 1), Now: now}
+	_, dir, err := s.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(root, "20300102-030405-s-capacity"); dir != want {
+		t.Errorf("directory %s, want %s", dir, want)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, results.CapacityFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved results.Capacity
+	if err := json.Unmarshal(data, &saved); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !saved.Started.Equal(origin) || !saved.Ended.Equal(last) || !saved.Ended.After(saved.Started) {
+		t.Errorf("capacity.json started %v ended %v, want %v and the clock's last reading %v", saved.Started, saved.Ended, origin, last)
 	}
 }
