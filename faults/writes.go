@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/runner/results"
@@ -18,7 +19,14 @@ import (
 type WritesCheck struct {
 	url    string
 	before rows
+	// wait bounds the count after the run (countWait when zero): a
+	// database that accepts connections and never answers must not hold
+	// the run's report back.
+	wait time.Duration
 }
+
+// countWait is how long Finish waits for the rows to be counted.
+const countWait = 30 * time.Second
 
 // rows are the reference target's writes as its database holds them: a
 // meal logged is a row of meals, a chat turn a row of messages with role
@@ -63,7 +71,15 @@ func (w *WritesCheck) Finish(ctx context.Context, dir string) error {
 	if run.WarmupS > 0 {
 		return nil
 	}
-	after, err := countRows(context.WithoutCancel(ctx), w.url)
+	wait := w.wait
+	if wait == 0 {
+		wait = countWait
+	}
+	// The run may have ended on a Ctrl-C, which cancelled ctx: the count
+	// has a context of its own, bounded.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
+	defer cancel()
+	after, err := countRows(cctx, w.url)
 	if record(run, w.before, after, err); run.Writes == nil {
 		return nil
 	}

@@ -2,10 +2,12 @@ package faults
 
 import (
 	"context"
+	"net"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/loadgate/loadgate/runner/results"
 )
@@ -150,5 +152,48 @@ func TestWritesNameFailedDrills(t *testing.T) {
 	record(run, rows{100, 50}, rows{110, 55}, nil)
 	if run.Writes == nil || run.Writes.FailedDrills != nil || run.Warnings != nil {
 		t.Errorf("every drill went as planned: %+v, warnings %q", run.Writes, run.Warnings)
+	}
+}
+
+// A database that accepts the connection and never answers holds the
+// report back no longer than the check's wait: the writes are recorded as
+// not checked.
+func TestWritesCheckFinishBounded(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	silent := &WritesCheck{url: "postgres://root@" + ln.Addr().String() + "/x", before: rows{1, 1}, wait: 100 * time.Millisecond}
+	dir := t.TempDir()
+	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), writesRun()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- silent.Finish(context.Background(), dir) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Finish: %v", err)
+		}
+	case <-time.After(20 * time.Second): // a failsafe, not a measure
+		t.Fatal("Finish still waiting for a database that never answers")
+	}
+	got, err := results.ReadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := got.Writes; w == nil || w.Found != nil || !strings.Contains(w.Error, "counting writes") {
+		t.Fatalf("writes: %+v", got.Writes)
 	}
 }
