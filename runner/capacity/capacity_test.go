@@ -47,6 +47,7 @@ func TestDescribe(t *testing.T) {
 }
 
 func TestLevels(t *testing.T) {
+	t.Parallel()
 	open := parse(t, "  stages: [{duration: 10s, rate: 100/s}]\n")
 	closed := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
 	with := func(f func(*Settings)) Settings { s := defaults; f(&s); return s }
@@ -79,6 +80,7 @@ func TestLevels(t *testing.T) {
 }
 
 func TestCheckNamesTheField(t *testing.T) {
+	t.Parallel()
 	with := func(f func(*Settings)) Settings { s := defaults; f(&s); return s }
 	for field, set := range map[string]Settings{
 		"start":     with(func(s *Settings) { s.Start = -1 }),
@@ -121,6 +123,7 @@ func stepAt(t *testing.T, p95PerLevel float64) Step {
 }
 
 func TestSearchStopsAtTheKnee(t *testing.T) {
+	t.Parallel()
 	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
 	set := defaults
 	set.Start, set.Increment, set.Max = 10, 10, 100
@@ -150,6 +153,7 @@ func TestSearchStopsAtTheKnee(t *testing.T) {
 }
 
 func TestSearchInterrupted(t *testing.T) {
+	t.Parallel()
 	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
 	set := defaults
 	set.Start, set.Increment, set.Max = 10, 10, 100
@@ -174,6 +178,7 @@ func TestSearchInterrupted(t *testing.T) {
 // TestSearchDirName: the search's directory is named as every results
 // directory is, results/<UTC yyyymmdd-hhmmss>-<scenario>-capacity.
 func TestSearchDirName(t *testing.T) {
+	t.Parallel()
 	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
 	set := defaults
 	set.Start, set.Increment, set.Max = 10, 10, 20
