@@ -18,6 +18,7 @@ import (
 // window only, after its grace; what dropped out of the window no longer
 // counts.
 func TestAbortWindowSlides(t *testing.T) {
+	t.Parallel()
 	sc := scenarioFor(t, "http://127.0.0.1:1", `load:
   stages: [{duration: 20s, rate: 10/s}]
 requests:
@@ -95,6 +96,7 @@ func mustWatch(t *testing.T, sc *scenarios.Scenario, judge GateJudge) *abortWatc
 // TestAbortGatesNeedAJudge: a scenario with abort gates is refused without
 // an evaluator rather than run without them.
 func TestAbortGatesNeedAJudge(t *testing.T) {
+	t.Parallel()
 	sc := scenarioFor(t, "http://127.0.0.1:1", "load:\n  stages: [{duration: 1s, rate: 1/s}]\nrequests:\n  - {name: a, path: /a}\ngates:\n  - {expr: \"p95 < 1s\", abort: {}}\n")
 	if _, err := newAbortWatch(sc, requestNames(sc), nil, 60e6); err == nil {
 		t.Error("abort gates without a judge were accepted")

@@ -136,6 +136,7 @@ func TestLatencyAccuracy(t *testing.T) {
 // 180 requests of 10 ms and 20 of 60 ms, each sent 5 ms after it was due.
 // No clock is read.
 func TestRecorderLatencyAccuracy(t *testing.T) {
+	t.Parallel()
 	due := map[uint64]time.Duration{}
 	for k := range uint64(200) {
 		due[k] = time.Duration(k) * 10 * time.Millisecond

@@ -14,6 +14,7 @@ import (
 // TestJSONLookup compares the in-place path lookup with encoding/json on
 // documents with nesting, escapes, odd spacing and arrays.
 func TestJSONLookup(t *testing.T) {
+	t.Parallel()
 	doc := []byte(` { "meal" : {"id": 42, "name": "pain \"au\" chocolat", "tags": ["a", "b\u00e9", {"k": [1, 2.5e3, null]}]},
 	  "items": [ {"sku": "A-1", "n": 1}, {"sku": "B-2", "n": -3} ], "ok": true, "empty": [], "obj": {},
 	  "odd key": "x", "esc\u0061ped": "y", "last": "z" } `)
@@ -95,6 +96,7 @@ func (v varScope) resolve(name string) (refKind, int, int, error) {
 }
 
 func TestChecks(t *testing.T) {
+	t.Parallel()
 	yes, no := true, false
 	eq := func(s string) *string { return &s }
 	body := []byte(`{"status": "ok", "count": 12, "price": 9.50, "items": [{"id": 1}], "error": null, "note": "2 \"quoted\""}`)
@@ -144,6 +146,7 @@ func TestChecks(t *testing.T) {
 }
 
 func TestExtracts(t *testing.T) {
+	t.Parallel()
 	r := &response{
 		header: http.Header{"Location": {"/orders/7"}, "Set-Cookie": {"theme=dark; Path=/", `sid="s-123"; HttpOnly`}},
 		body:   []byte(`{"token": "t\u00e9", "n": 5, "obj": {"a": 1}} id=99;`),
@@ -181,6 +184,7 @@ func TestExtracts(t *testing.T) {
 // TestThinkDistributions draws many pauses of each distribution: they stay
 // in range and their means are those asked for (within 5 %).
 func TestThinkDistributions(t *testing.T) {
+	t.Parallel()
 	const n = 20000
 	for _, c := range []struct {
 		think    scenarios.Think

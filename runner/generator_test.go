@@ -39,6 +39,7 @@ func TestRunRecordsGenerator(t *testing.T) {
 // when its lateness distorts the result, says the figures, and claims no
 // shortfall when every planned request was sent.
 func TestSaturationWarningsInProportion(t *testing.T) {
+	t.Parallel()
 	sc := &scenarios.Scenario{}
 	sc.Load.MaxWorkers = 100
 	okP50 := results.Stats{ServiceTimeOKUS: &results.Latency{P50: 2000}, Successes: 1, Requests: 1}

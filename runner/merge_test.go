@@ -164,6 +164,7 @@ func hlogCounts(t *testing.T, path string) map[string]int64 {
 // strict reader, so a corrupt line is an error naming the file and line,
 // not an interval silently left out of the merged figures.
 func TestMergeRefusesCorruptLogs(t *testing.T) {
+	t.Parallel()
 	dirs := shardDirs(t)
 	for _, name := range []string{results.HlogFile, results.ServiceHlogFile} {
 		bad := variant(t, dirs[1], func(*results.Run) {})
@@ -222,6 +223,7 @@ func variant(t *testing.T, dir string, edit func(*results.Run)) string {
 // TestMergeRefuses: shards that do not make one whole plan are refused with
 // a message naming the problem; --partial merges what there is and marks it.
 func TestMergeRefuses(t *testing.T) {
+	t.Parallel()
 	dirs := shardDirs(t)
 	one, two := dirs[0], dirs[1]
 	if r, err := results.ReadRun(one); err != nil || r.ShardIndex != 1 || r.ShardCount != 2 || r.PlanHash == "" {
@@ -299,6 +301,7 @@ func TestMergeRefuses(t *testing.T) {
 // runner's clock: the test's clocks move only when Merge waits on them (or
 // the test moves them), so a wait on the wall clock fails here.
 func TestMergeWaitsForShards(t *testing.T) {
+	t.Parallel()
 	dirs := shardDirs(t)
 	parent := t.TempDir()
 	put := func(t *testing.T, src, name string, edit func(*results.Run)) {
@@ -367,6 +370,7 @@ func TestMergeWaitsForShards(t *testing.T) {
 // judged by different gates are refused, since the merged run could be
 // judged by neither.
 func TestMergeKeepsTheShardsGates(t *testing.T) {
+	t.Parallel()
 	dirs := shardDirs(t)
 	judged := func(dir string, j *results.Judgement) string {
 		return variant(t, dir, func(r *results.Run) { r.Judged = j })

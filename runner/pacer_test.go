@@ -10,6 +10,7 @@ import (
 // TestScheduleHitCounts checks that the schedule sends exactly the requests
 // each stage asks for: constant stages, ramps up and down, a pause.
 func TestScheduleHitCounts(t *testing.T) {
+	t.Parallel()
 	stages := []stageLevel{
 		{dur: 10 * time.Second, from: 0, to: 100},   // ramp up: 500
 		{dur: 30 * time.Second, from: 100, to: 100}, // constant: 3000
@@ -49,6 +50,7 @@ func TestScheduleHitCounts(t *testing.T) {
 // TestPacerPaces checks the vegeta Pacer contract: wait until the next
 // request is due, stop after the last.
 func TestPacerPaces(t *testing.T) {
+	t.Parallel()
 	p := newOpenPacer(newSchedule([]stageLevel{{dur: time.Second, from: 10, to: 10}}), time.Now)
 	cases := []struct {
 		name    string
@@ -73,6 +75,7 @@ func TestPacerPaces(t *testing.T) {
 // TestScheduleMatchesScenarioCount checks that the runner's schedule and the
 // scenario's dry-run count agree on every built-in open-model scenario.
 func TestScheduleMatchesScenarioCount(t *testing.T) {
+	t.Parallel()
 	for _, name := range scenarios.Names() {
 		sc, err := scenarios.Builtin(name)
 		if err != nil {

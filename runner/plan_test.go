@@ -12,6 +12,7 @@ import (
 // model's level, the request mix, the flows' steps by endpoint name and the
 // faults, and masks secret header values.
 func TestPlan(t *testing.T) {
+	t.Parallel()
 	const yaml = `name: plan
 target:
   base_url: http://127.0.0.1:1

@@ -32,6 +32,7 @@ func TestProgressPlain(t *testing.T) {
 }
 
 func TestProgressTTY(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	p := &progress{w: &console{w: &out}, tty: true, total: 10 * time.Second, unit: "/s"}
 	p.update(status{elapsed: time.Second, target: 5, achieved: 5, p95us: 1500, requests: 5})

@@ -62,6 +62,7 @@ func logCounts(t *testing.T, log []byte) map[string]int64 {
 // second is flushed late by the ticker used to be dropped with that
 // second's histograms (run.json 1, log 0).
 func TestRecorderLogsEveryMeasuredResult(t *testing.T) {
+	t.Parallel()
 	const warmup = time.Second
 	cases := []struct {
 		name string
@@ -115,6 +116,7 @@ func checkLogs(t *testing.T, dir string) {
 // fraction of a millisecond and must not pull the successful requests'
 // percentiles down. run.json has all, ok and failed; the log tags each.
 func TestRecorderSplitsLatencyByOutcome(t *testing.T) {
+	t.Parallel()
 	due := map[uint64]time.Duration{}
 	for k := range uint64(40) {
 		due[k] = time.Duration(k) * 20 * time.Millisecond

@@ -18,6 +18,7 @@ import (
 // TestHistogramQuantile checks the interpolation against values worked out
 // by hand with Prometheus's histogram_quantile rules.
 func TestHistogramQuantile(t *testing.T) {
+	t.Parallel()
 	h := &histogram{
 		bounds: []float64{0.001, 0.005, 0.01, math.Inf(1)},
 		counts: []float64{10, 60, 90, 100},
@@ -64,6 +65,7 @@ func samplesOf(t *testing.T, scrapes ...scrapeAt) []sample {
 // TestParseDBQueryHistogram sums the label sets by bucket bound and reads
 // the pool-wait counters (as increases from a scrape without them).
 func TestParseDBQueryHistogram(t *testing.T) {
+	t.Parallel()
 	text := `# TYPE loadgate_db_query_duration_seconds histogram
 loadgate_db_query_duration_seconds_bucket{query="a",le="0.001"} 1
 loadgate_db_query_duration_seconds_bucket{query="a",le="0.01"} 3
@@ -114,6 +116,7 @@ loadgate_cache_requests_total{cache="b",result="hit"} %g
 // TestIncreaseAcrossRestarts checks the reset-aware increases one scrape
 // at a time, case by case.
 func TestIncreaseAcrossRestarts(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name         string
 		prev, cur    string
@@ -276,6 +279,7 @@ loadgate_db_pool_acquire_wait_seconds_total %[3]g
 // target restarted) count again from zero; the restart is a run fact and a
 // warning.
 func TestDBQueryRestart(t *testing.T) {
+	t.Parallel()
 	samples := samplesOf(t,
 		scrapeAt{0, histText(10, 1)},
 		scrapeAt{time.Second, histText(50, 3)},
@@ -297,6 +301,7 @@ func TestDBQueryRestart(t *testing.T) {
 // TestDBQueryFirstSeenMidRun: a histogram vector has no series before its
 // first observation, so a base scrape without it means zero queries then.
 func TestDBQueryFirstSeenMidRun(t *testing.T) {
+	t.Parallel()
 	samples := samplesOf(t, scrapeAt{time.Second, ""}, scrapeAt{3 * time.Second, `# TYPE loadgate_db_query_duration_seconds histogram
 loadgate_db_query_duration_seconds_bucket{query="a",le="0.001"} 0
 loadgate_db_query_duration_seconds_bucket{query="a",le="0.01"} 4
@@ -313,6 +318,7 @@ loadgate_db_query_duration_seconds_count{query="a"} 4
 // TestDBQueryOneScrape: a single scrape measures no window, so the DB
 // summary stays unknown rather than claiming zero queries and no waits.
 func TestDBQueryOneScrape(t *testing.T) {
+	t.Parallel()
 	samples := samplesOf(t, scrapeAt{2 * time.Second, histText(3, 1)})
 	srv, _ := summarizeServer("http://x/metrics", samples, 0, nil, time.Second, nil)
 	if srv.DBQueries != nil || srv.DBPoolWaitSeconds != nil {

@@ -38,6 +38,7 @@ func mustQueries(t *testing.T, qs ...results.SeriesQuery) []*seriesQuery {
 // a counter that resets on its own in the middle (its increase counts on
 // from zero, as Prometheus's increase() does) while the process does not.
 func TestSeriesAggregations(t *testing.T) {
+	t.Parallel()
 	failed := []results.Matcher{{Label: "status", Op: "=", Value: "failed"}}
 	qs := mustQueries(t,
 		results.SeriesQuery{Agg: results.AggIncrease, Metric: "orders_total", Matchers: failed},

@@ -13,6 +13,7 @@ import (
 )
 
 func TestServerTimingParse(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		values []string
@@ -47,6 +48,7 @@ func TestServerTimingParse(t *testing.T) {
 
 // TestServerTimingNamesBounded: only the first maxTimingNames names count.
 func TestServerTimingNamesBounded(t *testing.T) {
+	t.Parallel()
 	var s serverTiming
 	for i := range 20 {
 		s.parse(fmt.Sprintf("n%d;dur=1", i))
@@ -151,6 +153,7 @@ requests:
 
 // TestMergeServerTiming: means weighted by counts, whatever the order.
 func TestMergeServerTiming(t *testing.T) {
+	t.Parallel()
 	a := map[string]float64{"cache_hit_rate": 0.9, results.ServerTimingPrefix + "db": 2, results.ServerTimingCountPrefix + "db": 3}
 	b := map[string]float64{results.ServerTimingPrefix + "db": 6, results.ServerTimingCountPrefix + "db": 1, results.ServerTimingPrefix + "llm": 100, results.ServerTimingCountPrefix + "llm": 2}
 	mergeServerTiming(a, b)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestTargeterRendersTemplates(t *testing.T) {
+	t.Parallel()
 	sc := scenarioFor(t, "http://h:1", `load:
   stages: [{duration: 1s, rate: 1/s}]
 data:
@@ -54,6 +55,7 @@ requests:
 }
 
 func TestTargeterWeights(t *testing.T) {
+	t.Parallel()
 	sc := scenarioFor(t, "http://h:1", `load:
   stages: [{duration: 1s, rate: 1/s}]
 requests:
@@ -75,6 +77,7 @@ requests:
 }
 
 func TestUniqueDataShardsAndExhaustion(t *testing.T) {
+	t.Parallel()
 	yaml := `load:
   stages: [{duration: 1s, rate: 1/s}]
 data:
@@ -114,6 +117,7 @@ requests: [{name: a, path: "/{{id}}"}]
 }
 
 func TestSequentialPick(t *testing.T) {
+	t.Parallel()
 	sc := scenarioFor(t, "http://h:1", `load:
   stages: [{duration: 1s, rate: 1/s}]
 data:
@@ -138,6 +142,7 @@ requests: [{name: a, path: "/{{c}}"}]
 }
 
 func TestZipfPickIsSkewed(t *testing.T) {
+	t.Parallel()
 	src := &source{name: "x", size: 50_000, pick: scenarios.PickZipf, shardCount: 1}
 	low := 0
 	for range 100_000 {
@@ -158,6 +163,7 @@ func TestZipfPickIsSkewed(t *testing.T) {
 // TestBuiltinsBuildTargets builds requests of every built-in scenario: each
 // is a valid HTTP request whose endpoint the recorder recovers.
 func TestBuiltinsBuildTargets(t *testing.T) {
+	t.Parallel()
 	for _, name := range scenarios.Names() {
 		sc, err := scenarios.Builtin(name)
 		if err != nil {

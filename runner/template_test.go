@@ -22,6 +22,7 @@ import (
 // TestEscapingMatchesStandardLibrary checks the allocation-free escapers
 // against net/url and encoding/json on every byte and random strings.
 func TestEscapingMatchesStandardLibrary(t *testing.T) {
+	t.Parallel()
 	inputs := []string{"", "plain", "ice cream & jam", "a/b?c#d", "100%", "ü€", "$&+,/:;=?@", `quote " back \ nl` + "\n\t\x01"}
 	var all []byte
 	for c := range 256 {
@@ -61,6 +62,7 @@ func TestEscapingMatchesStandardLibrary(t *testing.T) {
 // flows: whole rows kept together, templates in headers, helpers, and JSON
 // escaping of values inside strings of a JSON body only.
 func TestTargeterTemplatesEverywhere(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// The pass of each user is derived from its name, so a mixed row shows.
 	var csv strings.Builder
