@@ -152,6 +152,7 @@ func TestFindCapacityFirstLevelUnknown(t *testing.T) {
 }
 
 func TestCapacityFlagErrors(t *testing.T) {
+	t.Parallel()
 	sc := writeScenario(t, capacityScenario)
 	cases := []struct {
 		args     []string
@@ -175,6 +176,7 @@ func TestCapacityFlagErrors(t *testing.T) {
 }
 
 func TestFindCapacityDryRunListsLevels(t *testing.T) {
+	t.Parallel()
 	code, out, errs := runCLI(t, "run", "users", "--find-capacity", "--dry-run")
 	// users ends at 100 users: 25, ×1.5 … up to 400.
 	if code != 0 || !strings.Contains(out, "levels 25, 38, 57, 86, 129, 194, 291") {

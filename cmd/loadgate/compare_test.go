@@ -133,6 +133,7 @@ func TestCompareEndToEnd(t *testing.T) {
 }
 
 func TestCompareFlagErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args     []string
 		contains string

@@ -85,6 +85,7 @@ func TestMakeKeepsExitCodes(t *testing.T) {
 // make scenario run) says that reports will load ECharts from a CDN and
 // succeeds, as README.md says; it does not fail the build.
 func TestMakeAssetsWithoutNpm(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
 	}

@@ -82,6 +82,7 @@ func TestREADMEScenarioOnOwnAPI(t *testing.T) {
 // the run (exit 2) with a message that says how to change or turn off the
 // check.
 func TestHealthPathRefusal(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	sc := writeScenario(t, `name: own

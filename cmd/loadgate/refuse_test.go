@@ -28,6 +28,7 @@ gates:
 // loadgate exits 2 naming the file, line and field (or variable, or flag),
 // and the target has received no request, not even the health check.
 func TestBadScenarioSendsNothing(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)

@@ -12,6 +12,7 @@ import (
 // value that is no inherited listening socket is refused, exit 2, naming
 // the variable.
 func TestServeListenFDRefused(t *testing.T) {
+	t.Parallel()
 	for _, fd := range []string{"x", "1", "-4"} {
 		var out, errb bytes.Buffer
 		code := run([]string{"serve"}, env{stdout: &out, stderr: &errb, getenv: func(k string) string {
