@@ -94,6 +94,7 @@ func TestWritesCheckFinish(t *testing.T) {
 // why, instead of failing the run before its report: no found, no lost
 // (not a confident 0), an error, a warning; a failed drill is still named.
 func TestWritesCheckFinishUncounted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	nowhere := &WritesCheck{url: "postgres://root:s3cr3t@127.0.0.1:1/x?connect_timeout=2", before: rows{100, 50}}
 	dir := t.TempDir()
