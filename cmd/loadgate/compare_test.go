@@ -8,11 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/loadgate/loadgate/migrations"
 	"github.com/loadgate/loadgate/target/seed"
-	"github.com/loadgate/loadgate/target/store"
 	"github.com/loadgate/loadgate/target/testdb"
 )
 
@@ -25,38 +22,6 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
 	}
 	os.Exit(m.Run())
-}
-
-// dbFacts are what restore must put back.
-type dbFacts struct {
-	Counts map[string]int64
-	XP     string
-	NextID int64 // the meals sequence's next value, peeked without taking it
-}
-
-func readFacts(t *testing.T, url string) dbFacts {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	f := dbFacts{Counts: map[string]int64{}}
-	for _, tb := range append(store.LoadTables(), "user_xp") {
-		var n int64
-		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+tb).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		f.Counts[tb] = n
-	}
-	if err := conn.QueryRow(ctx, "SELECT coalesce(string_agg(user_id || '=' || total, ',' ORDER BY user_id), '') FROM user_xp").Scan(&f.XP); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRow(ctx, "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM meals_id_seq").Scan(&f.NextID); err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 const compareScenario = `name: cmp
@@ -96,7 +61,7 @@ func TestCompareEndToEnd(t *testing.T) {
 	if err := seed.SeedURL(ctx, url, seed.Small()); err != nil {
 		t.Fatal(err)
 	}
-	want := readFacts(t, url)
+	want := testdb.ReadFacts(t, url)
 	t.Setenv(envCLI, "1")
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("LOADGATE_REDIS_PREFIX", fmt.Sprintf("loadgate-test:compare-%d:", os.Getpid()))
@@ -124,7 +89,7 @@ func TestCompareEndToEnd(t *testing.T) {
 			t.Errorf("%s/run.json does not record profile %s", p, p)
 		}
 	}
-	if got := readFacts(t, url); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := testdb.ReadFacts(t, url); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("database after compare:\n%+v\nwant\n%+v", got, want)
 	}
 	if applied, err := migrations.IndexesApplied(ctx, url); err != nil || applied {

@@ -40,7 +40,7 @@ func TestStackSavedRestores(t *testing.T) {
 	if now, err := migrations.IndexesApplied(ctx, url); err != nil || !now {
 		t.Fatalf("after set-up indexes applied = %v, %v; want true (migrated)", now, err)
 	}
-	meals := countMeals(t, url)
+	meals := testdb.ReadFacts(t, url).Counts["meals"]
 
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
@@ -78,7 +78,7 @@ func TestStackSavedRestores(t *testing.T) {
 	if err := saved.Restore(ctx, false); err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
-	if got := countMeals(t, url); got != meals {
+	if got := testdb.ReadFacts(t, url).Counts["meals"]; got != meals {
 		t.Errorf("after Restore %d meals, want the %d saved", got, meals)
 	}
 	if n, _ := rdb.Exists(ctx, prefix+"c").Result(); n != 0 {
@@ -87,18 +87,4 @@ func TestStackSavedRestores(t *testing.T) {
 	if now, err := migrations.IndexesApplied(ctx, url); err != nil || now {
 		t.Errorf("after Restore indexes applied = %v, %v; want false, as saved", now, err)
 	}
-}
-
-func countMeals(t *testing.T, url string) int64 {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var n int64
-	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM meals").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

@@ -13,38 +13,6 @@ import (
 	"github.com/loadgate/loadgate/target/testdb"
 )
 
-// dbFacts are what restore must put back.
-type dbFacts struct {
-	Counts map[string]int64
-	XP     string
-	NextID int64 // the meals sequence's next value, peeked without taking it
-}
-
-func readFacts(t *testing.T, url string) dbFacts {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	f := dbFacts{Counts: map[string]int64{}}
-	for _, tb := range append(store.LoadTables(), "user_xp") {
-		var n int64
-		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+tb).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		f.Counts[tb] = n
-	}
-	if err := conn.QueryRow(ctx, "SELECT coalesce(string_agg(user_id || '=' || total, ',' ORDER BY user_id), '') FROM user_xp").Scan(&f.XP); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRow(ctx, "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM meals_id_seq").Scan(&f.NextID); err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
 // writeLikeALoad writes what a load writes: a meal, messages, XP for an
 // existing user and for a new one.
 func writeLikeALoad(t *testing.T, url string) {
@@ -90,7 +58,7 @@ func TestSnapshotRestore(t *testing.T) {
 			if err != nil || got != indexed {
 				t.Fatalf("IndexesBefore = %v, %v; want %v", got, err, indexed)
 			}
-			want := readFacts(t, url)
+			want := testdb.ReadFacts(t, url)
 			s, err := store.TakeSnapshot(ctx, url)
 			if err != nil {
 				t.Fatal(err)
@@ -105,14 +73,14 @@ func TestSnapshotRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 			writeLikeALoad(t, url)
-			if f := readFacts(t, url); f.Counts["meals"] != want.Counts["meals"]+2 || f.XP == want.XP {
+			if f := testdb.ReadFacts(t, url); f.Counts["meals"] != want.Counts["meals"]+2 || f.XP == want.XP {
 				t.Fatalf("the writes did not land: %+v", f)
 			}
 
 			if err := s.Restore(ctx, url, false); err != nil {
 				t.Fatal(err)
 			}
-			if got := readFacts(t, url); fmt.Sprint(got) != fmt.Sprint(want) {
+			if got := testdb.ReadFacts(t, url); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("after restore:\n%+v\nwant\n%+v", got, want)
 			}
 			applied, err := migrations.IndexesApplied(ctx, url)
