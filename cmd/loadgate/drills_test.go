@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/loadgate/loadgate/faults"
 	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/target/testdb"
 )
@@ -129,7 +130,7 @@ gates: ["writes_lost <= 0"]
 	if err := f.parse(e, []string{"--out", out}); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.checkWrites(ctx, url); err != nil {
+	if r.writes, err = faults.StartWritesCheck(ctx, url); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := conn.Exec(ctx, `DROP TABLE meals`); err != nil {

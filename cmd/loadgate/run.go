@@ -38,10 +38,10 @@ type runFlags struct {
 	live  *runner.MetricsServer // serving --metrics-addr, while the command lasts
 
 	// drills are the scenario's fault drills (loadgate scenario sets them
-	// up); afterRun, when set, completes the run directory before the
-	// report is written (the writes check).
-	drills   map[string]faults.Action
-	afterRun func(dir string) error
+	// up); writes, when set, completes run.json after the run, before the
+	// report is written.
+	drills map[string]faults.Action
+	writes *faults.WritesCheck
 }
 
 // addRunFlags adds the flags of run and scenario.
@@ -262,8 +262,8 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 		return "", results.Outcome{}, err
 	}
 	fmt.Fprintf(e.stderr, "results: %s\n", dir)
-	if f.afterRun != nil {
-		if err := f.afterRun(dir); err != nil {
+	if f.writes != nil {
+		if err := f.writes.Finish(ctx, dir); err != nil {
 			return "", results.Outcome{}, err
 		}
 	}

@@ -94,22 +94,11 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 		if f.drills, err = d.Drills(sc, t, e.getenv(services.EnvPGData)); err != nil {
 			return usageError(err)
 		}
-		if err := f.checkWrites(ctx, stack.DatabaseURL); err != nil {
+		if f.writes, err = faults.StartWritesCheck(ctx, stack.DatabaseURL); err != nil {
 			return err
 		}
 	}
 	return runScenario(ctx, e, name, f)
-}
-
-// checkWrites counts the rows of the database at databaseURL now and has
-// the run's writes check completed after the run, before its report.
-func (f *runFlags) checkWrites(ctx context.Context, databaseURL string) error {
-	w, err := faults.StartWritesCheck(ctx, databaseURL)
-	if err != nil {
-		return err
-	}
-	f.afterRun = func(dir string) error { return w.Finish(ctx, dir) }
-	return nil
 }
 
 // startTarget starts `loadgate serve` in profile against the database and
