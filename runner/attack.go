@@ -270,32 +270,12 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 		case <-tick:
 			inFlight := int64(a.sent()) - rec.completed
 			a.maxInFlight = max(a.maxInFlight, inFlight)
-			level := a.level(next-interval, next)
-			rec.flush(next, level, inFlight)
-			if a.live != nil {
-				a.live.inFlight.Set(float64(inFlight))
-				a.live.targetRate.Set(level)
-			}
-			if a.abortGates != nil && a.aborted == nil && !aborted {
-				if hit := a.abortGates.tick(next, next-a.warmup, a.level); hit != nil {
-					// A gate that failed over its window ends the run as an
-					// interrupt does: stop sending, keep what was recorded.
-					a.aborted = hit
-					aborted, done = true, nil
-					rec.aborting = true
-					attacker.Stop()
-					stopAttack()
-				}
-			}
-			p := rec.points[len(rec.points)-1]
-			total := rec.overall.total
-			prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,
-				requests: total.requests, errors: total.requests - total.successes, inFlight: inFlight})
-			// A checkpoint due while the last one is still being written
-			// waits for the next tick.
-			if a.cp != nil && next >= a.nextCheckpoint && a.cp.idle() {
-				a.cp.offer(a.snapshot(next))
-				a.nextCheckpoint = next + a.cfg.checkpointEvery
+			if a.closeInterval(next, inFlight, aborted, prog) {
+				// A gate that failed over its window ends the run as an
+				// interrupt does: stop sending, keep what was recorded.
+				aborted, done = true, nil
+				attacker.Stop()
+				stopAttack()
 			}
 			next += interval
 		case <-done:
@@ -305,6 +285,39 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 			stopAttack()
 		}
 	}
+}
+
+// closeInterval ends the interval that closes at next, as both loops do on
+// their ticker: the recorder's point, the live metrics, the abort gates, the
+// progress line, and a checkpoint when one is due. It reports whether an
+// abort gate failed (the recorder is then aborting): the caller stops
+// sending.
+func (a *attack) closeInterval(next time.Duration, inFlight int64, aborted bool, prog *progress) (abort bool) {
+	rec := a.rec
+	level := a.level(next-a.cfg.interval, next)
+	rec.flush(next, level, inFlight)
+	if a.live != nil {
+		a.live.inFlight.Set(float64(inFlight))
+		a.live.targetRate.Set(level)
+	}
+	if a.abortGates != nil && a.aborted == nil && !aborted {
+		if hit := a.abortGates.tick(next, next-a.warmup, a.level); hit != nil {
+			a.aborted = hit
+			rec.aborting = true
+			abort = true
+		}
+	}
+	p := rec.points[len(rec.points)-1]
+	total := rec.overall.total
+	prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,
+		requests: total.requests, errors: total.requests - total.successes, inFlight: inFlight})
+	// A checkpoint due while the last one is still being written waits for
+	// the next tick.
+	if a.cp != nil && next >= a.nextCheckpoint && a.cp.idle() {
+		a.cp.offer(a.snapshot(next))
+		a.nextCheckpoint = next + a.cfg.checkpointEvery
+	}
+	return abort
 }
 
 func (a *attack) newProgress() *progress {

@@ -65,30 +65,12 @@ func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.T
 			a.fr.record(rec, &ev)
 		case <-tick:
 			inFlight := e.sent.Load() - rec.completed
-			level := a.level(next-interval, next)
-			rec.flush(next, level, inFlight)
-			if a.live != nil {
-				a.live.inFlight.Set(float64(inFlight))
-				a.live.targetRate.Set(level)
-			}
-			if a.abortGates != nil && a.aborted == nil && !aborted {
-				if hit := a.abortGates.tick(next, next-a.warmup, a.level); hit != nil {
-					// As in loop: a failed abort gate ends the run like an
-					// interrupt.
-					a.aborted = hit
-					aborted, done = true, nil
-					rec.aborting = true
-					stopAttack()
-				}
-			}
-			p := rec.points[len(rec.points)-1]
-			total := rec.overall.total
-			prog.update(status{elapsed: next, target: p.TargetRate, achieved: p.AchievedRate, p95us: rec.lastP95,
-				requests: total.requests, errors: total.requests - total.successes, inFlight: inFlight})
 			a.maxInFlight = max(a.maxInFlight, e.maxActive.Load())
-			if a.cp != nil && next >= a.nextCheckpoint && a.cp.idle() {
-				a.cp.offer(a.snapshot(next))
-				a.nextCheckpoint = next + a.cfg.checkpointEvery
+			if a.closeInterval(next, inFlight, aborted, prog) {
+				// As in loop: a failed abort gate ends the run like an
+				// interrupt.
+				aborted, done = true, nil
+				stopAttack()
 			}
 			next += interval
 		case <-done:
