@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/runner"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -98,7 +98,7 @@ faults:%s
 		if got := <-on; got != "toxics 2" && got != "redis true, postgres true, exec true" {
 			t.Errorf("when interrupted the faults were not all on: %s", got)
 		}
-		if run.Status != results.StatusAborted {
+		if run.Status != record.StatusAborted {
 			t.Errorf("status %s", run.Status)
 		}
 		if err := pingRedis(stack.RedisURL, 2*time.Second); err != nil {

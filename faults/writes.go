@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/target/store"
 )
 
@@ -64,7 +64,7 @@ func countRows(ctx context.Context, url string) (rows, error) {
 // the writes were not checked, and why, so that the run's report is still
 // written. Its errors are reading and writing run.json.
 func (w *WritesCheck) Finish(ctx context.Context, dir string) error {
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		return err
 	}
@@ -80,18 +80,18 @@ func (w *WritesCheck) Finish(ctx context.Context, dir string) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 	defer cancel()
 	after, err := countRows(cctx, w.url)
-	if record(run, w.before, after, err); run.Writes == nil {
+	if recordWrites(run, w.before, after, err); run.Writes == nil {
 		return nil
 	}
-	return results.WriteJSON(filepath.Join(dir, results.RunFile), run)
+	return record.WriteJSON(filepath.Join(dir, record.RunFile), run)
 }
 
-// record sets run's writes from the rows counted before and after the run,
+// recordWrites sets run's writes from the rows counted before and after the run,
 // or, when counting after it failed (uncounted), the error instead of the
 // rows found and lost. A drill of the run that failed to inject or undo
 // makes the check unreliable: the writes name it, and a warning, which
 // every report says, says so.
-func record(run *results.Run, before, after rows, uncounted error) {
+func recordWrites(run *record.Run, before, after rows, uncounted error) {
 	run.Writes = writes(run, before, after)
 	if run.Writes == nil {
 		return
@@ -125,9 +125,9 @@ func record(run *results.Run, before, after rows, uncounted error) {
 // writes compares the 2xx answers to POST meal logs and chats of run with
 // the rows that appeared between before and after; nil when the run sent
 // no such request.
-func writes(run *results.Run, before, after rows) *results.Writes {
+func writes(run *record.Run, before, after rows) *record.Writes {
 	var ackMeals, ackChats int64
-	w := &results.Writes{}
+	w := &record.Writes{}
 	for _, r := range run.Plan.Requests {
 		isMeal := r.Method == "POST" && mealPath.MatchString(templated(r.Path))
 		isChat := r.Method == "POST" && r.Path == chatPath

@@ -9,20 +9,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // writesRun is a run of the reference target's two writes (a meal log and
 // a chat) and requests that are not writes.
-func writesRun() *results.Run {
-	return &results.Run{Schema: results.Schema,
-		Plan: results.Plan{Requests: []results.RequestMix{
+func writesRun() *record.Run {
+	return &record.Run{Schema: record.Schema,
+		Plan: record.Plan{Requests: []record.RequestMix{
 			{Name: "log_meal", Method: "POST", Path: "/api/v1/users/{{user}}/meals"},
 			{Name: "chat", Method: "POST", Path: "/api/v1/chat"},
 			{Name: "meals", Method: "GET", Path: "/api/v1/users/{{user}}/meals"}, // a read
 			{Name: "memory", Method: "POST", Path: "/api/v1/users/{{user}}/memory"},
 		}},
-		Endpoints: map[string]results.Stats{
+		Endpoints: map[string]record.Stats{
 			"log_meal": {StatusCodes: map[string]int64{"201": 10, "503": 2}},
 			"chat":     {StatusCodes: map[string]int64{"200": 5, "500": 1}},
 			"meals":    {StatusCodes: map[string]int64{"200": 50}},
@@ -49,15 +49,15 @@ func TestWrites(t *testing.T) {
 	}
 	for _, c := range cases {
 		run := writesRun()
-		record(run, before, c.after, nil)
-		want := results.Writes{Endpoints: []string{"log_meal", "chat"}, Acknowledged: 15, Found: &c.found, Lost: &c.lost}
+		recordWrites(run, before, c.after, nil)
+		want := record.Writes{Endpoints: []string{"log_meal", "chat"}, Acknowledged: 15, Found: &c.found, Lost: &c.lost}
 		if got := run.Writes; got == nil || !reflect.DeepEqual(*got, want) {
 			t.Errorf("%s: %+v, want %+v", c.name, got, want)
 		}
 	}
 	run := writesRun()
 	run.Plan.Requests = run.Plan.Requests[2:]
-	if record(run, before, before, nil); run.Writes != nil {
+	if recordWrites(run, before, before, nil); run.Writes != nil {
 		t.Errorf("a run without writes: %+v", run.Writes)
 	}
 }
@@ -71,17 +71,17 @@ func TestWritesCheckFinish(t *testing.T) {
 	dir := t.TempDir()
 	run := writesRun()
 	run.WarmupS = 5
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	if err := nowhere.Finish(ctx, dir); err != nil {
 		t.Errorf("a run with a warm-up: %v", err)
 	}
-	if got, err := results.ReadRun(dir); err != nil || got.Writes != nil {
+	if got, err := record.ReadRun(dir); err != nil || got.Writes != nil {
 		t.Errorf("a run with a warm-up got writes: %+v, %v", got, err)
 	}
 	run.WarmupS = 0
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	if err := nowhere.Finish(ctx, dir); err != nil {
@@ -100,14 +100,14 @@ func TestWritesCheckFinishUncounted(t *testing.T) {
 	dir := t.TempDir()
 	start := 1.0
 	run := writesRun()
-	run.Faults = []results.Fault{{FaultPlan: results.FaultPlan{Name: "pg_down"}, StartS: &start, Injected: true, UndoError: "pg_ctl start: timeout"}}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	run.Faults = []record.Fault{{FaultPlan: record.FaultPlan{Name: "pg_down"}, StartS: &start, Injected: true, UndoError: "pg_ctl start: timeout"}}
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	if err := nowhere.Finish(ctx, dir); err != nil {
 		t.Fatalf("no database after the run: %v", err)
 	}
-	got, err := results.ReadRun(dir)
+	got, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,13 +132,13 @@ func TestWritesNameFailedDrills(t *testing.T) {
 	t.Parallel()
 	start := 1.0
 	run := writesRun()
-	run.Faults = []results.Fault{
-		{FaultPlan: results.FaultPlan{Name: "restart"}, StartS: &start, Injected: true},
-		{FaultPlan: results.FaultPlan{Name: "pg_down"}, StartS: &start, Injected: true, UndoError: "pg_ctl start: timeout"},
-		{FaultPlan: results.FaultPlan{Name: "kill"}, StartS: &start, Error: "no such process"},
-		{FaultPlan: results.FaultPlan{Name: "late"}},
+	run.Faults = []record.Fault{
+		{FaultPlan: record.FaultPlan{Name: "restart"}, StartS: &start, Injected: true},
+		{FaultPlan: record.FaultPlan{Name: "pg_down"}, StartS: &start, Injected: true, UndoError: "pg_ctl start: timeout"},
+		{FaultPlan: record.FaultPlan{Name: "kill"}, StartS: &start, Error: "no such process"},
+		{FaultPlan: record.FaultPlan{Name: "late"}},
 	}
-	record(run, rows{100, 50}, rows{110, 55}, nil)
+	recordWrites(run, rows{100, 50}, rows{110, 55}, nil)
 	if w := run.Writes; w == nil || w.Lost == nil || *w.Lost != 0 || !reflect.DeepEqual(w.FailedDrills, []string{"pg_down", "kill"}) {
 		t.Fatalf("writes: %+v", w)
 	}
@@ -149,8 +149,8 @@ func TestWritesNameFailedDrills(t *testing.T) {
 
 	run = writesRun()
 	run.Faults = run.Faults[:0]
-	run.Faults = append(run.Faults, results.Fault{FaultPlan: results.FaultPlan{Name: "restart"}, StartS: &start, Injected: true})
-	record(run, rows{100, 50}, rows{110, 55}, nil)
+	run.Faults = append(run.Faults, record.Fault{FaultPlan: record.FaultPlan{Name: "restart"}, StartS: &start, Injected: true})
+	recordWrites(run, rows{100, 50}, rows{110, 55}, nil)
 	if run.Writes == nil || run.Writes.FailedDrills != nil || run.Warnings != nil {
 		t.Errorf("every drill went as planned: %+v, warnings %q", run.Writes, run.Warnings)
 	}
@@ -177,7 +177,7 @@ func TestWritesCheckFinishBounded(t *testing.T) {
 	}()
 	silent := &WritesCheck{url: "postgres://root@" + ln.Addr().String() + "/x", before: rows{1, 1}, wait: 100 * time.Millisecond}
 	dir := t.TempDir()
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), writesRun()); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), writesRun()); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -190,7 +190,7 @@ func TestWritesCheckFinishBounded(t *testing.T) {
 	case <-time.After(20 * time.Second): // a failsafe, not a measure
 		t.Fatal("Finish still waiting for a database that never answers")
 	}
-	got, err := results.ReadRun(dir)
+	got, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // needBrowser returns the path of Chromium and of echarts.min.js, or skips
@@ -185,10 +185,10 @@ func TestReportInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Verdict != results.VerdictFail {
+	if out.Verdict != record.VerdictFail {
 		t.Fatalf("verdict %s, want fail (for the red banner)", out.Verdict)
 	}
-	page := filepath.Join(dir, results.ReportFile)
+	page := filepath.Join(dir, record.ReportFile)
 	checkInBrowser(t, chromium, page, 10)
 
 	// The verdict banner is visible: the screenshot's top holds a band of
@@ -230,7 +230,7 @@ func TestManyEndpointsInBrowser(t *testing.T) {
 	if _, err := Finish(dir, Options{EChartsJS: echarts}); err != nil {
 		t.Fatal(err)
 	}
-	page := filepath.Join(dir, results.ReportFile)
+	page := filepath.Join(dir, record.ReportFile)
 	res := checkInBrowser(t, chromium, page, strings.Count(readFile(t, page), `<div class="item"`))
 	if len(res.Selectors) != 2 || res.Selectors[0].Chart != ChartLatency || res.Selectors[1].Chart != ChartDistribution {
 		t.Errorf("selectors %+v, want two, above the latency chart and the distribution", res.Selectors)
@@ -250,8 +250,8 @@ func TestComparisonInBrowser(t *testing.T) {
 	if _, err := Compare([]string{a, b}, out, Options{EChartsJS: echarts}); err != nil {
 		t.Fatal(err)
 	}
-	checkInBrowser(t, chromium, filepath.Join(out, results.ReportFile), 6)
-	if s := readFile(t, filepath.Join(out, results.ReportFile)); !strings.Contains(s, "P95") {
+	checkInBrowser(t, chromium, filepath.Join(out, record.ReportFile), 6)
+	if s := readFile(t, filepath.Join(out, record.ReportFile)); !strings.Contains(s, "P95") {
 		t.Error("comparison page has no P95 words")
 	}
 }
@@ -264,20 +264,20 @@ func TestCapacityInBrowser(t *testing.T) {
 	t.Parallel()
 	chromium, echarts := needBrowser(t)
 	dir := t.TempDir()
-	pass := results.Gate{Expr: "p95 < 3s", Verdict: results.VerdictPass}
-	c := &results.Capacity{Schema: 1, Scenario: "users", Model: "closed", Profile: "optimized",
+	pass := record.Gate{Expr: "p95 < 3s", Verdict: record.VerdictPass}
+	c := &record.Capacity{Schema: 1, Scenario: "users", Model: "closed", Profile: "optimized",
 		Gates: []string{"p95 < 3s"}, Found: true, Capacity: 200, Knee: 400,
 		Stopped: "stopped at 400 users: p95 < 3s fail (4.2 s)",
-		Steps: []results.CapacityStep{
-			{Level: 100, P95US: 900_000, AchievedRate: 90, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
-			{Level: 200, P95US: 1_800_000, AchievedRate: 170, Verdict: results.VerdictPass, Gates: []results.Gate{pass}},
-			{Level: 400, P95US: 4_200_000, AchievedRate: 180, ErrorRate: 0.02, Verdict: results.VerdictFail,
-				Gates: []results.Gate{{Expr: "p95 < 3s", Verdict: results.VerdictFail}}},
+		Steps: []record.CapacityStep{
+			{Level: 100, P95US: 900_000, AchievedRate: 90, Verdict: record.VerdictPass, Gates: []record.Gate{pass}},
+			{Level: 200, P95US: 1_800_000, AchievedRate: 170, Verdict: record.VerdictPass, Gates: []record.Gate{pass}},
+			{Level: 400, P95US: 4_200_000, AchievedRate: 180, ErrorRate: 0.02, Verdict: record.VerdictFail,
+				Gates: []record.Gate{{Expr: "p95 < 3s", Verdict: record.VerdictFail}}},
 		}}
 	if err := RenderCapacity(dir, c, "capacity: 200 users at p95 < 3s", Options{EChartsJS: echarts}); err != nil {
 		t.Fatal(err)
 	}
-	checkInBrowser(t, chromium, filepath.Join(dir, results.ReportFile), 1)
+	checkInBrowser(t, chromium, filepath.Join(dir, record.ReportFile), 1)
 }
 
 // TestHostilePagesInBrowser opens the run, comparison and capacity pages of
@@ -295,7 +295,7 @@ func TestHostilePagesInBrowser(t *testing.T) {
 	if _, err := Finish(a, o); err != nil {
 		t.Fatal(err)
 	}
-	res := checkInBrowser(t, chromium, filepath.Join(a, results.ReportFile), 10)
+	res := checkInBrowser(t, chromium, filepath.Join(a, record.ReportFile), 10)
 	if want := "loadgate · </script><script>window.__pwned='scenario'"; !strings.HasPrefix(res.Title, want) {
 		t.Errorf("title %q, want the hostile scenario as text", res.Title)
 	}
@@ -305,7 +305,7 @@ func TestHostilePagesInBrowser(t *testing.T) {
 	if _, err := Compare([]string{a, b}, cmp, o); err != nil {
 		t.Fatal(err)
 	}
-	checkInBrowser(t, chromium, filepath.Join(cmp, results.ReportFile), 6)
+	checkInBrowser(t, chromium, filepath.Join(cmp, record.ReportFile), 6)
 
 	capDir := filepath.Join(root, "capacity")
 	if err := os.MkdirAll(capDir, 0o755); err != nil {
@@ -314,5 +314,5 @@ func TestHostilePagesInBrowser(t *testing.T) {
 	if err := RenderCapacity(capDir, hostileCapacity(), hostile("answer"), Options{EChartsJS: echarts, Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}
-	checkInBrowser(t, chromium, filepath.Join(capDir, results.ReportFile), 1)
+	checkInBrowser(t, chromium, filepath.Join(capDir, record.ReportFile), 1)
 }

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // capacityPage is what templates/capacity.html.tmpl draws.
@@ -31,7 +31,7 @@ type capacityRow struct {
 // RenderCapacity writes report.html of a capacity search into dir: P95,
 // error rate and achieved throughput against the level, the capacity and the
 // knee marked, and a table of the steps with links to each step's report.
-func RenderCapacity(dir string, c *results.Capacity, answer string, opts Options) error {
+func RenderCapacity(dir string, c *record.Capacity, answer string, opts Options) error {
 	o := opts.withDefaults()
 	if err := o.check(); err != nil {
 		return err
@@ -49,7 +49,7 @@ func RenderCapacity(dir string, c *results.Capacity, answer string, opts Options
 	}
 	if a.Note != "" {
 		p.Notes = append(p.Notes, a.Note)
-		fmt.Fprintf(o.Stderr, "loadgate: %s: %s\n", filepath.Join(dir, results.ReportFile), a.Note)
+		fmt.Fprintf(o.Stderr, "loadgate: %s: %s\n", filepath.Join(dir, record.ReportFile), a.Note)
 	}
 	p.Facts = []fact{
 		{"scenario", c.Scenario}, {"target", c.Target}, {"profile", c.Profile}, {"model", c.Model},
@@ -73,7 +73,7 @@ func RenderCapacity(dir string, c *results.Capacity, answer string, opts Options
 			r.Target = "—" // users send as fast as they are answered: no planned rate
 		}
 		for _, g := range s.Gates {
-			if g.Verdict != results.VerdictPass {
+			if g.Verdict != record.VerdictPass {
 				r.Failed += g.Expr + " (" + g.Verdict + ") "
 			}
 		}
@@ -86,7 +86,7 @@ func RenderCapacity(dir string, c *results.Capacity, answer string, opts Options
 	if err := tpl.ExecuteTemplate(&html, "capacity.html.tmpl", p); err != nil {
 		return fmt.Errorf("rendering the capacity report: %w", err)
 	}
-	return results.WriteFile(filepath.Join(dir, results.ReportFile), html.Bytes())
+	return record.WriteFile(filepath.Join(dir, record.ReportFile), html.Bytes())
 }
 
 func secs(s float64) string { return time.Duration(s * float64(time.Second)).String() }
@@ -94,10 +94,10 @@ func secs(s float64) string { return time.Duration(s * float64(time.Second)).Str
 // capacityChart is the ECharts option of the chart: P95 (ms) and achieved
 // throughput (req/s) on the left and right axes, the error rate (%) on a
 // third, all against the level; mark lines at the capacity and the knee.
-func capacityChart(c *results.Capacity) chartBlock {
+func capacityChart(c *record.Capacity) chartBlock {
 	var p95, errs, thr [][2]float64
 	for _, s := range c.Steps {
-		if s.Error != "" && s.Verdict == results.VerdictUnknown && s.AchievedRate == 0 {
+		if s.Error != "" && s.Verdict == record.VerdictUnknown && s.AchievedRate == 0 {
 			continue
 		}
 		p95 = append(p95, [2]float64{s.Level, s.P95US / 1000})

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/gate"
 )
 
 // changeWords says how v differs from base in words a reader takes in at a

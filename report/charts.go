@@ -12,7 +12,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // Chart ids are fixed so that golden files and the browser test can name them.
@@ -198,7 +198,7 @@ func stepOf(b bool) any {
 }
 
 // stageMarks marks the end of the warm-up and the start of every stage.
-func stageMarks(run *results.Run) []opts.MarkLineNameXAxisItem {
+func stageMarks(run *record.Run) []opts.MarkLineNameXAxisItem {
 	var m []opts.MarkLineNameXAxisItem
 	if run.WarmupS > 0 {
 		m = append(m, opts.MarkLineNameXAxisItem{Name: "warm-up ends", XAxis: run.WarmupS})
@@ -220,13 +220,13 @@ func latencyChart(d *runData, maxPoints int) chartBlock {
 	b := chartBlock{ID: ChartLatency, Title: "Latency over time"}
 	all := d.Series[""]
 	if all == nil || len(all.Intervals) == 0 {
-		b.Missing = "no latency intervals (" + results.HlogFile + " absent or empty)"
+		b.Missing = "no latency intervals (" + record.HlogFile + " absent or empty)"
 		return b
 	}
-	ok, note := d.seriesOf("", results.OK), "Successful requests"
+	ok, note := d.seriesOf("", record.OK), "Successful requests"
 	if ok == nil {
 		// A log from before the split, with failures: say what is drawn.
-		ok, note = all, "All requests, successful or not ("+results.HlogFile+" predates the split by outcome)"
+		ok, note = all, "All requests, successful or not ("+record.HlogFile+" predates the split by outcome)"
 	}
 	spec := lineSpec{ID: ChartLatency, Title: b.Title, XName: "seconds", YName: "ms", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run)}
 	quantiles := []struct {
@@ -258,7 +258,7 @@ func latencyChart(d *runData, maxPoints int) chartBlock {
 	}
 	add("", ok, false, "")
 	if ok != all {
-		add("failed ", d.seriesOf("", results.Failed), false, "P95")
+		add("failed ", d.seriesOf("", record.Failed), false, "P95")
 		add("all ", all, true, "P95")
 	}
 	// The slowest few endpoints' P95 are drawn; the others are offered by
@@ -267,7 +267,7 @@ func latencyChart(d *runData, maxPoints int) chartBlock {
 		spec.Legend = append(spec.Legend, l.Name)
 	}
 	for i, tag := range slowestEndpoints(d.Run) {
-		s := d.seriesOf(tag, results.OK)
+		s := d.seriesOf(tag, record.OK)
 		if ok == all {
 			s = d.Series[tag]
 		}
@@ -302,11 +302,11 @@ const shownEndpoints = 3
 
 // slowestEndpoints lists the run's endpoints by the P95 of their
 // successful requests, slowest first (those without one last, by name).
-func slowestEndpoints(run *results.Run) []string {
+func slowestEndpoints(run *record.Run) []string {
 	names := endpointNames(run)
 	p95 := func(n string) float64 {
 		st := run.Endpoints[n]
-		l, ok := st.LatencyOf(results.OK)
+		l, ok := st.LatencyOf(record.OK)
 		if !ok {
 			return -1
 		}
@@ -322,17 +322,17 @@ func distributionChart(d *runData) chartBlock {
 	b := chartBlock{ID: ChartDistribution, Title: "Latency by percentile"}
 	all := d.Series[""]
 	if all == nil || all.Total == nil || all.Total.TotalCount() == 0 {
-		b.Missing = "no latency recorded (" + results.HlogFile + " absent or empty)"
+		b.Missing = "no latency recorded (" + record.HlogFile + " absent or empty)"
 		return b
 	}
 	spec := lineSpec{
 		ID: ChartDistribution, Title: b.Title, XName: "percentile", YName: "ms (log)", LogX: true, LogY: true, XLabels: xLabelsPercentile,
 	}
 	drawn := func(s *series) bool { return s != nil && s.Total != nil && s.Total.TotalCount() > 0 }
-	if ok := d.seriesOf("", results.OK); drawn(ok) {
+	if ok := d.seriesOf("", record.OK); drawn(ok) {
 		spec.Lines = append(spec.Lines, line{Name: "successful", Points: percentilePoints(ok.Total)})
 	}
-	if f := d.seriesOf("", results.Failed); drawn(f) {
+	if f := d.seriesOf("", record.Failed); drawn(f) {
 		spec.Lines = append(spec.Lines, line{Name: "failed", Points: percentilePoints(f.Total)})
 	}
 	spec.Lines = append(spec.Lines, line{Name: "all", Points: percentilePoints(all.Total), Hidden: len(spec.Lines) > 0})
@@ -343,7 +343,7 @@ func distributionChart(d *runData) chartBlock {
 	}
 	shown := 0
 	for _, tag := range slowestEndpoints(d.Run) {
-		s, name := d.seriesOf(tag, results.OK), tag+" successful"
+		s, name := d.seriesOf(tag, record.OK), tag+" successful"
 		if s == nil {
 			s, name = d.Series[tag], tag+" all"
 		}
@@ -388,7 +388,7 @@ func percentilePoints(h *hdr.Histogram) []xy {
 func throughputChart(d *runData, maxPoints int) chartBlock {
 	b := chartBlock{ID: ChartThroughput, Title: "Throughput: target vs achieved"}
 	if d.Timeline == nil || len(d.Timeline.Points) == 0 {
-		b.Missing = "no timeline (" + results.TimelineFile + " absent or empty)"
+		b.Missing = "no timeline (" + record.TimelineFile + " absent or empty)"
 		return b
 	}
 	var target, achieved []xy
@@ -412,7 +412,7 @@ func throughputChart(d *runData, maxPoints int) chartBlock {
 func inFlightChart(d *runData, maxPoints int) chartBlock {
 	b := chartBlock{ID: ChartInFlight, Title: "Requests in flight"}
 	if d.Timeline == nil || len(d.Timeline.Points) == 0 {
-		b.Missing = "no timeline (" + results.TimelineFile + " absent or empty)"
+		b.Missing = "no timeline (" + record.TimelineFile + " absent or empty)"
 		return b
 	}
 	pts := make([]xy, 0, len(d.Timeline.Points))
@@ -430,7 +430,7 @@ func inFlightChart(d *runData, maxPoints int) chartBlock {
 func errorsChart(d *runData, maxPoints int) chartBlock {
 	b := chartBlock{ID: ChartErrors, Title: "Errors over time"}
 	if d.Timeline == nil || len(d.Timeline.Points) == 0 {
-		b.Missing = "no timeline (" + results.TimelineFile + " absent or empty)"
+		b.Missing = "no timeline (" + record.TimelineFile + " absent or empty)"
 		return b
 	}
 	keys := map[string]bool{}
@@ -489,7 +489,7 @@ func cutPrefix(s, prefix string) (string, bool) {
 func serverChart(d *runData, id, title, yName string, yMax any, metrics []string, labels []string, scale float64, maxPoints int) chartBlock {
 	b := chartBlock{ID: id, Title: title}
 	if d.Timeline == nil {
-		b.Missing = "no timeline (" + results.TimelineFile + " absent)"
+		b.Missing = "no timeline (" + record.TimelineFile + " absent)"
 		return b
 	}
 	spec := lineSpec{ID: id, Title: title, XName: "seconds", YName: yName, YMax: yMax, Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run)}
@@ -533,21 +533,21 @@ func serverTimingChart(d *runData, maxPoints int) chartBlock {
 	if d.Timeline != nil {
 		for _, p := range d.Timeline.Points {
 			for k := range p.Server {
-				if n, ok := strings.CutPrefix(k, results.ServerTimingPrefix); ok && n != "" {
+				if n, ok := strings.CutPrefix(k, record.ServerTimingPrefix); ok && n != "" {
 					names[n] = true
 				}
 			}
 		}
 	}
 	if len(names) == 0 {
-		b.Missing = "the target sent no Server-Timing header (timeline.json has no " + results.ServerTimingPrefix + "* metrics)"
+		b.Missing = "the target sent no Server-Timing header (timeline.json has no " + record.ServerTimingPrefix + "* metrics)"
 		return b
 	}
 	spec := lineSpec{ID: ChartServerTiming, Title: b.Title, XName: "seconds", YName: "ms per request", Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run)}
 	for _, n := range sortedKeys(names) {
 		var pts []xy
 		for _, p := range d.Timeline.Points {
-			if v, ok := p.Server[results.ServerTimingPrefix+n]; ok {
+			if v, ok := p.Server[record.ServerTimingPrefix+n]; ok {
 				pts = append(pts, xy{p.T, v})
 			}
 		}
@@ -566,12 +566,12 @@ func runCharts(d *runData, maxPoints int) []chartBlock {
 		inFlightChart(d, maxPoints),
 		errorsChart(d, maxPoints),
 		distributionChart(d),
-		serverChart(d, ChartCache, "Cache hit rate", "%", 100, []string{results.ServerCacheHitRate}, []string{"hit rate"}, 100, maxPoints),
-		serverChart(d, ChartMemory, "Target memory (RSS)", "MiB", nil, []string{results.ServerRSSBytes}, []string{"RSS"}, 1.0/(1<<20), maxPoints),
+		serverChart(d, ChartCache, "Cache hit rate", "%", 100, []string{record.ServerCacheHitRate}, []string{"hit rate"}, 100, maxPoints),
+		serverChart(d, ChartMemory, "Target memory (RSS)", "MiB", nil, []string{record.ServerRSSBytes}, []string{"RSS"}, 1.0/(1<<20), maxPoints),
 		serverChart(d, ChartResources, "Target goroutines and DB pool", "count", nil,
-			[]string{results.ServerGoroutines, results.ServerDBPoolAcquired, results.ServerDBPoolMax}, []string{"goroutines", "DB conns in use", "DB pool max"}, 1, maxPoints),
+			[]string{record.ServerGoroutines, record.ServerDBPoolAcquired, record.ServerDBPoolMax}, []string{"goroutines", "DB conns in use", "DB pool max"}, 1, maxPoints),
 		serverChart(d, ChartDB, "Database: query P95 and pool waits", "ms", nil,
-			[]string{results.ServerDBQueryP95Ms, results.ServerDBPoolWaitMs}, []string{"DB query P95", "pool wait since last scrape"}, 1, maxPoints),
+			[]string{record.ServerDBQueryP95Ms, record.ServerDBPoolWaitMs}, []string{"DB query P95", "pool wait since last scrape"}, 1, maxPoints),
 		serverTimingChart(d, maxPoints),
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // Comparison is several runs compared with the first (the baseline).
@@ -59,7 +59,7 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 	if len(labels) == 0 {
 		labels = runLabels(dirs)
 	}
-	plain := make([]*results.Run, len(runs))
+	plain := make([]*record.Run, len(runs))
 	for i, r := range runs {
 		plain[i] = r.Run
 	}
@@ -108,14 +108,14 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 		return nil, err
 	}
 	if a.Note != "" {
-		fmt.Fprintf(o.Stderr, "loadgate: %s: %s\n", filepath.Join(out, results.ReportFile), a.Note)
+		fmt.Fprintf(o.Stderr, "loadgate: %s: %s\n", filepath.Join(out, record.ReportFile), a.Note)
 	}
-	if err := results.WriteFile(filepath.Join(out, results.ReportFile), html.Bytes()); err != nil {
+	if err := record.WriteFile(filepath.Join(out, record.ReportFile), html.Bytes()); err != nil {
 		return nil, err
 	}
 	var md bytes.Buffer
 	writeCompareSummary(&md, runs, labels, c, exprs, o.Alpha)
-	if err := results.WriteFile(filepath.Join(out, results.SummaryFile), md.Bytes()); err != nil {
+	if err := record.WriteFile(filepath.Join(out, record.SummaryFile), md.Bytes()); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -192,7 +192,7 @@ type comparePage struct {
 func endpointCompareRows(runs []*runData) []compareRow {
 	var rows []compareRow
 	for _, ep := range append(endpointNames(runs[0].Run), "") {
-		stat := func(r *runData) (results.Stats, bool) {
+		stat := func(r *runData) (record.Stats, bool) {
 			if ep == "" {
 				return r.Run.Overall, true
 			}
@@ -207,14 +207,14 @@ func endpointCompareRows(runs []*runData) []compareRow {
 		for _, m := range []struct {
 			label string
 			unit  string
-			f     func(results.Stats) float64
+			f     func(record.Stats) float64
 		}{
 			// Latencies of the successful requests, as the gates read them.
-			{"P50", "us", func(s results.Stats) float64 { l, _ := s.LatencyOf(results.OK); return l.P50 }},
-			{"P95", "us", func(s results.Stats) float64 { l, _ := s.LatencyOf(results.OK); return l.P95 }},
-			{"P99", "us", func(s results.Stats) float64 { l, _ := s.LatencyOf(results.OK); return l.P99 }},
-			{"error rate", "ratio", func(s results.Stats) float64 { return s.ErrorRate }},
-			{"rate", "rps", func(s results.Stats) float64 { return s.Rate.Achieved }},
+			{"P50", "us", func(s record.Stats) float64 { l, _ := s.LatencyOf(record.OK); return l.P50 }},
+			{"P95", "us", func(s record.Stats) float64 { l, _ := s.LatencyOf(record.OK); return l.P95 }},
+			{"P99", "us", func(s record.Stats) float64 { l, _ := s.LatencyOf(record.OK); return l.P99 }},
+			{"error rate", "ratio", func(s record.Stats) float64 { return s.ErrorRate }},
+			{"rate", "rps", func(s record.Stats) float64 { return s.Rate.Achieved }},
 		} {
 			row := compareRow{Name: name + " " + m.label}
 			for i, r := range runs {
@@ -237,7 +237,7 @@ func endpointCompareRows(runs []*runData) []compareRow {
 
 // gateTimeout is the request timeout that caps the value of a gate on a
 // request latency; 0 for any other gate.
-func gateTimeout(g results.Gate, run *results.Run) time.Duration {
+func gateTimeout(g record.Gate, run *record.Run) time.Duration {
 	if p, err := gate.Parse(g.Expr); err == nil && g.Unit == "us" && p.Population != "" {
 		return run.Plan.Timeout
 	}
@@ -245,7 +245,7 @@ func gateTimeout(g results.Gate, run *results.Run) time.Duration {
 }
 
 func gateCompareRows(runs []*runData, exprs []string) []compareRow {
-	per := make([][]results.Gate, len(runs))
+	per := make([][]record.Gate, len(runs))
 	for i, r := range runs {
 		per[i] = gate.EvaluateInput(gateInput(r, exprs), exprs)
 	}
@@ -316,7 +316,7 @@ func compareCharts(runs []*runData, labels []string, maxPoints int) []chartBlock
 	for i, r := range runs {
 		// The successful requests, as the gates read them; the measured
 		// window starts with the log's first interval.
-		ok := r.seriesOf("", results.OK)
+		ok := r.seriesOf("", record.OK)
 		if ok == nil || ok.Total == nil || ok.Total.TotalCount() == 0 {
 			continue
 		}
@@ -349,10 +349,10 @@ func allCompareCharts(runs []*runData, labels []string, maxPoints int) []chartBl
 		p95EndpointsChart(runs, labels),
 		lat[0], lat[1],
 		timelineCompareChart(runs, labels, ChartThroughput, "Throughput: completed requests per second", "requests/s",
-			func(p results.Point) float64 { return p.AchievedRate }, maxPoints),
+			func(p record.Point) float64 { return p.AchievedRate }, maxPoints),
 		compareErrorsChart(runs, labels, maxPoints),
 		timelineCompareChart(runs, labels, ChartInFlight, "Requests in flight", "requests",
-			func(p results.Point) float64 { return float64(p.InFlight) }, maxPoints),
+			func(p record.Point) float64 { return float64(p.InFlight) }, maxPoints),
 	}
 }
 
@@ -371,9 +371,9 @@ func compareVerdicts(runs []*runData, labels []string, exprs []string) []verdict
 		n, failed, unknown := len(gates), 0, 0
 		for _, g := range gates {
 			switch g.Verdict {
-			case results.VerdictFail:
+			case record.VerdictFail:
 				failed++
-			case results.VerdictUnknown:
+			case record.VerdictUnknown:
 				unknown++
 			}
 		}
@@ -385,13 +385,13 @@ func compareVerdicts(runs []*runData, labels []string, exprs []string) []verdict
 		switch {
 		case out.Incomplete:
 			w += "is INCOMPLETE"
-		case out.Verdict == results.VerdictFail && failed > 0:
+		case out.Verdict == record.VerdictFail && failed > 0:
 			w += fmt.Sprintf("FAILS %d", failed) + of
-		case out.Verdict == results.VerdictFail:
+		case out.Verdict == record.VerdictFail:
 			w += "FAILS (" + out.Reasons[len(out.Reasons)-1] + ")"
 		case out.Inconclusive != "":
 			w += "is INCONCLUSIVE (the generator could not keep the plan)"
-		case out.Verdict == results.VerdictUnknown:
+		case out.Verdict == record.VerdictUnknown:
 			w += fmt.Sprintf("is UNKNOWN: %d", unknown) + of + " could not be evaluated"
 		case n == 0:
 			w += "PASSES (no gates)"
@@ -426,7 +426,7 @@ type runLink struct{ Label, Href string }
 func runLinks(runs []*runData, labels []string, out string) []runLink {
 	links := make([]runLink, len(runs))
 	for i, r := range runs {
-		href := filepath.Join(r.Dir, results.ReportFile)
+		href := filepath.Join(r.Dir, record.ReportFile)
 		if absOut, err := filepath.Abs(out); err == nil {
 			if absRun, err := filepath.Abs(href); err == nil {
 				if rel, err := filepath.Rel(absOut, absRun); err == nil {

@@ -6,7 +6,7 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // Chart ids of a comparison beyond the run page's.
@@ -92,7 +92,7 @@ func p95EndpointsChart(runs []*runData, labels []string) chartBlock {
 			if c != "all" {
 				s, ok = r.Run.Endpoints[c]
 			}
-			l, has := s.LatencyOf(results.OK)
+			l, has := s.LatencyOf(record.OK)
 			if !ok || !has || l.P95 <= 0 {
 				ser.Values = append(ser.Values, nil)
 				continue
@@ -109,7 +109,7 @@ func p95EndpointsChart(runs []*runData, labels []string) chartBlock {
 
 // timelineCompareChart draws one per-second figure of every run, from the
 // start of its measured window (warm-up left out).
-func timelineCompareChart(runs []*runData, labels []string, id, title, yName string, f func(results.Point) float64, maxPoints int) chartBlock {
+func timelineCompareChart(runs []*runData, labels []string, id, title, yName string, f func(record.Point) float64, maxPoints int) chartBlock {
 	spec := lineSpec{ID: id, Title: title, XName: "seconds into the measured window", YName: yName}
 	for i, r := range runs {
 		if r.Timeline == nil {
@@ -127,7 +127,7 @@ func timelineCompareChart(runs []*runData, labels []string, id, title, yName str
 		}
 	}
 	if len(spec.Lines) == 0 {
-		return chartBlock{ID: id, Title: title, Missing: "no run has a timeline (" + results.TimelineFile + ")"}
+		return chartBlock{ID: id, Title: title, Missing: "no run has a timeline (" + record.TimelineFile + ")"}
 	}
 	return spec.render()
 }
@@ -143,5 +143,5 @@ func compareErrorsChart(runs []*runData, labels []string, maxPoints int) chartBl
 		return chartBlock{ID: ChartErrors, Title: "Errors per second", Empty: "No errors: every request of every run succeeded."}
 	}
 	return timelineCompareChart(runs, labels, ChartErrors, "Errors per second", "errors/s",
-		func(p results.Point) float64 { return float64(p.Errors) }, maxPoints)
+		func(p record.Point) float64 { return float64(p.Errors) }, maxPoints)
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 func TestMannWhitney(t *testing.T) {
@@ -63,18 +63,18 @@ func TestRegressionCheck(t *testing.T) {
 		says    string
 	}{
 		// The same data twice: no significant change.
-		{"same data", fixture{Seconds: 20, Seed: 1, Gates: gates}, nil, results.VerdictPass, "no significant change"},
+		{"same data", fixture{Seconds: 20, Seed: 1, Gates: gates}, nil, record.VerdictPass, "no significant change"},
 		// Another sample of the same distribution (a noisy rerun): within noise.
-		{"rerun", fixture{Seconds: 20, Seed: 9, Gates: gates}, nil, results.VerdictPass, "no significant change"},
+		{"rerun", fixture{Seconds: 20, Seed: 9, Gates: gates}, nil, record.VerdictPass, "no significant change"},
 		// Every request 50 % slower: a significant regression beyond 10 %.
-		{"slowed", fixture{Seconds: 20, Seed: 1, Scale: 1.5, Gates: gates}, nil, results.VerdictFail, "P95 +50 %"},
+		{"slowed", fixture{Seconds: 20, Seed: 1, Scale: 1.5, Gates: gates}, nil, record.VerdictFail, "P95 +50 %"},
 		// The same slowdown is allowed under a looser limit.
-		{"slowed but allowed", fixture{Seconds: 20, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"p95": 0.6}, results.VerdictPass, "P95 +50 %"},
+		{"slowed but allowed", fixture{Seconds: 20, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"p95": 0.6}, record.VerdictPass, "P95 +50 %"},
 		// Faster is never a regression.
-		{"faster", fixture{Seconds: 20, Seed: 1, Scale: 0.5, Gates: gates}, nil, results.VerdictPass, "P95 2.0× faster"},
+		{"faster", fixture{Seconds: 20, Seed: 1, Scale: 0.5, Gates: gates}, nil, record.VerdictPass, "P95 2.0× faster"},
 		// Per endpoint, and an endpoint the runs do not have.
-		{"endpoint", fixture{Seconds: 20, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"search.p99": 0.1}, results.VerdictFail, "search P99 +50 %"},
-		{"absent endpoint", fixture{Seconds: 20, Seed: 1, Gates: gates}, map[string]float64{"nutrition.p95": 0.1}, results.VerdictUnknown, `no endpoint "nutrition"`},
+		{"endpoint", fixture{Seconds: 20, Seed: 1, Scale: 1.5, Gates: gates}, map[string]float64{"search.p99": 0.1}, record.VerdictFail, "search P99 +50 %"},
+		{"absent endpoint", fixture{Seconds: 20, Seed: 1, Gates: gates}, map[string]float64{"nutrition.p95": 0.1}, record.VerdictUnknown, `no endpoint "nutrition"`},
 	}
 	base := filepath.Join(t.TempDir(), "baseline")
 	writeFixture(t, base, fixture{Seconds: 20, Seed: 1, Gates: gates})
@@ -107,7 +107,7 @@ func TestBaselineMissing(t *testing.T) {
 	writeFixture(t, dir, fixture{Seconds: 5})
 	absent := filepath.Join(t.TempDir(), "nope")
 	out, err := Gate(dir, Options{Baseline: absent}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(absent, results.RunFile)) || out.ExitCode() != 2 {
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(absent, record.RunFile)) || out.ExitCode() != 2 {
 		t.Errorf("absent baseline: %v (exit %d), want an error naming %s and exit 2", err, out.ExitCode(), absent)
 	}
 }
@@ -142,13 +142,13 @@ func TestCompare(t *testing.T) {
 			t.Errorf("comparison words lack %q:\n%s", want, words)
 		}
 	}
-	page := html.UnescapeString(readFile(t, filepath.Join(out, results.ReportFile)))
+	page := html.UnescapeString(readFile(t, filepath.Join(out, record.ReportFile)))
 	for _, want := range []string{"baseline vs slowed", `id="distribution"`, `id="latency"`, "search P95", "2.0× slower", "p99 < 200ms", "/* fake echarts */"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("comparison page lacks %q", want)
 		}
 	}
-	md := readFile(t, filepath.Join(out, results.SummaryFile))
+	md := readFile(t, filepath.Join(out, record.SummaryFile))
 	if !strings.Contains(md, "| | baseline | slowed |") || !strings.Contains(md, "all endpoints P95 2.0× slower") {
 		t.Errorf("comparison summary:\n%s", md)
 	}
@@ -174,8 +174,8 @@ func TestCompare(t *testing.T) {
 	if _, err := Compare([]string{base, slow}, out, Options{Labels: []string{"a"}}); err == nil {
 		t.Error("one label for two runs: no error")
 	}
-	os.WriteFile(filepath.Join(slow, results.RunFile), []byte("{"), 0o644)
-	if _, err := Compare([]string{base, slow}, out, Options{}); err == nil || !strings.Contains(err.Error(), filepath.Join(slow, results.RunFile)) {
+	os.WriteFile(filepath.Join(slow, record.RunFile), []byte("{"), 0o644)
+	if _, err := Compare([]string{base, slow}, out, Options{}); err == nil || !strings.Contains(err.Error(), filepath.Join(slow, record.RunFile)) {
 		t.Errorf("corrupt run: %v", err)
 	}
 }
@@ -187,12 +187,12 @@ func TestHeadlineRows(t *testing.T) {
 	t.Parallel()
 	f := func(v float64) *float64 { return &v }
 	// Latencies are the successful requests' (all requests' differ).
-	before := &results.Run{Overall: results.Stats{Requests: 100, Successes: 98, ErrorRate: 0.02,
-		LatencyUS: results.Latency{P95: 1.9e6, Mean: 0.9e6}, LatencyOKUS: &results.Latency{P95: 2.1e6, Mean: 1e6}, Rate: results.Rate{Achieved: 40}},
-		Server: results.Server{CacheHitRate: f(0), DBQueryP95Seconds: f(0.05)}}
-	after := &results.Run{Overall: results.Stats{Requests: 100, Successes: 99, ErrorRate: 0.01,
-		LatencyUS: results.Latency{P95: 200e3, Mean: 0.8e6}, LatencyOKUS: &results.Latency{P95: 270e3, Mean: 1e6}, Rate: results.Rate{Achieved: 50}},
-		Server: results.Server{CacheHitRate: f(0.8)}}
+	before := &record.Run{Overall: record.Stats{Requests: 100, Successes: 98, ErrorRate: 0.02,
+		LatencyUS: record.Latency{P95: 1.9e6, Mean: 0.9e6}, LatencyOKUS: &record.Latency{P95: 2.1e6, Mean: 1e6}, Rate: record.Rate{Achieved: 40}},
+		Server: record.Server{CacheHitRate: f(0), DBQueryP95Seconds: f(0.05)}}
+	after := &record.Run{Overall: record.Stats{Requests: 100, Successes: 99, ErrorRate: 0.01,
+		LatencyUS: record.Latency{P95: 200e3, Mean: 0.8e6}, LatencyOKUS: &record.Latency{P95: 270e3, Mean: 1e6}, Rate: record.Rate{Achieved: 50}},
+		Server: record.Server{CacheHitRate: f(0.8)}}
 	want := map[string][2]string{
 		"P95 latency (successful)":      {"270 ms", "7.8× faster (better)"},
 		"average response (successful)": {"1 s", "no change"},
@@ -201,7 +201,7 @@ func TestHeadlineRows(t *testing.T) {
 		"DB query P95":                  {"—", "—"},
 		"achieved rate (completed)":     {"50/s", "+25 % (better)"},
 	}
-	rows := headlineRows([]*results.Run{before, after})
+	rows := headlineRows([]*record.Run{before, after})
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d", len(rows), len(want))
 	}
@@ -246,29 +246,29 @@ func TestCompareNotes(t *testing.T) {
 	a, b := filepath.Join(root, "a"), filepath.Join(root, "b")
 	writeFixture(t, a, fixture{Seconds: 6, Seed: 1, Profile: "baseline"})
 	writeFixture(t, b, fixture{Seconds: 6, Seed: 2})
-	run, err := results.ReadRun(b)
+	run, err := record.ReadRun(b)
 	if err != nil {
 		t.Fatal(err)
 	}
 	run.Profile = "baseline"
-	if err := results.WriteJSON(filepath.Join(b, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(b, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(root, "cmp")
 	if _, err := Compare([]string{a, b}, out, Options{Assets: AssetsCDN, Labels: []string{"baseline", "optimized"}, Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}
-	if md := readFile(t, filepath.Join(out, results.SummaryFile)); !strings.Contains(md, "the run labelled optimized was made against a target in the baseline profile") {
+	if md := readFile(t, filepath.Join(out, record.SummaryFile)); !strings.Contains(md, "the run labelled optimized was made against a target in the baseline profile") {
 		t.Errorf("summary.md does not flag the contradicting label:\n%s", md)
 	}
 	run.Profile, run.Scenario = "", "spike"
-	if err := results.WriteJSON(filepath.Join(b, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(b, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Compare([]string{a, b}, out, Options{Assets: AssetsCDN, Labels: []string{"baseline", "optimized"}, Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}
-	if md := readFile(t, filepath.Join(out, results.SummaryFile)); !strings.Contains(md, "different scenarios") {
+	if md := readFile(t, filepath.Join(out, record.SummaryFile)); !strings.Contains(md, "different scenarios") {
 		t.Errorf("summary.md does not flag runs of different scenarios:\n%s", md)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 func TestChangeWords(t *testing.T) {
@@ -54,20 +54,20 @@ func TestComparisonVerdictLine(t *testing.T) {
 	base := writeFixture(t, a, fixture{Seconds: 10, Seed: 1, Gates: gates, ErrorEvery: 10})
 	writeFixture(t, b, fixture{Seconds: 10, Seed: 1, Gates: gates, Scale: 0.01})
 	base.Plan.Timeout = 30 * time.Second
-	for _, s := range []*results.Stats{&base.Overall} {
+	for _, s := range []*record.Stats{&base.Overall} {
 		l := *s.LatencyOKUS
 		l.P95, l.P99, l.Max = 30e6, 30e6, 30e6
 		s.LatencyOKUS = &l
 	}
-	base.Generator = &results.Generator{Planned: 500, Sent: 500, Completed: 120}
-	if err := results.WriteJSON(filepath.Join(a, results.RunFile), base); err != nil {
+	base.Generator = &record.Generator{Planned: 500, Sent: 500, Completed: 120}
+	if err := record.WriteJSON(filepath.Join(a, record.RunFile), base); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(root, "cmp")
 	if _, err := Compare([]string{a, b}, out, Options{Labels: []string{"baseline", "optimized"}, EChartsJS: fakeECharts(t)}); err != nil {
 		t.Fatal(err)
 	}
-	src := readFile(t, filepath.Join(out, results.ReportFile))
+	src := readFile(t, filepath.Join(out, record.ReportFile))
 	page := html.UnescapeString(src)
 	for _, want := range []string{
 		`<span class="v-fail">baseline FAILS 1 of 1 gates</span>`, `<span class="v-pass">optimized PASSES 1 of 1</span>`,
@@ -86,7 +86,7 @@ func TestComparisonVerdictLine(t *testing.T) {
 	if i, j := strings.Index(src, `id="verdict-line"`), strings.Index(src, `id="beforeafter"`); i < 0 || i > j {
 		t.Error("the verdict line is not at the top of the page")
 	}
-	md := readFile(t, filepath.Join(out, results.SummaryFile))
+	md := readFile(t, filepath.Join(out, record.SummaryFile))
 	if !strings.Contains(md, "**baseline FAILS 1 of 1 gates → optimized PASSES 1 of 1**") {
 		t.Errorf("summary.md has no verdict line:\n%s", md)
 	}
@@ -104,7 +104,7 @@ func TestCompareNoErrors(t *testing.T) {
 	if _, err := Compare([]string{a, b}, out, Options{Assets: AssetsCDN, Stderr: &strings.Builder{}}); err != nil {
 		t.Fatal(err)
 	}
-	page := readFile(t, filepath.Join(out, results.ReportFile))
+	page := readFile(t, filepath.Join(out, record.ReportFile))
 	if !strings.Contains(page, "No errors: every request of every run succeeded.") || strings.Contains(page, `id="errors"`) {
 		t.Error("a comparison of runs without errors draws an errors chart")
 	}

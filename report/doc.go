@@ -1,4 +1,4 @@
-// Package report turns a results directory (runner/results) into what people
+// Package report turns a results directory (record) into what people
 // and CI read: report.html (one file; chart options built with go-echarts
 // and carried as JSON data, the ECharts script inlined, a Content-Security-
 // Policy that runs nothing else), summary.md, junit.xml, and a verdict that
@@ -10,5 +10,5 @@
 // It reads only the files of a run directory (run.json, timeline.json,
 // latency.hlog), so a report can be redrawn long after the run. Statistics
 // come from the full histograms; only what is drawn is downsampled. The gate
-// language itself lives in report/gate.
+// language itself lives in gate.
 package report

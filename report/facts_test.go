@@ -3,7 +3,7 @@ package report
 import (
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 func TestServerTimingFact(t *testing.T) {
@@ -11,12 +11,12 @@ func TestServerTimingFact(t *testing.T) {
 	if got := serverTimingFact(nil); got != "" {
 		t.Errorf("no Server-Timing: %q, want nothing", got)
 	}
-	st := map[string]results.Timing{"llm": {MeanMS: 1900, Count: 120}, "db": {MeanMS: 4.25, Count: 120}}
+	st := map[string]record.Timing{"llm": {MeanMS: 1900, Count: 120}, "db": {MeanMS: 4.25, Count: 120}}
 	want := "db 4.25 ms · llm 1.9 s (mean per response that sent it: db 120, llm 120)"
 	if got := serverTimingFact(st); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
-	facts := serverFacts(&results.Server{ServerTiming: st})
+	facts := serverFacts(&record.Server{ServerTiming: st})
 	if len(facts) != 1 || facts[0].Name != "Server-Timing split" {
 		t.Errorf("server facts %+v, want the Server-Timing split", facts)
 	}

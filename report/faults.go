@@ -11,8 +11,8 @@ import (
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // DefaultRecovery is the stated tolerance of a fault's recovery: a second
@@ -22,7 +22,7 @@ import (
 // seconds in a row end the recovery. The pre-fault level is the last 10
 // measured seconds before the fault, outside other faults and the 5
 // seconds after them.
-var DefaultRecovery = results.Recovery{ErrorRate: 0.01, P95Ratio: 1.5, P95SlackMS: 50, Seconds: 3, BaselineS: 10}
+var DefaultRecovery = record.Recovery{ErrorRate: 0.01, P95Ratio: 1.5, P95SlackMS: 50, Seconds: 3, BaselineS: 10}
 
 // afterFault is how long after a fault's end its seconds stay out of
 // another fault's pre-fault level.
@@ -83,8 +83,8 @@ func (d *runData) seconds() []second {
 
 // faultFigures measures one fault window [start, end) (seconds since the
 // attack started).
-func faultFigures(d *runData, start, end float64, tol results.Recovery) *results.FaultFigures {
-	ff := &results.FaultFigures{Tolerance: tol}
+func faultFigures(d *runData, start, end float64, tol record.Recovery) *record.FaultFigures {
+	ff := &record.FaultFigures{Tolerance: tol}
 	secs := d.seconds()
 	if len(secs) == 0 {
 		ff.Note = "no measured seconds (timeline.json and latency.hlog)"
@@ -194,8 +194,8 @@ func merged(ss []second) *hdr.Histogram {
 	return h
 }
 
-func latencyOf(h *hdr.Histogram) results.Latency {
-	return results.Latency{Min: float64(h.Min()), Mean: h.Mean(), P50: float64(h.ValueAtQuantile(50)),
+func latencyOf(h *hdr.Histogram) record.Latency {
+	return record.Latency{Min: float64(h.Min()), Mean: h.Mean(), P50: float64(h.ValueAtQuantile(50)),
 		P90: float64(h.ValueAtQuantile(90)), P95: float64(h.ValueAtQuantile(95)), P99: float64(h.ValueAtQuantile(99)),
 		P999: float64(h.ValueAtQuantile(99.9)), Max: float64(h.Max())}
 }
@@ -266,7 +266,7 @@ func faultGateInput(d *runData, in *gate.Input) {
 }
 
 // faultAreas shades each fault's window on a time chart.
-func faultAreas(run *results.Run) charts.SeriesOpts {
+func faultAreas(run *record.Run) charts.SeriesOpts {
 	var data []any
 	for _, f := range run.Faults {
 		if f.StartS == nil {
@@ -299,7 +299,7 @@ type faultRow struct {
 	Name, Action, Window, Requests, Errors, P95, Recovery, Before, Note string
 }
 
-func faultRows(run *results.Run) []faultRow {
+func faultRows(run *record.Run) []faultRow {
 	var rows []faultRow
 	for _, f := range run.Faults {
 		r := faultRow{Name: f.Name, Action: strings.TrimSpace(f.Action + " " + f.Service), Window: "did not happen", Requests: "—", Errors: "—", P95: "—", Recovery: "—", Before: "—"}
@@ -340,7 +340,7 @@ func faultRows(run *results.Run) []faultRow {
 }
 
 // recoveryWords states the tolerance recovery is measured with.
-func recoveryWords(t results.Recovery) string {
+func recoveryWords(t record.Recovery) string {
 	return fmt.Sprintf("Recovery: from the fault's end until %d seconds in a row have an error rate at most %s above, and a P95 at most %.1f× (or %.0f ms above) the level of the last %d measured seconds before the fault.",
 		t.Seconds, gate.Format(t.ErrorRate, "ratio"), t.P95Ratio, t.P95SlackMS, t.BaselineS)
 }

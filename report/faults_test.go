@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/report/gate"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/runner"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -102,7 +102,7 @@ gates:
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ gates:
 			t.Errorf("gate %s: %s, want %s", expr, verdicts[expr], want)
 		}
 	}
-	html, err := os.ReadFile(filepath.Join(dir, results.ReportFile))
+	html, err := os.ReadFile(filepath.Join(dir, record.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ gates:
 			t.Errorf("report.html lacks %s", want)
 		}
 	}
-	md, _ := os.ReadFile(filepath.Join(dir, results.SummaryFile))
+	md, _ := os.ReadFile(filepath.Join(dir, record.SummaryFile))
 	if !strings.Contains(string(md), "| first | exec |") {
 		t.Errorf("summary.md lacks the fault table:\n%s", md)
 	}
@@ -160,19 +160,19 @@ gates:
 // the check is not reliable and the gate says so instead of passing.
 func TestWritesLostGate(t *testing.T) {
 	for _, c := range []struct {
-		w            *results.Writes
+		w            *record.Writes
 		verdict, why string
 	}{
-		{&results.Writes{Acknowledged: 10, Found: count(10), Lost: count(0)}, results.VerdictPass, ""},
-		{&results.Writes{Acknowledged: 10, Found: count(8), Lost: count(2)}, results.VerdictFail, ""},
-		{&results.Writes{Acknowledged: 10, Found: count(10), Lost: count(0), FailedDrills: []string{"pg_down"}}, results.VerdictUnknown,
+		{&record.Writes{Acknowledged: 10, Found: count(10), Lost: count(0)}, record.VerdictPass, ""},
+		{&record.Writes{Acknowledged: 10, Found: count(8), Lost: count(2)}, record.VerdictFail, ""},
+		{&record.Writes{Acknowledged: 10, Found: count(10), Lost: count(0), FailedDrills: []string{"pg_down"}}, record.VerdictUnknown,
 			"writes check not reliable: drill pg_down failed"},
 		// The rows could not be counted after the run.
-		{&results.Writes{Acknowledged: 10, FailedDrills: []string{"pg_down"}, Error: "counting writes: connection refused"}, results.VerdictUnknown,
+		{&record.Writes{Acknowledged: 10, FailedDrills: []string{"pg_down"}, Error: "counting writes: connection refused"}, record.VerdictUnknown,
 			"writes not checked: counting writes: connection refused"},
-		{nil, results.VerdictUnknown, "no writes check in this run"},
+		{nil, record.VerdictUnknown, "no writes check in this run"},
 	} {
-		in := gate.Input{Run: &results.Run{Writes: c.w}, Extra: map[string]float64{}, Why: map[string]string{}}
+		in := gate.Input{Run: &record.Run{Writes: c.w}, Extra: map[string]float64{}, Why: map[string]string{}}
 		faultGateInput(&runData{Run: in.Run}, &in)
 		g := gate.EvaluateInput(in, []string{"writes_lost <= 0"})[0]
 		if g.Verdict != c.verdict || !strings.Contains(g.Message, c.why) {

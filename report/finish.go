@@ -7,14 +7,14 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // judged is a run with its verdict.
 type judged struct {
 	data    *runData
-	outcome results.Outcome
+	outcome record.Outcome
 	// deltas are the plain-words P95 deltas against the baseline, if any.
 	deltas []string
 	// recorded is set when outcome is the run's recorded verdict.
@@ -63,7 +63,7 @@ func evaluate(d *runData, exprs []string, o Options) (*judged, error) {
 // was recorded (the runner's own output, a killed run's checkpoint). A
 // record that does not match the gate results beside it is an error naming
 // run.json.
-func recordedGates(d *runData) (gates []results.Gate, ok bool, err error) {
+func recordedGates(d *runData) (gates []record.Gate, ok bool, err error) {
 	run := d.Run
 	if run.Judged == nil {
 		return run.Gates, len(run.Gates) > 0, nil
@@ -74,7 +74,7 @@ func recordedGates(d *runData) (gates []results.Gate, ok bool, err error) {
 	}
 	if bad {
 		return nil, false, fmt.Errorf("%s is inconsistent: its verdict was judged by the gates %q, but it holds the results of %d other gates",
-			filepath.Join(d.Dir, results.RunFile), run.Judged.Gates, len(run.Gates))
+			filepath.Join(d.Dir, record.RunFile), run.Judged.Gates, len(run.Gates))
 	}
 	return run.Gates, true, nil
 }
@@ -101,7 +101,7 @@ func recordedVerdict(d *runData, o Options) (*judged, error) {
 	if jm == nil {
 		return j, nil
 	}
-	if jm.Source == results.GatesOverride {
+	if jm.Source == record.GatesOverride {
 		j.basis += " (gates given in place of the scenario's)"
 	} else {
 		j.basis += " (the scenario's gates)"
@@ -136,7 +136,7 @@ func keyDeltas(base, cur *runData, alpha float64) []string {
 	return out
 }
 
-func commonEndpoints(a, b *results.Run) []string {
+func commonEndpoints(a, b *record.Run) []string {
 	var out []string
 	for _, n := range endpointNames(a) {
 		if _, ok := b.Endpoints[n]; ok {
@@ -154,31 +154,31 @@ func commonEndpoints(a, b *results.Run) []string {
 // the run's from then on: Render and Gate use it. The Outcome's ExitCode is
 // what `loadgate run` exits with. A missing or corrupt run file is an error
 // naming the file (exit 2).
-func Finish(dir string, opts Options) (results.Outcome, error) {
+func Finish(dir string, opts Options) (record.Outcome, error) {
 	o := opts.withDefaults()
 	d, err := load(dir, o)
 	if err != nil {
-		return results.Outcome{Verdict: results.VerdictUnknown}, err
+		return record.Outcome{Verdict: record.VerdictUnknown}, err
 	}
-	exprs, source := d.Run.Plan.Gates, results.GatesFromScenario
+	exprs, source := d.Run.Plan.Gates, record.GatesFromScenario
 	if o.Gates != nil {
-		exprs, source = o.Gates, results.GatesOverride
+		exprs, source = o.Gates, record.GatesOverride
 	}
 	j, err := evaluate(d, exprs, o)
 	if err != nil {
-		return results.Outcome{Verdict: results.VerdictUnknown}, err
+		return record.Outcome{Verdict: record.VerdictUnknown}, err
 	}
 	j.recorded = true
 	run := d.Run
 	run.Gates = j.outcome.Gates
 	if run.Gates == nil {
-		run.Gates = []results.Gate{}
+		run.Gates = []record.Gate{}
 	}
-	run.Judged = &results.Judgement{Gates: append([]string{}, exprs...), Source: source, Verdict: j.outcome.Verdict}
+	run.Judged = &record.Judgement{Gates: append([]string{}, exprs...), Source: source, Verdict: j.outcome.Verdict}
 	if o.Baseline != "" {
 		run.Judged.Baseline, run.Judged.MaxRegression = o.Baseline, o.MaxRegression
 	}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		return j.outcome, err
 	}
 	if err := writeOutputs(dir, j, o); err != nil {
@@ -192,18 +192,18 @@ func Finish(dir string, opts Options) (results.Outcome, error) {
 // RUN`). A run with no recorded verdict is drawn judged by its scenario's
 // gates, and says so. Options.Gates and Options.Baseline are refused: other
 // gates are Gate's, which writes nothing.
-func Render(dir string, opts Options) (results.Outcome, error) {
+func Render(dir string, opts Options) (record.Outcome, error) {
 	o := opts.withDefaults()
 	if o.Gates != nil || o.Baseline != "" {
-		return results.Outcome{Verdict: results.VerdictUnknown}, errors.New("a report is drawn with the run's recorded verdict only; other gates or a baseline check are evaluated by gate (loadgate gate RUN --gate … --baseline …), which rewrites nothing")
+		return record.Outcome{Verdict: record.VerdictUnknown}, errors.New("a report is drawn with the run's recorded verdict only; other gates or a baseline check are evaluated by gate (loadgate gate RUN --gate … --baseline …), which rewrites nothing")
 	}
 	d, err := load(dir, o)
 	if err != nil {
-		return results.Outcome{Verdict: results.VerdictUnknown}, err
+		return record.Outcome{Verdict: record.VerdictUnknown}, err
 	}
 	j, err := recordedVerdict(d, o)
 	if err != nil {
-		return results.Outcome{Verdict: results.VerdictUnknown}, err
+		return record.Outcome{Verdict: record.VerdictUnknown}, err
 	}
 	return j.outcome, writeOutputs(dir, j, o)
 }
@@ -215,21 +215,21 @@ func writeOutputs(dir string, j *judged, o Options) error {
 		return err
 	}
 	if a.Note != "" {
-		fmt.Fprintf(o.Stderr, "loadgate: %s: %s\n", filepath.Join(dir, results.ReportFile), a.Note)
+		fmt.Fprintf(o.Stderr, "loadgate: %s: %s\n", filepath.Join(dir, record.ReportFile), a.Note)
 	}
-	if err := results.WriteFile(filepath.Join(dir, results.ReportFile), html.Bytes()); err != nil {
+	if err := record.WriteFile(filepath.Join(dir, record.ReportFile), html.Bytes()); err != nil {
 		return err
 	}
 	var md bytes.Buffer
 	writeSummary(&md, j)
-	if err := results.WriteFile(filepath.Join(dir, results.SummaryFile), md.Bytes()); err != nil {
+	if err := record.WriteFile(filepath.Join(dir, record.SummaryFile), md.Bytes()); err != nil {
 		return err
 	}
 	var xml bytes.Buffer
 	if err := writeJUnit(&xml, j.data.Run, j.outcome); err != nil {
 		return err
 	}
-	return results.WriteFile(filepath.Join(dir, results.JUnitFile), xml.Bytes())
+	return record.WriteFile(filepath.Join(dir, record.JUnitFile), xml.Bytes())
 }
 
 // Gate prints a run's gate table to w and writes nothing into the run
@@ -242,27 +242,27 @@ func writeOutputs(dir string, j *judged, o Options) error {
 // place of the recorded ones, and with Options.Baseline a regression check
 // is added: the table then says it is not the run's recorded verdict, and
 // what that verdict is.
-func Gate(dir string, opts Options, w io.Writer) (results.Outcome, error) {
+func Gate(dir string, opts Options, w io.Writer) (record.Outcome, error) {
 	o := opts.withDefaults()
 	d, err := load(dir, o)
 	if err != nil {
-		return results.Outcome{Verdict: results.VerdictUnknown}, err
+		return record.Outcome{Verdict: record.VerdictUnknown}, err
 	}
 	rec, err := recordedVerdict(d, o)
 	if err != nil {
-		return results.Outcome{Verdict: results.VerdictUnknown}, err
+		return record.Outcome{Verdict: record.VerdictUnknown}, err
 	}
 	j := rec
 	switch {
 	case o.Gates != nil:
 		if j, err = evaluate(d, o.Gates, o); err != nil {
-			return results.Outcome{Verdict: results.VerdictUnknown}, err
+			return record.Outcome{Verdict: record.VerdictUnknown}, err
 		}
 		j.basis = "ad-hoc gates, not the run's recorded verdict (" + recordedWords(rec) + ")"
 	case o.Baseline != "":
 		base, err := loadRun(o.Baseline)
 		if err != nil {
-			return results.Outcome{Verdict: results.VerdictUnknown}, fmt.Errorf("baseline: %w", err)
+			return record.Outcome{Verdict: record.VerdictUnknown}, fmt.Errorf("baseline: %w", err)
 		}
 		gates := rec.outcome.Gates
 		if jm := d.Run.Judged; rec.recorded && jm != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // fakeECharts writes a stand-in for echarts.min.js and returns its path.
@@ -30,17 +30,17 @@ func TestFinishPass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Verdict != results.VerdictPass || out.ExitCode() != 0 || len(out.Gates) != 3 {
+	if out.Verdict != record.VerdictPass || out.ExitCode() != 0 || len(out.Gates) != 3 {
 		t.Fatalf("outcome %+v, want a pass of 3 gates", out)
 	}
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(run.Gates) != 3 || run.Gates[0].Verdict != results.VerdictPass || run.Gates[0].Value == nil {
+	if len(run.Gates) != 3 || run.Gates[0].Verdict != record.VerdictPass || run.Gates[0].Value == nil {
 		t.Errorf("run.json gates %+v, want the 3 verdicts written back", run.Gates)
 	}
-	html := readFile(t, filepath.Join(dir, results.ReportFile))
+	html := readFile(t, filepath.Join(dir, record.ReportFile))
 	for _, want := range []string{
 		`id="verdict" class="banner pass"`, "PASS — all 3 gates hold",
 		`id="latency"`, `id="throughput"`, `id="inflight"`, `id="distribution"`, `id="cache"`, `id="resources"`,
@@ -66,7 +66,7 @@ func TestFinishPass(t *testing.T) {
 	if stderr.Len() != 0 {
 		t.Errorf("unexpected stderr: %s", stderr.String())
 	}
-	for _, f := range []string{results.SummaryFile, results.JUnitFile} {
+	for _, f := range []string{record.SummaryFile, record.JUnitFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("%s not written: %v", f, err)
 		}
@@ -84,13 +84,13 @@ func TestFinishFailAndUnknown(t *testing.T) {
 		reason  string
 	}{
 		// A gate that cannot hold fails: exit 1.
-		{"fail", fixture{Seconds: 10}, []string{"p95 < 1us", "error_rate < 1%"}, results.VerdictFail, 1, "failed: p95 < 1us"},
+		{"fail", fixture{Seconds: 10}, []string{"p95 < 1us", "error_rate < 1%"}, record.VerdictFail, 1, "failed: p95 < 1us"},
 		// The target exposed no cache counter: unknown, exit 2, the gate named.
-		{"no cache metric", fixture{Seconds: 10, NoCache: true}, []string{"p95 < 3s", "cache_hit_rate > 60%"}, results.VerdictUnknown, 2, `gate "cache_hit_rate > 60%" cannot be evaluated`},
+		{"no cache metric", fixture{Seconds: 10, NoCache: true}, []string{"p95 < 3s", "cache_hit_rate > 60%"}, record.VerdictUnknown, 2, `gate "cache_hit_rate > 60%" cannot be evaluated`},
 		// An endpoint that does not exist: unknown.
-		{"no endpoint", fixture{Seconds: 10}, []string{"nutrition.p99 < 1s"}, results.VerdictUnknown, 2, `no endpoint named "nutrition"`},
+		{"no endpoint", fixture{Seconds: 10}, []string{"nutrition.p99 < 1s"}, record.VerdictUnknown, 2, `no endpoint named "nutrition"`},
 		// Overrides replace the scenario's gates.
-		{"override", fixture{Seconds: 10, Gates: []string{"p95 < 1us"}}, []string{"p95 < 10s"}, results.VerdictPass, 0, ""},
+		{"override", fixture{Seconds: 10, Gates: []string{"p95 < 1us"}}, []string{"p95 < 10s"}, record.VerdictPass, 0, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +106,7 @@ func TestFinishFailAndUnknown(t *testing.T) {
 			if tt.reason != "" && !strings.Contains(strings.Join(out.Reasons, "\n"), tt.reason) {
 				t.Errorf("reasons %q lack %q", out.Reasons, tt.reason)
 			}
-			html := readFile(t, filepath.Join(dir, results.ReportFile))
+			html := readFile(t, filepath.Join(dir, record.ReportFile))
 			if !strings.Contains(html, `class="banner `+tt.verdict+`"`) {
 				t.Errorf("the banner does not say %s", tt.verdict)
 			}
@@ -118,9 +118,9 @@ func TestFinishAbortedRunCannotPass(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 10s"}})
-	run.Status = results.StatusAborted
+	run.Status = record.StatusAborted
 	run.Warnings = []string{"generator saturated: 12 % of requests were sent late"}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	out, err := Finish(dir, Options{Assets: AssetsCDN})
@@ -130,7 +130,7 @@ func TestFinishAbortedRunCannotPass(t *testing.T) {
 	if out.ExitCode() != 1 {
 		t.Errorf("aborted run: exit %d, want 1", out.ExitCode())
 	}
-	html := readFile(t, filepath.Join(dir, results.ReportFile))
+	html := readFile(t, filepath.Join(dir, record.ReportFile))
 	for _, want := range []string{"ABORTED", "generator saturated"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report.html does not say %q loudly", want)
@@ -146,7 +146,7 @@ func TestFinishCDNFallback(t *testing.T) {
 	if _, err := Finish(dir, Options{Stderr: &stderr, EChartsJS: filepath.Join(t.TempDir(), "absent.js")}); err != nil {
 		t.Fatal(err)
 	}
-	html := readFile(t, filepath.Join(dir, results.ReportFile))
+	html := readFile(t, filepath.Join(dir, record.ReportFile))
 	if !strings.Contains(html, `<script src="`+CDNURL+`"`) || !strings.Contains(html, "needs network") {
 		t.Error("the fallback page neither loads the CDN nor says it needs network")
 	}
@@ -162,21 +162,21 @@ func TestBadRunFiles(t *testing.T) {
 		spoil func(dir string) error
 		want  string // the file the error must name, and what it says
 	}{
-		{"run.json missing", func(d string) error { return os.Remove(filepath.Join(d, results.RunFile)) }, "run.json: missing"},
+		{"run.json missing", func(d string) error { return os.Remove(filepath.Join(d, record.RunFile)) }, "run.json: missing"},
 		{"run.json corrupt", func(d string) error {
-			return os.WriteFile(filepath.Join(d, results.RunFile), []byte(`{"schema": 1, "id": `), 0o644)
+			return os.WriteFile(filepath.Join(d, record.RunFile), []byte(`{"schema": 1, "id": `), 0o644)
 		}, "run.json is corrupt"},
 		{"run.json newer schema", func(d string) error {
-			return os.WriteFile(filepath.Join(d, results.RunFile), []byte(`{"schema": 9}`), 0o644)
+			return os.WriteFile(filepath.Join(d, record.RunFile), []byte(`{"schema": 9}`), 0o644)
 		}, "run.json: schema 9"},
 		{"timeline corrupt", func(d string) error {
-			return os.WriteFile(filepath.Join(d, results.TimelineFile), []byte(`[1,2`), 0o644)
+			return os.WriteFile(filepath.Join(d, record.TimelineFile), []byte(`[1,2`), 0o644)
 		}, "timeline.json is corrupt"},
 		{"hlog corrupt", func(d string) error {
-			return os.WriteFile(filepath.Join(d, results.HlogFile), []byte("#[StartTime: 1.000 (seconds since epoch)]\n0.000,1.000,1.0,HISTFAAAA-not-base64!!\n"), 0o644)
+			return os.WriteFile(filepath.Join(d, record.HlogFile), []byte("#[StartTime: 1.000 (seconds since epoch)]\n0.000,1.000,1.0,HISTFAAAA-not-base64!!\n"), 0o644)
 		}, "latency.hlog:2 is corrupt"},
 		{"hlog garbage", func(d string) error {
-			return os.WriteFile(filepath.Join(d, results.HlogFile), []byte("hello\n"), 0o644)
+			return os.WriteFile(filepath.Join(d, record.HlogFile), []byte("hello\n"), 0o644)
 		}, "latency.hlog:1 is corrupt"},
 	}
 	for _, tt := range tests {
@@ -186,9 +186,9 @@ func TestBadRunFiles(t *testing.T) {
 			if err := tt.spoil(dir); err != nil {
 				t.Fatal(err)
 			}
-			for name, call := range map[string]func() (results.Outcome, error){
-				"Finish": func() (results.Outcome, error) { return Finish(dir, Options{Assets: AssetsCDN}) },
-				"Gate":   func() (results.Outcome, error) { return Gate(dir, Options{}, &bytes.Buffer{}) },
+			for name, call := range map[string]func() (record.Outcome, error){
+				"Finish": func() (record.Outcome, error) { return Finish(dir, Options{Assets: AssetsCDN}) },
+				"Gate":   func() (record.Outcome, error) { return Gate(dir, Options{}, &bytes.Buffer{}) },
 			} {
 				out, err := call()
 				if err == nil {
@@ -201,7 +201,7 @@ func TestBadRunFiles(t *testing.T) {
 					t.Errorf("%s: exit %d, want 2", name, out.ExitCode())
 				}
 			}
-			if _, err := os.Stat(filepath.Join(dir, results.ReportFile)); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(dir, record.ReportFile)); !errors.Is(err, os.ErrNotExist) {
 				t.Error("a report was written for a broken run")
 			}
 		})
@@ -212,8 +212,8 @@ func TestMissingOptionalFilesAreNoted(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 5, Gates: []string{"p95 < 3s"}})
-	os.Remove(filepath.Join(dir, results.HlogFile))
-	os.Remove(filepath.Join(dir, results.TimelineFile))
+	os.Remove(filepath.Join(dir, record.HlogFile))
+	os.Remove(filepath.Join(dir, record.TimelineFile))
 	out, err := Finish(dir, Options{Assets: AssetsCDN})
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,7 @@ func TestMissingOptionalFilesAreNoted(t *testing.T) {
 	if out.ExitCode() != 0 {
 		t.Errorf("exit %d, want 0", out.ExitCode())
 	}
-	html := readFile(t, filepath.Join(dir, results.ReportFile))
+	html := readFile(t, filepath.Join(dir, record.ReportFile))
 	for _, want := range []string{"latency.hlog is missing", "timeline.json is missing", "Not drawn"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report.html does not say %q", want)
@@ -234,7 +234,7 @@ func TestGateTable(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 3s", "p99 < 1ms"}})
-	before := readFile(t, filepath.Join(dir, results.RunFile))
+	before := readFile(t, filepath.Join(dir, record.RunFile))
 	var buf bytes.Buffer
 	out, err := Gate(dir, Options{}, &buf)
 	if err != nil {
@@ -249,7 +249,7 @@ func TestGateTable(t *testing.T) {
 			t.Errorf("gate table lacks %q:\n%s", want, text)
 		}
 	}
-	if readFile(t, filepath.Join(dir, results.RunFile)) != before {
+	if readFile(t, filepath.Join(dir, record.RunFile)) != before {
 		t.Error("Gate changed run.json")
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // fixture describes a synthetic run directory with known histograms.
@@ -30,7 +30,7 @@ type fixture struct {
 	// latencies were split by outcome: all requests only.
 	Unsplit bool
 	NoCache bool // no cache hit rate reported
-	Stages  []results.Stage
+	Stages  []record.Stage
 	// Slow, when set, adds extra latency (µs) to the overall and search
 	// series in the seconds it returns true for (a spike).
 	Slow func(sec int) float64
@@ -56,7 +56,7 @@ var fixtureStart = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
 // writeFixture writes run.json, timeline.json and latency.hlog for fx into
 // dir and returns the run.
-func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
+func writeFixture(t testing.TB, dir string, fx fixture) *record.Run {
 	t.Helper()
 	if fx.Scale == 0 {
 		fx.Scale = 1
@@ -79,7 +79,7 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 	names := []string{search, chat}
 	newH := func() *hdr.Histogram { return hdr.New(1, 60_000_000, 3) }
 	total := map[string]*hdr.Histogram{}
-	record := func(m map[string]*hdr.Histogram, tag string, us int64) {
+	rec := func(m map[string]*hdr.Histogram, tag string, us int64) {
 		if m[tag] == nil {
 			m[tag] = newH()
 		}
@@ -97,13 +97,13 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		}
 	}
 	chats := 0
-	tl := results.Timeline{Schema: results.Schema, IntervalS: 1}
+	tl := record.Timeline{Schema: record.Schema, IntervalS: 1}
 	for s := 0; s < warmup; s++ {
-		tl.Points = append(tl.Points, results.Point{T: float64(s), TargetRate: float64(fx.Rate), AchievedRate: float64(fx.Rate), Requests: int64(fx.Rate), Warmup: true})
+		tl.Points = append(tl.Points, record.Point{T: float64(s), TargetRate: float64(fx.Rate), AchievedRate: float64(fx.Rate), Requests: int64(fx.Rate), Warmup: true})
 	}
 	for s := 0; s < fx.Seconds; s++ {
 		iv := map[string]*hdr.Histogram{"": newH(), search: newH(), chat: newH()}
-		p := results.Point{T: float64(warmup + s), TargetRate: float64(fx.Rate), AchievedRate: float64(fx.Rate), StatusCodes: map[string]int64{}, ErrorKinds: map[string]int64{}}
+		p := record.Point{T: float64(warmup + s), TargetRate: float64(fx.Rate), AchievedRate: float64(fx.Rate), StatusCodes: map[string]int64{}, ErrorKinds: map[string]int64{}}
 		for i := 0; i < fx.Rate; i++ {
 			name := names[0]
 			median := 20_000.0 // µs
@@ -126,15 +126,15 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 			}
 			us := int64(max(v, 1))
 			tags := []string{"", name}
-			if pop := results.OK; !fx.Unsplit {
+			if pop := record.OK; !fx.Unsplit {
 				if failed {
-					pop = results.Failed
+					pop = record.Failed
 				}
-				tags = append(tags, results.Tag("", pop), results.Tag(name, pop))
+				tags = append(tags, record.Tag("", pop), record.Tag(name, pop))
 			}
 			for _, tag := range tags {
-				record(iv, tag, us)
-				record(total, tag, us)
+				rec(iv, tag, us)
+				rec(total, tag, us)
 				requests[tag]++
 			}
 			p.Requests++
@@ -187,12 +187,12 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 			}
 		}
 	}
-	stats := func(tag string) results.Stats {
+	stats := func(tag string) record.Stats {
 		h := total[tag]
 		n := requests[tag]
-		st := results.Stats{
+		st := record.Stats{
 			Requests: n, Successes: n - errs[tag],
-			Rate:        results.Rate{Target: float64(n) / float64(fx.Seconds), Achieved: float64(n) / float64(fx.Seconds)},
+			Rate:        record.Rate{Target: float64(n) / float64(fx.Seconds), Achieved: float64(n) / float64(fx.Seconds)},
 			StatusCodes: map[string]int64{"200": n - errs[tag]},
 			Errors:      map[string]int64{},
 		}
@@ -203,8 +203,8 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		if n > 0 {
 			st.ErrorRate = float64(errs[tag]) / float64(n)
 		}
-		latency := func(h *hdr.Histogram) (l, service results.Latency) {
-			l = results.Latency{
+		latency := func(h *hdr.Histogram) (l, service record.Latency) {
+			l = record.Latency{
 				Min: float64(h.Min()), Mean: h.Mean(), P50: float64(h.ValueAtPercentile(50)), P90: float64(h.ValueAtPercentile(90)),
 				P95: float64(h.ValueAtPercentile(95)), P99: float64(h.ValueAtPercentile(99)), P999: float64(h.ValueAtPercentile(99.9)), Max: float64(h.Max()),
 			}
@@ -213,11 +213,11 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 			return l, service
 		}
 		st.LatencyUS, st.ServiceTimeUS = latency(h)
-		if h := total[results.Tag(tag, results.OK)]; h != nil {
+		if h := total[record.Tag(tag, record.OK)]; h != nil {
 			l, s := latency(h)
 			st.LatencyOKUS, st.ServiceTimeOKUS = &l, &s
 		}
-		if h := total[results.Tag(tag, results.Failed)]; h != nil {
+		if h := total[record.Tag(tag, record.Failed)]; h != nil {
 			l, s := latency(h)
 			st.LatencyFailedUS, st.ServiceTimeFailedUS = &l, &s
 		}
@@ -225,25 +225,25 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 	}
 	stages := fx.Stages
 	if stages == nil {
-		stages = []results.Stage{{StartS: 0, DurationS: float64(warmup + fx.Seconds), From: float64(fx.Rate), To: float64(fx.Rate)}}
+		stages = []record.Stage{{StartS: 0, DurationS: float64(warmup + fx.Seconds), From: float64(fx.Rate), To: float64(fx.Rate)}}
 	}
-	run := &results.Run{
-		Schema: results.Schema, ID: filepath.Base(dir), Scenario: "steady", Status: results.StatusCompleted,
+	run := &record.Run{
+		Schema: record.Schema, ID: filepath.Base(dir), Scenario: "steady", Status: record.StatusCompleted,
 		Target: "http://127.0.0.1:8080", Profile: fx.Profile,
 		Started: fixtureStart, Ended: fixtureStart.Add(time.Duration(warmup+fx.Seconds) * time.Second),
 		WarmupS: warmup, Commit: "abc1234", Host: "ci", Version: "test",
-		Plan: results.Plan{Model: "open", Stages: stages, Gates: fx.Gates, Requests: []results.RequestMix{
+		Plan: record.Plan{Model: "open", Stages: stages, Gates: fx.Gates, Requests: []record.RequestMix{
 			{Name: search, Method: "GET", Path: "/api/search?q=apple", Weight: 3},
 			{Name: chat, Method: "POST", Path: "/api/chat", Weight: 2},
 		}},
 		Overall:   stats(""),
-		Endpoints: map[string]results.Stats{search: stats(search), chat: stats(chat)},
-		Server:    results.Server{MetricsURL: "http://127.0.0.1:8080/metrics", Scrapes: fx.Seconds},
+		Endpoints: map[string]record.Stats{search: stats(search), chat: stats(chat)},
+		Server:    record.Server{MetricsURL: "http://127.0.0.1:8080/metrics", Scrapes: fx.Seconds},
 	}
 	for k := 1; k <= fx.More; k++ {
 		name := fmt.Sprintf("more%d", k)
 		run.Endpoints[name] = stats(name)
-		run.Plan.Requests = append(run.Plan.Requests, results.RequestMix{Name: name, Method: "GET", Path: "/api/" + name, Weight: 1})
+		run.Plan.Requests = append(run.Plan.Requests, record.RequestMix{Name: name, Method: "GET", Path: "/api/" + name, Weight: 1})
 	}
 	if !fx.NoCache {
 		hit := 0.7
@@ -257,13 +257,13 @@ func writeFixture(t testing.TB, dir string, fx fixture) *results.Run {
 		run.Server.DBQueryP99Seconds, run.Server.DBQueryMeanSeconds = &p99, &mean
 		run.Server.DBPoolWaitSeconds, run.Server.DBPoolEmptyAcquires = &wait, &empty
 	}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
-	if err := results.WriteJSON(filepath.Join(dir, results.TimelineFile), tl); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.TimelineFile), tl); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, results.HlogFile), hlog.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, record.HlogFile), hlog.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return run

@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // flowRow is one flow of a run: its iterations and their latency, from the
@@ -24,7 +24,7 @@ type checkRow struct {
 	Passed, Failed string
 }
 
-func flowRows(run *results.Run) []flowRow {
+func flowRows(run *record.Run) []flowRow {
 	var rows []flowRow
 	for _, name := range sortedKeys(run.Flows) {
 		f := run.Flows[name]
@@ -37,7 +37,7 @@ func flowRows(run *results.Run) []flowRow {
 			Cut:        strconv.FormatInt(f.Cut, 10),
 			Skipped:    strconv.FormatInt(f.SkippedSteps, 10),
 			Checks:     checkShare(it.ChecksPassed, it.ChecksFailed),
-			Latency:    latencyCells(it.LatencyOf(results.OK)),
+			Latency:    latencyCells(it.LatencyOf(record.OK)),
 		})
 	}
 	return rows
@@ -53,7 +53,7 @@ func checkShare(passed, failed int64) string {
 
 // checkRows lists every check and extract of the flows' steps, in step
 // order.
-func checkRows(run *results.Run) []checkRow {
+func checkRows(run *record.Run) []checkRow {
 	var rows []checkRow
 	for _, name := range sortedKeys(run.Flows) {
 		for _, step := range run.Flows[name].Steps {

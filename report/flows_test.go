@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/runner"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -67,20 +67,20 @@ gates: [buyer.login.p95 < 2s, buyer.iteration.p95 < 3s, checks > 99%%]
 	for _, g := range out.Gates {
 		verdicts[g.Expr] = g.Verdict
 	}
-	if verdicts["buyer.login.p95 < 2s"] != results.VerdictPass || verdicts["buyer.iteration.p95 < 3s"] != results.VerdictPass || verdicts["checks > 99%"] != results.VerdictFail {
+	if verdicts["buyer.login.p95 < 2s"] != record.VerdictPass || verdicts["buyer.iteration.p95 < 3s"] != record.VerdictPass || verdicts["checks > 99%"] != record.VerdictFail {
 		t.Errorf("gates %v: want the step and iteration gates to pass and the checks gate (some orders fail) to fail", verdicts)
 	}
 	failed := run.Endpoints["buyer.order"].Checks["order ok"].Failed
 	if failed == 0 {
 		t.Fatal("no order check failed: the case tests nothing")
 	}
-	page := readFile(t, filepath.Join(dir, results.ReportFile))
+	page := readFile(t, filepath.Join(dir, record.ReportFile))
 	for _, want := range []string{`id="flows"`, `<td>buyer</td>`, `id="checks"`, `<td>buyer.order</td><td>order ok</td>`, fmt.Sprintf("<td>%d</td></tr>", failed)} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
-	summary := readFile(t, filepath.Join(dir, results.SummaryFile))
+	summary := readFile(t, filepath.Join(dir, record.SummaryFile))
 	for _, want := range []string{"| flow | iterations |", "| buyer | 30 |", fmt.Sprintf("| buyer.order | order ok | %d | %d |", run.Endpoints["buyer.order"].Checks["order ok"].Passed, failed)} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary.md lacks %q:\n%s", want, summary)

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -53,8 +53,8 @@ func goldenRun(t *testing.T) string {
 func TestGoldenSummaryAndJUnit(t *testing.T) {
 	t.Parallel()
 	dir := goldenRun(t)
-	golden(t, "summary.md", []byte(readFile(t, filepath.Join(dir, results.SummaryFile))))
-	golden(t, "junit.xml", []byte(readFile(t, filepath.Join(dir, results.JUnitFile))))
+	golden(t, "summary.md", []byte(readFile(t, filepath.Join(dir, record.SummaryFile))))
+	golden(t, "junit.xml", []byte(readFile(t, filepath.Join(dir, record.JUnitFile))))
 }
 
 func TestJUnitParsesBack(t *testing.T) {
@@ -80,7 +80,7 @@ func TestJUnitParsesBack(t *testing.T) {
 			} `xml:"testcase"`
 		} `xml:"testsuite"`
 	}
-	data := readFile(t, filepath.Join(dir, results.JUnitFile))
+	data := readFile(t, filepath.Join(dir, record.JUnitFile))
 	if err := xml.Unmarshal([]byte(data), &doc); err != nil {
 		t.Fatalf("junit.xml does not parse: %v", err)
 	}
@@ -123,7 +123,7 @@ func TestGoldenHTML(t *testing.T) {
 	if _, err := Finish(dir, Options{Assets: AssetsCDN}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.html", []byte(readFile(t, filepath.Join(dir, results.ReportFile))))
+	golden(t, "report.html", []byte(readFile(t, filepath.Join(dir, record.ReportFile))))
 }
 
 func TestGoldenComparisonSummary(t *testing.T) {
@@ -135,5 +135,5 @@ func TestGoldenComparisonSummary(t *testing.T) {
 	if _, err := Compare([]string{a, b}, filepath.Join(root, "cmp"), Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "compare-summary.md", []byte(readFile(t, filepath.Join(root, "cmp", results.SummaryFile))))
+	golden(t, "compare-summary.md", []byte(readFile(t, filepath.Join(root, "cmp", record.SummaryFile))))
 }

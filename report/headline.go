@@ -1,8 +1,8 @@
 package report
 
 import (
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // HeadlineRow is one line of a comparison's before/after table, the table a
@@ -25,7 +25,7 @@ type headlineMetric struct {
 	lowerIsBetter bool
 	// timed is set for request latencies, which the request timeout caps.
 	timed bool
-	read  func(*results.Run) (float64, bool)
+	read  func(*record.Run) (float64, bool)
 }
 
 // headlineMetrics are the rows of the before/after table: what the seed's
@@ -38,27 +38,27 @@ func headlineMetrics() []headlineMetric {
 		}
 		return *p * scale, true
 	}
-	measured := func(r *results.Run) bool { return r.Overall.Requests > 0 }
+	measured := func(r *record.Run) bool { return r.Overall.Requests > 0 }
 	return []headlineMetric{
 		// Latencies of the successful requests, as the gates read them.
-		{"P95 latency (successful)", "us", true, true, func(r *results.Run) (float64, bool) {
-			l, ok := r.Overall.LatencyOf(results.OK)
+		{"P95 latency (successful)", "us", true, true, func(r *record.Run) (float64, bool) {
+			l, ok := r.Overall.LatencyOf(record.OK)
 			return l.P95, ok
 		}},
-		{"average response (successful)", "us", true, true, func(r *results.Run) (float64, bool) {
-			l, ok := r.Overall.LatencyOf(results.OK)
+		{"average response (successful)", "us", true, true, func(r *record.Run) (float64, bool) {
+			l, ok := r.Overall.LatencyOf(record.OK)
 			return l.Mean, ok
 		}},
-		{"error rate", "ratio", true, false, func(r *results.Run) (float64, bool) { return r.Overall.ErrorRate, measured(r) }},
-		{"cache hit rate", "ratio", false, false, func(r *results.Run) (float64, bool) { return ptr(r.Server.CacheHitRate, 1) }},
-		{"DB query P95", "us", true, false, func(r *results.Run) (float64, bool) { return ptr(r.Server.DBQueryP95Seconds, 1e6) }},
-		{"achieved rate (completed)", "rps", false, false, func(r *results.Run) (float64, bool) { return r.Overall.Rate.Achieved, measured(r) }},
+		{"error rate", "ratio", true, false, func(r *record.Run) (float64, bool) { return r.Overall.ErrorRate, measured(r) }},
+		{"cache hit rate", "ratio", false, false, func(r *record.Run) (float64, bool) { return ptr(r.Server.CacheHitRate, 1) }},
+		{"DB query P95", "us", true, false, func(r *record.Run) (float64, bool) { return ptr(r.Server.DBQueryP95Seconds, 1e6) }},
+		{"achieved rate (completed)", "rps", false, false, func(r *record.Run) (float64, bool) { return r.Overall.Rate.Achieved, measured(r) }},
 	}
 }
 
 // headlineRows builds the before/after table of runs, the first being the
 // baseline.
-func headlineRows(runs []*results.Run) []HeadlineRow {
+func headlineRows(runs []*record.Run) []HeadlineRow {
 	var rows []HeadlineRow
 	for _, m := range headlineMetrics() {
 		row := HeadlineRow{Metric: m.name}

@@ -19,7 +19,7 @@ import (
 	"github.com/yuin/goldmark/extension"
 	gmhtml "github.com/yuin/goldmark/renderer/html"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // hostile is a string a run, a target or a flag could put into any field
@@ -49,13 +49,13 @@ func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 // id, commit, host, profile, version, warnings, endpoint names (run.json
 // and latency.hlog), error kinds, Server-Timing names (run.json and the
 // timeline) and a gate expression.
-func writeHostileRun(t *testing.T, dir string) *results.Run {
+func writeHostileRun(t *testing.T, dir string) *record.Run {
 	t.Helper()
 	writeFixture(t, dir, fixture{Seconds: 10, Seed: 2, ErrorEvery: 5, ServerTiming: true, DBQueryMs: 3,
 		RSS:       func(int) float64 { return 64 << 20 },
 		Endpoints: [2]string{hostileName("endpoint-a"), hostileName("endpoint-b")},
 		Gates:     []string{"p95 < 3s", hostile("gate")}})
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +65,11 @@ func writeHostileRun(t *testing.T, dir string) *results.Run {
 	run.Profile, run.Version = hostile("profile"), hostile("version")
 	run.Warnings = []string{hostile("warning")}
 	run.Overall.Errors[hostile("error-kind")] = 1
-	run.Server.ServerTiming = map[string]results.Timing{hostile("server-timing"): {MeanMS: 3, Count: 40}}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	run.Server.ServerTiming = map[string]record.Timing{hostile("server-timing"): {MeanMS: 3, Count: 40}}
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,30 +78,30 @@ func writeHostileRun(t *testing.T, dir string) *results.Run {
 		if p.Server == nil {
 			p.Server = map[string]float64{}
 		}
-		p.Server[results.ServerTimingPrefix+hostile("server-timing")] = 3
+		p.Server[record.ServerTimingPrefix+hostile("server-timing")] = 3
 		if p.ErrorKinds == nil {
 			p.ErrorKinds = map[string]int64{}
 		}
 		p.ErrorKinds[hostile("timeline-error-kind")] = 1
 	}
-	if err := results.WriteJSON(filepath.Join(dir, results.TimelineFile), tl); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.TimelineFile), tl); err != nil {
 		t.Fatal(err)
 	}
 	return run
 }
 
 // hostileCapacity is a capacity search whose strings are hostile.
-func hostileCapacity() *results.Capacity {
-	fail := results.Gate{Expr: hostile("step-gate"), Verdict: results.VerdictFail, Message: hostile("step-gate-message")}
-	return &results.Capacity{Schema: 1, Scenario: hostile("capacity-scenario"), Target: hostile("capacity-target"),
+func hostileCapacity() *record.Capacity {
+	fail := record.Gate{Expr: hostile("step-gate"), Verdict: record.VerdictFail, Message: hostile("step-gate-message")}
+	return &record.Capacity{Schema: 1, Scenario: hostile("capacity-scenario"), Target: hostile("capacity-target"),
 		Profile: hostile("capacity-profile"), Model: "closed",
 		Gates: []string{hostile("capacity-gate")}, Found: true, Capacity: 100, Knee: 200,
 		Stopped: hostile("stopped"),
-		Steps: []results.CapacityStep{
-			{Level: 100, Dir: "javascript:window.__pwned='dir'//", P95US: 900_000, AchievedRate: 90, Verdict: results.VerdictPass,
+		Steps: []record.CapacityStep{
+			{Level: 100, Dir: "javascript:window.__pwned='dir'//", P95US: 900_000, AchievedRate: 90, Verdict: record.VerdictPass,
 				Warnings: []string{hostile("step-warning")}},
-			{Level: 200, Dir: hostile("step-dir"), P95US: 4_200_000, AchievedRate: 120, Verdict: results.VerdictFail,
-				Gates: []results.Gate{fail}, Error: hostile("step-error")},
+			{Level: 200, Dir: hostile("step-dir"), P95US: 4_200_000, AchievedRate: 120, Verdict: record.VerdictFail,
+				Gates: []record.Gate{fail}, Error: hostile("step-error")},
 		}}
 }
 
@@ -269,10 +269,10 @@ func TestHostileRunIsData(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkPageIsData(t, map[bool]string{true: "report.html (inlined)", false: "report.html (CDN)"}[inline],
-			readFile(t, filepath.Join(dir, results.ReportFile)), inline)
+			readFile(t, filepath.Join(dir, record.ReportFile)), inline)
 	}
 
-	md := readFile(t, filepath.Join(dir, results.SummaryFile))
+	md := readFile(t, filepath.Join(dir, record.SummaryFile))
 	names := slices.Sorted(func(yield func(string) bool) {
 		for n := range run.Endpoints {
 			if !yield(n) {
@@ -292,16 +292,16 @@ func TestHostileRunIsData(t *testing.T) {
 		t.Errorf("endpoint table's first column %q, want %q", got, want)
 	}
 
-	judged, err := results.ReadRun(dir)
+	judged, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkJUnitHolds(t, readFile(t, filepath.Join(dir, results.JUnitFile)), judged)
+	checkJUnitHolds(t, readFile(t, filepath.Join(dir, record.JUnitFile)), judged)
 }
 
 // checkJUnitHolds parses junit.xml with a schema of its own and checks it
 // holds the run's strings exactly.
-func checkJUnitHolds(t *testing.T, data string, run *results.Run) {
+func checkJUnitHolds(t *testing.T, data string, run *record.Run) {
 	t.Helper()
 	type problem struct {
 		Message string `xml:"message,attr"`
@@ -351,11 +351,11 @@ func checkJUnitHolds(t *testing.T, data string, run *results.Run) {
 		if c.Name != g.Expr {
 			t.Errorf("case %d named %q, want %q", i, c.Name, g.Expr)
 		}
-		if g.Verdict == results.VerdictUnknown && (c.Error == nil || c.Error.Message != g.Message || c.Error.Text != g.Message) {
+		if g.Verdict == record.VerdictUnknown && (c.Error == nil || c.Error.Message != g.Message || c.Error.Text != g.Message) {
 			t.Errorf("case %q: error %+v, want the message %q", g.Expr, c.Error, g.Message)
 		}
 	}
-	if !slices.ContainsFunc(run.Gates, func(g results.Gate) bool { return g.Expr == hostile("gate") }) {
+	if !slices.ContainsFunc(run.Gates, func(g record.Gate) bool { return g.Expr == hostile("gate") }) {
 		t.Error("the hostile gate is not among the run's gates: the test does not test what it says")
 	}
 }
@@ -373,8 +373,8 @@ func TestHostileComparisonIsData(t *testing.T) {
 	if _, err := Compare([]string{a, b}, out, Options{Labels: labels, EChartsJS: fakeECharts(t), Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}
-	checkPageIsData(t, "comparison report.html", readFile(t, filepath.Join(out, results.ReportFile)), true)
-	rendered := checkMarkdownIsData(t, "comparison summary.md", readFile(t, filepath.Join(out, results.SummaryFile)), labels...)
+	checkPageIsData(t, "comparison report.html", readFile(t, filepath.Join(out, record.ReportFile)), true)
+	rendered := checkMarkdownIsData(t, "comparison summary.md", readFile(t, filepath.Join(out, record.SummaryFile)), labels...)
 	tables := mdTables(rendered)
 	if len(tables) == 0 {
 		t.Fatalf("comparison summary.md renders no table:\n%s", rendered)
@@ -399,7 +399,7 @@ func TestHostileCapacityIsData(t *testing.T) {
 	if err := RenderCapacity(dir, hostileCapacity(), hostile("answer"), Options{EChartsJS: fakeECharts(t), Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}
-	page := readFile(t, filepath.Join(dir, results.ReportFile))
+	page := readFile(t, filepath.Join(dir, record.ReportFile))
 	checkPageIsData(t, "capacity report.html", page, true)
 	if strings.Contains(page, `href="javascript:`) {
 		t.Error("a step directory became a javascript: link")
@@ -412,12 +412,12 @@ func TestHostileGateTableIsData(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeHostileRun(t, dir)
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	run.Warnings = append(run.Warnings, "bell\a and \x1b]0;title\a escape\r\n")
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // incompleteFixture writes a fixture run whose run.json is a checkpoint.
@@ -14,8 +14,8 @@ func incompleteFixture(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 8, Gates: []string{"p95 < 10s"}})
-	run.Status = results.StatusRunning
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	run.Status = record.StatusRunning
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -38,9 +38,9 @@ func TestIncompleteRun(t *testing.T) {
 		t.Errorf("reasons %q do not say the run did not finish", out.Reasons)
 	}
 	for file, wants := range map[string][]string{
-		results.ReportFile:  {`id="incomplete"`, "INCOMPLETE", "search", "chat"},
-		results.SummaryFile: {"**Incomplete**", "did not finish"},
-		results.JUnitFile:   {`type="RunIncomplete"`, `<property name="incomplete" value="true">`},
+		record.ReportFile:  {`id="incomplete"`, "INCOMPLETE", "search", "chat"},
+		record.SummaryFile: {"**Incomplete**", "did not finish"},
+		record.JUnitFile:   {`type="RunIncomplete"`, `<property name="incomplete" value="true">`},
 	} {
 		text := readFile(t, filepath.Join(dir, file))
 		for _, want := range wants {
@@ -64,7 +64,7 @@ func TestIncompleteRun(t *testing.T) {
 func TestKilledMidLine(t *testing.T) {
 	t.Parallel()
 	dir := incompleteFixture(t)
-	path := filepath.Join(dir, results.HlogFile)
+	path := filepath.Join(dir, record.HlogFile)
 	whole, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -85,15 +85,15 @@ func TestKilledMidLine(t *testing.T) {
 		t.Errorf("notes %q do not say the log's last line was cut short", d.Notes)
 	}
 
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	run.Status = results.StatusCompleted
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	run.Status = record.StatusCompleted
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := loadRun(dir); err == nil || !strings.Contains(err.Error(), results.HlogFile) {
-		t.Errorf("finished run with a cut last line: %v, want an error naming %s", err, results.HlogFile)
+	if _, err := loadRun(dir); err == nil || !strings.Contains(err.Error(), record.HlogFile) {
+		t.Errorf("finished run with a cut last line: %v, want an error naming %s", err, record.HlogFile)
 	}
 }

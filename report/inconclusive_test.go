@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // TestInconclusiveVerdict: a run whose generator could not keep its plan,
@@ -18,27 +18,27 @@ func TestInconclusiveVerdict(t *testing.T) {
 	tests := []struct {
 		name     string
 		gates    []string // default p95 < 10s
-		g        *results.Generator
+		g        *record.Generator
 		verdict  string
 		headline string
 	}{
 		// Every planned request sent, a 2 ms lag P99.
-		{"kept", nil, &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 3, SendLag: results.Latency{P99: 2000}}, results.VerdictPass, "PASS"},
+		{"kept", nil, &record.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 3, SendLag: record.Latency{P99: 2000}}, record.VerdictPass, "PASS"},
 		// Requests left seconds late, but an upper bound held with the lag
 		// inside the latency: it holds without it too.
-		{"late, upper bound held", nil, &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: results.Latency{P95: 4e6, P99: 4e6}}, results.VerdictPass, "PASS"},
+		{"late, upper bound held", nil, &record.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: record.Latency{P95: 4e6, P99: 4e6}}, record.VerdictPass, "PASS"},
 		// The same lag under an upper bound that failed: without the lag
 		// it would hold.
-		{"late, upper bound failed", []string{"p95 < 1ms"}, &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: results.Latency{P95: 60e6, P99: 60e6}}, results.VerdictUnknown, "INCONCLUSIVE — the generator could not keep the plan"},
+		{"late, upper bound failed", []string{"p95 < 1ms"}, &record.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: record.Latency{P95: 60e6, P99: 60e6}}, record.VerdictUnknown, "INCONCLUSIVE — the generator could not keep the plan"},
 		// A lower bound that held only with the lag inside it.
-		{"late, lower bound held", []string{"p50 >= 1ms"}, &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: results.Latency{P50: 60e6, P99: 60e6}}, results.VerdictUnknown, "INCONCLUSIVE"},
+		{"late, lower bound held", []string{"p50 >= 1ms"}, &record.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: record.Latency{P50: 60e6, P99: 60e6}}, record.VerdictUnknown, "INCONCLUSIVE"},
 		// A third of the plan never sent.
-		{"short", nil, &results.Generator{Planned: 600, Sent: 400, Completed: 400}, results.VerdictUnknown, "INCONCLUSIVE"},
+		{"short", nil, &record.Generator{Planned: 600, Sent: 400, Completed: 400}, record.VerdictUnknown, "INCONCLUSIVE"},
 		// The same shortfall distorts an error-rate verdict too.
-		{"short, error rate gate", []string{"error_rate < 1%"}, &results.Generator{Planned: 600, Sent: 400, Completed: 400}, results.VerdictUnknown, "INCONCLUSIVE"},
+		{"short, error rate gate", []string{"error_rate < 1%"}, &record.Generator{Planned: 600, Sent: 400, Completed: 400}, record.VerdictUnknown, "INCONCLUSIVE"},
 		// A late generator does not distort an error rate: every request
 		// was sent, and whether it failed does not depend on when it left.
-		{"late, error rate gate", []string{"error_rate < 1%"}, &results.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: results.Latency{P99: 4e6}}, results.VerdictPass, "PASS"},
+		{"late, error rate gate", []string{"error_rate < 1%"}, &record.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: record.Latency{P99: 4e6}}, record.VerdictPass, "PASS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +49,7 @@ func TestInconclusiveVerdict(t *testing.T) {
 			}
 			run := writeFixture(t, dir, fixture{Seconds: 10, Gates: gates})
 			run.Generator = tt.g
-			if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+			if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 				t.Fatal(err)
 			}
 			out, err := Finish(dir, Options{Assets: AssetsCDN})
@@ -59,15 +59,15 @@ func TestInconclusiveVerdict(t *testing.T) {
 			if out.Verdict != tt.verdict || !strings.HasPrefix(out.Headline(), tt.headline) {
 				t.Errorf("verdict %s, %q; want %s, %q", out.Verdict, out.Headline(), tt.verdict, tt.headline)
 			}
-			page := readFile(t, filepath.Join(dir, results.ReportFile))
+			page := readFile(t, filepath.Join(dir, record.ReportFile))
 			says := strings.Contains(page, "inconclusive: the generator could not keep the plan")
-			if says != (tt.verdict != results.VerdictPass) {
+			if says != (tt.verdict != record.VerdictPass) {
 				t.Errorf("page says inconclusive: %v, want %v", says, !says)
 			}
-			if tt.verdict == results.VerdictPass && (strings.Contains(page, "could not keep") || strings.Contains(page, "fell short")) {
+			if tt.verdict == record.VerdictPass && (strings.Contains(page, "could not keep") || strings.Contains(page, "fell short")) {
 				t.Error("the page of a run that kept its plan speaks of the generator")
 			}
-			if tt.verdict != results.VerdictPass && out.ExitCode() != 2 {
+			if tt.verdict != record.VerdictPass && out.ExitCode() != 2 {
 				t.Errorf("exit %d, want 2", out.ExitCode())
 			}
 		})
@@ -78,12 +78,12 @@ func TestInconclusiveVerdict(t *testing.T) {
 // and sent where it differs, and what was in flight at the end.
 func TestRateWords(t *testing.T) {
 	t.Parallel()
-	run := &results.Run{Overall: results.Stats{Rate: results.Rate{Target: 50, Achieved: 50, Sent: 50}}}
+	run := &record.Run{Overall: record.Stats{Rate: record.Rate{Target: 50, Achieved: 50, Sent: 50}}}
 	if got, want := rateWords(run), "achieved 50/s (completed), planned 50/s"; got != want {
 		t.Errorf("rateWords = %q, want %q", got, want)
 	}
-	run.Overall.Rate = results.Rate{Target: 50, Achieved: 31, Sent: 50}
-	run.Generator = &results.Generator{Planned: 1500, Sent: 1500, Completed: 930}
+	run.Overall.Rate = record.Rate{Target: 50, Achieved: 31, Sent: 50}
+	run.Generator = &record.Generator{Planned: 1500, Sent: 1500, Completed: 930}
 	if got, want := rateWords(run), "achieved 31/s (completed), planned 50/s, sent 50/s; 570 sent requests still in flight at the end"; got != want {
 		t.Errorf("rateWords = %q, want %q", got, want)
 	}

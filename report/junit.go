@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // JUnit document types: one test suite per run, one test case per gate.
@@ -51,7 +51,7 @@ type junitProblem struct {
 
 // writeJUnit writes junit.xml: one test case per gate; a failed gate is a
 // failure whose message says value and threshold, an unknown gate an error.
-func writeJUnit(w io.Writer, run *results.Run, out results.Outcome) error {
+func writeJUnit(w io.Writer, run *record.Run, out record.Outcome) error {
 	s := junitSuite{
 		Name:      "loadgate." + run.Scenario,
 		Time:      fmt.Sprintf("%.3f", run.Ended.Sub(run.Started).Seconds()),
@@ -66,27 +66,27 @@ func writeJUnit(w io.Writer, run *results.Run, out results.Outcome) error {
 	for _, g := range out.Gates {
 		c := junitCase{Name: g.Expr, ClassName: "loadgate." + run.Scenario + ".gates", Time: "0", SystemOut: g.Message}
 		switch g.Verdict {
-		case results.VerdictFail:
+		case record.VerdictFail:
 			s.Fail++
 			c.Failure = &junitProblem{Message: g.Message, Type: "GateFailed", Text: g.Message}
-		case results.VerdictPass:
+		case record.VerdictPass:
 		default:
 			s.Errors++
 			c.Error = &junitProblem{Message: g.Message, Type: "GateUnknown", Text: g.Message}
 		}
 		s.Cases = append(s.Cases, c)
 	}
-	if run.Status != results.StatusCompleted && run.Status != "" {
+	if run.Status != record.StatusCompleted && run.Status != "" {
 		c := junitCase{Name: "run completed", ClassName: "loadgate." + run.Scenario, Time: "0"}
 		msg := fmt.Sprintf("the run's status is %s", run.Status)
 		if run.Abort != nil {
 			msg += ": " + abortWords(run.Abort)
 		}
 		switch run.Status {
-		case results.StatusAborted:
+		case record.StatusAborted:
 			s.Fail++
 			c.Failure = &junitProblem{Message: msg, Type: "RunAborted", Text: msg}
-		case results.StatusRunning:
+		case record.StatusRunning:
 			msg = incompleteNote(run)
 			s.Errors++
 			c.Error = &junitProblem{Message: msg, Type: "RunIncomplete", Text: msg}
@@ -105,7 +105,7 @@ func writeJUnit(w io.Writer, run *results.Run, out results.Outcome) error {
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
 	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("writing %s: %w", results.JUnitFile, err)
+		return fmt.Errorf("writing %s: %w", record.JUnitFile, err)
 	}
 	_, err := io.WriteString(w, "\n")
 	return err

@@ -12,8 +12,8 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
-	"github.com/loadgate/loadgate/runner/results"
 )
 
 // interval is one second (one hlog interval) of one series, summarised.
@@ -39,9 +39,9 @@ type series struct {
 // runData is one run directory, read.
 type runData struct {
 	Dir      string
-	Run      *results.Run
-	Timeline *results.Timeline // nil when timeline.json is absent
-	// Series by tag (results.Tag): "" is the whole run, others are
+	Run      *record.Run
+	Timeline *record.Timeline // nil when timeline.json is absent
+	// Series by tag (record.Tag): "" is the whole run, others are
 	// endpoints, all requests; "chat:ok", ":failed" … their populations.
 	// Empty when latency.hlog is absent; read a population through
 	// seriesOf.
@@ -55,7 +55,7 @@ type runData struct {
 func (d *runData) Tags() []string {
 	var tags []string
 	for t := range d.Series {
-		if ep, p := results.SplitTag(t); ep != "" && p == results.All {
+		if ep, p := record.SplitTag(t); ep != "" && p == record.All {
 			tags = append(tags, t)
 		}
 	}
@@ -67,12 +67,12 @@ func (d *runData) Tags() []string {
 // population p, or nil when the log does not have it. A log written before
 // latencies were split by outcome has only all requests: they are the
 // successful ones exactly when run.json counts no failure there.
-func (d *runData) seriesOf(endpoint string, p results.Population) *series {
-	if s := d.Series[results.Tag(endpoint, p)]; s != nil || p == results.All {
+func (d *runData) seriesOf(endpoint string, p record.Population) *series {
+	if s := d.Series[record.Tag(endpoint, p)]; s != nil || p == record.All {
 		return s
 	}
 	for t := range d.Series {
-		if _, tp := results.SplitTag(t); tp != results.All {
+		if _, tp := record.SplitTag(t); tp != record.All {
 			return nil // a split log without this population: it has none
 		}
 	}
@@ -84,7 +84,7 @@ func (d *runData) seriesOf(endpoint string, p results.Population) *series {
 		}
 		st = &s
 	}
-	if st.Count(p) > 0 && st.Count(p) == st.Count(results.All) {
+	if st.Count(p) > 0 && st.Count(p) == st.Count(record.All) {
 		return d.Series[endpoint]
 	}
 	return nil
@@ -96,7 +96,7 @@ func (d *runData) seriesOf(endpoint string, p results.Population) *series {
 // every output (report.html, summary.md, junit.xml, the gate table) is drawn
 // from what is read here. run.json itself is left as it is (Render and Gate
 // write nothing there; Finish writes back the redacted run).
-func redactRun(run *results.Run) {
+func redactRun(run *record.Run) {
 	run.Target = redact.URL(run.Target)
 	run.Server.MetricsURL = redact.URL(run.Server.MetricsURL)
 	for i, w := range run.Warnings {
@@ -112,33 +112,33 @@ func redactRun(run *results.Run) {
 // timeline.json and latency.hlog must be sound when present (a corrupt file
 // is an error naming it), and their absence is a note.
 func loadRun(dir string) (*runData, error) {
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		return nil, err
 	}
 	redactRun(run)
 	d := &runData{Dir: dir, Run: run, Series: map[string]*series{}}
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	switch {
-	case errors.Is(err, results.ErrMissing):
-		d.Notes = append(d.Notes, results.TimelineFile+" is missing: no throughput, error or server charts")
+	case errors.Is(err, record.ErrMissing):
+		d.Notes = append(d.Notes, record.TimelineFile+" is missing: no throughput, error or server charts")
 	case err != nil:
 		return nil, err
 	default:
 		d.Timeline = tl
 	}
-	path := filepath.Join(dir, results.HlogFile)
+	path := filepath.Join(dir, record.HlogFile)
 	f, err := os.Open(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		d.Notes = append(d.Notes, results.HlogFile+" is missing: no latency charts")
+		d.Notes = append(d.Notes, record.HlogFile+" is missing: no latency charts")
 		return d, nil
 	case err != nil:
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	defer f.Close()
 	var r io.Reader = f
-	if run.Status == results.StatusRunning {
+	if run.Status == record.StatusRunning {
 		// A run killed while it wrote the log may have left its last line
 		// cut short: only whole lines are read.
 		size, whole, err := wholeLines(f)
@@ -146,7 +146,7 @@ func loadRun(dir string) (*runData, error) {
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		}
 		if whole < size {
-			d.Notes = append(d.Notes, results.HlogFile+"'s last line was cut short when the run was killed: it is left out")
+			d.Notes = append(d.Notes, record.HlogFile+"'s last line was cut short when the run was killed: it is left out")
 		}
 		r = io.NewSectionReader(f, 0, whole)
 	}
@@ -179,7 +179,7 @@ func wholeLines(f *os.File) (size, whole int64, err error) {
 	return size, 0, nil
 }
 
-// readHlog reads the interval log (results.ReadHlog) into per-tag series.
+// readHlog reads the interval log (record.ReadHlog) into per-tag series.
 // Interval times are placed on the timeline's clock: the first interval
 // starts where the measured window does (after the warm-up). A log that
 // does not hold the requests run.json counts gets a note: its charts miss
@@ -200,7 +200,7 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 	errc := make(chan error, 1)
 	go func() {
 		defer close(decoded)
-		errc <- results.ReadHlog(r, path, func(iv results.HlogInterval) error {
+		errc <- record.ReadHlog(r, path, func(iv record.HlogInterval) error {
 			decoded <- decodedInterval{tag: iv.Tag, start: iv.Start, h: iv.Hist, iv: summarisePacked(iv.Hist)}
 			return nil
 		})
@@ -247,7 +247,7 @@ func (d *runData) readHlog(r io.Reader, path string) error {
 		counts[tag] = h.TotalCount()
 	}
 	// A killed run's run.json is a checkpoint, a little behind its log.
-	if err := d.Run.CheckCounts(counts, results.HlogFile); err != nil && d.Run.Status != results.StatusRunning {
+	if err := d.Run.CheckCounts(counts, record.HlogFile); err != nil && d.Run.Status != record.StatusRunning {
 		d.Notes = append(d.Notes, err.Error()+": the latency charts and the figures read from the log miss the difference")
 	}
 	return nil

@@ -5,16 +5,16 @@ import (
 	"io"
 	"strings"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // verdictIcon marks a verdict in Markdown.
 func verdictIcon(v string) string {
 	switch v {
-	case results.VerdictPass:
+	case record.VerdictPass:
 		return "✅ pass"
-	case results.VerdictFail:
+	case record.VerdictFail:
 		return "❌ fail"
 	}
 	return "⚠️ unknown"
@@ -105,11 +105,11 @@ func writeSummary(w io.Writer, j *judged) {
 			mdRow(w, r.Step, r.Check, r.Passed, r.Failed)
 		}
 	}
-	fmt.Fprintf(w, "\nP50 to max are the latency of successful requests, as latency gates read it (`all.p95`, `failed.p95` read the others); failed P95 is that of the failed requests (other statuses, timeouts, refused connections). Latency is corrected for coordinated omission. Full report: `%s`.\n", results.ReportFile)
+	fmt.Fprintf(w, "\nP50 to max are the latency of successful requests, as latency gates read it (`all.p95`, `failed.p95` read the others); failed P95 is that of the failed requests (other statuses, timeouts, refused connections). Latency is corrected for coordinated omission. Full report: `%s`.\n", record.ReportFile)
 }
 
 // hasLatencyGate reports whether any gate reads a latency of requests.
-func hasLatencyGate(gates []results.Gate) bool {
+func hasLatencyGate(gates []record.Gate) bool {
 	for _, g := range gates {
 		if p, err := gate.Parse(g.Expr); err == nil && p.Population != "" {
 			return true

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // TestBuiltBinaryDrawsOffline builds loadgate as `make build` does (the
@@ -46,7 +46,7 @@ func TestBuiltBinaryDrawsOffline(t *testing.T) {
 	if strings.Contains(stderr.String(), "ECharts") {
 		t.Errorf("stderr speaks of ECharts though the binary embeds it: %s", stderr.String())
 	}
-	page := filepath.Join(dir, results.ReportFile)
+	page := filepath.Join(dir, record.ReportFile)
 	src := readFile(t, page)
 	if strings.Contains(src, "<script src=") || strings.Contains(src, "needs network") {
 		t.Error("the page of a binary built with ECharts loads a script from the network")
@@ -72,7 +72,7 @@ func TestBuiltWithoutEChartsSaysSo(t *testing.T) {
 	if !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr %q does not say %q", stderr.String(), want)
 	}
-	if !strings.Contains(readFile(t, filepath.Join(dir, results.ReportFile)), want) {
+	if !strings.Contains(readFile(t, filepath.Join(dir, record.ReportFile)), want) {
 		t.Errorf("the page does not say %q", want)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // oldRunJSON is a run.json as a loadgate from before redaction wrote it: the
@@ -44,19 +44,19 @@ func TestOldRunSecretsRedactedOnRead(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, results.RunFile), []byte(oldRunJSON), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, record.RunFile), []byte(oldRunJSON), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Render(dir, Options{Assets: AssetsCDN}); err != nil {
 		t.Fatal(err)
 	}
 	outputs := map[string]string{}
-	for _, f := range []string{results.ReportFile, results.SummaryFile, results.JUnitFile} {
+	for _, f := range []string{record.ReportFile, record.SummaryFile, record.JUnitFile} {
 		outputs[f] = readFile(t, filepath.Join(dir, f))
 	}
 	// The target's host is still shown: only the password is hidden.
-	if !strings.Contains(outputs[results.JUnitFile], "127.0.0.1:8080") {
-		t.Fatalf("junit.xml does not name the target: the test does not see the target\n%s", outputs[results.JUnitFile])
+	if !strings.Contains(outputs[record.JUnitFile], "127.0.0.1:8080") {
+		t.Fatalf("junit.xml does not name the target: the test does not see the target\n%s", outputs[record.JUnitFile])
 	}
 	var table strings.Builder
 	if _, err := Gate(dir, Options{}, &table); err != nil {
@@ -75,7 +75,7 @@ func TestOldRunSecretsRedactedOnRead(t *testing.T) {
 	if _, err := Compare([]string{dir, dir}, cmp, Options{Assets: AssetsCDN, Labels: []string{"a", "b"}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{results.ReportFile, results.SummaryFile} {
+	for _, f := range []string{record.ReportFile, record.SummaryFile} {
 		outputs["comparison "+f] = readFile(t, filepath.Join(cmp, f))
 	}
 	for where, text := range outputs {
@@ -83,7 +83,7 @@ func TestOldRunSecretsRedactedOnRead(t *testing.T) {
 			t.Errorf("%s shows a secret: …%s…", where, text[max(0, i-80):min(len(text), i+30)])
 		}
 	}
-	if got := readFile(t, filepath.Join(dir, results.RunFile)); got != oldRunJSON {
+	if got := readFile(t, filepath.Join(dir, record.RunFile)); got != oldRunJSON {
 		t.Error("rendering rewrote run.json")
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // inconclusiveWords is the verdict of a run whose generator could not keep
@@ -20,57 +20,57 @@ const inconclusiveWords = "inconclusive: the generator could not keep the plan"
 // trustworthy was measured), and so is running (the run did not finish:
 // what was measured is a part of it). Nor can a partial merge of shards (a
 // fail: part of the load was never sent).
-func decide(run *results.Run, gates []results.Gate) results.Outcome {
-	o := results.Outcome{Verdict: gate.Verdict(gates), Gates: gates}
+func decide(run *record.Run, gates []record.Gate) record.Outcome {
+	o := record.Outcome{Verdict: gate.Verdict(gates), Gates: gates}
 	for _, g := range gates {
 		switch g.Verdict {
-		case results.VerdictFail:
+		case record.VerdictFail:
 			o.Reasons = append(o.Reasons, fmt.Sprintf("failed: %s — %s", g.Expr, g.Message))
-		case results.VerdictUnknown:
+		case record.VerdictUnknown:
 			o.Reasons = append(o.Reasons, fmt.Sprintf("unknown: %s", g.Message))
 		}
 	}
 	if m := run.Merged; m != nil && m.Partial {
 		o.Reasons = append(o.Reasons, fmt.Sprintf("a partial merge: %d of %d shards, the plan's load was not all sent", m.Shards, m.Of))
-		if o.Verdict == results.VerdictPass {
-			o.Verdict = results.VerdictFail
+		if o.Verdict == record.VerdictPass {
+			o.Verdict = record.VerdictFail
 		}
 	}
 	if why, flips := planDistortion(run.Generator, gates); why != "" {
 		o.Inconclusive = why
 		o.Reasons = append(o.Reasons, inconclusiveWords+": "+why)
-		if o.Verdict == results.VerdictPass || (o.Verdict == results.VerdictFail && flips) {
-			o.Verdict = results.VerdictUnknown
+		if o.Verdict == record.VerdictPass || (o.Verdict == record.VerdictFail && flips) {
+			o.Verdict = record.VerdictUnknown
 		}
 	}
 	switch run.Status {
-	case results.StatusCompleted, "":
-	case results.StatusAborted:
+	case record.StatusCompleted, "":
+	case record.StatusAborted:
 		if a := run.Abort; a != nil {
 			// An abort gate failed: that is a verdict, whatever else could
 			// not be evaluated over the shortened run.
 			o.Reasons = append(o.Reasons, abortWords(a))
-			o.Verdict = results.VerdictFail
+			o.Verdict = record.VerdictFail
 			break
 		}
 		o.Reasons = append(o.Reasons, "the run was aborted before its plan completed")
-		if o.Verdict == results.VerdictPass {
-			o.Verdict = results.VerdictFail
+		if o.Verdict == record.VerdictPass {
+			o.Verdict = record.VerdictFail
 		}
-	case results.StatusRunning:
+	case record.StatusRunning:
 		o.Incomplete = true
 		o.Reasons = append(o.Reasons, incompleteNote(run))
-		o.Verdict = results.VerdictUnknown
+		o.Verdict = record.VerdictUnknown
 	default:
 		o.Reasons = append(o.Reasons, fmt.Sprintf("the run's status is %q", run.Status))
-		o.Verdict = results.VerdictUnknown
+		o.Verdict = record.VerdictUnknown
 	}
 	return o
 }
 
 // planDistortion says why the generator's lateness distorts the verdict
 // of gates, with the figures; "" when it does not. A shortfall (more than
-// results.MaxShortfall of the plan unsent) distorts any verdict. A lag
+// record.MaxShortfall of the plan unsent) distorts any verdict. A lag
 // distorts a latency gate when the gate's verdict would differ without it:
 // latency is measured from the intended send time, so the lag is inside
 // it, and the gate's value less the send lag at the same percentile
@@ -79,7 +79,7 @@ func decide(run *results.Run, gates []results.Gate) results.Outcome {
 // never the other way; service time (from the actual send) and error
 // rates do not depend on it. flips is set when every failed gate may have
 // failed by the lag alone.
-func planDistortion(g *results.Generator, gates []results.Gate) (why string, flips bool) {
+func planDistortion(g *record.Generator, gates []record.Gate) (why string, flips bool) {
 	if g == nil {
 		return "", false
 	}
@@ -89,7 +89,7 @@ func planDistortion(g *results.Generator, gates []results.Gate) (why string, fli
 	}
 	failed, lagFailed := 0, 0
 	for _, gt := range gates {
-		if gt.Verdict == results.VerdictFail {
+		if gt.Verdict == record.VerdictFail {
 			failed++
 		}
 		p, err := gate.Parse(gt.Expr)
@@ -107,10 +107,10 @@ func planDistortion(g *results.Generator, gates []results.Gate) (why string, fli
 			holds = without > gt.Threshold || (p.Op == gate.GreaterEqual && without == gt.Threshold)
 		}
 		switch {
-		case upper && gt.Verdict == results.VerdictFail && holds:
+		case upper && gt.Verdict == record.VerdictFail && holds:
 			lagFailed++
 			parts = append(parts, fmt.Sprintf("%s failed at %s, but requests left up to %s late at that percentile: without the lag it would hold", gt.Expr, gate.FormatMicros(*gt.Value), gate.FormatMicros(lag)))
-		case !upper && gt.Verdict == results.VerdictPass && !holds:
+		case !upper && gt.Verdict == record.VerdictPass && !holds:
 			parts = append(parts, fmt.Sprintf("%s held at %s only with a send lag of %s inside it", gt.Expr, gate.FormatMicros(*gt.Value), gate.FormatMicros(lag)))
 		}
 	}
@@ -119,7 +119,7 @@ func planDistortion(g *results.Generator, gates []results.Gate) (why string, fli
 
 // lagAt is the send lag at the percentile a latency metric reads
 // ("p95", "all.p99", "chat.max" …), P99 when it names none.
-func lagAt(l results.Latency, metric string) float64 {
+func lagAt(l record.Latency, metric string) float64 {
 	switch metric[strings.LastIndex(metric, ".")+1:] {
 	case "p50":
 		return l.P50
@@ -141,20 +141,20 @@ func lagAt(l results.Latency, metric string) float64 {
 
 // incompleteNote says that a checkpointed run did not finish, and what its
 // figures cover.
-func incompleteNote(run *results.Run) string {
+func incompleteNote(run *record.Run) string {
 	return fmt.Sprintf("the run did not finish (run.json is its last checkpoint, status %s: loadgate was killed, or is still running); what is shown was measured over its first %s",
 		run.Status, run.Ended.Sub(run.Started).Round(time.Second))
 }
 
 // abortWords says which abort gate ended the run, when and why.
-func abortWords(a *results.Abort) string {
+func abortWords(a *record.Abort) string {
 	return fmt.Sprintf("aborted by the gate %s after %s: %s (over the last %gs)", a.Gate.Expr,
 		time.Duration(a.AtS*float64(time.Second)).Round(time.Second), a.Gate.Message, a.WindowS)
 }
 
 // mergedWords says how many shards a merged run holds and how far apart
 // they started: "2 of 2 merged, starts within 12ms".
-func mergedWords(m *results.Merged) string {
+func mergedWords(m *record.Merged) string {
 	spread := time.Duration(m.StartSpreadS * float64(time.Second)).Round(time.Millisecond)
 	w := fmt.Sprintf("%d of %d merged, starts within %s", m.Shards, m.Of, spread)
 	if m.Partial {

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 //go:embed templates/*.tmpl
@@ -83,7 +83,7 @@ type runPage struct {
 }
 
 // gateRows formats gates for tables (HTML and Markdown).
-func gateRows(gates []results.Gate) []gateRow {
+func gateRows(gates []record.Gate) []gateRow {
 	rows := make([]gateRow, 0, len(gates))
 	for _, g := range gates {
 		r := gateRow{Expr: g.Expr, Verdict: g.Verdict, Message: g.Message, Value: "—", Threshold: gate.Format(g.Threshold, g.Unit), Margin: "—"}
@@ -101,7 +101,7 @@ func gateRows(gates []results.Gate) []gateRow {
 
 // margin says how far the value is from the threshold, on the passing side
 // ("1.2 s to spare") or the failing one ("over by 20 ms").
-func margin(g results.Gate) string {
+func margin(g record.Gate) string {
 	diff := g.Threshold - *g.Value
 	below := true // the gate wants the value below the threshold
 	if p, err := gate.Parse(g.Expr); err == nil {
@@ -124,7 +124,7 @@ func margin(g results.Gate) string {
 	if g.Threshold != 0 && g.Unit != "ratio" {
 		pct = fmt.Sprintf(" (%.0f %%)", math.Abs(diff)/g.Threshold*100)
 	}
-	if g.Verdict == results.VerdictFail {
+	if g.Verdict == record.VerdictFail {
 		if below {
 			return "over by " + amount + pct
 		}
@@ -133,9 +133,9 @@ func margin(g results.Gate) string {
 	return amount + pct + " to spare"
 }
 
-func runFacts(run *results.Run) []fact {
+func runFacts(run *record.Run) []fact {
 	status := run.Status
-	if status == results.StatusRunning {
+	if status == record.StatusRunning {
 		status += " (incomplete: the run did not finish)"
 	}
 	f := []fact{
@@ -176,7 +176,7 @@ func runFacts(run *results.Run) []fact {
 // rateWords says the achieved rate (completed requests per second of the
 // measured window) with the planned one and, where it differs, the sent
 // one: "achieved 48.3/s (completed), planned 48.3/s".
-func rateWords(run *results.Run) string {
+func rateWords(run *record.Run) string {
 	r := run.Overall.Rate
 	w := "achieved " + gate.Format(r.Achieved, "rps") + " (completed)"
 	if run.Plan.Model == "closed" {
@@ -194,7 +194,7 @@ func rateWords(run *results.Run) string {
 
 // latencyCells formats P50 P90 P95 P99 P99.9 max, or dashes when the
 // population has no latency (ok false).
-func latencyCells(l results.Latency, ok bool) []string {
+func latencyCells(l record.Latency, ok bool) []string {
 	if !ok {
 		return []string{"—", "—", "—", "—", "—", "—"}
 	}
@@ -202,7 +202,7 @@ func latencyCells(l results.Latency, ok bool) []string {
 }
 
 // endpointNames lists a run's endpoints sorted by name.
-func endpointNames(run *results.Run) []string {
+func endpointNames(run *record.Run) []string {
 	names := make([]string, 0, len(run.Endpoints))
 	for n := range run.Endpoints {
 		names = append(names, n)
@@ -211,19 +211,19 @@ func endpointNames(run *results.Run) []string {
 	return names
 }
 
-func endpointRows(run *results.Run) []endpointRow {
-	row := func(name string, s results.Stats) endpointRow {
+func endpointRows(run *record.Run) []endpointRow {
+	row := func(name string, s record.Stats) endpointRow {
 		r := endpointRow{
 			Name: name, Requests: strconv.FormatInt(s.Requests, 10), Rate: gate.Format(s.Rate.Achieved, "rps"),
 			Errors:    fmt.Sprintf("%d (%s)", s.Requests-s.Successes, gate.Format(s.ErrorRate, "ratio")),
-			Latency:   latencyCells(s.LatencyOf(results.OK)),
-			Service:   latencyCells(s.ServiceTimeOf(results.OK)),
+			Latency:   latencyCells(s.LatencyOf(record.OK)),
+			Service:   latencyCells(s.ServiceTimeOf(record.OK)),
 			FailedP95: "—",
 		}
-		if l, ok := s.LatencyOf(results.Failed); ok {
+		if l, ok := s.LatencyOf(record.Failed); ok {
 			r.FailedP95 = gate.FormatMicros(l.P95)
 		}
-		for _, p := range results.Populations {
+		for _, p := range record.Populations {
 			r.Outcomes = append(r.Outcomes, outcomeRow{Population: p.Describe(), Requests: strconv.FormatInt(s.Count(p), 10), Latency: latencyCells(s.LatencyOf(p))})
 		}
 		return r
@@ -236,9 +236,9 @@ func endpointRows(run *results.Run) []endpointRow {
 }
 
 // statusTable lays out status codes and error kinds by endpoint.
-func statusTable(run *results.Run) ([]string, []statusRow) {
+func statusTable(run *record.Run) ([]string, []statusRow) {
 	cols := map[string]bool{}
-	for _, s := range append([]results.Stats{run.Overall}, mapValues(run.Endpoints)...) {
+	for _, s := range append([]record.Stats{run.Overall}, mapValues(run.Endpoints)...) {
 		for c := range s.StatusCodes {
 			cols[c] = true
 		}
@@ -251,7 +251,7 @@ func statusTable(run *results.Run) ([]string, []statusRow) {
 		names = append(names, c)
 	}
 	sort.Strings(names)
-	row := func(name string, s results.Stats) statusRow {
+	row := func(name string, s record.Stats) statusRow {
 		r := statusRow{Name: name}
 		for _, c := range names {
 			var n int64
@@ -271,8 +271,8 @@ func statusTable(run *results.Run) ([]string, []statusRow) {
 	return names, append(rows, row("all", run.Overall))
 }
 
-func mapValues(m map[string]results.Stats) []results.Stats {
-	out := make([]results.Stats, 0, len(m))
+func mapValues(m map[string]record.Stats) []record.Stats {
+	out := make([]record.Stats, 0, len(m))
 	for _, n := range sortedKeys(m) {
 		out = append(out, m[n])
 	}
@@ -289,7 +289,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // renderRunPage writes report.html for one run.
-func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas, notes []string, o Options) (assets, error) {
+func renderRunPage(w io.Writer, d *runData, out record.Outcome, deltas, notes []string, o Options) (assets, error) {
 	tpl, err := parseTemplates()
 	if err != nil {
 		return assets{}, fmt.Errorf("report templates: %w", err)
@@ -312,7 +312,7 @@ func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas, notes [
 		Charts:    runCharts(d, o.MaxPoints),
 		Assets:    a, EChartsVersion: EChartsVersion, Version: d.Run.Version,
 	}
-	if d.Run.Status == results.StatusAborted {
+	if d.Run.Status == record.StatusAborted {
 		p.Warnings = append([]string{"This run was ABORTED before its plan completed: its numbers cover only part of the load."}, p.Warnings...)
 	}
 	if out.Incomplete {
@@ -345,7 +345,7 @@ func renderRunPage(w io.Writer, d *runData, out results.Outcome, deltas, notes [
 // serverFacts says what the target's own metrics measured over the window:
 // restarts, cache hit rate, DB query time, pool waits, peak memory; a
 // metric the target did not expose is left out.
-func serverFacts(srv *results.Server) []fact {
+func serverFacts(srv *record.Server) []fact {
 	var f []fact
 	if v := restartsFact(srv.Restarts); v != "" {
 		f = append(f, fact{"target restarts", v})
@@ -389,7 +389,7 @@ func serverFacts(srv *results.Server) []fact {
 // restartsFact is "1, between 2s and 3s (loadgate_cache_requests_total
 // went backwards); counters read as starting again from zero", or "" when
 // the target did not restart.
-func restartsFact(rs []results.Restart) string {
+func restartsFact(rs []record.Restart) string {
 	if len(rs) == 0 {
 		return ""
 	}
@@ -413,7 +413,7 @@ const metricStartTime = "process_start_time_seconds"
 
 // dbQueryFact is "P50 1.2 ms · P95 3.4 ms · P99 5 ms (mean 1.5 ms over
 // 12345 queries)", or "" when the target reported no DB query time.
-func dbQueryFact(srv *results.Server) string {
+func dbQueryFact(srv *record.Server) string {
 	var parts []string
 	for _, q := range []struct {
 		name string
@@ -439,7 +439,7 @@ func dbQueryFact(srv *results.Server) string {
 // serverTimingFact is "db 4.2 ms · llm 1.9 s (mean per response that sent
 // it: db 1200, llm 1200)", names in order, or "" when the target sent no
 // Server-Timing header.
-func serverTimingFact(st map[string]results.Timing) string {
+func serverTimingFact(st map[string]record.Timing) string {
 	if len(st) == 0 {
 		return ""
 	}

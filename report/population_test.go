@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // The report and summary.md say which requests a latency is of: the
@@ -25,7 +25,7 @@ func TestReportSaysWhichRequests(t *testing.T) {
 	if okP95 == gate.FormatMicros(chat.LatencyUS.P95) {
 		t.Fatalf("the fixture's chat P95 is %s for successful and all requests alike: the test needs them apart", okP95)
 	}
-	md := readFile(t, filepath.Join(dir, results.SummaryFile))
+	md := readFile(t, filepath.Join(dir, record.SummaryFile))
 	for _, want := range []string{
 		"| P50 | P95 | P99 | max | failed P95 |",
 		"| " + okP95 + " |", failedP95 + " |",
@@ -36,7 +36,7 @@ func TestReportSaysWhichRequests(t *testing.T) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
 	}
-	html := readFile(t, filepath.Join(dir, results.ReportFile))
+	html := readFile(t, filepath.Join(dir, record.ReportFile))
 	for _, want := range []string{
 		`<table id="latency-by-outcome">`, "<td>successful requests</td>", "<td>failed requests</td>",
 		"chat.p95 (successful requests) is " + okP95, "chat.failed.p95 (failed requests) is " + failedP95,
@@ -53,7 +53,7 @@ func TestReportSaysWhichRequests(t *testing.T) {
 	if len(d.Notes) > 0 {
 		t.Errorf("notes on a sound run: %q", d.Notes)
 	}
-	if s := d.seriesOf("chat", results.OK); s == nil || s.Total.TotalCount() != chat.Successes {
+	if s := d.seriesOf("chat", record.OK); s == nil || s.Total.TotalCount() != chat.Successes {
 		t.Errorf("chat's successful series: %+v, want %d requests", s, chat.Successes)
 	}
 	if tags := d.Tags(); strings.Join(tags, ",") != "chat,search" {
@@ -73,7 +73,7 @@ func TestRunBeforeTheSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Verdict != results.VerdictPass {
+	if out.Verdict != record.VerdictPass {
 		t.Errorf("no failures: %s %+v", out.Verdict, out.Gates)
 	}
 	mixed := filepath.Join(t.TempDir(), "mixed")
@@ -82,7 +82,7 @@ func TestRunBeforeTheSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{results.VerdictUnknown, results.VerdictUnknown, results.VerdictPass}
+	want := []string{record.VerdictUnknown, record.VerdictUnknown, record.VerdictPass}
 	for i, g := range out.Gates {
 		if g.Verdict != want[i] {
 			t.Errorf("%s: %s (%s), want %s", g.Expr, g.Verdict, g.Message, want[i])
@@ -99,13 +99,13 @@ func TestReportNotesLogMissingResults(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 4, Seed: 5})
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	run.Overall.Requests++
 	run.Overall.Successes++
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	d, err := loadRun(dir)

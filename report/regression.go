@@ -8,32 +8,32 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // regressionMetric returns how to read a metric a baseline check can
 // compare: from run.json's stats and from one interval. Latencies are of
 // the successful requests, as the gates read them.
-func regressionMetric(name string) (pick func(*results.Stats) float64, perSecond func(interval) float64, ok bool) {
-	lat := func(f func(l *results.Latency) float64, g func(interval) float64) (func(*results.Stats) float64, func(interval) float64, bool) {
-		return func(s *results.Stats) float64 {
-			l, _ := s.LatencyOf(results.OK)
+func regressionMetric(name string) (pick func(*record.Stats) float64, perSecond func(interval) float64, ok bool) {
+	lat := func(f func(l *record.Latency) float64, g func(interval) float64) (func(*record.Stats) float64, func(interval) float64, bool) {
+		return func(s *record.Stats) float64 {
+			l, _ := s.LatencyOf(record.OK)
 			return f(&l)
 		}, g, true
 	}
 	switch name {
 	case "p50":
-		return lat(func(l *results.Latency) float64 { return l.P50 }, func(i interval) float64 { return i.P50 })
+		return lat(func(l *record.Latency) float64 { return l.P50 }, func(i interval) float64 { return i.P50 })
 	case "p90":
-		return lat(func(l *results.Latency) float64 { return l.P90 }, func(i interval) float64 { return i.P90 })
+		return lat(func(l *record.Latency) float64 { return l.P90 }, func(i interval) float64 { return i.P90 })
 	case "p95":
-		return lat(func(l *results.Latency) float64 { return l.P95 }, func(i interval) float64 { return i.P95 })
+		return lat(func(l *record.Latency) float64 { return l.P95 }, func(i interval) float64 { return i.P95 })
 	case "p99":
-		return lat(func(l *results.Latency) float64 { return l.P99 }, func(i interval) float64 { return i.P99 })
+		return lat(func(l *record.Latency) float64 { return l.P99 }, func(i interval) float64 { return i.P99 })
 	case "p99.9", "p999":
-		return lat(func(l *results.Latency) float64 { return l.P999 }, func(i interval) float64 { return i.P999 })
+		return lat(func(l *record.Latency) float64 { return l.P999 }, func(i interval) float64 { return i.P999 })
 	case "max":
-		return lat(func(l *results.Latency) float64 { return l.Max }, func(i interval) float64 { return i.Max })
+		return lat(func(l *record.Latency) float64 { return l.Max }, func(i interval) float64 { return i.Max })
 	}
 	return nil, nil, false
 }
@@ -169,10 +169,10 @@ func compareSeries(base, cur *runData, endpoint, metric string, alpha float64) (
 		bs, cs = &b, &c
 	}
 	for _, side := range []struct {
-		s   *results.Stats
+		s   *record.Stats
 		dir string
 	}{{bs, base.Dir}, {cs, cur.Dir}} {
-		if _, ok := side.s.LatencyOf(results.OK); !ok {
+		if _, ok := side.s.LatencyOf(record.OK); !ok {
 			return d, fmt.Errorf("%s has no latency of successful requests for %s", side.dir, seriesName(endpoint))
 		}
 	}
@@ -181,12 +181,12 @@ func compareSeries(base, cur *runData, endpoint, metric string, alpha float64) (
 	if d.Base > 0 {
 		d.Change = d.Value/d.Base - 1
 	}
-	a := samples(base.seriesOf(endpoint, results.OK), perSecond)
-	b := samples(cur.seriesOf(endpoint, results.OK), perSecond)
+	a := samples(base.seriesOf(endpoint, record.OK), perSecond)
+	b := samples(cur.seriesOf(endpoint, record.OK), perSecond)
 	d.BaseSamples, d.Samples = len(a), len(b)
 	if len(a) < minSamples || len(b) < minSamples {
 		return d, fmt.Errorf("%w of %s to test (%d in the baseline, %d in the run; %d needed): is %s there?",
-			errFewSamples, seriesName(endpoint), len(a), len(b), minSamples, results.HlogFile)
+			errFewSamples, seriesName(endpoint), len(a), len(b), minSamples, record.HlogFile)
 	}
 	d.P = mannWhitney(a, b)
 	d.Significant = d.P < alpha
@@ -221,16 +221,16 @@ func seriesName(endpoint string) string {
 // returns one gate each. A regression fails only when it is larger than
 // allowed and significant; within noise it passes with "no significant
 // change".
-func regressionGates(base, cur *runData, limits map[string]float64, alpha float64) []results.Gate {
+func regressionGates(base, cur *runData, limits map[string]float64, alpha float64) []record.Gate {
 	names := make([]string, 0, len(limits))
 	for n := range limits {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var out []results.Gate
+	var out []record.Gate
 	for _, name := range names {
 		limit := limits[name]
-		g := results.Gate{Expr: fmt.Sprintf("%s regression vs baseline <= %s", name, strings.TrimPrefix(formatChange(limit), "+")), Threshold: limit, Unit: "ratio"}
+		g := record.Gate{Expr: fmt.Sprintf("%s regression vs baseline <= %s", name, strings.TrimPrefix(formatChange(limit), "+")), Threshold: limit, Unit: "ratio"}
 		ep, metric, err := splitRegressionMetric(name)
 		if err == nil {
 			var d Delta
@@ -242,19 +242,19 @@ func regressionGates(base, cur *runData, limits map[string]float64, alpha float6
 				default:
 					v := d.Change
 					g.Value = &v
-					g.Verdict = results.VerdictPass
+					g.Verdict = record.VerdictPass
 					if d.Significant && d.Change > limit {
-						g.Verdict = results.VerdictFail
+						g.Verdict = record.VerdictFail
 					}
 					g.Message = d.Words()
-					if d.Significant && g.Verdict == results.VerdictFail {
+					if d.Significant && g.Verdict == record.VerdictFail {
 						g.Message += fmt.Sprintf(" (%s), allowed %s", formatP(d.P), formatChange(limit))
 					}
 				}
 			}
 		}
 		if err != nil {
-			g.Verdict = results.VerdictUnknown
+			g.Verdict = record.VerdictUnknown
 			g.Message = fmt.Sprintf("gate %q cannot be evaluated: %v", g.Expr, err)
 		}
 		out = append(out, g)

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/runner"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -58,7 +58,7 @@ gates: [p95 < 3s, fast.p99 < 2s, slow.p50 >= 20ms, error_rate < 1%%]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Verdict != results.VerdictPass {
+	if out.Verdict != record.VerdictPass {
 		t.Errorf("verdict %s: %v", out.Verdict, out.Reasons)
 	}
 	d, err := loadRun(dir)
@@ -66,7 +66,7 @@ gates: [p95 < 3s, fast.p99 < 2s, slow.p50 >= 20ms, error_rate < 1%%]
 		t.Fatal(err)
 	}
 	if len(d.Series[""].Intervals) < 2 {
-		t.Fatalf("%d intervals in %s", len(d.Series[""].Intervals), results.HlogFile)
+		t.Fatalf("%d intervals in %s", len(d.Series[""].Intervals), record.HlogFile)
 	}
 	for _, tag := range []string{"", "fast", "slow"} {
 		s := d.Series[tag]
@@ -78,7 +78,7 @@ gates: [p95 < 3s, fast.p99 < 2s, slow.p50 >= 20ms, error_rate < 1%%]
 			t.Errorf("series %q: the hlog holds %v requests, run.json %d", tag, s, want)
 		}
 	}
-	page := readFile(t, filepath.Join(dir, results.ReportFile))
+	page := readFile(t, filepath.Join(dir, record.ReportFile))
 	if !strings.Contains(page, "slow.p50 &gt;= 20ms") || !strings.Contains(page, `id="latency"`) {
 		t.Error("report.html lacks the gates or the latency chart")
 	}

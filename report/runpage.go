@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // planStage is one stage of the load plan, formatted.
@@ -29,7 +29,7 @@ type loadPlan struct {
 
 // planOf formats the run's plan: each stage ("0 → 50/s over 30s",
 // "50/s"), and the mix ("search 60 %: GET /api/search").
-func planOf(run *results.Run) loadPlan {
+func planOf(run *record.Run) loadPlan {
 	p := loadPlan{Model: "open model: requests arrive at the planned rate, whatever the target's speed"}
 	unit := "rps"
 	level := func(v float64) string { return gate.Format(v, unit) }
@@ -88,7 +88,7 @@ func secondsWords(s float64) string {
 // measuredEnd is when the plan's last stage ends, in seconds since the
 // attack began; 0 when the plan has no stages. Later seconds are the
 // drain: requests still answering after the load stopped.
-func measuredEnd(run *results.Run) float64 {
+func measuredEnd(run *record.Run) float64 {
 	end := 0.0
 	for _, st := range run.Plan.Stages {
 		end = math.Max(end, st.StartS+st.DurationS)
@@ -98,7 +98,7 @@ func measuredEnd(run *results.Run) float64 {
 
 // bytesFact says how much the run sent and received, and per second of the
 // measured window.
-func bytesFact(run *results.Run) string {
+func bytesFact(run *record.Run) string {
 	o := run.Overall
 	if o.BytesIn == 0 && o.BytesOut == 0 {
 		return ""
@@ -113,8 +113,8 @@ func bytesFact(run *results.Run) string {
 // endpointVerdicts gives each endpoint ("" for the whole run) the worst
 // verdict of the gates scoped to it: fail over unknown over pass; an
 // endpoint no gate reads is absent.
-func endpointVerdicts(gates []results.Gate) map[string]string {
-	rank := map[string]int{results.VerdictPass: 1, results.VerdictUnknown: 2, results.VerdictFail: 3}
+func endpointVerdicts(gates []record.Gate) map[string]string {
+	rank := map[string]int{record.VerdictPass: 1, record.VerdictUnknown: 2, record.VerdictFail: 3}
 	out := map[string]string{}
 	for _, g := range gates {
 		p, err := gate.Parse(g.Expr)
@@ -138,7 +138,7 @@ type timingRow struct {
 // serverTimingRows break the target's Server-Timing down: each entry's
 // mean per response that sent it, how many did, and its share of the sum
 // of the means, largest first.
-func serverTimingRows(st map[string]results.Timing) []timingRow {
+func serverTimingRows(st map[string]record.Timing) []timingRow {
 	if len(st) == 0 {
 		return nil
 	}

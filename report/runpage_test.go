@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // chartJSON returns the decoded data of chart id on page.
@@ -36,16 +36,16 @@ func TestRunPageAtAGlance(t *testing.T) {
 	run := writeFixture(t, dir, fixture{Seconds: 12, Seed: 2, More: 6, ServerTiming: true,
 		Gates: []string{"more6.p95 < 1ms", "chat.p95 < 30s", "error_rate < 1%"}})
 	run.Overall.BytesOut, run.Overall.BytesIn = 3<<20, 40<<20
-	run.Server.ServerTiming = map[string]results.Timing{"db": {MeanMS: 12, Count: 400}, "cache": {MeanMS: 0.5, Count: 400}, "llm": {MeanMS: 900, Count: 150}}
+	run.Server.ServerTiming = map[string]record.Timing{"db": {MeanMS: 12, Count: 400}, "cache": {MeanMS: 0.5, Count: 400}, "llm": {MeanMS: 900, Count: 150}}
 	// The plan ends 2 s before the timeline does: those seconds are the drain.
 	run.Plan.Stages[0].DurationS -= 2
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Finish(dir, Options{Assets: AssetsCDN}); err != nil {
 		t.Fatal(err)
 	}
-	src := readFile(t, filepath.Join(dir, results.ReportFile))
+	src := readFile(t, filepath.Join(dir, record.ReportFile))
 	page := html.UnescapeString(src)
 	for _, want := range []string{
 		`<table id="stages">`, "<td>12s</td><td>50/s</td>", "search 27 %: GET /api/search?q=apple", "more6 9 %: GET /api/more6",
@@ -84,7 +84,7 @@ func TestRunPageAtAGlance(t *testing.T) {
 		t.Error("the latency distribution has no log value axis")
 	}
 	// The drain is shaded, not drawn: no throughput point after the plan's end.
-	th := readFile(t, filepath.Join(dir, results.ReportFile))
+	th := readFile(t, filepath.Join(dir, record.ReportFile))
 	if !strings.Contains(th, "drain (not measured)") {
 		t.Error("the drain is not shaded")
 	}
@@ -110,7 +110,7 @@ func toStrings(v any) []string {
 func TestMarginInPP(t *testing.T) {
 	t.Parallel()
 	v := 0.004
-	g := results.Gate{Expr: "error_rate < 1%", Value: &v, Threshold: 0.01, Unit: "ratio", Verdict: results.VerdictPass}
+	g := record.Gate{Expr: "error_rate < 1%", Value: &v, Threshold: 0.01, Unit: "ratio", Verdict: record.VerdictPass}
 	if got := margin(g); got != "0.6 pp to spare" {
 		t.Errorf("margin = %q, want 0.6 pp to spare", got)
 	}
@@ -133,7 +133,7 @@ func TestCapacityClosedHasNoPlannedRate(t *testing.T) {
 	if err := RenderCapacity(dir, sampleCapacity(), "capacity: 200 users", Options{Assets: AssetsCDN, Stderr: &strings.Builder{}}); err != nil {
 		t.Fatal(err)
 	}
-	page := readFile(t, filepath.Join(dir, results.ReportFile))
+	page := readFile(t, filepath.Join(dir, record.ReportFile))
 	if strings.Contains(page, "<td>0/s</td>") {
 		t.Error("a closed-model step shows a planned rate of 0/s")
 	}

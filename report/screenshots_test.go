@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 var screenshots = flag.String("screenshots", "", "write the sample pages and a screenshot of each page type into this directory (make report-screenshots)")
@@ -27,9 +27,9 @@ func writeBeforeAfter(t *testing.T, root string) (string, string) {
 	l := *base.Overall.LatencyOKUS
 	l.P95, l.P99, l.Max = 30e6, 30e6, 30e6
 	base.Overall.LatencyOKUS = &l
-	base.Generator = &results.Generator{Planned: 1000, Sent: 1000, Completed: 260}
-	base.Overall.Rate = results.Rate{Target: 50, Sent: 50, Achieved: 13}
-	if err := results.WriteJSON(filepath.Join(a, results.RunFile), base); err != nil {
+	base.Generator = &record.Generator{Planned: 1000, Sent: 1000, Completed: 260}
+	base.Overall.Rate = record.Rate{Target: 50, Sent: 50, Achieved: 13}
+	if err := record.WriteJSON(filepath.Join(a, record.RunFile), base); err != nil {
 		t.Fatal(err)
 	}
 	return a, b
@@ -61,9 +61,9 @@ func TestReportScreenshots(t *testing.T) {
 	// Bytes, a Server-Timing summary, and a drain: the plan ends 3 s
 	// before the timeline does.
 	r.Overall.BytesOut, r.Overall.BytesIn = 2<<20, 48<<20
-	r.Server.ServerTiming = map[string]results.Timing{"db": {MeanMS: 4.5, Count: 1480}, "cache": {MeanMS: 0.8, Count: 1480}, "llm": {MeanMS: 61, Count: 580}}
+	r.Server.ServerTiming = map[string]record.Timing{"db": {MeanMS: 4.5, Count: 1480}, "cache": {MeanMS: 0.8, Count: 1480}, "llm": {MeanMS: 61, Count: 580}}
 	r.Plan.Stages[0].DurationS -= 3
-	if err := results.WriteJSON(filepath.Join(run, results.RunFile), r); err != nil {
+	if err := record.WriteJSON(filepath.Join(run, record.RunFile), r); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Finish(run, Options{EChartsJS: echarts}); err != nil {
@@ -95,7 +95,7 @@ func TestReportScreenshots(t *testing.T) {
 		shot := filepath.Join(out, name+".png")
 		// Tall enough for the top and the first charts (the last
 		// --window-size given wins).
-		chromiumRun(t, chromium, filepath.Join(dir, results.ReportFile), "--screenshot="+shot, "--hide-scrollbars", "--window-size=1280,3600")
+		chromiumRun(t, chromium, filepath.Join(dir, record.ReportFile), "--screenshot="+shot, "--hide-scrollbars", "--window-size=1280,3600")
 		img := decodePNG(t, shot)
 		if w := img.Bounds().Dx(); w != 1280 {
 			t.Errorf("%s: %d px wide, want 1280", shot, w)
@@ -141,21 +141,21 @@ func colours(img image.Image) int {
 
 // sampleCapacity is a capacity search of the closed model that found
 // 200 users (its knee at 400).
-func sampleCapacity() *results.Capacity {
-	pass := results.Gate{Expr: "p95 < 3s", Verdict: results.VerdictPass}
-	step := func(level, p95, p99, rate, errs float64, verdict string) results.CapacityStep {
+func sampleCapacity() *record.Capacity {
+	pass := record.Gate{Expr: "p95 < 3s", Verdict: record.VerdictPass}
+	step := func(level, p95, p99, rate, errs float64, verdict string) record.CapacityStep {
 		g := pass
 		g.Verdict = verdict
-		return results.CapacityStep{Level: level, P95US: p95, P99US: p99, AchievedRate: rate, ErrorRate: errs, Verdict: verdict, Gates: []results.Gate{g}}
+		return record.CapacityStep{Level: level, P95US: p95, P99US: p99, AchievedRate: rate, ErrorRate: errs, Verdict: verdict, Gates: []record.Gate{g}}
 	}
-	return &results.Capacity{Schema: 1, Scenario: "users", Target: "http://127.0.0.1:8080", Model: "closed", Profile: "optimized",
+	return &record.Capacity{Schema: 1, Scenario: "users", Target: "http://127.0.0.1:8080", Model: "closed", Profile: "optimized",
 		Started: fixtureStart, Ended: fixtureStart.Add(3 * time.Minute),
 		Gates: []string{"p95 < 3s"}, Found: true, Capacity: 200, Knee: 400,
-		Search:  results.CapacitySearch{Start: 100, Factor: 2, Max: 800, HoldS: 30, RampS: 5, ExcludeS: 5},
+		Search:  record.CapacitySearch{Start: 100, Factor: 2, Max: 800, HoldS: 30, RampS: 5, ExcludeS: 5},
 		Stopped: "stopped at 400 users: p95 < 3s fail (4.2 s)",
-		Steps: []results.CapacityStep{
-			step(100, 900_000, 1_300_000, 90, 0, results.VerdictPass),
-			step(200, 1_800_000, 2_400_000, 170, 0, results.VerdictPass),
-			step(400, 4_200_000, 6_100_000, 180, 0.02, results.VerdictFail),
+		Steps: []record.CapacityStep{
+			step(100, 900_000, 1_300_000, 90, 0, record.VerdictPass),
+			step(200, 1_800_000, 2_400_000, 170, 0, record.VerdictPass),
+			step(400, 4_200_000, 6_100_000, 180, 0.02, record.VerdictFail),
 		}}
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // gateInput computes the shape-specific metrics of a run for the gates:
@@ -37,11 +37,11 @@ func gateInput(d *runData, exprs []string) gate.Input {
 // spikeEnd finds the end of a spike in the plan: the last stage at the peak
 // rate, when the peak is at least 1.5 times the first stage's rate and a
 // lower stage follows it. ok is false when the plan has no spike.
-func spikeEnd(stages []results.Stage) (float64, bool) {
+func spikeEnd(stages []record.Stage) (float64, bool) {
 	if len(stages) < 2 {
 		return 0, false
 	}
-	level := func(s results.Stage) float64 { return math.Max(s.From, s.To) }
+	level := func(s record.Stage) float64 { return math.Max(s.From, s.To) }
 	peak, at := 0.0, -1
 	for i, s := range stages {
 		if l := level(s); l >= peak {
@@ -60,7 +60,7 @@ const recoveryGuard = 3
 
 // noOKSeries says why a per-second figure of the successful requests is
 // missing from a log that has intervals.
-const noOKSeries = results.HlogFile + " has no per-second latency of successful requests (it was written before latencies were split by outcome, and some requests failed)"
+const noOKSeries = record.HlogFile + " has no per-second latency of successful requests (it was written before latencies were split by outcome, and some requests failed)"
 
 // recoveryTime is the time in seconds from the spike's end until the
 // per-second P95 and error rate are back within their gates (and stay there
@@ -75,9 +75,9 @@ func recoveryTime(d *runData, exprs []string) (float64, string) {
 	}
 	all := d.Series[""]
 	if all == nil || len(all.Intervals) == 0 {
-		return 0, results.HlogFile + " has no intervals"
+		return 0, record.HlogFile + " has no intervals"
 	}
-	okSeries := d.seriesOf("", results.OK)
+	okSeries := d.seriesOf("", record.OK)
 	if okSeries == nil {
 		return 0, noOKSeries
 	}
@@ -134,7 +134,7 @@ func recoveryTime(d *runData, exprs []string) (float64, string) {
 // slower. A window's P95 is the median of its per-second P95s, which one
 // bad second does not move. The P95s are of the successful requests.
 func p95Drift(d *runData) (float64, string) {
-	ok := d.seriesOf("", results.OK)
+	ok := d.seriesOf("", record.OK)
 	if ok == nil && d.Series[""] != nil {
 		return 0, noOKSeries
 	}
@@ -143,7 +143,7 @@ func p95Drift(d *runData) (float64, string) {
 		p95s = samples(ok, func(iv interval) float64 { return iv.P95 })
 	}
 	if len(p95s) < 4 {
-		return 0, fmt.Sprintf("drift needs at least 4 measured seconds in %s, the run has %d", results.HlogFile, len(p95s))
+		return 0, fmt.Sprintf("drift needs at least 4 measured seconds in %s, the run has %d", record.HlogFile, len(p95s))
 	}
 	w := min(max(len(p95s)/10, 1), 300)
 	first, last := median(p95s[:w]), median(p95s[len(p95s)-w:])
@@ -157,12 +157,12 @@ func p95Drift(d *runData) (float64, string) {
 // hour, by least squares over the measured window.
 func memoryGrowth(d *runData) (float64, string) {
 	if d.Timeline == nil {
-		return 0, results.TimelineFile + " is missing"
+		return 0, record.TimelineFile + " is missing"
 	}
 	var n, sx, sy, sxx, sxy float64
 	t0, t1 := math.Inf(1), math.Inf(-1)
 	for _, p := range d.Timeline.Points {
-		v, ok := p.Server[results.ServerRSSBytes]
+		v, ok := p.Server[record.ServerRSSBytes]
 		if !ok || p.Warmup {
 			continue
 		}

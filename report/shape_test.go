@@ -7,15 +7,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 func TestSpikeRecovery(t *testing.T) {
 	t.Parallel()
 	// Warm-up 2 s; a spike stage from 12 s to 17 s; search stalls by 5 s
 	// from 12 s until 21 s, so P95 is back under 3 s at 21 s: recovery 4 s.
-	stages := []results.Stage{{StartS: 0, DurationS: 12, From: 20, To: 20}, {StartS: 12, DurationS: 5, From: 100, To: 100}, {StartS: 17, DurationS: 15, From: 20, To: 20}}
+	stages := []record.Stage{{StartS: 0, DurationS: 12, From: 20, To: 20}, {StartS: 12, DurationS: 5, From: 100, To: 100}, {StartS: 17, DurationS: 15, From: 20, To: 20}}
 	slow := func(s int) float64 {
 		if t := 2 + s; t >= 12 && t < 21 {
 			return 5e6
@@ -33,7 +33,7 @@ func TestSpikeRecovery(t *testing.T) {
 	if gates[2].Value == nil || *gates[2].Value != 4 {
 		t.Fatalf("recovery time %+v, want 4 s", gates[2])
 	}
-	if gates[2].Verdict != results.VerdictPass || gates[3].Verdict != results.VerdictFail {
+	if gates[2].Verdict != record.VerdictPass || gates[3].Verdict != record.VerdictFail {
 		t.Errorf("verdicts %s %s, want pass fail", gates[2].Verdict, gates[3].Verdict)
 	}
 
@@ -45,7 +45,7 @@ func TestSpikeRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := gate.EvaluateInput(gateInput(d, exprs), exprs)[2]
-	if g.Verdict != results.VerdictFail || g.Value != nil {
+	if g.Verdict != record.VerdictFail || g.Value != nil {
 		t.Errorf("never recovered: %+v", g)
 	}
 
@@ -84,7 +84,7 @@ func TestSoakDriftAndMemoryGrowth(t *testing.T) {
 		t.Errorf("memory growth %g B/h, want %g", growth, want)
 	}
 	gates := gate.EvaluateInput(in, []string{"p95_drift < 10%", "memory_growth < 100MB/h", "memory_growth < 4GB/h"})
-	for i, want := range []string{results.VerdictFail, results.VerdictFail, results.VerdictPass} {
+	for i, want := range []string{record.VerdictFail, record.VerdictFail, record.VerdictPass} {
 		if gates[i].Verdict != want {
 			t.Errorf("%s: %s, want %s (%s)", gates[i].Expr, gates[i].Verdict, want, gates[i].Message)
 		}
@@ -106,23 +106,23 @@ func TestSoakDriftAndMemoryGrowth(t *testing.T) {
 }
 
 // st is a stage: start and duration in seconds, rate from and to.
-func st(start, dur, from, to float64) results.Stage {
-	return results.Stage{StartS: start, DurationS: dur, From: from, To: to}
+func st(start, dur, from, to float64) record.Stage {
+	return record.Stage{StartS: start, DurationS: dur, From: from, To: to}
 }
 
 func TestSpikeEnd(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		stages []results.Stage
+		stages []record.Stage
 		end    float64
 		ok     bool
 	}{
 		// base, spike, base
-		{[]results.Stage{st(0, 10, 10, 10), st(10, 5, 50, 50), st(15, 10, 10, 10)}, 15, true},
+		{[]record.Stage{st(0, 10, 10, 10), st(10, 5, 50, 50), st(15, 10, 10, 10)}, 15, true},
 		// a ramp to a plateau that never comes down is no spike
-		{[]results.Stage{st(0, 10, 10, 50), st(10, 20, 50, 50)}, 0, false},
+		{[]record.Stage{st(0, 10, 10, 50), st(10, 20, 50, 50)}, 0, false},
 		// a peak too small to count
-		{[]results.Stage{st(0, 10, 10, 10), st(10, 5, 12, 12), st(15, 10, 10, 10)}, 0, false},
+		{[]record.Stage{st(0, 10, 10, 10), st(10, 5, 12, 12), st(15, 10, 10, 10)}, 0, false},
 		{nil, 0, false},
 	}
 	for i, tt := range tests {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // soakHour is a one-hour run directory shared by the soak test and
@@ -28,7 +28,7 @@ func writeSoakHour(t testing.TB) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(root, "soak")
-	if _, err := os.Stat(filepath.Join(dir, results.RunFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, record.RunFile)); err != nil {
 		writeFixture(t, dir, fixture{Seconds: soakSeconds(), Rate: 10, Seed: 8, ErrorEvery: 97,
 			RSS:   func(s int) float64 { return 100<<20 + float64(s)*1000 },
 			Gates: []string{"p95 < 3s", "error_rate < 2%", "p95_drift < 20%", "memory_growth < 50MB/h"}})
@@ -68,17 +68,17 @@ func TestSoakReportStaysLight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Verdict != results.VerdictPass {
+	if out.Verdict != record.VerdictPass {
 		t.Errorf("soak verdict %s: %v", out.Verdict, out.Reasons)
 	}
-	fi, err := os.Stat(filepath.Join(dir, results.ReportFile))
+	fi, err := os.Stat(filepath.Join(dir, record.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi.Size() > 3<<20 {
 		t.Errorf("report.html of a one-hour soak is %d bytes, want under 3 MB", fi.Size())
 	}
-	page := readFile(t, filepath.Join(dir, results.ReportFile))
+	page := readFile(t, filepath.Join(dir, record.ReportFile))
 	if !strings.Contains(page, fmt.Sprintf("Downsampled for display: each point is the worst of %d seconds", bucket)) {
 		t.Error("the latency chart does not say it is downsampled")
 	}
@@ -119,7 +119,7 @@ func BenchmarkRenderSoakHour(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	fi, err := os.Stat(filepath.Join(dir, results.ReportFile))
+	fi, err := os.Stat(filepath.Join(dir, record.ReportFile))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // judgedRun writes a run whose scenario gate holds and finishes it with a
@@ -22,7 +22,7 @@ func judgedRun(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Verdict != results.VerdictFail {
+	if out.Verdict != record.VerdictFail {
 		t.Fatalf("verdict %s, want fail", out.Verdict)
 	}
 	return dir
@@ -32,7 +32,7 @@ func judgedRun(t *testing.T) string {
 func runFiles(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	m := map[string]string{}
-	for _, f := range []string{results.RunFile, results.ReportFile, results.SummaryFile, results.JUnitFile} {
+	for _, f := range []string{record.RunFile, record.ReportFile, record.SummaryFile, record.JUnitFile} {
 		m[f] = readFile(t, filepath.Join(dir, f))
 	}
 	return m
@@ -59,13 +59,13 @@ func TestFinishRecordsWhatJudgedTheRun(t *testing.T) {
 		baselined bool
 	}{
 		// The scenario's gates judge the run.
-		{"scenario", nil, []string{"p95 < 3s"}, results.GatesFromScenario, results.VerdictPass, []string{"p95 < 3s"}, false},
+		{"scenario", nil, []string{"p95 < 3s"}, record.GatesFromScenario, record.VerdictPass, []string{"p95 < 3s"}, false},
 		// Gates given in their place (run --gate) judge it instead.
-		{"override", []string{"p95 < 1ms"}, []string{"p95 < 1ms"}, results.GatesOverride, results.VerdictFail, []string{"p95 < 1ms"}, false},
+		{"override", []string{"p95 < 1ms"}, []string{"p95 < 1ms"}, record.GatesOverride, record.VerdictFail, []string{"p95 < 1ms"}, false},
 		// An empty override: no gates, a pass, and the record says so.
-		{"no gates", []string{}, []string{}, results.GatesOverride, results.VerdictPass, []string{}, false},
+		{"no gates", []string{}, []string{}, record.GatesOverride, record.VerdictPass, []string{}, false},
 		// A baseline adds its regression gate to the record.
-		{"baseline", nil, []string{"p95 < 3s"}, results.GatesFromScenario, results.VerdictPass, []string{"p95 < 3s", "p95 regression vs baseline <= 10 %"}, true},
+		{"baseline", nil, []string{"p95 < 3s"}, record.GatesFromScenario, record.VerdictPass, []string{"p95 < 3s", "p95 regression vs baseline <= 10 %"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,7 +80,7 @@ func TestFinishRecordsWhatJudgedTheRun(t *testing.T) {
 			if _, err := Finish(dir, o); err != nil {
 				t.Fatal(err)
 			}
-			run, err := results.ReadRun(dir)
+			run, err := record.ReadRun(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,27 +111,27 @@ func TestFinishRecordsWhatJudgedTheRun(t *testing.T) {
 func TestRenderKeepsRecordedVerdict(t *testing.T) {
 	t.Parallel()
 	dir := judgedRun(t)
-	runJSON := readFile(t, filepath.Join(dir, results.RunFile))
+	runJSON := readFile(t, filepath.Join(dir, record.RunFile))
 	out, err := Render(dir, Options{Assets: AssetsCDN})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Verdict != results.VerdictFail || len(out.Gates) != 1 || out.Gates[0].Expr != "p95 < 1ms" {
+	if out.Verdict != record.VerdictFail || len(out.Gates) != 1 || out.Gates[0].Expr != "p95 < 1ms" {
 		t.Fatalf("re-rendered outcome %s %+v, want the recorded fail of p95 < 1ms", out.Verdict, out.Gates)
 	}
-	page := readFile(t, filepath.Join(dir, results.ReportFile))
+	page := readFile(t, filepath.Join(dir, record.ReportFile))
 	if !strings.Contains(page, `class="banner fail"`) || !strings.Contains(page, "p95 &lt; 1ms") || strings.Contains(page, "p95 &lt; 3s") {
 		t.Error("report.html does not show the recorded verdict (p95 < 1ms, fail)")
 	}
-	md := html.UnescapeString(tagRE.ReplaceAllString(markdownHTML(t, readFile(t, filepath.Join(dir, results.SummaryFile))), ""))
+	md := html.UnescapeString(tagRE.ReplaceAllString(markdownHTML(t, readFile(t, filepath.Join(dir, record.SummaryFile))), ""))
 	if !strings.Contains(md, "p95 < 1ms") || strings.Contains(md, "p95 < 3s") || !strings.Contains(md, "FAIL") {
 		t.Errorf("summary.md does not show the recorded verdict:\n%s", md)
 	}
-	junit := readFile(t, filepath.Join(dir, results.JUnitFile))
+	junit := readFile(t, filepath.Join(dir, record.JUnitFile))
 	if !strings.Contains(junit, `name="p95 &lt; 1ms"`) || strings.Contains(junit, "3s") {
 		t.Errorf("junit.xml does not hold the recorded gate:\n%s", junit)
 	}
-	if readFile(t, filepath.Join(dir, results.RunFile)) != runJSON {
+	if readFile(t, filepath.Join(dir, record.RunFile)) != runJSON {
 		t.Error("Render rewrote run.json")
 	}
 }
@@ -216,7 +216,7 @@ func TestUnjudgedRunSaysSo(t *testing.T) {
 	if _, err := Render(dir, Options{Assets: AssetsCDN}); err != nil {
 		t.Fatal(err)
 	}
-	if page := readFile(t, filepath.Join(dir, results.ReportFile)); !strings.Contains(page, "no recorded verdict") {
+	if page := readFile(t, filepath.Join(dir, record.ReportFile)); !strings.Contains(page, "no recorded verdict") {
 		t.Error("report.html of an unjudged run does not say that its verdict was not recorded")
 	}
 }
@@ -228,8 +228,8 @@ func TestLegacyRecordedGates(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 3s"}})
 	v := run.Overall.LatencyUS.P95
-	run.Gates = []results.Gate{{Expr: "p95 < 1ms", Value: &v, Threshold: 1000, Unit: "us", Verdict: results.VerdictFail, Message: "P95 is over 1 ms"}}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	run.Gates = []record.Gate{{Expr: "p95 < 1ms", Value: &v, Threshold: 1000, Unit: "us", Verdict: record.VerdictFail, Message: "P95 is over 1 ms"}}
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
@@ -247,7 +247,7 @@ func TestLegacyRecordedGates(t *testing.T) {
 func TestJudgedRecordMismatch(t *testing.T) {
 	t.Parallel()
 	dir := judgedRun(t)
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,11 +255,11 @@ func TestJudgedRecordMismatch(t *testing.T) {
 		t.Fatal("run.json records nothing of what judged the run")
 	}
 	run.Judged.Gates = []string{"p95 < 1ms", "error_rate < 1%"}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
 	out, err := Gate(dir, Options{}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), results.RunFile) || out.ExitCode() != 2 {
+	if err == nil || !strings.Contains(err.Error(), record.RunFile) || out.ExitCode() != 2 {
 		t.Errorf("error %v exit %d, want an error naming run.json, exit 2", err, out.ExitCode())
 	}
 }

@@ -8,7 +8,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -16,7 +16,7 @@ import (
 // runner does not read the gate language (the report package does): a
 // caller whose scenario has abort gates gives it the report package's
 // evaluator with WithGateJudge.
-type GateJudge func(run *results.Run, expr string) results.Gate
+type GateJudge func(run *record.Run, expr string) record.Gate
 
 // windowSigFigs is the precision of the abort window's histograms: two
 // significant digits (1 %) are plenty to decide an abort, and keep a second
@@ -116,13 +116,13 @@ func (s *windowSeries) observe(res *vegeta.Result, k kind, corrected, service in
 // rules whose grace has passed; measured is how much of the run after the
 // warm-up has passed, level the scheduled mean level over [from, to). It
 // returns the failed gate that ends the run, if any.
-func (w *abortWatch) tick(end, measured time.Duration, level func(from, to time.Duration) float64) *results.Abort {
+func (w *abortWatch) tick(end, measured time.Duration, level func(from, to time.Duration) float64) *record.Abort {
 	if measured <= 0 {
 		return nil // still warming up: nothing was recorded
 	}
 	w.filled = min(w.filled+1, len(w.slots))
 	w.measuredEnd = end
-	var hit *results.Abort
+	var hit *record.Abort
 	for _, r := range w.rules {
 		if measured < r.grace {
 			continue
@@ -130,9 +130,9 @@ func (w *abortWatch) tick(end, measured time.Duration, level func(from, to time.
 		span := min(r.window, measured, time.Duration(w.filled)*time.Second)
 		g := w.judge(w.snapshot(span, level), r.expr)
 		switch g.Verdict {
-		case results.VerdictFail:
-			hit = &results.Abort{Gate: g, AtS: end.Seconds(), WindowS: span.Seconds(), GraceS: r.grace.Seconds()}
-		case results.VerdictUnknown:
+		case record.VerdictFail:
+			hit = &record.Abort{Gate: g, AtS: end.Seconds(), WindowS: span.Seconds(), GraceS: r.grace.Seconds()}
+		case record.VerdictUnknown:
 			if r.unknown == "" {
 				r.unknown = g.Message
 			}
@@ -153,7 +153,7 @@ func (w *abortWatch) tick(end, measured time.Duration, level func(from, to time.
 
 // snapshot is the run's figures over the last span, as run.json would hold
 // them for a run of that length.
-func (w *abortWatch) snapshot(span time.Duration, level func(from, to time.Duration) float64) *results.Run {
+func (w *abortWatch) snapshot(span time.Duration, level func(from, to time.Duration) float64) *record.Run {
 	n := int(math.Ceil(span.Seconds()))
 	for i := range w.scratch {
 		s := &w.scratch[i]
@@ -169,7 +169,7 @@ func (w *abortWatch) snapshot(span time.Duration, level func(from, to time.Durat
 	}
 	secs := span.Seconds()
 	target := level(w.measuredEnd-span, w.measuredEnd)
-	run := &results.Run{Schema: results.Schema, Status: results.StatusRunning, Overall: w.scratch[0].stats(secs, target), Endpoints: map[string]results.Stats{}}
+	run := &record.Run{Schema: record.Schema, Status: record.StatusRunning, Overall: w.scratch[0].stats(secs, target), Endpoints: map[string]record.Stats{}}
 	for i, name := range w.names {
 		run.Endpoints[name] = w.scratch[1+i].stats(secs, 0)
 	}
@@ -178,8 +178,8 @@ func (w *abortWatch) snapshot(span time.Duration, level func(from, to time.Durat
 
 // stats summarises a window of secs seconds as run.json's Stats (without
 // the split by outcome, which gates over a window do not read).
-func (s *windowSeries) stats(secs, targetRate float64) results.Stats {
-	st := results.Stats{
+func (s *windowSeries) stats(secs, targetRate float64) record.Stats {
+	st := record.Stats{
 		Requests:      s.total.requests,
 		Successes:     s.total.successes,
 		LatencyUS:     latencySummary(s.latency),
@@ -188,7 +188,7 @@ func (s *windowSeries) stats(secs, targetRate float64) results.Stats {
 		Errors:        kindsMap(&s.total.kinds),
 		BytesIn:       s.total.bytesIn,
 		BytesOut:      s.total.bytesOut,
-		Rate:          results.Rate{Target: targetRate},
+		Rate:          record.Rate{Target: targetRate},
 	}
 	if st.Requests > 0 {
 		st.ErrorRate = float64(st.Requests-st.Successes) / float64(st.Requests)

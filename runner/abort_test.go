@@ -10,7 +10,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -27,16 +27,16 @@ gates:
   - {expr: "error_rate < 50%", abort: {window: 2s, grace: 3s}}
 `)
 	var judged []float64
-	judge := func(run *results.Run, expr string) results.Gate {
+	judge := func(run *record.Run, expr string) record.Gate {
 		if expr != "error_rate < 50%" || run.Endpoints["a"].Requests != run.Overall.Requests {
 			t.Errorf("judged %q over %+v", expr, run.Overall)
 		}
 		er := run.Overall.ErrorRate
 		judged = append(judged, er)
 		if er < 0.5 {
-			return results.Gate{Expr: expr, Verdict: results.VerdictPass}
+			return record.Gate{Expr: expr, Verdict: record.VerdictPass}
 		}
-		return results.Gate{Expr: expr, Verdict: results.VerdictFail, Message: fmt.Sprint(er)}
+		return record.Gate{Expr: expr, Verdict: record.VerdictFail, Message: fmt.Sprint(er)}
 	}
 	w, err := newAbortWatch(sc, requestNames(sc), judge, 60e6)
 	if err != nil || w == nil {
@@ -68,7 +68,7 @@ gates:
 	// 1–4 succeed; 5 half fails: the window 4–5 holds 25 % errors, 5–6 with
 	// 6 failing 75 %: the abort comes at 6 s over 2 s.
 	plan := [][2]int{{10, 0}, {10, 0}, {10, 0}, {10, 0}, {5, 5}, {0, 10}}
-	var hit *results.Abort
+	var hit *record.Abort
 	for i, p := range plan {
 		second(p[0], p[1])
 		at := time.Duration(i+1) * time.Second
@@ -76,7 +76,7 @@ gates:
 			break
 		}
 	}
-	if hit == nil || hit.AtS != 6 || hit.WindowS != 2 || hit.GraceS != 3 || hit.Gate.Verdict != results.VerdictFail {
+	if hit == nil || hit.AtS != 6 || hit.WindowS != 2 || hit.GraceS != 3 || hit.Gate.Verdict != record.VerdictFail {
 		t.Fatalf("abort %+v; judged %v", hit, judged)
 	}
 	if want := []float64{0, 0, 0.25, 0.75}; fmt.Sprint(judged) != fmt.Sprint(want) {
@@ -107,7 +107,7 @@ func TestAbortGatesNeedAJudge(t *testing.T) {
 // abort window on.
 func TestRecordWithAbortGatesAllocatesNothing(t *testing.T) {
 	sc := scenarioFor(t, "http://127.0.0.1:1", "load:\n  stages: [{duration: 1s, rate: 1/s}]\nrequests:\n  - {name: a, path: /a}\ngates:\n  - {expr: \"p95 < 1s\", abort: {}}\n")
-	w := mustWatch(t, sc, func(*results.Run, string) results.Gate { return results.Gate{} })
+	w := mustWatch(t, sc, func(*record.Run, string) record.Gate { return record.Gate{} })
 	res := &vegeta.Result{Code: 200}
 	if allocs := testing.AllocsPerRun(1000, func() { w.observe(0, res, kindOK, 1200, 900) }); allocs != 0 {
 		t.Errorf("observe allocates %v times", allocs)
@@ -138,11 +138,11 @@ requests: [{name: a, path: /}]
 gates:
   - {expr: "error_rate < 50%", abort: {window: 1s, grace: 1s}}
 `)
-	judge := func(run *results.Run, expr string) results.Gate {
+	judge := func(run *record.Run, expr string) record.Gate {
 		if run.Overall.ErrorRate >= 0.5 {
-			return results.Gate{Expr: expr, Verdict: results.VerdictFail}
+			return record.Gate{Expr: expr, Verdict: record.VerdictFail}
 		}
-		return results.Gate{Expr: expr, Verdict: results.VerdictPass}
+		return record.Gate{Expr: expr, Verdict: record.VerdictPass}
 	}
 	start := time.Now()
 	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithGateJudge(judge))

@@ -11,8 +11,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -56,7 +56,7 @@ type attack struct {
 	// abortGates watches the abort gates (nil: none); aborted is the one
 	// that ended the run.
 	abortGates *abortWatch
-	aborted    *results.Abort
+	aborted    *record.Abort
 
 	pacer       vegeta.Pacer
 	sent        func() uint64 // requests handed to vegeta's workers so far
@@ -76,19 +76,19 @@ type attack struct {
 type outcome struct {
 	status    string
 	ended     time.Time
-	overall   results.Stats
-	endpoints map[string]results.Stats
-	flows     map[string]results.FlowStats
-	server    results.Server
-	points    []results.Point
+	overall   record.Stats
+	endpoints map[string]record.Stats
+	flows     map[string]record.FlowStats
+	server    record.Server
+	points    []record.Point
 	warnings  []string
 	// abort is the abort gate that ended the run, if one did.
-	abort     *results.Abort
-	generator *results.Generator
+	abort     *record.Abort
+	generator *record.Generator
 	// serviceLog is the content of service_time.hlog.
 	serviceLog []byte
 	// faults are the fault drills as they happened so far.
-	faults []results.Fault
+	faults []record.Fault
 }
 
 func stageLevels(sc *scenarios.Scenario) []stageLevel {
@@ -336,15 +336,15 @@ func (a *attack) newProgress() *progress {
 // summarize turns the recording into run.json's figures and warnings.
 func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr *scraper) (*outcome, error) {
 	rec, sched := a.rec, a.sched
-	out := &outcome{status: results.StatusCompleted, ended: ended, points: rec.points}
+	out := &outcome{status: record.StatusCompleted, ended: ended, points: rec.points}
 	switch {
 	case a.aborted != nil:
-		out.status, out.abort = results.StatusAborted, a.aborted
+		out.status, out.abort = record.StatusAborted, a.aborted
 		g := a.aborted.Gate
 		out.warnings = append(out.warnings, fmt.Sprintf("the abort gate %q failed over the %gs before %s (%s): the run was ended there, %s before its plan's end; figures cover what was recorded",
 			g.Expr, a.aborted.WindowS, time.Duration(a.aborted.AtS*float64(time.Second)).Round(time.Second), g.Message, (sched.end-end).Round(time.Second)))
 	case aborted:
-		out.status = results.StatusAborted
+		out.status = record.StatusAborted
 		out.warnings = append(out.warnings, fmt.Sprintf("the run was aborted after %s of %s: figures cover what was recorded", end.Round(time.Millisecond), sched.end))
 	}
 	out.warnings = append(out.warnings, a.abortGates.warnings()...)
@@ -390,7 +390,7 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 		for _, r := range sc.Requests {
 			totalWeight += r.Weight
 		}
-		out.endpoints = map[string]results.Stats{}
+		out.endpoints = map[string]record.Stats{}
 		for i, ep := range rec.endpoints {
 			out.endpoints[ep.name] = ep.stats(measured, targetRate*sc.Requests[i].Weight/totalWeight)
 		}
@@ -412,7 +412,7 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 			o.Errors[kindUnsent.name()] += unsent
 			o.ErrorRate = float64(o.Requests-o.Successes) / float64(o.Requests)
 		}
-		g := &results.Generator{
+		g := &record.Generator{
 			Planned:   due - first,
 			Sent:      max(min(int64(a.sent()), due)-first, 0),
 			Completed: rec.overall.total.requests,
@@ -464,11 +464,11 @@ func (a *attack) serverFigures(scr *scraper, out *outcome) {
 }
 
 // saturationWarnings says when the generator's lateness distorts the
-// result (results.Generator.Distortion): then the run measured the generator (or
+// result (record.Generator.Distortion): then the run measured the generator (or
 // its worker cap), not only the target, and the report's verdict is
 // inconclusive. A little lateness that distorts nothing is no warning.
-func saturationWarnings(sc *scenarios.Scenario, g *results.Generator, overall results.Stats, maxInFlight int64) []string {
-	why := g.Distortion(results.MeasuredP50(overall))
+func saturationWarnings(sc *scenarios.Scenario, g *record.Generator, overall record.Stats, maxInFlight int64) []string {
+	why := g.Distortion(record.MeasuredP50(overall))
 	if why == "" {
 		return nil
 	}

@@ -18,7 +18,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -219,7 +219,7 @@ metrics: {url: %s/metrics, interval: 1s}
 	if s.Scrapes < 3 {
 		t.Errorf("%d scrapes, want the baseline, periodic ones and the last", s.Scrapes)
 	}
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestAbort(t *testing.T) {
 	if took >= timeout {
 		t.Errorf("abort took %s, the requests' timeout: it waited for the hanging requests", took)
 	}
-	if run.Status != results.StatusAborted {
+	if run.Status != record.StatusAborted {
 		t.Errorf("status %q, want aborted", run.Status)
 	}
 	// Every recorded request that was sent succeeded (the cut ones are not
@@ -275,8 +275,8 @@ func TestAbort(t *testing.T) {
 	if o.Successes < 1 || o.Successes > answered || o.Successes != o.Requests-o.Unsent || o.Requests > int64(20*took.Seconds())+1 {
 		t.Errorf("recorded %d requests (%d ok, %d unsent, errors %v) in %s at 20/s; the server answered %d and held 5", o.Requests, o.Successes, o.Unsent, o.Errors, took, answered)
 	}
-	back, err := results.ReadRun(dir)
-	if err != nil || back.Status != results.StatusAborted {
+	back, err := record.ReadRun(dir)
+	if err != nil || back.Status != record.StatusAborted {
 		t.Errorf("run.json: %v, %+v", err, back)
 	}
 }
@@ -313,7 +313,7 @@ func TestInterruptCountsNoCutRequest(t *testing.T) {
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 30s, rate: 20/s}]\nrequests: [{name: a, path: /}]\n")
 	progress := &heldWriter{entered: make(chan struct{}), open: make(chan struct{})}
 	type ran struct {
-		run *results.Run
+		run *record.Run
 		err error
 	}
 	done := make(chan ran, 1)
@@ -338,7 +338,7 @@ func TestInterruptCountsNoCutRequest(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if o := r.run.Overall; r.run.Status != results.StatusAborted || o.Successes != o.Requests-o.Unsent {
+	if o := r.run.Overall; r.run.Status != record.StatusAborted || o.Successes != o.Requests-o.Unsent {
 		t.Errorf("status %s: %d requests, %d ok, %d unsent: cut requests counted as %v", r.run.Status, o.Requests, o.Successes, o.Unsent, o.Errors)
 	}
 }
@@ -373,7 +373,7 @@ func (w *heldWriter) Write(p []byte) (int, error) {
 // every every-th request until its connection closes, and cancels the run
 // when it holds hanging of them; it returns the run, how long Run took and
 // the requests' timeout, and how many requests the server answered.
-func interruptWhileHanging(t *testing.T, every, hanging int64) (*results.Run, string, time.Duration, time.Duration, int64) {
+func interruptWhileHanging(t *testing.T, every, hanging int64) (*record.Run, string, time.Duration, time.Duration, int64) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -469,7 +469,7 @@ requests:
 		t.Fatal(err)
 	}
 	checkLogs(t, dir)
-	data, err := os.ReadFile(filepath.Join(dir, results.HlogFile))
+	data, err := os.ReadFile(filepath.Join(dir, record.HlogFile))
 	if err != nil {
 		t.Fatal(err)
 	}

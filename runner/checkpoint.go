@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // checkpointer writes snapshots of a run under way (run.json with status
@@ -64,7 +64,7 @@ func (c *checkpointer) stop() error {
 
 // clonePoints copies points deep enough that writing into a copy's Server
 // map leaves the original alone.
-func clonePoints(points []results.Point) []results.Point {
+func clonePoints(points []record.Point) []record.Point {
 	out := slices.Clone(points)
 	for i := range out {
 		if out[i].Server != nil {
@@ -78,7 +78,7 @@ func clonePoints(points []results.Point) []results.Point {
 // recorder's figures so far, the points so far (shared, not copied: the
 // recorder only appends). Called by the recording goroutine.
 func (a *attack) snapshot(end time.Duration) *outcome {
-	out := &outcome{status: results.StatusRunning, ended: a.cfg.clock.now(), points: slices.Clip(a.rec.points)}
+	out := &outcome{status: record.StatusRunning, ended: a.cfg.clock.now(), points: slices.Clip(a.rec.points)}
 	a.figures(end, out)
 	out.faults = a.drills.snapshot()
 	return out

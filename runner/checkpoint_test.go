@@ -7,22 +7,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
 // waitForCheckpoint waits until dir holds a run.json that measured some
 // requests (or fails the test after limit), and returns it. The file is
 // replaced by a rename, so every read sees a whole one.
-func waitForCheckpoint(t *testing.T, dir string, limit time.Duration) *results.Run {
+func waitForCheckpoint(t *testing.T, dir string, limit time.Duration) *record.Run {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		run, err := results.ReadRun(dir)
+		run, err := record.ReadRun(dir)
 		switch {
 		case err == nil && run.Overall.Requests > 0:
 			return run
-		case err != nil && !errors.Is(err, results.ErrMissing):
+		case err != nil && !errors.Is(err, record.ErrMissing):
 			t.Fatal(err)
 		}
 		if time.Now().After(deadline) {
@@ -42,7 +42,7 @@ func TestCheckpointWhileRunning(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	type result struct {
-		run *results.Run
+		run *record.Run
 		err error
 	}
 	done := make(chan result, 1)
@@ -51,8 +51,8 @@ func TestCheckpointWhileRunning(t *testing.T) {
 		done <- result{run, err}
 	}()
 	cp := waitForCheckpoint(t, dir, 20*time.Second)
-	if cp.Status != results.StatusRunning {
-		t.Errorf("checkpoint status %q, want %q", cp.Status, results.StatusRunning)
+	if cp.Status != record.StatusRunning {
+		t.Errorf("checkpoint status %q, want %q", cp.Status, record.StatusRunning)
 	}
 	if cp.Overall.Requests == 0 || cp.Endpoints["a"].Requests != cp.Overall.Requests || cp.Overall.LatencyUS.P95 <= 0 {
 		t.Errorf("checkpoint holds %+v, want what was measured so far", cp.Overall)
@@ -60,7 +60,7 @@ func TestCheckpointWhileRunning(t *testing.T) {
 	if !cp.Ended.After(cp.Started) || cp.Plan.Model == "" {
 		t.Errorf("checkpoint started %v ended %v plan %+v", cp.Started, cp.Ended, cp.Plan)
 	}
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +76,11 @@ func TestCheckpointWhileRunning(t *testing.T) {
 	if res.err != nil {
 		t.Fatal(res.err)
 	}
-	final, err := results.ReadRun(dir)
+	final, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if final.Status != results.StatusAborted || final.Overall.Requests < cp.Overall.Requests {
+	if final.Status != record.StatusAborted || final.Overall.Requests < cp.Overall.Requests {
 		t.Errorf("after the end: status %q, %d requests (checkpoint %d)", final.Status, final.Overall.Requests, cp.Overall.Requests)
 	}
 }
@@ -94,7 +94,7 @@ func TestCheckpointEndedByTheClock(t *testing.T) {
 	sc := &scenarios.Scenario{Requests: []scenarios.Request{{Name: "a", Weight: 1}, {Name: "b", Weight: 1}}}
 	sc.Load.MaxWorkers = 10
 	a := &attack{sc: sc, cfg: config{clock: clock{now: func() time.Time { return at }}}, sched: sched, rec: rec, sent: func() uint64 { return 0 }}
-	if out := a.snapshot(time.Second); out.status != results.StatusRunning || !out.ended.Equal(at) {
+	if out := a.snapshot(time.Second); out.status != record.StatusRunning || !out.ended.Equal(at) {
 		t.Errorf("checkpoint %s ended %v, want running, ended %v", out.status, out.ended, at)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -50,7 +50,7 @@ func TestIntervalsFollowTheTicker(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkLogs(t, dir)
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestRunTimedByTheClock(t *testing.T) {
 	if run.Started.Before(before.Truncate(time.Second)) || run.Ended.Before(run.Started) || run.Ended.After(after) {
 		t.Errorf("started %v, ended %v; want both between %v and %v", run.Started, run.Ended, before, after)
 	}
-	if want := results.DirTime(run.Started) + "-test"; run.ID != want {
+	if want := record.DirTime(run.Started) + "-test"; run.ID != want {
 		t.Errorf("run id %s, want %s", run.ID, want)
 	}
 	if run.Overall.Requests != 5 || run.Overall.Successes != 5 {

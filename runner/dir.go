@@ -7,13 +7,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // runID names a run: "<UTC yyyymmdd-hhmmss>-<scenario>", with the shard
 // when there is one.
 func runID(started time.Time, scenario, shard string) string {
-	id := results.DirTime(started) + "-" + scenario
+	id := record.DirTime(started) + "-" + scenario
 	if shard != "" {
 		var i, n int
 		if _, err := fmt.Sscanf(shard, "%d/%d", &i, &n); err == nil {
@@ -62,7 +62,7 @@ func makeRunDir(root, out, id string) (string, error) {
 // atomically (a new link renamed over it).
 func linkLatest(dir string) error {
 	parent := filepath.Dir(dir)
-	link := filepath.Join(parent, results.LatestLink)
+	link := filepath.Join(parent, record.LatestLink)
 	if fi, err := os.Lstat(link); err == nil && fi.Mode()&os.ModeSymlink == 0 {
 		return fmt.Errorf("not linking %s: it exists and is not a symlink", link)
 	}
@@ -87,6 +87,6 @@ func sameDir(a, b string) bool {
 
 // hasLatest reports whether dir holds a latest link (it is a results root).
 func hasLatest(dir string) bool {
-	fi, err := os.Lstat(filepath.Join(dir, results.LatestLink))
+	fi, err := os.Lstat(filepath.Join(dir, record.LatestLink))
 	return err == nil && fi.Mode()&os.ModeSymlink != 0
 }

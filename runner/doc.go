@@ -4,7 +4,7 @@
 // model), every result recorded into HDR histograms per endpoint and overall
 // (corrected for coordinated omission), the target's Prometheus metrics
 // scraped during the run, and run.json, timeline.json and latency.hlog
-// written as runner/results describes.
+// written as record describes.
 //
 // It does not render reports or evaluate gates: the report package reads the
 // results directory afterwards.

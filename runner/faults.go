@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -36,7 +36,7 @@ type drills struct {
 	log    io.Writer // progress lines; may be nil
 
 	mu   sync.Mutex // guards recs
-	recs []results.Fault
+	recs []record.Fault
 }
 
 // startDrills schedules faults (validated: each has an injector in by) on
@@ -45,7 +45,7 @@ func startDrills(clk clock, origin time.Time, faults []scenarios.Fault, by map[s
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &drills{clock: clk, origin: origin, cancel: cancel, log: log}
 	for _, f := range faults {
-		d.recs = append(d.recs, results.Fault{FaultPlan: results.FaultPlan{Name: f.Label(), Action: f.Action,
+		d.recs = append(d.recs, record.Fault{FaultPlan: record.FaultPlan{Name: f.Label(), Action: f.Action,
 			Service: f.Target(), AtS: f.At.D().Seconds(), ForS: f.For.D().Seconds()}})
 	}
 	for i, f := range faults {
@@ -64,11 +64,11 @@ func (d *drills) drill(ctx context.Context, i int, f scenarios.Fault, inj Inject
 	if !sleepUntil(ctx, d.clock, d.origin.Add(f.At.D())) {
 		return // the run ended before the fault was due
 	}
-	d.note(i, func(r *results.Fault) { start := d.since(); r.StartS = &start })
+	d.note(i, func(r *record.Fault) { start := d.since(); r.StartS = &start })
 	ictx, cancel := context.WithTimeout(context.Background(), drillTimeout)
 	err := inj.Inject(ictx)
 	cancel()
-	d.note(i, func(r *results.Fault) {
+	d.note(i, func(r *record.Fault) {
 		r.Injected = err == nil
 		if err != nil {
 			r.Error = err.Error()
@@ -81,7 +81,7 @@ func (d *drills) drill(ctx context.Context, i int, f scenarios.Fault, inj Inject
 	uctx, cancel := context.WithTimeout(context.Background(), drillTimeout)
 	err = inj.Undo(uctx)
 	cancel()
-	d.note(i, func(r *results.Fault) {
+	d.note(i, func(r *record.Fault) {
 		end := d.since()
 		r.EndS = &end
 		if err != nil {
@@ -99,18 +99,18 @@ func (d *drills) stop() {
 }
 
 // snapshot returns the faults as recorded so far.
-func (d *drills) snapshot() []results.Fault {
+func (d *drills) snapshot() []record.Fault {
 	if d == nil {
 		return nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]results.Fault, len(d.recs))
+	out := make([]record.Fault, len(d.recs))
 	copy(out, d.recs)
 	return out
 }
 
-func (d *drills) note(i int, f func(*results.Fault)) {
+func (d *drills) note(i int, f func(*record.Fault)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	f(&d.recs[i])
@@ -146,13 +146,13 @@ func sleepUntil(ctx context.Context, clk clock, t time.Time) bool {
 }
 
 // faultTimeline is the fault windows as timeline.json records them.
-func faultTimeline(fs []results.Fault) []results.FaultWindow {
-	var out []results.FaultWindow
+func faultTimeline(fs []record.Fault) []record.FaultWindow {
+	var out []record.FaultWindow
 	for _, f := range fs {
 		if f.StartS == nil {
 			continue
 		}
-		out = append(out, results.FaultWindow{Name: f.Name, StartS: *f.StartS, EndS: f.EndS})
+		out = append(out, record.FaultWindow{Name: f.Name, StartS: *f.StartS, EndS: f.EndS})
 	}
 	return out
 }

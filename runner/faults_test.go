@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
-	"github.com/loadgate/loadgate/runner/results"
 )
 
 // drillLog is an Injector that records its calls and signals them.
@@ -95,7 +95,7 @@ func TestFaultsScheduled(t *testing.T) {
 	if o.Injected || o.Error != "boom" || o.StartS == nil || *o.StartS < 2 || o.EndS == nil {
 		t.Errorf("failed instant fault: %+v", o)
 	}
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ faults:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Status != results.StatusAborted {
+	if run.Status != record.StatusAborted {
 		t.Errorf("status %s", run.Status)
 	}
 	if long.got() != "inject,undo" {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -42,14 +42,14 @@ func TestSaturationWarningsInProportion(t *testing.T) {
 	t.Parallel()
 	sc := &scenarios.Scenario{}
 	sc.Load.MaxWorkers = 100
-	okP50 := results.Stats{ServiceTimeOKUS: &results.Latency{P50: 2000}, Successes: 1, Requests: 1}
+	okP50 := record.Stats{ServiceTimeOKUS: &record.Latency{P50: 2000}, Successes: 1, Requests: 1}
 	// Kept: a few requests late, lag P99 3 ms.
-	kept := &results.Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 20, SendLag: results.Latency{P99: 3000, Max: 40_000}}
+	kept := &record.Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 20, SendLag: record.Latency{P99: 3000, Max: 40_000}}
 	if w := saturationWarnings(sc, kept, okP50, 10); len(w) != 0 {
 		t.Errorf("a generator that kept its plan warned: %q", w)
 	}
 	// Late by 200 ms at P99 against a 2 ms P50, every request sent.
-	late := &results.Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 400, SendLag: results.Latency{P99: 200_000}}
+	late := &record.Generator{Planned: 3000, Sent: 3000, Completed: 3000, Late: 400, SendLag: record.Latency{P99: 200_000}}
 	w := saturationWarnings(sc, late, okP50, 10)
 	if len(w) != 1 || !strings.Contains(w[0], "could not keep the plan") || !strings.Contains(w[0], "200ms") || !strings.Contains(w[0], "2ms") {
 		t.Fatalf("warnings %q: want the lag and the P50 named", w)
@@ -58,7 +58,7 @@ func TestSaturationWarningsInProportion(t *testing.T) {
 		t.Errorf("warning %q claims a shortfall though every planned request was sent", w[0])
 	}
 	// A fifth unsent, at the worker cap.
-	short := &results.Generator{Planned: 1000, Sent: 800, Completed: 700}
+	short := &record.Generator{Planned: 1000, Sent: 800, Completed: 700}
 	w = saturationWarnings(sc, short, okP50, 100)
 	if len(w) != 1 || !strings.Contains(w[0], "sent 800 of 1000 planned") || !strings.Contains(w[0], "max_workers cap of 100") {
 		t.Errorf("warnings %q: want the shortfall and the worker cap", w)

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -150,13 +150,13 @@ func journeyScenario(t *testing.T, dir, url, body string) *scenarios.Scenario {
 	return sc
 }
 
-func runJourney(t *testing.T, sc *scenarios.Scenario) (*results.Run, string) {
+func runJourney(t *testing.T, sc *scenarios.Scenario) (*record.Run, string) {
 	t.Helper()
 	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := results.CheckLogs(dir); err != nil {
+	if err := record.CheckLogs(dir); err != nil {
 		t.Errorf("logs disagree with run.json: %v", err)
 	}
 	return run, dir
@@ -426,7 +426,7 @@ flows:
 `
 	root := t.TempDir()
 	var dirs []string
-	var shards []*results.Run
+	var shards []*record.Run
 	for i := 1; i <= 2; i++ {
 		sc := journeyScenario(t, dir, srv.URL, yaml)
 		if err := sc.Apply(scenarios.Overrides{Shard: scenarios.Shard{Index: i, Count: 2}}); err != nil {
@@ -487,10 +487,10 @@ flows:
 gates:
   - {expr: "buyer.iteration.p95 < 50ms", abort: {window: 1s, grace: 1s}}
 `)
-	judge := func(run *results.Run, expr string) results.Gate {
+	judge := func(run *record.Run, expr string) record.Gate {
 		it, ok := run.Endpoints["buyer.iteration"]
 		if !ok || it.Requests == 0 {
-			return results.Gate{Expr: expr, Verdict: results.VerdictUnknown, Message: "no iterations in the window"}
+			return record.Gate{Expr: expr, Verdict: record.VerdictUnknown, Message: "no iterations in the window"}
 		}
 		// The window's requests are its steps, exactly: an iteration goes
 		// to its flow's series only. (Not 2 per iteration: on a loaded
@@ -500,16 +500,16 @@ gates:
 			t.Errorf("window: %d requests for %d steps and %d iterations: iterations counted as requests?", run.Overall.Requests, steps, it.Requests)
 		}
 		if it.LatencyUS.P95 >= 50_000 {
-			return results.Gate{Expr: expr, Verdict: results.VerdictFail, Message: fmt.Sprintf("p95 %.0f µs", it.LatencyUS.P95)}
+			return record.Gate{Expr: expr, Verdict: record.VerdictFail, Message: fmt.Sprintf("p95 %.0f µs", it.LatencyUS.P95)}
 		}
-		return results.Gate{Expr: expr, Verdict: results.VerdictPass}
+		return record.Gate{Expr: expr, Verdict: record.VerdictPass}
 	}
 	start := time.Now()
 	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithGateJudge(judge))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Status != results.StatusAborted || run.Abort == nil || run.Abort.Gate.Expr != "buyer.iteration.p95 < 50ms" {
+	if run.Status != record.StatusAborted || run.Abort == nil || run.Abort.Gate.Expr != "buyer.iteration.p95 < 50ms" {
 		t.Fatalf("status %s, abort %+v: want the iteration gate to end the run", run.Status, run.Abort)
 	}
 	// By its grace and window on the run's own clock; a run the gate did
@@ -652,7 +652,7 @@ flows:
 		t.Errorf("the run took %s: it waited for the hanging steps", took)
 	}
 	f := run.Flows["f"]
-	if run.Status != results.StatusAborted || run.Overall.Successes != run.Overall.Requests-run.Overall.Unsent || f.Cut < 5 || f.Iteration.Requests != 0 {
+	if run.Status != record.StatusAborted || run.Overall.Successes != run.Overall.Requests-run.Overall.Unsent || f.Cut < 5 || f.Iteration.Requests != 0 {
 		t.Errorf("status %s, overall %d requests (%d ok, %d unsent), flow %+v: want aborted, no failure, the hanging iterations cut",
 			run.Status, run.Overall.Requests, run.Overall.Successes, run.Overall.Unsent, f)
 	}

@@ -17,7 +17,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // maxStartSpread is how far apart shards may start before the merge warns
@@ -72,7 +72,7 @@ func WaitFor(d, poll time.Duration) MergeOption {
 // left for the report package to evaluate: the plan's expressions, or the
 // ones the shards were judged by in their place (merged.gates); shards judged
 // by different gates are refused.
-func Merge(ctx context.Context, dirs []string, out string, opts ...MergeOption) (*results.Run, error) {
+func Merge(ctx context.Context, dirs []string, out string, opts ...MergeOption) (*record.Run, error) {
 	cfg := mergeConfig{poll: DefaultMergePoll, clock: wallClock()}
 	for _, o := range opts {
 		o(&cfg)
@@ -92,7 +92,7 @@ func Merge(ctx context.Context, dirs []string, out string, opts ...MergeOption) 
 	if err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
-	latency, err := mergeLatencyLogs(dirs, filepath.Join(dir, results.HlogFile))
+	latency, err := mergeLatencyLogs(dirs, filepath.Join(dir, record.HlogFile))
 	if err != nil {
 		return nil, err
 	}
@@ -103,13 +103,13 @@ func Merge(ctx context.Context, dirs []string, out string, opts ...MergeOption) 
 	run := mergeRuns(set, filepath.Base(dir), latency, service)
 	tl := mergeTimelines(set.timelines(), set.scraper)
 	run.Server.ServerTiming = serverTimingSummary(tl.Points)
-	if err := results.WriteFile(filepath.Join(dir, results.ServiceHlogFile), serviceLog); err != nil {
+	if err := record.WriteFile(filepath.Join(dir, record.ServiceHlogFile), serviceLog); err != nil {
 		return nil, err
 	}
-	if err := results.WriteJSON(filepath.Join(dir, results.TimelineFile), tl); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.TimelineFile), tl); err != nil {
 		return nil, err
 	}
-	if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		return nil, err
 	}
 	if hasLatest(filepath.Dir(dir)) {
@@ -123,8 +123,8 @@ func Merge(ctx context.Context, dirs []string, out string, opts ...MergeOption) 
 // shardRun is one shard's results directory, read.
 type shardRun struct {
 	dir string
-	run *results.Run
-	tl  *results.Timeline
+	run *record.Run
+	tl  *record.Timeline
 }
 
 // shardSet is the shards to merge, by index, and what was left out.
@@ -146,8 +146,8 @@ func (s *shardSet) dirs() []string {
 	return out
 }
 
-func (s *shardSet) timelines() []*results.Timeline {
-	out := make([]*results.Timeline, len(s.shards))
+func (s *shardSet) timelines() []*record.Timeline {
+	out := make([]*record.Timeline, len(s.shards))
 	for i, sh := range s.shards {
 		out[i] = sh.tl
 	}
@@ -192,7 +192,7 @@ func waitForShards(ctx context.Context, dirs []string, cfg mergeConfig) (*shardS
 func shardDirsIn(dirs []string) []string {
 	var out []string
 	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, results.RunFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(d, record.RunFile)); err == nil {
 			out = append(out, d)
 			continue
 		}
@@ -222,7 +222,7 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 	byIndex := map[int]string{}
 	var all []shardRun
 	for _, d := range dirs {
-		r, err := results.ReadRun(d)
+		r, err := record.ReadRun(d)
 		if err != nil {
 			if partial {
 				set.notes = append(set.notes, fmt.Sprintf("%s left out: %v", d, err))
@@ -230,7 +230,7 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 				continue
 			}
 			err = fmt.Errorf("merge: %w (--partial merges the other shards)", err)
-			if errors.Is(err, results.ErrMissing) {
+			if errors.Is(err, record.ErrMissing) {
 				err = notYet{err}
 			}
 			return nil, err
@@ -263,8 +263,8 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 	set.count = first.run.ShardCount
 	for _, sh := range all {
 		switch sh.run.Status {
-		case results.StatusCompleted:
-		case results.StatusAborted:
+		case record.StatusCompleted:
+		case record.StatusAborted:
 			if !partial {
 				return nil, fmt.Errorf("merge: shard %d (%s) did not complete: status %s (--partial merges what it recorded)", sh.run.ShardIndex, sh.dir, sh.run.Status)
 			}
@@ -273,7 +273,7 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 		default:
 			if !partial {
 				err := fmt.Errorf("merge: shard %d (%s) did not complete: status %q (--partial merges the other shards)", sh.run.ShardIndex, sh.dir, sh.run.Status)
-				if sh.run.Status != results.StatusFailed {
+				if sh.run.Status != record.StatusFailed {
 					err = notYet{err} // still running
 				}
 				return nil, err
@@ -282,7 +282,7 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 			set.notes = append(set.notes, fmt.Sprintf("shard %d (%s) left out: status %q", sh.run.ShardIndex, sh.dir, sh.run.Status))
 			continue
 		}
-		tl, err := results.ReadTimeline(sh.dir)
+		tl, err := record.ReadTimeline(sh.dir)
 		if err != nil {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
@@ -327,8 +327,8 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 // counts as judged by the scenario's gates. Shards judged by different gates
 // are refused: the merged run could not be judged as each of them was.
 func shardGates(shards []shardRun) ([]string, error) {
-	gatesOf := func(r *results.Run) ([]string, string) {
-		if r.Judged != nil && r.Judged.Source == results.GatesOverride {
+	gatesOf := func(r *record.Run) ([]string, string) {
+		if r.Judged != nil && r.Judged.Source == record.GatesOverride {
 			return r.Judged.Gates, "gates given in place of the scenario's"
 		}
 		return r.Plan.Gates, "the scenario's gates"
@@ -341,7 +341,7 @@ func shardGates(shards []shardRun) ([]string, error) {
 				shards[0].run.ShardIndex, shards[0].dir, sh.run.ShardIndex, sh.dir, first, firstSource, gates, source)
 		}
 	}
-	if r := shards[0].run; r.Judged != nil && r.Judged.Source == results.GatesOverride {
+	if r := shards[0].run; r.Judged != nil && r.Judged.Source == record.GatesOverride {
 		return append([]string{}, first...), nil
 	}
 	return nil, nil
@@ -359,7 +359,7 @@ func intList(xs []int) string {
 type sums map[string]*hdr.Histogram
 
 // add adds an interval of a log to its tag's sum.
-func (s sums) add(iv results.HlogInterval) {
+func (s sums) add(iv record.HlogInterval) {
 	h := iv.Hist
 	acc, ok := s[iv.Tag]
 	if !ok {
@@ -373,13 +373,13 @@ func (s sums) add(iv results.HlogInterval) {
 // frameReader reads an interval log one frame at a time: an untagged
 // (overall) interval and the tagged ones that follow it.
 type frameReader struct {
-	r       *results.HlogReader
-	pending *results.HlogInterval
+	r       *record.HlogReader
+	pending *record.HlogInterval
 	err     error
 }
 
-func (f *frameReader) next() []results.HlogInterval {
-	var frame []results.HlogInterval
+func (f *frameReader) next() []record.HlogInterval {
+	var frame []record.HlogInterval
 	if f.pending != nil {
 		frame, f.pending = append(frame, *f.pending), nil
 	}
@@ -407,12 +407,12 @@ func (f *frameReader) next() []results.HlogInterval {
 func mergeLatencyLogs(dirs []string, path string) (sums, error) {
 	readers := make([]*frameReader, len(dirs))
 	for i, d := range dirs {
-		data, err := os.Open(filepath.Join(d, results.HlogFile))
+		data, err := os.Open(filepath.Join(d, record.HlogFile))
 		if err != nil {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
 		defer data.Close()
-		readers[i] = &frameReader{r: results.NewHlogReader(data, filepath.Join(d, results.HlogFile))}
+		readers[i] = &frameReader{r: record.NewHlogReader(data, filepath.Join(d, record.HlogFile))}
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -466,7 +466,7 @@ func mergeLatencyLogs(dirs []string, path string) (sums, error) {
 }
 
 func writeLogHeader(w *hdr.HistogramLogWriter, ms int64, comment string) error {
-	if err := results.WriteHlogHeader(w, ms, comment); err != nil {
+	if err := record.WriteHlogHeader(w, ms, comment); err != nil {
 		return fmt.Errorf("merge: writing log: %w", err)
 	}
 	return nil
@@ -488,12 +488,12 @@ func mergeServiceLogs(dirs []string) (sums, []byte, error) {
 	total := sums{}
 	var startMs, endMs int64
 	for _, d := range dirs {
-		path := filepath.Join(d, results.ServiceHlogFile)
+		path := filepath.Join(d, record.ServiceHlogFile)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, nil, fmt.Errorf("merge: %w", err)
 		}
-		err = results.ReadHlog(bytes.NewReader(data), path, func(iv results.HlogInterval) error {
+		err = record.ReadHlog(bytes.NewReader(data), path, func(iv record.HlogInterval) error {
 			if startMs == 0 || iv.StartMs < startMs {
 				startMs = iv.StartMs
 			}
@@ -522,14 +522,14 @@ func mergeServiceLogs(dirs []string) (sums, []byte, error) {
 }
 
 // mergeRuns adds the shards' run.json figures; latencies come from the sums.
-func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
+func mergeRuns(set *shardSet, id string, latency, service sums) *record.Run {
 	first := set.shards[0].run
-	m := &results.Run{
-		Schema:      results.Schema,
+	m := &record.Run{
+		Schema:      record.Schema,
 		ID:          id,
 		Scenario:    first.Scenario,
 		Description: first.Description,
-		Status:      results.StatusCompleted,
+		Status:      record.StatusCompleted,
 		Target:      first.Target,
 		Profile:     first.Profile,
 		Started:     first.Started,
@@ -542,14 +542,14 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 		PlanHash:    first.PlanHash,
 		Plan:        first.Plan,
 		Server:      set.shards[set.scraper].run.Server,
-		Endpoints:   map[string]results.Stats{},
-		Gates:       []results.Gate{},
-		Merged: &results.Merged{
+		Endpoints:   map[string]record.Stats{},
+		Gates:       []record.Gate{},
+		Merged: &record.Merged{
 			Shards: len(set.shards), Of: set.count, Partial: set.partial, Missing: set.missing,
-			Starts: []results.ShardStart{}, Gates: set.gates,
+			Starts: []record.ShardStart{}, Gates: set.gates,
 		},
 	}
-	m.Plan.Stages = append([]results.Stage(nil), first.Plan.Stages...)
+	m.Plan.Stages = append([]record.Stage(nil), first.Plan.Stages...)
 	for i := range m.Plan.Stages {
 		m.Plan.Stages[i].From, m.Plan.Stages[i].To = 0, 0
 	}
@@ -567,7 +567,7 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 	earliest, latest := first.Started, first.Started
 	for _, sh := range set.shards {
 		r := sh.run
-		m.Merged.Starts = append(m.Merged.Starts, results.ShardStart{Index: r.ShardIndex, Run: r.ID, Started: r.Started, Status: r.Status})
+		m.Merged.Starts = append(m.Merged.Starts, record.ShardStart{Index: r.ShardIndex, Run: r.ID, Started: r.Started, Status: r.Status})
 		earliest, latest = minTime(earliest, r.Started), maxTime(latest, r.Started)
 		m.Started, m.Ended = minTime(m.Started, r.Started), maxTime(m.Ended, r.Ended)
 		if r.StartAt == nil || m.StartAt == nil || !r.StartAt.Equal(*m.StartAt) {
@@ -585,7 +585,7 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 			// Counts add; the merged lag is the worst shard's at each
 			// percentile, an upper bound of the exact one.
 			if m.Generator == nil {
-				m.Generator = &results.Generator{}
+				m.Generator = &record.Generator{}
 			}
 			m.Generator.Planned += g.Planned
 			m.Generator.Sent += g.Sent
@@ -602,7 +602,7 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 		}
 		for name, fs := range r.Flows {
 			if m.Flows == nil {
-				m.Flows = map[string]results.FlowStats{}
+				m.Flows = map[string]record.FlowStats{}
 			}
 			acc := m.Flows[name]
 			acc.Steps = fs.Steps
@@ -621,15 +621,15 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 	if spread := latest.Sub(earliest); spread > maxStartSpread {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("the shards started up to %s apart, so their seconds do not line up in the timeline and the latency log (--start-at gives them a common start)", spread.Round(time.Millisecond)))
 	}
-	finish := func(st *results.Stats, name string) {
+	finish := func(st *record.Stats, name string) {
 		if h, ok := latency[name]; ok {
 			st.LatencyUS = latencySummary(h)
 		}
 		if h, ok := service[name]; ok {
 			st.ServiceTimeUS = latencySummary(h)
 		}
-		st.LatencyOKUS, st.ServiceTimeOKUS = populationOf(st, name, results.OK, latency, service)
-		st.LatencyFailedUS, st.ServiceTimeFailedUS = populationOf(st, name, results.Failed, latency, service)
+		st.LatencyOKUS, st.ServiceTimeOKUS = populationOf(st, name, record.OK, latency, service)
+		st.LatencyFailedUS, st.ServiceTimeFailedUS = populationOf(st, name, record.Failed, latency, service)
 		if st.Requests > 0 {
 			st.ErrorRate = float64(st.Requests-st.Successes) / float64(st.Requests)
 		}
@@ -651,8 +651,8 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *results.Run {
 // requests: a shard whose logs were written before they were split by
 // outcome has no such tags, and a summary of the others alone would pass
 // for all of them.
-func populationOf(st *results.Stats, name string, p results.Population, latency, service sums) (lat, svc *results.Latency) {
-	tag := results.Tag(name, p)
+func populationOf(st *record.Stats, name string, p record.Population, latency, service sums) (lat, svc *record.Latency) {
+	tag := record.Tag(name, p)
 	n := st.Count(p)
 	l, s := latency[tag], service[tag]
 	if n <= 0 || l == nil || s == nil || l.TotalCount() != n || s.TotalCount() != n {
@@ -689,9 +689,9 @@ func maxOf(a, b *float64) *float64 {
 
 func statusRank(s string) int {
 	switch s {
-	case results.StatusCompleted:
+	case record.StatusCompleted:
 		return 0
-	case results.StatusAborted:
+	case record.StatusAborted:
 		return 1
 	}
 	return 2
@@ -699,7 +699,7 @@ func statusRank(s string) int {
 
 // addStats adds the countable fields of b to a; rates add because shards
 // run side by side.
-func addStats(a *results.Stats, b results.Stats) {
+func addStats(a *record.Stats, b record.Stats) {
 	a.Requests += b.Requests
 	a.Successes += b.Successes
 	a.Unsent += b.Unsent
@@ -714,7 +714,7 @@ func addStats(a *results.Stats, b results.Stats) {
 	a.ChecksFailed += b.ChecksFailed
 	for name, c := range b.Checks {
 		if a.Checks == nil {
-			a.Checks = map[string]results.CheckCount{}
+			a.Checks = map[string]record.CheckCount{}
 		}
 		acc := a.Checks[name]
 		acc.Passed += c.Passed
@@ -739,12 +739,12 @@ func addCounts(a, b map[string]int64) map[string]int64 {
 // mergeTimelines adds the shards' timelines second by second; scraped
 // server metrics come from shard src (the one that scraped most), the
 // Server-Timing split from all.
-func mergeTimelines(tls []*results.Timeline, src int) *results.Timeline {
-	m := &results.Timeline{Schema: results.Schema, IntervalS: tls[0].IntervalS}
+func mergeTimelines(tls []*record.Timeline, src int) *record.Timeline {
+	m := &record.Timeline{Schema: record.Schema, IntervalS: tls[0].IntervalS}
 	for si, tl := range tls {
 		for i, p := range tl.Points {
 			if i >= len(m.Points) {
-				m.Points = append(m.Points, results.Point{T: p.T, Warmup: p.Warmup})
+				m.Points = append(m.Points, record.Point{T: p.T, Warmup: p.Warmup})
 			}
 			q := &m.Points[i]
 			q.TargetRate += p.TargetRate
@@ -766,7 +766,7 @@ func mergeTimelines(tls []*results.Timeline, src int) *results.Timeline {
 			}
 			if si == src {
 				for k, v := range p.Server {
-					if !strings.HasPrefix(k, results.ServerTimingPrefix) && !strings.HasPrefix(k, results.ServerTimingCountPrefix) {
+					if !strings.HasPrefix(k, record.ServerTimingPrefix) && !strings.HasPrefix(k, record.ServerTimingCountPrefix) {
 						q.Server[k] = v
 					}
 				}

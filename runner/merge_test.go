@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -35,7 +35,7 @@ gates: [p95 < 3s]
 	}
 	checkLogs(t, dir)
 	var dirs []string
-	var shards []*results.Run
+	var shards []*record.Run
 	for i := 1; i <= 2; i++ {
 		sc := scenarioFor(t, srv.URL, yaml)
 		if err := sc.Apply(scenarios.Overrides{Shard: scenarios.Shard{Index: i, Count: 2}}); err != nil {
@@ -85,12 +85,12 @@ gates: [p95 < 3s]
 			t.Errorf("endpoint %s: %d, want %d", name, got, want)
 		}
 	}
-	back, err := results.ReadRun(out)
+	back, err := record.ReadRun(out)
 	if err != nil || back.Overall.Requests != merged.Overall.Requests {
 		t.Errorf("merged run.json: %v", err)
 	}
 	// The merged latency log reads back to the same count.
-	tl, err := results.ReadTimeline(out)
+	tl, err := record.ReadTimeline(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,16 +103,16 @@ gates: [p95 < 3s]
 	}
 	// Server-Timing: the merged means weighted by their counts give the
 	// shards' total db time.
-	dbTime := func(tl *results.Timeline) (ms, count float64) {
+	dbTime := func(tl *record.Timeline) (ms, count float64) {
 		for _, p := range tl.Points {
-			c := p.Server[results.ServerTimingCountPrefix+"db"]
-			ms, count = ms+c*p.Server[results.ServerTimingPrefix+"db"], count+c
+			c := p.Server[record.ServerTimingCountPrefix+"db"]
+			ms, count = ms+c*p.Server[record.ServerTimingPrefix+"db"], count+c
 		}
 		return ms, count
 	}
 	var wantMs, wantCount float64
 	for _, d := range dirs {
-		stl, err := results.ReadTimeline(d)
+		stl, err := record.ReadTimeline(d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,14 +126,14 @@ gates: [p95 < 3s]
 	// intervals.
 	var measuredMs, measured float64
 	for _, d := range dirs {
-		stl, err := results.ReadTimeline(d)
+		stl, err := record.ReadTimeline(d)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range stl.Points {
 			if !p.Warmup {
-				c := p.Server[results.ServerTimingCountPrefix+"db"]
-				measuredMs, measured = measuredMs+c*p.Server[results.ServerTimingPrefix+"db"], measured+c
+				c := p.Server[record.ServerTimingCountPrefix+"db"]
+				measuredMs, measured = measuredMs+c*p.Server[record.ServerTimingPrefix+"db"], measured+c
 			}
 		}
 	}
@@ -141,7 +141,7 @@ gates: [p95 < 3s]
 	if measured == 0 || float64(db.Count) != measured || math.Abs(db.MeanMS*measured-measuredMs) > 1e-6 {
 		t.Errorf("merged run.json server_timing db = %+v, want %v responses, %v ms in all", db, measured, measuredMs)
 	}
-	counts := hlogCounts(t, filepath.Join(out, results.HlogFile))
+	counts := hlogCounts(t, filepath.Join(out, record.HlogFile))
 	if counts[""] != merged.Overall.Requests || counts["a"] != merged.Endpoints["a"].Requests {
 		t.Errorf("merged latency.hlog holds %v, run.json %d", counts, merged.Overall.Requests)
 	}
@@ -153,7 +153,7 @@ gates: [p95 < 3s]
 // hlogCounts reads an interval log and sums the counts per tag.
 func hlogCounts(t *testing.T, path string) map[string]int64 {
 	t.Helper()
-	counts, err := results.HlogCounts(path)
+	counts, err := record.HlogCounts(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +166,8 @@ func hlogCounts(t *testing.T, path string) map[string]int64 {
 func TestMergeRefusesCorruptLogs(t *testing.T) {
 	t.Parallel()
 	dirs := shardDirs(t)
-	for _, name := range []string{results.HlogFile, results.ServiceHlogFile} {
-		bad := variant(t, dirs[1], func(*results.Run) {})
+	for _, name := range []string{record.HlogFile, record.ServiceHlogFile} {
+		bad := variant(t, dirs[1], func(*record.Run) {})
 		f, err := os.OpenFile(filepath.Join(bad, name), os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -203,18 +203,18 @@ func shardDirs(t *testing.T) []string {
 }
 
 // variant copies a run directory and edits its run.json.
-func variant(t *testing.T, dir string, edit func(*results.Run)) string {
+func variant(t *testing.T, dir string, edit func(*record.Run)) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(dir))
 	if err := os.CopyFS(out, os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
-	r, err := results.ReadRun(out)
+	r, err := record.ReadRun(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	edit(r)
-	if err := results.WriteJSON(filepath.Join(out, results.RunFile), r); err != nil {
+	if err := record.WriteJSON(filepath.Join(out, record.RunFile), r); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -226,7 +226,7 @@ func TestMergeRefuses(t *testing.T) {
 	t.Parallel()
 	dirs := shardDirs(t)
 	one, two := dirs[0], dirs[1]
-	if r, err := results.ReadRun(one); err != nil || r.ShardIndex != 1 || r.ShardCount != 2 || r.PlanHash == "" {
+	if r, err := record.ReadRun(one); err != nil || r.ShardIndex != 1 || r.ShardCount != 2 || r.PlanHash == "" {
 		t.Fatalf("shard run.json: %+v, %v", r, err)
 	}
 	cases := []struct {
@@ -235,19 +235,19 @@ func TestMergeRefuses(t *testing.T) {
 		want string
 	}{
 		// Another plan (another rate, target or scenario) has another hash.
-		{"different plans", []string{one, variant(t, two, func(r *results.Run) { r.PlanHash = "sha256:other" })}, "different plans"},
+		{"different plans", []string{one, variant(t, two, func(r *record.Run) { r.PlanHash = "sha256:other" })}, "different plans"},
 		// The same shard twice.
-		{"duplicated index", []string{one, variant(t, one, func(*results.Run) {})}, "both shard 1 of 2"},
+		{"duplicated index", []string{one, variant(t, one, func(*record.Run) {})}, "both shard 1 of 2"},
 		// A shard count that disagrees.
-		{"other count", []string{one, variant(t, two, func(r *results.Run) { r.ShardCount = 3 })}, "shard counts differ"},
+		{"other count", []string{one, variant(t, two, func(r *record.Run) { r.ShardCount = 3 })}, "shard counts differ"},
 		// Shard 2 was never given.
 		{"missing index", []string{one}, "shard 2 of 2 missing"},
 		// A run that was not a shard.
-		{"not a shard", []string{one, variant(t, two, func(r *results.Run) { r.ShardIndex, r.ShardCount = 0, 0 })}, "not a shard run"},
+		{"not a shard", []string{one, variant(t, two, func(r *record.Run) { r.ShardIndex, r.ShardCount = 0, 0 })}, "not a shard run"},
 		// Shards from before plan hashes.
-		{"no plan hash", []string{one, variant(t, two, func(r *results.Run) { r.PlanHash = "" })}, "no plan_hash"},
+		{"no plan hash", []string{one, variant(t, two, func(r *record.Run) { r.PlanHash = "" })}, "no plan_hash"},
 		// A shard that was stopped before its plan ended.
-		{"aborted shard", []string{one, variant(t, two, func(r *results.Run) { r.Status = results.StatusAborted })}, "shard 2 ("},
+		{"aborted shard", []string{one, variant(t, two, func(r *record.Run) { r.Status = record.StatusAborted })}, "shard 2 ("},
 		// A directory with no run.json.
 		{"no run.json", []string{one, t.TempDir()}, "run.json"},
 	}
@@ -273,10 +273,10 @@ func TestMergeRefuses(t *testing.T) {
 		status  string
 		missing []int
 	}{
-		{"missing", []string{one}, 1, results.StatusCompleted, []int{2}},
-		{"aborted", []string{one, variant(t, two, func(r *results.Run) { r.Status = results.StatusAborted })}, 2, results.StatusAborted, nil},
-		{"running", []string{one, variant(t, two, func(r *results.Run) { r.Status = "running" })}, 1, results.StatusCompleted, []int{2}},
-		{"unreadable", []string{t.TempDir(), one}, 1, results.StatusCompleted, []int{2}},
+		{"missing", []string{one}, 1, record.StatusCompleted, []int{2}},
+		{"aborted", []string{one, variant(t, two, func(r *record.Run) { r.Status = record.StatusAborted })}, 2, record.StatusAborted, nil},
+		{"running", []string{one, variant(t, two, func(r *record.Run) { r.Status = "running" })}, 1, record.StatusCompleted, []int{2}},
+		{"unreadable", []string{t.TempDir(), one}, 1, record.StatusCompleted, []int{2}},
 	}
 	for _, c := range partials {
 		t.Run("partial "+c.name, func(t *testing.T) {
@@ -304,15 +304,15 @@ func TestMergeWaitsForShards(t *testing.T) {
 	t.Parallel()
 	dirs := shardDirs(t)
 	parent := t.TempDir()
-	put := func(t *testing.T, src, name string, edit func(*results.Run)) {
+	put := func(t *testing.T, src, name string, edit func(*record.Run)) {
 		t.Helper()
 		v := variant(t, src, edit)
 		if err := os.Rename(v, filepath.Join(parent, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	put(t, dirs[0], "shard-0", func(*results.Run) {})
-	put(t, dirs[1], "shard-1", func(r *results.Run) { r.Status = "running" })
+	put(t, dirs[0], "shard-0", func(*record.Run) {})
+	put(t, dirs[1], "shard-1", func(r *record.Run) { r.Status = "running" })
 
 	// Shard 2 stays "running": the wait runs out, then the refusal. The
 	// clock jumps to the end of each poll Merge waits for: it looks every
@@ -334,15 +334,15 @@ func TestMergeWaitsForShards(t *testing.T) {
 	// next look.
 	fc := newFakeClock(t0)
 	done := make(chan error, 1)
-	var merged *results.Run
+	var merged *record.Run
 	go func() {
 		var err error
 		merged, err = Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(time.Minute, 20*time.Millisecond), mergeClock(fc.clock()))
 		done <- err
 	}()
 	fc.armed(t, t0.Add(20*time.Millisecond)) // it found shard 2 running
-	tmp := variant(t, dirs[1], func(*results.Run) {})
-	if err := os.Rename(filepath.Join(tmp, results.RunFile), filepath.Join(parent, "shard-1", results.RunFile)); err != nil {
+	tmp := variant(t, dirs[1], func(*record.Run) {})
+	if err := os.Rename(filepath.Join(tmp, record.RunFile), filepath.Join(parent, "shard-1", record.RunFile)); err != nil {
 		t.Fatal(err)
 	}
 	fc.advance(20 * time.Millisecond)
@@ -354,7 +354,7 @@ func TestMergeWaitsForShards(t *testing.T) {
 	}
 
 	// Shards of another plan are refused at once, not waited for.
-	put(t, dirs[1], "shard-x", func(r *results.Run) { r.PlanHash = "sha256:other" })
+	put(t, dirs[1], "shard-x", func(r *record.Run) { r.PlanHash = "sha256:other" })
 	jc = &jumpClock{at: t0}
 	if _, err := Merge(context.Background(), []string{parent}, filepath.Join(t.TempDir(), "m"), WaitFor(time.Minute, 20*time.Millisecond), mergeClock(jc.clock())); err == nil || !strings.Contains(err.Error(), "different plans") {
 		t.Errorf("other plan: %v", err)
@@ -372,17 +372,17 @@ func TestMergeWaitsForShards(t *testing.T) {
 func TestMergeKeepsTheShardsGates(t *testing.T) {
 	t.Parallel()
 	dirs := shardDirs(t)
-	judged := func(dir string, j *results.Judgement) string {
-		return variant(t, dir, func(r *results.Run) { r.Judged = j })
+	judged := func(dir string, j *record.Judgement) string {
+		return variant(t, dir, func(r *record.Run) { r.Judged = j })
 	}
-	override := func(gates ...string) *results.Judgement {
-		return &results.Judgement{Gates: gates, Source: results.GatesOverride, Verdict: results.VerdictFail}
+	override := func(gates ...string) *record.Judgement {
+		return &record.Judgement{Gates: gates, Source: record.GatesOverride, Verdict: record.VerdictFail}
 	}
-	scenario := &results.Judgement{Gates: []string{"error_rate < 1%"}, Source: results.GatesFromScenario, Verdict: results.VerdictPass}
+	scenario := &record.Judgement{Gates: []string{"error_rate < 1%"}, Source: record.GatesFromScenario, Verdict: record.VerdictPass}
 
 	for _, c := range []struct {
 		name string
-		a, b *results.Judgement
+		a, b *record.Judgement
 		want []string
 	}{
 		{"both override", override("p95 < 1us"), override("p95 < 1us"), []string{"p95 < 1us"}},
@@ -405,7 +405,7 @@ func TestMergeKeepsTheShardsGates(t *testing.T) {
 
 	for _, c := range []struct {
 		name string
-		a, b *results.Judgement
+		a, b *record.Judgement
 	}{
 		{"override and scenario", override("p95 < 1us"), scenario},
 		{"override and unjudged", override("p95 < 1us"), nil},

@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // Defaults of the options.
@@ -54,7 +54,7 @@ type config struct {
 	startAt          time.Time
 	metrics          prometheus.Registerer
 	judge            GateJudge
-	series           []results.SeriesQuery
+	series           []record.SeriesQuery
 	checkpointEvery  time.Duration
 	faults           map[string]Injector
 	gcPercent        int
@@ -182,6 +182,6 @@ func WithGateJudge(j GateJudge) Option { return func(c *config) { c.judge = j } 
 // from the scenario's metrics.url, reset-aware, and recorded in run.json's
 // server.series (or, when it could not be measured, server.series_notes).
 // Default: none.
-func WithSeries(qs ...results.SeriesQuery) Option {
+func WithSeries(qs ...record.SeriesQuery) Option {
 	return func(c *config) { c.series = append(c.series, qs...) }
 }

@@ -13,8 +13,8 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/loadgate/loadgate/report/gate"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -55,13 +55,13 @@ requests: [{name: chat, path: /chat}]
 	if chat.Successes < served || chat.Errors["refused"] == 0 || failed < 40 {
 		t.Fatalf("chat: %d requests, %d successes, errors %v: want %d or more answered and the rest refused", chat.Requests, chat.Successes, chat.Errors, served)
 	}
-	for name, s := range map[string]results.Stats{"whole run": run.Overall, "chat": chat} {
-		ok, found := s.LatencyOf(results.OK)
+	for name, s := range map[string]record.Stats{"whole run": run.Overall, "chat": chat} {
+		ok, found := s.LatencyOf(record.OK)
 		if !found || ok.Min < 100_000 {
 			t.Errorf("%s, successful requests: %+v (found %v), want 100 ms or more each", name, ok, found)
 		}
-		if f, found := s.LatencyOf(results.Failed); !found || s.Count(results.Failed) != failed || f.P50 >= 100_000 {
-			t.Errorf("%s, failed requests: %d, %+v (found %v), want the %d refused ones, fast", name, s.Count(results.Failed), f, found, failed)
+		if f, found := s.LatencyOf(record.Failed); !found || s.Count(record.Failed) != failed || f.P50 >= 100_000 {
+			t.Errorf("%s, failed requests: %d, %+v (found %v), want the %d refused ones, fast", name, s.Count(record.Failed), f, found, failed)
 		}
 	}
 	// The mixed median is a refused connection's; the gates on successful
@@ -69,12 +69,12 @@ requests: [{name: chat, path: /chat}]
 	for _, c := range []struct {
 		expr, verdict string
 	}{
-		{"p50 < 50ms", results.VerdictFail},
-		{"chat.p50 < 50ms", results.VerdictFail},
-		{"p95 < 50ms", results.VerdictFail},
-		{"all.p50 < 50ms", results.VerdictPass},
-		{"failed.p50 < 50ms", results.VerdictPass},
-		{"chat.failed.p50 < 50ms", results.VerdictPass},
+		{"p50 < 50ms", record.VerdictFail},
+		{"chat.p50 < 50ms", record.VerdictFail},
+		{"p95 < 50ms", record.VerdictFail},
+		{"all.p50 < 50ms", record.VerdictPass},
+		{"failed.p50 < 50ms", record.VerdictPass},
+		{"chat.failed.p50 < 50ms", record.VerdictPass},
 	} {
 		g := gate.Evaluate(run, []string{c.expr})[0]
 		if g.Verdict != c.verdict {
@@ -123,12 +123,12 @@ func TestMergeKeepsOutcomesApart(t *testing.T) {
 	// The shards' histograms of each tag, added here from their logs.
 	want := map[string]*hdr.Histogram{}
 	for _, d := range dirs {
-		path := filepath.Join(d, results.HlogFile)
+		path := filepath.Join(d, record.HlogFile)
 		f, err := os.Open(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = results.ReadHlog(f, path, func(iv results.HlogInterval) error {
+		err = record.ReadHlog(f, path, func(iv record.HlogInterval) error {
 			h := want[iv.Tag]
 			if h == nil {
 				h = hdr.New(iv.Hist.LowestTrackableValue(), iv.Hist.HighestTrackableValue(), int(iv.Hist.SignificantFigures()))
@@ -150,14 +150,14 @@ func TestMergeKeepsOutcomesApart(t *testing.T) {
 		if st.Successes == 0 || st.Successes == st.Requests {
 			t.Fatalf("series %q: %d of %d succeeded; the test needs both outcomes", name, st.Successes, st.Requests)
 		}
-		for _, p := range results.Populations {
+		for _, p := range record.Populations {
 			got, found := st.LatencyOf(p)
-			h := want[results.Tag(name, p)]
+			h := want[record.Tag(name, p)]
 			if !found || h == nil || got != latencySummary(h) {
 				t.Errorf("series %q, %s: merged %+v (found %v), the shards' histograms give %+v", name, p.Describe(), got, found, latencySummary(h))
 			}
 		}
-		if ok, _ := st.LatencyOf(results.OK); ok.Min < 20_000 {
+		if ok, _ := st.LatencyOf(record.OK); ok.Min < 20_000 {
 			t.Errorf("series %q: a successful request took %v µs, less than the target's 20 ms", name, ok.Min)
 		}
 	}

@@ -1,7 +1,7 @@
 package runner
 
 import (
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -9,8 +9,8 @@ import (
 // header values are masked (scenarios.Target.SecretHeader). It is here, not in
 // scenarios, so that the scenario package knows nothing of the results
 // directory.
-func Plan(s *scenarios.Scenario) results.Plan {
-	p := results.Plan{
+func Plan(s *scenarios.Scenario) record.Plan {
+	p := record.Plan{
 		Model:   s.Load.Model,
 		Gates:   s.GateExprs(),
 		Timeout: s.Target.Timeout.D(),
@@ -20,23 +20,23 @@ func Plan(s *scenarios.Scenario) results.Plan {
 	for _, st := range s.Load.Stages {
 		level := s.Load.Level(st)
 		d := st.Duration.D().Seconds()
-		p.Stages = append(p.Stages, results.Stage{StartS: start, DurationS: d, From: level.From, To: level.To})
+		p.Stages = append(p.Stages, record.Stage{StartS: start, DurationS: d, From: level.From, To: level.To})
 		start += d
 	}
 	for _, r := range s.Requests {
-		p.Requests = append(p.Requests, results.RequestMix{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight,
+		p.Requests = append(p.Requests, record.RequestMix{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight,
 			Headers: s.Target.ShownHeaders(r.Headers)})
 	}
 	for _, f := range s.Flows {
-		fm := results.FlowMix{Name: f.Name, Weight: f.Weight}
+		fm := record.FlowMix{Name: f.Name, Weight: f.Weight}
 		for _, st := range f.Steps {
-			fm.Steps = append(fm.Steps, results.RequestMix{Name: scenarios.EndpointName(f.Name, st.Name), Method: st.Method, Path: st.Path,
+			fm.Steps = append(fm.Steps, record.RequestMix{Name: scenarios.EndpointName(f.Name, st.Name), Method: st.Method, Path: st.Path,
 				Headers: s.Target.ShownHeaders(st.Headers)})
 		}
 		p.Flows = append(p.Flows, fm)
 	}
 	for _, f := range s.Faults {
-		p.Faults = append(p.Faults, results.FaultPlan{Name: f.Label(), Action: f.Action, Service: f.Target(),
+		p.Faults = append(p.Faults, record.FaultPlan{Name: f.Label(), Action: f.Action, Service: f.Target(),
 			AtS: f.At.D().Seconds(), ForS: f.For.D().Seconds()})
 	}
 	return p

@@ -12,7 +12,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // sigFigs is the precision of every histogram: 3 significant digits.
@@ -69,11 +69,11 @@ const (
 )
 
 // population is the run.json and log name of an outcome.
-func (o outcomeOf) population() results.Population {
+func (o outcomeOf) population() record.Population {
 	if o == outOK {
-		return results.OK
+		return record.OK
 	}
-	return results.Failed
+	return record.Failed
 }
 
 // histograms are the latencies of one outcome of one series.
@@ -169,7 +169,7 @@ type recorder struct {
 	log     *hdr.HistogramLogWriter
 	logBuf  *bufio.Writer
 	logErr  error
-	points  []results.Point
+	points  []record.Point
 	lastP95 float64 // corrected overall P95 of the measured window so far, µs
 }
 
@@ -206,7 +206,7 @@ func newRecorder(c recorderConfig) (*recorder, error) {
 	if c.hlog != nil {
 		r.logBuf = bufio.NewWriterSize(c.hlog, 64*1024)
 		r.log = hdr.NewHistogramLogWriter(r.logBuf)
-		if err := results.WriteHlogHeader(r.log, c.origin.UnixMilli(), "latency in microseconds from the intended send time (corrected for coordinated omission); untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones (empty endpoint = all endpoints); warm-up excluded"); err != nil {
+		if err := record.WriteHlogHeader(r.log, c.origin.UnixMilli(), "latency in microseconds from the intended send time (corrected for coordinated omission); untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones (empty endpoint = all endpoints); warm-up excluded"); err != nil {
 			return nil, fmt.Errorf("writing latency log: %w", err)
 		}
 	}
@@ -319,7 +319,7 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 		return
 	}
 	secs := (end - start).Seconds()
-	p := results.Point{
+	p := record.Point{
 		T:            start.Seconds(),
 		TargetRate:   rate,
 		AchievedRate: float64(r.interval.requests) / secs,
@@ -362,7 +362,7 @@ func (r *recorder) writeIntervals(start, end time.Duration) {
 	for i, s := range r.series() {
 		r.writeInterval(s.sum(r.scratch, pickInterval), s.name, startMs, endMs, i == 0)
 		for o := range s.out {
-			r.writeInterval(s.out[o].interval, results.Tag(s.name, outcomeOf(o).population()), startMs, endMs, false)
+			r.writeInterval(s.out[o].interval, record.Tag(s.name, outcomeOf(o).population()), startMs, endMs, false)
 		}
 	}
 	if err := r.logBuf.Flush(); err != nil && r.logErr == nil {
@@ -417,11 +417,11 @@ func kindsMap(kinds *[numKinds]int64) map[string]int64 {
 }
 
 // latencySummary summarises a histogram of microseconds.
-func latencySummary(h *hdr.Histogram) results.Latency {
+func latencySummary(h *hdr.Histogram) record.Latency {
 	if h.TotalCount() == 0 {
-		return results.Latency{}
+		return record.Latency{}
 	}
-	return results.Latency{
+	return record.Latency{
 		Min:  float64(h.Min()),
 		Mean: h.Mean(),
 		P50:  float64(h.ValueAtQuantile(50)),
@@ -435,7 +435,7 @@ func latencySummary(h *hdr.Histogram) results.Latency {
 
 // latencyOf summarises h, or is nil when h is empty: a population with no
 // request has no latency, not a latency of zero.
-func latencyOf(h *hdr.Histogram) *results.Latency {
+func latencyOf(h *hdr.Histogram) *record.Latency {
 	if h.TotalCount() == 0 {
 		return nil
 	}
@@ -445,9 +445,9 @@ func latencyOf(h *hdr.Histogram) *results.Latency {
 
 // stats summarises a series over a measured window of secs seconds at a
 // target rate (requests per second).
-func (s *series) stats(secs, targetRate float64) results.Stats {
+func (s *series) stats(secs, targetRate float64) record.Stats {
 	scratch := hdr.New(s.out[0].latency.LowestTrackableValue(), s.out[0].latency.HighestTrackableValue(), sigFigs)
-	st := results.Stats{
+	st := record.Stats{
 		Requests:            s.total.requests,
 		Successes:           s.total.successes,
 		LatencyUS:           latencySummary(s.sum(scratch, pickLatency)),
@@ -460,7 +460,7 @@ func (s *series) stats(secs, targetRate float64) results.Stats {
 		Errors:              kindsMap(&s.total.kinds),
 		BytesIn:             s.total.bytesIn,
 		BytesOut:            s.total.bytesOut,
-		Rate:                results.Rate{Target: targetRate},
+		Rate:                record.Rate{Target: targetRate},
 	}
 	if st.StatusCodes == nil {
 		st.StatusCodes = map[string]int64{}
@@ -485,7 +485,7 @@ func (r *recorder) serviceLog(start, end time.Duration) ([]byte, error) {
 	var buf bytes.Buffer
 	w := hdr.NewHistogramLogWriter(&buf)
 	startMs, endMs := r.origin.Add(start).UnixMilli(), r.origin.Add(end).UnixMilli()
-	errs := []error{results.WriteHlogHeader(w, r.origin.UnixMilli(), "service time (uncorrected latency) in microseconds over the measured window; untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones")}
+	errs := []error{record.WriteHlogHeader(w, r.origin.UnixMilli(), "service time (uncorrected latency) in microseconds over the measured window; untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones")}
 	write := func(h *hdr.Histogram, tag string, always bool) {
 		if !always && h.TotalCount() == 0 {
 			return
@@ -498,7 +498,7 @@ func (r *recorder) serviceLog(start, end time.Duration) ([]byte, error) {
 	for i, s := range r.series() {
 		write(s.sum(r.scratch, pickService), s.name, i == 0)
 		for o := range s.out {
-			write(s.out[o].service, results.Tag(s.name, outcomeOf(o).population()), false)
+			write(s.out[o].service, record.Tag(s.name, outcomeOf(o).population()), false)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -1,6 +1,6 @@
 package runner
 
-import "github.com/loadgate/loadgate/runner/results"
+import "github.com/loadgate/loadgate/record"
 
 // flowRecording is what flows add to a recorder: check and extract counts
 // per step, and per flow the iterations the run cut and the steps failures
@@ -111,23 +111,23 @@ func (fr *flowRecording) iteration(r *recorder, ev *flowEvent) {
 // stats fills in run.json's endpoints (requests and steps) and flows.
 // draws is the target rate of draws from the mix (requests and iterations
 // per second; 0 in the closed model).
-func (fr *flowRecording) stats(r *recorder, measured, draws float64) (map[string]results.Stats, map[string]results.FlowStats) {
-	endpoints := map[string]results.Stats{}
-	flows := map[string]results.FlowStats{}
+func (fr *flowRecording) stats(r *recorder, measured, draws float64) (map[string]record.Stats, map[string]record.FlowStats) {
+	endpoints := map[string]record.Stats{}
+	flows := map[string]record.FlowStats{}
 	total := 0.0
 	for _, f := range fr.set.flows {
 		total += f.weight
 	}
 	for _, f := range fr.set.flows {
 		share := draws * f.weight / total
-		var fs results.FlowStats
+		var fs record.FlowStats
 		for _, st := range f.steps {
 			s := r.endpoints[st.endpoint].stats(measured, share)
 			t := &fr.steps[st.endpoint]
 			for i := range st.checks {
-				c := results.CheckCount{Passed: t.checks[i][0], Failed: t.checks[i][1]}
+				c := record.CheckCount{Passed: t.checks[i][0], Failed: t.checks[i][1]}
 				if s.Checks == nil {
-					s.Checks = map[string]results.CheckCount{}
+					s.Checks = map[string]record.CheckCount{}
 				}
 				s.Checks[st.checks[i].label] = c
 				s.ChecksPassed += c.Passed

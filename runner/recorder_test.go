@@ -7,7 +7,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // testRecorder is a recorder of endpoints a and b (a expects any 2xx, b
@@ -46,7 +46,7 @@ func result(origin time.Time, seq uint64, ep string, sent, took time.Duration, c
 func logCounts(t *testing.T, log []byte) map[string]int64 {
 	t.Helper()
 	counts := map[string]int64{}
-	err := results.ReadHlog(bytes.NewReader(log), "latency.hlog", func(iv results.HlogInterval) error {
+	err := record.ReadHlog(bytes.NewReader(log), "latency.hlog", func(iv record.HlogInterval) error {
 		counts[iv.Tag] += iv.Hist.TotalCount()
 		return nil
 	})
@@ -107,7 +107,7 @@ func TestRecorderLogsEveryMeasuredResult(t *testing.T) {
 // endpoint and outcome.
 func checkLogs(t *testing.T, dir string) {
 	t.Helper()
-	if err := results.CheckLogs(dir); err != nil {
+	if err := record.CheckLogs(dir); err != nil {
 		t.Error(err)
 	}
 }
@@ -137,8 +137,8 @@ func TestRecorderSplitsLatencyByOutcome(t *testing.T) {
 		t.Fatal(rec.logErr)
 	}
 	a := rec.endpoints[0].stats(1, 0)
-	ok, okFound := a.LatencyOf(results.OK)
-	failed, failedFound := a.LatencyOf(results.Failed)
+	ok, okFound := a.LatencyOf(record.OK)
+	failed, failedFound := a.LatencyOf(record.Failed)
 	switch {
 	case a.Requests != 35 || a.Successes != 10:
 		t.Fatalf("a: %d requests, %d successes", a.Requests, a.Successes)
@@ -150,27 +150,27 @@ func TestRecorderSplitsLatencyByOutcome(t *testing.T) {
 		t.Errorf("a, all: %+v, want both", a.LatencyUS)
 	}
 	b := rec.endpoints[1].stats(1, 0)
-	if _, found := b.LatencyOf(results.OK); found || b.LatencyOKUS != nil {
+	if _, found := b.LatencyOf(record.OK); found || b.LatencyOKUS != nil {
 		t.Errorf("b had no success, yet a successful latency: %+v", b.LatencyOKUS)
 	}
-	if l, _ := b.LatencyOf(results.Failed); l.P50 < 39_000 {
+	if l, _ := b.LatencyOf(record.Failed); l.P50 < 39_000 {
 		t.Errorf("b, failed: %+v", l)
 	}
-	run := &results.Run{Overall: rec.overall.stats(1, 0), Endpoints: map[string]results.Stats{"a": a, "b": b}}
+	run := &record.Run{Overall: rec.overall.stats(1, 0), Endpoints: map[string]record.Stats{"a": a, "b": b}}
 	counts := logCounts(t, log.Bytes())
 	for tag, want := range map[string]int64{"": 40, ":ok": 10, ":failed": 30, "a": 35, "a:ok": 10, "a:failed": 25, "b": 5, "b:failed": 5, "b:ok": 0} {
 		if counts[tag] != want {
 			t.Errorf("latency.hlog: Tag=%s holds %d, want %d", tag, counts[tag], want)
 		}
 	}
-	if err := run.CheckCounts(counts, results.HlogFile); err != nil {
+	if err := run.CheckCounts(counts, record.HlogFile); err != nil {
 		t.Error(err)
 	}
 	svc, err := rec.serviceLog(0, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := run.CheckCounts(logCounts(t, svc), results.ServiceHlogFile); err != nil {
+	if err := run.CheckCounts(logCounts(t, svc), record.ServiceHlogFile); err != nil {
 		t.Error(err)
 	}
 }

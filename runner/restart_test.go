@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // restartingServer is a target whose metrics restart from zero after its
@@ -117,7 +117,7 @@ metrics: {url: %s/metrics, interval: 1s}
 		t.Errorf("empty acquires %s, want %v", fp(s.DBPoolEmptyAcquires), queries)
 	}
 
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -37,7 +37,7 @@ import (
 //
 // run.json's Gates are left empty; Plan.Gates holds the expressions for the
 // report package to evaluate.
-func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.Run, string, error) {
+func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.Run, string, error) {
 	cfg := newConfig(opts)
 	if err := sc.Validate(); err != nil {
 		return nil, "", err
@@ -118,7 +118,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		return nil, "", err
 	}
 	id = filepath.Base(dir)
-	hlog, err := os.Create(filepath.Join(dir, results.HlogFile))
+	hlog, err := os.Create(filepath.Join(dir, record.HlogFile))
 	if err != nil {
 		return nil, "", fmt.Errorf("creating latency log: %w", err)
 	}
@@ -134,9 +134,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	host, _ := os.Hostname()
 	plan, planHash := Plan(sc), sc.PlanHash()
 	// doc is run.json for an outcome: the final one, or a checkpoint.
-	doc := func(out *outcome) *results.Run {
-		run := &results.Run{
-			Schema:      results.Schema,
+	doc := func(out *outcome) *record.Run {
+		run := &record.Run{
+			Schema:      record.Schema,
 			ID:          id,
 			Scenario:    sc.Name,
 			Description: sc.Description,
@@ -159,7 +159,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 			Endpoints:   out.endpoints,
 			Flows:       out.flows,
 			Server:      out.server,
-			Gates:       []results.Gate{},
+			Gates:       []record.Gate{},
 			Warnings:    out.warnings,
 			Faults:      out.faults,
 			Abort:       out.abort,
@@ -175,12 +175,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 	}
 	// write writes timeline.json, then run.json: a run.json that is there
 	// has its timeline.
-	write := func(run *results.Run, points []results.Point) error {
-		tl := &results.Timeline{Schema: results.Schema, IntervalS: cfg.interval.Seconds(), Points: points, Faults: faultTimeline(run.Faults)}
-		if err := results.WriteJSON(filepath.Join(dir, results.TimelineFile), tl); err != nil {
+	write := func(run *record.Run, points []record.Point) error {
+		tl := &record.Timeline{Schema: record.Schema, IntervalS: cfg.interval.Seconds(), Points: points, Faults: faultTimeline(run.Faults)}
+		if err := record.WriteJSON(filepath.Join(dir, record.TimelineFile), tl); err != nil {
 			return err
 		}
-		return results.WriteJSON(filepath.Join(dir, results.RunFile), run)
+		return record.WriteJSON(filepath.Join(dir, record.RunFile), run)
 	}
 
 	if cfg.metrics != nil {
@@ -210,7 +210,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*results.
 		return nil, dir, fmt.Errorf("writing latency log: %w", err)
 	}
 	run := doc(out)
-	if err := results.WriteFile(filepath.Join(dir, results.ServiceHlogFile), out.serviceLog); err != nil {
+	if err := record.WriteFile(filepath.Join(dir, record.ServiceHlogFile), out.serviceLog); err != nil {
 		return nil, dir, err
 	}
 	if err := write(run, out.points); err != nil {

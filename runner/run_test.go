@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -73,7 +73,7 @@ gates: [p95 < 3s]
 	if want := int64(80); hits.Load() != want {
 		t.Errorf("server saw %d requests, want exactly %d (20 in the ramp, 60 at 40/s)", hits.Load(), want)
 	}
-	if run.Status != results.StatusCompleted {
+	if run.Status != record.StatusCompleted {
 		t.Errorf("status %q", run.Status)
 	}
 	if run.Profile != "test" {
@@ -98,19 +98,19 @@ gates: [p95 < 3s]
 	if len(run.Plan.Gates) != 1 || len(run.Gates) != 0 {
 		t.Errorf("plan gates %v, gates %v", run.Plan.Gates, run.Gates)
 	}
-	for _, f := range []string{results.RunFile, results.TimelineFile, results.HlogFile} {
+	for _, f := range []string{record.RunFile, record.TimelineFile, record.HlogFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Error(err)
 		}
 	}
-	back, err := results.ReadRun(filepath.Join(root, results.LatestLink))
+	back, err := record.ReadRun(filepath.Join(root, record.LatestLink))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if back.ID != run.ID || !strings.HasSuffix(dir, run.ID) {
 		t.Errorf("latest points at %s, want %s", back.ID, run.ID)
 	}
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestOutDir(t *testing.T) {
 	if dir != out || run.ID != "mine" {
 		t.Errorf("dir %s id %s, want %s", dir, run.ID, out)
 	}
-	if _, err := os.Lstat(filepath.Join(elsewhere, results.LatestLink)); err == nil {
+	if _, err := os.Lstat(filepath.Join(elsewhere, record.LatestLink)); err == nil {
 		t.Error("a latest link was made outside the results root")
 	}
 	if _, _, err := Run(context.Background(), sc, WithResultsRoot(root), WithOutDir(out)); err == nil || !strings.Contains(err.Error(), "not empty") {
@@ -171,7 +171,7 @@ func TestOutDir(t *testing.T) {
 	if _, _, err := Run(context.Background(), sc, WithResultsRoot(root), WithOutDir(inRoot)); err != nil {
 		t.Fatal(err)
 	}
-	if target, err := os.Readlink(filepath.Join(root, results.LatestLink)); err != nil || target != "named" {
+	if target, err := os.Readlink(filepath.Join(root, record.LatestLink)); err != nil || target != "named" {
 		t.Errorf("latest -> %q, %v; want named", target, err)
 	}
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
-	"github.com/loadgate/loadgate/runner/results"
 )
 
 // Metric names read from the target (docs/CONTRACT.md).
@@ -55,8 +55,8 @@ const (
 
 var gaugeMetrics = [numGauges]string{metricRSS, metricGoroutines, metricPoolAcquired, metricPoolMax}
 
-// Timeline keys of the server map (results.Point.Server).
-var gaugeKeys = [numGauges]string{results.ServerRSSBytes, results.ServerGoroutines, results.ServerDBPoolAcquired, results.ServerDBPoolMax}
+// Timeline keys of the server map (record.Point.Server).
+var gaugeKeys = [numGauges]string{record.ServerRSSBytes, record.ServerGoroutines, record.ServerDBPoolAcquired, record.ServerDBPoolMax}
 
 // role says what a counter series counts.
 type role uint8

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // TestHistogramQuantile checks the interpolation against values worked out
@@ -236,7 +236,7 @@ metrics: {url: %s/metrics, interval: 1s}
 	if s.DBPoolWaitSeconds == nil || math.Abs(*s.DBPoolWaitSeconds-0.004*n) > 1e-6 {
 		t.Errorf("pool wait %v s, want 4 ms per query (%v s)", s.DBPoolWaitSeconds, 0.004*n)
 	}
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestDBQueryRestart(t *testing.T) {
 	if srv.DBQueries == nil || *srv.DBQueries != 8 || srv.DBQueryP95Seconds == nil || srv.DBPoolWaitSeconds == nil || *srv.DBPoolWaitSeconds != 1.5 {
 		t.Errorf("DB summary %+v, want 8 queries (5 after the restart, then 3) and 1.5 s of pool wait", srv)
 	}
-	want := results.Restart{AfterS: 1, BeforeS: 2, Sign: metricPoolWait + ", " + metricDBQuery}
+	want := record.Restart{AfterS: 1, BeforeS: 2, Sign: metricPoolWait + ", " + metricDBQuery}
 	if len(srv.Restarts) != 1 || srv.Restarts[0] != want {
 		t.Errorf("restarts %+v, want %+v", srv.Restarts, want)
 	}

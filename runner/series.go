@@ -8,30 +8,30 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
-// seriesQuery is a results.SeriesQuery ready to select series: what the
+// seriesQuery is a record.SeriesQuery ready to select series: what the
 // gates on the target's own series need measured (WithSeries).
 type seriesQuery struct {
-	results.SeriesQuery
+	record.SeriesQuery
 	key      string
 	matchers []seriesMatcher
 }
 
 type seriesMatcher struct {
-	results.Matcher
+	record.Matcher
 	re *regexp.Regexp // for =~ and !~
 }
 
 // compileSeries prepares the queries; a bad regular expression is an error
 // naming the query.
-func compileSeries(qs []results.SeriesQuery) ([]*seriesQuery, error) {
+func compileSeries(qs []record.SeriesQuery) ([]*seriesQuery, error) {
 	var out []*seriesQuery
 	for _, q := range qs {
 		c := &seriesQuery{SeriesQuery: q, key: q.Key()}
 		switch q.Agg {
-		case results.AggIncrease, results.AggRate, results.AggMax, results.AggLast, results.AggMean, results.AggQuantile:
+		case record.AggIncrease, record.AggRate, record.AggMax, record.AggLast, record.AggMean, record.AggQuantile:
 		default:
 			return nil, fmt.Errorf("series %s: unknown aggregation %q", c.key, q.Agg)
 		}
@@ -56,7 +56,7 @@ func compileSeries(qs []results.SeriesQuery) ([]*seriesQuery, error) {
 }
 
 // counter reports whether the query reads a counter (its increases).
-func (q *seriesQuery) counter() bool { return q.Agg == results.AggIncrease || q.Agg == results.AggRate }
+func (q *seriesQuery) counter() bool { return q.Agg == record.AggIncrease || q.Agg == record.AggRate }
 
 // matches reports whether a series' labels satisfy every matcher (a label
 // the series lacks reads as "", as in PromQL).
@@ -107,7 +107,7 @@ func readSeries(families map[string]*dto.MetricFamily, qs []*seriesQuery) *serie
 			}
 			labels := labelKey(m)
 			switch {
-			case q.Agg == results.AggQuantile:
+			case q.Agg == record.AggQuantile:
 				h := m.GetHistogram()
 				if h == nil {
 					continue
@@ -182,7 +182,7 @@ func increaseSeries(prev, cur *seriesReading, restarted bool) *seriesSample {
 // summarizeSeries aggregates the queried series over the measured window:
 // samples[base] is the scrape that starts it. It fills srv.Series, or
 // srv.SeriesNotes with the reason a query could not be measured.
-func summarizeSeries(srv *results.Server, qs []*seriesQuery, samples []sample, base int) {
+func summarizeSeries(srv *record.Server, qs []*seriesQuery, samples []sample, base int) {
 	if len(qs) == 0 {
 		return
 	}
@@ -211,25 +211,25 @@ func aggregate(q *seriesQuery, i int, window []sample, span time.Duration) (floa
 	if !seen {
 		return 0, fmt.Sprintf("the target exposed no series of %s matching %s during the measured window", q.Metric, q.key)
 	}
-	if q.counter() || q.Agg == results.AggQuantile {
+	if q.counter() || q.Agg == record.AggQuantile {
 		if len(window) < 2 {
 			return 0, fmt.Sprintf("%s: too few scrapes to measure an increase over the run (one scrape measures no window)", q.key)
 		}
 	}
 	switch q.Agg {
-	case results.AggIncrease, results.AggRate:
+	case record.AggIncrease, record.AggRate:
 		total := 0.0
 		for _, s := range window[1:] {
 			total += s.series.increases[i]
 		}
-		if q.Agg == results.AggIncrease {
+		if q.Agg == record.AggIncrease {
 			return total, ""
 		}
 		if span <= 0 {
 			return 0, fmt.Sprintf("%s: the scrapes span no time", q.key)
 		}
 		return total / span.Seconds(), ""
-	case results.AggQuantile:
+	case record.AggQuantile:
 		var sum *histogram
 		for _, s := range window[1:] {
 			sum = sum.add(s.series.hists[i])
@@ -249,9 +249,9 @@ func aggregate(q *seriesQuery, i int, window []sample, span time.Duration) (floa
 		n, sum, hi, last = n+1, sum+v, math.Max(hi, v), v
 	}
 	switch q.Agg {
-	case results.AggMax:
+	case record.AggMax:
 		return hi, ""
-	case results.AggLast:
+	case record.AggLast:
 		return last, ""
 	}
 	return sum / float64(n), ""

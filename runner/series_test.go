@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // seriesSamples turns scrapes into samples as the scraper does, reading
@@ -25,7 +25,7 @@ func seriesSamples(t *testing.T, qs []*seriesQuery, scrapes ...scrapeAt) []sampl
 	return s.samples
 }
 
-func mustQueries(t *testing.T, qs ...results.SeriesQuery) []*seriesQuery {
+func mustQueries(t *testing.T, qs ...record.SeriesQuery) []*seriesQuery {
 	t.Helper()
 	c, err := compileSeries(qs)
 	if err != nil {
@@ -39,15 +39,15 @@ func mustQueries(t *testing.T, qs ...results.SeriesQuery) []*seriesQuery {
 // from zero, as Prometheus's increase() does) while the process does not.
 func TestSeriesAggregations(t *testing.T) {
 	t.Parallel()
-	failed := []results.Matcher{{Label: "status", Op: "=", Value: "failed"}}
+	failed := []record.Matcher{{Label: "status", Op: "=", Value: "failed"}}
 	qs := mustQueries(t,
-		results.SeriesQuery{Agg: results.AggIncrease, Metric: "orders_total", Matchers: failed},
-		results.SeriesQuery{Agg: results.AggRate, Metric: "orders_total"},
-		results.SeriesQuery{Agg: results.AggMax, Metric: "queue_depth", Matchers: []results.Matcher{{Label: "queue", Op: "=~", Value: "mail|sms"}}},
-		results.SeriesQuery{Agg: results.AggLast, Metric: "queue_depth"},
-		results.SeriesQuery{Agg: results.AggMean, Metric: "queue_depth", Matchers: []results.Matcher{{Label: "queue", Op: "!=", Value: "push"}}},
-		results.SeriesQuery{Agg: results.AggQuantile, Q: 0.5, Metric: "checkout_seconds"},
-		results.SeriesQuery{Agg: results.AggIncrease, Metric: "absent_total"},
+		record.SeriesQuery{Agg: record.AggIncrease, Metric: "orders_total", Matchers: failed},
+		record.SeriesQuery{Agg: record.AggRate, Metric: "orders_total"},
+		record.SeriesQuery{Agg: record.AggMax, Metric: "queue_depth", Matchers: []record.Matcher{{Label: "queue", Op: "=~", Value: "mail|sms"}}},
+		record.SeriesQuery{Agg: record.AggLast, Metric: "queue_depth"},
+		record.SeriesQuery{Agg: record.AggMean, Metric: "queue_depth", Matchers: []record.Matcher{{Label: "queue", Op: "!=", Value: "push"}}},
+		record.SeriesQuery{Agg: record.AggQuantile, Q: 0.5, Metric: "checkout_seconds"},
+		record.SeriesQuery{Agg: record.AggIncrease, Metric: "absent_total"},
 	)
 	scrape := func(at time.Duration, failedN, okN, mail, sms, push, le1, le2, inf float64) scrapeAt {
 		return scrapeAt{at: at, text: strings.NewReplacer(
@@ -77,7 +77,7 @@ checkout_seconds_count INF
 	if base != 1 {
 		t.Fatalf("window starts at sample %d, want 1", base)
 	}
-	var srv results.Server
+	var srv record.Server
 	summarizeSeries(&srv, qs, samples, base)
 	want := map[string]float64{
 		`increase(orders_total{status="failed"})`: 10,       // 3 after the reset, then 7
@@ -102,7 +102,7 @@ checkout_seconds_count INF
 		scrapeAt{0, "process_start_time_seconds 1\norders_total{status=\"failed\"} 5\n"},
 		scrapeAt{time.Second, "process_start_time_seconds 2\norders_total{status=\"failed\"} 7\n"},
 	)
-	srv = results.Server{}
+	srv = record.Server{}
 	summarizeSeries(&srv, qs[:1], samples, 0)
 	if got := srv.Series[`increase(orders_total{status="failed"})`]; got != 7 {
 		t.Errorf("increase across a restart = %v, want 7", got)

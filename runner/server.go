@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // baselineSlack is how long after the end of the warm-up the scrape that
@@ -18,8 +18,8 @@ const baselineSlack = time.Second
 // that starts the window to the last one, so it is also the sum of what the
 // timeline shows for those scrapes. It returns warnings: metrics that could
 // not be read, restarts of the target.
-func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr error, warmup time.Duration, points []results.Point) (results.Server, []string) {
-	srv := results.Server{MetricsURL: url, Scrapes: len(samples), ScrapeErrors: scrapeErrors}
+func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr error, warmup time.Duration, points []record.Point) (record.Server, []string) {
+	srv := record.Server{MetricsURL: url, Scrapes: len(samples), ScrapeErrors: scrapeErrors}
 	var warnings []string
 	if url == "" {
 		return srv, nil
@@ -35,7 +35,7 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 		if s.restart == "" {
 			continue
 		}
-		r := results.Restart{AfterS: s.since.Seconds(), BeforeS: s.at.Seconds(), Sign: s.restart}
+		r := record.Restart{AfterS: s.since.Seconds(), BeforeS: s.at.Seconds(), Sign: s.restart}
 		srv.Restarts = append(srv.Restarts, r)
 		sign := r.Sign + " went backwards" // a list when several did
 		if r.Sign == metricStartTime {
@@ -104,7 +104,7 @@ func windowStart(samples []sample, warmup time.Duration) int {
 // increases) and the pool waits over the window's samples. A target without
 // these metrics leaves the fields nil: they are the reference target's, not
 // every target's.
-func summarizeDB(srv *results.Server, window []sample) {
+func summarizeDB(srv *record.Server, window []sample) {
 	last := window[len(window)-1]
 	// A histogram vector shows no series before its first observation, so a
 	// scrape without it counts as zero queries so far.
@@ -153,7 +153,7 @@ func maxPtr(p *float64, v float64) *float64 {
 // fillTimeline puts each sample into the point of the second it landed in:
 // gauges as read; the increases since the previous scrape (cache lookups,
 // DB queries, pool waits, restarts) added up.
-func fillTimeline(samples []sample, points []results.Point) {
+func fillTimeline(samples []sample, points []record.Point) {
 	if len(points) == 0 {
 		return
 	}
@@ -179,7 +179,7 @@ func fillTimeline(samples []sample, points []results.Point) {
 			continue
 		}
 		if s.restart != "" {
-			p.Server[results.ServerRestarts]++
+			p.Server[record.ServerRestarts]++
 		}
 		if s.dbQuery != nil {
 			dbByPoint[idx] = dbByPoint[idx].add(s.dbQuery)
@@ -192,17 +192,17 @@ func fillTimeline(samples []sample, points []results.Point) {
 		if !s.cacheSeen {
 			continue
 		}
-		p.Server[results.ServerCacheHits] += s.hits
-		p.Server[results.ServerCacheMisses] += s.misses
-		if h, m := p.Server[results.ServerCacheHits], p.Server[results.ServerCacheMisses]; h+m > 0 {
-			p.Server[results.ServerCacheHitRate] = h / (h + m)
+		p.Server[record.ServerCacheHits] += s.hits
+		p.Server[record.ServerCacheMisses] += s.misses
+		if h, m := p.Server[record.ServerCacheHits], p.Server[record.ServerCacheMisses]; h+m > 0 {
+			p.Server[record.ServerCacheHitRate] = h / (h + m)
 		}
 	}
 	for idx, d := range dbByPoint {
 		p := &points[idx]
-		p.Server[results.ServerDBQueries] = d.total()
+		p.Server[record.ServerDBQueries] = d.total()
 		if v := d.quantile(0.95); !math.IsNaN(v) {
-			p.Server[results.ServerDBQueryP95Ms] = v * 1000
+			p.Server[record.ServerDBQueryP95Ms] = v * 1000
 		}
 	}
 }
@@ -210,6 +210,6 @@ func fillTimeline(samples []sample, points []results.Point) {
 // Timeline keys of the pool-wait counters' per-interval deltas, and the
 // factor from the metric's unit (seconds of waiting become milliseconds).
 var (
-	counterKeys  = [numCounters]string{results.ServerDBPoolWaitMs, results.ServerDBPoolEmptyAcquires}
+	counterKeys  = [numCounters]string{record.ServerDBPoolWaitMs, record.ServerDBPoolEmptyAcquires}
 	counterScale = [numCounters]float64{1000, 1}
 )

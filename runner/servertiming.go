@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // maxTimingNames bounds the Server-Timing names recorded per run: the first
@@ -107,7 +107,7 @@ func cutUnquoted(s string, sep byte) (before, after string) {
 
 // flush writes the interval's means and counts into p.Server and starts a
 // new interval.
-func (s *serverTiming) flush(p *results.Point) {
+func (s *serverTiming) flush(p *record.Point) {
 	for i := 0; i < s.n; i++ {
 		if s.count[i] == 0 {
 			continue
@@ -115,8 +115,8 @@ func (s *serverTiming) flush(p *results.Point) {
 		if p.Server == nil {
 			p.Server = map[string]float64{}
 		}
-		p.Server[results.ServerTimingPrefix+s.names[i]] = s.sum[i] / float64(s.count[i])
-		p.Server[results.ServerTimingCountPrefix+s.names[i]] = float64(s.count[i])
+		p.Server[record.ServerTimingPrefix+s.names[i]] = s.sum[i] / float64(s.count[i])
+		p.Server[record.ServerTimingCountPrefix+s.names[i]] = float64(s.count[i])
 		s.sum[i], s.count[i] = 0, 0
 	}
 }
@@ -125,11 +125,11 @@ func (s *serverTiming) flush(p *results.Point) {
 // timeline point's server map): means weighted by their counts.
 func mergeServerTiming(dst, src map[string]float64) {
 	for k, n := range src {
-		name, ok := strings.CutPrefix(k, results.ServerTimingCountPrefix)
+		name, ok := strings.CutPrefix(k, record.ServerTimingCountPrefix)
 		if !ok || n <= 0 {
 			continue
 		}
-		mk, ck := results.ServerTimingPrefix+name, k
+		mk, ck := record.ServerTimingPrefix+name, k
 		total := dst[ck] + n
 		dst[mk] = (dst[mk]*dst[ck] + src[mk]*n) / total
 		dst[ck] = total
@@ -138,23 +138,23 @@ func mergeServerTiming(dst, src map[string]float64) {
 
 // serverTimingSummary is the Server-Timing split of the measured (not
 // warm-up) points: per name, the mean weighted by each interval's count.
-func serverTimingSummary(points []results.Point) map[string]results.Timing {
-	var m map[string]results.Timing
+func serverTimingSummary(points []record.Point) map[string]record.Timing {
+	var m map[string]record.Timing
 	for _, p := range points {
 		if p.Warmup {
 			continue
 		}
 		for k, n := range p.Server {
-			name, ok := strings.CutPrefix(k, results.ServerTimingCountPrefix)
+			name, ok := strings.CutPrefix(k, record.ServerTimingCountPrefix)
 			if !ok || n <= 0 {
 				continue
 			}
 			if m == nil {
-				m = map[string]results.Timing{}
+				m = map[string]record.Timing{}
 			}
 			t := m[name]
 			total := float64(t.Count) + n
-			t.MeanMS = (t.MeanMS*float64(t.Count) + p.Server[results.ServerTimingPrefix+name]*n) / total
+			t.MeanMS = (t.MeanMS*float64(t.Count) + p.Server[record.ServerTimingPrefix+name]*n) / total
 			t.Count = int64(total)
 			m[name] = t
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 func TestServerTimingParse(t *testing.T) {
@@ -31,11 +31,11 @@ func TestServerTimingParse(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var s serverTiming
 			s.observe(http.Header{"Server-Timing": tc.values})
-			var p results.Point
+			var p record.Point
 			s.flush(&p)
 			got := map[string]float64{}
 			for k, v := range p.Server {
-				if n, ok := strings.CutPrefix(k, results.ServerTimingPrefix); ok {
+				if n, ok := strings.CutPrefix(k, record.ServerTimingPrefix); ok {
 					got[n] = v
 				}
 			}
@@ -53,16 +53,16 @@ func TestServerTimingNamesBounded(t *testing.T) {
 	for i := range 20 {
 		s.parse(fmt.Sprintf("n%d;dur=1", i))
 	}
-	var p results.Point
+	var p record.Point
 	s.flush(&p)
 	if len(p.Server) != 2*maxTimingNames {
 		t.Fatalf("%d keys, want %d: %v", len(p.Server), 2*maxTimingNames, p.Server)
 	}
-	if _, ok := p.Server[results.ServerTimingPrefix+"n7"]; !ok {
+	if _, ok := p.Server[record.ServerTimingPrefix+"n7"]; !ok {
 		t.Errorf("first names missing: %v", p.Server)
 	}
 	// A flushed interval starts empty: no keys for names not seen in it.
-	var q results.Point
+	var q record.Point
 	s.flush(&q)
 	if q.Server != nil {
 		t.Errorf("empty interval has %v", q.Server)
@@ -129,21 +129,21 @@ requests:
 	if c := run.Server.ServerTiming["cache"]; c.Count != 80 || c.MeanMS != 0.5 {
 		t.Errorf("run.json server_timing cache = %+v, want 80 at 0.5 ms", c)
 	}
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var n, dbSum float64
 	for _, p := range tl.Points {
-		c := p.Server[results.ServerTimingCountPrefix+"db"]
+		c := p.Server[record.ServerTimingCountPrefix+"db"]
 		if c != float64(p.Requests) {
 			t.Errorf("t=%v: %v responses carried db, %d requests", p.T, c, p.Requests)
 		}
-		if c > 0 && p.Server[results.ServerTimingPrefix+"cache"] != 0.5 {
-			t.Errorf("t=%v: cache %v, want 0.5", p.T, p.Server[results.ServerTimingPrefix+"cache"])
+		if c > 0 && p.Server[record.ServerTimingPrefix+"cache"] != 0.5 {
+			t.Errorf("t=%v: cache %v, want 0.5", p.T, p.Server[record.ServerTimingPrefix+"cache"])
 		}
 		n += c
-		dbSum += c * p.Server[results.ServerTimingPrefix+"db"]
+		dbSum += c * p.Server[record.ServerTimingPrefix+"db"]
 	}
 	// Sequential ids 2, 4, 2, 4…: 80 requests with a db mean of exactly 3 ms.
 	if n != 80 || math.Abs(dbSum/n-3) > 1e-9 {
@@ -154,11 +154,11 @@ requests:
 // TestMergeServerTiming: means weighted by counts, whatever the order.
 func TestMergeServerTiming(t *testing.T) {
 	t.Parallel()
-	a := map[string]float64{"cache_hit_rate": 0.9, results.ServerTimingPrefix + "db": 2, results.ServerTimingCountPrefix + "db": 3}
-	b := map[string]float64{results.ServerTimingPrefix + "db": 6, results.ServerTimingCountPrefix + "db": 1, results.ServerTimingPrefix + "llm": 100, results.ServerTimingCountPrefix + "llm": 2}
+	a := map[string]float64{"cache_hit_rate": 0.9, record.ServerTimingPrefix + "db": 2, record.ServerTimingCountPrefix + "db": 3}
+	b := map[string]float64{record.ServerTimingPrefix + "db": 6, record.ServerTimingCountPrefix + "db": 1, record.ServerTimingPrefix + "llm": 100, record.ServerTimingCountPrefix + "llm": 2}
 	mergeServerTiming(a, b)
-	want := map[string]float64{"cache_hit_rate": 0.9, results.ServerTimingPrefix + "db": 3, results.ServerTimingCountPrefix + "db": 4,
-		results.ServerTimingPrefix + "llm": 100, results.ServerTimingCountPrefix + "llm": 2}
+	want := map[string]float64{"cache_hit_rate": 0.9, record.ServerTimingPrefix + "db": 3, record.ServerTimingCountPrefix + "db": 4,
+		record.ServerTimingPrefix + "llm": 100, record.ServerTimingCountPrefix + "llm": 2}
 	if fmt.Sprint(a) != fmt.Sprint(want) {
 		t.Errorf("got %v, want %v", a, want)
 	}

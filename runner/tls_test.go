@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -114,7 +114,7 @@ flows:
 }
 
 // tlsRun runs tlsScenario against url, the target block ending with extra.
-func tlsRun(t *testing.T, dir, url, extra string) (*results.Run, error) {
+func tlsRun(t *testing.T, dir, url, extra string) (*record.Run, error) {
 	t.Helper()
 	src := fmt.Sprintf("name: tls\ntarget:\n  base_url: %s\n  timeout: 5s\n  health: /health\n%s", url, tlsScenario(extra))
 	path := filepath.Join(dir, "tls.yaml")
@@ -129,7 +129,7 @@ func tlsRun(t *testing.T, dir, url, extra string) (*results.Run, error) {
 	return run, err
 }
 
-func allOK(t *testing.T, run *results.Run) {
+func allOK(t *testing.T, run *record.Run) {
 	t.Helper()
 	o := run.Overall
 	if o.Requests < 10 || o.Successes != o.Requests || o.ChecksFailed != 0 || run.Endpoints["plain"].Requests == 0 || run.Endpoints["f.b"].Requests == 0 {
@@ -235,7 +235,7 @@ func TestRedirects(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	run := func(target, body string) *results.Run {
+	run := func(target, body string) *record.Run {
 		sc := scenarioFor(t, srv.URL, target+"load:\n  stages: [{duration: 500ms, rate: 10/s}]\n"+body)
 		r, _, err := Run(t.Context(), sc, WithResultsRoot(t.TempDir()))
 		if err != nil {

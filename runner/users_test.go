@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // TestClosedModelRamp checks that users ramp up: fewer requests in the
@@ -85,16 +85,16 @@ requests: [{name: a, path: /}]
 	}
 }
 
-func readTimeline(t *testing.T, dir string) []results.Point {
+func readTimeline(t *testing.T, dir string) []record.Point {
 	t.Helper()
-	tl, err := results.ReadTimeline(dir)
+	tl, err := record.ReadTimeline(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return tl.Points
 }
 
-func requestsPerPoint(points []results.Point) []int64 {
+func requestsPerPoint(points []record.Point) []int64 {
 	var out []int64
 	for _, p := range points {
 		out = append(out, p.Requests)

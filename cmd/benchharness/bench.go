@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // measure is what one tool achieved in one attack.
@@ -186,7 +186,7 @@ func runLoadgate(ctx context.Context, bin, scenario, out, dur string) (measure, 
 	if err != nil {
 		return measure{}, err
 	}
-	run, err := results.ReadRun(out)
+	run, err := record.ReadRun(out)
 	if err != nil {
 		return measure{}, fmt.Errorf("loadgate: %w\n%s", err, tail(c.out))
 	}
@@ -262,7 +262,7 @@ wait:
 	if werr != nil && cmd.ProcessState.ExitCode() != 1 {
 		return fmt.Errorf("loadgate run (long): %w", werr)
 	}
-	run, err := results.ReadRun(out)
+	run, err := record.ReadRun(out)
 	if err != nil {
 		return fmt.Errorf("loadgate (long): %w", err)
 	}

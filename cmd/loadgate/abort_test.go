@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 const abortScenario = `name: doomed
@@ -41,11 +41,11 @@ func TestAbortGateEndsAFailingRun(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	run, err := results.ReadRun(out)
+	run, err := record.ReadRun(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Status != results.StatusAborted || run.Abort == nil || run.Abort.Gate.Expr != "error_rate < 5%" || run.Abort.Gate.Verdict != results.VerdictFail {
+	if run.Status != record.StatusAborted || run.Abort == nil || run.Abort.Gate.Expr != "error_rate < 5%" || run.Abort.Gate.Verdict != record.VerdictFail {
 		t.Fatalf("status %s, abort %+v", run.Status, run.Abort)
 	}
 	// The abort came by its grace and window on the run's own clock;
@@ -57,14 +57,14 @@ func TestAbortGateEndsAFailingRun(t *testing.T) {
 	if run.Abort.AtS > 5 || run.Abort.WindowS > 3 {
 		t.Errorf("aborted at %gs over %gs; want by 1 s grace + 3 s window", run.Abort.AtS, run.Abort.WindowS)
 	}
-	summary, err := os.ReadFile(filepath.Join(out, results.SummaryFile))
+	summary, err := os.ReadFile(filepath.Join(out, record.SummaryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(summary), "aborted by the gate error\\_rate \\< 5%") {
 		t.Errorf("summary.md does not give the gate as the reason:\n%s", summary)
 	}
-	for _, f := range []string{results.ReportFile, results.JUnitFile} {
+	for _, f := range []string{record.ReportFile, record.JUnitFile} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
@@ -80,7 +80,7 @@ func TestAbortGateHolds(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
-	if run, err := results.ReadRun(out); err != nil || run.Status != results.StatusCompleted || run.Abort != nil {
+	if run, err := record.ReadRun(out); err != nil || run.Status != record.StatusCompleted || run.Abort != nil {
 		t.Errorf("run: %v %+v", err, run)
 	}
 }

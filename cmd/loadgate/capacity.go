@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner/capacity"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -84,7 +84,7 @@ func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlag
 		return nil
 	}
 	search := &capacity.Search{Scenario: sc, Settings: set, Gates: gatesOf(sc, f), Root: *f.root, Log: e.stderr,
-		Step: func(ctx context.Context, step *scenarios.Scenario, dir string) (string, results.Outcome, error) {
+		Step: func(ctx context.Context, step *scenarios.Scenario, dir string) (string, record.Outcome, error) {
 			return runOnce(ctx, e, step, f, dir)
 		}}
 	c, dir, err := search.Run(ctx)
@@ -95,14 +95,14 @@ func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlag
 	if err := report.RenderCapacity(dir, c, answer, report.Options{Stderr: e.stderr}); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "capacity: %s/%s, report %s/report.html\n", dir, results.CapacityFile, dir)
+	fmt.Fprintf(e.stderr, "capacity: %s/%s, report %s/report.html\n", dir, record.CapacityFile, dir)
 	fmt.Fprintln(e.stdout, answer)
 	switch {
 	case c.Found:
 		return nil
 	case ctx.Err() != nil:
 		return &exitCodeError{code: exitError, err: errors.New("interrupted before any level held")}
-	case c.Steps[0].Verdict == results.VerdictFail:
+	case c.Steps[0].Verdict == record.VerdictFail:
 		return errGateFailed
 	}
 	return &exitCodeError{code: exitError, err: fmt.Errorf("the first level %s could not be evaluated: %s", c.FormatLevel(c.Steps[0].Level), capacity.WhyNot(c.Steps[0]))}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 const capacityScenario = `name: knee
@@ -96,11 +96,11 @@ func TestFindCapacityFindsTheKnee(t *testing.T) {
 	if len(dirs) != 1 {
 		t.Fatalf("capacity directories: %v", dirs)
 	}
-	data, err := os.ReadFile(filepath.Join(dirs[0], results.CapacityFile))
+	data, err := os.ReadFile(filepath.Join(dirs[0], record.CapacityFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var c results.Capacity
+	var c record.Capacity
 	if err := json.Unmarshal(data, &c); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestFindCapacityFindsTheKnee(t *testing.T) {
 		if st.Level != want {
 			t.Errorf("step %d level %v, want %v", i, st.Level, want)
 		}
-		if _, err := results.ReadRun(filepath.Join(dirs[0], st.Dir)); err != nil {
+		if _, err := record.ReadRun(filepath.Join(dirs[0], st.Dir)); err != nil {
 			t.Errorf("step %d directory: %v", i, err)
 		}
 		checkLogs(t, filepath.Join(dirs[0], st.Dir))
@@ -120,15 +120,15 @@ func TestFindCapacityFindsTheKnee(t *testing.T) {
 			t.Errorf("step %d: achieved %v, gates %v", i, st.AchievedRate, st.Gates)
 		}
 	}
-	if last := c.Steps[3]; last.Verdict != results.VerdictFail || last.ErrorRate < 0.01 {
+	if last := c.Steps[3]; last.Verdict != record.VerdictFail || last.ErrorRate < 0.01 {
 		t.Errorf("knee step: verdict %s, error rate %v", last.Verdict, last.ErrorRate)
 	}
 	for _, st := range c.Steps[:3] {
-		if st.Verdict != results.VerdictPass || st.ErrorRate != 0 {
+		if st.Verdict != record.VerdictPass || st.ErrorRate != 0 {
 			t.Errorf("step at %v users: verdict %s, error rate %v", st.Level, st.Verdict, st.ErrorRate)
 		}
 	}
-	html, err := os.ReadFile(filepath.Join(dirs[0], results.ReportFile))
+	html, err := os.ReadFile(filepath.Join(dirs[0], record.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,12 +233,12 @@ func TestFindCapacityInterrupted(t *testing.T) {
 	if !strings.Contains(out.String(), "capacity: 2 users at") || !strings.Contains(out.String(), "interrupted at 5 users") {
 		t.Errorf("answer: %s", out.String())
 	}
-	m, _ := filepath.Glob(filepath.Join(root, "*", results.CapacityFile))
+	m, _ := filepath.Glob(filepath.Join(root, "*", record.CapacityFile))
 	if len(m) != 1 {
 		t.Fatalf("capacity.json: %v", m)
 	}
 	data, _ := os.ReadFile(m[0])
-	var c results.Capacity
+	var c record.Capacity
 	if err := json.Unmarshal(data, &c); err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/report"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/seed"
 )
@@ -63,7 +63,7 @@ func cmdCompare(ctx context.Context, e env, args []string) error {
 func compareWithStack(ctx context.Context, e env, name, label string, f *runFlags, sf *seedFlags, keepData bool) error {
 	out := *f.out
 	if out == "" {
-		out = results.CompareDir(*f.root, label, time.Now())
+		out = record.CompareDir(*f.root, label, time.Now())
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
@@ -93,7 +93,7 @@ func compareWithStack(ctx context.Context, e env, name, label string, f *runFlag
 	}()
 
 	dirs := make([]string, 0, len(compareProfiles))
-	var outcome results.Outcome
+	var outcome record.Outcome
 	for _, profile := range compareProfiles {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted before the %s run: nothing compared (runs so far: %s)", profile, strings.Join(dirs, ", "))

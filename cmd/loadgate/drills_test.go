@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/loadgate/loadgate/faults"
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/target/testdb"
 )
 
@@ -74,11 +74,11 @@ faults:
 			t.Errorf("stderr lacks %q:\n%s", want, w)
 		}
 	}
-	run, err := results.ReadRun(out)
+	run, err := record.ReadRun(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Status != results.StatusAborted || len(run.Faults) != 3 {
+	if run.Status != record.StatusAborted || len(run.Faults) != 3 {
 		t.Fatalf("status %s, faults %+v", run.Status, run.Faults)
 	}
 	for _, f := range run.Faults {
@@ -89,7 +89,7 @@ faults:
 	if run.Writes == nil || run.Writes.Acknowledged == 0 || run.Writes.Lost == nil || *run.Writes.Lost != 0 {
 		t.Errorf("writes: %+v", run.Writes)
 	}
-	html, _ := os.ReadFile(filepath.Join(out, results.ReportFile))
+	html, _ := os.ReadFile(filepath.Join(out, record.ReportFile))
 	if !strings.Contains(string(html), `id="faults"`) || !strings.Contains(string(html), "markArea") {
 		t.Error("report.html has no fault table or shading")
 	}
@@ -140,19 +140,19 @@ gates: ["writes_lost <= 0"]
 	if code := exitCode(err, io.Discard); code != exitError || strings.Contains(err.Error(), "counting writes") {
 		t.Errorf("exit %d: %v\n%s", code, err, stderr.String())
 	}
-	for _, file := range []string{results.ReportFile, results.SummaryFile, results.JUnitFile} {
+	for _, file := range []string{record.ReportFile, record.SummaryFile, record.JUnitFile} {
 		if _, err := os.Stat(filepath.Join(out, file)); err != nil {
 			t.Errorf("no %s: %v", file, err)
 		}
 	}
-	run, err := results.ReadRun(out)
+	run, err := record.ReadRun(out)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if w := run.Writes; w == nil || w.Acknowledged == 0 || w.Lost != nil || !strings.Contains(w.Error, "counting writes") {
 		t.Errorf("writes: %+v", w)
 	}
-	if len(run.Gates) != 1 || run.Gates[0].Verdict != results.VerdictUnknown || !strings.Contains(run.Gates[0].Message, "writes not checked") {
+	if len(run.Gates) != 1 || run.Gates[0].Verdict != record.VerdictUnknown || !strings.Contains(run.Gates[0].Message, "writes not checked") {
 		t.Errorf("gates: %+v", run.Gates)
 	}
 	if !strings.Contains(stdout.String()+stderr.String(), "writes not checked: counting writes") {
@@ -178,7 +178,7 @@ faults:
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	run, err := results.ReadRun(out)
+	run, err := record.ReadRun(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // exampleAPI is the API the scenarios of scenarios/examples/ are written
@@ -310,7 +310,7 @@ func TestExamples(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 			}
-			run, err := results.ReadRun(out)
+			run, err := record.ReadRun(out)
 			if err != nil {
 				t.Fatal(err)
 			}

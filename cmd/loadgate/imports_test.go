@@ -11,23 +11,27 @@ import (
 	"testing"
 )
 
-// importRules say which way imports run (issue 15): the command wires
-// report and runner; the runner measures and writes the results contract,
-// the report reads it; scenarios and the contract are at the bottom and know
-// no package above them. Each rule is a package (with those under it) and
-// the module packages it must not import.
+// importRules say which way imports run (DESIGN.md, issue 19): the command
+// parses flags and calls the one-run owner (trial); the owner drives the
+// runner, the report, the fault drills and the history; under them the
+// scenario schema and the gate language, then the results contract (record),
+// then redact. Each rule is a package (with those under it) and the module
+// packages it must not import.
 var importRules = []struct {
 	pkg       string
 	forbidden []string
 	except    []string // under a forbidden one, yet allowed
 	why       string
 }{
-	{"runner", []string{"report", "cmd", "target"}, nil, "the runner writes results; the report reads them, never the other way"},
-	{"scenarios", []string{"runner", "report", "cmd", "target", "migrations"}, nil, "a scenario is plain data: run.json's plan is made by runner.Plan"},
-	{"runner/results", []string{"runner", "report", "scenarios", "cmd", "target", "migrations"}, nil, "the on-disk contract is a leaf"},
-	{"report", []string{"runner", "cmd", "target", "scenarios"}, []string{"runner/results"}, "the report reads results directories only"},
-	{"target", []string{"runner", "report", "scenarios", "cmd"}, nil, "the target under test knows nothing of the harness"},
-	{"faults", []string{"runner", "report", "cmd"}, []string{"runner/results"}, "the runner schedules the drills, which know nothing of it; they read and complete the results contract"},
+	{"trial", []string{"cmd"}, nil, "the owner of a run is called by the command, never the other way"},
+	{"runner", []string{"trial", "report", "faults", "history", "cmd", "target"}, nil, "the runner measures; judging, drills, rendering and storing are the owner's to call"},
+	{"report", []string{"trial", "runner", "faults", "history", "scenarios", "cmd", "target"}, nil, "the report reads results directories and never re-judges"},
+	{"faults", []string{"trial", "runner", "report", "history", "cmd"}, nil, "the drills know no runner and no report: the owner hands them to the runner"},
+	{"history", []string{"trial", "runner", "report", "faults", "scenarios", "cmd", "target"}, nil, "the store of past runs reads and writes the results contract only"},
+	{"scenarios", []string{"trial", "runner", "report", "faults", "history", "cmd", "target", "migrations"}, nil, "a scenario is plain data over the gate language"},
+	{"gate", []string{"trial", "runner", "report", "faults", "history", "scenarios", "cmd", "target", "migrations"}, nil, "the gate language reads the results contract only"},
+	{"record", []string{""}, []string{"redact"}, "the results contract is a leaf (redact aside)"},
+	{"target", []string{"trial", "runner", "report", "faults", "history", "scenarios", "gate", "cmd"}, []string{"record"}, "the target under test knows nothing of the harness (its after-run checks fill the results contract)"},
 	{"redact", []string{""}, nil, "a leaf every side imports"},
 }
 
@@ -101,23 +105,34 @@ func TestBackEdgeRules(t *testing.T) {
 		from, to string
 		back     bool
 	}{
-		{"runner/capacity", "report", true},
-		{"runner/capacity", "report/gate", true},
-		{"scenarios", "runner/results", true},
-		{"runner/results", "scenarios", true},
-		{"report/gate", "runner", true},
+		{"runner", "report", true},
+		{"runner", "trial", true},
+		{"runner", "faults", true},
+		{"report", "runner", true},
+		{"report", "scenarios", true},
+		{"gate", "runner", true},
+		{"gate", "scenarios", true},
+		{"record", "scenarios", true},
+		{"record", "gate", true},
 		{"redact", "scenarios", true},
 		{"faults", "runner", true},
 		{"faults", "report", true},
-		{"faults", "runner/results", false},
+		{"trial", "cmd/loadgate", true},
+		{"target", "gate", true},
+		{"record", "redact", false},
+		{"faults", "record", false},
 		{"faults", "target/services", false},
 		{"runner", "scenarios", false},
-		{"runner/capacity", "runner/results", false},
-		{"report", "runner/results", false},
-		{"report", "report/gate", false},
-		{"cmd/loadgate", "report", false},
+		{"runner", "gate", false},
+		{"scenarios", "gate", false},
+		{"report", "record", false},
+		{"report", "gate", false},
+		{"trial", "runner", false},
+		{"trial", "report", false},
+		{"cmd/loadgate", "trial", false},
 		{"scenarios", "redact", false},
 		{"target", "target/store", false},
+		{"target/writes", "record", false},
 	} {
 		got := backEdge(tt.from, tt.to) != ""
 		if got != tt.back {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // TestKilledRunIsReadable runs the binary (this test binary acting as
@@ -54,10 +54,10 @@ gates: [p95 < 10s]
 	// is replaced by a rename, so every read sees a whole file.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		cp, err := results.ReadRun(dir)
+		cp, err := record.ReadRun(dir)
 		if err == nil && cp.Overall.Requests > 0 {
 			break
-		} else if err != nil && !errors.Is(err, results.ErrMissing) {
+		} else if err != nil && !errors.Is(err, record.ErrMissing) {
 			t.Fatal(err)
 		}
 		select {
@@ -85,9 +85,9 @@ gates: [p95 < 10s]
 		t.Errorf("report does not say the run did not finish\nstderr: %s", errs)
 	}
 	for file, want := range map[string]string{
-		results.ReportFile:  "INCOMPLETE",
-		results.SummaryFile: "Incomplete",
-		results.JUnitFile:   `type="RunIncomplete"`,
+		record.ReportFile:  "INCOMPLETE",
+		record.SummaryFile: "Incomplete",
+		record.JUnitFile:   `type="RunIncomplete"`,
 	} {
 		data, err := os.ReadFile(filepath.Join(dir, file))
 		if err != nil {
@@ -97,11 +97,11 @@ gates: [p95 < 10s]
 			t.Errorf("%s does not say %q", file, want)
 		}
 	}
-	run, err := results.ReadRun(dir)
+	run, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Status != results.StatusRunning || run.Overall.Requests == 0 {
+	if run.Status != record.StatusRunning || run.Overall.Requests == 0 {
 		t.Errorf("run.json after report: status %q, %d requests; want the checkpoint left as it was", run.Status, run.Overall.Requests)
 	}
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -100,7 +100,7 @@ func TestExitCodes(t *testing.T) {
 // requests its run.json counts, per endpoint and outcome.
 func checkLogs(t *testing.T, dir string) {
 	t.Helper()
-	if err := results.CheckLogs(dir); err != nil {
+	if err := record.CheckLogs(dir); err != nil {
 		t.Error(err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // cli starts this test binary as the loadgate binary (see TestMain) with
@@ -129,21 +129,21 @@ func TestMergeShardProcesses(t *testing.T) {
 		}
 	}
 	// The percentiles are those of the two shards' logs added together.
-	for tag, st := range map[string]results.Stats{"": m.Overall, "fast": m.Endpoints["fast"], "slow": m.Endpoints["slow"]} {
-		h := logTotal(t, tag, filepath.Join(one, results.HlogFile), filepath.Join(two, results.HlogFile))
+	for tag, st := range map[string]record.Stats{"": m.Overall, "fast": m.Endpoints["fast"], "slow": m.Endpoints["slow"]} {
+		h := logTotal(t, tag, filepath.Join(one, record.HlogFile), filepath.Join(two, record.HlogFile))
 		want := []float64{float64(h.ValueAtQuantile(50)), float64(h.ValueAtQuantile(95)), float64(h.ValueAtQuantile(99)), float64(h.Max()), float64(h.TotalCount())}
 		got := []float64{st.LatencyUS.P50, st.LatencyUS.P95, st.LatencyUS.P99, st.LatencyUS.Max, float64(st.Requests)}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("series %q: merged p50/p95/p99/max/count %v, the shards' logs give %v", tag, got, want)
 		}
-		if back := logTotal(t, tag, filepath.Join(merged, results.HlogFile)); !back.Equals(h) {
+		if back := logTotal(t, tag, filepath.Join(merged, record.HlogFile)); !back.Equals(h) {
 			t.Errorf("series %q: the merged latency.hlog differs from the shards' sum", tag)
 		}
 	}
-	if m.Merged == nil || m.Merged.Shards != 2 || len(m.Gates) != 2 || m.Gates[0].Verdict != results.VerdictPass {
+	if m.Merged == nil || m.Merged.Shards != 2 || len(m.Gates) != 2 || m.Gates[0].Verdict != record.VerdictPass {
 		t.Errorf("merged run: %+v, gates %+v", m.Merged, m.Gates)
 	}
-	for _, f := range []string{results.ReportFile, results.SummaryFile, results.JUnitFile} {
+	for _, f := range []string{record.ReportFile, record.SummaryFile, record.JUnitFile} {
 		data, err := os.ReadFile(filepath.Join(merged, f))
 		if err != nil {
 			t.Fatal(err)
@@ -199,7 +199,7 @@ func TestMergeJudgesAsTheShardsWere(t *testing.T) {
 		t.Fatalf("merge of shards that failed error_rate > 50%%: exit %d, want 1:\n%s", code, &log)
 	}
 	m := readRun(t, merged)
-	if j := m.Judged; j == nil || j.Source != results.GatesOverride || fmt.Sprint(j.Gates) != "[error_rate > 50%]" || j.Verdict != results.VerdictFail {
+	if j := m.Judged; j == nil || j.Source != record.GatesOverride || fmt.Sprint(j.Gates) != "[error_rate > 50%]" || j.Verdict != record.VerdictFail {
 		t.Errorf("merged run judged %+v, want error_rate > 50%% given in place of the scenario's, fail", m.Judged)
 	}
 	if !strings.Contains(log.String(), "gates given in place of the scenario's") {
@@ -216,9 +216,9 @@ func TestMergeJudgesAsTheShardsWere(t *testing.T) {
 	}
 }
 
-func readRun(t *testing.T, dir string) *results.Run {
+func readRun(t *testing.T, dir string) *record.Run {
 	t.Helper()
-	r, err := results.ReadRun(dir)
+	r, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/faults"
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/report"
-	"github.com/loadgate/loadgate/report/gate"
 	"github.com/loadgate/loadgate/runner"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -235,7 +235,7 @@ func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, erro
 // runOnce runs sc into outDir (empty: a new directory under the results
 // root), evaluates the gates, writes the report and prints the gate table.
 // A run that completed returns its directory even when the gates fail.
-func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, outDir string) (string, results.Outcome, error) {
+func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, outDir string) (string, record.Outcome, error) {
 	opts := []runner.Option{runner.WithResultsRoot(*f.root), runner.WithProgress(e.stderr), runner.WithVersion(version)}
 	if e.getenv("GOGC") == "" {
 		// Collect less often during the attack, unless the user chose (CONTRACT.md).
@@ -259,12 +259,12 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	}
 	_, dir, err := runner.Run(ctx, sc, opts...)
 	if err != nil {
-		return "", results.Outcome{}, err
+		return "", record.Outcome{}, err
 	}
 	fmt.Fprintf(e.stderr, "results: %s\n", dir)
 	if f.writes != nil {
 		if err := f.writes.Finish(ctx, dir); err != nil {
-			return "", results.Outcome{}, err
+			return "", record.Outcome{}, err
 		}
 	}
 	out, err := report.Finish(dir, report.Options{Gates: f.gates, Stderr: e.stderr})
@@ -278,7 +278,7 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	return dir, out, nil
 }
 
-func outcomeError(out results.Outcome) error {
+func outcomeError(out record.Outcome) error {
 	if out.Incomplete {
 		return &exitCodeError{code: exitError, err: errors.New("the run did not finish (its run.json is a checkpoint, status running): it cannot be judged")}
 	}

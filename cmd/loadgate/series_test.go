@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 const seriesScenario = `name: shop
@@ -67,7 +67,7 @@ func TestGateOnCustomCounter(t *testing.T) {
 			if code != c.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.code, stdout, stderr)
 			}
-			run, err := results.ReadRun(out)
+			run, err := record.ReadRun(out)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,7 +18,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // localScenario replaces the ConfigMap's scenario: short, against a local
@@ -102,10 +102,10 @@ func TestJobsRunLocally(t *testing.T) {
 	if math.Abs(m.Overall.Rate.Target-s.Overall.Rate.Target) > 1e-9 || fmt.Sprint(m.Plan.Stages) != fmt.Sprint(s.Plan.Stages) {
 		t.Errorf("merged plan %v at %v/s, one process %v at %v/s", m.Plan.Stages, m.Overall.Rate.Target, s.Plan.Stages, s.Overall.Rate.Target)
 	}
-	if !slices.Equal(m.Plan.Gates, s.Plan.Gates) || len(m.Gates) != 2 || m.Gates[0].Verdict != results.VerdictPass || m.Gates[1].Verdict != s.Gates[1].Verdict {
+	if !slices.Equal(m.Plan.Gates, s.Plan.Gates) || len(m.Gates) != 2 || m.Gates[0].Verdict != record.VerdictPass || m.Gates[1].Verdict != s.Gates[1].Verdict {
 		t.Errorf("gates: merged %+v, one process %+v", m.Gates, s.Gates)
 	}
-	for _, f := range []string{results.ReportFile, results.SummaryFile, results.JUnitFile} {
+	for _, f := range []string{record.ReportFile, record.SummaryFile, record.JUnitFile} {
 		if _, err := os.Stat(filepath.Join(runDir+"-merged", f)); err != nil {
 			t.Error(err)
 		}
@@ -368,9 +368,9 @@ func (p *proc) wait(t *testing.T) int {
 	return 0
 }
 
-func readRun(t *testing.T, dir string) *results.Run {
+func readRun(t *testing.T, dir string) *record.Run {
 	t.Helper()
-	r, err := results.ReadRun(dir)
+	r, err := record.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

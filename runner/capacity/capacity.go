@@ -17,8 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
-	"github.com/loadgate/loadgate/runner/results"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -105,10 +105,10 @@ func Describe(sc *scenarios.Scenario, set Settings, gates []string) (string, err
 
 // Levels are the levels a search of sc tries, and the search as recorded in
 // capacity.json; closed-model levels are whole users, strictly increasing.
-func Levels(sc *scenarios.Scenario, set Settings) (results.CapacitySearch, []float64, error) {
+func Levels(sc *scenarios.Scenario, set Settings) (record.CapacitySearch, []float64, error) {
 	final := sc.FinalLevel()
 	closed := sc.Load.Model == scenarios.ModelClosed
-	s := results.CapacitySearch{Start: set.Start, Max: set.Max, Increment: set.Increment,
+	s := record.CapacitySearch{Start: set.Start, Max: set.Max, Increment: set.Increment,
 		HoldS: set.Hold.Seconds(), RampS: set.Ramp.Seconds(), ExcludeS: set.Exclude.Seconds()}
 	if s.Increment == 0 {
 		s.Factor = set.Factor
@@ -149,7 +149,7 @@ func Levels(sc *scenarios.Scenario, set Settings) (results.CapacitySearch, []flo
 
 // Step runs one step's scenario into dir and judges it, returning the run
 // directory and its gate outcome.
-type Step func(ctx context.Context, sc *scenarios.Scenario, dir string) (runDir string, out results.Outcome, err error)
+type Step func(ctx context.Context, sc *scenarios.Scenario, dir string) (runDir string, out record.Outcome, err error)
 
 // Search is one capacity search of a scenario.
 type Search struct {
@@ -169,7 +169,7 @@ type Search struct {
 // interrupted search (ctx done) records what it reached. The error is for
 // what stopped the search itself (settings, the directory, writing files),
 // not for a step that failed: that is in the result.
-func (s *Search) Run(ctx context.Context) (*results.Capacity, string, error) {
+func (s *Search) Run(ctx context.Context) (*record.Capacity, string, error) {
 	sc, log, now := s.Scenario, s.Log, s.Now
 	if log == nil {
 		log = io.Discard
@@ -185,34 +185,34 @@ func (s *Search) Run(ctx context.Context) (*results.Capacity, string, error) {
 		return nil, "", err
 	}
 	started := now()
-	dir := filepath.Join(s.Root, results.DirTime(started)+"-"+sc.Name+"-capacity")
+	dir := filepath.Join(s.Root, record.DirTime(started)+"-"+sc.Name+"-capacity")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
-	c := &results.Capacity{Schema: 1, Scenario: sc.Name, Target: redact.URL(sc.Target.BaseURL), Model: sc.Load.Model,
+	c := &record.Capacity{Schema: 1, Scenario: sc.Name, Target: redact.URL(sc.Target.BaseURL), Model: sc.Load.Model,
 		Started: started, Gates: s.Gates, Search: search}
 	save := func() error {
 		c.Ended = now()
-		return results.WriteJSON(filepath.Join(dir, results.CapacityFile), c)
+		return record.WriteJSON(filepath.Join(dir, record.CapacityFile), c)
 	}
 	prev := 0.0
 	for i, level := range levels {
 		st := s.step(ctx, log, dir, i, prev, level)
 		if c.Profile == "" && st.Dir != "" {
-			if run, err := results.ReadRun(filepath.Join(dir, st.Dir)); err == nil {
+			if run, err := record.ReadRun(filepath.Join(dir, st.Dir)); err == nil {
 				c.Profile = run.Profile
 			}
 		}
 		interrupted := ctx.Err() != nil
 		if interrupted {
 			// An interrupted step says nothing about its level.
-			st.Verdict, st.Error = results.VerdictUnknown, "interrupted"
+			st.Verdict, st.Error = record.VerdictUnknown, "interrupted"
 		}
 		c.Steps = append(c.Steps, st)
 		switch {
 		case interrupted:
 			c.Stopped = fmt.Sprintf("interrupted during %s: the capacity is at least the last level that held", c.FormatLevel(st.Level))
-		case st.Verdict == results.VerdictPass:
+		case st.Verdict == record.VerdictPass:
 			c.Found, c.Capacity = true, st.Level
 		default:
 			c.Knee = st.Level
@@ -237,8 +237,8 @@ func (s *Search) Run(ctx context.Context) (*results.Capacity, string, error) {
 
 // step runs one level and summarises it; a step that cannot be run or
 // judged has verdict unknown and an error.
-func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, prev, level float64) results.CapacityStep {
-	st := results.CapacityStep{Level: level, Verdict: results.VerdictUnknown}
+func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, prev, level float64) record.CapacityStep {
+	st := record.CapacityStep{Level: level, Verdict: record.VerdictUnknown}
 	step := *s.Scenario
 	set := s.Settings
 	err := step.ApplyStep(scenarios.Step{From: prev, Level: level, Ramp: set.Ramp, Hold: set.Hold, Exclude: set.Exclude})
@@ -259,20 +259,20 @@ func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, pre
 	}
 	st.Dir = name
 	st.Verdict, st.Gates = out.Verdict, out.Gates
-	run, err := results.ReadRun(runDir)
+	run, err := record.ReadRun(runDir)
 	if err != nil {
-		st.Verdict, st.Error = results.VerdictUnknown, err.Error()
+		st.Verdict, st.Error = record.VerdictUnknown, err.Error()
 		return st
 	}
 	// The successful requests' latency, as the gates read it; none
 	// succeeded: 0, and the gates made the step unknown.
-	ok, _ := run.Overall.LatencyOf(results.OK)
+	ok, _ := run.Overall.LatencyOf(record.OK)
 	st.P95US, st.P99US = ok.P95, ok.P99
 	st.ErrorRate = run.Overall.ErrorRate
 	st.TargetRate, st.AchievedRate = run.Overall.Rate.Target, run.Overall.Rate.Achieved
 	st.CacheHitRate = run.Server.CacheHitRate
 	st.Warnings = run.Warnings
-	if run.Status != results.StatusCompleted && st.Error == "" && len(out.Reasons) > 0 {
+	if run.Status != record.StatusCompleted && st.Error == "" && len(out.Reasons) > 0 {
 		st.Error = out.Reasons[len(out.Reasons)-1]
 	}
 	return st
@@ -280,7 +280,7 @@ func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, pre
 
 // Answer is the one-line answer, e.g. "capacity: 420 users at p95 < 3s,
 // error_rate < 1% (steady, profile optimized); knee at 630 users: …".
-func Answer(c *results.Capacity) string {
+func Answer(c *record.Capacity) string {
 	held := strings.Join(c.Gates, ", ")
 	if held == "" {
 		held = "no gates"
@@ -304,15 +304,15 @@ func Answer(c *results.Capacity) string {
 }
 
 // WhyNot says which gates a step did not hold, with their values.
-func WhyNot(st results.CapacityStep) string {
+func WhyNot(st record.CapacityStep) string {
 	var why []string
 	for _, g := range st.Gates {
-		if g.Verdict == results.VerdictPass {
+		if g.Verdict == record.VerdictPass {
 			continue
 		}
 		w := g.Expr + " " + g.Verdict
 		if g.Value != nil {
-			w += " (" + results.Format(*g.Value, g.Unit) + ")"
+			w += " (" + record.Format(*g.Value, g.Unit) + ")"
 		}
 		why = append(why, w)
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -102,23 +102,23 @@ func TestCheckNamesTheField(t *testing.T) {
 // stepAt judges a step by a P95 that rises with the level: a fake of a
 // target whose knee is known, writing real run directories.
 func stepAt(t *testing.T, p95PerLevel float64) Step {
-	return func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, results.Outcome, error) {
+	return func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, record.Outcome, error) {
 		level := sc.Load.Stages[len(sc.Load.Stages)-1].Users.To
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", results.Outcome{}, err
+			return "", record.Outcome{}, err
 		}
 		p95 := level * p95PerLevel
-		run := results.Run{Schema: results.Schema, Scenario: sc.Name, Status: results.StatusCompleted, Profile: "optimized",
-			Overall: results.Stats{Requests: 100, Successes: 100, LatencyUS: results.Latency{P95: p95}}}
-		if err := results.WriteJSON(filepath.Join(dir, results.RunFile), run); err != nil {
-			return "", results.Outcome{}, err
+		run := record.Run{Schema: record.Schema, Scenario: sc.Name, Status: record.StatusCompleted, Profile: "optimized",
+			Overall: record.Stats{Requests: 100, Successes: 100, LatencyUS: record.Latency{P95: p95}}}
+		if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
+			return "", record.Outcome{}, err
 		}
 		v, threshold := p95, 100_000.0
-		g := results.Gate{Expr: "p95 < 100ms", Value: &v, Threshold: threshold, Unit: "us", Verdict: results.VerdictPass}
+		g := record.Gate{Expr: "p95 < 100ms", Value: &v, Threshold: threshold, Unit: "us", Verdict: record.VerdictPass}
 		if p95 >= threshold {
-			g.Verdict = results.VerdictFail
+			g.Verdict = record.VerdictFail
 		}
-		return dir, results.Outcome{Verdict: g.Verdict, Gates: []results.Gate{g}}, nil
+		return dir, record.Outcome{Verdict: g.Verdict, Gates: []record.Gate{g}}, nil
 	}
 }
 
@@ -135,11 +135,11 @@ func TestSearchStopsAtTheKnee(t *testing.T) {
 	if !c.Found || c.Capacity != 40 || c.Knee != 50 || len(c.Steps) != 5 || c.Profile != "optimized" {
 		t.Fatalf("found %v capacity %v knee %v steps %d profile %q", c.Found, c.Capacity, c.Knee, len(c.Steps), c.Profile)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, results.CapacityFile))
+	data, err := os.ReadFile(filepath.Join(dir, record.CapacityFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var saved results.Capacity
+	var saved record.Capacity
 	if err := json.Unmarshal(data, &saved); err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestSearchInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	inner := stepAt(t, 1)
 	steps := 0
-	s := &Search{Scenario: sc, Settings: set, Root: t.TempDir(), Step: func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, results.Outcome, error) {
+	s := &Search{Scenario: sc, Settings: set, Root: t.TempDir(), Step: func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, record.Outcome, error) {
 		if steps++; steps == 3 {
 			cancel()
 		}
@@ -190,9 +190,9 @@ func TestSearchDirName(t *testing.T) {
 		t.Fatal(err)
 	}
 	stamp, rest, _ := strings.Cut(filepath.Base(dir), "-s-")
-	at, err := time.Parse(results.DirTimeFormat, stamp)
+	at, err := time.Parse(record.DirTimeFormat, stamp)
 	if err != nil || rest != "capacity" || filepath.Dir(dir) != root || at.Before(before) || at.After(time.Now().UTC()) {
-		t.Errorf("directory %s: want %s/<%s>-s-capacity of now (%v)", dir, root, results.DirTimeFormat, err)
+		t.Errorf("directory %s: want %s/<%s>-s-capacity of now (%v)", dir, root, record.DirTimeFormat, err)
 	}
 }
 
@@ -222,11 +222,11 @@ func TestSearchOnItsClock(t *testing.T) {
 	if want := filepath.Join(root, "20300102-030405-s-capacity"); dir != want {
 		t.Errorf("directory %s, want %s", dir, want)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, results.CapacityFile))
+	data, err := os.ReadFile(filepath.Join(dir, record.CapacityFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var saved results.Capacity
+	var saved record.Capacity
 	if err := json.Unmarshal(data, &saved); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // kind is what a metric measures, which decides the units its threshold takes.
@@ -66,14 +66,14 @@ type metric struct {
 	kind kind
 	// read returns the value from a run's stats or server summary; ok is
 	// false when the metric is absent. Nil for metrics that come from Extra.
-	read func(s *results.Stats, srv *results.Server) (float64, bool)
+	read func(s *record.Stats, srv *record.Server) (float64, bool)
 	// runWide metrics cannot take an endpoint prefix.
 	runWide bool
 	// perFault metrics take a fault's name as prefix instead
 	// ("redis_down.recovery_time"); without one they read the worst fault.
 	perFault bool
 	// pop is the population a latency metric reads ("" for other metrics).
-	pop results.Population
+	pop record.Population
 	// scraped metrics come from the target's Prometheus metrics.
 	scraped bool
 	// share metrics are a part of a whole (error rate, cache hit rate):
@@ -83,27 +83,27 @@ type metric struct {
 
 // Latency metrics read the successful requests unless their name starts
 // with one of these population prefixes.
-var popPrefixes = map[string]results.Population{"": results.OK, "ok.": results.OK, "all.": results.All, "failed.": results.Failed}
+var popPrefixes = map[string]record.Population{"": record.OK, "ok.": record.OK, "all.": record.All, "failed.": record.Failed}
 
 // allMetrics lists every metric name of the gate language. It is built once
 // per call and never shared, so the package holds no mutable state.
 func allMetrics() map[string]metric {
 	m := map[string]metric{}
-	lat := func(prefix string, pick func(*results.Stats, results.Population) (results.Latency, bool)) {
-		fields := map[string]func(l *results.Latency) float64{
-			"p50":   func(l *results.Latency) float64 { return l.P50 },
-			"p90":   func(l *results.Latency) float64 { return l.P90 },
-			"p95":   func(l *results.Latency) float64 { return l.P95 },
-			"p99":   func(l *results.Latency) float64 { return l.P99 },
-			"p99.9": func(l *results.Latency) float64 { return l.P999 },
-			"p999":  func(l *results.Latency) float64 { return l.P999 },
-			"max":   func(l *results.Latency) float64 { return l.Max },
-			"mean":  func(l *results.Latency) float64 { return l.Mean },
-			"min":   func(l *results.Latency) float64 { return l.Min },
+	lat := func(prefix string, pick func(*record.Stats, record.Population) (record.Latency, bool)) {
+		fields := map[string]func(l *record.Latency) float64{
+			"p50":   func(l *record.Latency) float64 { return l.P50 },
+			"p90":   func(l *record.Latency) float64 { return l.P90 },
+			"p95":   func(l *record.Latency) float64 { return l.P95 },
+			"p99":   func(l *record.Latency) float64 { return l.P99 },
+			"p99.9": func(l *record.Latency) float64 { return l.P999 },
+			"p999":  func(l *record.Latency) float64 { return l.P999 },
+			"max":   func(l *record.Latency) float64 { return l.Max },
+			"mean":  func(l *record.Latency) float64 { return l.Mean },
+			"min":   func(l *record.Latency) float64 { return l.Min },
 		}
 		for pp, pop := range popPrefixes {
 			for name, f := range fields {
-				m[pp+prefix+name] = metric{name: pp + prefix + name, kind: kindLatency, pop: pop, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+				m[pp+prefix+name] = metric{name: pp + prefix + name, kind: kindLatency, pop: pop, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
 					l, ok := pick(s, pop)
 					if !ok {
 						return 0, false
@@ -113,29 +113,29 @@ func allMetrics() map[string]metric {
 			}
 		}
 	}
-	lat("", (*results.Stats).LatencyOf)
-	lat("latency.", (*results.Stats).LatencyOf)
-	lat("service_time.", (*results.Stats).ServiceTimeOf)
+	lat("", (*record.Stats).LatencyOf)
+	lat("latency.", (*record.Stats).LatencyOf)
+	lat("service_time.", (*record.Stats).ServiceTimeOf)
 
-	m["error_rate"] = metric{name: "error_rate", kind: kindRatio, share: true, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+	m["error_rate"] = metric{name: "error_rate", kind: kindRatio, share: true, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
 		return s.ErrorRate, s.Requests > 0
 	}}
-	rate := func(s *results.Stats, _ *results.Server) (float64, bool) { return s.Rate.Achieved, s.Requests > 0 }
+	rate := func(s *record.Stats, _ *record.Server) (float64, bool) { return s.Rate.Achieved, s.Requests > 0 }
 	m["rate"] = metric{name: "rate", kind: kindRate, read: rate}
 	m["achieved_rate"] = metric{name: "achieved_rate", kind: kindRate, read: rate}
 	// checks is the share of flow checks that passed: of a step, of a
 	// flow's iterations (<flow>.iteration.checks) or of the run.
-	m["checks"] = metric{name: "checks", kind: kindRatio, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+	m["checks"] = metric{name: "checks", kind: kindRatio, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
 		n := s.ChecksPassed + s.ChecksFailed
 		if n == 0 {
 			return 0, false
 		}
 		return float64(s.ChecksPassed) / float64(n), true
 	}}
-	m["requests"] = metric{name: "requests", kind: kindCount, read: func(s *results.Stats, _ *results.Server) (float64, bool) {
+	m["requests"] = metric{name: "requests", kind: kindCount, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
 		return float64(s.Requests), true
 	}}
-	hit := func(_ *results.Stats, srv *results.Server) (float64, bool) {
+	hit := func(_ *record.Stats, srv *record.Server) (float64, bool) {
 		if srv.CacheHitRate == nil {
 			return 0, false
 		}
@@ -143,20 +143,20 @@ func allMetrics() map[string]metric {
 	}
 	m["cache_hit_rate"] = metric{name: "cache_hit_rate", kind: kindRatio, read: hit, runWide: true, scraped: true, share: true}
 	m["server.cache_hit_rate"] = metric{name: "server.cache_hit_rate", kind: kindRatio, read: hit, runWide: true, scraped: true, share: true}
-	server := func(name string, k kind, scale float64, pick func(*results.Server) *float64) {
-		m[name] = metric{name: name, kind: k, runWide: true, scraped: true, read: func(_ *results.Stats, srv *results.Server) (float64, bool) {
+	server := func(name string, k kind, scale float64, pick func(*record.Server) *float64) {
+		m[name] = metric{name: name, kind: k, runWide: true, scraped: true, read: func(_ *record.Stats, srv *record.Server) (float64, bool) {
 			if p := pick(srv); p != nil {
 				return *p * scale, true
 			}
 			return 0, false
 		}}
 	}
-	server("db_p50", kindLatency, 1e6, func(s *results.Server) *float64 { return s.DBQueryP50Seconds })
-	server("db_p95", kindLatency, 1e6, func(s *results.Server) *float64 { return s.DBQueryP95Seconds })
-	server("db_p99", kindLatency, 1e6, func(s *results.Server) *float64 { return s.DBQueryP99Seconds })
-	server("db_mean", kindLatency, 1e6, func(s *results.Server) *float64 { return s.DBQueryMeanSeconds })
-	server("db_pool_wait", kindSeconds, 1, func(s *results.Server) *float64 { return s.DBPoolWaitSeconds })
-	server("db_pool_empty_acquires", kindCount, 1, func(s *results.Server) *float64 { return s.DBPoolEmptyAcquires })
+	server("db_p50", kindLatency, 1e6, func(s *record.Server) *float64 { return s.DBQueryP50Seconds })
+	server("db_p95", kindLatency, 1e6, func(s *record.Server) *float64 { return s.DBQueryP95Seconds })
+	server("db_p99", kindLatency, 1e6, func(s *record.Server) *float64 { return s.DBQueryP99Seconds })
+	server("db_mean", kindLatency, 1e6, func(s *record.Server) *float64 { return s.DBQueryMeanSeconds })
+	server("db_pool_wait", kindSeconds, 1, func(s *record.Server) *float64 { return s.DBPoolWaitSeconds })
+	server("db_pool_empty_acquires", kindCount, 1, func(s *record.Server) *float64 { return s.DBPoolEmptyAcquires })
 	m[MetricRecoveryTime] = metric{name: MetricRecoveryTime, kind: kindSeconds, runWide: true, perFault: true}
 	m[MetricFaultErrorRate] = metric{name: MetricFaultErrorRate, kind: kindRatio, runWide: true, perFault: true}
 	m[MetricWritesLost] = metric{name: MetricWritesLost, kind: kindCount, runWide: true}

@@ -1,12 +1,14 @@
-// Package results is the on-disk contract between the runner, which writes a
-// results directory, and the report package, which reads it (DESIGN.md,
-// "Results directory (schema 1)").
+// Package record is the results contract: what a run directory holds and how
+// it is read (DESIGN.md, "Results directory (schema 1)"). The runner measures
+// into its types, the one-run owner writes them, the report and the history
+// read them.
 //
-// It holds the types of run.json and timeline.json, the names of the files in
-// a run directory, atomic write and strict read helpers, and the interval
-// logs' tags and reader (hlog.go). It knows nothing about HTTP or rendering,
-// and of histograms only how the logs store them.
-package results
+// It holds the types of run.json, timeline.json and capacity.json, the names
+// of the files in a run directory, atomic write and strict read helpers, and
+// the interval logs' tags, writer and reader (hlog.go). It knows nothing about
+// HTTP, scenarios or rendering, and of histograms only how the logs store
+// them.
+package record
 
 import (
 	"bytes"

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 func TestParseSeriesGates(t *testing.T) {
@@ -56,7 +56,7 @@ func TestParseSeriesGates(t *testing.T) {
 
 func TestEvaluateSeriesGates(t *testing.T) {
 	t.Parallel()
-	run := &results.Run{Server: results.Server{
+	run := &record.Run{Server: record.Server{
 		Series:      map[string]float64{`increase(orders_total{status="failed"})`: 12},
 		SeriesNotes: map[string]string{`max(queue_depth)`: "queue_depth was never scraped"},
 	}}
@@ -66,7 +66,7 @@ func TestEvaluateSeriesGates(t *testing.T) {
 		`max(queue_depth) < 5`,
 		`rate(other_total) > 1`,
 	})
-	want := []string{results.VerdictFail, results.VerdictPass, results.VerdictUnknown, results.VerdictUnknown}
+	want := []string{record.VerdictFail, record.VerdictPass, record.VerdictUnknown, record.VerdictUnknown}
 	for i, g := range gates {
 		if g.Verdict != want[i] {
 			t.Errorf("%s: %s (%s), want %s", g.Expr, g.Verdict, g.Message, want[i])

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // Op is a comparison operator.
@@ -45,9 +45,9 @@ type Gate struct {
 	// Metric is the canonical metric name without the endpoint, e.g. "p95",
 	// "service_time.p99", "failed.p95", "error_rate", "server.cache_hit_rate".
 	Metric string
-	// Population is the requests a latency metric reads: results.OK unless
+	// Population is the requests a latency metric reads: record.OK unless
 	// the metric starts with "all." or "failed."; empty for other metrics.
-	Population results.Population
+	Population record.Population
 	Op         Op
 	// Threshold is in the metric's unit (Unit).
 	Threshold float64
@@ -57,7 +57,7 @@ type Gate struct {
 	Unit string
 	// Series is set for a gate on a target series (increase(x) < 10);
 	// Metric is then its key.
-	Series *results.SeriesQuery
+	Series *record.SeriesQuery
 }
 
 // Parse parses one gate expression: [endpoint.]metric op value[unit].

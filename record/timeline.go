@@ -1,4 +1,4 @@
-package results
+package record
 
 // Keys of timeline.json's Point.Server: what the runner read from the
 // target per interval (its Prometheus metrics and Server-Timing headers),

@@ -6,12 +6,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // Input is what gates are evaluated against.
 type Input struct {
-	Run *results.Run
+	Run *record.Run
 	// Extra holds the shape-specific metrics (MetricRecoveryTime,
 	// MetricP95Drift, MetricMemoryGrowth) computed by the caller from the
 	// timeline and the interval log, in their canonical units. A metric
@@ -26,26 +26,26 @@ type Input struct {
 }
 
 // Evaluate evaluates each expression against the run. Every expression
-// gives exactly one results.Gate, in order; an expression that does not
+// gives exactly one record.Gate, in order; an expression that does not
 // parse or whose metric is absent gives verdict unknown with a message that
 // names it.
-func Evaluate(run *results.Run, exprs []string) []results.Gate {
+func Evaluate(run *record.Run, exprs []string) []record.Gate {
 	return EvaluateInput(Input{Run: run}, exprs)
 }
 
 // Judge evaluates one gate on a run: the shape of runner.GateJudge, by which
 // the runner (which does not read the gate language) judges abort gates.
-func Judge(run *results.Run, expr string) results.Gate {
+func Judge(run *record.Run, expr string) record.Gate {
 	return EvaluateInput(Input{Run: run}, []string{expr})[0]
 }
 
 // EvaluateInput is Evaluate with shape-specific metrics.
-func EvaluateInput(in Input, exprs []string) []results.Gate {
-	out := make([]results.Gate, 0, len(exprs))
+func EvaluateInput(in Input, exprs []string) []record.Gate {
+	out := make([]record.Gate, 0, len(exprs))
 	for _, e := range exprs {
 		g, err := Parse(e)
 		if err != nil {
-			out = append(out, results.Gate{Expr: strings.TrimSpace(e), Verdict: results.VerdictUnknown, Message: err.Error()})
+			out = append(out, record.Gate{Expr: strings.TrimSpace(e), Verdict: record.VerdictUnknown, Message: err.Error()})
 			continue
 		}
 		out = append(out, g.Evaluate(in))
@@ -54,11 +54,11 @@ func EvaluateInput(in Input, exprs []string) []results.Gate {
 }
 
 // Evaluate evaluates one parsed gate.
-func (g Gate) Evaluate(in Input) results.Gate {
-	r := results.Gate{Expr: g.Expr, Threshold: g.Threshold, Unit: g.Unit}
+func (g Gate) Evaluate(in Input) record.Gate {
+	r := record.Gate{Expr: g.Expr, Threshold: g.Threshold, Unit: g.Unit}
 	v, why := g.value(in)
 	if why != "" {
-		r.Verdict = results.VerdictUnknown
+		r.Verdict = record.VerdictUnknown
 		r.Message = fmt.Sprintf("gate %q cannot be evaluated: %s", g.Expr, why)
 		return r
 	}
@@ -72,19 +72,19 @@ func (g Gate) Evaluate(in Input) results.Gate {
 	if math.IsInf(v, 0) || math.IsNaN(v) {
 		// Unbounded (a spike never recovered): no value to write, and only
 		// a ">" gate could hold, which makes no sense for such metrics.
-		r.Verdict = results.VerdictFail
+		r.Verdict = record.VerdictFail
 		if math.IsInf(v, 1) && (g.Op == Greater || g.Op == GreaterEqual) {
-			r.Verdict = results.VerdictPass
+			r.Verdict = record.VerdictPass
 		}
 		r.Message = fmt.Sprintf("%s is unbounded (never reached before the run ended), gate is %s %s", name, g.Op, Format(g.Threshold, g.Unit))
 		return r
 	}
 	r.Value = &v
 	if g.Op.holds(v, g.Threshold) {
-		r.Verdict = results.VerdictPass
+		r.Verdict = record.VerdictPass
 		r.Message = fmt.Sprintf("%s is %s, within %s %s", name, Format(v, g.Unit), g.Op, Format(g.Threshold, g.Unit))
 	} else {
-		r.Verdict = results.VerdictFail
+		r.Verdict = record.VerdictFail
 		r.Message = fmt.Sprintf("%s is %s, gate is %s %s", name, Format(v, g.Unit), g.Op, Format(g.Threshold, g.Unit))
 	}
 	return r
@@ -154,14 +154,14 @@ func (g Gate) value(in Input) (float64, string) {
 		case m.pop != "" && stats.Count(m.pop) <= 0:
 			return 0, fmt.Sprintf("no %s were measured (%d requests, %d succeeded): there is no latency to judge", m.pop.Describe(), stats.Requests, stats.Successes)
 		case m.pop != "":
-			return 0, fmt.Sprintf("%s has no latency of %s (written before latencies were split by outcome, and %d of %d requests failed)", results.RunFile, m.pop.Describe(), stats.Requests-stats.Successes, stats.Requests)
+			return 0, fmt.Sprintf("%s has no latency of %s (written before latencies were split by outcome, and %d of %d requests failed)", record.RunFile, m.pop.Describe(), stats.Requests-stats.Successes, stats.Requests)
 		}
 		return 0, fmt.Sprintf("%s is absent", g.Metric)
 	}
 	return v, ""
 }
 
-func endpointList(run *results.Run) string {
+func endpointList(run *record.Run) string {
 	if len(run.Endpoints) == 0 {
 		return "none"
 	}
@@ -179,17 +179,17 @@ func endpointList(run *results.Run) string {
 // Verdict combines gate verdicts: unknown when any gate could not be
 // evaluated (a configuration or data problem comes first), else fail when
 // any failed, else pass. No gates is a pass.
-func Verdict(gates []results.Gate) string {
-	v := results.VerdictPass
+func Verdict(gates []record.Gate) string {
+	v := record.VerdictPass
 	for _, g := range gates {
 		switch g.Verdict {
-		case results.VerdictUnknown:
-			return results.VerdictUnknown
-		case results.VerdictFail:
-			v = results.VerdictFail
-		case results.VerdictPass:
+		case record.VerdictUnknown:
+			return record.VerdictUnknown
+		case record.VerdictFail:
+			v = record.VerdictFail
+		case record.VerdictPass:
 		default:
-			return results.VerdictUnknown
+			return record.VerdictUnknown
 		}
 	}
 	return v

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 // A gate on a series the target exposes names its aggregation over the
@@ -33,9 +33,9 @@ var (
 // its threshold takes.
 func seriesKind(agg string) kind {
 	switch agg {
-	case results.AggIncrease:
+	case record.AggIncrease:
 		return kindCount
-	case results.AggRate:
+	case record.AggRate:
 		return kindRate
 	}
 	return kindNumber
@@ -70,14 +70,14 @@ func splitSeriesLHS(e string) int {
 }
 
 // parseSeries parses a series call such as `quantile(0.95, x{a="b"})`.
-func parseSeries(lhs string) (results.SeriesQuery, error) {
+func parseSeries(lhs string) (record.SeriesQuery, error) {
 	m := seriesCall.FindStringSubmatch(strings.TrimSpace(lhs))
 	if m == nil {
-		return results.SeriesQuery{}, fmt.Errorf("%q is not a series aggregation", lhs)
+		return record.SeriesQuery{}, fmt.Errorf("%q is not a series aggregation", lhs)
 	}
-	q := results.SeriesQuery{Agg: m[1]}
+	q := record.SeriesQuery{Agg: m[1]}
 	arg := strings.TrimSpace(m[2])
-	if q.Agg == results.AggQuantile {
+	if q.Agg == record.AggQuantile {
 		num, rest, ok := strings.Cut(arg, ",")
 		if !ok {
 			return q, fmt.Errorf("quantile takes a level and a histogram: quantile(0.95, name)")
@@ -93,7 +93,7 @@ func parseSeries(lhs string) (results.SeriesQuery, error) {
 	if !metricNameRE.MatchString(q.Metric) {
 		return q, fmt.Errorf("%q is not a metric name", q.Metric)
 	}
-	if q.Agg == results.AggQuantile && strings.HasSuffix(q.Metric, "_bucket") {
+	if q.Agg == record.AggQuantile && strings.HasSuffix(q.Metric, "_bucket") {
 		return q, fmt.Errorf("name the histogram, not its buckets: %s", strings.TrimSuffix(q.Metric, "_bucket"))
 	}
 	if hasSel {
@@ -111,14 +111,14 @@ func parseSeries(lhs string) (results.SeriesQuery, error) {
 }
 
 // parseMatchers parses `a="x", b!~"y.*"`.
-func parseMatchers(s string) ([]results.Matcher, error) {
-	var out []results.Matcher
+func parseMatchers(s string) ([]record.Matcher, error) {
+	var out []record.Matcher
 	for rest := strings.TrimSpace(s); rest != ""; {
 		i := strings.IndexAny(rest, "=!")
 		if i < 0 {
 			return nil, fmt.Errorf("%q: want label=\"value\" (or !=, =~, !~)", rest)
 		}
-		m := results.Matcher{Label: strings.TrimSpace(rest[:i])}
+		m := record.Matcher{Label: strings.TrimSpace(rest[:i])}
 		if !labelNameRE.MatchString(m.Label) {
 			return nil, fmt.Errorf("%q is not a label name", m.Label)
 		}
@@ -178,8 +178,8 @@ func quotedPrefix(s string) (string, int, error) {
 // SeriesQueries lists the target series the expressions gate on, each once,
 // in order: what the runner must measure (runner.WithSeries). Expressions
 // that do not parse are left out (their gates are unknown anyway).
-func SeriesQueries(exprs []string) []results.SeriesQuery {
-	var out []results.SeriesQuery
+func SeriesQueries(exprs []string) []record.SeriesQuery {
+	var out []record.SeriesQuery
 	seen := map[string]bool{}
 	for _, e := range exprs {
 		g, err := Parse(e)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/loadgate/loadgate/runner/results"
+	"github.com/loadgate/loadgate/record"
 )
 
 func TestParse(t *testing.T) {
@@ -63,15 +63,15 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q) = %+v, want endpoint %q metric %q op %s threshold %g unit %s",
 				tt.expr, g, tt.endpoint, tt.metric, tt.op, tt.threshold, tt.unit)
 		}
-		wantPop := results.Population("")
+		wantPop := record.Population("")
 		switch {
 		case tt.unit != "us" || strings.HasPrefix(tt.metric, "db_"):
 		case strings.HasPrefix(tt.metric, "all."):
-			wantPop = results.All
+			wantPop = record.All
 		case strings.HasPrefix(tt.metric, "failed."):
-			wantPop = results.Failed
+			wantPop = record.Failed
 		default:
-			wantPop = results.OK
+			wantPop = record.OK
 		}
 		if g.Population != wantPop {
 			t.Errorf("Parse(%q): population %q, want %q", tt.expr, g.Population, wantPop)
@@ -141,30 +141,30 @@ func TestScraped(t *testing.T) {
 	}
 }
 
-func fixtureRun() *results.Run {
+func fixtureRun() *record.Run {
 	dbP95, empty := 0.00390625, 12.0 // 3906.25 µs: exact in binary
 	hit := 0.75
-	return &results.Run{
-		Schema: results.Schema,
-		Overall: results.Stats{
+	return &record.Run{
+		Schema: record.Schema,
+		Overall: record.Stats{
 			Requests: 1000, Successes: 995, ErrorRate: 0.005,
-			Rate: results.Rate{Target: 100, Achieved: 99.5},
+			Rate: record.Rate{Target: 100, Achieved: 99.5},
 			// All requests; the successful ones are a little slower, the
 			// 5 failed ones fast.
-			LatencyUS:           results.Latency{Min: 800, Mean: 39e3, P50: 19e3, P90: 89e3, P95: 118e3, P99: 399e3, P999: 900e3, Max: 1.2e6},
-			ServiceTimeUS:       results.Latency{P95: 99e3},
-			LatencyOKUS:         &results.Latency{Min: 900, Mean: 40e3, P50: 20e3, P90: 90e3, P95: 120e3, P99: 400e3, P999: 900e3, Max: 1.2e6},
-			ServiceTimeOKUS:     &results.Latency{P95: 100e3},
-			LatencyFailedUS:     &results.Latency{Min: 800, P95: 2e3, Max: 2e3},
-			ServiceTimeFailedUS: &results.Latency{P95: 1e3},
+			LatencyUS:           record.Latency{Min: 800, Mean: 39e3, P50: 19e3, P90: 89e3, P95: 118e3, P99: 399e3, P999: 900e3, Max: 1.2e6},
+			ServiceTimeUS:       record.Latency{P95: 99e3},
+			LatencyOKUS:         &record.Latency{Min: 900, Mean: 40e3, P50: 20e3, P90: 90e3, P95: 120e3, P99: 400e3, P999: 900e3, Max: 1.2e6},
+			ServiceTimeOKUS:     &record.Latency{P95: 100e3},
+			LatencyFailedUS:     &record.Latency{Min: 800, P95: 2e3, Max: 2e3},
+			ServiceTimeFailedUS: &record.Latency{P95: 1e3},
 		},
-		Endpoints: map[string]results.Stats{
-			"search": {Requests: 600, Successes: 600, LatencyUS: results.Latency{P99: 150e3}, Rate: results.Rate{Achieved: 60}},
+		Endpoints: map[string]record.Stats{
+			"search": {Requests: 600, Successes: 600, LatencyUS: record.Latency{P99: 150e3}, Rate: record.Rate{Achieved: 60}},
 			// As run.json was written before latencies were split by outcome:
 			// search, with no failure, has them all the same; chat has not.
-			"chat": {Requests: 400, Successes: 395, ErrorRate: 0.0125, LatencyUS: results.Latency{P99: 800e3}},
+			"chat": {Requests: 400, Successes: 395, ErrorRate: 0.0125, LatencyUS: record.Latency{P99: 800e3}},
 		},
-		Server: results.Server{CacheHitRate: &hit, DBQueryP95Seconds: &dbP95, DBPoolEmptyAcquires: &empty},
+		Server: record.Server{CacheHitRate: &hit, DBQueryP95Seconds: &dbP95, DBPoolEmptyAcquires: &empty},
 	}
 }
 
@@ -172,7 +172,7 @@ func fixtureRun() *results.Run {
 func TestJudge(t *testing.T) {
 	t.Parallel()
 	run := fixtureRun()
-	for expr, verdict := range map[string]string{"p95 < 3s": results.VerdictPass, "p95 < 100ms": results.VerdictFail, "p95 < 3": results.VerdictUnknown} {
+	for expr, verdict := range map[string]string{"p95 < 3s": record.VerdictPass, "p95 < 100ms": record.VerdictFail, "p95 < 3": record.VerdictUnknown} {
 		if g := Judge(run, expr); g.Verdict != verdict || g.Expr != expr {
 			t.Errorf("Judge(%q) = %s %q (%s), want %s", expr, g.Verdict, g.Expr, g.Message, verdict)
 		}
@@ -188,43 +188,43 @@ func TestEvaluate(t *testing.T) {
 		value   float64 // when not unknown
 		message string  // a part of the message
 	}{
-		{"p95 < 3s", results.VerdictPass, 120e3, "p95 (successful requests) is 120 ms, within < 3 s"},
-		{"p95 < 100ms", results.VerdictFail, 120e3, "p95 (successful requests) is 120 ms, gate is < 100 ms"},
+		{"p95 < 3s", record.VerdictPass, 120e3, "p95 (successful requests) is 120 ms, within < 3 s"},
+		{"p95 < 100ms", record.VerdictFail, 120e3, "p95 (successful requests) is 120 ms, gate is < 100 ms"},
 		// The populations.
-		{"ok.p95 < 3s", results.VerdictPass, 120e3, "ok.p95 (successful requests) is 120 ms"},
-		{"all.p95 < 119ms", results.VerdictPass, 118e3, "all.p95 (all requests) is 118 ms"},
-		{"failed.p95 < 1ms", results.VerdictFail, 2e3, "failed.p95 (failed requests) is 2 ms"},
-		{"failed.service_time.p95 < 2ms", results.VerdictPass, 1e3, ""},
-		{"all.service_time.p95 < 99ms", results.VerdictFail, 99e3, ""},
-		{"search.failed.p99 < 1s", results.VerdictUnknown, 0, "no failed requests were measured (600 requests, 600 succeeded)"},
+		{"ok.p95 < 3s", record.VerdictPass, 120e3, "ok.p95 (successful requests) is 120 ms"},
+		{"all.p95 < 119ms", record.VerdictPass, 118e3, "all.p95 (all requests) is 118 ms"},
+		{"failed.p95 < 1ms", record.VerdictFail, 2e3, "failed.p95 (failed requests) is 2 ms"},
+		{"failed.service_time.p95 < 2ms", record.VerdictPass, 1e3, ""},
+		{"all.service_time.p95 < 99ms", record.VerdictFail, 99e3, ""},
+		{"search.failed.p99 < 1s", record.VerdictUnknown, 0, "no failed requests were measured (600 requests, 600 succeeded)"},
 		// A run.json from before the split: exact where nothing failed,
 		// unknown where it cannot be told.
-		{"search.ok.p99 < 200ms", results.VerdictPass, 150e3, ""},
-		{"chat.p99 < 1s", results.VerdictUnknown, 0, "no latency of successful requests (written before latencies were split by outcome, and 5 of 400 requests failed)"},
-		{"chat.all.p99 < 1s", results.VerdictPass, 800e3, "chat.all.p99 (all requests) is 800 ms"},
+		{"search.ok.p99 < 200ms", record.VerdictPass, 150e3, ""},
+		{"chat.p99 < 1s", record.VerdictUnknown, 0, "no latency of successful requests (written before latencies were split by outcome, and 5 of 400 requests failed)"},
+		{"chat.all.p99 < 1s", record.VerdictPass, 800e3, "chat.all.p99 (all requests) is 800 ms"},
 		// The boundary: < excludes it, <= includes it.
-		{"p95 < 120ms", results.VerdictFail, 120e3, ""},
-		{"p95 <= 120ms", results.VerdictPass, 120e3, ""},
-		{"service_time.p95 < 110ms", results.VerdictPass, 100e3, ""},
-		{"error_rate < 1%", results.VerdictPass, 0.005, "0.5 %"},
-		{"chat.error_rate < 1%", results.VerdictFail, 0.0125, "chat.error_rate is 1.25 %"},
-		{"cache_hit_rate > 60%", results.VerdictPass, 0.75, ""},
-		{"cache_hit_rate > 80%", results.VerdictFail, 0.75, ""},
-		{"search.p99 < 100ms", results.VerdictFail, 150e3, ""},
-		{"search.rate >= 50/s", results.VerdictPass, 60, ""},
-		{"requests >= 1000", results.VerdictPass, 1000, ""},
+		{"p95 < 120ms", record.VerdictFail, 120e3, ""},
+		{"p95 <= 120ms", record.VerdictPass, 120e3, ""},
+		{"service_time.p95 < 110ms", record.VerdictPass, 100e3, ""},
+		{"error_rate < 1%", record.VerdictPass, 0.005, "0.5 %"},
+		{"chat.error_rate < 1%", record.VerdictFail, 0.0125, "chat.error_rate is 1.25 %"},
+		{"cache_hit_rate > 60%", record.VerdictPass, 0.75, ""},
+		{"cache_hit_rate > 80%", record.VerdictFail, 0.75, ""},
+		{"search.p99 < 100ms", record.VerdictFail, 150e3, ""},
+		{"search.rate >= 50/s", record.VerdictPass, 60, ""},
+		{"requests >= 1000", record.VerdictPass, 1000, ""},
 		// DB query time from the target's histogram, in µs like any latency.
-		{"db_p95 < 5ms", results.VerdictPass, 3906.25, "db_p95 is 3.91 ms"},
-		{"db_p95 < 3ms", results.VerdictFail, 3906.25, ""},
-		{"db_pool_empty_acquires <= 10", results.VerdictFail, 12, ""},
-		{"db_p99 < 5ms", results.VerdictUnknown, 0, "no DB query time (loadgate_db_query_duration_seconds"},
-		{"db_pool_wait < 1s", results.VerdictUnknown, 0, "no pool waits"},
-		{"chat.db_p95 < 5ms", results.VerdictUnknown, 0, ""},
+		{"db_p95 < 5ms", record.VerdictPass, 3906.25, "db_p95 is 3.91 ms"},
+		{"db_p95 < 3ms", record.VerdictFail, 3906.25, ""},
+		{"db_pool_empty_acquires <= 10", record.VerdictFail, 12, ""},
+		{"db_p99 < 5ms", record.VerdictUnknown, 0, "no DB query time (loadgate_db_query_duration_seconds"},
+		{"db_pool_wait < 1s", record.VerdictUnknown, 0, "no pool waits"},
+		{"chat.db_p95 < 5ms", record.VerdictUnknown, 0, ""},
 		// Absent: no such endpoint, a metric that needs a computation not done.
-		{"nutrition.p99 < 1s", results.VerdictUnknown, 0, `no endpoint named "nutrition" in this run (endpoints: chat, search)`},
-		{"recovery_time < 30s", results.VerdictUnknown, 0, "recovery_time was not computed"},
+		{"nutrition.p99 < 1s", record.VerdictUnknown, 0, `no endpoint named "nutrition" in this run (endpoints: chat, search)`},
+		{"recovery_time < 30s", record.VerdictUnknown, 0, "recovery_time was not computed"},
 		// A parse error is unknown too, never a pass.
-		{"p95 < 3", results.VerdictUnknown, 0, "a latency needs a unit"},
+		{"p95 < 3", record.VerdictUnknown, 0, "a latency needs a unit"},
 	}
 	for _, tt := range tests {
 		got := Evaluate(run, []string{tt.expr})
@@ -235,7 +235,7 @@ func TestEvaluate(t *testing.T) {
 		if g.Verdict != tt.verdict {
 			t.Errorf("%q: verdict %s, want %s (%s)", tt.expr, g.Verdict, tt.verdict, g.Message)
 		}
-		if tt.verdict == results.VerdictUnknown {
+		if tt.verdict == record.VerdictUnknown {
 			if g.Value != nil {
 				t.Errorf("%q: unknown gate has value %v", tt.expr, *g.Value)
 			}
@@ -256,25 +256,25 @@ func TestEvaluateAbsentServerMetric(t *testing.T) {
 	run := fixtureRun()
 	run.Server.CacheHitRate = nil
 	g := Evaluate(run, []string{"cache_hit_rate > 60%"})[0]
-	if g.Verdict != results.VerdictUnknown || !strings.Contains(g.Message, "cache_hit_rate > 60%") || !strings.Contains(g.Message, "no cache hit rate") {
+	if g.Verdict != record.VerdictUnknown || !strings.Contains(g.Message, "cache_hit_rate > 60%") || !strings.Contains(g.Message, "no cache hit rate") {
 		t.Errorf("absent cache hit rate: %+v", g)
 	}
 	// No requests measured: a latency gate cannot pass on zeros.
-	empty := &results.Run{Schema: results.Schema}
+	empty := &record.Run{Schema: record.Schema}
 	g = Evaluate(empty, []string{"p95 < 3s"})[0]
-	if g.Verdict != results.VerdictUnknown || !strings.Contains(g.Message, "no requests") {
+	if g.Verdict != record.VerdictUnknown || !strings.Contains(g.Message, "no requests") {
 		t.Errorf("empty run: %+v", g)
 	}
 	// Every request failed, fast: a gate on successful requests has nothing
 	// to judge and is unknown (exit 2), never a pass; all. reads them.
-	down := &results.Run{Schema: results.Schema, Overall: results.Stats{
-		Requests: 300, LatencyUS: results.Latency{P95: 2e3}, LatencyFailedUS: &results.Latency{P95: 2e3},
+	down := &record.Run{Schema: record.Schema, Overall: record.Stats{
+		Requests: 300, LatencyUS: record.Latency{P95: 2e3}, LatencyFailedUS: &record.Latency{P95: 2e3},
 	}}
 	got := Evaluate(down, []string{"p95 < 3s", "service_time.p95 < 3s", "all.p95 < 3s"})
-	if g := got[0]; g.Verdict != results.VerdictUnknown || g.Value != nil || !strings.Contains(g.Message, "no successful requests were measured (300 requests, 0 succeeded)") {
+	if g := got[0]; g.Verdict != record.VerdictUnknown || g.Value != nil || !strings.Contains(g.Message, "no successful requests were measured (300 requests, 0 succeeded)") {
 		t.Errorf("no success: %+v", g)
 	}
-	if got[1].Verdict != results.VerdictUnknown || got[2].Verdict != results.VerdictPass {
+	if got[1].Verdict != record.VerdictUnknown || got[2].Verdict != record.VerdictPass {
 		t.Errorf("no success: %+v", got[1:])
 	}
 }
@@ -287,7 +287,7 @@ func TestEvaluateExtra(t *testing.T) {
 		Why:   map[string]string{MetricMemoryGrowth: "the target reported no resident memory"},
 	}
 	got := EvaluateInput(in, []string{"recovery_time < 30s", "p95_drift < 10%", "memory_growth < 10MB/h"})
-	want := []string{results.VerdictPass, results.VerdictFail, results.VerdictUnknown}
+	want := []string{record.VerdictPass, record.VerdictFail, record.VerdictUnknown}
 	for i, g := range got {
 		if g.Verdict != want[i] {
 			t.Errorf("%s: %s, want %s (%s)", g.Expr, g.Verdict, want[i], g.Message)
@@ -300,18 +300,18 @@ func TestEvaluateExtra(t *testing.T) {
 
 func TestVerdict(t *testing.T) {
 	t.Parallel()
-	p := results.Gate{Verdict: results.VerdictPass}
-	f := results.Gate{Verdict: results.VerdictFail}
-	u := results.Gate{Verdict: results.VerdictUnknown}
+	p := record.Gate{Verdict: record.VerdictPass}
+	f := record.Gate{Verdict: record.VerdictFail}
+	u := record.Gate{Verdict: record.VerdictUnknown}
 	tests := []struct {
-		gates []results.Gate
+		gates []record.Gate
 		want  string
 	}{
-		{nil, results.VerdictPass},
-		{[]results.Gate{p, p}, results.VerdictPass},
-		{[]results.Gate{p, f}, results.VerdictFail},
-		{[]results.Gate{f, u}, results.VerdictUnknown},
-		{[]results.Gate{p, {Verdict: "maybe"}}, results.VerdictUnknown},
+		{nil, record.VerdictPass},
+		{[]record.Gate{p, p}, record.VerdictPass},
+		{[]record.Gate{p, f}, record.VerdictFail},
+		{[]record.Gate{f, u}, record.VerdictUnknown},
+		{[]record.Gate{p, {Verdict: "maybe"}}, record.VerdictUnknown},
 	}
 	for i, tt := range tests {
 		if got := Verdict(tt.gates); got != tt.want {
@@ -347,7 +347,7 @@ func TestEvaluateUnbounded(t *testing.T) {
 	t.Parallel()
 	in := Input{Run: fixtureRun(), Extra: map[string]float64{MetricRecoveryTime: math.Inf(1)}}
 	g := EvaluateInput(in, []string{"recovery_time < 30s"})[0]
-	if g.Verdict != results.VerdictFail || g.Value != nil || !strings.Contains(g.Message, "never reached") {
+	if g.Verdict != record.VerdictFail || g.Value != nil || !strings.Contains(g.Message, "never reached") {
 		t.Errorf("never recovered: %+v", g)
 	}
 }
@@ -369,7 +369,7 @@ func FuzzParse(f *testing.F) {
 		}
 		r := g.Evaluate(Input{Run: run})
 		switch r.Verdict {
-		case results.VerdictPass, results.VerdictFail, results.VerdictUnknown:
+		case record.VerdictPass, record.VerdictFail, record.VerdictUnknown:
 		default:
 			t.Errorf("%q: verdict %q", expr, r.Verdict)
 		}
@@ -389,16 +389,16 @@ func ExampleParse() {
 // as "<flow>.iteration", and checks as the share that passed.
 func TestEvaluateFlows(t *testing.T) {
 	t.Parallel()
-	run := &results.Run{
-		Schema:  results.Schema,
-		Overall: results.Stats{Requests: 300, Successes: 297, ChecksPassed: 990, ChecksFailed: 10},
-		Endpoints: map[string]results.Stats{
-			"buyer.login": {Requests: 100, Successes: 100, LatencyUS: results.Latency{P95: 400e3}, ChecksPassed: 100},
+	run := &record.Run{
+		Schema:  record.Schema,
+		Overall: record.Stats{Requests: 300, Successes: 297, ChecksPassed: 990, ChecksFailed: 10},
+		Endpoints: map[string]record.Stats{
+			"buyer.login": {Requests: 100, Successes: 100, LatencyUS: record.Latency{P95: 400e3}, ChecksPassed: 100},
 			"plain":       {Requests: 10, Successes: 10},
 		},
-		Flows: map[string]results.FlowStats{"buyer": {
+		Flows: map[string]record.FlowStats{"buyer": {
 			Steps:     []string{"buyer.login"},
-			Iteration: results.Stats{Requests: 100, Successes: 97, ErrorRate: 0.03, LatencyUS: results.Latency{P95: 2.6e6}, LatencyOKUS: &results.Latency{P95: 2.5e6}, ChecksPassed: 290, ChecksFailed: 10},
+			Iteration: record.Stats{Requests: 100, Successes: 97, ErrorRate: 0.03, LatencyUS: record.Latency{P95: 2.6e6}, LatencyOKUS: &record.Latency{P95: 2.5e6}, ChecksPassed: 290, ChecksFailed: 10},
 		}},
 	}
 	for _, tt := range []struct {
@@ -406,18 +406,18 @@ func TestEvaluateFlows(t *testing.T) {
 		verdict string
 		message string
 	}{
-		{"buyer.login.p95 < 500ms", results.VerdictPass, "buyer.login.p95 (successful requests) is 400 ms"},
+		{"buyer.login.p95 < 500ms", record.VerdictPass, "buyer.login.p95 (successful requests) is 400 ms"},
 		// Of the completed iterations, as a latency gate reads successful requests.
-		{"buyer.iteration.p95 < 3s", results.VerdictPass, "buyer.iteration.p95 (successful requests) is 2.5 s"},
-		{"buyer.iteration.all.p95 < 2.55s", results.VerdictFail, "2.6 s"},
-		{"buyer.iteration.p95 < 2s", results.VerdictFail, ""},
-		{"buyer.iteration.error_rate < 1%", results.VerdictFail, "3 %"},
-		{"checks >= 99%", results.VerdictPass, "checks is 99 %"},
-		{"checks > 99.5%", results.VerdictFail, ""},
-		{"buyer.iteration.checks >= 96%", results.VerdictPass, "96.67 %"},
-		{"buyer.login.checks > 99%", results.VerdictPass, "100 %"},
-		{"plain.checks > 99%", results.VerdictUnknown, "no check ran"},
-		{"seller.iteration.p95 < 3s", results.VerdictUnknown, "buyer.iteration, buyer.login, plain"},
+		{"buyer.iteration.p95 < 3s", record.VerdictPass, "buyer.iteration.p95 (successful requests) is 2.5 s"},
+		{"buyer.iteration.all.p95 < 2.55s", record.VerdictFail, "2.6 s"},
+		{"buyer.iteration.p95 < 2s", record.VerdictFail, ""},
+		{"buyer.iteration.error_rate < 1%", record.VerdictFail, "3 %"},
+		{"checks >= 99%", record.VerdictPass, "checks is 99 %"},
+		{"checks > 99.5%", record.VerdictFail, ""},
+		{"buyer.iteration.checks >= 96%", record.VerdictPass, "96.67 %"},
+		{"buyer.login.checks > 99%", record.VerdictPass, "100 %"},
+		{"plain.checks > 99%", record.VerdictUnknown, "no check ran"},
+		{"seller.iteration.p95 < 3s", record.VerdictUnknown, "buyer.iteration, buyer.login, plain"},
 	} {
 		g := Evaluate(run, []string{tt.expr})[0]
 		if g.Verdict != tt.verdict || !strings.Contains(g.Message, tt.message) {
