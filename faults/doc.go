@@ -1,7 +1,9 @@
 // Package faults holds loadgate's fault drills: the actions a scenario's
 // `faults:` name (scenarios.Fault), each behind one small interface, Action
-// (Inject, Undo). The runner schedules them ("at t, inject; after d, undo")
-// and records them; it knows nothing of what they do.
+// (Inject, Undo). The owner of a run (package trial) builds them and hands
+// them to the runner, which schedules them ("at t, inject; after d, undo")
+// and records them; it knows nothing of what they do, and they know
+// nothing of it.
 //
 // The built-in actions touch only what loadgate started or was given, on
 // loopback: the throwaway PostgreSQL and Redis of target/services, the
@@ -10,8 +12,8 @@
 // between the target and PostgreSQL or Redis for network faults. exec runs
 // the user's commands as argv lists, without a shell, each with a timeout.
 // Stack is that setting under `loadgate scenario` (the proxies placed, the
-// drills built against it); WritesCheck compares the writes the reference
-// target acknowledged with the rows that appeared (run.json's writes).
+// drills built against it). The check that no acknowledged write was lost
+// is the reference target's own (target/writes).
 //
 // It is not a chaos tool: there is no discovery, no random selection, and
 // nothing acts on a server loadgate did not start.

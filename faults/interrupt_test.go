@@ -90,11 +90,12 @@ faults:%s
 			}
 			cancel() // what the first Ctrl-C does
 		}()
-		run, _, err := runner.Run(ctx, sc, runner.WithResultsRoot(t.TempDir()), runner.WithFaults(drills))
+		res, err := runner.Run(ctx, sc, runner.WithResultsRoot(t.TempDir()), runner.WithFaults(drills))
 		cancel()
 		if err != nil {
 			t.Fatal(err)
 		}
+		run := res.Run
 		if got := <-on; got != "toxics 2" && got != "redis true, postgres true, exec true" {
 			t.Errorf("when interrupted the faults were not all on: %s", got)
 		}

@@ -10,7 +10,7 @@ const CapacityFile = "capacity.json"
 
 // Capacity is the content of capacity.json: a capacity search's steps and
 // its answer. `loadgate run --find-capacity` writes it after every step
-// (runner/capacity), and report.RenderCapacity draws it.
+// (trial/capacity), and report.RenderCapacity draws it.
 type Capacity struct {
 	Schema   int       `json:"schema"`
 	Scenario string    `json:"scenario"`

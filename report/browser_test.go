@@ -181,7 +181,7 @@ func TestReportInBrowser(t *testing.T) {
 	writeFixture(t, dir, fixture{Seconds: 30, Seed: 1, ErrorEvery: 30,
 		RSS: func(s int) float64 { return 80 << 20 }, ServerTiming: true, DBQueryMs: 4,
 		Gates: []string{"p95 < 3s", "p99 < 1ms"}})
-	out, err := Finish(dir, Options{EChartsJS: echarts})
+	out, err := finish(dir, Options{EChartsJS: echarts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestManyEndpointsInBrowser(t *testing.T) {
 	chromium, echarts := needBrowser(t)
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 10, Seed: 4, More: 8, Gates: []string{"more8.p95 < 1ms"}})
-	if _, err := Finish(dir, Options{EChartsJS: echarts}); err != nil {
+	if _, err := finish(dir, Options{EChartsJS: echarts}); err != nil {
 		t.Fatal(err)
 	}
 	page := filepath.Join(dir, record.ReportFile)
@@ -292,7 +292,7 @@ func TestHostilePagesInBrowser(t *testing.T) {
 	writeHostileRun(t, a)
 	writeHostileRun(t, b)
 	o := Options{EChartsJS: echarts, Stderr: &bytes.Buffer{}}
-	if _, err := Finish(a, o); err != nil {
+	if _, err := finish(a, o); err != nil {
 		t.Fatal(err)
 	}
 	res := checkInBrowser(t, chromium, filepath.Join(a, record.ReportFile), 10)

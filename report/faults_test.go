@@ -93,12 +93,12 @@ gates:
 	// No checkpoints: under the race detector on a busy machine, writing one
 	// holds the recorder long enough to delay sends by tens of
 	// milliseconds, which a recovery tolerance of 50 ms on a 2 ms P95 sees.
-	_, dir, err := runner.Run(context.Background(), sc, runner.WithResultsRoot(t.TempDir()), runner.WithFaults(drills),
+	_, dir, err := runToDir(context.Background(), sc, runner.WithResultsRoot(t.TempDir()), runner.WithFaults(drills),
 		runner.WithCheckpointEvery(0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := Finish(dir, Options{})
+	out, err := finish(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

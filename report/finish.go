@@ -146,21 +146,25 @@ func commonEndpoints(a, b *record.Run) []string {
 	return out
 }
 
-// Finish completes a run directory written by the runner: it evaluates the
-// gates (the scenario's, or Options.Gates in their place; with
-// Options.Baseline also the regression check), records them and the
-// verdict in run.json (Gates and Judged) atomically, and renders
-// report.html, summary.md and junit.xml next to it. The recorded verdict is
-// the run's from then on: Render and Gate use it. The Outcome's ExitCode is
-// what `loadgate run` exits with. A missing or corrupt run file is an error
-// naming the file (exit 2).
-func Finish(dir string, opts Options) (record.Outcome, error) {
+// Judge evaluates the gates of a run its owner holds in memory (package
+// trial: run.json's content, the timeline), whose directory dir holds its
+// interval logs: the scenario's gates, or Options.Gates in their place, and
+// with Options.Baseline the regression check. It measures each fault that
+// happened (Fault.Measured) and records the evaluated gates and the
+// verdict in run (Gates and Judged); it writes nothing. The owner then
+// writes run.json, and Render draws the reports from it. The Outcome's
+// ExitCode is what `loadgate run` exits with.
+func Judge(dir string, run *record.Run, tl *record.Timeline, opts Options) (record.Outcome, error) {
 	o := opts.withDefaults()
-	d, err := load(dir, o)
+	if err := o.check(); err != nil {
+		return record.Outcome{Verdict: record.VerdictUnknown}, err
+	}
+	d, err := loadWith(dir, run, tl)
 	if err != nil {
 		return record.Outcome{Verdict: record.VerdictUnknown}, err
 	}
-	exprs, source := d.Run.Plan.Gates, record.GatesFromScenario
+	measureFaults(d)
+	exprs, source := run.Plan.Gates, record.GatesFromScenario
 	if o.Gates != nil {
 		exprs, source = o.Gates, record.GatesOverride
 	}
@@ -168,8 +172,6 @@ func Finish(dir string, opts Options) (record.Outcome, error) {
 	if err != nil {
 		return record.Outcome{Verdict: record.VerdictUnknown}, err
 	}
-	j.recorded = true
-	run := d.Run
 	run.Gates = j.outcome.Gates
 	if run.Gates == nil {
 		run.Gates = []record.Gate{}
@@ -177,12 +179,6 @@ func Finish(dir string, opts Options) (record.Outcome, error) {
 	run.Judged = &record.Judgement{Gates: append([]string{}, exprs...), Source: source, Verdict: j.outcome.Verdict}
 	if o.Baseline != "" {
 		run.Judged.Baseline, run.Judged.MaxRegression = o.Baseline, o.MaxRegression
-	}
-	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
-		return j.outcome, err
-	}
-	if err := writeOutputs(dir, j, o); err != nil {
-		return j.outcome, err
 	}
 	return j.outcome, nil
 }

@@ -26,7 +26,7 @@ func TestFinishPass(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 20, Seed: 1, Gates: []string{"p95 < 3s", "error_rate < 1%", "cache_hit_rate > 60%"}})
 	var stderr bytes.Buffer
-	out, err := Finish(dir, Options{EChartsJS: fakeECharts(t), Stderr: &stderr})
+	out, err := finish(dir, Options{EChartsJS: fakeECharts(t), Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestFinishFailAndUnknown(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
 			writeFixture(t, dir, tt.fx)
-			out, err := Finish(dir, Options{Gates: tt.gates, Assets: AssetsCDN})
+			out, err := finish(dir, Options{Gates: tt.gates, Assets: AssetsCDN})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,7 +123,7 @@ func TestFinishAbortedRunCannotPass(t *testing.T) {
 	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
-	out, err := Finish(dir, Options{Assets: AssetsCDN})
+	out, err := finish(dir, Options{Assets: AssetsCDN})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestFinishCDNFallback(t *testing.T) {
 	writeFixture(t, dir, fixture{Seconds: 5})
 	t.Setenv(EnvEChartsJS, "")
 	var stderr bytes.Buffer
-	if _, err := Finish(dir, Options{Stderr: &stderr, EChartsJS: filepath.Join(t.TempDir(), "absent.js")}); err != nil {
+	if _, err := finish(dir, Options{Stderr: &stderr, EChartsJS: filepath.Join(t.TempDir(), "absent.js")}); err != nil {
 		t.Fatal(err)
 	}
 	html := readFile(t, filepath.Join(dir, record.ReportFile))
@@ -187,7 +187,7 @@ func TestBadRunFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			for name, call := range map[string]func() (record.Outcome, error){
-				"Finish": func() (record.Outcome, error) { return Finish(dir, Options{Assets: AssetsCDN}) },
+				"Finish": func() (record.Outcome, error) { return finish(dir, Options{Assets: AssetsCDN}) },
 				"Gate":   func() (record.Outcome, error) { return Gate(dir, Options{}, &bytes.Buffer{}) },
 			} {
 				out, err := call()
@@ -214,7 +214,7 @@ func TestMissingOptionalFilesAreNoted(t *testing.T) {
 	writeFixture(t, dir, fixture{Seconds: 5, Gates: []string{"p95 < 3s"}})
 	os.Remove(filepath.Join(dir, record.HlogFile))
 	os.Remove(filepath.Join(dir, record.TimelineFile))
-	out, err := Finish(dir, Options{Assets: AssetsCDN})
+	out, err := finish(dir, Options{Assets: AssetsCDN})
 	if err != nil {
 		t.Fatal(err)
 	}

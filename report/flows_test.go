@@ -55,11 +55,11 @@ gates: [buyer.login.p95 < 2s, buyer.iteration.p95 < 3s, checks > 99%%]
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, dir, err := runner.Run(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
+	run, dir, err := runToDir(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := Finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
+	out, err := finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}

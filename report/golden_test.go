@@ -44,7 +44,7 @@ func goldenRun(t *testing.T) string {
 	writeFixture(t, base, fixture{Seconds: 20, Seed: 3})
 	writeFixture(t, dir, fixture{Seconds: 20, Seed: 3, Scale: 1.3, ErrorEvery: 40, NoCache: true,
 		Gates: []string{"p95 < 3s", "error_rate < 1%", "cache_hit_rate > 60%", "search.p99 < 50ms"}})
-	if _, err := Finish(dir, Options{Baseline: base, Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
+	if _, err := finish(dir, Options{Baseline: base, Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -120,7 +120,7 @@ func TestGoldenHTML(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "2026-11-28T10-00-00-smoke")
 	writeFixture(t, dir, fixture{Seconds: 4, Rate: 10, Seed: 6, ErrorEvery: 7, ServerTiming: true, DBQueryMs: 3,
 		RSS: func(s int) float64 { return 64 << 20 }, Gates: []string{"p95 < 3s", "error_rate < 1%"}})
-	if _, err := Finish(dir, Options{Assets: AssetsCDN}); err != nil {
+	if _, err := finish(dir, Options{Assets: AssetsCDN}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report.html", []byte(readFile(t, filepath.Join(dir, record.ReportFile))))

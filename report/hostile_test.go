@@ -265,7 +265,7 @@ func TestHostileRunIsData(t *testing.T) {
 		if !inline {
 			o.Assets = AssetsCDN
 		}
-		if _, err := Finish(dir, o); err != nil {
+		if _, err := finish(dir, o); err != nil {
 			t.Fatal(err)
 		}
 		checkPageIsData(t, map[bool]string{true: "report.html (inlined)", false: "report.html (CDN)"}[inline],

@@ -52,7 +52,7 @@ func TestInconclusiveVerdict(t *testing.T) {
 			if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 				t.Fatal(err)
 			}
-			out, err := Finish(dir, Options{Assets: AssetsCDN})
+			out, err := finish(dir, Options{Assets: AssetsCDN})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -116,16 +116,24 @@ func loadRun(dir string) (*runData, error) {
 	if err != nil {
 		return nil, err
 	}
-	redactRun(run)
-	d := &runData{Dir: dir, Run: run, Series: map[string]*series{}}
 	tl, err := record.ReadTimeline(dir)
 	switch {
 	case errors.Is(err, record.ErrMissing):
-		d.Notes = append(d.Notes, record.TimelineFile+" is missing: no throughput, error or server charts")
+		tl = nil
 	case err != nil:
 		return nil, err
-	default:
-		d.Timeline = tl
+	}
+	return loadWith(dir, run, tl)
+}
+
+// loadWith reads the interval log of the run directory dir beside the run
+// and timeline given (nil when timeline.json is missing): the run as its
+// owner holds it in memory before writing it, or as loadRun read it.
+func loadWith(dir string, run *record.Run, tl *record.Timeline) (*runData, error) {
+	redactRun(run)
+	d := &runData{Dir: dir, Run: run, Timeline: tl, Series: map[string]*series{}}
+	if tl == nil {
+		d.Notes = append(d.Notes, record.TimelineFile+" is missing: no throughput, error or server charts")
 	}
 	path := filepath.Join(dir, record.HlogFile)
 	f, err := os.Open(path)

@@ -65,7 +65,7 @@ func TestBuiltWithoutEChartsSaysSo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 5})
 	var stderr bytes.Buffer
-	if _, err := Finish(dir, Options{Stderr: &stderr}); err != nil {
+	if _, err := finish(dir, Options{Stderr: &stderr}); err != nil {
 		t.Fatal(err)
 	}
 	const want = "built without ECharts"

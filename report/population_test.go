@@ -17,7 +17,7 @@ func TestReportSaysWhichRequests(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	run := writeFixture(t, dir, fixture{Seconds: 6, Seed: 5, ErrorEvery: 3, Gates: []string{"chat.p95 < 3s", "chat.failed.p95 < 1s"}})
-	if _, err := Finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
+	if _, err := finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
 		t.Fatal(err)
 	}
 	chat := run.Endpoints["chat"]

@@ -50,11 +50,11 @@ gates: [p95 < 3s, fast.p99 < 2s, slow.p50 >= 20ms, error_rate < 1%%]
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, dir, err := runner.Run(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
+	run, dir, err := runToDir(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := Finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
+	out, err := finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestRunPageAtAGlance(t *testing.T) {
 	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Finish(dir, Options{Assets: AssetsCDN}); err != nil {
+	if _, err := finish(dir, Options{Assets: AssetsCDN}); err != nil {
 		t.Fatal(err)
 	}
 	src := readFile(t, filepath.Join(dir, record.ReportFile))

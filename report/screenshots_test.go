@@ -66,7 +66,7 @@ func TestReportScreenshots(t *testing.T) {
 	if err := record.WriteJSON(filepath.Join(run, record.RunFile), r); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Finish(run, Options{EChartsJS: echarts}); err != nil {
+	if _, err := finish(run, Options{EChartsJS: echarts}); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"baseline", "optimized", "comparison", "capacity"} {
@@ -76,7 +76,7 @@ func TestReportScreenshots(t *testing.T) {
 	}
 	a, b := writeBeforeAfter(t, out)
 	for _, d := range []string{a, b} {
-		if _, err := Finish(d, Options{EChartsJS: echarts}); err != nil {
+		if _, err := finish(d, Options{EChartsJS: echarts}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -18,7 +18,7 @@ func judgedRun(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
 	writeFixture(t, dir, fixture{Seconds: 10, Seed: 1, Gates: []string{"p95 < 3s"}})
-	out, err := Finish(dir, Options{Gates: []string{"p95 < 1ms"}, Assets: AssetsCDN})
+	out, err := finish(dir, Options{Gates: []string{"p95 < 1ms"}, Assets: AssetsCDN})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestFinishRecordsWhatJudgedTheRun(t *testing.T) {
 				o.Baseline = filepath.Join(root, "base")
 				writeFixture(t, o.Baseline, fixture{Seconds: 10, Seed: 1})
 			}
-			if _, err := Finish(dir, o); err != nil {
+			if _, err := finish(dir, o); err != nil {
 				t.Fatal(err)
 			}
 			run, err := record.ReadRun(dir)

@@ -145,7 +145,7 @@ gates:
 		return record.Gate{Expr: expr, Verdict: record.VerdictPass}
 	}
 	start := time.Now()
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithGateJudge(judge))
+	run, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()), WithGateJudge(judge))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func TestStallCorrectedVsUncorrected(t *testing.T) {
   stages: [{duration: 3s, rate: 50/s}]
 requests: [{name: a, path: /}]
 `)
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestLatencyAccuracy(t *testing.T) {
 	t.Cleanup(srv.Close)
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 2s, rate: 100/s}]\nrequests: [{name: a, path: /}]\n")
 	began := time.Now()
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestMetricsScrape(t *testing.T) {
 requests: [{name: a, path: /}]
 metrics: {url: %s/metrics, interval: 1s}
 `, srv.URL))
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ metrics: {url: %s/metrics, interval: 1s}
 func TestMetricsWithoutCacheCounter(t *testing.T) {
 	srv := metricsServer(t, false)
 	sc := scenarioFor(t, srv.URL, fmt.Sprintf("load:\n  stages: [{duration: 1s, rate: 10/s}]\nrequests: [{name: a, path: /}]\nmetrics: {url: %s/metrics}\n", srv.URL))
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func TestInterruptCountsNoCutRequest(t *testing.T) {
 	}
 	done := make(chan ran, 1)
 	go func() {
-		run, _, err := Run(ctx, sc, WithResultsRoot(t.TempDir()), WithProgress(progress), WithProgressTTY(false), WithProgressEvery(time.Second))
+		run, _, err := runWritten(ctx, sc, WithResultsRoot(t.TempDir()), WithProgress(progress), WithProgressTTY(false), WithProgressEvery(time.Second))
 		done <- ran{run, err}
 	}()
 	<-heldAll
@@ -401,7 +401,7 @@ func interruptWhileHanging(t *testing.T, every, hanging int64) (*record.Run, str
 	const timeout = 25 * time.Second
 	sc.Target.Timeout = scenarios.Duration(timeout)
 	start := time.Now()
-	run, dir, err := Run(ctx, sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(ctx, sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +435,7 @@ func TestClosedModel(t *testing.T) {
   stages: [{duration: 2s, users: 3}]
 requests: [{name: a, path: /}]
 `)
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +464,7 @@ requests:
   - {name: a, path: /a}
   - {name: b, path: /b}
 `)
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,7 +516,7 @@ requests:
   - {name: missing, path: /missing, expect: [404]}
   - {name: fail, path: /fail}
 `)
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -540,7 +540,7 @@ func TestAchievedRateExcludesDrain(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 2s, rate: 20/s}]\nrequests: [{name: a, path: /}]\n")
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}

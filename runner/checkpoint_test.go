@@ -47,7 +47,8 @@ func TestCheckpointWhileRunning(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		run, _, err := Run(ctx, sc, WithResultsRoot(t.TempDir()), WithOutDir(dir), WithCheckpointEvery(time.Second))
+		run, _, err := runWritten(ctx, sc, WithResultsRoot(t.TempDir()), WithOutDir(dir), WithCheckpointEvery(time.Second),
+			WithCheckpoint(writeRunFiles))
 		done <- result{run, err}
 	}()
 	cp := waitForCheckpoint(t, dir, 20*time.Second)

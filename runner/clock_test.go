@@ -45,7 +45,7 @@ func TestIntervalsFollowTheTicker(t *testing.T) {
 	never := clock{now: time.Now, ticker: func(time.Duration) (<-chan time.Time, func()) {
 		return make(chan time.Time), func() { stopped.Store(true) }
 	}}
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), withClock(never))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()), withClock(never))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestStartAtWaitsOnTheClock(t *testing.T) {
 		return make(chan time.Time), func() {}
 	}}
 	root := t.TempDir()
-	_, _, err = Run(ctx, sc, WithResultsRoot(root), WithStartAt(at.Add(3*time.Second)), withClock(runClk))
+	_, _, err = runWritten(ctx, sc, WithResultsRoot(root), WithStartAt(at.Add(3*time.Second)), withClock(runClk))
 	if err == nil || !strings.Contains(err.Error(), "waiting for the common start") {
 		t.Errorf("Run on a clock 3 s before the start: %v", err)
 	}
@@ -190,7 +190,7 @@ func TestRunTimedByTheClock(t *testing.T) {
 	clk := wallClock()
 	clk.now = func() time.Time { return time.Now().Add(-back) }
 	before := time.Now().Add(-back)
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), withClock(clk))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()), withClock(clk))
 	after := time.Now().Add(-back)
 	if err != nil {
 		t.Fatal(err)

@@ -76,7 +76,7 @@ func TestFaultsScheduled(t *testing.T) {
 `)
 	slow, once := newDrillLog(), newDrillLog()
 	once.injectErr = errors.New("boom")
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()),
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()),
 		WithFaults(map[string]Injector{"slow": slow, "once": once}))
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ faults:
 		<-long.injected
 		cancel()
 	}()
-	run, _, err := Run(ctx, sc, WithResultsRoot(t.TempDir()), WithFaults(map[string]Injector{"long": long, "later": later}))
+	run, _, err := runWritten(ctx, sc, WithResultsRoot(t.TempDir()), WithFaults(map[string]Injector{"long": long, "later": later}))
 	cancel()
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +148,7 @@ func TestFaultsNeedDrills(t *testing.T) {
 	sc := scenarioFor(t, srv.URL, faultLoad+`faults:
   - {name: x, at: 1s, action: exec, run: ["true"]}
 `)
-	_, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	_, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err == nil || !strings.Contains(err.Error(), "fault x has no drill") || dir != "" {
 		t.Errorf("err %v dir %q", err, dir)
 	}
@@ -163,7 +163,7 @@ func TestFaultsShareTheProgressWriter(t *testing.T) {
   - {name: slow, at: 1s, for: 500ms, action: exec, run: ["true"], undo: ["true"]}
 `)
 	var out bytes.Buffer
-	_, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()),
+	_, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()),
 		WithFaults(map[string]Injector{"slow": newDrillLog()}),
 		WithProgress(&out), WithProgressTTY(false), WithProgressEvery(time.Millisecond))
 	if err != nil {
@@ -277,7 +277,7 @@ func TestProgressEscapesWhatItQuotes(t *testing.T) {
 		if given == "an escaping writer" {
 			w = redact.NewTerminalWriter(&out)
 		}
-		_, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()),
+		_, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()),
 			WithFaults(map[string]Injector{"slow": drill}),
 			WithProgress(w), WithProgressTTY(true), WithProgressEvery(time.Millisecond))
 		if err != nil {
@@ -305,7 +305,7 @@ func TestProgressLiveLineEndsBeforeFaultLines(t *testing.T) {
   - {name: slow, at: 1s, for: 500ms, action: exec, run: ["true"], undo: ["true"]}
 `)
 	var out bytes.Buffer
-	_, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()),
+	_, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()),
 		WithFaults(map[string]Injector{"slow": newDrillLog()}),
 		WithProgress(&out), WithProgressTTY(true), WithProgressEvery(time.Millisecond))
 	if err != nil {

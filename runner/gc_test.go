@@ -39,7 +39,7 @@ func TestGCPercentOption(t *testing.T) {
 			seen.Store(int64(gcPercent()))
 		}))
 		sc := scenarioFor(t, srv.URL, "load:\n  stages:\n    - {duration: 300ms, rate: 20/s}\nrequests:\n  - {name: a, path: /a}\n")
-		_, _, err := Run(context.Background(), sc, append(tt.opts, WithResultsRoot(t.TempDir()))...)
+		_, _, err := runWritten(context.Background(), sc, append(tt.opts, WithResultsRoot(t.TempDir()))...)
 		srv.Close()
 		if err != nil {
 			t.Fatal(err)

@@ -18,7 +18,7 @@ func TestRunRecordsGenerator(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(srv.Close)
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 2s, rate: 20/s}]\nrequests: [{name: a, path: /}]\n")
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}

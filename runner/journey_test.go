@@ -152,7 +152,7 @@ func journeyScenario(t *testing.T, dir, url, body string) *scenarios.Scenario {
 
 func runJourney(t *testing.T, sc *scenarios.Scenario) (*record.Run, string) {
 	t.Helper()
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +432,7 @@ flows:
 		if err := sc.Apply(scenarios.Overrides{Shard: scenarios.Shard{Index: i, Count: 2}}); err != nil {
 			t.Fatal(err)
 		}
-		run, d, err := Run(context.Background(), sc, WithResultsRoot(root))
+		run, d, err := runWritten(context.Background(), sc, WithResultsRoot(root))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -505,7 +505,7 @@ gates:
 		return record.Gate{Expr: expr, Verdict: record.VerdictPass}
 	}
 	start := time.Now()
-	run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithGateJudge(judge))
+	run, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()), WithGateJudge(judge))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -644,7 +644,7 @@ flows:
       - {name: hang, path: /hang}
 `)
 	start := time.Now()
-	run, _, err := Run(ctx, sc, WithResultsRoot(t.TempDir()))
+	run, _, err := runWritten(ctx, sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}

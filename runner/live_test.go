@@ -70,7 +70,7 @@ func TestLiveMetricsMove(t *testing.T) {
 			}
 		}
 	}()
-	run, _, err := Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(t.TempDir()), WithMetrics(reg))
+	run, _, err := runWritten(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(t.TempDir()), WithMetrics(reg))
 	close(done)
 	during := <-seen
 	if err != nil {

@@ -29,7 +29,7 @@ requests:
 gates: [p95 < 3s]
 `
 	root := t.TempDir()
-	single, dir, err := Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(root))
+	single, dir, err := runWritten(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(root))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ gates: [p95 < 3s]
 		if err := sc.Apply(scenarios.Overrides{Shard: scenarios.Shard{Index: i, Count: 2}}); err != nil {
 			t.Fatal(err)
 		}
-		run, dir, err := Run(context.Background(), sc, WithResultsRoot(root))
+		run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(root))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func shardDirs(t *testing.T) []string {
 		if err := sc.Apply(scenarios.Overrides{Shard: scenarios.Shard{Index: i, Count: 2}}); err != nil {
 			t.Fatal(err)
 		}
-		_, dir, err := Run(context.Background(), sc, WithResultsRoot(root))
+		_, dir, err := runWritten(context.Background(), sc, WithResultsRoot(root))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,6 +56,7 @@ type config struct {
 	judge            GateJudge
 	series           []record.SeriesQuery
 	checkpointEvery  time.Duration
+	checkpoint       Checkpoint
 	faults           map[string]Injector
 	gcPercent        int
 }
@@ -159,11 +160,23 @@ func ParseStartAt(s string, getenv func(string) string) (time.Time, error) {
 	return t, nil
 }
 
-// WithCheckpointEvery sets how often a run under way writes run.json (with
-// status "running") and timeline.json, so that a run killed without
-// warning leaves what it measured; default 5s, 0 writes no checkpoints.
-// The files are written from a goroutine of their own, each through a
-// temporary file and a rename.
+// Checkpoint receives a snapshot of a run under way, for its run directory
+// dir: run.json's content with status "running" and the timeline so far.
+// Both are the sink's own
+// (nothing the runner changes later). It is called from a goroutine of its
+// own, never concurrently with itself, and an error is reported in the
+// run's warnings.
+type Checkpoint func(dir string, run *record.Run, timeline *record.Timeline) error
+
+// WithCheckpoint hands a snapshot of the run under way to sink as the
+// attack starts and every WithCheckpointEvery, so that the owner of the run
+// can write it (a run killed without warning then leaves what it
+// measured). Default: none. The recording loop never waits for the sink:
+// a snapshot due while the previous one is still with it is skipped.
+func WithCheckpoint(sink Checkpoint) Option { return func(c *config) { c.checkpoint = sink } }
+
+// WithCheckpointEvery sets how often WithCheckpoint's sink gets a snapshot;
+// default 5s, 0 takes none.
 func WithCheckpointEvery(d time.Duration) Option { return func(c *config) { c.checkpointEvery = d } }
 
 // WithMetrics registers the run's live Prometheus metrics on reg (names in

@@ -45,7 +45,7 @@ func TestRefusedConnectionsDoNotPassLatencyGates(t *testing.T) {
   stages: [{duration: 2s, rate: 40/s}]
 requests: [{name: chat, path: /chat}]
 `)
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestMergeKeepsOutcomesApart(t *testing.T) {
 		if err := sc.Apply(scenarios.Overrides{Shard: scenarios.Shard{Index: i, Count: 2}}); err != nil {
 			t.Fatal(err)
 		}
-		_, dir, err := Run(context.Background(), sc, WithResultsRoot(root))
+		_, dir, err := runWritten(context.Background(), sc, WithResultsRoot(root))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -90,7 +90,7 @@ func TestPreflightHealthKey(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			run, _, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithPreflightTimeout(time.Second))
+			run, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()), WithPreflightTimeout(time.Second))
 			if c.ok {
 				if err != nil {
 					t.Fatalf("Run: %v", err)
@@ -138,7 +138,7 @@ func TestPreflightBaseURLDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithPreflightTimeout(500*time.Millisecond))
+	_, _, err = runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()), WithPreflightTimeout(500*time.Millisecond))
 	if !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)
 	}

@@ -15,7 +15,7 @@ func TestProgressPlain(t *testing.T) {
 	srv := okServer(t, nil)
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 2500ms, rate: 20/s}]\nrequests: [{name: a, path: /}]\n")
 	var out bytes.Buffer
-	_, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()), WithProgress(&out), WithProgressEvery(time.Second))
+	_, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()), WithProgress(&out), WithProgressEvery(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func TestScrapeRestart(t *testing.T) {
 requests: [{name: a, path: /}]
 metrics: {url: %s/metrics, interval: 1s}
 `, rs.URL))
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,35 +21,46 @@ import (
 	"github.com/loadgate/loadgate/scenarios"
 )
 
-// Run runs the scenario against its target and writes a results directory.
-// It returns the run as written to run.json and the directory.
+// Result is one run as the runner measured it: run.json's content (its gates
+// not yet evaluated: Plan.Gates holds the expressions) and timeline.json's,
+// in memory, and the run directory, which holds the interval logs
+// (latency.hlog, service_time.hlog). The owner of the run (package trial)
+// completes, judges and writes them; the runner writes neither JSON file.
+type Result struct {
+	Run      *record.Run
+	Timeline *record.Timeline
+	Dir      string
+}
+
+// Run runs the scenario against its target into a new run directory and
+// returns what it measured.
 //
-// Before anything is written it checks the target (scenarios.Target.Health:
+// Before anything is created it checks the target (scenarios.Target.Health:
 // its health path answers 2xx, or without one the base URL answers at all;
 // a failure is an error wrapping ErrUnreachable, within the preflight timeout)
 // and sends the setup requests (ErrSetup). When ctx is cancelled the attack
-// stops, everything recorded so far is written with status "aborted", and
+// stops, everything recorded so far is returned with status "aborted", and
 // the error is nil: the caller decides what an aborted run means.
 //
-// While the attack runs, run.json (status "running") and timeline.json are
-// checkpointed every few seconds (WithCheckpointEvery), so a run killed
-// without warning leaves what it measured; the end of the run replaces them.
+// While the attack runs, a snapshot of the run under way (status "running")
+// is handed to the WithCheckpoint sink every few seconds, so that a run
+// killed without warning can leave what it measured.
 //
-// run.json's Gates are left empty; Plan.Gates holds the expressions for the
-// report package to evaluate.
-func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.Run, string, error) {
+// An error after the run directory was created returns a Result that holds
+// only Dir.
+func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, error) {
 	cfg := newConfig(opts)
 	if err := sc.Validate(); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	for _, f := range sc.Faults {
 		if cfg.faults[f.Label()] == nil {
-			return nil, "", fmt.Errorf("scenario %s: fault %s has no drill (loadgate scenario sets them up; runner.WithFaults)", sc.Name, f.Label())
+			return nil, fmt.Errorf("scenario %s: fault %s has no drill (loadgate scenario sets them up; runner.WithFaults)", sc.Name, f.Label())
 		}
 	}
 	series, err := compileSeries(cfg.series)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	headers := http.Header{}
 	for k, v := range sc.Target.Headers {
@@ -57,7 +68,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.R
 	}
 	transport, err := targetTransport(sc)
 	if err != nil {
-		return nil, "", fmt.Errorf("scenario %s: %w", sc.Name, err)
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 	plain := newPlainClient(sc.Target.Timeout.D(), transport, sc.Target.RedirectLimit())
 	defer plain.CloseIdleConnections()
@@ -70,12 +81,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.R
 		}
 		h, err := preflight(ctx, cfg.clock, plain, url, sc.Target.Health == "", headers, cfg.preflightTimeout)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		prof = h
 	}
 	if err := runSetup(ctx, plain, sc); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if cfg.progress != nil {
 		// The progress line is the runner's own (on a terminal "\r\033[K"
@@ -100,12 +111,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.R
 		a.tr, err = newTargeter(sc, sc.Requests)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("scenario %s: %w", sc.Name, err)
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 
 	late, err := waitUntil(ctx, cfg.clock, cfg.startAt, cfg.log)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	started := cfg.clock.now()
 	shard := ""
@@ -115,12 +126,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.R
 	id := runID(started, sc.Name, shard)
 	dir, err := makeRunDir(cfg.root, cfg.out, id)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	id = filepath.Base(dir)
 	hlog, err := os.Create(filepath.Join(dir, record.HlogFile))
 	if err != nil {
-		return nil, "", fmt.Errorf("creating latency log: %w", err)
+		return nil, fmt.Errorf("creating latency log: %w", err)
 	}
 	defer hlog.Close()
 
@@ -173,14 +184,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.R
 		}
 		return run
 	}
-	// write writes timeline.json, then run.json: a run.json that is there
-	// has its timeline.
-	write := func(run *record.Run, points []record.Point) error {
-		tl := &record.Timeline{Schema: record.Schema, IntervalS: cfg.interval.Seconds(), Points: points, Faults: faultTimeline(run.Faults)}
-		if err := record.WriteJSON(filepath.Join(dir, record.TimelineFile), tl); err != nil {
-			return err
-		}
-		return record.WriteJSON(filepath.Join(dir, record.RunFile), run)
+	timeline := func(run *record.Run, points []record.Point) *record.Timeline {
+		return &record.Timeline{Schema: record.Schema, IntervalS: cfg.interval.Seconds(), Points: points, Faults: faultTimeline(run.Faults)}
 	}
 
 	if cfg.metrics != nil {
@@ -196,34 +201,27 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.R
 			label = "1/1"
 		}
 		if a.live, err = newLive(cfg.metrics, id, label, sc.Name, names); err != nil {
-			return nil, dir, err
+			return &Result{Dir: dir}, err
 		}
 	}
-	if cfg.checkpointEvery > 0 {
-		a.checkpoint = func(out *outcome) error { return write(doc(out), out.points) }
+	if cfg.checkpointEvery > 0 && cfg.checkpoint != nil {
+		a.checkpoint = func(out *outcome) error {
+			run := doc(out)
+			return cfg.checkpoint(dir, run, timeline(run, out.points))
+		}
 	}
 	out, err := a.run(ctx, started, hlog)
 	if err != nil {
-		return nil, dir, err
+		return &Result{Dir: dir}, err
 	}
 	if err := hlog.Close(); err != nil {
-		return nil, dir, fmt.Errorf("writing latency log: %w", err)
+		return &Result{Dir: dir}, fmt.Errorf("writing latency log: %w", err)
 	}
 	run := doc(out)
 	if err := record.WriteFile(filepath.Join(dir, record.ServiceHlogFile), out.serviceLog); err != nil {
-		return nil, dir, err
+		return &Result{Dir: dir}, err
 	}
-	if err := write(run, out.points); err != nil {
-		return nil, dir, err
-	}
-	// The latest link lives in the results root: an --out directory elsewhere
-	// leaves it alone.
-	if sameDir(filepath.Dir(dir), cfg.root) {
-		if err := linkLatest(dir); err != nil {
-			return run, dir, err
-		}
-	}
-	return run, dir, nil
+	return &Result{Run: run, Timeline: timeline(run, out.points), Dir: dir}, nil
 }
 
 // waitUntil waits on clk for the common start t (none when zero) and

@@ -65,7 +65,7 @@ requests:
 gates: [p95 < 3s]
 `)
 	root := t.TempDir()
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(root))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(root))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,12 +103,8 @@ gates: [p95 < 3s]
 			t.Error(err)
 		}
 	}
-	back, err := record.ReadRun(filepath.Join(root, record.LatestLink))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if back.ID != run.ID || !strings.HasSuffix(dir, run.ID) {
-		t.Errorf("latest points at %s, want %s", back.ID, run.ID)
+	if !strings.HasSuffix(dir, run.ID) {
+		t.Errorf("directory %s, run id %s", dir, run.ID)
 	}
 	tl, err := record.ReadTimeline(dir)
 	if err != nil {
@@ -133,7 +129,7 @@ func TestRunUnreachableTarget(t *testing.T) {
 	sc := scenarioFor(t, url, "load:\n  stages: [{duration: 1s, rate: 10/s}]\nrequests: [{name: a, path: /}]\n")
 	root := t.TempDir()
 	start := time.Now()
-	_, _, err = Run(context.Background(), sc, WithResultsRoot(root), WithPreflightTimeout(time.Second))
+	_, _, err = runWritten(context.Background(), sc, WithResultsRoot(root), WithPreflightTimeout(time.Second))
 	if !errors.Is(err, ErrUnreachable) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)
 	}
@@ -153,7 +149,7 @@ func TestOutDir(t *testing.T) {
 	sc := scenarioFor(t, srv.URL, "load:\n  stages: [{duration: 300ms, rate: 10/s}]\nrequests: [{name: a, path: /}]\n")
 	root, elsewhere := t.TempDir(), t.TempDir()
 	out := filepath.Join(elsewhere, "mine")
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(root), WithOutDir(out))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(root), WithOutDir(out))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,18 +157,8 @@ func TestOutDir(t *testing.T) {
 	if dir != out || run.ID != "mine" {
 		t.Errorf("dir %s id %s, want %s", dir, run.ID, out)
 	}
-	if _, err := os.Lstat(filepath.Join(elsewhere, record.LatestLink)); err == nil {
-		t.Error("a latest link was made outside the results root")
-	}
-	if _, _, err := Run(context.Background(), sc, WithResultsRoot(root), WithOutDir(out)); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if _, _, err := runWritten(context.Background(), sc, WithResultsRoot(root), WithOutDir(out)); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("a second run into the same --out: %v", err)
-	}
-	inRoot := filepath.Join(root, "named")
-	if _, _, err := Run(context.Background(), sc, WithResultsRoot(root), WithOutDir(inRoot)); err != nil {
-		t.Fatal(err)
-	}
-	if target, err := os.Readlink(filepath.Join(root, record.LatestLink)); err != nil || target != "named" {
-		t.Errorf("latest -> %q, %v; want named", target, err)
 	}
 }
 
@@ -197,7 +183,7 @@ func TestSetupRequests(t *testing.T) {
 setup: [{name: prepare, method: POST, path: /setup, body: "{}"}]
 requests: [{name: a, path: /a}]
 `)
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +201,7 @@ setup: [{name: prepare, path: /broken}]
 requests: [{name: a, path: /a}]
 `)
 	root := t.TempDir()
-	_, _, err = Run(context.Background(), bad, WithResultsRoot(root))
+	_, _, err = runWritten(context.Background(), bad, WithResultsRoot(root))
 	if !errors.Is(err, ErrSetup) || !strings.Contains(err.Error(), "/broken") || !strings.Contains(err.Error(), "500") {
 		t.Errorf("err = %v, want ErrSetup naming the URL and status", err)
 	}
@@ -229,7 +215,7 @@ data:
   id: {range: [1, 5], pick: unique}
 requests: [{name: a, path: "/{{id}}"}]
 `)
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +238,7 @@ func TestStartAt(t *testing.T) {
 	srv := okServer(t, nil)
 	yaml := "load:\n  stages: [{duration: 300ms, rate: 20/s}]\nrequests:\n  - {name: a, path: /a}\n"
 	at := time.Now().Add(600 * time.Millisecond).Truncate(time.Millisecond)
-	run, _, err := Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(t.TempDir()), WithStartAt(at))
+	run, _, err := runWritten(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(t.TempDir()), WithStartAt(at))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +250,7 @@ func TestStartAt(t *testing.T) {
 	}
 
 	past := time.Now().Add(-5 * time.Second)
-	run, _, err = Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(t.TempDir()), WithStartAt(past))
+	run, _, err = runWritten(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(t.TempDir()), WithStartAt(past))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +262,7 @@ func TestStartAt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	root := t.TempDir()
-	_, _, err = Run(ctx, scenarioFor(t, srv.URL, yaml), WithResultsRoot(root), WithStartAt(time.Now().Add(time.Hour)))
+	_, _, err = runWritten(ctx, scenarioFor(t, srv.URL, yaml), WithResultsRoot(root), WithStartAt(time.Now().Add(time.Hour)))
 	if err == nil || !strings.Contains(err.Error(), "waiting for the common start") {
 		t.Errorf("a cancelled wait for the start: %v", err)
 	}

@@ -204,7 +204,7 @@ func TestDBQueryScrape(t *testing.T) {
 requests: [{name: a, path: /}]
 metrics: {url: %s/metrics, interval: 1s}
 `, srv.URL))
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -118,7 +118,7 @@ requests:
   - {name: a, path: "/a/{{id}}"}
 `
 	root := t.TempDir()
-	run, dir, err := Run(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(root))
+	run, dir, err := runWritten(context.Background(), scenarioFor(t, srv.URL, yaml), WithResultsRoot(root))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,7 @@ func tlsRun(t *testing.T, dir, url, extra string) (*record.Run, error) {
 	if err != nil {
 		t.Fatalf("scenario: %v", err)
 	}
-	run, _, err := Run(t.Context(), sc, WithResultsRoot(t.TempDir()), WithPreflightTimeout(time.Second))
+	run, _, err := runWritten(t.Context(), sc, WithResultsRoot(t.TempDir()), WithPreflightTimeout(time.Second))
 	return run, err
 }
 
@@ -237,7 +237,7 @@ func TestRedirects(t *testing.T) {
 	t.Cleanup(srv.Close)
 	run := func(target, body string) *record.Run {
 		sc := scenarioFor(t, srv.URL, target+"load:\n  stages: [{duration: 500ms, rate: 10/s}]\n"+body)
-		r, _, err := Run(t.Context(), sc, WithResultsRoot(t.TempDir()))
+		r, _, err := runWritten(t.Context(), sc, WithResultsRoot(t.TempDir()))
 		if err != nil {
 			t.Fatal(err)
 		}

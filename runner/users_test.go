@@ -26,7 +26,7 @@ func TestClosedModelRamp(t *testing.T) {
     - {duration: 1s, users: 4}
 requests: [{name: a, path: /}]
 `)
-	_, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	_, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestClosedModelNoThinkTime(t *testing.T) {
     - {duration: 1s, users: 5}
 requests: [{name: a, path: /}]
 `)
-	run, dir, err := Run(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
-	"github.com/loadgate/loadgate/record"
-	"github.com/loadgate/loadgate/report"
-	"github.com/loadgate/loadgate/runner/capacity"
-	"github.com/loadgate/loadgate/scenarios"
+	"github.com/loadgate/loadgate/trial/capacity"
 )
 
 // capacityFlags are the flags of `run --find-capacity`.
@@ -68,49 +64,3 @@ func flagError(err error) error {
 }
 
 func (c *capacityFlags) check() error { return flagError(c.set.Check()) }
-
-// findCapacity runs the capacity search of sc (runner/capacity), each step
-// an ordinary run with its report, then renders the search's report and
-// prints the answer. Exit: 0 a level held, 1 the first level failed a gate,
-// 2 the first level could not be run or judged.
-func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags) error {
-	set := f.capacity.set
-	if *f.dryRun {
-		plan, err := capacity.Describe(sc, set, gatesOf(sc, f))
-		if err != nil {
-			return flagError(err)
-		}
-		fmt.Fprintln(e.stdout, plan)
-		return nil
-	}
-	search := &capacity.Search{Scenario: sc, Settings: set, Gates: gatesOf(sc, f), Root: *f.root, Log: e.stderr,
-		Step: func(ctx context.Context, step *scenarios.Scenario, dir string) (string, record.Outcome, error) {
-			return runOnce(ctx, e, step, f, dir)
-		}}
-	c, dir, err := search.Run(ctx)
-	if err != nil {
-		return flagError(err)
-	}
-	answer := capacity.Answer(c)
-	if err := report.RenderCapacity(dir, c, answer, report.Options{Stderr: e.stderr}); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "capacity: %s/%s, report %s/report.html\n", dir, record.CapacityFile, dir)
-	fmt.Fprintln(e.stdout, answer)
-	switch {
-	case c.Found:
-		return nil
-	case ctx.Err() != nil:
-		return &exitCodeError{code: exitError, err: errors.New("interrupted before any level held")}
-	case c.Steps[0].Verdict == record.VerdictFail:
-		return errGateFailed
-	}
-	return &exitCodeError{code: exitError, err: fmt.Errorf("the first level %s could not be evaluated: %s", c.FormatLevel(c.Steps[0].Level), capacity.WhyNot(c.Steps[0]))}
-}
-
-func gatesOf(sc *scenarios.Scenario, f *runFlags) []string {
-	if f.gates != nil {
-		return append([]string{}, f.gates...)
-	}
-	return sc.GateExprs()
-}

@@ -11,7 +11,7 @@ import (
 
 // TestResultsDirNamesShareOneStyle: a run's directory is named
 // <UTC yyyymmdd-hhmmss>-<scenario>, as README.md and DESIGN.md say
-// (capacity's: runner/capacity TestSearchDirName; compare's: record
+// (capacity's: trial/capacity TestSearchDirName; compare's: record
 // TestCompareDir).
 func TestResultsDirNamesShareOneStyle(t *testing.T) {
 	stamp := `\d{8}-\d{6}`

@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/loadgate/loadgate/report"
-	"github.com/loadgate/loadgate/runner"
+	"github.com/loadgate/loadgate/trial"
 )
 
 // cmdMerge merges shard runs into one run, renders its report and exits as
@@ -15,44 +14,17 @@ func cmdMerge(ctx context.Context, e env, args []string) error {
 		"one run in --out, exactly (the HDR histograms add), renders its report and exits as\n"+
 		"gate would on the gates the shards were judged by (the scenario's, or the same --gate\n"+
 		"flags given to every shard; shards judged by different gates are refused): 0, 1 or 2.")
-	out := fs.String("out", "", "the merged run's directory (absent or empty); required")
+	outDir := fs.String("out", "", "the merged run's directory (absent or empty); required")
 	partial := fs.Bool("partial", false, "merge even when shards are missing or did not complete; the result is marked partial and cannot pass")
 	assets := fs.String("assets", report.AssetsInline, "inline (one file, works offline) or cdn")
 	wait := fs.Duration("wait", 0, "wait up to this long for shards not written yet or still running (a merge Job started beside its shards)")
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 || *out == "" {
+	if fs.NArg() == 0 || *outDir == "" {
 		return fs.argsError("merge: --out and at least one shard run directory (or a directory holding the shard runs)")
 	}
-	var opts []runner.MergeOption
-	if *partial {
-		opts = append(opts, runner.Partial())
-	}
-	if *wait > 0 {
-		fmt.Fprintf(e.stderr, "merge: waiting up to %s for every shard to finish\n", *wait)
-		opts = append(opts, runner.WaitFor(*wait, 0))
-	}
-	run, err := runner.Merge(ctx, fs.Args(), *out, opts...)
-	if err != nil {
-		return err
-	}
-	m := run.Merged
-	fmt.Fprintf(e.stderr, "merged %d of %d shards into %s (starts spread over %.3fs)\n", m.Shards, m.Of, *out, m.StartSpreadS)
-	ropts := report.Options{Assets: *assets, Stderr: e.stderr}
-	fopts := ropts
-	if m.Gates != nil {
-		// The shards were judged by --gate in place of the scenario's gates:
-		// so is their merge. The table then prints that recorded verdict.
-		fopts.Gates = m.Gates
-	}
-	outcome, err := report.Finish(*out, fopts)
-	if err != nil {
-		return err
-	}
-	if _, err := report.Gate(*out, ropts, e.stdout); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "report: %s/report.html\n", *out)
-	return outcomeError(outcome)
+	out, err := trial.Merge(ctx, trial.Env{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv, Version: version},
+		trial.MergePlan{Dirs: fs.Args(), Out: *outDir, Partial: *partial, Wait: *wait, Assets: *assets})
+	return verdictError(out, err)
 }

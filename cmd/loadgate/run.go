@@ -9,12 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/loadgate/loadgate/faults"
-	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
-	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner"
 	"github.com/loadgate/loadgate/scenarios"
+	"github.com/loadgate/loadgate/trial"
 )
 
 // runFlags are the flags of the commands that run a scenario. compare
@@ -34,14 +32,27 @@ type runFlags struct {
 	metrics  *string
 	capacity *capacityFlags
 
-	start time.Time             // --start-at (or $LOADGATE_START_AT), parsed
-	live  *runner.MetricsServer // serving --metrics-addr, while the command lasts
+	live *runner.MetricsServer // serving --metrics-addr, while the command lasts
+}
 
-	// drills are the scenario's fault drills (loadgate scenario sets them
-	// up); writes, when set, completes run.json after the run, before the
-	// report is written.
-	drills map[string]faults.Action
-	writes *faults.WritesCheck
+// plan is the trial the flags ask for, running scenario.
+func (f *runFlags) plan(scenario string) trial.Plan {
+	p := trial.Plan{Scenario: scenario, Target: *f.target, Duration: *f.duration, Rate: *f.rate, Shard: *f.shard,
+		StartAt: *f.startAt, AllowLong: *f.long, Root: *f.root, Out: *f.out, DryRun: *f.dryRun}
+	if f.gates != nil {
+		p.Gates = append([]string{}, f.gates...)
+	}
+	if *f.capacity.find {
+		set := f.capacity.set
+		p.Capacity = &set
+	}
+	return p
+}
+
+// trialEnv is what a trial may touch: the command's streams and
+// environment, the version, the live metrics server.
+func (f *runFlags) trialEnv(e env) trial.Env {
+	return trial.Env{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv, Version: version, Live: f.live}
 }
 
 // addRunFlags adds the flags of run and scenario.
@@ -110,7 +121,10 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	return withCPUProfile(e, r, func() error { return runScenario(ctx, e, f.Arg(0), r) })
+	return withCPUProfile(e, r, func() error {
+		out, err := trial.Run(ctx, r.trialEnv(e), r.plan(f.Arg(0)))
+		return verdictError(out, err)
+	})
 }
 
 // withCPUProfile runs fn, profiling loadgate's CPU into --cpuprofile and
@@ -160,122 +174,13 @@ func startCPUProfile(path string) (stop func(env), err error) {
 	}, nil
 }
 
-// runScenario resolves the scenario and runs it once (or, with
-// --find-capacity, step by step), renders the report and maps the gate
-// outcome to an error.
-func runScenario(ctx context.Context, e env, name string, f *runFlags) error {
-	sc, err := resolveScenario(e, name, f)
+// verdictError maps what a trial ended with to the command's error: err
+// itself (exit 2; a capacity setting's names its flag), else the outcome's.
+func verdictError(out record.Outcome, err error) error {
 	if err != nil {
-		return err
+		return flagError(err)
 	}
-	if *f.capacity.find {
-		f.start = time.Time{} // $LOADGATE_START_AT is for single runs
-		return findCapacity(ctx, e, sc, f)
-	}
-	if *f.dryRun {
-		fmt.Fprint(e.stdout, sc.Describe())
-		return nil
-	}
-	if f.drills == nil && len(sc.Faults) > 0 {
-		// loadgate run: only drills that need nothing loadgate started
-		// (exec); the built-in ones are refused before the run.
-		if f.drills, err = faults.Build(sc, faults.Env{Dir: sc.Dir()}); err != nil {
-			return usageError(fmt.Errorf("%w (loadgate scenario sets up the built-in drills against the reference target)", err))
-		}
-	}
-	dir, out, err := runOnce(ctx, e, sc, f, *f.out)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "report: %s/report.html\n", dir)
 	return outcomeError(out)
-}
-
-// checkGate is the report package's gate parser as the scenarios package
-// asks for it (it cannot import report).
-func checkGate(expr string) (scenarios.GateInfo, error) {
-	g, err := gate.Parse(expr)
-	if err != nil {
-		return scenarios.GateInfo{}, err
-	}
-	if g.PerFault() {
-		return scenarios.GateInfo{Fault: g.Endpoint}, nil
-	}
-	return scenarios.GateInfo{Endpoint: g.Endpoint, Scraped: g.Scraped()}, nil
-}
-
-// resolveScenario loads the scenario and applies the command line's
-// overrides; it checks the --gate expressions against it. Whatever would
-// leave the run unable to be evaluated is refused here, before any request.
-func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, error) {
-	sc, err := scenarios.Resolve(name, scenarios.Options{CheckGate: checkGate})
-	if err != nil {
-		return nil, err
-	}
-	o := scenarios.Overrides{TargetURL: *f.target, Duration: *f.duration, Rate: *f.rate, AllowLong: *f.long}
-	if *f.shard != "" {
-		if o.Shard, err = scenarios.ParseShardAuto(*f.shard, e.getenv); err != nil {
-			return nil, usageError(err)
-		}
-	}
-	if f.start, err = runner.ParseStartAt(*f.startAt, e.getenv); err != nil {
-		return nil, usageError(err)
-	}
-	if err := sc.Apply(o); err != nil {
-		return nil, err
-	}
-	for _, g := range f.gates {
-		if err := sc.CheckGate(g, checkGate); err != nil {
-			return nil, usageError(fmt.Errorf("--gate: %w", err))
-		}
-	}
-	return sc, nil
-}
-
-// runOnce runs sc into outDir (empty: a new directory under the results
-// root), evaluates the gates, writes the report and prints the gate table.
-// A run that completed returns its directory even when the gates fail.
-func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, outDir string) (string, record.Outcome, error) {
-	opts := []runner.Option{runner.WithResultsRoot(*f.root), runner.WithProgress(e.stderr), runner.WithVersion(version)}
-	if e.getenv("GOGC") == "" {
-		// Collect less often during the attack, unless the user chose (CONTRACT.md).
-		opts = append(opts, runner.WithGCPercent(runner.AttackGCPercent))
-	}
-	if outDir != "" {
-		opts = append(opts, runner.WithOutDir(outDir))
-	}
-	if !f.start.IsZero() {
-		opts = append(opts, runner.WithStartAt(f.start))
-	}
-	if f.live != nil {
-		opts = append(opts, runner.WithMetrics(f.live.Next()))
-	}
-	// The target series the gates name are measured, and abort gates
-	// judged, by the runner, which does not read the gate language: the
-	// gate package says which series and judges.
-	opts = append(opts, runner.WithSeries(gate.SeriesQueries(gatesOf(sc, f))...), runner.WithGateJudge(gate.Judge))
-	if f.drills != nil {
-		opts = append(opts, runner.WithFaults(f.drills))
-	}
-	_, dir, err := runner.Run(ctx, sc, opts...)
-	if err != nil {
-		return "", record.Outcome{}, err
-	}
-	fmt.Fprintf(e.stderr, "results: %s\n", dir)
-	if f.writes != nil {
-		if err := f.writes.Finish(ctx, dir); err != nil {
-			return "", record.Outcome{}, err
-		}
-	}
-	out, err := report.Finish(dir, report.Options{Gates: f.gates, Stderr: e.stderr})
-	if err != nil {
-		return "", out, err
-	}
-	// The table of the verdict just recorded (by --gate's gates if given).
-	if _, err := report.Gate(dir, report.Options{Stderr: e.stderr}, e.stdout); err != nil {
-		return "", out, err
-	}
-	return dir, out, nil
 }
 
 func outcomeError(out record.Outcome) error {
@@ -287,6 +192,9 @@ func outcomeError(out record.Outcome) error {
 		return nil
 	case exitGateFailed:
 		return errGateFailed
+	}
+	if len(out.Reasons) > 0 && len(out.Gates) == 0 {
+		return &exitCodeError{code: exitError, err: errors.New(out.Reasons[0])}
 	}
 	return &exitCodeError{code: exitError, err: errors.New("a gate could not be evaluated (see the table)")}
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/loadgate/loadgate/faults"
-	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/seed"
-	"github.com/loadgate/loadgate/target/services"
+	"github.com/loadgate/loadgate/trial"
 )
 
 // seedFlags are the flags that size the data seeded into an empty database.
@@ -52,68 +49,8 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	if err := target.Profile(*profile).Check(); err != nil {
-		return usageError(fmt.Errorf("--profile %w", err))
-	}
-	if *r.dryRun {
-		return runScenario(ctx, e, f.Arg(0), r)
-	}
-	return withCPUProfile(e, r, func() error { return scenarioWithStack(ctx, e, f.Arg(0), r, sf, *profile) })
-}
-
-// scenarioWithStack is cmdScenario after its flags: the stack, the target, the run.
-func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf *seedFlags, profile string) error {
-	sc, err := resolveScenario(e, name, f) // for its faults; the run resolves it again
-	if err != nil {
-		return err
-	}
-	var own []services.Option
-	if len(sc.Faults) > 0 {
-		// Drills stop and start servers: never the machine's shared ones.
-		own = append(own, services.WithOwn("postgres", "redis"))
-	}
-	stack, err := seed.Stack(ctx, sf.options(), e.stderr, nil, own...)
-	if err != nil {
-		return err
-	}
-	defer stack.Stop()
-	d, err := faults.NewStack(sc, stack)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	t, err := startTarget(ctx, e, d.DatabaseURL, d.RedisURL, profile, sc.RestartsTarget())
-	if err != nil {
-		return err
-	}
-	defer t.Stop()
-	if *f.target == "" {
-		*f.target = t.Base()
-	}
-	if len(sc.Faults) > 0 {
-		if f.drills, err = d.Drills(sc, t, e.getenv(services.EnvPGData)); err != nil {
-			return usageError(err)
-		}
-		if f.writes, err = faults.StartWritesCheck(ctx, stack.DatabaseURL); err != nil {
-			return err
-		}
-	}
-	return runScenario(ctx, e, name, f)
-}
-
-// startTarget starts `loadgate serve` in profile against the database and
-// Redis URLs given (the proxies' when the scenario has network faults), on
-// 127.0.0.1:8080 when free, else a free port (always a free port when
-// anyPort: a target the drills restart leaves its address free while it is
-// down, and 127.0.0.1:8080 is what every other loadgate on the machine takes
-// first), and waits until it is healthy.
-func startTarget(ctx context.Context, e env, dbURL, redisURL, profile string, anyPort bool) (*services.Target, error) {
-	cfg := services.SelfTarget(profile, dbURL, redisURL)
-	cfg.AnyPort = anyPort
-	t, err := services.StartTarget(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(e.stderr, "target: %s (profile %s, log %s)\n", t.Base(), profile, t.LogPath())
-	return t, nil
+	return withCPUProfile(e, r, func() error {
+		out, err := trial.Scenario(ctx, r.trialEnv(e), r.plan(f.Arg(0)), trial.Stack{Profile: *profile, Seed: sf.options()})
+		return verdictError(out, err)
+	})
 }

@@ -1,9 +1,15 @@
-package faults
+// Package writes is the reference target's after-run check that no write it
+// acknowledged was lost (run.json's writes): the rows of its database are
+// counted before a run with fault drills and after it, against the 2xx
+// answers to the requests that write. It lives beside the target because it
+// knows the target's routes and tables; the owner of a run (package trial)
+// runs it as an after-run step on the run it holds in memory. It is not a
+// general check of any target's writes.
+package writes
 
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,9 +20,9 @@ import (
 	"github.com/loadgate/loadgate/target/store"
 )
 
-// WritesCheck compares the writes the reference target acknowledged during
-// a run with the rows that appeared in its database (run.json's writes).
-type WritesCheck struct {
+// Check compares the writes the reference target acknowledged during a run
+// with the rows that appeared in its database (run.json's writes).
+type Check struct {
 	url    string
 	before rows
 	// wait bounds the count after the run (countWait when zero): a
@@ -39,10 +45,9 @@ var (
 	chatPath = "/api/v1/chat"
 )
 
-// StartWritesCheck counts the rows of the database at databaseURL now,
-// before the run.
-func StartWritesCheck(ctx context.Context, databaseURL string) (*WritesCheck, error) {
-	w := &WritesCheck{url: databaseURL}
+// Start counts the rows of the database at databaseURL now, before the run.
+func Start(ctx context.Context, databaseURL string) (*Check, error) {
+	w := &Check{url: databaseURL}
 	var err error
 	w.before, err = countRows(ctx, databaseURL)
 	return w, err
@@ -56,20 +61,16 @@ func countRows(ctx context.Context, url string) (rows, error) {
 	return rows{meals, chats}, nil
 }
 
-// Finish counts the rows again and records the check in the run
-// directory's run.json (writes). A run with a warm-up is left without:
-// run.json counts only the measured requests, and the warm-up's writes
-// would hide losses. Rows that cannot be counted (the database down after
-// a drill's undo failed) are not an error of Finish: the check records that
-// the writes were not checked, and why, so that the run's report is still
-// written. Its errors are reading and writing run.json.
-func (w *WritesCheck) Finish(ctx context.Context, dir string) error {
-	run, err := record.ReadRun(dir)
-	if err != nil {
-		return err
-	}
+// Finish counts the rows again and records the check in run (its Writes
+// and Warnings), which the owner of the run holds in memory before writing
+// run.json. A run with a warm-up is left without: run.json counts only the
+// measured requests, and the warm-up's writes would hide losses. Rows that
+// cannot be counted (the database down after a drill's undo failed, or not
+// answering within the wait) are recorded as not checked, and why, so that
+// the run's report is still written.
+func (w *Check) Finish(ctx context.Context, run *record.Run) {
 	if run.WarmupS > 0 {
-		return nil
+		return
 	}
 	wait := w.wait
 	if wait == 0 {
@@ -80,10 +81,7 @@ func (w *WritesCheck) Finish(ctx context.Context, dir string) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 	defer cancel()
 	after, err := countRows(cctx, w.url)
-	if recordWrites(run, w.before, after, err); run.Writes == nil {
-		return nil
-	}
-	return record.WriteJSON(filepath.Join(dir, record.RunFile), run)
+	recordWrites(run, w.before, after, err)
 }
 
 // recordWrites sets run's writes from the rows counted before and after the run,

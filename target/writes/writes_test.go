@@ -1,9 +1,8 @@
-package faults
+package writes
 
 import (
 	"context"
 	"net"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -64,28 +63,18 @@ func TestWrites(t *testing.T) {
 
 // Finish leaves a run with a warm-up without a writes check (before
 // counting anything), and says when it cannot count.
-func TestWritesCheckFinish(t *testing.T) {
+func TestCheckFinish(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	nowhere := &WritesCheck{url: "postgres://root@127.0.0.1:1/x?connect_timeout=2"}
-	dir := t.TempDir()
+	nowhere := &Check{url: "postgres://root@127.0.0.1:1/x?connect_timeout=2"}
 	run := writesRun()
 	run.WarmupS = 5
-	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
-		t.Fatal(err)
-	}
-	if err := nowhere.Finish(ctx, dir); err != nil {
-		t.Errorf("a run with a warm-up: %v", err)
-	}
-	if got, err := record.ReadRun(dir); err != nil || got.Writes != nil {
-		t.Errorf("a run with a warm-up got writes: %+v, %v", got, err)
+	if nowhere.Finish(ctx, run); run.Writes != nil {
+		t.Errorf("a run with a warm-up got writes: %+v", run.Writes)
 	}
 	run.WarmupS = 0
-	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
-		t.Fatal(err)
-	}
-	if err := nowhere.Finish(ctx, dir); err != nil {
-		t.Fatalf("no database: %v", err)
+	if nowhere.Finish(ctx, run); run.Writes == nil || run.Writes.Error == "" {
+		t.Fatalf("no database: writes %+v", run.Writes)
 	}
 }
 
@@ -93,24 +82,14 @@ func TestWritesCheckFinish(t *testing.T) {
 // PostgreSQL down), Finish records that the writes were not checked, and
 // why, instead of failing the run before its report: no found, no lost
 // (not a confident 0), an error, a warning; a failed drill is still named.
-func TestWritesCheckFinishUncounted(t *testing.T) {
+func TestCheckFinishUncounted(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	nowhere := &WritesCheck{url: "postgres://root:s3cr3t@127.0.0.1:1/x?connect_timeout=2", before: rows{100, 50}}
-	dir := t.TempDir()
+	nowhere := &Check{url: "postgres://root:s3cr3t@127.0.0.1:1/x?connect_timeout=2", before: rows{100, 50}}
 	start := 1.0
-	run := writesRun()
-	run.Faults = []record.Fault{{FaultPlan: record.FaultPlan{Name: "pg_down"}, StartS: &start, Injected: true, UndoError: "pg_ctl start: timeout"}}
-	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
-		t.Fatal(err)
-	}
-	if err := nowhere.Finish(ctx, dir); err != nil {
-		t.Fatalf("no database after the run: %v", err)
-	}
-	got, err := record.ReadRun(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := writesRun()
+	got.Faults = []record.Fault{{FaultPlan: record.FaultPlan{Name: "pg_down"}, StartS: &start, Injected: true, UndoError: "pg_ctl start: timeout"}}
+	nowhere.Finish(ctx, got)
 	w := got.Writes
 	if w == nil || w.Acknowledged != 15 || w.Found != nil || w.Lost != nil ||
 		!strings.Contains(w.Error, "counting writes") || !reflect.DeepEqual(w.FailedDrills, []string{"pg_down"}) {
@@ -159,7 +138,7 @@ func TestWritesNameFailedDrills(t *testing.T) {
 // A database that accepts the connection and never answers holds the
 // report back no longer than the check's wait: the writes are recorded as
 // not checked.
-func TestWritesCheckFinishBounded(t *testing.T) {
+func TestCheckFinishBounded(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -175,24 +154,14 @@ func TestWritesCheckFinishBounded(t *testing.T) {
 			defer c.Close() // held open, never answered
 		}
 	}()
-	silent := &WritesCheck{url: "postgres://root@" + ln.Addr().String() + "/x", before: rows{1, 1}, wait: 100 * time.Millisecond}
-	dir := t.TempDir()
-	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), writesRun()); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- silent.Finish(context.Background(), dir) }()
+	silent := &Check{url: "postgres://root@" + ln.Addr().String() + "/x", before: rows{1, 1}, wait: 100 * time.Millisecond}
+	got := writesRun()
+	done := make(chan struct{})
+	go func() { silent.Finish(context.Background(), got); close(done) }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Finish: %v", err)
-		}
+	case <-done:
 	case <-time.After(20 * time.Second): // a failsafe, not a measure
 		t.Fatal("Finish still waiting for a database that never answers")
-	}
-	got, err := record.ReadRun(dir)
-	if err != nil {
-		t.Fatal(err)
 	}
 	if w := got.Writes; w == nil || w.Found != nil || !strings.Contains(w.Error, "counting writes") {
 		t.Fatalf("writes: %+v", got.Writes)
