@@ -3,9 +3,14 @@ package trial
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/url"
+	"slices"
 
 	"github.com/loadgate/loadgate/faults"
 	"github.com/loadgate/loadgate/record"
+	"github.com/loadgate/loadgate/redact"
+	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/seed"
 	"github.com/loadgate/loadgate/target/services"
@@ -27,7 +32,18 @@ func Scenario(ctx context.Context, env Env, p Plan, st Stack) (record.Outcome, e
 	if err != nil {
 		return unknown, err
 	}
+	if !usesReferenceTarget(p, sc) {
+		// A file of one's own runs against its own base_url: nothing to
+		// set up (the built-in drills, which need the stack, are refused).
+		fmt.Fprintf(env.Stderr, "target: %s (the scenario's own: no services or reference target are started)\n", redact.URL(sc.Target.BaseURL))
+		if p.DryRun {
+			fmt.Fprintf(env.Stdout, "%-9s none: the scenario's own target (not the reference target's address %s)\n", "stack", target.DefaultAddr)
+		}
+		return Run(ctx, env, p)
+	}
 	if p.DryRun {
+		fmt.Fprintf(env.Stdout, "%-9s PostgreSQL and Redis found or started, migrated, seeded if empty; the reference target started in profile %s on %s (a free port when taken), which the target's URL then names\n",
+			"stack", st.Profile, target.DefaultAddr)
 		return runPlan(ctx, env, p, sc, start, steps{})
 	}
 	var own []services.Option
@@ -65,6 +81,27 @@ func Scenario(ctx context.Context, env Env, p Plan, st Stack) (record.Outcome, e
 		}
 	}
 	return runPlan(ctx, env, p, sc, start, s)
+}
+
+// usesReferenceTarget reports whether the plan runs against the reference
+// target, which Scenario then sets up: a built-in scenario given no other
+// target, or a scenario whose target's address is the reference target's
+// (target.DefaultAddr, or localhost on its port). Any other file runs
+// against its own base_url.
+func usesReferenceTarget(p Plan, sc *scenarios.Scenario) bool {
+	if p.Target == "" && slices.Contains(scenarios.Names(), p.Scenario) {
+		return true
+	}
+	u, err := url.Parse(sc.Target.BaseURL)
+	if err != nil {
+		return false
+	}
+	_, port, _ := net.SplitHostPort(target.DefaultAddr)
+	switch u.Host {
+	case target.DefaultAddr, "localhost:" + port, "[::1]:" + port:
+		return u.Scheme == "http"
+	}
+	return false
 }
 
 // startTarget starts `loadgate serve` in profile against the database and
