@@ -65,7 +65,7 @@ func TestScenarioDryRunSaysWhere(t *testing.T) {
 	ref := writeScenario(t, "name: ref\ntarget: {base_url: http://localhost:8080}\nload: {stages: [{duration: 1s, rate: 1/s}]}\nrequests: [{name: a, path: /}]\n")
 	for _, tt := range []struct {
 		scenario, target string
-		want              string
+		want             string
 	}{
 		{"steady", "", "the reference target started in profile optimized"},
 		{ref, "", "the reference target started in profile optimized"},
@@ -83,4 +83,3 @@ func TestScenarioDryRunSaysWhere(t *testing.T) {
 		}
 	}
 }
-
