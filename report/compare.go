@@ -118,7 +118,31 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 	if err := record.WriteFile(filepath.Join(out, record.SummaryFile), md.Bytes()); err != nil {
 		return nil, err
 	}
+	if err := record.WriteJSON(filepath.Join(out, record.ComparisonFile), comparisonRecord(dirs, labels, out)); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// comparisonRecord is comparison.json: the runs compared, each relative to
+// the comparison's directory when inside it, else absolute, so that it
+// reads the same from any working directory.
+func comparisonRecord(dirs, labels []string, out string) *record.Comparison {
+	c := &record.Comparison{Schema: record.Schema, Labels: labels}
+	absOut, _ := filepath.Abs(out)
+	for _, d := range dirs {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			c.Runs = append(c.Runs, d)
+			continue
+		}
+		if rel, err := filepath.Rel(absOut, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			c.Runs = append(c.Runs, rel)
+			continue
+		}
+		c.Runs = append(c.Runs, abs)
+	}
+	return c
 }
 
 // runLabels names runs by directory, with the parent when names repeat.

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
+	"github.com/loadgate/loadgate/redact"
 )
 
 // judged is a run with its verdict.
@@ -238,8 +242,27 @@ func writeOutputs(dir string, j *judged, o Options) error {
 // place of the recorded ones, and with Options.Baseline a regression check
 // is added: the table then says it is not the run's recorded verdict, and
 // what that verdict is.
+//
+// A comparison's directory (comparison.json) is judged by its last run,
+// and a capacity search's (capacity.json) by its answer; the table says
+// which run or search it judges.
 func Gate(dir string, opts Options, w io.Writer) (record.Outcome, error) {
 	o := opts.withDefaults()
+	if _, err := os.Stat(filepath.Join(dir, record.RunFile)); errors.Is(err, os.ErrNotExist) {
+		if c, err := record.ReadComparison(dir); err == nil && len(c.Runs) > 0 {
+			last := len(c.Runs) - 1
+			run := c.RunDir(dir, last)
+			label := ""
+			if last < len(c.Labels) {
+				label = c.Labels[last] + ", "
+			}
+			fmt.Fprintf(w, "comparison %s: judging its last run (%sthe one compare exits by): %s\n", redact.Terminal(dir), redact.Terminal(label), redact.Terminal(run))
+			return Gate(run, opts, w)
+		}
+		if c, err := record.ReadCapacity(dir); err == nil {
+			return gateCapacity(dir, c, w)
+		}
+	}
 	d, err := load(dir, o)
 	if err != nil {
 		return record.Outcome{Verdict: record.VerdictUnknown}, err
@@ -281,4 +304,34 @@ func recordedWords(rec *judged) string {
 		return "the run has no recorded verdict"
 	}
 	return "recorded: " + rec.outcome.Headline()
+}
+
+// gateCapacity prints a capacity search's steps and judges the search by
+// its answer: pass when a level held every gate, fail when the first level
+// failed one, unknown otherwise (the first level could not be judged, or
+// the search was interrupted before any level held).
+func gateCapacity(dir string, c *record.Capacity, w io.Writer) (record.Outcome, error) {
+	fmt.Fprintf(w, "capacity search %s · %s · %d steps\n\n", redact.Terminal(c.Scenario), redact.Terminal(dir), len(c.Steps))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LEVEL\tP95\tERROR RATE\tVERDICT")
+	for _, st := range c.Steps {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.FormatLevel(st.Level), record.FormatMicros(st.P95US), record.Format(st.ErrorRate, "ratio"), strings.ToUpper(st.Verdict))
+	}
+	if err := tw.Flush(); err != nil {
+		return record.Outcome{Verdict: record.VerdictUnknown}, err
+	}
+	out := record.Outcome{Verdict: record.VerdictUnknown}
+	switch {
+	case c.Found:
+		out.Verdict = record.VerdictPass
+		fmt.Fprintf(w, "\nPASS — capacity %s, the last level every gate held\n", c.FormatLevel(c.Capacity))
+		return out, nil
+	case len(c.Steps) > 0 && c.Steps[0].Verdict == record.VerdictFail:
+		out.Verdict = record.VerdictFail
+		out.Reasons = []string{"the first level " + c.FormatLevel(c.Steps[0].Level) + " did not hold"}
+	default:
+		out.Reasons = []string{"no level held: " + c.Stopped}
+	}
+	fmt.Fprintf(w, "\n%s — %s\n", strings.ToUpper(out.Verdict), redact.Terminal(out.Reasons[0]))
+	return out, nil
 }

@@ -38,6 +38,9 @@ func findCapacity(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, 
 	if err := report.RenderCapacity(dir, c, answer, report.Options{Stderr: env.Stderr}); err != nil {
 		return unknown, err
 	}
+	if err := linkLatest(p.root(), dir); err != nil {
+		return unknown, err
+	}
 	fmt.Fprintf(env.Stderr, "capacity: %s/%s, report %s/report.html\n", dir, record.CapacityFile, dir)
 	fmt.Fprintln(env.Stdout, answer)
 	switch {

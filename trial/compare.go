@@ -98,6 +98,11 @@ func Compare(ctx context.Context, env Env, p Plan, st Stack, keepData bool) (rec
 	if _, err := report.Compare(dirs, out, report.Options{Labels: CompareProfiles, Stderr: env.Stderr}); err != nil {
 		return unknown, err
 	}
+	// latest names the last thing made: the comparison, which `loadgate
+	// gate` judges by its last run.
+	if err := linkLatest(p.root(), out); err != nil {
+		return unknown, err
+	}
 	fmt.Fprintf(env.Stderr, "compare: optimized run %s\n", outcome.Headline())
 	fmt.Fprintf(env.Stdout, "comparison: %s/report.html (runs %s)\n", out, strings.Join(dirs, ", "))
 	return outcome, nil

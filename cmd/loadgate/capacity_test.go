@@ -137,6 +137,15 @@ func TestFindCapacityFindsTheKnee(t *testing.T) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
+	// latest names the search, the last thing made, and gate judges it by
+	// its answer (issue 23 item 4).
+	if link, err := os.Readlink(filepath.Join(root, record.LatestLink)); err != nil || link != filepath.Base(dirs[0]) {
+		t.Errorf("latest -> %q, %v; want %s", link, err, filepath.Base(dirs[0]))
+	}
+	code, out, errs = runCLI(t, "gate", filepath.Join(root, record.LatestLink))
+	if code != 0 || !strings.Contains(out, "capacity search knee") || !strings.Contains(out, "PASS — capacity 8 users") {
+		t.Errorf("gate of the search: exit %d\n%s\n%s", code, out, errs)
+	}
 }
 
 func TestFindCapacityFirstLevelUnknown(t *testing.T) {

@@ -65,8 +65,9 @@ func TestCompareEndToEnd(t *testing.T) {
 	t.Setenv(envCLI, "1")
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("LOADGATE_REDIS_PREFIX", fmt.Sprintf("loadgate-test:compare-%d:", os.Getpid()))
-	out := filepath.Join(t.TempDir(), "cmp")
-	code, stdout, stderr := runCLI(t, "compare", writeScenario(t, compareScenario), "--out", out)
+	root := t.TempDir()
+	out := filepath.Join(root, "cmp")
+	code, stdout, stderr := runCLI(t, "compare", writeScenario(t, compareScenario), "--out", out, "--results", root)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
@@ -88,6 +89,15 @@ func TestCompareEndToEnd(t *testing.T) {
 		if !strings.Contains(string(run), `"profile": "`+p+`"`) {
 			t.Errorf("%s/run.json does not record profile %s", p, p)
 		}
+	}
+	// latest names the comparison, the last thing made, and gate judges
+	// it by its last run, the one compare exits by (issue 23 item 4).
+	if link, err := os.Readlink(filepath.Join(root, "latest")); err != nil || link != "cmp" {
+		t.Errorf("latest -> %q, %v; want cmp", link, err)
+	}
+	code, stdout, stderr = runCLI(t, "gate", filepath.Join(root, "latest"))
+	if code != 0 || !strings.Contains(stdout, "judging its last run (optimized") || !strings.Contains(stdout, "optimized") {
+		t.Errorf("gate of the comparison: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if got := testdb.ReadFacts(t, url); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("database after compare:\n%+v\nwant\n%+v", got, want)
