@@ -41,6 +41,11 @@ const (
 	LatestLink = "latest"
 )
 
+// MaxShards is the most shards one plan may be run as (`--shard i/N`,
+// N <= MaxShards): what a merge accounts for is bounded by it, whatever a
+// run.json claims.
+const MaxShards = 1000
+
 // Run statuses.
 const (
 	StatusCompleted = "completed"
@@ -80,7 +85,7 @@ type Run struct {
 	// ShardIndex (1-based) and ShardCount say which shard of how many the
 	// run was (`--shard i/N` or `--shard auto`); zero when it was not a shard.
 	ShardIndex int `json:"shard_index,omitempty"`
-	ShardCount int `json:"shard_count,omitempty"`
+	ShardCount int `json:"shard_count,omitempty"` // at most MaxShards
 	// StartAt is the common start the run waited for (`--start-at`); Started
 	// is when it actually started.
 	StartAt *time.Time `json:"start_at,omitempty"`
