@@ -557,10 +557,11 @@ var ErrMissing = errors.New("missing")
 
 // ReadRun reads and checks dir/run.json. Unknown fields are allowed (newer
 // writers may add them); a wrong schema or malformed JSON is an error that
-// names the file.
+// names the file, as is a file that is not a regular file or is larger
+// than MaxJSONBytes.
 func ReadRun(dir string) (*Run, error) {
 	var r Run
-	if err := readJSON(filepath.Join(dir, RunFile), &r); err != nil {
+	if err := readJSON(filepath.Join(dir, RunFile), MaxJSONBytes, &r); err != nil {
 		return nil, err
 	}
 	if r.Schema != Schema {
@@ -569,22 +570,21 @@ func ReadRun(dir string) (*Run, error) {
 	return &r, nil
 }
 
-// ReadTimeline reads dir/timeline.json.
+// ReadTimeline reads dir/timeline.json, a regular file of at most
+// MaxTimelineBytes.
 func ReadTimeline(dir string) (*Timeline, error) {
 	var t Timeline
-	if err := readJSON(filepath.Join(dir, TimelineFile), &t); err != nil {
+	if err := readJSON(filepath.Join(dir, TimelineFile), MaxTimelineBytes, &t); err != nil {
 		return nil, err
 	}
 	return &t, nil
 }
 
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%s: %w", path, ErrMissing)
-	}
+// readJSON decodes path, a regular file of at most limit bytes, into v.
+func readJSON(path string, limit int64, v any) error {
+	data, err := readRegular(path, limit)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
+		return err
 	}
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
 		return fmt.Errorf("%s is corrupt: %w", path, err)

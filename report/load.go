@@ -128,13 +128,13 @@ func loadRun(dir string) (*runData, error) {
 		d.Timeline = tl
 	}
 	path := filepath.Join(dir, record.HlogFile)
-	f, err := os.Open(path)
+	f, err := record.OpenHlog(path)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, record.ErrMissing):
 		d.Notes = append(d.Notes, record.HlogFile+" is missing: no latency charts")
 		return d, nil
 	case err != nil:
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
 	}
 	defer f.Close()
 	var r io.Reader = f
