@@ -219,7 +219,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.R
 	// The latest link lives in the results root: an --out directory elsewhere
 	// leaves it alone.
 	if sameDir(filepath.Dir(dir), cfg.root) {
-		if err := linkLatest(dir); err != nil {
+		if err := record.LinkLatest(dir); err != nil {
 			return run, dir, err
 		}
 	}

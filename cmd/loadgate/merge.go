@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/report"
-	"github.com/loadgate/loadgate/runner"
 )
 
 // cmdMerge merges shard runs into one run, renders its report and exits as
@@ -25,17 +26,30 @@ func cmdMerge(ctx context.Context, e env, args []string) error {
 	if fs.NArg() == 0 || *out == "" {
 		return fs.argsError("merge: --out and at least one shard run directory (or a directory holding the shard runs)")
 	}
-	var opts []runner.MergeOption
+	var opts []record.MergeOption
 	if *partial {
-		opts = append(opts, runner.Partial())
+		opts = append(opts, record.Partial())
 	}
 	if *wait > 0 {
 		fmt.Fprintf(e.stderr, "merge: waiting up to %s for every shard to finish\n", *wait)
-		opts = append(opts, runner.WaitFor(*wait, 0))
+		opts = append(opts, record.WaitFor(*wait, 0))
 	}
-	run, err := runner.Merge(ctx, fs.Args(), *out, opts...)
+	run, tl, err := record.Merge(ctx, fs.Args(), *out, opts...)
 	if err != nil {
 		return err
+	}
+	// Timeline first, then run.json, as a run writes them: a run.json found
+	// means the rest of the run directory is there.
+	if err := record.WriteJSON(filepath.Join(*out, record.TimelineFile), tl); err != nil {
+		return err
+	}
+	if err := record.WriteJSON(filepath.Join(*out, record.RunFile), run); err != nil {
+		return err
+	}
+	if record.IsResultsRoot(filepath.Dir(*out)) {
+		if err := record.LinkLatest(*out); err != nil {
+			return err
+		}
 	}
 	m := run.Merged
 	fmt.Fprintf(e.stderr, "merged %d of %d shards into %s (starts spread over %.3fs)\n", m.Shards, m.Of, *out, m.StartSpreadS)
