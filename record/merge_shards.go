@@ -122,6 +122,10 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 		switch {
 		case r.ShardCount == 0:
 			return nil, fmt.Errorf("merge: %s is not a shard run (run.json has no shard_count; run shards with --shard i/N or --shard auto)", d)
+		case r.ShardCount > MaxShards:
+			// What the merge accounts for (the missing indexes) must not
+			// grow with what a file claims.
+			return nil, fmt.Errorf("merge: %s claims to be shard %d of %d: a plan runs as at most %d shards", filepath.Join(d, RunFile), r.ShardIndex, r.ShardCount, MaxShards)
 		case r.PlanHash == "":
 			return nil, fmt.Errorf("merge: %s records no plan_hash (written by an older loadgate): rerun the shards", d)
 		case first == nil:
@@ -130,6 +134,8 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 			return nil, fmt.Errorf("merge: %s and %s are shards of different plans (plan_hash %s vs %s): scenario, overrides or target differ", first.dir, d, first.run.PlanHash, r.PlanHash)
 		case r.ShardCount != first.run.ShardCount:
 			return nil, fmt.Errorf("merge: %s is shard %d of %d, %s shard %d of %d: the shard counts differ", first.dir, first.run.ShardIndex, first.run.ShardCount, d, r.ShardIndex, r.ShardCount)
+		case len(r.Plan.Stages) != len(first.run.Plan.Stages):
+			return nil, fmt.Errorf("merge: %s plans %d stages, %s %d stages: not one plan", first.dir, len(first.run.Plan.Stages), d, len(r.Plan.Stages))
 		}
 		if r.ShardIndex < 1 || r.ShardIndex > r.ShardCount {
 			return nil, fmt.Errorf("merge: %s has shard index %d of %d", d, r.ShardIndex, r.ShardCount)
@@ -168,17 +174,18 @@ func readShards(dirs []string, partial bool) (*shardSet, error) {
 		set.shards = append(set.shards, sh)
 	}
 	sort.Slice(set.shards, func(i, j int) bool { return set.shards[i].run.ShardIndex < set.shards[j].run.ShardIndex })
-	merged := map[int]bool{}
+	next := 1 // the lowest index not yet seen merged or missing
 	for _, sh := range set.shards {
-		merged[sh.run.ShardIndex] = true
-	}
-	for i := 1; i <= set.count; i++ {
-		if !merged[i] {
-			set.missing = append(set.missing, i)
+		for ; next < sh.run.ShardIndex; next++ {
+			set.missing = append(set.missing, next)
 		}
+		next = sh.run.ShardIndex + 1
+	}
+	for ; next <= set.count; next++ {
+		set.missing = append(set.missing, next)
 	}
 	if len(set.missing) > 0 && !partial {
-		return nil, notYet{fmt.Errorf("merge: shard %s of %d missing (give every shard's directory, or --partial)", intList(set.missing), set.count)}
+		return nil, notYet{fmt.Errorf("merge: shard %s of %d missing (give every shard's directory, or --partial)", intRanges(set.missing), set.count)}
 	}
 	if len(set.missing) > 0 {
 		set.partial = true
@@ -225,10 +232,23 @@ func shardGates(shards []shardRun) ([]string, error) {
 	return nil, nil
 }
 
-func intList(xs []int) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = strconv.Itoa(x)
+// intRanges says a sorted list of indexes with runs as ranges:
+// "1, 3-5, 9".
+func intRanges(xs []int) string {
+	var b strings.Builder
+	for i := 0; i < len(xs); {
+		j := i
+		for j+1 < len(xs) && xs[j+1] == xs[j]+1 {
+			j++
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(xs[i]))
+		if j > i {
+			b.WriteString("-" + strconv.Itoa(xs[j]))
+		}
+		i = j + 1
 	}
-	return strings.Join(parts, ", ")
+	return b.String()
 }

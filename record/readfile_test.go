@@ -3,6 +3,7 @@
 package record
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -127,5 +128,54 @@ func within(t *testing.T, read func() error) error {
 	case <-failsafe.C:
 		t.Fatal("still reading after 20 s: the reader took a file that never ends")
 		return nil
+	}
+}
+
+// TestMergeReadsRegularFilesOnly: a shard whose run.json is a symlink to
+// /dev/urandom is refused (or, with --partial, left out) at once, naming
+// it; one whose latency.hlog is /dev/zero or a FIFO is refused, and the
+// merge leaves nothing behind.
+func TestMergeReadsRegularFilesOnly(t *testing.T) {
+	t.Parallel()
+	dirs, _ := fakeShards(t, 2)
+	special := func(t *testing.T, name string, make func(path string) error) string {
+		dir := variant(t, dirs[1], func(*Run) {})
+		path := filepath.Join(dir, name)
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		if err := make(path); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	urandom := special(t, RunFile, func(path string) error { return os.Symlink("/dev/urandom", path) })
+	out := filepath.Join(t.TempDir(), "m")
+	err := within(t, func() error { _, _, err := Merge(context.Background(), []string{dirs[0], urandom}, out); return err })
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(urandom, RunFile)) || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a shard's run.json linked to /dev/urandom: %v, want a refusal naming it", err)
+	}
+	var run *Run
+	err = within(t, func() (err error) {
+		run, _, err = Merge(context.Background(), []string{dirs[0], urandom}, out, Partial())
+		return err
+	})
+	if err != nil || run.Merged.Shards != 1 || !strings.Contains(strings.Join(run.Warnings, " "), "not a regular file") {
+		t.Errorf("--partial with a shard's run.json linked to /dev/urandom: %v, want it left out and said", err)
+	}
+
+	for name, make := range map[string]func(path string) error{
+		"/dev/zero": func(path string) error { return os.Symlink("/dev/zero", path) },
+		"a FIFO":    func(path string) error { return syscall.Mkfifo(path, 0o600) },
+	} {
+		bad := special(t, HlogFile, make)
+		out := filepath.Join(t.TempDir(), "m")
+		err := within(t, func() error { _, _, err := Merge(context.Background(), []string{dirs[0], bad}, out); return err })
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(bad, HlogFile)) || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("a shard's latency.hlog as %s: %v, want a refusal naming it", name, err)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("a refused merge left %s", out)
+		}
 	}
 }
