@@ -2,7 +2,6 @@ package record
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 )
 
@@ -95,13 +94,4 @@ func (c *Capacity) StepWords() string {
 		return "+" + c.FormatLevel(c.Search.Increment) + " a step"
 	}
 	return fmt.Sprintf("×%s a step", trimFloat(c.Search.Factor))
-}
-
-// ReadCapacity reads dir/capacity.json; ErrMissing when there is none.
-func ReadCapacity(dir string) (*Capacity, error) {
-	var c Capacity
-	if err := readJSON(filepath.Join(dir, CapacityFile), &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
 }

@@ -21,7 +21,7 @@ type Comparison struct {
 // ReadComparison reads dir/comparison.json; ErrMissing when there is none.
 func ReadComparison(dir string) (*Comparison, error) {
 	var c Comparison
-	if err := readJSON(filepath.Join(dir, ComparisonFile), &c); err != nil {
+	if err := readJSON(filepath.Join(dir, ComparisonFile), MaxJSONBytes, &c); err != nil {
 		return nil, err
 	}
 	return &c, nil

@@ -28,6 +28,20 @@ type Generator struct {
 	SendLag Latency `json:"send_lag_us"`
 }
 
+// Add adds o, the generator of another shard run side by side, to g: the
+// counts add; the send lag is the worse of the two at each percentile, an
+// upper bound of the exact one (lags do not add, and the shards' lag
+// histograms are not kept).
+func (g *Generator) Add(o Generator) {
+	g.Planned += o.Planned
+	g.Sent += o.Sent
+	g.Completed += o.Completed
+	g.Late += o.Late
+	l, w := &g.SendLag, o.SendLag
+	l.Min, l.Mean, l.P50, l.P90 = max(l.Min, w.Min), max(l.Mean, w.Mean), max(l.P50, w.P50), max(l.P90, w.P90)
+	l.P95, l.P99, l.P999, l.Max = max(l.P95, w.P95), max(l.P99, w.P99), max(l.P999, w.P999), max(l.Max, w.Max)
+}
+
 // The thresholds beyond which the generator's lateness distorts a result,
 // so that a verdict on it is inconclusive.
 const (

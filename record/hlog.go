@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -162,9 +161,15 @@ type HlogReader struct {
 	sawStart, sawBase bool
 }
 
-// NewHlogReader reads the log in r; path names it in errors.
+// NewHlogReader reads the log in r; path names it in errors. It reads no
+// more than MaxHlogBytes of r: open the file with OpenHlog, which refuses
+// what is not a regular file before a byte is read.
 func NewHlogReader(r io.Reader, path string) *HlogReader {
-	sc := bufio.NewScanner(r)
+	return newHlogReader(r, path, MaxHlogBytes)
+}
+
+func newHlogReader(r io.Reader, path string, limit int64) *HlogReader {
+	sc := bufio.NewScanner(&capped{r: r, path: path, limit: limit})
 	sc.Buffer(make([]byte, 0, 64*1024), 64<<20)
 	return &HlogReader{sc: sc, path: path}
 }
@@ -271,12 +276,9 @@ func ReadHlog(r io.Reader, path string, each func(HlogInterval) error) error {
 // HlogCounts reads the interval log at path and returns how many values
 // the intervals of each tag hold in all.
 func HlogCounts(path string) (map[string]int64, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", path, ErrMissing)
-	}
+	f, err := OpenHlog(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
 	}
 	defer f.Close()
 	counts := map[string]int64{}

@@ -45,3 +45,24 @@ func TestWriteHlogHeader(t *testing.T) {
 		t.Errorf("library reader: %v, start %d end %d", err, back.StartTimeMs(), back.EndTimeMs())
 	}
 }
+
+// endlessComments is an interval log of comment lines that never ends.
+type endlessComments struct{}
+
+func (endlessComments) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = "#\n"[i%2]
+	}
+	return len(p), nil
+}
+
+// TestHlogReaderStopsAtItsLimit: the reader takes no more than its limit
+// of whatever it is given, even lines it would skip, and says so naming the
+// file (NewHlogReader's limit is MaxHlogBytes).
+func TestHlogReaderStopsAtItsLimit(t *testing.T) {
+	t.Parallel()
+	_, err := newHlogReader(endlessComments{}, "x.hlog", 1<<20).Next()
+	if err == nil || !strings.Contains(err.Error(), "x.hlog") || !strings.Contains(err.Error(), "more than the most it may be (1 MiB)") {
+		t.Errorf("an endless log: %v, want an error naming it and its limit", err)
+	}
+}

@@ -4,10 +4,12 @@
 // read them.
 //
 // It holds the types of run.json, timeline.json and capacity.json, the names
-// of the files in a run directory, atomic write and strict read helpers, and
-// the interval logs' tags, writer and reader (hlog.go). It knows nothing about
-// HTTP, scenarios or rendering, and of histograms only how the logs store
-// them.
+// of the files in a run directory, atomic write helpers and strict, bounded
+// readers (regular files only, each with a size limit), the interval logs'
+// tags, writer and reader (hlog.go), and how shard runs add up into one
+// (Merge, and the Add methods beside the types it sums). It knows nothing
+// about HTTP, scenarios, gates or rendering, and of histograms only how the
+// logs store them and how they add.
 package record
 
 import (
@@ -15,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,6 +41,11 @@ const (
 	// LatestLink is the symlink in the results root that points at the newest run.
 	LatestLink = "latest"
 )
+
+// MaxShards is the most shards one plan may be run as (`--shard i/N`,
+// N <= MaxShards): what a merge accounts for is bounded by it, whatever a
+// run.json claims.
+const MaxShards = 1000
 
 // Run statuses.
 const (
@@ -80,7 +86,7 @@ type Run struct {
 	// ShardIndex (1-based) and ShardCount say which shard of how many the
 	// run was (`--shard i/N` or `--shard auto`); zero when it was not a shard.
 	ShardIndex int `json:"shard_index,omitempty"`
-	ShardCount int `json:"shard_count,omitempty"`
+	ShardCount int `json:"shard_count,omitempty"` // at most MaxShards
 	// StartAt is the common start the run waited for (`--start-at`); Started
 	// is when it actually started.
 	StartAt *time.Time `json:"start_at,omitempty"`
@@ -257,6 +263,14 @@ type Stage struct {
 	To        float64 `json:"to"`
 }
 
+// Add adds o, the same stage of another shard of the plan, to s: the shards
+// run side by side, so their levels (rates, users) add. StartS and DurationS
+// are the plan's schedule, the same in every shard.
+func (s *Stage) Add(o Stage) {
+	s.From += o.From
+	s.To += o.To
+}
+
 // RequestMix is one weighted request of the scenario.
 type RequestMix struct {
 	Name   string  `json:"name"`
@@ -316,6 +330,49 @@ type Stats struct {
 	ExtractFailures map[string]int64 `json:"extract_failures,omitempty"`
 }
 
+// Add adds the counts of o, the same series of another shard run side by
+// side, to s: requests, successes, unsent, bytes, checks, status codes,
+// errors and extract failures, and the rates (shards run side by side, so
+// their rates add). The latency summaries and the error rate are not sums:
+// Merge computes them again from the added histograms and counts.
+func (s *Stats) Add(o Stats) {
+	s.Requests += o.Requests
+	s.Successes += o.Successes
+	s.Unsent += o.Unsent
+	s.BytesIn += o.BytesIn
+	s.BytesOut += o.BytesOut
+	s.Rate.Target += o.Rate.Target
+	s.Rate.Achieved += o.Rate.Achieved
+	s.Rate.Sent += o.Rate.Sent
+	s.StatusCodes = addCounts(s.StatusCodes, o.StatusCodes)
+	s.Errors = addCounts(s.Errors, o.Errors)
+	s.ChecksPassed += o.ChecksPassed
+	s.ChecksFailed += o.ChecksFailed
+	for name, c := range o.Checks {
+		if s.Checks == nil {
+			s.Checks = map[string]CheckCount{}
+		}
+		acc := s.Checks[name]
+		acc.Passed += c.Passed
+		acc.Failed += c.Failed
+		s.Checks[name] = acc
+	}
+	if len(o.ExtractFailures) > 0 {
+		s.ExtractFailures = addCounts(s.ExtractFailures, o.ExtractFailures)
+	}
+}
+
+// addCounts adds the counts of b into a, made when nil.
+func addCounts(a, b map[string]int64) map[string]int64 {
+	if a == nil {
+		a = map[string]int64{}
+	}
+	for k, v := range b {
+		a[k] += v
+	}
+	return a
+}
+
 // CheckCount is how often one check passed and failed.
 type CheckCount struct {
 	Passed int64 `json:"passed"`
@@ -340,6 +397,18 @@ type FlowStats struct {
 	// Cut counts the iterations the end of the run (or an abort) interrupted
 	// before their last step: neither completed nor failed.
 	Cut int64 `json:"cut"`
+}
+
+// Add adds o, the same flow of another shard, to f: its iterations (Stats.Add),
+// skipped steps and cut iterations. Steps, the flow's step names, are the
+// same in every shard.
+func (f *FlowStats) Add(o FlowStats) {
+	if f.Steps == nil {
+		f.Steps = o.Steps
+	}
+	f.Iteration.Add(o.Iteration)
+	f.SkippedSteps += o.SkippedSteps
+	f.Cut += o.Cut
 }
 
 // Rate is requests per second over the measured window. Achieved counts
@@ -507,44 +576,23 @@ type Point struct {
 	Server map[string]float64 `json:"server,omitempty"`
 }
 
-// WriteJSON writes v as indented JSON to path through a temporary file in the
-// same directory and a rename, so a reader never sees a half-written file.
-func WriteJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encoding %s: %w", path, err)
+// Add adds o, the same interval of another shard run side by side, to p:
+// its rates, counts, requests in flight, status codes and error kinds. T and
+// Warmup are the interval's, the same in every shard; Server is left to
+// Merge, since the target's figures do not add (the scraped ones are one
+// shard's, the Server-Timing means are weighted by their counts).
+func (p *Point) Add(o Point) {
+	p.TargetRate += o.TargetRate
+	p.AchievedRate += o.AchievedRate
+	p.Requests += o.Requests
+	p.Errors += o.Errors
+	p.InFlight += o.InFlight
+	if len(o.StatusCodes) > 0 {
+		p.StatusCodes = addCounts(p.StatusCodes, o.StatusCodes)
 	}
-	return WriteFile(path, append(data, '\n'))
-}
-
-// WriteFile writes data to path atomically (temporary file, fsync, rename),
-// readable by all (0644) like any report.
-func WriteFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if len(o.ErrorKinds) > 0 {
+		p.ErrorKinds = addCounts(p.ErrorKinds, o.ErrorKinds)
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	// os.CreateTemp makes the file private (0600).
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
 
 // ErrMissing is wrapped by ReadRun and ReadTimeline when the file does not exist.
@@ -552,10 +600,11 @@ var ErrMissing = errors.New("missing")
 
 // ReadRun reads and checks dir/run.json. Unknown fields are allowed (newer
 // writers may add them); a wrong schema or malformed JSON is an error that
-// names the file.
+// names the file, as is a file that is not a regular file or is larger
+// than MaxJSONBytes.
 func ReadRun(dir string) (*Run, error) {
 	var r Run
-	if err := readJSON(filepath.Join(dir, RunFile), &r); err != nil {
+	if err := readJSON(filepath.Join(dir, RunFile), MaxJSONBytes, &r); err != nil {
 		return nil, err
 	}
 	if r.Schema != Schema {
@@ -564,22 +613,21 @@ func ReadRun(dir string) (*Run, error) {
 	return &r, nil
 }
 
-// ReadTimeline reads dir/timeline.json.
+// ReadTimeline reads dir/timeline.json, a regular file of at most
+// MaxTimelineBytes.
 func ReadTimeline(dir string) (*Timeline, error) {
 	var t Timeline
-	if err := readJSON(filepath.Join(dir, TimelineFile), &t); err != nil {
+	if err := readJSON(filepath.Join(dir, TimelineFile), MaxTimelineBytes, &t); err != nil {
 		return nil, err
 	}
 	return &t, nil
 }
 
-func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%s: %w", path, ErrMissing)
-	}
+// readJSON decodes path, a regular file of at most limit bytes, into v.
+func readJSON(path string, limit int64, v any) error {
+	data, err := readRegular(path, limit)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, err)
+		return err
 	}
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
 		return fmt.Errorf("%s is corrupt: %w", path, err)

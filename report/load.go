@@ -136,13 +136,13 @@ func loadWith(dir string, run *record.Run, tl *record.Timeline) (*runData, error
 		d.Notes = append(d.Notes, record.TimelineFile+" is missing: no throughput, error or server charts")
 	}
 	path := filepath.Join(dir, record.HlogFile)
-	f, err := os.Open(path)
+	f, err := record.OpenHlog(path)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, record.ErrMissing):
 		d.Notes = append(d.Notes, record.HlogFile+" is missing: no latency charts")
 		return d, nil
 	case err != nil:
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
 	}
 	defer f.Close()
 	var r io.Reader = f

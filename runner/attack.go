@@ -460,7 +460,7 @@ func (a *attack) serverFigures(scr *scraper, out *outcome) {
 			out.server.SeriesNotes[q.key] = why
 		}
 	}
-	out.server.ServerTiming = serverTimingSummary(out.points)
+	out.server.ServerTiming = record.ServerTimingSummary(out.points)
 }
 
 // saturationWarnings says when the generator's lateness distorts the

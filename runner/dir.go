@@ -58,35 +58,9 @@ func makeRunDir(root, out, id string) (string, error) {
 	}
 }
 
-// linkLatest points <parent of dir>/latest at dir, replacing the old link
-// atomically (a new link renamed over it).
-func linkLatest(dir string) error {
-	parent := filepath.Dir(dir)
-	link := filepath.Join(parent, record.LatestLink)
-	if fi, err := os.Lstat(link); err == nil && fi.Mode()&os.ModeSymlink == 0 {
-		return fmt.Errorf("not linking %s: it exists and is not a symlink", link)
-	}
-	tmp := filepath.Join(parent, fmt.Sprintf(".latest-%d", os.Getpid()))
-	_ = os.Remove(tmp)
-	if err := os.Symlink(filepath.Base(dir), tmp); err != nil {
-		return fmt.Errorf("linking %s: %w", link, err)
-	}
-	if err := os.Rename(tmp, link); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("linking %s: %w", link, err)
-	}
-	return nil
-}
-
 // sameDir reports whether a and b name the same directory.
 func sameDir(a, b string) bool {
 	absA, errA := filepath.Abs(a)
 	absB, errB := filepath.Abs(b)
 	return errA == nil && errB == nil && absA == absB
-}
-
-// hasLatest reports whether dir holds a latest link (it is a results root).
-func hasLatest(dir string) bool {
-	fi, err := os.Lstat(filepath.Join(dir, record.LatestLink))
-	return err == nil && fi.Mode()&os.ModeSymlink != 0
 }

@@ -446,10 +446,7 @@ flows:
 		}
 	}
 	out := filepath.Join(root, "merged")
-	merged, err := Merge(context.Background(), dirs, out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	merged := mergeShards(t, dirs, out)
 	checkLogs(t, out)
 	it := merged.Flows["buyer"].Iteration
 	a, b := shards[0].Flows["buyer"].Iteration, shards[1].Flows["buyer"].Iteration

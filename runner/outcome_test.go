@@ -115,10 +115,7 @@ func TestMergeKeepsOutcomesApart(t *testing.T) {
 		dirs = append(dirs, dir)
 	}
 	out := filepath.Join(root, "merged")
-	merged, err := Merge(context.Background(), dirs, out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	merged := mergeShards(t, dirs, out)
 	checkLogs(t, out)
 	// The shards' histograms of each tag, added here from their logs.
 	want := map[string]*hdr.Histogram{}
@@ -161,4 +158,19 @@ func TestMergeKeepsOutcomesApart(t *testing.T) {
 			t.Errorf("series %q: a successful request took %v µs, less than the target's 20 ms", name, ok.Min)
 		}
 	}
+}
+
+// mergeShards merges the shard runs in dirs into out (record.Merge) and
+// writes the merged timeline.json and run.json there, as the owner of a
+// merge does.
+func mergeShards(t *testing.T, dirs []string, out string) *record.Run {
+	t.Helper()
+	run, tl, err := record.Merge(context.Background(), dirs, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeRunFiles(out, run, tl); err != nil {
+		t.Fatal(err)
+	}
+	return run
 }

@@ -150,16 +150,3 @@ requests:
 		t.Errorf("%v responses with a db mean of %v ms, want 80 and 3", n, dbSum/n)
 	}
 }
-
-// TestMergeServerTiming: means weighted by counts, whatever the order.
-func TestMergeServerTiming(t *testing.T) {
-	t.Parallel()
-	a := map[string]float64{"cache_hit_rate": 0.9, record.ServerTimingPrefix + "db": 2, record.ServerTimingCountPrefix + "db": 3}
-	b := map[string]float64{record.ServerTimingPrefix + "db": 6, record.ServerTimingCountPrefix + "db": 1, record.ServerTimingPrefix + "llm": 100, record.ServerTimingCountPrefix + "llm": 2}
-	mergeServerTiming(a, b)
-	want := map[string]float64{"cache_hit_rate": 0.9, record.ServerTimingPrefix + "db": 3, record.ServerTimingCountPrefix + "db": 4,
-		record.ServerTimingPrefix + "llm": 100, record.ServerTimingCountPrefix + "llm": 2}
-	if fmt.Sprint(a) != fmt.Sprint(want) {
-		t.Errorf("got %v, want %v", a, want)
-	}
-}

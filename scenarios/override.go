@@ -1,11 +1,14 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/loadgate/loadgate/record"
 )
 
 // Shard says which slice of a sharded run this generator is.
@@ -15,19 +18,34 @@ type Shard struct {
 	Index, Count int
 }
 
+// MaxShards is the most shards a plan may be run as: `loadgate merge` reads
+// no run claiming more.
+const MaxShards = record.MaxShards
+
 // String formats the shard as "i/N".
 func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
-// ParseShard parses "i/N" with 1 <= i <= N.
+// ParseShard parses "i/N" with 1 <= i <= N <= MaxShards.
 func ParseShard(s string) (Shard, error) {
 	var sh Shard
 	if _, err := fmt.Sscanf(s, "%d/%d", &sh.Index, &sh.Count); err != nil || fmt.Sprintf("%d/%d", sh.Index, sh.Count) != s {
 		return Shard{}, fmt.Errorf("bad shard %q: want i/N, e.g. 1/4", s)
 	}
-	if sh.Count < 1 || sh.Index < 1 || sh.Index > sh.Count {
-		return Shard{}, fmt.Errorf("bad shard %q: want 1 <= i <= N", s)
+	if err := sh.check(); err != nil {
+		return Shard{}, fmt.Errorf("bad shard %q: %w", s, err)
 	}
 	return sh, nil
+}
+
+// check says what is wrong with a shard that is not 1 <= i <= N <= MaxShards.
+func (s Shard) check() error {
+	switch {
+	case s.Count > MaxShards:
+		return fmt.Errorf("at most %d shards (N = %d)", MaxShards, s.Count)
+	case s.Count < 1 || s.Index < 1 || s.Index > s.Count:
+		return errors.New("want 1 <= i <= N")
+	}
+	return nil
 }
 
 // Environment variables of `--shard auto` (ParseShardAuto).
@@ -110,6 +128,9 @@ func (s *Scenario) Apply(o Overrides) error {
 		s.scaleRate(o.Rate)
 	}
 	if o.Shard.Count > 0 {
+		if err := o.Shard.check(); err != nil {
+			return fmt.Errorf("shard %s: %w", o.Shard, err)
+		}
 		if len(s.Faults) > 0 {
 			// Every shard would inject every fault: N stops of one server.
 			return fmt.Errorf("scenario %s has faults: they are drilled by one generator, not by shards (run it without --shard)", s.Name)

@@ -236,10 +236,38 @@ func TestExpandEnv(t *testing.T) {
 
 func TestParseShard(t *testing.T) {
 	t.Parallel()
-	for in, ok := range map[string]bool{"1/4": true, "4/4": true, "0/4": false, "5/4": false, "1/": false, "a/b": false, "1/4x": false} {
+	for in, ok := range map[string]bool{"1/4": true, "4/4": true, "0/4": false, "5/4": false, "1/": false, "a/b": false, "1/4x": false,
+		"1/1000": true, "1000/1000": true, "1/1001": false, "1/1000000000": false} {
 		if _, err := ParseShard(in); (err == nil) != ok {
 			t.Errorf("ParseShard(%q): %v", in, err)
 		}
+	}
+}
+
+// TestShardCountBound: a shard count above MaxShards is refused when it is
+// parsed, saying the bound, whether given as i/N, through --shard auto's
+// environment, or to Apply directly: a merge would have to account for
+// every one of the N shards.
+func TestShardCountBound(t *testing.T) {
+	t.Parallel()
+	if MaxShards != 1000 {
+		t.Fatalf("MaxShards = %d; docs/CONTRACT.md says 1000", MaxShards)
+	}
+	_, err := ParseShard("1/1000000000")
+	if err == nil || !strings.Contains(err.Error(), "at most 1000 shards") {
+		t.Errorf("ParseShard(1/1000000000): %v, want a refusal saying at most 1000 shards", err)
+	}
+	env := map[string]string{EnvShardIndex: "0", EnvShards: "1000000000"}
+	_, err = ParseShardAuto("auto", func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), EnvShards) || !strings.Contains(err.Error(), "at most 1000 shards") {
+		t.Errorf("--shard auto with $%s=1000000000: %v, want a refusal naming the variable and the bound", EnvShards, err)
+	}
+	sc, err := Parse([]byte("name: a\ntarget: {base_url: \"http://h:1\"}\nload: {stages: [{duration: 1s, rate: 5/s}]}\nrequests: [{name: r, path: /x}]\n"), "a.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Apply(Overrides{Shard: Shard{Index: 1, Count: 1_000_000_000}}); err == nil || !strings.Contains(err.Error(), "at most 1000 shards") {
+		t.Errorf("Apply with shard 1/1000000000: %v, want the same refusal", err)
 	}
 }
 

@@ -2,15 +2,12 @@ package trial
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/report"
-	"github.com/loadgate/loadgate/runner"
 )
 
 // MergePlan is what `loadgate merge` asks: the shard runs of one plan
@@ -34,20 +31,16 @@ type MergePlan struct {
 // scenario's, or the same --gate given to every shard), writes its run.json
 // and renders its report.
 func Merge(ctx context.Context, env Env, m MergePlan) (record.Outcome, error) {
-	var opts []runner.MergeOption
+	var opts []record.MergeOption
 	if m.Partial {
-		opts = append(opts, runner.Partial())
+		opts = append(opts, record.Partial())
 	}
 	if m.Wait > 0 {
 		fmt.Fprintf(env.Stderr, "merge: waiting up to %s for every shard to finish\n", m.Wait)
-		opts = append(opts, runner.WaitFor(m.Wait, 0))
+		opts = append(opts, record.WaitFor(m.Wait, 0))
 	}
-	run, err := runner.Merge(ctx, m.Dirs, m.Out, opts...)
+	run, tl, err := record.Merge(ctx, m.Dirs, m.Out, opts...)
 	if err != nil {
-		return unknown, err
-	}
-	tl, err := record.ReadTimeline(m.Out)
-	if err != nil && !errors.Is(err, record.ErrMissing) {
 		return unknown, err
 	}
 	mg := run.Merged
@@ -59,7 +52,7 @@ func Merge(ctx context.Context, env Env, m MergePlan) (record.Outcome, error) {
 		o.Gates = mg.Gates
 	}
 	root := ""
-	if parent := filepath.Dir(m.Out); hasLatest(parent) {
+	if parent := filepath.Dir(m.Out); record.IsResultsRoot(parent) {
 		root = parent
 	}
 	out, err := finish(env, m.Out, run, tl, o, root)
@@ -68,10 +61,4 @@ func Merge(ctx context.Context, env Env, m MergePlan) (record.Outcome, error) {
 	}
 	fmt.Fprintf(env.Stderr, "report: %s/report.html\n", m.Out)
 	return out, nil
-}
-
-// hasLatest reports whether dir holds a latest link (it is a results root).
-func hasLatest(dir string) bool {
-	fi, err := os.Lstat(filepath.Join(dir, record.LatestLink))
-	return err == nil && fi.Mode()&os.ModeSymlink != 0
 }

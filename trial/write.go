@@ -1,8 +1,6 @@
 package trial
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/loadgate/loadgate/record"
@@ -27,26 +25,12 @@ func writeCheckpoint(dir string, run *record.Run, tl *record.Timeline) error {
 }
 
 // linkLatest points root's latest link at dir when dir is in root (a
-// directory elsewhere, given as --out, or an empty root leaves it alone),
-// replacing the old link atomically (a new link renamed over it).
+// directory elsewhere, given as --out, or an empty root leaves it alone).
 func linkLatest(root, dir string) error {
 	if root == "" || !sameDir(filepath.Dir(dir), root) {
 		return nil
 	}
-	link := filepath.Join(root, record.LatestLink)
-	if fi, err := os.Lstat(link); err == nil && fi.Mode()&os.ModeSymlink == 0 {
-		return fmt.Errorf("not linking %s: it exists and is not a symlink", link)
-	}
-	tmp := filepath.Join(root, fmt.Sprintf(".latest-%d", os.Getpid()))
-	_ = os.Remove(tmp)
-	if err := os.Symlink(filepath.Base(dir), tmp); err != nil {
-		return fmt.Errorf("linking %s: %w", link, err)
-	}
-	if err := os.Rename(tmp, link); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("linking %s: %w", link, err)
-	}
-	return nil
+	return record.LinkLatest(dir)
 }
 
 // sameDir reports whether a and b name the same directory.

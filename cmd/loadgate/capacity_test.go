@@ -242,7 +242,7 @@ func TestFindCapacityInterrupted(t *testing.T) {
 	if !strings.Contains(out.String(), "capacity: 2 users at") || !strings.Contains(out.String(), "interrupted at 5 users") {
 		t.Errorf("answer: %s", out.String())
 	}
-	m, _ := filepath.Glob(filepath.Join(root, "*", record.CapacityFile))
+	m, _ := filepath.Glob(filepath.Join(root, "*-capacity", record.CapacityFile))
 	if len(m) != 1 {
 		t.Fatalf("capacity.json: %v", m)
 	}

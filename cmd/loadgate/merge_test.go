@@ -153,6 +153,23 @@ func TestMergeShardProcesses(t *testing.T) {
 		}
 	}
 
+	// The merged run becomes the latest of a results root (a directory with
+	// a latest link) it is written into, and of no other directory.
+	if _, err := os.Lstat(filepath.Join(dir, record.LatestLink)); err == nil {
+		t.Errorf("merge made a latest link in %s, which is not a results root", dir)
+	}
+	root := t.TempDir()
+	if err := os.Symlink("older-run", filepath.Join(root, record.LatestLink)); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if code := exitOf(t, cli(t, nil, "merge", one, two, "--out", filepath.Join(root, "merged")), &log); code != 0 {
+		t.Fatalf("merge into a results root: exit %d:\n%s", code, &log)
+	}
+	if target, err := os.Readlink(filepath.Join(root, record.LatestLink)); err != nil || target != "merged" {
+		t.Errorf("the results root's latest link points at %q (%v), want the merged run", target, err)
+	}
+
 	// Refusals: exit 2 with the reason.
 	for _, c := range []struct {
 		name string

@@ -326,7 +326,7 @@ func TestScenarioSecretsNeverLeak(t *testing.T) {
 	t.Setenv("LEAK_TOKEN", "s3cr3t-from-env")
 	sc := writeScenario(t, `name: leak-stack
 target:
-  base_url: http://127.0.0.1:1
+  base_url: http://127.0.0.1:8080
   headers:
     X-API-Key: dev-key
     Authorization: "Bearer ${LEAK_TOKEN}"
