@@ -552,7 +552,8 @@ var ErrMissing = errors.New("missing")
 
 // ReadRun reads and checks dir/run.json. Unknown fields are allowed (newer
 // writers may add them); a wrong schema or malformed JSON is an error that
-// names the file.
+// names the file. Credential headers of the plan come back masked, also
+// from an old file that holds them in clear.
 func ReadRun(dir string) (*Run, error) {
 	var r Run
 	if err := readJSON(filepath.Join(dir, RunFile), &r); err != nil {
@@ -561,6 +562,7 @@ func ReadRun(dir string) (*Run, error) {
 	if r.Schema != Schema {
 		return nil, fmt.Errorf("%s: schema %d, this loadgate reads schema %d", filepath.Join(dir, RunFile), r.Schema, Schema)
 	}
+	r.Plan.maskCredentials()
 	return &r, nil
 }
 
