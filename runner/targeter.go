@@ -167,7 +167,7 @@ func newSource(sc *scenarios.Scenario, name string) (*source, error) {
 	src.size = int64(len(values))
 	src.values[escRaw] = values
 	for _, v := range values {
-		src.values[escPath] = append(src.values[escPath], url.PathEscape(v))
+		src.values[escPath] = append(src.values[escPath], string(appendEscaped(nil, v, escPath)))
 		src.values[escQuery] = append(src.values[escQuery], url.QueryEscape(v))
 		src.values[escJSON] = append(src.values[escJSON], string(appendEscaped(nil, v, escJSON)))
 	}
