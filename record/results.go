@@ -316,10 +316,12 @@ type Stats struct {
 	ExtractFailures map[string]int64 `json:"extract_failures,omitempty"`
 }
 
-// CheckCount is how often one check passed and failed.
+// CheckCount is how often one check passed and failed; NotJSON counts
+// the failures of a json check on a body that was not JSON (of Failed).
 type CheckCount struct {
-	Passed int64 `json:"passed"`
-	Failed int64 `json:"failed"`
+	Passed  int64 `json:"passed"`
+	Failed  int64 `json:"failed"`
+	NotJSON int64 `json:"not_json,omitempty"`
 }
 
 // FlowStats is one flow's iterations over the measured window (those whose

@@ -719,6 +719,7 @@ func addStats(a *record.Stats, b record.Stats) {
 		acc := a.Checks[name]
 		acc.Passed += c.Passed
 		acc.Failed += c.Failed
+		acc.NotJSON += c.NotJSON
 		a.Checks[name] = acc
 	}
 	if len(b.ExtractFailures) > 0 {
