@@ -239,6 +239,7 @@ func (a *attack) level(from, to time.Duration) float64 {
 func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin time.Time) (time.Duration, bool) {
 	sc, rec := a.sc, a.rec
 	client := newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections, a.transport, sc.Target.RedirectLimit())
+	client.Transport = countBodies{client.Transport}
 	defer client.CloseIdleConnections()
 	attacker := vegeta.NewAttacker(
 		vegeta.Client(client),

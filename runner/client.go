@@ -116,6 +116,9 @@ func newClient(ctx context.Context, timeout time.Duration, maxConns int, o trans
 			}
 			return set.add(conn)
 		},
+		// Bodies are counted as they came and decoded only for checks
+		// (bytesin.go): the requests ask for gzip themselves.
+		DisableCompression:  true,
 		MaxIdleConns:        maxConns,
 		MaxIdleConnsPerHost: maxConns,
 		MaxConnsPerHost:     maxConns,

@@ -247,6 +247,9 @@ func compileRequest(base string, r scenarios.Request, targetHeaders map[string]s
 			cr.headerTmpls = append(cr.headerTmpls, headerTmpl{key: http.CanonicalHeaderKey(k), parts: parts})
 		}
 	}
+	if askGzip(cr.method, cr.header, cr.headerTmpls) {
+		cr.header.Set("Accept-Encoding", "gzip") // as Go's client would: see bytesin.go
+	}
 	if cr.url, err = compileTemplate(base+r.Path, escPath, res); err != nil {
 		return fail(err)
 	}
