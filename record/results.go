@@ -355,6 +355,7 @@ func (s *Stats) Add(o Stats) {
 		acc := s.Checks[name]
 		acc.Passed += c.Passed
 		acc.Failed += c.Failed
+		acc.NotJSON += c.NotJSON
 		s.Checks[name] = acc
 	}
 	if len(o.ExtractFailures) > 0 {
@@ -373,10 +374,12 @@ func addCounts(a, b map[string]int64) map[string]int64 {
 	return a
 }
 
-// CheckCount is how often one check passed and failed.
+// CheckCount is how often one check passed and failed; NotJSON counts
+// the failures of a json check on a body that was not JSON (of Failed).
 type CheckCount struct {
-	Passed int64 `json:"passed"`
-	Failed int64 `json:"failed"`
+	Passed  int64 `json:"passed"`
+	Failed  int64 `json:"failed"`
+	NotJSON int64 `json:"not_json,omitempty"`
 }
 
 // FlowStats is one flow's iterations over the measured window (those whose
@@ -601,7 +604,8 @@ var ErrMissing = errors.New("missing")
 // ReadRun reads and checks dir/run.json. Unknown fields are allowed (newer
 // writers may add them); a wrong schema or malformed JSON is an error that
 // names the file, as is a file that is not a regular file or is larger
-// than MaxJSONBytes.
+// than MaxJSONBytes. Credential headers of the plan come back masked, also
+// from an old file that holds them in clear.
 func ReadRun(dir string) (*Run, error) {
 	var r Run
 	if err := readJSON(filepath.Join(dir, RunFile), MaxJSONBytes, &r); err != nil {
@@ -610,6 +614,7 @@ func ReadRun(dir string) (*Run, error) {
 	if r.Schema != Schema {
 		return nil, fmt.Errorf("%s: schema %d, this loadgate reads schema %d", filepath.Join(dir, RunFile), r.Schema, Schema)
 	}
+	r.Plan.maskCredentials()
 	return &r, nil
 }
 

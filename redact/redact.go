@@ -7,8 +7,8 @@
 //
 // It changes only what is shown: callers connect with the real value and pass
 // it through URL, or their error through Error, where it is recorded or
-// printed. It is not a secret store, and it knows nothing about headers (the
-// scenario decides which header values are secret).
+// printed. It is not a secret store. Of headers it knows the general rule,
+// which names are credentials (CredentialHeader); a scenario may name more.
 //
 // It also owns how text from outside (a target's answers, a metrics
 // endpoint's series, a scenario, a flag) is shown on a terminal: Terminal

@@ -106,3 +106,19 @@ func TestError(t *testing.T) {
 		t.Error("errors.Is lost its sentinel")
 	}
 }
+
+// TestCredentialHeader: credential names by themselves and by the parts
+// they hold, without regard to case; others are not.
+func TestCredentialHeader(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"Authorization": true, "proxy-authorization": true, "Cookie": true, "Set-Cookie": true,
+		"X-API-Key": true, "X-Session-Id": true, "x-auth-token": true, "X-Client-Secret": true,
+		"X-Passwd": true, "X-Credentials": true, "X-KEY": true,
+		"Accept": false, "X-Trace": false, "Content-Type": false, "": false,
+	} {
+		if got := CredentialHeader(name); got != want {
+			t.Errorf("CredentialHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

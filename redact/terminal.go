@@ -106,3 +106,15 @@ func Unescaped(w io.Writer) io.Writer {
 	}
 	return w
 }
+
+// TerminalError returns err with its message passed through Terminal, for
+// an error that may quote outside text (a network error quoting a
+// certificate's names, a command's output) and is put into a line of
+// loadgate's own: its line feeds show as \n. errors.Is and errors.As still
+// see err; nil stays nil.
+func TerminalError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &redacted{msg: Terminal(err.Error()), err: err}
+}

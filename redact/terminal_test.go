@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -59,3 +60,20 @@ func TestTerminalWriter(t *testing.T) {
 type failing struct{}
 
 func (failing) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
+
+// TestTerminalError: the message is one line, escaped; the error under it
+// is still found.
+func TestTerminalError(t *testing.T) {
+	t.Parallel()
+	base := errors.New("valid for a\nFORGED\x1b[2J")
+	err := TerminalError(fmt.Errorf("get: %w", base))
+	if got := err.Error(); got != `get: valid for a\nFORGED\x1b[2J` {
+		t.Errorf("message %q", got)
+	}
+	if !errors.Is(err, base) {
+		t.Error("errors.Is lost the cause")
+	}
+	if TerminalError(nil) != nil {
+		t.Error("nil became an error")
+	}
+}

@@ -60,7 +60,11 @@ func checkRows(run *record.Run) []checkRow {
 			s := run.Endpoints[step]
 			for _, c := range sortedKeys(s.Checks) {
 				n := s.Checks[c]
-				rows = append(rows, checkRow{Step: step, Check: c, Passed: strconv.FormatInt(n.Passed, 10), Failed: strconv.FormatInt(n.Failed, 10)})
+				failed := strconv.FormatInt(n.Failed, 10)
+				if n.NotJSON > 0 {
+					failed += fmt.Sprintf(" (%d not JSON)", n.NotJSON)
+				}
+				rows = append(rows, checkRow{Step: step, Check: c, Passed: strconv.FormatInt(n.Passed, 10), Failed: failed})
 			}
 			vars := make([]string, 0, len(s.ExtractFailures))
 			for v := range s.ExtractFailures {

@@ -87,3 +87,23 @@ gates: [buyer.login.p95 < 2s, buyer.iteration.p95 < 3s, checks > 99%%]
 		}
 	}
 }
+
+// TestCheckRowsSayNotJSON: a check's failures on bodies that were not JSON
+// are said in its row; a check without them shows the count alone.
+func TestCheckRowsSayNotJSON(t *testing.T) {
+	t.Parallel()
+	run := &record.Run{
+		Flows: map[string]record.FlowStats{"f": {Steps: []string{"f.s"}}},
+		Endpoints: map[string]record.Stats{"f.s": {Checks: map[string]record.CheckCount{
+			"$.error absent": {Passed: 2, Failed: 5, NotJSON: 3},
+			"status 200":     {Passed: 7},
+		}}},
+	}
+	got := map[string]string{}
+	for _, r := range checkRows(run) {
+		got[r.Check] = r.Failed
+	}
+	if got["$.error absent"] != "5 (3 not JSON)" || got["status 200"] != "0" {
+		t.Errorf("failed cells %q", got)
+	}
+}

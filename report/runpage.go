@@ -97,13 +97,14 @@ func measuredEnd(run *record.Run) float64 {
 }
 
 // bytesFact says how much the run sent and received, and per second of the
-// measured window.
+// measured window: request and response bodies as on the wire (a gzip body
+// compressed), without headers (docs/CONTRACT.md, "Bytes").
 func bytesFact(run *record.Run) string {
 	o := run.Overall
 	if o.BytesIn == 0 && o.BytesOut == 0 {
 		return ""
 	}
-	w := fmt.Sprintf("sent %s, received %s", gate.FormatBytes(float64(o.BytesOut)), gate.FormatBytes(float64(o.BytesIn)))
+	w := fmt.Sprintf("bodies as on the wire (compressed ones compressed, headers not counted): sent %s, received %s", gate.FormatBytes(float64(o.BytesOut)), gate.FormatBytes(float64(o.BytesIn)))
 	if secs := measuredEnd(run) - run.WarmupS; secs > 0 {
 		w += fmt.Sprintf(" (%s/s out, %s/s in)", gate.FormatBytes(float64(o.BytesOut)/secs), gate.FormatBytes(float64(o.BytesIn)/secs))
 	}

@@ -49,7 +49,7 @@ func TestRunPageAtAGlance(t *testing.T) {
 	page := html.UnescapeString(src)
 	for _, want := range []string{
 		`<table id="stages">`, "<td>12s</td><td>50/s</td>", "search 27 %: GET /api/search?q=apple", "more6 9 %: GET /api/more6",
-		`id="inflight"`, "sent 3 MiB, received 40 MiB",
+		`id="inflight"`, "bodies as on the wire (compressed ones compressed, headers not counted): sent 3 MiB, received 40 MiB",
 		`<tr class="ep-fail"><td>more6</td>`, `<tr class="ep-pass"><td>chat</td>`, `<tr class="ep-pass"><td>all</td>`,
 		"No errors: every request of the run succeeded.",
 		`<table id="server-timing">`, "<td>llm</td><td>900 ms</td>", "<td>< 1 %</td>",

@@ -148,6 +148,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 		scr = newScraper(sc.Metrics.URL, a.headers, min(sc.Metrics.Interval.D(), 5*time.Second))
 		// The metrics of an HTTPS target are trusted as its API is.
 		scr.client.Transport = newPlainClient(0, a.transport, scenarios.DefaultRedirects).Transport
+		scr.client.CheckRedirect = checkRedirect(scenarios.DefaultRedirects, a.transport.secret)
 		scr.queries = a.series
 		scr.scrape(ctx, 0) // the baseline before any load
 		go func() {
@@ -238,6 +239,7 @@ func (a *attack) level(from, to time.Duration) float64 {
 func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin time.Time) (time.Duration, bool) {
 	sc, rec := a.sc, a.rec
 	client := newClient(attackCtx, sc.Target.Timeout.D(), sc.Load.MaxConnections, a.transport, sc.Target.RedirectLimit())
+	client.Transport = countBodies{client.Transport}
 	defer client.CloseIdleConnections()
 	attacker := vegeta.NewAttacker(
 		vegeta.Client(client),

@@ -23,7 +23,7 @@ func (a *attack) prepareFlows(attackCtx context.Context) {
 	}
 	for _, limit := range a.flows.limits {
 		c := *a.client
-		c.CheckRedirect = checkRedirect(limit)
+		c.CheckRedirect = checkRedirect(limit, a.transport.secret)
 		e.clients = append(e.clients, &c)
 	}
 	a.engine = e

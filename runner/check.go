@@ -14,12 +14,24 @@ import (
 
 // response is what checks and extracts see of one response. body holds at
 // most the target's max_body bytes, and only when a check or extract of
-// the step reads it.
+// the step reads it; cut says the body went on beyond them.
 type response struct {
 	code     int
 	header   http.Header
 	body     []byte
+	cut      bool
 	duration time.Duration
+	shape    jsonShape // the body's, once a json check asked
+}
+
+// isJSON reports whether the body is JSON: one JSON value, or, when it was
+// cut at max_body, the beginning of one. The body is scanned once, by the
+// first json check that asks.
+func (r *response) isJSON() bool {
+	if r.shape == shapeUnknown {
+		r.shape = scanJSON(r.body)
+	}
+	return r.shape == shapeWhole || r.shape == shapeCut && r.cut
 }
 
 type checkKind uint8
@@ -131,6 +143,9 @@ func (c *compiledCheck) pass(r *response, w *worker) bool {
 		}
 		w.value = append(w.value[:0], vals[0]...)
 	case checkJSON:
+		if !r.isJSON() {
+			return false // whatever the condition: a body that is not JSON has no path
+		}
 		v, ok := jsonLookup(r.body, c.path)
 		if !ok {
 			return c.cond == condAbsent

@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -60,10 +59,15 @@ func (s *connSet) closeAll() {
 }
 
 // transportOptions are the target's connection settings (target.tls,
-// target.http2), for the attack's client and the preflight's alike.
+// target.http2) and the headers a redirect to another origin drops, for
+// the attack's client and the preflight's alike.
 type transportOptions struct {
 	tls   *tls.Config // nil: Go's defaults
 	http2 bool
+	// secret reports whether a header (canonical name) is one a redirect
+	// to another origin drops (redirectSecrets); nil: the credential
+	// names alone.
+	secret func(name string) bool
 }
 
 func targetTransport(sc *scenarios.Scenario) (transportOptions, error) {
@@ -71,7 +75,7 @@ func targetTransport(sc *scenarios.Scenario) (transportOptions, error) {
 	if err != nil {
 		return transportOptions{}, err
 	}
-	return transportOptions{tls: cfg, http2: sc.Target.HTTP2On()}, nil
+	return transportOptions{tls: cfg, http2: sc.Target.HTTP2On(), secret: redirectSecrets(sc)}, nil
 }
 
 // apply sets the TLS configuration and the protocols of t. A transport with
@@ -92,7 +96,7 @@ func (o transportOptions) apply(t *http.Transport) {
 func newPlainClient(timeout time.Duration, o transportOptions, redirects int) *http.Client {
 	t := &http.Transport{Proxy: http.ProxyFromEnvironment, TLSHandshakeTimeout: 10 * time.Second, IdleConnTimeout: 90 * time.Second}
 	o.apply(t)
-	return &http.Client{Timeout: timeout, Transport: t, CheckRedirect: checkRedirect(redirects)}
+	return &http.Client{Timeout: timeout, Transport: t, CheckRedirect: checkRedirect(redirects, o.secret)}
 }
 
 // newClient is the attack's HTTP client: the settings vegeta would use,
@@ -112,6 +116,9 @@ func newClient(ctx context.Context, timeout time.Duration, maxConns int, o trans
 			}
 			return set.add(conn)
 		},
+		// Bodies are counted as they came and decoded only for checks
+		// (bytesin.go): the requests ask for gzip themselves.
+		DisableCompression:  true,
 		MaxIdleConns:        maxConns,
 		MaxIdleConnsPerHost: maxConns,
 		MaxConnsPerHost:     maxConns,
@@ -119,19 +126,5 @@ func newClient(ctx context.Context, timeout time.Duration, maxConns int, o trans
 		TLSHandshakeTimeout: 10 * time.Second,
 	}
 	o.apply(transport)
-	return &http.Client{Timeout: timeout, Transport: transport, CheckRedirect: checkRedirect(redirects)}
-}
-
-// checkRedirect is the redirect policy of a limit: 0 takes the redirect
-// response itself as the answer; beyond the limit the request fails.
-func checkRedirect(limit int) func(*http.Request, []*http.Request) error {
-	return func(_ *http.Request, via []*http.Request) error {
-		switch {
-		case limit == 0:
-			return http.ErrUseLastResponse
-		case len(via) > limit:
-			return fmt.Errorf("stopped after %d redirects", limit)
-		}
-		return nil
-	}
+	return &http.Client{Timeout: timeout, Transport: transport, CheckRedirect: checkRedirect(redirects, o.secret)}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/record"
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -120,9 +121,12 @@ func (d *drills) since() float64 {
 	return float64(d.clock.since(d.origin).Milliseconds()) / 1000
 }
 
+// say writes one line to the log. Its text is escaped (redact.Terminal):
+// a fault's error may quote a command's output, line feeds and all, which
+// must not start lines of their own.
 func (d *drills) say(format string, args ...any) {
 	if d.log != nil {
-		fmt.Fprintf(d.log, "%7.1fs  "+format+"\n", append([]any{d.since()}, args...)...)
+		fmt.Fprintf(d.log, "%7.1fs  %s\n", d.since(), redact.Terminal(fmt.Sprintf(format, args...)))
 	}
 }
 

@@ -66,13 +66,16 @@ type compiledStep struct {
 	header   http.Header
 	// headerTmpls are headers whose values hold templates.
 	headerTmpls []headerTmpl
-	expect      *expectation
-	checks      []compiledCheck
-	extracts    []compiledExtract
-	needBody    bool
-	think       scenarios.Think
-	timeout     time.Duration // 0: the target's
-	client      int           // index of the step's redirect limit
+	// gunzip: loadgate asked for gzip (askGzip), so it decodes a gzip body
+	// for the checks and extracts.
+	gunzip   bool
+	expect   *expectation
+	checks   []compiledCheck
+	extracts []compiledExtract
+	needBody bool
+	think    scenarios.Think
+	timeout  time.Duration // 0: the target's
+	client   int           // index of the step's redirect limit
 }
 
 // flowScope resolves a flow's template names: data sources to slots of the
@@ -228,6 +231,9 @@ func compileStep(base string, st scenarios.FlowStep, targetHeaders map[string]st
 		} else {
 			cs.headerTmpls = append(cs.headerTmpls, headerTmpl{key: http.CanonicalHeaderKey(k), parts: parts})
 		}
+	}
+	if cs.gunzip = askGzip(cs.method, cs.header, cs.headerTmpls); cs.gunzip {
+		cs.header.Set("Accept-Encoding", "gzip")
 	}
 	var err error
 	if cs.url, err = compileTemplate(base+st.Path, escPath, res); err != nil {

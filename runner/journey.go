@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -27,10 +29,10 @@ type flowEvent struct {
 	// intended is when the step (or the iteration) was due, since the
 	// engine began.
 	intended time.Duration
-	// A step's checks: bit i is check i, run and failed; the extract that
-	// found nothing, or -1.
-	checksRun, checksFailed uint64
-	extractFailed           int
+	// A step's checks: bit i is check i, run, failed, and failed on a body
+	// that is not JSON (a json check); the extract that found nothing, or -1.
+	checksRun, checksFailed, checksNotJSON uint64
+	extractFailed                          int
 
 	iter bool
 	flow *compiledFlow
@@ -243,6 +245,9 @@ type worker struct {
 	// want and value are scratch for checks; url for the request line.
 	want, value, url []byte
 	respBody         []byte
+	counted          counter       // counts the body being read (readBody)
+	gz               *gzip.Reader  // decodes gzip bodies, made on first use
+	zbuf             *bufio.Reader // what gz reads, reset for each body
 	jar              http.CookieJar
 	clients          []http.Client // the engine's, with this user's jar
 	timer            timer         // sleepUntil's, made on its first wait and reused
@@ -431,15 +436,7 @@ func (w *worker) step(f *compiledFlow, st *compiledStep, due time.Duration, ev *
 		ev.res.Error, ev.kind = err.Error(), transportKind(err.Error())
 		return end, sentAt
 	}
-	var n int64
-	if st.needBody {
-		w.respBody, n, err = readBounded(w.respBody[:0], resp.Body, e.set.maxBody)
-	}
-	if err == nil {
-		var m int64
-		m, err = io.Copy(io.Discard, resp.Body)
-		n += m
-	}
+	n, cut, err := w.readBody(st, resp)
 	resp.Body.Close()
 	end = e.since()
 	ev.res.Latency = end - sentAt
@@ -454,7 +451,7 @@ func (w *worker) step(f *compiledFlow, st *compiledStep, due time.Duration, ev *
 		ev.kind = kindStatus
 		return end, sentAt
 	}
-	r := response{code: resp.StatusCode, header: resp.Header, body: w.respBody, duration: ev.res.Latency}
+	r := response{code: resp.StatusCode, header: resp.Header, body: w.respBody, cut: cut, duration: ev.res.Latency}
 	if !st.needBody {
 		r.body = nil
 	}
@@ -470,6 +467,9 @@ func (w *worker) judge(st *compiledStep, r *response, ev *flowEvent) {
 		ev.checksRun |= 1 << i
 		if !st.checks[i].pass(r, w) {
 			ev.checksFailed |= 1 << i
+			if st.checks[i].kind == checkJSON && !r.isJSON() {
+				ev.checksNotJSON |= 1 << i
+			}
 		}
 	}
 	if ev.checksFailed != 0 {

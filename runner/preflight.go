@@ -21,7 +21,9 @@ var ErrUnreachable = errors.New("target unreachable")
 var ErrSetup = errors.New("setup request failed")
 
 // PreflightError says which URL failed the preflight check and why. URL has no
-// password (redact.URL): the error is printed.
+// password (redact.URL), and the cause is shown on the error's line
+// (redact.TerminalError: a network error may quote what the target chose,
+// such as its certificate's names): the error is printed.
 type PreflightError struct {
 	URL string
 	// AnyStatus: the check was only that the base URL answers HTTP (the
@@ -31,14 +33,15 @@ type PreflightError struct {
 }
 
 func (e *PreflightError) Error() string {
+	cause := redact.TerminalError(e.Err)
 	if e.AnyStatus {
 		return fmt.Sprintf("target %s does not answer, nothing was sent: %v "+
 			"(with no target.health the check is only that the base URL answers HTTP; "+
-			"target.health: /path checks a path for 2xx instead, \"health: none\" turns the check off)", e.URL, e.Err)
+			"target.health: /path checks a path for 2xx instead, \"health: none\" turns the check off)", e.URL, cause)
 	}
 	return fmt.Sprintf("target %s is not healthy, nothing was sent: %v "+
 		"(target.health in the scenario names the path that must answer 2xx; "+
-		"leave it out to check only that the base URL answers, or \"health: none\" to turn the check off)", e.URL, e.Err)
+		"leave it out to check only that the base URL answers, or \"health: none\" to turn the check off)", e.URL, cause)
 }
 
 // Unwrap lets errors.Is find ErrUnreachable and the cause.

@@ -14,10 +14,10 @@ type flowRecording struct {
 	checks [2]int64
 }
 
-// stepTally counts one step's checks (passed, failed) and extract failures
-// by index.
+// stepTally counts one step's checks (passed, failed, failed on a body
+// that is not JSON) and extract failures by index.
 type stepTally struct {
-	checks   [][2]int64
+	checks   [][3]int64
 	extracts []int64
 }
 
@@ -31,7 +31,7 @@ func newFlowRecording(set *flowSet) *flowRecording {
 	for _, f := range set.flows {
 		fr.flows[f] = &flowTally{}
 		for _, st := range f.steps {
-			fr.steps[st.endpoint] = stepTally{checks: make([][2]int64, len(st.checks)), extracts: make([]int64, len(st.extracts))}
+			fr.steps[st.endpoint] = stepTally{checks: make([][3]int64, len(st.checks)), extracts: make([]int64, len(st.extracts))}
 		}
 	}
 	return fr
@@ -77,6 +77,9 @@ func (fr *flowRecording) record(r *recorder, ev *flowEvent) {
 			o = 1
 		}
 		t.checks[i][o]++
+		if ev.checksNotJSON&(1<<i) != 0 {
+			t.checks[i][2]++
+		}
 		ft.checks[o]++
 		fr.checks[o]++
 	}
@@ -125,7 +128,7 @@ func (fr *flowRecording) stats(r *recorder, measured, draws float64) (map[string
 			s := r.endpoints[st.endpoint].stats(measured, share)
 			t := &fr.steps[st.endpoint]
 			for i := range st.checks {
-				c := record.CheckCount{Passed: t.checks[i][0], Failed: t.checks[i][1]}
+				c := record.CheckCount{Passed: t.checks[i][0], Failed: t.checks[i][1], NotJSON: t.checks[i][2]}
 				if s.Checks == nil {
 					s.Checks = map[string]record.CheckCount{}
 				}

@@ -295,7 +295,7 @@ func runSetup(ctx context.Context, client *http.Client, sc *scenarios.Scenario) 
 		}
 		resp, err := client.Do(req.WithContext(ctx))
 		if err != nil {
-			return fmt.Errorf("%w: %s %s: %w", ErrSetup, r.Method, redact.URL(req.URL.String()), redact.Error(err))
+			return fmt.Errorf("%w: %s %s: %w", ErrSetup, r.Method, redact.URL(req.URL.String()), redact.TerminalError(redact.Error(err)))
 		}
 		resp.Body.Close()
 		if !newExpectation(r.Expect)[min(resp.StatusCode, maxStatus-1)] {

@@ -167,7 +167,7 @@ func newSource(sc *scenarios.Scenario, name string) (*source, error) {
 	src.size = int64(len(values))
 	src.values[escRaw] = values
 	for _, v := range values {
-		src.values[escPath] = append(src.values[escPath], url.PathEscape(v))
+		src.values[escPath] = append(src.values[escPath], string(appendEscaped(nil, v, escPath)))
 		src.values[escQuery] = append(src.values[escQuery], url.QueryEscape(v))
 		src.values[escJSON] = append(src.values[escJSON], string(appendEscaped(nil, v, escJSON)))
 	}
@@ -246,6 +246,9 @@ func compileRequest(base string, r scenarios.Request, targetHeaders map[string]s
 		} else {
 			cr.headerTmpls = append(cr.headerTmpls, headerTmpl{key: http.CanonicalHeaderKey(k), parts: parts})
 		}
+	}
+	if askGzip(cr.method, cr.header, cr.headerTmpls) {
+		cr.header.Set("Accept-Encoding", "gzip") // as Go's client would: see bytesin.go
 	}
 	if cr.url, err = compileTemplate(base+r.Path, escPath, res); err != nil {
 		return fail(err)

@@ -233,8 +233,19 @@ func appendUUID(dst []byte) []byte {
 	return dst
 }
 
-// appendEscaped appends s escaped for where it lands.
+// appendEscaped appends s escaped for where it lands. In a path, a value
+// that is "." or ".." has its dots escaped ("%2E%2E"), as url.PathEscape
+// does not: set whole between two slashes it would be a dot segment, which
+// names the same or the parent directory (RFC 3986 5.2.4); next to a literal
+// dot of the scenario's it makes no dot segment either ("./%2E"). Every
+// other byte is escaped as url.PathEscape and url.QueryEscape escape it.
 func appendEscaped[T string | []byte](dst []byte, s T, esc escaping) []byte {
+	if esc == escPath && dotSegment(s) {
+		for range len(s) {
+			dst = append(dst, "%2E"...)
+		}
+		return dst
+	}
 	switch esc {
 	case escPath, escQuery:
 		for i := 0; i < len(s); i++ {
@@ -273,6 +284,11 @@ func appendEscaped[T string | []byte](dst []byte, s T, esc escaping) []byte {
 }
 
 const upperHex = "0123456789ABCDEF"
+
+// dotSegment reports whether s is "." or "..".
+func dotSegment[T string | []byte](s T) bool {
+	return len(s) == 1 && s[0] == '.' || len(s) == 2 && s[0] == '.' && s[1] == '.'
+}
 
 // unreserved reports whether c is an RFC 3986 unreserved character, which
 // url.PathEscape and url.QueryEscape leave as is.

@@ -23,7 +23,7 @@ import (
 // against net/url and encoding/json on every byte and random strings.
 func TestEscapingMatchesStandardLibrary(t *testing.T) {
 	t.Parallel()
-	inputs := []string{"", "plain", "ice cream & jam", "a/b?c#d", "100%", "ü€", "$&+,/:;=?@", `quote " back \ nl` + "\n\t\x01"}
+	inputs := []string{"", ".", "..", "...", "plain", "ice cream & jam", "a/b?c#d", "100%", "ü€", "$&+,/:;=?@", `quote " back \ nl` + "\n\t\x01"}
 	var all []byte
 	for c := range 256 {
 		all = append(all, byte(c))
@@ -38,7 +38,11 @@ func TestEscapingMatchesStandardLibrary(t *testing.T) {
 		inputs = append(inputs, string(b))
 	}
 	for _, in := range inputs {
-		if got, want := string(appendEscaped(nil, in, escPath)), url.PathEscape(in); got != want {
+		want := url.PathEscape(in)
+		if in == "." || in == ".." {
+			want = strings.Repeat("%2E", len(in)) // a dot segment, which url.PathEscape leaves
+		}
+		if got := string(appendEscaped(nil, in, escPath)); got != want {
 			t.Errorf("path %q: %q, want %q", in, got, want)
 		}
 		if got, want := string(appendEscaped(nil, in, escQuery)), url.QueryEscape(in); got != want {

@@ -74,3 +74,37 @@ func TestDurationKeepsTheWarmup(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeKeepsScenarioTextInItsLine: no string of a scenario starts a
+// line of the dry run's plan: a line feed in a path, a step's path or a
+// gate shows as \n; the description keeps its lines, indented under the
+// first.
+func TestDescribeKeepsScenarioTextInItsLine(t *testing.T) {
+	t.Parallel()
+	sc, err := Parse([]byte(`name: hostile
+description: "first\nFORGED description"
+target: {base_url: "http://127.0.0.1:1", health: none}
+load:
+  stages: [{duration: 1s, rate: 1/s}]
+requests:
+  - {name: hello, path: "/hello\nFORGED path"}
+flows:
+  - name: f
+    steps:
+      - {name: s, path: "/x\nFORGED step"}
+`), "s.yaml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := sc.Describe()
+	for _, line := range strings.Split(got, "\n") {
+		if strings.HasPrefix(line, "FORGED") {
+			t.Errorf("a line of the plan is the scenario's: %q\n%s", line, got)
+		}
+	}
+	for _, want := range []string{"          first\n          FORGED description\n", `/hello\nFORGED path`, `/x\nFORGED step`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("plan lacks %q:\n%s", want, got)
+		}
+	}
+}

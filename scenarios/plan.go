@@ -59,16 +59,22 @@ func ceilHits(h float64) int64 {
 
 // Describe renders the resolved plan for a dry run: target, stages with
 // rates, the request mix in percent, the expected request count and gates.
-// URLs show no password and headers no secret value.
+// URLs show no password and headers no secret value. Every string of the
+// scenario is one line (redact.Terminal: a line feed shows as \n), but the
+// description, whose lines are indented under its first: no text of the
+// scenario's starts a line of the plan.
 func (s *Scenario) Describe() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario  %s (%s)\n", s.Name, s.Source)
-	if s.Description != "" {
-		fmt.Fprintf(&b, "          %s\n", strings.TrimSpace(s.Description))
+	line := redact.Terminal
+	fmt.Fprintf(&b, "scenario  %s (%s)\n", line(s.Name), line(s.Source))
+	if d := strings.TrimSpace(s.Description); d != "" {
+		for _, l := range strings.Split(d, "\n") {
+			fmt.Fprintf(&b, "          %s\n", line(strings.TrimRight(l, "\r")))
+		}
 	}
-	fmt.Fprintf(&b, "target    %s (timeout %s, %s)\n", redact.URL(s.Target.BaseURL), s.Target.Timeout, s.healthCheck())
+	fmt.Fprintf(&b, "target    %s (timeout %s, %s)\n", line(redact.URL(s.Target.BaseURL)), s.Target.Timeout, line(s.healthCheck()))
 	if len(s.Target.Headers) > 0 {
-		fmt.Fprintf(&b, "headers   %s\n", formatHeaders(s.Target.ShownHeaders(s.Target.Headers)))
+		fmt.Fprintf(&b, "headers   %s\n", line(formatHeaders(s.Target.ShownHeaders(s.Target.Headers))))
 	}
 	fmt.Fprintf(&b, "model     %s, %s in total", s.Load.Model, roundForDisplay(s.TotalDuration()))
 	if s.Load.Warmup > 0 {
@@ -117,16 +123,16 @@ func (s *Scenario) Describe() string {
 		b.WriteString("\nrequests\n")
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, r := range s.Requests {
-			fmt.Fprintf(tw, "  %s\t%5.1f%%\t%s %s", r.Name, 100*r.Weight/total, r.Method, r.Path)
+			fmt.Fprintf(tw, "  %s\t%5.1f%%\t%s %s", line(r.Name), 100*r.Weight/total, line(r.Method), line(r.Path))
 			if len(r.Headers) > 0 {
-				fmt.Fprintf(tw, "\t(%s)", formatHeaders(s.Target.ShownHeaders(r.Headers)))
+				fmt.Fprintf(tw, "\t(%s)", line(formatHeaders(s.Target.ShownHeaders(r.Headers))))
 			}
 			fmt.Fprintln(tw)
 		}
 		tw.Flush()
 	}
 	for _, f := range s.Flows {
-		fmt.Fprintf(&b, "\nflow %s  %.1f%% of the mix, %d steps per iteration\n", f.Name, 100*f.Weight/total, len(f.Steps))
+		fmt.Fprintf(&b, "\nflow %s  %.1f%% of the mix, %d steps per iteration\n", line(f.Name), 100*f.Weight/total, len(f.Steps))
 		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for i, st := range f.Steps {
 			extra := ""
@@ -134,12 +140,12 @@ func (s *Scenario) Describe() string {
 				extra += fmt.Sprintf("  %d checks", len(st.Check))
 			}
 			if len(st.Extract) > 0 {
-				extra += fmt.Sprintf("  extracts %s", strings.Join(sortedKeys(st.Extract), ", "))
+				extra += fmt.Sprintf("  extracts %s", line(strings.Join(sortedKeys(st.Extract), ", ")))
 			}
 			if !st.Think.IsZero() {
 				extra += "  then think " + st.Think.String()
 			}
-			fmt.Fprintf(tw, "  %d. %s\t%s %s\t%s\n", i+1, st.Name, st.Method, st.Path, extra)
+			fmt.Fprintf(tw, "  %d. %s\t%s %s\t%s\n", i+1, line(st.Name), line(st.Method), line(st.Path), extra)
 		}
 		tw.Flush()
 	}
@@ -163,7 +169,7 @@ func (s *Scenario) Describe() string {
 			if f.For > 0 {
 				span = "for " + roundForDisplay(f.For.D())
 			}
-			fmt.Fprintf(tw, "  %s\tat %s\t%s\t%s %s\n", f.Label(), roundForDisplay(f.At.D()), span, f.Action, f.Target())
+			fmt.Fprintf(tw, "  %s\tat %s\t%s\t%s %s\n", line(f.Label()), roundForDisplay(f.At.D()), span, line(f.Action), line(f.Target()))
 		}
 		tw.Flush()
 	}
@@ -172,14 +178,14 @@ func (s *Scenario) Describe() string {
 		b.WriteString("  (none)\n")
 	}
 	for _, g := range s.Gates {
-		fmt.Fprintf(&b, "  %s", g.Expr)
+		fmt.Fprintf(&b, "  %s", line(g.Expr))
 		if g.Abort != nil {
 			fmt.Fprintf(&b, "  (aborts the run when it fails over %s, from %s after the warm-up)", g.Abort.Window, g.Abort.Grace)
 		}
 		b.WriteByte('\n')
 	}
 	if s.Metrics.URL != "" {
-		fmt.Fprintf(&b, "\nmetrics   %s every %s\n", redact.URL(s.Metrics.URL), s.Metrics.Interval)
+		fmt.Fprintf(&b, "\nmetrics   %s every %s\n", line(redact.URL(s.Metrics.URL)), s.Metrics.Interval)
 	}
 	return b.String()
 }

@@ -9,19 +9,13 @@ import (
 )
 
 // SecretHeader reports whether the value of header name is a credential,
-// sent to the target but never recorded or printed: Authorization,
-// Proxy-Authorization, Cookie, Set-Cookie and X-API-Key; any header whose
-// name holds auth, token, secret, passw, cookie, session, credential or key
-// (X-Auth-Token, X-Session-Id); and those the scenario lists in
-// target.secret_headers. Names are compared without regard to case.
+// sent to the target but never recorded or printed: a credential by its
+// name (redact.CredentialHeader: Authorization, X-API-Key, any name holding
+// auth, token, secret, passw, cookie, session, credential or key) or one
+// the scenario lists in target.secret_headers. Names are compared without
+// regard to case.
 func (t *Target) SecretHeader(name string) bool {
-	lower := strings.ToLower(name)
-	for _, part := range []string{"auth", "token", "secret", "passw", "cookie", "session", "credential", "key"} {
-		if strings.Contains(lower, part) {
-			return true
-		}
-	}
-	return slices.ContainsFunc(t.SecretHeaders, func(s string) bool { return strings.EqualFold(s, name) })
+	return redact.CredentialHeader(name) || slices.ContainsFunc(t.SecretHeaders, func(s string) bool { return strings.EqualFold(s, name) })
 }
 
 // ShownHeaders returns headers as they may be recorded (run.json's plan) or printed: names in

@@ -279,8 +279,14 @@ func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, pre
 }
 
 // Answer is the one-line answer, e.g. "capacity: 420 users at p95 < 3s,
-// error_rate < 1% (steady, profile optimized); knee at 630 users: …".
+// error_rate < 1% (steady, profile optimized); knee at 630 users: …". It
+// is one line whatever the target said: what it quotes (the target's
+// profile, a step's error) is escaped by redact.Terminal.
 func Answer(c *record.Capacity) string {
+	return redact.Terminal(answer(c))
+}
+
+func answer(c *record.Capacity) string {
 	held := strings.Join(c.Gates, ", ")
 	if held == "" {
 		held = "no gates"
