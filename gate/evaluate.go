@@ -176,20 +176,22 @@ func endpointList(run *record.Run) string {
 	return strings.Join(names, ", ")
 }
 
-// Verdict combines gate verdicts: unknown when any gate could not be
-// evaluated (a configuration or data problem comes first), else fail when
-// any failed, else pass. No gates is a pass.
+// Verdict combines gate verdicts: fail when any gate failed, whatever the
+// others say (a gate that could not be evaluated does not hide a
+// regression: the table still marks it unknown); else unknown when any
+// could not be evaluated (or holds no verdict this package gives); else
+// pass. No gates is a pass. It is the one rule of a run's verdict by its
+// gates; the run's status and its generator may still change it (the
+// report's decide).
 func Verdict(gates []record.Gate) string {
 	v := record.VerdictPass
 	for _, g := range gates {
 		switch g.Verdict {
-		case record.VerdictUnknown:
-			return record.VerdictUnknown
 		case record.VerdictFail:
-			v = record.VerdictFail
+			return record.VerdictFail
 		case record.VerdictPass:
 		default:
-			return record.VerdictUnknown
+			v = record.VerdictUnknown
 		}
 	}
 	return v

@@ -310,8 +310,13 @@ func TestVerdict(t *testing.T) {
 		{nil, record.VerdictPass},
 		{[]record.Gate{p, p}, record.VerdictPass},
 		{[]record.Gate{p, f}, record.VerdictFail},
-		{[]record.Gate{f, u}, record.VerdictUnknown},
+		{[]record.Gate{p, u}, record.VerdictUnknown},
+		// A fail outranks an unknown, in either order (issue 19): the run
+		// failed whatever the gate that could not be evaluated would say.
+		{[]record.Gate{f, u}, record.VerdictFail},
+		{[]record.Gate{u, p, f}, record.VerdictFail},
 		{[]record.Gate{p, {Verdict: "maybe"}}, record.VerdictUnknown},
+		{[]record.Gate{{Verdict: "maybe"}, f}, record.VerdictFail},
 	}
 	for i, tt := range tests {
 		if got := Verdict(tt.gates); got != tt.want {
