@@ -147,7 +147,7 @@ func (g Gate) value(in Input) (float64, string) {
 			return 0, "the target reported no pool waits (loadgate_db_pool_acquire_wait_seconds_total and loadgate_db_pool_empty_acquire_total were never scraped)"
 		case strings.HasPrefix(g.Metric, "db_"):
 			return 0, "the target reported no DB query time (loadgate_db_query_duration_seconds was never scraped, or counted no queries in the measured window)"
-		case g.Metric == "checks":
+		case g.Metric == MetricChecks:
 			return 0, "no check ran on a measured response (checks belong to flow steps)"
 		case stats.Requests == 0:
 			return 0, "no requests were measured"
