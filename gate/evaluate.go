@@ -33,12 +33,6 @@ func Evaluate(run *record.Run, exprs []string) []record.Gate {
 	return EvaluateInput(Input{Run: run}, exprs)
 }
 
-// Judge evaluates one gate on a run: the shape of runner.GateJudge, by which
-// the runner (which does not read the gate language) judges abort gates.
-func Judge(run *record.Run, expr string) record.Gate {
-	return EvaluateInput(Input{Run: run}, []string{expr})[0]
-}
-
 // EvaluateInput is Evaluate with shape-specific metrics.
 func EvaluateInput(in Input, exprs []string) []record.Gate {
 	out := make([]record.Gate, 0, len(exprs))

@@ -16,6 +16,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/scenarios"
@@ -35,8 +36,11 @@ import (
 // checkpointed every few seconds (WithCheckpointEvery), so a run killed
 // without warning leaves what it measured; the end of the run replaces them.
 //
-// run.json's Gates are left empty; Plan.Gates holds the expressions for the
-// report package to evaluate.
+// The scenario's gates were parsed when it was loaded: the runner measures
+// the target series they read (run.json's server.series) and ends the run
+// when an abort gate fails. run.json's Gates are left empty; Plan.Gates
+// holds the scenario's own expressions (scenarios.Scenario.OwnGateExprs),
+// which the judgement evaluates unless Overrides.Gates replaced them.
 func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.Run, string, error) {
 	cfg := newConfig(opts)
 	if err := sc.Validate(); err != nil {
@@ -47,7 +51,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*record.R
 			return nil, "", fmt.Errorf("scenario %s: fault %s has no drill (loadgate scenario sets them up; runner.WithFaults)", sc.Name, f.Label())
 		}
 	}
-	series, err := compileSeries(cfg.series)
+	// The target series the gates read, measured over the measured window.
+	series, err := compileSeries(gate.SeriesQueries(sc.ParsedGates()))
 	if err != nil {
 		return nil, "", err
 	}

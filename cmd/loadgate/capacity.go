@@ -76,14 +76,14 @@ func (c *capacityFlags) check() error { return flagError(c.set.Check()) }
 func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags) error {
 	set := f.capacity.set
 	if *f.dryRun {
-		plan, err := capacity.Describe(sc, set, gatesOf(sc, f))
+		plan, err := capacity.Describe(sc, set, sc.GateExprs())
 		if err != nil {
 			return flagError(err)
 		}
 		fmt.Fprintln(e.stdout, plan)
 		return nil
 	}
-	search := &capacity.Search{Scenario: sc, Settings: set, Gates: gatesOf(sc, f), Root: *f.root, Log: e.stderr,
+	search := &capacity.Search{Scenario: sc, Settings: set, Gates: sc.GateExprs(), Root: *f.root, Log: e.stderr,
 		Step: func(ctx context.Context, step *scenarios.Scenario, dir string) (string, record.Outcome, error) {
 			return runOnce(ctx, e, step, f, dir)
 		}}
@@ -106,11 +106,4 @@ func findCapacity(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlag
 		return errGateFailed
 	}
 	return &exitCodeError{code: exitError, err: fmt.Errorf("the first level %s could not be evaluated: %s", c.FormatLevel(c.Steps[0].Level), capacity.WhyNot(c.Steps[0]))}
-}
-
-func gatesOf(sc *scenarios.Scenario, f *runFlags) []string {
-	if f.gates != nil {
-		return append([]string{}, f.gates...)
-	}
-	return sc.GateExprs()
 }

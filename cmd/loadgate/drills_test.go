@@ -120,6 +120,7 @@ load: {stages: [{duration: 1s, rate: 10/s}]}
 data: {user: {range: [1, 5]}}
 requests:
   - {name: log_meal, method: POST, path: "/api/v1/users/{{user}}/meals", body: "{}"}
+faults: [{name: noop, at: 500ms, action: exec, run: ["true"]}]
 gates: ["writes_lost <= 0"]
 `, srv.URL)
 	out := filepath.Join(t.TempDir(), "run")
@@ -127,6 +128,7 @@ gates: ["writes_lost <= 0"]
 	e := env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
 	f := newFlags("scenario", "SCENARIO", "")
 	r := addRunFlags(f)
+	r.countsWrites = true // as cmdScenario says: writes_lost can be evaluated
 	if err := f.parse(e, []string{"--out", out}); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/faults"
-	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner"
@@ -42,6 +41,9 @@ type runFlags struct {
 	// report is written.
 	drills map[string]faults.Action
 	writes *faults.WritesCheck
+	// countsWrites is set by loadgate scenario, which counts the target's
+	// writes after a run with faults (scenarios.Options.WritesChecked).
+	countsWrites bool
 }
 
 // addRunFlags adds the flags of run and scenario.
@@ -191,28 +193,15 @@ func runScenario(ctx context.Context, e env, name string, f *runFlags) error {
 	return outcomeError(out)
 }
 
-// checkGate is the report package's gate parser as the scenarios package
-// asks for it (it cannot import report).
-func checkGate(expr string) (scenarios.GateInfo, error) {
-	g, err := gate.Parse(expr)
-	if err != nil {
-		return scenarios.GateInfo{}, err
-	}
-	if g.PerFault() {
-		return scenarios.GateInfo{Fault: g.Endpoint}, nil
-	}
-	return scenarios.GateInfo{Endpoint: g.Endpoint, Scraped: g.Scraped()}, nil
-}
-
 // resolveScenario loads the scenario and applies the command line's
-// overrides; it checks the --gate expressions against it. Whatever would
-// leave the run unable to be evaluated is refused here, before any request.
+// overrides, --gate among them. Whatever would leave the run unable to be
+// evaluated is refused here, before any request.
 func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, error) {
-	sc, err := scenarios.Resolve(name, scenarios.Options{CheckGate: checkGate})
+	sc, err := scenarios.Resolve(name, scenarios.Options{WritesChecked: f.countsWrites})
 	if err != nil {
 		return nil, err
 	}
-	o := scenarios.Overrides{TargetURL: *f.target, Duration: *f.duration, Rate: *f.rate, AllowLong: *f.long}
+	o := scenarios.Overrides{TargetURL: *f.target, Duration: *f.duration, Rate: *f.rate, AllowLong: *f.long, Gates: f.gates}
 	if *f.shard != "" {
 		if o.Shard, err = scenarios.ParseShardAuto(*f.shard, e.getenv); err != nil {
 			return nil, usageError(err)
@@ -223,11 +212,6 @@ func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, erro
 	}
 	if err := sc.Apply(o); err != nil {
 		return nil, err
-	}
-	for _, g := range f.gates {
-		if err := sc.CheckGate(g, checkGate); err != nil {
-			return nil, usageError(fmt.Errorf("--gate: %w", err))
-		}
 	}
 	return sc, nil
 }
@@ -250,10 +234,6 @@ func runOnce(ctx context.Context, e env, sc *scenarios.Scenario, f *runFlags, ou
 	if f.live != nil {
 		opts = append(opts, runner.WithMetrics(f.live.Next()))
 	}
-	// The target series the gates name are measured, and abort gates
-	// judged, by the runner, which does not read the gate language: the
-	// gate package says which series and judges.
-	opts = append(opts, runner.WithSeries(gate.SeriesQueries(gatesOf(sc, f))...), runner.WithGateJudge(gate.Judge))
 	if f.drills != nil {
 		opts = append(opts, runner.WithFaults(f.drills))
 	}

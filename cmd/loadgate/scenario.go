@@ -41,6 +41,7 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 		"127.0.0.1:8080 (another port when that is taken), runs SCENARIO against it as run does,\n"+
 		"then stops what it started. What 'make scenario' calls.\n\n"+runAbout)
 	r := addRunFlags(f)
+	r.countsWrites = true // faults.StartWritesCheck below, for a scenario with faults
 	profile := f.String("profile", "optimized", "target profile: optimized or baseline")
 	sf := addSeedFlags(f)
 	if err := f.parse(e, args); err != nil {
