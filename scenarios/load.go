@@ -45,14 +45,18 @@ func Parse(data []byte, name, dir string, opts ...Options) (*Scenario, error) {
 		o = opts[0]
 	}
 	sc, probs := parse(data, o.lookup())
-	if sc == nil || len(probs.list) > 0 {
+	if sc == nil || probs.fatal {
 		return nil, probs.err(name)
 	}
 	sc.Source = name
 	sc.dir = dir
 	sc.writesChecked = o.WritesChecked
 	sc.applyDefaults()
-	if err := sc.check(false).err(name); err != nil {
+	// Every problem at once: what validation finds besides what decoding
+	// did (a bad extract must not hide a bad gate), without the ones that
+	// only follow from a value decoding could not read.
+	probs.addUnrelated(sc.check(false))
+	if err := probs.err(name); err != nil {
 		return nil, err
 	}
 	return sc, nil

@@ -289,3 +289,43 @@ func TestGateEndpointsOfFlows(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryProblemAtOnce: a mistake the decoder finds (an unknown key) does
+// not hide the ones validation finds (issue 23: a bad extract hid a bad
+// gate name until it was fixed), nor does it bring problems that only
+// follow from it (the extract it left empty).
+func TestEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
+	src := `name: a
+target: {base_url: http://127.0.0.1:1}
+load:
+  stages: [{duration: 5s, rate: 5/s}]
+flows:
+  - name: buyer
+    steps:
+      - name: login
+        path: /login
+        extract:
+          token: {jsonpath: "$.token"}
+      - {name: home, path: "/home?t={{token}}", method: FETCH}
+gates:
+  - buyer.logn.p95 < 1s
+`
+	_, err := Parse([]byte(src), "a.yaml", "")
+	var se *Error
+	if !errors.As(err, &se) {
+		t.Fatalf("want a *scenarios.Error, got %v", err)
+	}
+	for _, w := range []string{
+		`a.yaml:11:19: flows[0].steps[0].extract.token.jsonpath: unknown field "jsonpath"`,
+		`a.yaml:12:57: flows[0].steps[1].method: "FETCH" is not an HTTP method`,
+		`a.yaml:14:5: gates[0]: gate "buyer.logn.p95 < 1s": no request is named "buyer.logn"`,
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	if len(se.Problems) != 3 {
+		t.Errorf("%d problems, want the 3 above:\n%v", len(se.Problems), err)
+	}
+}
