@@ -76,6 +76,9 @@ func TestRefusedScenarios(t *testing.T) {
 		// --gate is held to the same rules, and named as the flag.
 		{name: "--gate recovery_time without faults or a spike", overrides: &Overrides{Gates: []string{"p95 < 1s", "recovery_time < 10s", "p97 < 1s"}},
 			want: []string{`--gate: gate "recovery_time < 10s": the scenario has neither faults nor a spike`, `--gate: gate "p97 < 1s": unknown metric "p97"`}},
+		// A rate without its unit: 5/s, 5/m or 5/h?
+		{name: "rate without a unit", old: `rate: 5/s`, new: `rate: 5`,
+			want: []string{"bad.yaml:7:", "load.stages[0].rate", "5: write the unit, e.g. 5/s"}},
 		// A second document was silently ignored.
 		{name: "second YAML document", old: `  - p95 < 1s
 `, new: `  - p95 < 1s

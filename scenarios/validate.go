@@ -307,6 +307,10 @@ func (v *validation) load() {
 		case ModelOpen:
 			if !st.Rate.Set {
 				v.add(field+".rate", "an open-model stage needs a rate, e.g. 50/s or \"0 -> 50/s\"")
+			} else if !st.Rate.PerUnit {
+				// 20 per second, minute or hour? JMeter's throughput is
+				// per minute: a 60× misreading is a load nobody planned.
+				v.add(field+".rate", "%s: write the unit, e.g. %s/s (or /m, /h)", st.Rate, st.Rate)
 			}
 			if st.Users.Set {
 				v.add(field+".users", "users belong to the closed model (load.model: closed)")

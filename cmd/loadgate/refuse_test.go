@@ -85,6 +85,9 @@ func TestBadScenarioSendsNothing(t *testing.T) {
 			[]string{"s.yaml:11:", "gates[0]", "writes are not counted"}},
 		{"--gate recovery_time without faults or a spike", "", "", []string{"--gate", "recovery_time < 10s"},
 			[]string{`--gate: gate "recovery_time < 10s"`, "neither faults nor a spike"}},
+		// A rate without its unit (issue 23): 20/s, 20/m or 20/h?
+		{"rate without a unit", `rate: 5/s`, `rate: 5`, nil,
+			[]string{"s.yaml:7:", "load.stages[0].rate", "5/s"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
