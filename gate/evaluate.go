@@ -33,12 +33,6 @@ func Evaluate(run *record.Run, exprs []string) []record.Gate {
 	return EvaluateInput(Input{Run: run}, exprs)
 }
 
-// Judge evaluates one gate on a run: the shape of runner.GateJudge, by which
-// the runner (which does not read the gate language) judges abort gates.
-func Judge(run *record.Run, expr string) record.Gate {
-	return EvaluateInput(Input{Run: run}, []string{expr})[0]
-}
-
 // EvaluateInput is Evaluate with shape-specific metrics.
 func EvaluateInput(in Input, exprs []string) []record.Gate {
 	out := make([]record.Gate, 0, len(exprs))
@@ -147,7 +141,7 @@ func (g Gate) value(in Input) (float64, string) {
 			return 0, "the target reported no pool waits (loadgate_db_pool_acquire_wait_seconds_total and loadgate_db_pool_empty_acquire_total were never scraped)"
 		case strings.HasPrefix(g.Metric, "db_"):
 			return 0, "the target reported no DB query time (loadgate_db_query_duration_seconds was never scraped, or counted no queries in the measured window)"
-		case g.Metric == "checks":
+		case g.Metric == MetricChecks:
 			return 0, "no check ran on a measured response (checks belong to flow steps)"
 		case stats.Requests == 0:
 			return 0, "no requests were measured"
@@ -176,20 +170,22 @@ func endpointList(run *record.Run) string {
 	return strings.Join(names, ", ")
 }
 
-// Verdict combines gate verdicts: unknown when any gate could not be
-// evaluated (a configuration or data problem comes first), else fail when
-// any failed, else pass. No gates is a pass.
+// Verdict combines gate verdicts: fail when any gate failed, whatever the
+// others say (a gate that could not be evaluated does not hide a
+// regression: the table still marks it unknown); else unknown when any
+// could not be evaluated (or holds no verdict this package gives); else
+// pass. No gates is a pass. It is the one rule of a run's verdict by its
+// gates; the run's status and its generator may still change it (the
+// report's decide).
 func Verdict(gates []record.Gate) string {
 	v := record.VerdictPass
 	for _, g := range gates {
 		switch g.Verdict {
-		case record.VerdictUnknown:
-			return record.VerdictUnknown
 		case record.VerdictFail:
-			v = record.VerdictFail
+			return record.VerdictFail
 		case record.VerdictPass:
 		default:
-			return record.VerdictUnknown
+			v = record.VerdictUnknown
 		}
 	}
 	return v

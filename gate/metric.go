@@ -125,7 +125,7 @@ func allMetrics() map[string]metric {
 	m["achieved_rate"] = metric{name: "achieved_rate", kind: kindRate, read: rate}
 	// checks is the share of flow checks that passed: of a step, of a
 	// flow's iterations (<flow>.iteration.checks) or of the run.
-	m["checks"] = metric{name: "checks", kind: kindRatio, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
+	m[MetricChecks] = metric{name: MetricChecks, kind: kindRatio, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
 		n := s.ChecksPassed + s.ChecksFailed
 		if n == 0 {
 			return 0, false

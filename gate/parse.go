@@ -143,21 +143,6 @@ func Parse(expr string) (Gate, error) {
 	return g, nil
 }
 
-// Scraped reports whether the gate's metric is read from the target's
-// Prometheus metrics (a scenario's metrics.url), so that a run that scrapes
-// nothing can only leave it unknown.
-func (g Gate) Scraped() bool {
-	m, ok := lookupMetric(g.Metric)
-	return ok && m.scraped
-}
-
-// PerFault reports whether the gate's metric is a fault's
-// (recovery_time, fault_error_rate): then Endpoint names a fault.
-func (g Gate) PerFault() bool {
-	m, ok := lookupMetric(g.Metric)
-	return ok && m.perFault
-}
-
 // MustParse is Parse for expressions known to be valid (tests, built-ins);
 // it panics on an error.
 func MustParse(expr string) Gate {

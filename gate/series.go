@@ -17,8 +17,8 @@ import (
 //	max(queue_depth) < 100                           a gauge: max, last or mean of the scrapes
 //	quantile(0.95, checkout_seconds) < 200ms         a histogram's quantile
 //
-// The runner measures them (reset-aware) when it is told which ones
-// (SeriesQueries) and records them in run.json's server.series.
+// The runner measures the ones a scenario's gates name (SeriesQueries),
+// reset-aware, and records them in run.json's server.series.
 
 // seriesCall matches "agg(args)" as a whole left-hand side.
 var seriesCall = regexp.MustCompile(`^(increase|rate|max|last|mean|quantile)\s*\((.*)\)$`)
@@ -175,15 +175,13 @@ func quotedPrefix(s string) (string, int, error) {
 	return "", 0, fmt.Errorf("unterminated value %s", s)
 }
 
-// SeriesQueries lists the target series the expressions gate on, each once,
-// in order: what the runner must measure (runner.WithSeries). Expressions
-// that do not parse are left out (their gates are unknown anyway).
-func SeriesQueries(exprs []string) []record.SeriesQuery {
+// SeriesQueries lists the target series the gates read, each once, in
+// order: what the runner measures over the measured window.
+func SeriesQueries(gates []Gate) []record.SeriesQuery {
 	var out []record.SeriesQuery
 	seen := map[string]bool{}
-	for _, e := range exprs {
-		g, err := Parse(e)
-		if err != nil || g.Series == nil || seen[g.Series.Key()] {
+	for _, g := range gates {
+		if g.Series == nil || seen[g.Series.Key()] {
 			continue
 		}
 		seen[g.Series.Key()] = true

@@ -75,7 +75,11 @@ func TestEvaluateSeriesGates(t *testing.T) {
 	if !strings.Contains(gates[2].Message, "never scraped") || !strings.Contains(gates[3].Message, "was not measured") {
 		t.Errorf("unknown messages: %q, %q", gates[2].Message, gates[3].Message)
 	}
-	qs := SeriesQueries([]string{`p95 < 1s`, `increase(a_total) < 1`, `increase(a_total) > 0`, `quantile(0.5, h) < 1s`, `bad(`})
+	var parsed []Gate
+	for _, e := range []string{`p95 < 1s`, `increase(a_total) < 1`, `increase(a_total) > 0`, `quantile(0.5, h) < 1s`} {
+		parsed = append(parsed, MustParse(e))
+	}
+	qs := SeriesQueries(parsed)
 	if len(qs) != 2 || qs[0].Key() != "increase(a_total)" || qs[1].Key() != "quantile(0.5, h)" {
 		t.Errorf("SeriesQueries: %+v", qs)
 	}

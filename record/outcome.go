@@ -24,7 +24,9 @@ type Outcome struct {
 }
 
 // ExitCode maps the verdict to the CLI's exit code: 0 pass, 1 fail,
-// 2 unknown (could not evaluate).
+// 2 unknown (could not evaluate). A run where a gate failed has verdict
+// fail, whatever other gates could not be evaluated (gate.Verdict), so it
+// exits 1.
 func (o Outcome) ExitCode() int {
 	switch o.Verdict {
 	case VerdictPass:
@@ -62,7 +64,12 @@ func (o Outcome) Headline() string {
 		if failed == 0 {
 			return "FAIL"
 		}
-		return fmt.Sprintf("FAIL — %d of %d gates failed", failed, n)
+		h := fmt.Sprintf("FAIL — %d of %d gates failed", failed, n)
+		if unknown > 0 {
+			// A fail outranks an unknown (gate.Verdict): still say it.
+			h += fmt.Sprintf(", %d could not be evaluated", unknown)
+		}
+		return h
 	}
 	if unknown == 0 {
 		return "UNKNOWN — the run cannot be judged"

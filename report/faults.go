@@ -135,10 +135,12 @@ func faultFigures(d *runData, start, end float64, tol record.Recovery) *record.F
 	back := func(s second) bool {
 		return s.Requests > 0 && float64(s.Errors)/float64(s.Requests) <= errMax && s.P95 > 0 && s.P95 <= p95Max
 	}
+	after := 0 // measured seconds after the fault
 	for i, s := range secs {
 		if s.T+1 <= end {
 			continue
 		}
+		after++
 		ok := i+tol.Seconds <= len(secs)
 		for k := i; ok && k < i+tol.Seconds; k++ {
 			ok = back(secs[k])
@@ -149,6 +151,10 @@ func faultFigures(d *runData, start, end float64, tol record.Recovery) *record.F
 			ff.RecoveryS, ff.Recovered = &r, true
 			return ff
 		}
+	}
+	if after < tol.Seconds {
+		// Not "never recovered": the run ended before it could be seen.
+		ff.Note = tooNearTheEnd("the fault", after, tol.Seconds)
 	}
 	return ff
 }
@@ -204,8 +210,91 @@ func latencyOf(h *hdr.Histogram) record.Latency {
 // recovery time and fault error rate, each fault's as NAME.metric, and
 // writes_lost (not when the rows could not be counted or a drill failed:
 // the writes check is then not done or not reliable).
+//
+// A fault's metrics are unknown, with the reason, when it never happened
+// (not due before the run ended, or its injection failed: there is nothing
+// to recover from, and its window's error rate is not that of a fault);
+// its recovery also when its undo failed (the fault did not end when
+// recorded) or when its figures could not be computed (no level before it,
+// too few measured seconds after it). The worst of the faults is unknown
+// when any fault's is, unless a known one is already unbounded (never
+// recovered): no unknown can make that better.
 func faultGateInput(d *runData, in *gate.Input) {
-	switch w := d.Run.Writes; {
+	writesGateInput(d.Run.Writes, in)
+	if len(d.Run.Faults) == 0 {
+		in.Why[gate.MetricFaultErrorRate] = "the run has no faults"
+		return
+	}
+	worstRec, worstErr, names := 0.0, 0.0, []string{}
+	recWhy, errWhy := "", "" // the first fault's reason its figure is unknown
+	unknown := func(first *string, key, why string) {
+		in.Why[key] = why
+		if *first == "" {
+			*first = why
+		}
+	}
+	for _, f := range d.Run.Faults {
+		names = append(names, f.Name)
+		recKey, errKey := f.Name+"."+gate.MetricRecoveryTime, f.Name+"."+gate.MetricFaultErrorRate
+		if why := notHappened(f); why != "" {
+			unknown(&recWhy, recKey, why)
+			unknown(&errWhy, errKey, why)
+			continue
+		}
+		m := f.Measured
+		switch {
+		case f.UndoError != "":
+			unknown(&recWhy, recKey, fmt.Sprintf("fault %s: its undo failed (%s), so it did not end when recorded: its recovery cannot be measured", f.Name, f.UndoError))
+		case m == nil || m.Note != "" && !m.Recovered:
+			why := "no figures"
+			if m != nil {
+				why = m.Note
+			}
+			unknown(&recWhy, recKey, fmt.Sprintf("fault %s: %s", f.Name, why))
+		default:
+			rec := math.Inf(1)
+			if m.RecoveryS != nil {
+				rec = *m.RecoveryS
+			}
+			in.Extra[recKey] = rec
+			worstRec = math.Max(worstRec, rec)
+		}
+		if m != nil && m.Requests > 0 {
+			in.Extra[errKey] = m.ErrorRate
+			worstErr = math.Max(worstErr, m.ErrorRate)
+		} else {
+			unknown(&errWhy, errKey, fmt.Sprintf("fault %s: no request was measured during it", f.Name))
+		}
+	}
+	if recWhy != "" && !math.IsInf(worstRec, 1) {
+		in.Why[gate.MetricRecoveryTime] = recWhy
+	} else {
+		in.Extra[gate.MetricRecoveryTime] = worstRec
+	}
+	if errWhy != "" {
+		in.Why[gate.MetricFaultErrorRate] = errWhy
+	} else {
+		in.Extra[gate.MetricFaultErrorRate] = worstErr
+	}
+	sort.Strings(names)
+	in.Faults = names
+}
+
+// notHappened says why fault f never happened, or "" when it did.
+func notHappened(f record.Fault) string {
+	switch {
+	case f.StartS == nil:
+		return fmt.Sprintf("fault %s did not happen (the run ended first)", f.Name)
+	case f.Error != "":
+		return fmt.Sprintf("fault %s was not injected (%s)", f.Name, f.Error)
+	}
+	return ""
+}
+
+// writesGateInput adds writes_lost: the writes check's count, or why there
+// is none.
+func writesGateInput(w *record.Writes, in *gate.Input) {
+	switch {
 	case w == nil:
 		in.Why[gate.MetricWritesLost] = "no writes check in this run (loadgate scenario runs it against the reference target, in a run with faults and no warm-up)"
 	case w.Error != "" || w.Lost == nil:
@@ -219,50 +308,6 @@ func faultGateInput(d *runData, in *gate.Input) {
 	default:
 		in.Extra[gate.MetricWritesLost] = float64(*w.Lost)
 	}
-	if len(d.Run.Faults) == 0 {
-		in.Why[gate.MetricFaultErrorRate] = "the run has no faults"
-		return
-	}
-	worstRec, worstErr, names := 0.0, 0.0, []string{}
-	for _, f := range d.Run.Faults {
-		names = append(names, f.Name)
-		m := f.Measured
-		switch {
-		case f.StartS == nil:
-			in.Why[f.Name+"."+gate.MetricRecoveryTime] = fmt.Sprintf("fault %s did not happen (the run ended first)", f.Name)
-			in.Why[f.Name+"."+gate.MetricFaultErrorRate] = in.Why[f.Name+"."+gate.MetricRecoveryTime]
-			worstRec = math.Inf(1)
-			continue
-		case m == nil || m.Note != "" && !m.Recovered:
-			why := "no figures"
-			if m != nil {
-				why = m.Note
-			}
-			in.Why[f.Name+"."+gate.MetricRecoveryTime] = fmt.Sprintf("fault %s: %s", f.Name, why)
-			in.Why[gate.MetricRecoveryTime] = in.Why[f.Name+"."+gate.MetricRecoveryTime]
-		default:
-			rec := math.Inf(1)
-			if m.RecoveryS != nil {
-				rec = *m.RecoveryS
-			}
-			in.Extra[f.Name+"."+gate.MetricRecoveryTime] = rec
-			worstRec = math.Max(worstRec, rec)
-		}
-		if m != nil && m.Requests > 0 {
-			in.Extra[f.Name+"."+gate.MetricFaultErrorRate] = m.ErrorRate
-			worstErr = math.Max(worstErr, m.ErrorRate)
-		} else {
-			in.Why[f.Name+"."+gate.MetricFaultErrorRate] = fmt.Sprintf("fault %s: no request was measured during it", f.Name)
-		}
-	}
-	if _, unknown := in.Why[gate.MetricRecoveryTime]; !unknown {
-		in.Extra[gate.MetricRecoveryTime] = worstRec
-	} else {
-		delete(in.Extra, gate.MetricRecoveryTime)
-	}
-	in.Extra[gate.MetricFaultErrorRate] = worstErr
-	sort.Strings(names)
-	in.Faults = names
 }
 
 // faultAreas shades each fault's window on a time chart.

@@ -64,7 +64,8 @@ func (d flakyFault) Undo(context.Context) error {
 }
 
 // TestFaultRecoveryKnown runs against a target that recovers exactly 3 s
-// after the first fault ends and never after the second: the report
+// after the first fault ends and never after the second (which the run
+// outlasts by 5 s, more than the 3 measured seconds that takes): the report
 // measures a recovery of 3 s (to the second the timeline resolves) and
 // "never recovered", every request during a fault failing, and the
 // windows shaded on the charts.
@@ -75,7 +76,7 @@ func TestFaultRecoveryKnown(t *testing.T) {
 	sc, err := scenarios.Parse([]byte(fmt.Sprintf(`name: known
 target: {base_url: %s, health: /health, timeout: 2s}
 load:
-  stages: [{duration: 18s, rate: 40/s}]
+  stages: [{duration: 20s, rate: 40/s}]
 requests: [{name: a, path: /a}]
 faults:
   - {name: first, at: 3s, for: 2s, action: exec, run: ["true"], undo: ["true"]}
@@ -182,3 +183,66 @@ func TestWritesLostGate(t *testing.T) {
 }
 
 func count(n int64) *int64 { return &n }
+
+// A fault that never happened has no recovery to measure: not injected
+// (its drill failed), or not due before the run ended. Its gates are
+// unknown with the reason, never a pass (recovery 0 after nothing) nor a
+// fail ("never recovered" from a fault that never was); and the worst
+// fault's recovery is unknown with it (issue 19).
+func TestRecoveryOfAFaultThatNeverHappened(t *testing.T) {
+	t.Parallel()
+	at := func(v float64) *float64 { return &v }
+	recovered := &record.FaultFigures{Requests: 100, Errors: 0, RecoveryS: at(0), Recovered: true}
+	for _, c := range []struct {
+		name  string
+		fault record.Fault
+		why   string
+	}{
+		{"not injected", record.Fault{FaultPlan: record.FaultPlan{Name: "f"}, StartS: at(5), EndS: at(10), Error: "exit status 1", Measured: recovered},
+			"fault f was not injected (exit status 1)"},
+		{"not due before the end", record.Fault{FaultPlan: record.FaultPlan{Name: "f"}}, "fault f did not happen (the run ended first)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := gate.Input{Run: &record.Run{Faults: []record.Fault{c.fault}}, Extra: map[string]float64{}, Why: map[string]string{}}
+			faultGateInput(&runData{Run: in.Run}, &in)
+			exprs := []string{"recovery_time < 10s", "f.recovery_time < 10s", "fault_error_rate <= 0", "f.fault_error_rate <= 0"}
+			for _, g := range gate.EvaluateInput(in, exprs) {
+				if g.Verdict != record.VerdictUnknown || !strings.Contains(g.Message, c.why) {
+					t.Errorf("%s: %s (%s), want unknown saying %q", g.Expr, g.Verdict, g.Message, c.why)
+				}
+			}
+		})
+	}
+}
+
+// A fault that ends too near the run's end to see 3 measured seconds after
+// it: its recovery is unknown, saying so, not "never recovered".
+func TestRecoveryOfAFaultAtTheEnd(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "end")
+	writeFixture(t, dir, fixture{Seconds: 30, Seed: 3}) // measured seconds 2 … 31
+	d, err := loadRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(v float64) *float64 { return &v }
+	d.Run.Faults = []record.Fault{
+		{FaultPlan: record.FaultPlan{Name: "early"}, StartS: at(10), EndS: at(12), Injected: true},
+		{FaultPlan: record.FaultPlan{Name: "late"}, StartS: at(25), EndS: at(30.5), Injected: true},
+	}
+	measureFaults(d)
+	if m := d.Run.Faults[1].Measured; m == nil || m.Recovered || !strings.Contains(m.Note, "recovery needs 3 measured seconds") {
+		t.Errorf("late fault figures: %+v", m)
+	}
+	in := gate.Input{Run: d.Run, Extra: map[string]float64{}, Why: map[string]string{}}
+	faultGateInput(d, &in)
+	got := gate.EvaluateInput(in, []string{"early.recovery_time < 10s", "late.recovery_time < 10s", "recovery_time < 10s"})
+	if got[0].Verdict != record.VerdictPass {
+		t.Errorf("early: %+v", got[0])
+	}
+	for _, g := range got[1:] {
+		if g.Verdict != record.VerdictUnknown || !strings.Contains(g.Message, "recovery needs 3 measured seconds") {
+			t.Errorf("%s: %s (%s), want unknown: too near the end", g.Expr, g.Verdict, g.Message)
+		}
+	}
+}

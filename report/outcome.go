@@ -13,8 +13,10 @@ import (
 // its plan.
 const inconclusiveWords = "inconclusive: the generator could not keep the plan"
 
-// decide combines the gates and the run's status into an Outcome. A run
-// that did not complete cannot pass: aborted is a fail (the load did not
+// decide combines the gates and the run's status into an Outcome. The
+// gates' verdict is gate.Verdict's: fail when any gate failed (the unknown
+// ones are still listed), else unknown when any could not be evaluated,
+// else pass. Then a run that did not complete cannot pass: aborted is a fail (the load did not
 // hold; an abort gate that ended it is a fail even when other gates cannot
 // be evaluated over the shortened run), failed is unknown (nothing
 // trustworthy was measured), and so is running (the run did not finish:

@@ -34,26 +34,6 @@ func gateInput(d *runData, exprs []string) gate.Input {
 	return in
 }
 
-// spikeEnd finds the end of a spike in the plan: the last stage at the peak
-// rate, when the peak is at least 1.5 times the first stage's rate and a
-// lower stage follows it. ok is false when the plan has no spike.
-func spikeEnd(stages []record.Stage) (float64, bool) {
-	if len(stages) < 2 {
-		return 0, false
-	}
-	level := func(s record.Stage) float64 { return math.Max(s.From, s.To) }
-	peak, at := 0.0, -1
-	for i, s := range stages {
-		if l := level(s); l >= peak {
-			peak, at = l, i
-		}
-	}
-	if at < 0 || at == len(stages)-1 || peak < 1.5*level(stages[0]) || level(stages[at+1]) >= peak {
-		return 0, false
-	}
-	return stages[at].StartS + stages[at].DurationS, true
-}
-
 // recoveryGuard is how many consecutive seconds must be within the gates
 // for the target to count as recovered.
 const recoveryGuard = 3
@@ -65,11 +45,13 @@ const noOKSeries = record.HlogFile + " has no per-second latency of successful r
 // recoveryTime is the time in seconds from the spike's end until the
 // per-second P95 and error rate are back within their gates (and stay there
 // for recoveryGuard seconds); +Inf when they never are before the run ends.
-// The gates are the run's "p95 < …" and "error_rate < …" expressions; the
-// P95 is that of the successful requests, as the p95 gate reads it, and a
-// second with none is not recovered.
+// The gates are the run's "p95 < …" and "error_rate < …" expressions
+// (gate.RecoveryBounds); the P95 is that of the successful requests, as the
+// p95 gate reads it, and a second with none is not recovered. A spike that
+// ends with fewer than recoveryGuard measured seconds after it has no
+// recovery to see: that is a reason, not +Inf.
 func recoveryTime(d *runData, exprs []string) (float64, string) {
-	end, ok := spikeEnd(d.Run.Plan.Stages)
+	end, ok := gate.SpikeEnd(d.Run.Plan.Stages)
 	if !ok {
 		return 0, "the run's stages have no spike (a peak stage followed by a lower one)"
 	}
@@ -85,19 +67,13 @@ func recoveryTime(d *runData, exprs []string) (float64, string) {
 	for _, iv := range okSeries.Intervals {
 		okAt[iv.T] = iv
 	}
-	p95Max, errMax := math.Inf(1), math.Inf(1)
+	var gates []gate.Gate
 	for _, e := range exprs {
-		g, err := gate.Parse(e)
-		if err != nil || g.Endpoint != "" || (g.Op != gate.Less && g.Op != gate.LessEqual) {
-			continue
-		}
-		switch g.Metric {
-		case "p95":
-			p95Max = math.Min(p95Max, g.Threshold)
-		case "error_rate":
-			errMax = math.Min(errMax, g.Threshold)
+		if g, err := gate.Parse(e); err == nil {
+			gates = append(gates, g)
 		}
 	}
+	p95Max, errMax := gate.RecoveryBounds(gates)
 	if math.IsInf(p95Max, 1) && math.IsInf(errMax, 1) {
 		return 0, "recovery is measured against the p95 and error_rate gates, and the run has neither"
 	}
@@ -114,10 +90,12 @@ func recoveryTime(d *runData, exprs []string) (float64, string) {
 		return ok.Count > 0 && ok.P95 < p95Max && errRate[iv.T] < errMax
 	}
 	ivs := all.Intervals
+	after := 0 // measured seconds after the spike
 	for i, iv := range ivs {
 		if iv.T+1 <= end {
 			continue // still in the spike
 		}
+		after++
 		ok := true
 		for k := i; k < len(ivs) && k < i+recoveryGuard; k++ {
 			ok = ok && within(ivs[k])
@@ -126,7 +104,17 @@ func recoveryTime(d *runData, exprs []string) (float64, string) {
 			return math.Max(0, iv.T-end), ""
 		}
 	}
+	if after < recoveryGuard {
+		return 0, tooNearTheEnd("the spike", after, recoveryGuard)
+	}
 	return math.Inf(1), ""
+}
+
+// tooNearTheEnd says why the recovery after what (a fault, the spike)
+// cannot be measured: the run ended after fewer measured seconds than it
+// takes.
+func tooNearTheEnd(what string, after, need int) string {
+	return fmt.Sprintf("%s ended %d measured second(s) before the run did: recovery needs %d measured seconds after it", what, after, need)
 }
 
 // p95Drift compares the P95 of the last tenth of the measured window (at
@@ -142,8 +130,8 @@ func p95Drift(d *runData) (float64, string) {
 	if ok != nil {
 		p95s = samples(ok, func(iv interval) float64 { return iv.P95 })
 	}
-	if len(p95s) < 4 {
-		return 0, fmt.Sprintf("drift needs at least 4 measured seconds in %s, the run has %d", record.HlogFile, len(p95s))
+	if len(p95s) < gate.MinDriftSeconds {
+		return 0, fmt.Sprintf("drift needs at least %d measured seconds in %s, the run has %d", gate.MinDriftSeconds, record.HlogFile, len(p95s))
 	}
 	w := min(max(len(p95s)/10, 1), 300)
 	first, last := median(p95s[:w]), median(p95s[len(p95s)-w:])

@@ -292,3 +292,33 @@ func TestGateBaselineSaysSo(t *testing.T) {
 	}
 	checkUnchanged(t, dir, before)
 }
+
+// TestFailOutranksUnknown: a run with a failed gate fails (exit 1) even
+// when another gate could not be evaluated; the table still marks that
+// one unknown and says why (issue 19: CI reads exit 2 as broken
+// infrastructure, not as a regression).
+func TestFailOutranksUnknown(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	writeFixture(t, dir, fixture{Seconds: 10, Seed: 1, Gates: []string{"p95 < 1us", "db_p99 < 5ms", "error_rate < 1%"}})
+	out, err := finish(dir, Options{Assets: AssetsCDN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Verdict != record.VerdictFail || out.ExitCode() != 1 {
+		t.Errorf("verdict %s, exit %d; want fail, 1", out.Verdict, out.ExitCode())
+	}
+	if h := out.Headline(); h != "FAIL — 1 of 3 gates failed, 1 could not be evaluated" {
+		t.Errorf("headline %q", h)
+	}
+	var buf bytes.Buffer
+	if _, err := Gate(dir, Options{}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	table := buf.String()
+	for _, w := range []string{"FAIL\n", "UNKNOWN\n", "unknown: gate \"db_p99 < 5ms\" cannot be evaluated", "FAIL — 1 of 3 gates failed, 1 could not be evaluated"} {
+		if !strings.Contains(table, w) {
+			t.Errorf("table lacks %q:\n%s", w, table)
+		}
+	}
+}

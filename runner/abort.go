@@ -8,24 +8,20 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
-
-// GateJudge evaluates one gate expression against a run's figures. The
-// runner does not read the gate language (the report package does): a
-// caller whose scenario has abort gates gives it the report package's
-// evaluator with WithGateJudge.
-type GateJudge func(run *record.Run, expr string) record.Gate
 
 // windowSigFigs is the precision of the abort window's histograms: two
 // significant digits (1 %) are plenty to decide an abort, and keep a second
 // of the window at about 20 KB per series and distribution.
 const windowSigFigs = 2
 
-// abortRule is one gate that ends the run when it fails.
+// abortRule is one gate that ends the run when it fails: parsed when the
+// scenario was loaded (scenarios.Gate.Parsed), evaluated every second.
 type abortRule struct {
-	expr          string
+	gate          gate.Gate
 	window, grace time.Duration
 	unknown       string // why it could not be evaluated, the first time
 }
@@ -34,7 +30,7 @@ type abortRule struct {
 // of the measured results. The recorder's goroutine is its only user.
 type abortWatch struct {
 	rules []*abortRule
-	judge GateJudge
+	judge func(g gate.Gate, window *record.Run) record.Gate
 	names []string // endpoint names by index
 
 	// slots hold one second each, a ring of the longest window; slot cur
@@ -57,22 +53,23 @@ func newWindowSeries(highest int64) windowSeries {
 
 // newAbortWatch returns nil when the scenario has no abort gate; names
 // are the recorder's endpoints (the requests, or with flows the requests,
-// steps and iteration series).
-func newAbortWatch(sc *scenarios.Scenario, names []string, judge GateJudge, highest int64) (*abortWatch, error) {
+// steps and iteration series). judge evaluates a gate over a window; nil
+// is the gate's own evaluation.
+func newAbortWatch(sc *scenarios.Scenario, names []string, judge func(gate.Gate, *record.Run) record.Gate, highest int64) *abortWatch {
+	if judge == nil {
+		judge = func(g gate.Gate, window *record.Run) record.Gate { return g.Evaluate(gate.Input{Run: window}) }
+	}
 	w := &abortWatch{judge: judge}
 	var longest time.Duration
 	for _, g := range sc.Gates {
 		if g.Abort == nil {
 			continue
 		}
-		w.rules = append(w.rules, &abortRule{expr: g.Expr, window: g.Abort.Window.D(), grace: g.Abort.Grace.D()})
+		w.rules = append(w.rules, &abortRule{gate: g.Parsed(), window: g.Abort.Window.D(), grace: g.Abort.Grace.D()})
 		longest = max(longest, g.Abort.Window.D())
 	}
 	if len(w.rules) == 0 {
-		return nil, nil
-	}
-	if judge == nil {
-		return nil, fmt.Errorf("scenario %s: abort gates need a gate evaluator (runner.WithGateJudge)", sc.Name)
+		return nil
 	}
 	w.names = names
 	n := int(math.Ceil(longest.Seconds()))
@@ -85,7 +82,7 @@ func newAbortWatch(sc *scenarios.Scenario, names []string, judge GateJudge, high
 	for range len(w.names) + 1 {
 		w.scratch = append(w.scratch, newWindowSeries(highest))
 	}
-	return w, nil
+	return w
 }
 
 // observe adds one measured result of endpoint ep (-1: none of the mix)
@@ -128,7 +125,7 @@ func (w *abortWatch) tick(end, measured time.Duration, level func(from, to time.
 			continue
 		}
 		span := min(r.window, measured, time.Duration(w.filled)*time.Second)
-		g := w.judge(w.snapshot(span, level), r.expr)
+		g := w.judge(r.gate, w.snapshot(span, level))
 		switch g.Verdict {
 		case record.VerdictFail:
 			hit = &record.Abort{Gate: g, AtS: end.Seconds(), WindowS: span.Seconds(), GraceS: r.grace.Seconds()}
@@ -208,7 +205,7 @@ func (w *abortWatch) warnings() []string {
 	var out []string
 	for _, r := range w.rules {
 		if r.unknown != "" {
-			out = append(out, fmt.Sprintf("the abort gate %q could not be evaluated during the run, so it could not end it: %s", r.expr, r.unknown))
+			out = append(out, fmt.Sprintf("the abort gate %q could not be evaluated during the run, so it could not end it: %s", r.gate.Expr, r.unknown))
 		}
 	}
 	return out

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
@@ -27,20 +29,17 @@ gates:
   - {expr: "error_rate < 50%", abort: {window: 2s, grace: 3s}}
 `)
 	var judged []float64
-	judge := func(run *record.Run, expr string) record.Gate {
-		if expr != "error_rate < 50%" || run.Endpoints["a"].Requests != run.Overall.Requests {
-			t.Errorf("judged %q over %+v", expr, run.Overall)
+	// The gate language judges; the test sees each window it was given.
+	judge := func(g gate.Gate, run *record.Run) record.Gate {
+		if g.Expr != "error_rate < 50%" || run.Endpoints["a"].Requests != run.Overall.Requests {
+			t.Errorf("judged %q over %+v", g.Expr, run.Overall)
 		}
-		er := run.Overall.ErrorRate
-		judged = append(judged, er)
-		if er < 0.5 {
-			return record.Gate{Expr: expr, Verdict: record.VerdictPass}
-		}
-		return record.Gate{Expr: expr, Verdict: record.VerdictFail, Message: fmt.Sprint(er)}
+		judged = append(judged, run.Overall.ErrorRate)
+		return g.Evaluate(gate.Input{Run: run})
 	}
-	w, err := newAbortWatch(sc, requestNames(sc), judge, 60e6)
-	if err != nil || w == nil {
-		t.Fatalf("watch %v, %v", w, err)
+	w := newAbortWatch(sc, requestNames(sc), judge, 60e6)
+	if w == nil {
+		t.Fatal("no watch for an abort gate")
 	}
 	level := func(from, to time.Duration) float64 { return 10 }
 	second := func(ok, failed int) {
@@ -63,7 +62,7 @@ gates:
 			t.Fatalf("at 3 s: hit %+v, judged %v", hit, judged)
 		}
 	}
-	w = mustWatch(t, sc, judge)
+	w = newAbortWatch(sc, requestNames(sc), judge, 60e6)
 	judged = nil
 	// 1–4 succeed; 5 half fails: the window 4–5 holds 25 % errors, 5–6 with
 	// 6 failing 75 %: the abort comes at 6 s over 2 s.
@@ -76,7 +75,8 @@ gates:
 			break
 		}
 	}
-	if hit == nil || hit.AtS != 6 || hit.WindowS != 2 || hit.GraceS != 3 || hit.Gate.Verdict != record.VerdictFail {
+	if hit == nil || hit.AtS != 6 || hit.WindowS != 2 || hit.GraceS != 3 || hit.Gate.Verdict != record.VerdictFail ||
+		hit.Gate.Value == nil || *hit.Gate.Value != 0.75 {
 		t.Fatalf("abort %+v; judged %v", hit, judged)
 	}
 	if want := []float64{0, 0, 0.25, 0.75}; fmt.Sprint(judged) != fmt.Sprint(want) {
@@ -84,22 +84,23 @@ gates:
 	}
 }
 
-func mustWatch(t *testing.T, sc *scenarios.Scenario, judge GateJudge) *abortWatch {
-	t.Helper()
-	w, err := newAbortWatch(sc, requestNames(sc), judge, 60e6)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
-}
-
-// TestAbortGatesNeedAJudge: a scenario with abort gates is refused without
-// an evaluator rather than run without them.
-func TestAbortGatesNeedAJudge(t *testing.T) {
+// TestAbortGateIsTheScenarios: the abort rule is the gate the scenario
+// parsed when it was loaded, and the gate language judges it (no evaluator
+// to give the runner): a failing window ends the run with the gate's own
+// result.
+func TestAbortGateIsTheScenarios(t *testing.T) {
 	t.Parallel()
-	sc := scenarioFor(t, "http://127.0.0.1:1", "load:\n  stages: [{duration: 1s, rate: 1/s}]\nrequests:\n  - {name: a, path: /a}\ngates:\n  - {expr: \"p95 < 1s\", abort: {}}\n")
-	if _, err := newAbortWatch(sc, requestNames(sc), nil, 60e6); err == nil {
-		t.Error("abort gates without a judge were accepted")
+	sc := scenarioFor(t, "http://127.0.0.1:1", "load:\n  stages: [{duration: 10s, rate: 10/s}]\nrequests:\n  - {name: a, path: /a}\ngates:\n  - p99 < 1s\n  - {expr: \"a.p95 < 5ms\", abort: {window: 1s}}\n")
+	w := newAbortWatch(sc, requestNames(sc), nil, 60e6)
+	if w == nil || len(w.rules) != 1 || w.rules[0].gate != sc.Gates[1].Parsed() || w.rules[0].gate.Threshold != 5000 {
+		t.Fatalf("watch %+v, want the one abort gate as parsed", w)
+	}
+	for range 10 {
+		w.observe(0, &vegeta.Result{Code: 200}, kindOK, 8000, 8000) // 8 ms
+	}
+	hit := w.tick(time.Second, time.Second, func(from, to time.Duration) float64 { return 10 })
+	if hit == nil || hit.Gate.Verdict != record.VerdictFail || !strings.Contains(hit.Gate.Message, "a.p95") || hit.Gate.Value == nil {
+		t.Fatalf("abort %+v, want a.p95 < 5ms failed", hit)
 	}
 }
 
@@ -107,7 +108,7 @@ func TestAbortGatesNeedAJudge(t *testing.T) {
 // abort window on.
 func TestRecordWithAbortGatesAllocatesNothing(t *testing.T) {
 	sc := scenarioFor(t, "http://127.0.0.1:1", "load:\n  stages: [{duration: 1s, rate: 1/s}]\nrequests:\n  - {name: a, path: /a}\ngates:\n  - {expr: \"p95 < 1s\", abort: {}}\n")
-	w := mustWatch(t, sc, func(*record.Run, string) record.Gate { return record.Gate{} })
+	w := newAbortWatch(sc, requestNames(sc), nil, 60e6)
 	res := &vegeta.Result{Code: 200}
 	if allocs := testing.AllocsPerRun(1000, func() { w.observe(0, res, kindOK, 1200, 900) }); allocs != 0 {
 		t.Errorf("observe allocates %v times", allocs)
@@ -138,14 +139,8 @@ requests: [{name: a, path: /}]
 gates:
   - {expr: "error_rate < 50%", abort: {window: 1s, grace: 1s}}
 `)
-	judge := func(run *record.Run, expr string) record.Gate {
-		if run.Overall.ErrorRate >= 0.5 {
-			return record.Gate{Expr: expr, Verdict: record.VerdictFail}
-		}
-		return record.Gate{Expr: expr, Verdict: record.VerdictPass}
-	}
 	start := time.Now()
-	run, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()), WithGateJudge(judge))
+	run, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,4 +149,10 @@ gates:
 	if took := time.Since(start); run.Abort == nil || run.Abort.AtS > 3 || took >= 20*time.Second {
 		t.Errorf("status %s, abort %+v after %s: the failing gate did not end the run", run.Status, run.Abort, took)
 	}
+}
+
+// withJudge has Run's abort gates judged by j: a test's view of each
+// window, around the gate language's verdict.
+func withJudge(j func(gate.Gate, *record.Run) record.Gate) Option {
+	return func(c *config) { c.judge = j }
 }

@@ -52,7 +52,7 @@ type attack struct {
 	warmup time.Duration
 	rec    *recorder
 	live   *live          // nil without WithMetrics
-	series []*seriesQuery // the target series gates ask for (WithSeries)
+	series []*seriesQuery // the target series the scenario's gates read
 	// abortGates watches the abort gates (nil: none); aborted is the one
 	// that ended the run.
 	abortGates *abortWatch
@@ -125,9 +125,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	}
 	a.rec = rec
 	rec.live = a.live
-	if a.abortGates, err = newAbortWatch(sc, names, a.cfg.judge, rec.highest); err != nil {
-		return nil, err
-	}
+	a.abortGates = newAbortWatch(sc, names, a.cfg.judge, rec.highest)
 	rec.abort = a.abortGates
 
 	// The attack's context is not a child of ctx: an interrupt reaches the

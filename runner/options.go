@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 )
 
@@ -53,12 +54,15 @@ type config struct {
 	clock            clock
 	startAt          time.Time
 	metrics          prometheus.Registerer
-	judge            GateJudge
-	series           []record.SeriesQuery
 	checkpointEvery  time.Duration
 	checkpoint       Checkpoint
 	faults           map[string]Injector
 	gcPercent        int
+
+	// judge evaluates an abort gate over its window; nil: the gate's own
+	// evaluation (gate.Gate.Evaluate). Only this package's tests set it,
+	// to see what each window held.
+	judge func(g gate.Gate, window *record.Run) record.Gate
 }
 
 func newConfig(opts []Option) config {
@@ -184,17 +188,3 @@ func WithCheckpointEvery(d time.Duration) Option { return func(c *config) { c.ch
 // the caller serves reg while the run lasts. Give each run a registry of
 // its own: a second run on the same one fails to register. Default: none.
 func WithMetrics(reg prometheus.Registerer) Option { return func(c *config) { c.metrics = reg } }
-
-// WithGateJudge gives Run the gate evaluator it needs when the scenario has
-// abort gates (the report package's; the runner does not read the gate
-// language). Without one, such a scenario is an error. Default: none.
-func WithGateJudge(j GateJudge) Option { return func(c *config) { c.judge = j } }
-
-// WithSeries asks Run to measure target series over the measured window
-// (what gates such as increase(orders_total) < 10 read): each is scraped
-// from the scenario's metrics.url, reset-aware, and recorded in run.json's
-// server.series (or, when it could not be measured, server.series_notes).
-// Default: none.
-func WithSeries(qs ...record.SeriesQuery) Option {
-	return func(c *config) { c.series = append(c.series, qs...) }
-}

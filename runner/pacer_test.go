@@ -77,7 +77,7 @@ func TestPacerPaces(t *testing.T) {
 func TestScheduleMatchesScenarioCount(t *testing.T) {
 	t.Parallel()
 	for _, name := range scenarios.Names() {
-		sc, err := scenarios.Builtin(name)
+		sc, err := scenarios.Builtin(name, scenarios.Options{WritesChecked: true}) // resilience gates on writes_lost
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,7 @@ import (
 func Plan(s *scenarios.Scenario) record.Plan {
 	p := record.Plan{
 		Model:   s.Load.Model,
-		Gates:   s.GateExprs(),
+		Gates:   s.OwnGateExprs(), // the scenario's, also under --gate (run.json judged says which judged)
 		Timeout: s.Target.Timeout.D(),
 		Headers: s.Target.ShownHeaders(s.Target.Headers),
 	}

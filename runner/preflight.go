@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,7 +61,8 @@ type health struct {
 // the timeout, with a 2xx status, or with any status when anyStatus is set
 // (the base URL of a scenario that names no health path). Connection errors
 // are retried every preflightRetry on clk until the timeout, so a target
-// still starting gets a moment. The timeout is a deadline of the requests'
+// still starting gets a moment; an answer with another status and a
+// certificate that is not trusted are not. The timeout is a deadline of the requests'
 // context, so it is the wall clock's, as the network's time is.
 func preflight(ctx context.Context, clk clock, client *http.Client, url string, anyStatus bool, headers http.Header, timeout time.Duration) (health, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -71,10 +73,17 @@ func preflight(ctx context.Context, clk clock, client *http.Client, url string, 
 		if err == nil {
 			return h, nil
 		}
-		lastErr = err
+		// A check cut short by the deadline says less than the one before
+		// it (a refused connection, a certificate): keep that one.
+		if lastErr == nil || !errors.Is(err, context.DeadlineExceeded) {
+			lastErr = err
+		}
 		var status statusError
-		if errors.As(err, &status) {
-			return health{}, &PreflightError{URL: redact.URL(url), AnyStatus: anyStatus, Err: err}
+		var cert *tls.CertificateVerificationError
+		if errors.As(err, &status) || errors.As(err, &cert) {
+			// An answer, or a certificate that will not be trusted on the
+			// next try either: no retry.
+			return health{}, &PreflightError{URL: redact.URL(url), AnyStatus: anyStatus, Err: redact.Error(err)}
 		}
 		pause, stop := clk.after(preflightRetry)
 		select {

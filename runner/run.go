@@ -16,6 +16,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/scenarios"
@@ -46,6 +47,12 @@ type Result struct {
 // is handed to the WithCheckpoint sink every few seconds, so that a run
 // killed without warning can leave what it measured.
 //
+// The scenario's gates were parsed when it was loaded: the runner measures
+// the target series they read (run.json's server.series) and ends the run
+// when an abort gate fails. run.json's Gates are left empty; Plan.Gates
+// holds the scenario's own expressions (scenarios.Scenario.OwnGateExprs),
+// which the judgement evaluates unless Overrides.Gates replaced them.
+//
 // An error after the run directory was created returns a Result that holds
 // only Dir.
 func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, error) {
@@ -58,7 +65,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 			return nil, fmt.Errorf("scenario %s: fault %s has no drill (loadgate scenario sets them up; runner.WithFaults)", sc.Name, f.Label())
 		}
 	}
-	series, err := compileSeries(cfg.series)
+	// The target series the gates read, measured over the measured window.
+	series, err := compileSeries(gate.SeriesQueries(sc.ParsedGates()))
 	if err != nil {
 		return nil, err
 	}

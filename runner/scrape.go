@@ -92,7 +92,7 @@ type reading struct {
 	// value means a new process, whatever the counters say.
 	start     float64
 	startSeen bool
-	// series are the target series the gates ask for (WithSeries).
+	// series are the target series the scenario's gates read.
 	series *seriesReading
 }
 

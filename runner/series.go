@@ -12,7 +12,8 @@ import (
 )
 
 // seriesQuery is a record.SeriesQuery ready to select series: what the
-// gates on the target's own series need measured (WithSeries).
+// scenario's gates on the target's own series need measured
+// (gate.SeriesQueries).
 type seriesQuery struct {
 	record.SeriesQuery
 	key      string

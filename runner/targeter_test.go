@@ -165,7 +165,7 @@ func TestZipfPickIsSkewed(t *testing.T) {
 func TestBuiltinsBuildTargets(t *testing.T) {
 	t.Parallel()
 	for _, name := range scenarios.Names() {
-		sc, err := scenarios.Builtin(name)
+		sc, err := scenarios.Builtin(name, scenarios.Options{WritesChecked: true}) // resilience gates on writes_lost
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -106,6 +106,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.budget--
 		if d.budget == 0 {
 			d.probs.add(pos, path, "document too large once aliases are expanded (more than %d values reached through aliases)", maxNodes)
+			d.probs.fatal = true
 		}
 	}
 	if d.budget <= 0 {
@@ -113,6 +114,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	}
 	if d.depth >= maxDepth {
 		d.probs.add(pos, path, "nested too deep")
+		d.probs.fatal = true
 		return
 	}
 	d.depth++

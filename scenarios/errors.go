@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -45,10 +46,37 @@ func (e *Error) Error() string {
 // problems collects problems while decoding or validating.
 type problems struct {
 	list []Problem
+	// fatal is set when decoding stopped short (a document too large or
+	// too deep): what it left is no scenario worth validating.
+	fatal bool
 }
 
 func (ps *problems) add(pos Pos, field, format string, args ...any) {
 	ps.list = append(ps.list, Problem{Pos: pos, Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// addUnrelated adds the problems of more (validation's) except those of a
+// field that has a problem in ps (decoding's), or that is inside or around
+// one: a value the decoder could not read is left empty, and what
+// validation says of it ("must be positive", "an extract needs one of …")
+// only follows from that.
+func (ps *problems) addUnrelated(more *problems) {
+	decoded := slices.Clone(ps.list)
+	for _, p := range more.list {
+		if !slices.ContainsFunc(decoded, func(d Problem) bool { return related(d.Field, p.Field) }) {
+			ps.list = append(ps.list, p)
+		}
+	}
+}
+
+// related reports whether field paths a and b are the same, or one is
+// inside the other ("flows[0].steps[1]" and "flows[0].steps[1].extract.x").
+// The document as a whole ("") is related to every field.
+func related(a, b string) bool {
+	inside := func(x, y string) bool {
+		return x == "" || strings.HasPrefix(y, x+".") || strings.HasPrefix(y, x+"[")
+	}
+	return a == b || inside(a, b) || inside(b, a)
 }
 
 // err returns the problems as an *Error sorted by position, or nil.

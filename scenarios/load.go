@@ -11,28 +11,13 @@ import (
 type Options struct {
 	// LookupEnv resolves ${VAR}; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	// CheckGate, when set, parses each gate expression (the report
-	// package's parser; this package cannot import it); default: gates are
-	// only checked to be non-empty.
-	CheckGate GateChecker
-}
-
-// GateChecker parses one gate expression and says what it needs of the run;
-// its error names the expression and what is wrong with it.
-type GateChecker func(expr string) (GateInfo, error)
-
-// GateInfo is what a gate expression needs of the run, so that a gate that
-// cannot be evaluated is refused before anything is sent.
-type GateInfo struct {
-	// Endpoint is the request name the gate is scoped to; empty for the
-	// whole run.
-	Endpoint string
-	// Scraped is true when the metric is read from the target's Prometheus
-	// metrics (metrics.url), such as cache_hit_rate.
-	Scraped bool
-	// Fault is the fault a per-fault gate is scoped to
-	// ("redis_down.recovery_time"); empty for none.
-	Fault string
+	// WritesChecked says that the caller counts the target's writes after
+	// the run (run.json's writes, which the writes_lost gate reads: what
+	// `loadgate scenario` does against the reference target's database).
+	// The count covers a run with faults and no warm-up only, so a
+	// writes_lost gate is refused unless WritesChecked is set and the
+	// scenario has faults and no warm-up.
+	WritesChecked bool
 }
 
 func (o Options) lookup() func(string) (string, bool) {
@@ -60,13 +45,18 @@ func Parse(data []byte, name, dir string, opts ...Options) (*Scenario, error) {
 		o = opts[0]
 	}
 	sc, probs := parse(data, o.lookup())
-	if sc == nil || len(probs.list) > 0 {
+	if sc == nil || probs.fatal {
 		return nil, probs.err(name)
 	}
 	sc.Source = name
 	sc.dir = dir
+	sc.writesChecked = o.WritesChecked
 	sc.applyDefaults()
-	if err := sc.validate(o.CheckGate, false); err != nil {
+	// Every problem at once: what validation finds besides what decoding
+	// did (a bad extract must not hide a bad gate), without the ones that
+	// only follow from a value decoding could not read.
+	probs.addUnrelated(sc.check(false))
+	if err := probs.err(name); err != nil {
 		return nil, err
 	}
 	return sc, nil

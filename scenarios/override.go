@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 )
 
@@ -96,6 +97,12 @@ type Overrides struct {
 	// AllowLong lets the plan run over MaxPlanDuration or MaxPlanRequests
 	// (the --allow-long flag).
 	AllowLong bool
+	// Gates replace the scenario's gates (the --gate flags): each parsed
+	// and held to the rules of the scenario's own (Validate), after the
+	// other overrides. The scenario keeps its own for its plan
+	// (OwnGateExprs) and says its gates are an override (GatesOverridden).
+	// With them the run has no abort gate.
+	Gates []string
 }
 
 // Apply changes the scenario in place and validates the result, including
@@ -137,7 +144,44 @@ func (s *Scenario) Apply(o Overrides) error {
 		}
 		s.shard(o.Shard)
 	}
+	if len(o.Gates) > 0 {
+		if err := s.overrideGates(o.Gates); err != nil {
+			return err
+		}
+	}
 	return s.Validate()
+}
+
+// overrideGates replaces the scenario's gates by exprs, each parsed and
+// checked against the scenario as its own are; the error names each bad
+// one as --gate, and then nothing is replaced.
+func (s *Scenario) overrideGates(exprs []string) error {
+	gates := make([]Gate, len(exprs))
+	var parsed []gate.Gate
+	var errs []error
+	for i, e := range exprs {
+		gates[i] = Gate{Expr: e}
+		g, err := gates[i].parse()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--gate: %w", err))
+			continue
+		}
+		parsed = append(parsed, g)
+	}
+	scope := s.gateScope(parsed)
+	for _, g := range parsed {
+		if err := g.Check(scope); err != nil {
+			errs = append(errs, fmt.Errorf("--gate: %w", err))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if !s.gatesOverridden {
+		s.ownGates = s.Gates
+	}
+	s.Gates, s.gatesOverridden = gates, true
+	return nil
 }
 
 func (s *Scenario) scaleDuration(d time.Duration) {

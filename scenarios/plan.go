@@ -174,6 +174,9 @@ func (s *Scenario) Describe() string {
 		tw.Flush()
 	}
 	b.WriteString("\ngates\n")
+	if s.gatesOverridden {
+		b.WriteString("  (given by --gate, in place of the scenario's)\n")
+	}
 	if len(s.Gates) == 0 {
 		b.WriteString("  (none)\n")
 	}

@@ -27,6 +27,12 @@ func (s *Scenario) PlanHash() string {
 func (s *Scenario) hashPlan() string {
 	c := *s
 	c.Shard, c.Source = Shard{}, ""
+	if s.gatesOverridden {
+		// The plan is the scenario's: shards judged by other gates
+		// (--gate) are still shards of one plan, which merge refuses
+		// to judge together for their gates, not for their plan.
+		c.Gates = s.ownGates
+	}
 	c.Target.Headers = keysOnly(s.Target.Headers)
 	c.Target.BaseURL, c.Metrics.URL = redact.URL(s.Target.BaseURL), redact.URL(s.Metrics.URL)
 	c.Setup = withoutHeaderValues(s.Setup)

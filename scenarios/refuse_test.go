@@ -8,30 +8,6 @@ import (
 	"time"
 )
 
-// fakeGates stands in for the report package's gate parser, which this
-// package must not import: "[endpoint.]metric op value", where the metrics
-// cache_hit_rate and db_p95 are scraped from the target.
-func fakeGates(expr string) (GateInfo, error) {
-	lhs, _, ok := strings.Cut(expr, " ")
-	if !ok {
-		return GateInfo{}, fmt.Errorf("gate %q: no operator", expr)
-	}
-	var info GateInfo
-	if i := strings.LastIndexByte(lhs, '.'); i >= 0 {
-		info.Endpoint, lhs = lhs[:i], lhs[i+1:]
-	}
-	switch lhs {
-	case "recovery_time":
-		info.Fault, info.Endpoint = info.Endpoint, ""
-	case "p95", "error_rate":
-	case "cache_hit_rate", "db_p95":
-		info.Scraped = true
-	default:
-		return GateInfo{}, fmt.Errorf("gate %q: unknown metric %q", expr, lhs)
-	}
-	return info, nil
-}
-
 // refuseBase is a valid scenario; each case below changes one thing.
 const refuseBase = `name: r
 target:
@@ -79,6 +55,30 @@ func TestRefusedScenarios(t *testing.T) {
 			want: []string{"bad.yaml:11:", "gates[0]", `unknown metric "p96"`}},
 		{name: "gate on a scraped metric without metrics.url", old: `p95 < 1s`, new: `cache_hit_rate > 60%`,
 			want: []string{"bad.yaml:11:", "gates[0]", "metrics.url"}},
+		{name: "gate on a target series without metrics.url", old: `p95 < 1s`, new: `increase(orders_total) < 10`,
+			want: []string{"bad.yaml:11:", "gates[0]", "metrics.url"}},
+		// Gates that could only be unknown in a run of this scenario were
+		// found unknown after the whole load was sent (issue 19).
+		{name: "recovery_time without faults or a spike", old: `p95 < 1s`, new: `recovery_time < 10s`,
+			want: []string{"bad.yaml:11:5: gates[0]", "neither faults nor a spike"}},
+		{name: "recovery_time after a spike without p95 or error_rate gates", old: "    - {duration: 10s, rate: 5/s}\n", new: "    - {duration: 10s, rate: 5/s}\n    - {duration: 5s, rate: 50/s}\n    - {duration: 10s, rate: 5/s}\n",
+			overrides: &Overrides{Gates: []string{"recovery_time < 10s"}}, want: []string{`--gate: gate "recovery_time < 10s"`, "p95 and error_rate gates"}},
+		{name: "fault_error_rate without faults", old: `p95 < 1s`, new: `fault_error_rate < 5%`,
+			want: []string{"bad.yaml:11:5: gates[0]", "no faults"}},
+		{name: "checks without a check", old: `p95 < 1s`, new: `checks > 99%`,
+			want: []string{"bad.yaml:11:5: gates[0]", "the scenario has no check"}},
+		{name: "checks of a request", old: `p95 < 1s`, new: `chat.checks > 99%`,
+			want: []string{"bad.yaml:11:5: gates[0]", "chat holds no check"}},
+		{name: "writes_lost where the writes are not counted", old: `p95 < 1s`, new: `writes_lost <= 0`,
+			want: []string{"bad.yaml:11:5: gates[0]", "writes are not counted"}},
+		{name: "p95_drift over 3 measured seconds", old: `duration: 10s`, new: `duration: 3s`, overrides: &Overrides{Gates: []string{"p95_drift < 10%"}},
+			want: []string{`--gate: gate "p95_drift < 10%"`, "needs at least 4"}},
+		// --gate is held to the same rules, and named as the flag.
+		{name: "--gate recovery_time without faults or a spike", overrides: &Overrides{Gates: []string{"p95 < 1s", "recovery_time < 10s", "p97 < 1s"}},
+			want: []string{`--gate: gate "recovery_time < 10s": the scenario has neither faults nor a spike`, `--gate: gate "p97 < 1s": unknown metric "p97"`}},
+		// A rate without its unit: 5/s, 5/m or 5/h?
+		{name: "rate without a unit", old: `rate: 5/s`, new: `rate: 5`,
+			want: []string{"bad.yaml:7:", "load.stages[0].rate", "5: write the unit, e.g. 5/s"}},
 		// A second document was silently ignored.
 		{name: "second YAML document", old: `  - p95 < 1s
 `, new: `  - p95 < 1s
@@ -127,7 +127,7 @@ name: other
 				}
 				src = strings.Replace(src, c.old, c.new, 1)
 			}
-			noEnv := Options{LookupEnv: func(string) (string, bool) { return "", false }, CheckGate: fakeGates}
+			noEnv := Options{LookupEnv: func(string) (string, bool) { return "", false }}
 			sc, err := Parse([]byte(src), "bad.yaml", "", noEnv)
 			if err == nil {
 				o := Overrides{}
@@ -137,8 +137,11 @@ name: other
 				err = sc.Apply(o)
 			}
 			var se *Error
-			if !errors.As(err, &se) {
+			if !errors.As(err, &se) && (c.overrides == nil || c.overrides.Gates == nil) {
 				t.Fatalf("want a *scenarios.Error, got %v\n%s", err, src)
+			}
+			if err == nil {
+				t.Fatalf("accepted:\n%s", src)
 			}
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {
@@ -157,6 +160,7 @@ func TestAcceptedNearTheRefusals(t *testing.T) {
 	cases := []struct {
 		name, old, new string
 		overrides      Overrides
+		writesChecked  bool
 		check          func(*Scenario) error
 	}{
 		{name: "set variable", old: `"on"`, new: `"${TRACE}"`, check: func(s *Scenario) error {
@@ -181,7 +185,27 @@ func TestAcceptedNearTheRefusals(t *testing.T) {
 		}},
 		{name: "gate on a named endpoint", old: `p95 < 1s`, new: `chat.p95 < 1s`},
 		{name: "scraped metric with metrics.url", old: "gates:\n  - p95 < 1s", new: "metrics: {url: http://127.0.0.1:1/metrics}\ngates:\n  - cache_hit_rate > 60%"},
-		{name: "error_rate at 100% parses here (the report parser bounds it)", old: `p95 < 1s`, new: `error_rate < 100%`},
+		{name: "error_rate under 100%", old: `p95 < 1s`, new: `error_rate < 100%`},
+		// Each gate where what it reads exists.
+		{name: "recovery_time with faults", old: "gates:", new: "faults: [{name: f, at: 2s, for: 2s, action: exec, run: [\"true\"], undo: [\"true\"]}]\ngates:\n  - recovery_time < 10s\n  - f.recovery_time < 10s\n  - fault_error_rate < 5%"},
+		{name: "recovery_time after a spike", old: "    - {duration: 10s, rate: 5/s}\n", new: "    - {duration: 10s, rate: 5/s}\n    - {duration: 5s, rate: 50/s}\n    - {duration: 10s, rate: 5/s}\n",
+			overrides: Overrides{Gates: []string{"error_rate < 1%", "recovery_time < 10s"}}},
+		{name: "writes_lost where the writes are counted", old: "gates:", new: "faults: [{name: f, at: 2s, for: 2s, action: exec, run: [\"true\"], undo: [\"true\"]}]\ngates:\n  - writes_lost <= 0", writesChecked: true},
+		{name: "p95_drift over 4 measured seconds", old: `duration: 10s`, new: `duration: 4s`, overrides: Overrides{Gates: []string{"p95_drift < 10%"}}},
+		{name: "gates replaced", overrides: Overrides{Gates: []string{"error_rate < 5%"}}, check: func(s *Scenario) error {
+			if !s.GatesOverridden() || strings.Join(s.GateExprs(), "|") != "error_rate < 5%" || strings.Join(s.OwnGateExprs(), "|") != "p95 < 1s" ||
+				s.Gates[0].Parsed().Metric != "error_rate" || s.Gates[0].Parsed().Threshold != 0.05 ||
+				!strings.Contains(s.Describe(), "gates\n  (given by --gate, in place of the scenario's)\n  error_rate < 5%\n") {
+				return fmt.Errorf("gates %q (overridden %v), own %q, parsed %+v", s.GateExprs(), s.GatesOverridden(), s.OwnGateExprs(), s.ParsedGates())
+			}
+			return nil
+		}},
+		{name: "gates parsed at load", check: func(s *Scenario) error {
+			if s.GatesOverridden() || s.Gates[0].Parsed().Metric != "p95" || s.Gates[0].Parsed().Threshold != 1e6 {
+				return fmt.Errorf("parsed %+v", s.ParsedGates())
+			}
+			return nil
+		}},
 		{name: "exactly 24 hours", old: `duration: 10s`, new: `duration: 24h`},
 		{name: "over 24 hours when allowed", old: `duration: 10s`, new: `duration: 48h`, overrides: Overrides{AllowLong: true}},
 		{name: "a long file shortened by --duration", old: `duration: 10s`, new: `duration: 48h`, overrides: Overrides{Duration: time.Hour}},
@@ -190,7 +214,7 @@ func TestAcceptedNearTheRefusals(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			src := strings.Replace(refuseBase, c.old, c.new, 1)
-			opts := Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, CheckGate: fakeGates}
+			opts := Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }, WritesChecked: c.writesChecked}
 			sc, err := Parse([]byte(src), "ok.yaml", "", opts)
 			if err == nil {
 				err = sc.Apply(c.overrides)
@@ -251,20 +275,60 @@ func TestManyStagesAreNotAnAliasBomb(t *testing.T) {
 // gate may name ("buyer.login", "buyer.iteration"); a misspelt step is not.
 func TestGateEndpointsOfFlows(t *testing.T) {
 	t.Parallel()
-	sc, err := Load("testdata/good/flows.yaml", Options{CheckGate: fakeGates})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for expr, ok := range map[string]bool{
 		"buyer.login.p95 < 1s": true, "buyer.iteration.p95 < 1s": true, "home.p95 < 1s": true,
 		"buyer.logn.p95 < 1s": false, "seller.login.p95 < 1s": false, "buyer.p95 < 1s": false,
 	} {
-		err := sc.CheckGate(expr, fakeGates)
+		sc, err := Load("testdata/good/flows.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = sc.Apply(Overrides{Gates: []string{expr}})
 		if (err == nil) != ok {
 			t.Errorf("%q: %v", expr, err)
 		}
 		if err != nil && !strings.Contains(err.Error(), "buyer.login") {
 			t.Errorf("%q: the error lists no endpoints: %v", expr, err)
 		}
+	}
+}
+
+// TestEveryProblemAtOnce: a mistake the decoder finds (an unknown key) does
+// not hide the ones validation finds (issue 23: a bad extract hid a bad
+// gate name until it was fixed), nor does it bring problems that only
+// follow from it (the extract it left empty).
+func TestEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
+	src := `name: a
+target: {base_url: http://127.0.0.1:1}
+load:
+  stages: [{duration: 5s, rate: 5/s}]
+flows:
+  - name: buyer
+    steps:
+      - name: login
+        path: /login
+        extract:
+          token: {jsonpath: "$.token"}
+      - {name: home, path: "/home?t={{token}}", method: FETCH}
+gates:
+  - buyer.logn.p95 < 1s
+`
+	_, err := Parse([]byte(src), "a.yaml", "")
+	var se *Error
+	if !errors.As(err, &se) {
+		t.Fatalf("want a *scenarios.Error, got %v", err)
+	}
+	for _, w := range []string{
+		`a.yaml:11:19: flows[0].steps[0].extract.token.jsonpath: unknown field "jsonpath"`,
+		`a.yaml:12:57: flows[0].steps[1].method: "FETCH" is not an HTTP method`,
+		`a.yaml:14:5: gates[0]: gate "buyer.logn.p95 < 1s": no request is named "buyer.logn"`,
+	} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	if len(se.Problems) != 3 {
+		t.Errorf("%d problems, want the 3 above:\n%v", len(se.Problems), err)
 	}
 }

@@ -1,6 +1,12 @@
 package scenarios
 
-import "time"
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/loadgate/loadgate/gate"
+)
 
 // Load models.
 const (
@@ -54,10 +60,11 @@ type Scenario struct {
 	// Flows are user journeys drawn from the same mix as requests: each
 	// draw of a flow is one iteration of its steps, in order.
 	Flows []Flow `yaml:"flows"`
-	// Gates are the conditions the run must meet, e.g. "p95 < 3s"; they are
-	// parsed and evaluated by the report package. A gate is written as its
-	// expression, or as {expr: "error_rate < 5%", abort: {window: 10s,
-	// grace: 5s}} to end the run early when it fails.
+	// Gates are the conditions the run must meet, e.g. "p95 < 3s", each
+	// parsed in the gate language when the scenario is loaded (Gate.Parsed).
+	// A gate is written as its expression, or as {expr: "error_rate < 5%",
+	// abort: {window: 10s, grace: 5s}} to end the run early when it fails.
+	// Overrides.Gates replaces them (GatesOverridden).
 	Gates []Gate `yaml:"gates"`
 	// Metrics is where the target exposes Prometheus metrics, if anywhere.
 	Metrics Metrics `yaml:"metrics"`
@@ -75,6 +82,13 @@ type Scenario struct {
 	// planHash is the whole plan's hash, kept by Apply before it divides
 	// the load into a shard.
 	planHash string
+	// writesChecked is Options.WritesChecked: the caller counts the
+	// target's writes after the run.
+	writesChecked bool
+	// ownGates are the scenario's own gates once Overrides.Gates replaced
+	// them (gatesOverridden).
+	ownGates        []Gate
+	gatesOverridden bool
 	// dir resolves relative data file paths (the scenario file's directory).
 	dir string
 	// pos maps field paths ("load.stages[1].rate") to where they were written.
@@ -248,10 +262,38 @@ type Gate struct {
 	// sliding window (after the grace): status aborted, the gate as the
 	// reason.
 	Abort *Abort `yaml:"abort"`
+
+	// parsed is Expr in the gate language, set when the scenario is
+	// validated (Load, Parse, Apply, Validate).
+	parsed gate.Gate
 }
 
 // shorthandField lets a gate be written as a plain string: its Expr.
 func (Gate) shorthandField() string { return "expr" }
+
+// Parsed is the gate's expression as the gate language parsed it when the
+// scenario was loaded, or when Apply put the gate in place; the zero Gate
+// for a gate of a scenario never validated.
+func (g Gate) Parsed() gate.Gate { return g.parsed }
+
+// parse parses Expr once: a gate already parsed from the same expression
+// is not parsed again (and not written, so that validating a loaded
+// scenario again is safe from several goroutines).
+func (g *Gate) parse() (gate.Gate, error) {
+	e := strings.TrimSpace(g.Expr)
+	if e == "" {
+		return gate.Gate{}, errors.New("empty gate")
+	}
+	if g.parsed.Expr == e {
+		return g.parsed, nil
+	}
+	p, err := gate.Parse(e)
+	if err != nil {
+		return gate.Gate{}, err
+	}
+	g.parsed = p
+	return p, nil
+}
 
 // Abort says when a failing gate ends the run.
 type Abort struct {
@@ -272,10 +314,37 @@ const (
 	MaxAbortWindow = time.Minute
 )
 
-// GateExprs lists the gates' expressions, in order.
-func (s *Scenario) GateExprs() []string {
-	out := make([]string, len(s.Gates))
+// GateExprs lists the expressions of the gates the run is judged by, in
+// order: Overrides.Gates when they replaced the scenario's own.
+func (s *Scenario) GateExprs() []string { return exprsOf(s.Gates) }
+
+// ParsedGates lists the gates the run is judged by, parsed (Gate.Parsed):
+// what the runner measures (their target series) and aborts on.
+func (s *Scenario) ParsedGates() []gate.Gate {
+	out := make([]gate.Gate, len(s.Gates))
 	for i, g := range s.Gates {
+		out[i] = g.parsed
+	}
+	return out
+}
+
+// GatesOverridden reports whether Overrides.Gates replaced the scenario's
+// own gates (run.json's judged.source is then "override").
+func (s *Scenario) GatesOverridden() bool { return s.gatesOverridden }
+
+// OwnGateExprs lists the scenario's own gate expressions, as its source
+// wrote them, also when Overrides.Gates replaced them (run.json's
+// plan.gates).
+func (s *Scenario) OwnGateExprs() []string {
+	if s.gatesOverridden {
+		return exprsOf(s.ownGates)
+	}
+	return exprsOf(s.Gates)
+}
+
+func exprsOf(gates []Gate) []string {
+	out := make([]string, len(gates))
+	for i, g := range gates {
 		out[i] = g.Expr
 	}
 	return out

@@ -97,7 +97,8 @@ func TestBuiltins(t *testing.T) {
 		t.Fatalf("built-ins %v, want %v", got, want)
 	}
 	for _, name := range want {
-		sc, err := Resolve(name)
+		// resilience gates on writes_lost: loadgate scenario counts them.
+		sc, err := Resolve(name, Options{WritesChecked: true})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
 )
 
@@ -30,16 +31,14 @@ const (
 
 // Validate reports every problem of the scenario at once, as an *Error,
 // including a plan over MaxPlanDuration or MaxPlanRequests unless
-// Apply allowed it.
-func (s *Scenario) Validate() error { return s.validate(nil, true) }
+// Apply allowed it. It parses each gate not parsed yet (Gate.Parsed) and
+// refuses a gate that could only be unknown in a run of this scenario
+// (gate.Gate.Check).
+func (s *Scenario) Validate() error { return s.check(true).err(s.sourceName()) }
 
-// ValidateWith is Validate with a check of each gate expression (the report
-// package's parser); checkGate may be nil.
-func (s *Scenario) ValidateWith(checkGate GateChecker) error { return s.validate(checkGate, true) }
-
-// validate checks the scenario; sized adds the plan's size limits, which
+// check validates the scenario; sized adds the plan's size limits, which
 // Parse leaves to Apply because overrides (--duration, --rate) change it.
-func (s *Scenario) validate(checkGate GateChecker, sized bool) error {
+func (s *Scenario) check(sized bool) *problems {
 	v := &validation{s: s, probs: &problems{}, tables: map[string]*Table{}, unreadable: map[string]bool{}}
 	v.scenario()
 	v.target()
@@ -65,29 +64,96 @@ func (s *Scenario) validate(checkGate GateChecker, sized bool) error {
 	}
 	v.flows(names)
 	v.faults()
-	for i, g := range s.Gates {
-		field := fmt.Sprintf("gates[%d]", i)
-		if err := s.CheckGate(g.Expr, checkGate); err != nil {
-			v.add(field, "%v", err)
-		}
-		if a := g.Abort; a != nil {
-			switch {
-			case a.Window.D() <= 0:
-				v.add(field+".abort.window", "must be positive")
-			case a.Window.D() > MaxAbortWindow:
-				v.add(field+".abort.window", "%s is longer than %s (the runner keeps a histogram per second of the window)", a.Window, MaxAbortWindow)
-			case a.Window.D()%time.Second != 0:
-				v.add(field+".abort.window", "%s: want whole seconds (the gate is evaluated every second)", a.Window)
-			}
-		}
-	}
+	v.gates()
 	if s.Metrics.URL != "" {
 		v.url("metrics.url", s.Metrics.URL)
 	}
 	if s.Metrics.Interval.D() <= 0 {
 		v.add("metrics.interval", "must be positive (leave it out for %s)", DefaultScrapeInterval)
 	}
-	return v.probs.err(s.sourceName())
+	return v.probs
+}
+
+// gates parses each gate (kept on it: Gate.Parsed) and refuses those whose
+// value could only be unknown in a run of this scenario: the whole load
+// would be sent for a verdict that cannot be a pass or a fail.
+func (v *validation) gates() {
+	var parsed []gate.Gate
+	ok := make([]bool, len(v.s.Gates))
+	for i := range v.s.Gates {
+		g, err := v.s.Gates[i].parse()
+		if err != nil {
+			v.gate(i, "", "%v", err)
+			continue
+		}
+		parsed, ok[i] = append(parsed, g), true
+	}
+	scope := v.s.gateScope(parsed)
+	for i, g := range v.s.Gates {
+		if ok[i] {
+			if err := g.parsed.Check(scope); err != nil {
+				v.gate(i, "", "%v", err)
+			}
+		}
+		if a := g.Abort; a != nil {
+			switch {
+			case a.Window.D() <= 0:
+				v.gate(i, ".abort.window", "must be positive")
+			case a.Window.D() > MaxAbortWindow:
+				v.gate(i, ".abort.window", "%s is longer than %s (the runner keeps a histogram per second of the window)", a.Window, MaxAbortWindow)
+			case a.Window.D()%time.Second != 0:
+				v.gate(i, ".abort.window", "%s: want whole seconds (the gate is evaluated every second)", a.Window)
+			}
+		}
+	}
+}
+
+// gate adds a problem of gate i (its field sub: "" or ".abort.window"):
+// gates[i] where the scenario wrote it, --gate when Overrides.Gates put it
+// in place.
+func (v *validation) gate(i int, sub, format string, args ...any) {
+	if v.s.gatesOverridden {
+		v.probs.add(Pos{}, "--gate"+sub, format, args...)
+		return
+	}
+	v.add(fmt.Sprintf("gates[%d]%s", i, sub), format, args...)
+}
+
+// gateScope is what a run of the scenario will measure, which its gates
+// are checked against (gate.Gate.Check); gates are the parsed ones.
+func (s *Scenario) gateScope(gates []gate.Gate) gate.Scope {
+	sc := gate.Scope{
+		Endpoints: s.endpointNames(),
+		WarmupS:   s.Load.Warmup.D().Seconds(),
+		Scraped:   s.Metrics.URL != "",
+		// faults.WritesCheck counts a run with faults and no warm-up only.
+		WritesChecked: s.writesChecked && len(s.Faults) > 0 && s.Load.Warmup.D() == 0,
+		Gates:         gates,
+	}
+	for _, f := range s.Faults {
+		sc.Faults = append(sc.Faults, f.Label())
+	}
+	start := 0.0
+	for _, st := range s.Load.Stages {
+		level, d := s.Load.Level(st), st.Duration.D().Seconds()
+		sc.Stages = append(sc.Stages, record.Stage{StartS: start, DurationS: d, From: level.From, To: level.To})
+		start += d
+	}
+	for _, f := range s.Flows {
+		for _, st := range f.Steps {
+			if len(st.Check) == 0 {
+				continue
+			}
+			if len(sc.Checked) == 0 {
+				sc.Checked = append(sc.Checked, "")
+			}
+			sc.Checked = append(sc.Checked, EndpointName(f.Name, st.Name))
+			if it := EndpointName(f.Name, IterationName); !slices.Contains(sc.Checked, it) {
+				sc.Checked = append(sc.Checked, it)
+			}
+		}
+	}
+	return sc
 }
 
 // endpointNames are the names results will hold per endpoint: the
@@ -104,45 +170,6 @@ func (s *Scenario) endpointNames() []string {
 		names = append(names, EndpointName(f.Name, IterationName))
 	}
 	return names
-}
-
-// CheckGate checks one gate expression against the scenario, so that a gate
-// that could only be "unknown" is refused before anything is sent: check
-// (the report package's parser; nil checks only that expr is not empty)
-// must accept it, its endpoint must be one of the requests, and a metric
-// scraped from the target needs metrics.url. The error does not say where
-// the gate was written; the caller does (gates[i] or a flag).
-func (s *Scenario) CheckGate(expr string, check GateChecker) error {
-	if strings.TrimSpace(expr) == "" {
-		return errors.New("empty gate")
-	}
-	if check == nil {
-		return nil
-	}
-	info, err := check(expr)
-	if err != nil {
-		return err
-	}
-	if names := s.endpointNames(); info.Endpoint != "" && !slices.Contains(names, info.Endpoint) {
-		return fmt.Errorf("gate %q: no request is named %q (endpoints: %s)", strings.TrimSpace(expr), info.Endpoint, strings.Join(names, ", "))
-	}
-	if info.Fault != "" {
-		var labels []string
-		for _, f := range s.Faults {
-			labels = append(labels, f.Label())
-		}
-		if !slices.Contains(labels, info.Fault) {
-			known := strings.Join(labels, ", ")
-			if known == "" {
-				known = "none"
-			}
-			return fmt.Errorf("gate %q: no fault is named %q (faults: %s)", strings.TrimSpace(expr), info.Fault, known)
-		}
-	}
-	if info.Scraped && s.Metrics.URL == "" {
-		return fmt.Errorf("gate %q: its metric is read from the target's Prometheus metrics, and metrics.url is not set", strings.TrimSpace(expr))
-	}
-	return nil
 }
 
 func (s *Scenario) sourceName() string {
@@ -280,6 +307,10 @@ func (v *validation) load() {
 		case ModelOpen:
 			if !st.Rate.Set {
 				v.add(field+".rate", "an open-model stage needs a rate, e.g. 50/s or \"0 -> 50/s\"")
+			} else if !st.Rate.PerUnit {
+				// 20 per second, minute or hour? JMeter's throughput is
+				// per minute: a 60× misreading is a load nobody planned.
+				v.add(field+".rate", "%s: write the unit, e.g. %s/s (or /m, /h)", st.Rate, st.Rate)
 			}
 			if st.Users.Set {
 				v.add(field+".users", "users belong to the closed model (load.model: closed)")

@@ -19,14 +19,14 @@ import (
 func findCapacity(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, s steps) (record.Outcome, error) {
 	set := *p.Capacity
 	if p.DryRun {
-		plan, err := capacity.Describe(sc, set, gatesOf(sc, p))
+		plan, err := capacity.Describe(sc, set, sc.GateExprs())
 		if err != nil {
 			return unknown, err
 		}
 		fmt.Fprintln(env.Stdout, plan)
 		return record.Outcome{Verdict: record.VerdictPass}, nil
 	}
-	search := &capacity.Search{Scenario: sc, Settings: set, Gates: gatesOf(sc, p), Root: p.root(), Log: env.Stderr,
+	search := &capacity.Search{Scenario: sc, Settings: set, Gates: sc.GateExprs(), Root: p.root(), Log: env.Stderr,
 		Step: func(ctx context.Context, step *scenarios.Scenario, dir string) (string, record.Outcome, error) {
 			return runOnce(ctx, env, p, step, time.Time{}, s, dir)
 		}}

@@ -27,7 +27,7 @@ var CompareProfiles = []string{string(target.Baseline), string(target.Optimized)
 // rows the runs wrote); the target's Redis keys are deleted before each
 // run. Its outcome is the optimized run's.
 func Compare(ctx context.Context, env Env, p Plan, st Stack, keepData bool) (record.Outcome, error) {
-	sc, _, err := resolve(env, p)
+	sc, _, err := resolve(env, p, false)
 	if err != nil {
 		return unknown, err
 	}
@@ -83,7 +83,7 @@ func Compare(ctx context.Context, env Env, p Plan, st Stack, keepData bool) (rec
 		q := p
 		q.Target = t.Base()
 		q.StartAt = "" // $LOADGATE_START_AT is for single runs
-		sc, _, err := resolve(env, q)
+		sc, _, err := resolve(env, q, false)
 		if err != nil {
 			t.Stop()
 			return unknown, err

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/faults"
-	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner"
@@ -18,7 +17,7 @@ import (
 // once, or as a capacity search. Only the fault drills that need nothing
 // loadgate started (exec) are set up; the built-in ones need Scenario.
 func Run(ctx context.Context, env Env, p Plan) (record.Outcome, error) {
-	sc, start, err := resolve(env, p)
+	sc, start, err := resolve(env, p, false)
 	if err != nil {
 		return unknown, err
 	}
@@ -59,29 +58,17 @@ func runPlan(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, start
 	return out, nil
 }
 
-// checkGate is the gate language's parser as the scenarios package asks
-// for it.
-func checkGate(expr string) (scenarios.GateInfo, error) {
-	g, err := gate.Parse(expr)
-	if err != nil {
-		return scenarios.GateInfo{}, err
-	}
-	if g.PerFault() {
-		return scenarios.GateInfo{Fault: g.Endpoint}, nil
-	}
-	return scenarios.GateInfo{Endpoint: g.Endpoint, Scraped: g.Scraped()}, nil
-}
-
 // resolve loads the plan's scenario and applies the command line's
-// overrides; it checks the --gate expressions against it and reads the
-// common start. Whatever would leave the run unable to be evaluated is
-// refused here, before any request.
-func resolve(env Env, p Plan) (*scenarios.Scenario, time.Time, error) {
-	sc, err := scenarios.Resolve(p.Scenario, scenarios.Options{CheckGate: checkGate})
+// overrides, --gate among them, and reads the common start. Whatever would
+// leave the run unable to be evaluated is refused here, before any request.
+// writesChecked says the run's writes will be counted after it (Scenario's
+// writes check), which a writes_lost gate needs.
+func resolve(env Env, p Plan, writesChecked bool) (*scenarios.Scenario, time.Time, error) {
+	sc, err := scenarios.Resolve(p.Scenario, scenarios.Options{WritesChecked: writesChecked})
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	o := scenarios.Overrides{TargetURL: p.Target, Duration: p.Duration, Rate: p.Rate, AllowLong: p.AllowLong}
+	o := scenarios.Overrides{TargetURL: p.Target, Duration: p.Duration, Rate: p.Rate, AllowLong: p.AllowLong, Gates: p.Gates}
 	if p.Shard != "" {
 		if o.Shard, err = scenarios.ParseShardAuto(p.Shard, env.Getenv); err != nil {
 			return nil, time.Time{}, err
@@ -95,11 +82,6 @@ func resolve(env Env, p Plan) (*scenarios.Scenario, time.Time, error) {
 	}
 	if err := sc.Apply(o); err != nil {
 		return nil, time.Time{}, err
-	}
-	for _, g := range p.Gates {
-		if err := sc.CheckGate(g, checkGate); err != nil {
-			return nil, time.Time{}, fmt.Errorf("--gate: %w", err)
-		}
 	}
 	return sc, start, nil
 }
@@ -126,10 +108,6 @@ func runOnce(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, start
 	if env.Live != nil {
 		opts = append(opts, runner.WithMetrics(env.Live.Next()))
 	}
-	// The target series the gates name are measured, and abort gates
-	// judged, by the runner, which does not read the gate language: the
-	// gate package says which series and judges.
-	opts = append(opts, runner.WithSeries(gate.SeriesQueries(gatesOf(sc, p))...), runner.WithGateJudge(gate.Judge))
 	if s.drills != nil {
 		opts = append(opts, runner.WithFaults(s.drills))
 	}
@@ -141,7 +119,11 @@ func runOnce(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, start
 	if s.writes != nil {
 		s.writes.Finish(ctx, res.Run)
 	}
-	out, err := finish(env, res.Dir, res.Run, res.Timeline, report.Options{Gates: p.Gates, Stderr: env.Stderr}, p.root())
+	o := report.Options{Stderr: env.Stderr}
+	if sc.GatesOverridden() {
+		o.Gates = sc.GateExprs() // judged.source: override
+	}
+	out, err := finish(env, res.Dir, res.Run, res.Timeline, o, p.root())
 	if err != nil {
 		return "", out, err
 	}
@@ -173,12 +155,4 @@ func finish(env Env, dir string, run *record.Run, tl *record.Timeline, o report.
 		return out, err
 	}
 	return out, nil
-}
-
-// gatesOf are the gate expressions the run is judged by.
-func gatesOf(sc *scenarios.Scenario, p Plan) []string {
-	if p.Gates != nil {
-		return append([]string{}, p.Gates...)
-	}
-	return sc.GateExprs()
 }

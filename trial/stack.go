@@ -28,7 +28,9 @@ func Scenario(ctx context.Context, env Env, p Plan, st Stack) (record.Outcome, e
 	if err := target.Profile(st.Profile).Check(); err != nil {
 		return unknown, fmt.Errorf("--profile %w", err)
 	}
-	sc, start, err := resolve(env, p)
+	// The writes are counted after a run with faults against the
+	// reference target: a writes_lost gate can be evaluated.
+	sc, start, err := resolve(env, p, true)
 	if err != nil {
 		return unknown, err
 	}
@@ -67,7 +69,7 @@ func Scenario(ctx context.Context, env Env, p Plan, st Stack) (record.Outcome, e
 	defer t.Stop()
 	if p.Target == "" {
 		p.Target = t.Base()
-		if sc, start, err = resolve(env, p); err != nil {
+		if sc, start, err = resolve(env, p, true); err != nil {
 			return unknown, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/loadgate/loadgate/faults"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/target/testdb"
 	"github.com/loadgate/loadgate/target/writes"
@@ -43,17 +44,21 @@ load: {stages: [{duration: 1s, rate: 10/s}]}
 data: {user: {range: [1, 5]}}
 requests:
   - {name: log_meal, method: POST, path: "/api/v1/users/{{user}}/meals", body: "{}"}
+faults: [{name: noop, at: 500ms, action: exec, run: ["true"]}]
 gates: ["writes_lost <= 0"]
 `, srv.URL)
 	out := filepath.Join(t.TempDir(), "run")
 	var stdout, stderr bytes.Buffer
 	env := Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
 	p := Plan{Scenario: writeScenario(t, body), Out: out, Root: t.TempDir()}
-	sc, start, err := resolve(env, p)
+	sc, start, err := resolve(env, p, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var s steps
+	if s.drills, err = faults.Build(sc, faults.Env{Dir: sc.Dir()}); err != nil {
+		t.Fatal(err)
+	}
 	if s.writes, err = writes.Start(ctx, url); err != nil {
 		t.Fatal(err)
 	}

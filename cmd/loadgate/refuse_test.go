@@ -73,6 +73,21 @@ func TestBadScenarioSendsNothing(t *testing.T) {
 			[]string{`--gate: gate "helo.p99 < 1s"`, `no request is named "helo"`}},
 		{"--gate on a scraped metric without metrics.url", "", "", []string{"--gate", "db_p95 < 5ms"},
 			[]string{`--gate: gate "db_p95 < 5ms"`, "metrics.url"}},
+		// Gates that could only be unknown for this scenario (issue 19): the
+		// whole load was sent before the verdict said so.
+		{"recovery_time without faults or a spike", `p95 < 3s`, `recovery_time < 10s`, nil,
+			[]string{"s.yaml:11:", "gates[0]", "neither faults nor a spike"}},
+		{"fault_error_rate without faults", `p95 < 3s`, `fault_error_rate < 5%`, nil,
+			[]string{"s.yaml:11:", "gates[0]", "no faults"}},
+		{"checks without a check", `p95 < 3s`, `checks > 99%`, nil,
+			[]string{"s.yaml:11:", "gates[0]", "no check"}},
+		{"writes_lost under run", `p95 < 3s`, `writes_lost <= 0`, nil,
+			[]string{"s.yaml:11:", "gates[0]", "writes are not counted"}},
+		{"--gate recovery_time without faults or a spike", "", "", []string{"--gate", "recovery_time < 10s"},
+			[]string{`--gate: gate "recovery_time < 10s"`, "neither faults nor a spike"}},
+		// A rate without its unit (issue 23): 20/s, 20/m or 20/h?
+		{"rate without a unit", `rate: 5/s`, `rate: 5`, nil,
+			[]string{"s.yaml:7:", "load.stages[0].rate", "5/s"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
