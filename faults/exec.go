@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -11,14 +12,19 @@ import (
 
 // execAction runs the user's commands: run to inject, undo (if any) to
 // undo. Argv lists, no shell; each command within its timeout.
+//
+// What it says of a command (its errors, which reach stderr, run.json and
+// the report) shows the command as f.ShownRun/ShownUndo do and its output
+// through f.Conceal: no value from the environment, no password of a URL,
+// no value of a secret-looking flag.
 type execAction struct {
-	run, undo []string
-	dir       string
-	timeout   scenarios.Duration
+	f       scenarios.Fault
+	dir     string
+	timeout scenarios.Duration
 }
 
 func newExec(dir string, f scenarios.Fault) (*execAction, error) {
-	a := &execAction{run: f.Run, undo: f.Undo, dir: dir, timeout: f.Timeout}
+	a := &execAction{f: f, dir: dir, timeout: f.Timeout}
 	if a.timeout <= 0 {
 		a.timeout = scenarios.Duration(scenarios.DefaultExecTimeout)
 	}
@@ -27,25 +33,29 @@ func newExec(dir string, f scenarios.Fault) (*execAction, error) {
 			continue
 		}
 		if _, err := scenarios.ResolveCommand(dir, argv[0]); err != nil {
-			return nil, err
+			return nil, errors.New(f.Conceal(err.Error()))
 		}
 	}
 	return a, nil
 }
 
-func (a *execAction) Inject(ctx context.Context) error { return a.do(ctx, a.run) }
-
-func (a *execAction) Undo(ctx context.Context) error {
-	if len(a.undo) == 0 {
-		return nil
-	}
-	return a.do(ctx, a.undo)
+func (a *execAction) Inject(ctx context.Context) error {
+	return a.do(ctx, a.f.Run, a.f.ShownRun())
 }
 
-func (a *execAction) do(ctx context.Context, argv []string) error {
+func (a *execAction) Undo(ctx context.Context) error {
+	if len(a.f.Undo) == 0 {
+		return nil
+	}
+	return a.do(ctx, a.f.Undo, a.f.ShownUndo())
+}
+
+// do runs argv; its errors name it as shown.
+func (a *execAction) do(ctx context.Context, argv, shown []string) error {
+	line := strings.Join(shown, " ")
 	prog, err := scenarios.ResolveCommand(a.dir, argv[0])
 	if err != nil {
-		return err
+		return errors.New(a.f.Conceal(err.Error()))
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.timeout.D())
 	defer cancel()
@@ -53,14 +63,18 @@ func (a *execAction) do(ctx context.Context, argv []string) error {
 	cmd.WaitDelay = a.timeout.D() / 10
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() == context.DeadlineExceeded {
-		return fmt.Errorf("%s: no exit within %s", strings.Join(argv, " "), a.timeout)
+		return fmt.Errorf("%s: no exit within %s", line, a.timeout)
 	}
 	if err != nil {
-		msg := strings.TrimSpace(string(out))
+		// Concealed before it is cut: a cut could leave half a secret
+		// that no longer matches. The error is not wrapped: its text
+		// names the program's path, which may hold a value from the
+		// environment.
+		msg := a.f.Conceal(strings.TrimSpace(string(out)))
 		if len(msg) > 500 {
 			msg = msg[len(msg)-500:]
 		}
-		return fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, msg)
+		return fmt.Errorf("%s: %s: %s", line, a.f.Conceal(err.Error()), msg)
 	}
 	return nil
 }

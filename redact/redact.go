@@ -5,10 +5,14 @@
 // too (an error message quoting one, a URL with an unescaped character), by
 // pattern, and then prefers hiding too much to hiding too little.
 //
+// Args and Text do the same for command lines (an exec fault's) and free
+// text (a command's output): the values of secret-looking flags,
+// assignments and headers (SecretName).
+//
 // It changes only what is shown: callers connect with the real value and pass
 // it through URL, or their error through Error, where it is recorded or
-// printed. It is not a secret store, and it knows nothing about headers (the
-// scenario decides which header values are secret).
+// printed. It is not a secret store, and it does not decide which of a
+// scenario's headers are secret (the scenario does).
 //
 // It also owns how text from outside (a target's answers, a metrics
 // endpoint's series, a scenario, a flag) is shown on a terminal: Terminal
