@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"sync"
 
+	"github.com/loadgate/loadgate/leftovers"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
@@ -49,6 +51,12 @@ type Env struct {
 	Proxies map[string]*Proxy
 	// Dir resolves exec programs given as relative paths.
 	Dir string
+	// Ledger, when set, records each drill while it is on, with how to
+	// undo it by hand, and the processes of exec commands: what an
+	// interrupted loadgate says is left on, and the next start reports
+	// (package leftovers). Without it, what an exec command leaves
+	// running in its process group is not killed at loadgate's exit.
+	Ledger *leftovers.Ledger
 }
 
 // Build returns the drill of each of the scenario's faults, by label
@@ -61,9 +69,55 @@ func Build(sc *scenarios.Scenario, env Env) (map[string]Action, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: faults[%d] (%s): %w", sc.Source, i, f.Label(), err)
 		}
+		if env.Ledger != nil {
+			a = &tracked{Action: a, ledger: env.Ledger, what: fmt.Sprintf("fault %s (%s)", f.Label(), f.Action)}
+		}
 		out[f.Label()] = a
 	}
 	return out, nil
+}
+
+// handUndoer is an action that can say how to undo it by hand, in one line
+// (secrets masked): what loadgate prints when it exits with the fault on.
+// An action without one, or whose line is empty, acts on something that
+// dies with loadgate.
+type handUndoer interface{ handUndo() string }
+
+// tracked records its drill in the ledger from the start of the injection
+// until an undo succeeds.
+type tracked struct {
+	Action
+	ledger *leftovers.Ledger
+	what   string
+
+	mu  sync.Mutex // guards off
+	off func()     // removes the record; nil when none
+}
+
+func (t *tracked) Inject(ctx context.Context) error {
+	t.mu.Lock()
+	if t.off == nil {
+		undo := ""
+		if h, ok := t.Action.(handUndoer); ok {
+			undo = h.handUndo()
+		}
+		t.off = t.ledger.Drill(t.what, undo)
+	}
+	t.mu.Unlock()
+	return t.Action.Inject(ctx)
+}
+
+func (t *tracked) Undo(ctx context.Context) error {
+	err := t.Action.Undo(ctx)
+	if err == nil {
+		t.mu.Lock()
+		if t.off != nil {
+			t.off()
+			t.off = nil
+		}
+		t.mu.Unlock()
+	}
+	return err
 }
 
 func build(f scenarios.Fault, env Env) (Action, error) {
@@ -82,7 +136,7 @@ func build(f scenarios.Fault, env Env) (Action, error) {
 		if err := loopbackURL(env.RedisURL); err != nil {
 			return nil, fmt.Errorf("redis_pause: %w", err)
 		}
-		return &redisPause{url: env.RedisURL, d: f.For.D()}, nil
+		return &redisPause{url: env.RedisURL, d: f.For.D(), given: env.Redis == nil}, nil
 	case scenarios.FaultPGTerminate:
 		if err := loopbackURL(env.DatabaseURL); err != nil {
 			return nil, fmt.Errorf("pg_terminate_backends: %w", err)
@@ -100,7 +154,7 @@ func build(f scenarios.Fault, env Env) (Action, error) {
 		}
 		return newToxic(p, f)
 	case scenarios.FaultExec:
-		return newExec(env.Dir, f)
+		return newExec(env.Dir, f, env.Ledger)
 	}
 	return nil, fmt.Errorf("unknown action %q", f.Action)
 }
@@ -134,6 +188,15 @@ type serverStop struct{ s Server }
 
 func (a serverStop) Inject(ctx context.Context) error { return a.s.Stop(ctx) }
 func (a serverStop) Undo(ctx context.Context) error   { return a.s.Start(ctx) }
+
+// handUndo is how to start a server loadgate was given by its data
+// directory (services.DataDirServer); one it started dies with it.
+func (a serverStop) handUndo() string {
+	if s, ok := a.s.(interface{ StartCommand() string }); ok {
+		return s.StartCommand()
+	}
+	return ""
+}
 
 // targetRestart stops the target and starts it again; Undo starts it if
 // the restart was cut short.

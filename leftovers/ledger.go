@@ -99,14 +99,24 @@ func (l *Ledger) Drill(what, undo string) (off func()) {
 // Process records a process the run started (pid; a process group led by
 // pid when group): it outlives loadgate only where the parent-death signal
 // could not reach it (not on Linux, or a process it started itself).
-// gone removes it, once it has exited (for a group: once none of it runs).
-func (l *Ledger) Process(what string, pid int, group bool) (gone func()) {
+// exited says that the process has exited (and was reaped): its entry goes,
+// except a group's while a process of it still runs (one its leader put in
+// the background), which Close kills at loadgate's exit.
+func (l *Ledger) Process(what string, pid int, group bool) (exited func()) {
 	e := Entry{What: what, PID: pid, Group: group, Undo: "kill " + strconv.Itoa(pid)}
 	if group {
 		e.Undo = "kill -- -" + strconv.Itoa(pid)
 	}
 	e.Started, _ = procStarted(pid)
-	return l.add(e, true)
+	off := l.add(e, true)
+	if !group {
+		return off
+	}
+	return func() {
+		if !groupAlive(pid) {
+			off()
+		}
+	}
 }
 
 // add records e (and writes it when persist) and returns what removes it.

@@ -77,6 +77,12 @@ func TestLedgerRecords(t *testing.T) {
 	pgOff()
 	pgOff() // twice is harmless
 	ownOff()
+	gone() // the group's sleep runs: it stays, for Close to kill
+	if got := entries(t, dir); len(got) != 1 || !got[0].Group {
+		t.Errorf("entries after a drill is off, its group still running: %+v", got)
+	}
+	_ = syscall.Kill(-s.Process.Pid, syscall.SIGKILL)
+	waitGone(t, s.Process.Pid, 10*time.Second)
 	gone()
 	if got := entries(t, dir); len(got) != 0 {
 		t.Errorf("entries left after all were off: %+v", got)
