@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/loadgate/loadgate/leftovers"
 	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/target/services"
 )
@@ -15,6 +16,8 @@ import (
 type Stack struct {
 	// DatabaseURL and RedisURL are what the target connects to.
 	DatabaseURL, RedisURL string
+	// Ledger, when set, is given to the drills (Env.Ledger).
+	Ledger *leftovers.Ledger
 
 	stack   *services.Stack
 	proxies map[string]*Proxy
@@ -59,7 +62,7 @@ func (s *Stack) Close() {
 // given by its data directory pgData (services.EnvPGData; empty: none).
 func (s *Stack) Drills(sc *scenarios.Scenario, t *services.Target, pgData string) (map[string]Action, error) {
 	env := Env{DatabaseURL: s.stack.DatabaseURL, RedisURL: s.stack.RedisURL,
-		Proxies: s.proxies, Dir: sc.Dir()}
+		Proxies: s.proxies, Dir: sc.Dir(), Ledger: s.Ledger}
 	// A nil pointer must stay a nil interface: "not ours".
 	if t != nil {
 		env.Target = t

@@ -25,7 +25,7 @@ func (l *Ledger) Watch(sigs <-chan os.Signal, w io.Writer, stop func(), exit fun
 	if _, ok := <-sigs; !ok {
 		return
 	}
-	fmt.Fprintln(w, "\nloadgate: stopping: undoing what the run turned on (a third interrupt exits at once)")
+	fmt.Fprintln(w, "\nloadgate: stopping in order, undoing what was turned on (a third interrupt exits at once)")
 	stop()
 	if _, ok := <-sigs; !ok {
 		return

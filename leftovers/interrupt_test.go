@@ -60,7 +60,7 @@ func TestWatch(t *testing.T) {
 	}
 	out := w.String()
 	for _, want := range []string{
-		"loadgate: stopping: undoing what the run turned on",
+		"loadgate: stopping in order, undoing what was turned on",
 		"loadgate: still undoing fault pg_down (pg_stop), fault slow (latency); waiting (a third interrupt exits at once",
 		"loadgate: exiting at once\nloadgate: left on; undo by hand:\n  fault pg_down (pg_stop): pg_ctl -D /data start\n",
 	} {

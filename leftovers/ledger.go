@@ -1,6 +1,7 @@
 package leftovers
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,8 +75,9 @@ func (e Entry) process() bool { return e.PID != 0 }
 // removed when the thing is off). A nil *Ledger records nothing; each of
 // its methods may be called on one.
 type Ledger struct {
-	dir  string // "" keeps the entries in memory only
-	self Proc
+	dir   string // "" keeps the entries in memory only
+	self  Proc
+	token string // tells this ledger's files from another's of the same process
 
 	mu   sync.Mutex // guards the fields below
 	seq  int
@@ -86,7 +88,7 @@ type Ledger struct {
 // Open returns the ledger of this process, writing into dir (created, mode
 // 0700, at the first entry; "" keeps it in memory only).
 func Open(dir string) *Ledger {
-	return &Ledger{dir: dir, self: self(), on: map[int]*Entry{}}
+	return &Ledger{dir: dir, self: self(), token: rand.Text()[:8], on: map[int]*Entry{}}
 }
 
 // Drill records a drill being injected: what it is and how to undo it by
@@ -221,7 +223,7 @@ func kill(e Entry) {
 
 // file is the path of entry id.
 func (l *Ledger) file(id int) string {
-	return filepath.Join(l.dir, fmt.Sprintf("%d-%d.json", l.self.PID, id))
+	return filepath.Join(l.dir, fmt.Sprintf("%d-%s-%d.json", l.self.PID, l.token, id))
 }
 
 // write writes entry id atomically; an error is kept for Close to report.

@@ -179,7 +179,7 @@ func runScenario(ctx context.Context, e env, name string, f *runFlags) error {
 	if f.drills == nil && len(sc.Faults) > 0 {
 		// loadgate run: only drills that need nothing loadgate started
 		// (exec); the built-in ones are refused before the run.
-		if f.drills, err = faults.Build(sc, faults.Env{Dir: sc.Dir()}); err != nil {
+		if f.drills, err = faults.Build(sc, faults.Env{Dir: sc.Dir(), Ledger: e.ledger}); err != nil {
 			return usageError(fmt.Errorf("%w (loadgate scenario sets up the built-in drills against the reference target)", err))
 		}
 	}

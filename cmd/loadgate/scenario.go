@@ -91,6 +91,7 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 		*f.target = t.Base()
 	}
 	if len(sc.Faults) > 0 {
+		d.Ledger = e.ledger
 		if f.drills, err = d.Drills(sc, t, e.getenv(services.EnvPGData)); err != nil {
 			return usageError(err)
 		}
@@ -109,7 +110,7 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 // first), and waits until it is healthy.
 func startTarget(ctx context.Context, e env, dbURL, redisURL, profile string, anyPort bool) (*services.Target, error) {
 	cfg := services.SelfTarget(profile, dbURL, redisURL)
-	cfg.AnyPort = anyPort
+	cfg.AnyPort, cfg.Ledger = anyPort, e.ledger
 	t, err := services.StartTarget(ctx, cfg)
 	if err != nil {
 		return nil, err
