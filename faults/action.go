@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/loadgate/loadgate/leftovers"
 	"github.com/loadgate/loadgate/scenarios"
+	"github.com/loadgate/loadgate/target/services"
 )
 
 // Action is one fault drill. Inject puts the fault on; Undo takes it off
@@ -44,6 +46,11 @@ type Env struct {
 	// DatabaseURL is the target's database (pg_terminate_backends ends its
 	// backends only); RedisURL the target's Redis (redis_pause).
 	DatabaseURL, RedisURL string
+	// Allow names the services ("postgres", "redis") the user allows
+	// drills on although loadgate did not start them (EnvAllowDrills):
+	// redis_pause and pg_terminate_backends act on every client of the
+	// service, and are refused on a shared one otherwise.
+	Allow map[string]bool
 	// Target is the target process loadgate started.
 	Target Target
 	// Proxies are the TCP proxies in front of each service ("postgres",
@@ -133,11 +140,18 @@ func build(f scenarios.Fault, env Env) (Action, error) {
 		}
 		return serverStop{env.Postgres}, nil
 	case scenarios.FaultRedisPause:
+		if env.Redis == nil && !env.Allow[scenarios.ServiceRedis] && env.RedisURL != "" {
+			return nil, errShared("redis_pause holds the commands of every client of that Redis", "a Redis", "REDIS_URL", scenarios.ServiceRedis, "")
+		}
 		if err := loopbackURL(env.RedisURL); err != nil {
 			return nil, fmt.Errorf("redis_pause: %w", err)
 		}
 		return &redisPause{url: env.RedisURL, d: f.For.D(), given: env.Redis == nil}, nil
 	case scenarios.FaultPGTerminate:
+		if env.Postgres == nil && !env.Allow[scenarios.ServicePostgres] && env.DatabaseURL != "" {
+			return nil, errShared("pg_terminate_backends ends every client's connection to that database", "a PostgreSQL", "DATABASE_URL", scenarios.ServicePostgres,
+				", one given by its data directory ("+services.EnvPGData+")")
+		}
 		if err := loopbackURL(env.DatabaseURL); err != nil {
 			return nil, fmt.Errorf("pg_terminate_backends: %w", err)
 		}
@@ -157,6 +171,36 @@ func build(f scenarios.Fault, env Env) (Action, error) {
 		return newExec(env.Dir, f, env.Ledger)
 	}
 	return nil, fmt.Errorf("unknown action %q", f.Action)
+}
+
+// errShared refuses a drill on a service loadgate was given, not started.
+func errShared(does, what, envURL, service, orGiven string) error {
+	return fmt.Errorf("%s: loadgate does this only to %s it started itself (loadgate scenario starts one for a scenario with this fault; %s must then be unset)%s, or one the user allows drills on (%s=%s)",
+		does, what, envURL, orGiven, EnvAllowDrills, service)
+}
+
+// EnvAllowDrills names the services, comma-separated ("postgres",
+// "redis"), that the user allows redis_pause and pg_terminate_backends on
+// although loadgate did not start them (a shared Redis or PostgreSQL given
+// by REDIS_URL or DATABASE_URL): every other client of that service is
+// paused or cut off.
+const EnvAllowDrills = "LOADGATE_ALLOW_DRILLS"
+
+// AllowedDrills reads EnvAllowDrills through getenv (Env.Allow). A name
+// other than postgres or redis is an error naming the variable.
+func AllowedDrills(getenv func(string) string) (map[string]bool, error) {
+	allow := map[string]bool{}
+	for _, name := range strings.Split(getenv(EnvAllowDrills), ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		switch name {
+		case "":
+		case scenarios.ServicePostgres, scenarios.ServiceRedis:
+			allow[name] = true
+		default:
+			return nil, fmt.Errorf("%s: unknown service %q (postgres, redis)", EnvAllowDrills, name)
+		}
+	}
+	return allow, nil
 }
 
 func errNotOurs(what string) error {

@@ -92,7 +92,7 @@ func scenarioWithStack(ctx context.Context, e env, name string, f *runFlags, sf 
 	}
 	if len(sc.Faults) > 0 {
 		d.Ledger = e.ledger
-		if f.drills, err = d.Drills(sc, t, e.getenv(services.EnvPGData)); err != nil {
+		if f.drills, err = d.Drills(sc, t, e.getenv); err != nil {
 			return usageError(err)
 		}
 		if f.writes, err = faults.StartWritesCheck(ctx, stack.DatabaseURL); err != nil {
