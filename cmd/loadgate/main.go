@@ -117,7 +117,7 @@ func run(args []string, e env) int {
 	defer func() { signal.Stop(sigs); close(sigs) }()
 	go e.ledger.Watch(sigs, e.stderr, cancel, os.Exit)
 
-	if checksLeftovers[args[0]] {
+	if checksLeftovers(args[0]) {
 		if err := leftovers.Check(e.stderr, state); err != nil {
 			fmt.Fprintf(e.stderr, "loadgate: %v\n", err)
 		}
@@ -127,10 +127,16 @@ func run(args []string, e env) int {
 	return exitCode(err, e.stderr)
 }
 
-// checksLeftovers are the commands that start by reporting what a killed
+// checksLeftovers says whether a command starts by reporting what a killed
 // loadgate left behind (leftovers.Check): those that start targets and
 // inject drills.
-var checksLeftovers = map[string]bool{"run": true, "scenario": true, "compare": true}
+func checksLeftovers(cmd string) bool {
+	switch cmd {
+	case "run", "scenario", "compare":
+		return true
+	}
+	return false
+}
 
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
