@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // redisPause pauses every client of Redis (CLIENT PAUSE … ALL) for d.
@@ -19,6 +21,9 @@ import (
 type redisPause struct {
 	url string
 	d   time.Duration
+	// given says loadgate did not start this Redis: the pause outlives a
+	// killed loadgate (until d is up).
+	given bool
 
 	mu  sync.Mutex // guards end
 	end time.Time  // when the pause ends by itself
@@ -29,6 +34,15 @@ func (a *redisPause) Inject(ctx context.Context) error {
 	a.end = time.Now().Add(a.d)
 	a.mu.Unlock()
 	return a.do(ctx, time.Second, "CLIENT", "PAUSE", max(a.d.Milliseconds(), 1), "ALL")
+}
+
+// handUndo is redis-cli's UNPAUSE, for a Redis loadgate was given (one it
+// started dies with it).
+func (a *redisPause) handUndo() string {
+	if !a.given {
+		return ""
+	}
+	return fmt.Sprintf("redis-cli -u %s CLIENT UNPAUSE (the pause also ends by itself %s after it began)", redact.URL(a.url), a.d)
 }
 
 func (a *redisPause) Undo(ctx context.Context) error {

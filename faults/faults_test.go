@@ -120,7 +120,7 @@ func TestServerStop(t *testing.T) {
 // once Redis answers again.
 func TestRedisPause(t *testing.T) {
 	ctx := context.Background()
-	a := drill(t, "{at: 1s, for: 1500ms, action: redis_pause}", Env{RedisURL: stack.RedisURL})
+	a := drill(t, "{at: 1s, for: 1500ms, action: redis_pause}", Env{RedisURL: stack.RedisURL, Redis: stack.Redis()})
 	if err := a.Inject(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestPGTerminateBackends(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer theirs.Close(ctx)
-	a := drill(t, "{at: 1s, action: pg_terminate_backends}", Env{DatabaseURL: stack.DatabaseURL})
+	a := drill(t, "{at: 1s, action: pg_terminate_backends}", Env{DatabaseURL: stack.DatabaseURL, Postgres: stack.Postgres()})
 	if err := a.Inject(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestBuildRefuses(t *testing.T) {
 			t.Errorf("%s: %v, want %q", c.yaml, err, c.want)
 		}
 	}
-	_, err := build(fault(t, "{at: 1s, action: pg_terminate_backends}"), Env{DatabaseURL: "postgres://u@db.example.com:5432/x"})
+	_, err := build(fault(t, "{at: 1s, action: pg_terminate_backends}"), Env{DatabaseURL: "postgres://u@db.example.com:5432/x", Allow: map[string]bool{"postgres": true}})
 	if err == nil || !strings.Contains(err.Error(), "not on loopback") {
 		t.Errorf("remote database: %v", err)
 	}
@@ -360,5 +360,81 @@ func TestNetworkFaults(t *testing.T) {
 		if d, err := roundTrip(p.Addr(), 10, time.Second); err != nil {
 			t.Errorf("%s: after undo: %v (%s)", c.yaml, err, d)
 		}
+	}
+}
+
+// redis_pause and pg_terminate_backends act on every client of the service:
+// against a Redis or PostgreSQL loadgate did not start (it was given
+// REDIS_URL, DATABASE_URL) they are refused before the run, as redis_stop
+// is, unless the user allows drills on that service by name
+// (LOADGATE_ALLOW_DRILLS); LOADGATE_PG_DATA, which gives loadgate a
+// PostgreSQL to stop, allows ending its backends too.
+func TestSharedServicesRefused(t *testing.T) {
+	t.Parallel()
+	pause := "{at: 1s, for: 5s, action: redis_pause}"
+	terminate := "{at: 1s, action: pg_terminate_backends}"
+	given := Env{DatabaseURL: "postgres://u@127.0.0.1:5432/x", RedisURL: "redis://127.0.0.1:6379/0"}
+	for _, c := range []struct {
+		name, yaml string
+		env        Env
+		want       string // "" built
+	}{
+		{"redis given", pause, given, "LOADGATE_ALLOW_DRILLS=redis"},
+		{"postgres given", terminate, given, "LOADGATE_ALLOW_DRILLS=postgres"},
+		{"the other allowed", pause, withAllow(given, "postgres"), "LOADGATE_ALLOW_DRILLS=redis"},
+		{"redis allowed", pause, withAllow(given, "redis"), ""},
+		{"postgres allowed", terminate, withAllow(given, "postgres"), ""},
+		{"redis ours", pause, Env{RedisURL: given.RedisURL, Redis: stack.Redis()}, ""},
+		{"postgres by its data directory", terminate, Env{DatabaseURL: given.DatabaseURL, Postgres: &fakeServer{}}, ""},
+		// Allowed, but a drill still acts only on loopback.
+		{"remote redis allowed", pause, withAllow(Env{RedisURL: "redis://cache.example.com:6379/0"}, "redis"), "not on loopback"},
+	} {
+		_, err := build(fault(t, c.yaml), c.env)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want an error saying %q", c.name, err, c.want)
+		}
+	}
+}
+
+func withAllow(e Env, names ...string) Env {
+	e.Allow = map[string]bool{}
+	for _, n := range names {
+		e.Allow[n] = true
+	}
+	return e
+}
+
+// fakeServer is a server loadgate was given by its data directory.
+type fakeServer struct{}
+
+func (*fakeServer) Stop(context.Context) error  { return nil }
+func (*fakeServer) Start(context.Context) error { return nil }
+
+// AllowedDrills reads LOADGATE_ALLOW_DRILLS: service names, comma-separated;
+// an unknown one is an error naming the variable.
+func TestAllowedDrills(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]string{"": "", "redis": "redis", " postgres , redis ": "postgres,redis", "Redis": "redis"} {
+		got, err := AllowedDrills(func(k string) string { return map[string]string{EnvAllowDrills: v}[k] })
+		if err != nil {
+			t.Errorf("%q: %v", v, err)
+			continue
+		}
+		var names []string
+		for _, n := range []string{"postgres", "redis"} {
+			if got[n] {
+				names = append(names, n)
+			}
+		}
+		if strings.Join(names, ",") != want {
+			t.Errorf("%q: %v, want %s", v, got, want)
+		}
+	}
+	_, err := AllowedDrills(func(string) string { return "redis,mysql" })
+	if err == nil || !strings.Contains(err.Error(), EnvAllowDrills) || !strings.Contains(err.Error(), `"mysql"`) {
+		t.Errorf("unknown service: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/loadgate/loadgate/leftovers"
 	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/target/services"
 )
@@ -15,6 +16,8 @@ import (
 type Stack struct {
 	// DatabaseURL and RedisURL are what the target connects to.
 	DatabaseURL, RedisURL string
+	// Ledger, when set, is given to the drills (Env.Ledger).
+	Ledger *leftovers.Ledger
 
 	stack   *services.Stack
 	proxies map[string]*Proxy
@@ -55,18 +58,24 @@ func (s *Stack) Close() {
 }
 
 // Drills builds sc's drills against the stack, the target t loadgate
-// started (nil: none) and, when the stack did not start PostgreSQL, the one
-// given by its data directory pgData (services.EnvPGData; empty: none).
-func (s *Stack) Drills(sc *scenarios.Scenario, t *services.Target, pgData string) (map[string]Action, error) {
+// started (nil: none) and what the user gave it leave to act on, read
+// through getenv: when the stack did not start PostgreSQL, the one given by
+// its data directory (services.EnvPGData); the services named by
+// EnvAllowDrills.
+func (s *Stack) Drills(sc *scenarios.Scenario, t *services.Target, getenv func(string) string) (map[string]Action, error) {
+	allow, err := AllowedDrills(getenv)
+	if err != nil {
+		return nil, err
+	}
 	env := Env{DatabaseURL: s.stack.DatabaseURL, RedisURL: s.stack.RedisURL,
-		Proxies: s.proxies, Dir: sc.Dir()}
+		Proxies: s.proxies, Dir: sc.Dir(), Ledger: s.Ledger, Allow: allow}
 	// A nil pointer must stay a nil interface: "not ours".
 	if t != nil {
 		env.Target = t
 	}
 	if pg := s.stack.Postgres(); pg != nil {
 		env.Postgres = pg
-	} else if pgData != "" {
+	} else if pgData := getenv(services.EnvPGData); pgData != "" {
 		// Given explicitly: DATABASE_URL's server, by its data directory.
 		pg, err := services.ByDataDir(pgData, s.stack.DatabaseURL)
 		if err != nil {

@@ -48,7 +48,7 @@ func TestStackDrills(t *testing.T) {
 	if err := pingPG(s.DatabaseURL); err != nil {
 		t.Fatalf("PostgreSQL through the proxy: %v", err)
 	}
-	drills, err := s.Drills(sc, nil, "")
+	drills, err := s.Drills(sc, nil, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestStackDrills(t *testing.T) {
 		t.Errorf("the stack's Redis is not back: %v", err)
 	}
 
-	_, err = s.Drills(scenarioWith(t, "  - {at: 1s, action: target_restart}\n"), nil, "")
+	_, err = s.Drills(scenarioWith(t, "  - {at: 1s, action: target_restart}\n"), nil, noEnv)
 	if err == nil || !strings.Contains(err.Error(), "target loadgate started") {
 		t.Errorf("target_restart without a target: %v", err)
 	}
@@ -92,10 +92,55 @@ func TestDrillsGivenPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.Drills(sc, nil, ""); err == nil || !strings.Contains(err.Error(), "LOADGATE_PG_DATA") {
+	if _, err := s.Drills(sc, nil, noEnv); err == nil || !strings.Contains(err.Error(), "LOADGATE_PG_DATA") {
 		t.Errorf("without a data directory: %v", err)
 	}
-	if _, err := s.Drills(sc, nil, t.TempDir()); err == nil || !strings.Contains(err.Error(), "no running PostgreSQL there") {
+	if _, err := s.Drills(sc, nil, envOf(services.EnvPGData, t.TempDir())); err == nil || !strings.Contains(err.Error(), "no running PostgreSQL there") {
 		t.Errorf("a directory with no server: %v", err)
+	}
+}
+
+// noEnv is an empty environment; envOf one with the variable k set to v.
+func noEnv(string) string { return "" }
+
+func envOf(k, v string) func(string) string {
+	return func(name string) string {
+		if name == k {
+			return v
+		}
+		return ""
+	}
+}
+
+// Under loadgate scenario, redis_pause and pg_terminate_backends against
+// services loadgate was given (REDIS_URL, DATABASE_URL) are refused unless
+// LOADGATE_ALLOW_DRILLS names them; against the stack's own, built.
+func TestDrillsGivenServices(t *testing.T) {
+	t.Parallel()
+	sc := scenarioWith(t, "  - {at: 1s, for: 1s, action: redis_pause}\n  - {at: 3s, action: pg_terminate_backends}\n")
+	given, err := NewStack(sc, &services.Stack{DatabaseURL: stack.DatabaseURL, RedisURL: stack.RedisURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer given.Close()
+	if _, err := given.Drills(sc, nil, noEnv); err == nil || !strings.Contains(err.Error(), "LOADGATE_ALLOW_DRILLS=redis") {
+		t.Errorf("given Redis: %v", err)
+	}
+	if _, err := given.Drills(sc, nil, envOf(EnvAllowDrills, "redis")); err == nil || !strings.Contains(err.Error(), "LOADGATE_ALLOW_DRILLS=postgres") {
+		t.Errorf("given PostgreSQL, Redis allowed: %v", err)
+	}
+	if _, err := given.Drills(sc, nil, envOf(EnvAllowDrills, "redis,postgres")); err != nil {
+		t.Errorf("both allowed: %v", err)
+	}
+	if _, err := given.Drills(sc, nil, envOf(EnvAllowDrills, "redis,mysql")); err == nil || !strings.Contains(err.Error(), `unknown service "mysql"`) {
+		t.Errorf("an unknown service: %v", err)
+	}
+	own, err := NewStack(sc, stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	if _, err := own.Drills(sc, nil, noEnv); err != nil {
+		t.Errorf("the stack's own services: %v", err)
 	}
 }

@@ -5,6 +5,10 @@
 // too (an error message quoting one, a URL with an unescaped character), by
 // pattern, and then prefers hiding too much to hiding too little.
 //
+// Args and Text do the same for command lines (an exec fault's) and free
+// text (a command's output): the values of secret-looking flags,
+// assignments and headers (SecretName).
+//
 // It changes only what is shown: callers connect with the real value and pass
 // it through URL, or their error through Error, where it is recorded or
 // printed. It is not a secret store. Of headers it knows the general rule,

@@ -29,6 +29,9 @@ type decoder struct {
 	// aliased counts the aliases the current node was reached through.
 	aliased int
 	depth   int
+	// env holds, by field path, the string values that had ${VAR}
+	// expanded: what may be shown of them and the environment's values.
+	env map[string]expanded
 }
 
 // Bounds on a document: the values reached through aliases, and nesting.
@@ -75,10 +78,11 @@ func parse(data []byte, lookup func(string) (string, bool)) (*Scenario, *problem
 		probs.add(Pos{Line: root.Line, Column: root.Column}, "", "a scenario is a mapping with name, target, load and requests")
 		return nil, probs
 	}
-	d := &decoder{lookup: lookup, probs: probs, pos: map[string]Pos{}, budget: maxNodes}
+	d := &decoder{lookup: lookup, probs: probs, pos: map[string]Pos{}, budget: maxNodes, env: map[string]expanded{}}
 	sc := &Scenario{}
 	d.decode(root, reflect.ValueOf(sc).Elem(), "")
 	sc.pos = d.pos
+	markEnv(sc, d.env)
 	return sc, probs
 }
 
@@ -233,14 +237,18 @@ func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
 		d.probs.add(pos, path, "want a single value, not a %s", kindName(n.Kind))
 		return
 	}
-	s, err := expandEnv(n.Value, d.lookup)
+	x, err := expandEnvShown(n.Value, d.lookup)
 	if err != nil {
 		d.probs.add(pos, path, "%v", err)
 		return
 	}
+	s := x.value
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(s)
+		if x.shown != x.value || len(x.env) > 0 {
+			d.env[path] = x
+		}
 	case reflect.Int, reflect.Int64:
 		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/loadgate/loadgate/redact"
 )
 
 // Fault actions. The built-in ones act on the stack `loadgate scenario`
@@ -74,6 +77,78 @@ type Fault struct {
 	Undo []string `yaml:"undo"`
 	// Timeout bounds each exec command; default 30s.
 	Timeout Duration `yaml:"timeout"`
+
+	// shownRun and shownUndo are Run and Undo with each ${VAR} expansion
+	// masked (nil: none); envValues the values their expansions took
+	// from the environment.
+	shownRun, shownUndo []string
+	envValues           []string
+}
+
+// ShownRun is Run as it may be printed or recorded (an error, run.json, a
+// report): each part that came from the environment (${VAR}, ${VAR:-default})
+// is redact.Mask, and redact.Args hides URL passwords, credential query
+// values and the values of secret-looking flags.
+func (f Fault) ShownRun() []string { return shownArgv(f.Run, f.shownRun) }
+
+// ShownUndo is Undo as it may be printed or recorded (see ShownRun).
+func (f Fault) ShownUndo() []string { return shownArgv(f.Undo, f.shownUndo) }
+
+func shownArgv(argv, masked []string) []string {
+	if masked == nil {
+		masked = argv
+	}
+	return redact.Args(masked)
+}
+
+// minConcealed is the shortest value from the environment Conceal looks for
+// in text: a shorter one would mask every "1" or "ok" of a command's output.
+// Such a value is still masked in ShownRun and ShownUndo.
+const minConcealed = 4
+
+// Conceal returns text (what the fault's commands printed, an error quoting
+// it) as it may be printed or recorded: every value of at least 4 bytes that
+// the fault's commands took from the environment is redact.Mask, and
+// redact.Text hides what it recognises (URL passwords, secret flags and
+// assignments, credential headers).
+func (f Fault) Conceal(text string) string {
+	for _, v := range f.envValues {
+		if len(v) >= minConcealed {
+			text = strings.ReplaceAll(text, v, redact.Mask)
+		}
+	}
+	return redact.Text(text)
+}
+
+// markEnv gives each exec fault of sc what may be shown of its commands,
+// from the expansions the decoder recorded by field path.
+func markEnv(sc *Scenario, env map[string]expanded) {
+	if len(env) == 0 {
+		return
+	}
+	for i := range sc.Faults {
+		f := &sc.Faults[i]
+		f.shownRun = markArgv(env, fmt.Sprintf("faults[%d].run", i), f.Run, &f.envValues)
+		f.shownUndo = markArgv(env, fmt.Sprintf("faults[%d].undo", i), f.Undo, &f.envValues)
+	}
+}
+
+// markArgv is argv with each element that had ${VAR} expanded shown masked
+// (nil when none had), and appends the environment's values to values.
+func markArgv(env map[string]expanded, path string, argv []string, values *[]string) []string {
+	var shown []string
+	for j := range argv {
+		x, ok := env[fmt.Sprintf("%s[%d]", path, j)]
+		if !ok {
+			continue
+		}
+		if shown == nil {
+			shown = slices.Clone(argv)
+		}
+		shown[j] = x.shown
+		*values = append(*values, x.env...)
+	}
+	return shown
 }
 
 // Label is the fault's name in results.
@@ -210,10 +285,10 @@ func (v *validation) faultParams(field string, f Fault) {
 		if len(f.Run) == 0 {
 			v.add(field+".run", "exec needs the command to run, as a list: [program, arg, ...]")
 		} else {
-			v.command(field+".run", f.Run)
+			v.command(field+".run", f, f.Run)
 		}
 		if len(f.Undo) > 0 {
-			v.command(field+".undo", f.Undo)
+			v.command(field+".undo", f, f.Undo)
 		}
 	}
 	if f.Action == FaultLatency && f.Latency <= 0 {
@@ -225,10 +300,11 @@ func (v *validation) faultParams(field string, f Fault) {
 }
 
 // command checks that an exec argv's program exists (a relative path is
-// relative to the scenario file).
-func (v *validation) command(field string, argv []string) {
+// relative to the scenario file). The error shows no value of f's from the
+// environment.
+func (v *validation) command(field string, f Fault, argv []string) {
 	if _, err := ResolveCommand(v.s.dir, argv[0]); err != nil {
-		v.add(field, "%v", err)
+		v.add(field, "%s", f.Conceal(err.Error()))
 	}
 }
 

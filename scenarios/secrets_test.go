@@ -178,3 +178,62 @@ func TestPlanHashHoldsNoPassword(t *testing.T) {
 		t.Error("the plan hash ignores the target URL's user")
 	}
 }
+
+// An exec fault's commands are shown with each value from the environment
+// masked, whole or inside an argument, default included, and with what
+// redact.Args hides; what they print is concealed by value (4 bytes or more)
+// and by redact.Text. The commands themselves keep the real values.
+func TestExecCommandsShown(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"FAULT_PASSWORD": "s3cr3t-env", "SHORT": "ab", "TOOLS": "/opt/s3cr3t-tools"}
+	sc, err := Parse([]byte(`name: x
+target: {base_url: "http://127.0.0.1:1", health: none}
+load: {stages: [{duration: 10s, rate: 1/s}]}
+requests: [{name: a, path: /}]
+faults:
+  - name: f
+    at: 1s
+    for: 1s
+    action: exec
+    run: [sh, "--password=${FAULT_PASSWORD}", "${FAULT_PASSWORD}", "${SHORT}", "${UNSET:-fallback}", --token, plain, "$$HOME"]
+    undo: [sh, "http://u:s3cr3t-url@h/", "x${FAULT_PASSWORD}y"]
+`), "x.yaml", t.TempDir(), Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := sc.Faults[0]
+	if got, want := strings.Join(f.Run, " "), "sh --password=s3cr3t-env s3cr3t-env ab fallback --token plain $HOME"; got != want {
+		t.Errorf("the command runs %q, want %q", got, want)
+	}
+	if got, want := strings.Join(f.ShownRun(), " "), "sh --password=xxxxx xxxxx xxxxx xxxxx --token xxxxx $HOME"; got != want {
+		t.Errorf("ShownRun %q, want %q", got, want)
+	}
+	if got, want := strings.Join(f.ShownUndo(), " "), "sh http://u:xxxxx@h/ x"+"xxxxx"+"y"; got != want {
+		t.Errorf("ShownUndo %q, want %q", got, want)
+	}
+	out := "login s3cr3t-env failed (ab) for http://u:s3cr3t-url@h/ with --token abc"
+	if got, want := f.Conceal(out), "login xxxxx failed (ab) for http://u:xxxxx@h/ with --token xxxxx"; got != want {
+		t.Errorf("Conceal %q, want %q", got, want)
+	}
+	// A fault built in code, without a scenario: what redact.Args hides.
+	g := Fault{Action: FaultExec, Run: []string{"curl", "-u", "a:s3cr3t"}}
+	if got := strings.Join(g.ShownRun(), " "); got != "curl -u a:xxxxx" {
+		t.Errorf("ShownRun of a fault built in code: %q", got)
+	}
+}
+
+// A missing program whose path came from the environment is refused without
+// showing it.
+func TestExecProgramFromEnvNotShown(t *testing.T) {
+	t.Parallel()
+	_, err := Parse([]byte(`name: x
+target: {base_url: "http://127.0.0.1:1", health: none}
+load: {stages: [{duration: 10s, rate: 1/s}]}
+requests: [{name: a, path: /}]
+faults:
+  - {name: f, at: 1s, action: exec, run: ["${TOOLS}/chaos"]}
+`), "x.yaml", t.TempDir(), Options{LookupEnv: func(k string) (string, bool) { return "/opt/s3cr3t-tools", k == "TOOLS" }})
+	if err == nil || !strings.Contains(err.Error(), "faults[0].run") || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("want a refusal naming faults[0].run without the path: %v", err)
+	}
+}

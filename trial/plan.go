@@ -4,6 +4,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/loadgate/loadgate/leftovers"
 	"github.com/loadgate/loadgate/runner"
 	"github.com/loadgate/loadgate/target/seed"
 	"github.com/loadgate/loadgate/trial/capacity"
@@ -23,6 +24,10 @@ type Env struct {
 	Version string
 	// Live, when set, serves each run's live metrics (--metrics-addr).
 	Live *runner.MetricsServer
+	// Ledger records what a trial turns on that would outlive it: the
+	// target process, the drills that are on (leftovers.Ledger, which the
+	// command's interrupt handling reads); nil records nothing.
+	Ledger *leftovers.Ledger
 }
 
 // Plan is what the command line asks of a run: which scenario, and what to

@@ -23,7 +23,7 @@ func Run(ctx context.Context, env Env, p Plan) (record.Outcome, error) {
 	}
 	var drills map[string]faults.Action
 	if len(sc.Faults) > 0 && !p.DryRun {
-		if drills, err = faults.Build(sc, faults.Env{Dir: sc.Dir()}); err != nil {
+		if drills, err = faults.Build(sc, faults.Env{Dir: sc.Dir(), Ledger: env.Ledger}); err != nil {
 			return unknown, fmt.Errorf("%w (loadgate scenario sets up the built-in drills against the reference target)", err)
 		}
 	}

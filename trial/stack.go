@@ -75,7 +75,8 @@ func Scenario(ctx context.Context, env Env, p Plan, st Stack) (record.Outcome, e
 	}
 	var s steps
 	if len(sc.Faults) > 0 {
-		if s.drills, err = d.Drills(sc, t, env.Getenv(services.EnvPGData)); err != nil {
+		d.Ledger = env.Ledger
+		if s.drills, err = d.Drills(sc, t, env.Getenv); err != nil {
 			return unknown, err
 		}
 		if s.writes, err = writes.Start(ctx, stack.DatabaseURL); err != nil {
@@ -114,7 +115,7 @@ func usesReferenceTarget(p Plan, sc *scenarios.Scenario) bool {
 // first), and waits until it is healthy.
 func startTarget(ctx context.Context, env Env, dbURL, redisURL, profile string, anyPort bool) (*services.Target, error) {
 	cfg := services.SelfTarget(profile, dbURL, redisURL)
-	cfg.AnyPort = anyPort
+	cfg.AnyPort, cfg.Ledger = anyPort, env.Ledger
 	t, err := services.StartTarget(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loadgate/loadgate/leftovers"
 	"github.com/loadgate/loadgate/migrations"
 	"github.com/loadgate/loadgate/target/seed"
 	"github.com/loadgate/loadgate/target/testdb"
@@ -21,7 +22,21 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envCLI) == "1" {
 		os.Exit(run(os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}))
 	}
-	os.Exit(m.Run())
+	os.Exit(testMain(m))
+}
+
+// testMain gives the tests, and the loadgate processes they start, a state
+// directory of their own (leftovers.EnvStateDir): a drill a test leaves on
+// on purpose is not reported to the user's next run.
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "loadgate-test-state-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv(leftovers.EnvStateDir, dir)
+	return m.Run()
 }
 
 const compareScenario = `name: cmp

@@ -33,6 +33,7 @@ var importRules = []struct {
 	{"record", []string{""}, []string{"redact"}, "the results contract is a leaf (redact aside)"},
 	{"target", []string{"trial", "runner", "report", "faults", "history", "scenarios", "gate", "cmd"}, []string{"record"}, "the target under test knows nothing of the harness (its after-run checks fill the results contract)"},
 	{"redact", []string{""}, nil, "a leaf every side imports"},
+	{"leftovers", []string{""}, nil, "a leaf: the services, the drills and the command record what a run turned on"},
 }
 
 const module = "github.com/loadgate/loadgate"

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/loadgate/loadgate/leftovers"
 	"github.com/loadgate/loadgate/redact"
 )
 
@@ -47,6 +48,9 @@ var errGateFailed = &exitCodeError{code: exitGateFailed, err: errors.New("a gate
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// ledger records what the command turns on that would outlive it
+	// (drills, processes); nil records nothing.
+	ledger *leftovers.Ledger
 }
 
 type command struct {
@@ -100,26 +104,38 @@ func run(args []string, e env) int {
 		return exitError
 	}
 
-	// The first SIGINT or SIGTERM cancels ctx: commands stop in order and keep
-	// what they recorded. A second one exits at once.
+	// The first SIGINT or SIGTERM cancels ctx: commands stop in order, undo
+	// what they turned on and keep what they recorded. A second one says
+	// what is still being undone; a third exits at once, saying what is
+	// left on (leftovers.Ledger.Watch).
+	state := leftovers.Dir(e.getenv)
+	e.ledger = leftovers.Open(state)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	sigs := make(chan os.Signal, 2)
+	sigs := make(chan os.Signal, 3)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; !ok {
-			return
-		}
-		fmt.Fprintln(e.stderr, "\nloadgate: stopping (again to exit at once)")
-		cancel()
-		if _, ok := <-sigs; ok {
-			os.Exit(130)
-		}
-	}()
+	defer func() { signal.Stop(sigs); close(sigs) }()
+	go e.ledger.Watch(sigs, e.stderr, cancel, os.Exit)
 
+	if checksLeftovers(args[0]) {
+		if err := leftovers.Check(e.stderr, state); err != nil {
+			fmt.Fprintf(e.stderr, "loadgate: %v\n", err)
+		}
+	}
 	err := c.run(ctx, e, args[1:])
+	e.ledger.Close(e.stderr) // kills what is left running, says what is left on
 	return exitCode(err, e.stderr)
+}
+
+// checksLeftovers says whether a command starts by reporting what a killed
+// loadgate left behind (leftovers.Check): those that start targets and
+// inject drills.
+func checksLeftovers(cmd string) bool {
+	switch cmd {
+	case "run", "scenario", "compare":
+		return true
+	}
+	return false
 }
 
 func exitCode(err error, stderr io.Writer) int {

@@ -12,14 +12,24 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loadgate/loadgate/leftovers"
 	"github.com/loadgate/loadgate/record"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(args, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }})
+	code = run(args, env{stdout: &out, stderr: &errb, getenv: stateDirOnly})
 	return code, out.String(), errb.String()
+}
+
+// stateDirOnly is an environment with nothing set but the tests' state
+// directory (TestMain).
+func stateDirOnly(k string) string {
+	if k == leftovers.EnvStateDir {
+		return os.Getenv(k)
+	}
+	return ""
 }
 
 func writeScenario(t *testing.T, body string) string {

@@ -52,7 +52,7 @@ func (f *runFlags) plan(scenario string) trial.Plan {
 // trialEnv is what a trial may touch: the command's streams and
 // environment, the version, the live metrics server.
 func (f *runFlags) trialEnv(e env) trial.Env {
-	return trial.Env{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv, Version: version, Live: f.live}
+	return trial.Env{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv, Version: version, Live: f.live, Ledger: e.ledger}
 }
 
 // addRunFlags adds the flags of run and scenario.

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/target/testdb"
 )
 
@@ -366,4 +367,57 @@ func latestRun(t *testing.T, root string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestExecFaultSecretsNeverLeak plants a secret in every position of an exec
+// fault's commands (issue 21 item 1): a value from the environment, whole and
+// inside --password=, a URL's password and token= query value, the value
+// after --token, --api-key=, mysql's joined -p, curl's -u user:password, an
+// Authorization header given with -H, a PGPASSWORD= assignment. Both
+// commands fail, echoing their arguments, so each reaches stderr, run.json
+// (faults[].error and undo_error) and report.html with the command's output;
+// none of them shows a secret.
+func TestExecFaultSecretsNeverLeak(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	t.Setenv("FAULT_PASSWORD", "s3cr3t-from-env")
+	argv := `[sh, -c, 'echo "$@" >&2; exit 3', sh, "--password=${FAULT_PASSWORD}", "${FAULT_PASSWORD}",
+      "http://admin:s3cr3t-userinfo@127.0.0.1:1/x?token=s3cr3t-query&q=1", --token, s3cr3t-flag-value,
+      "--api-key=s3cr3t-api-key", -ps3cr3t-mysql, -u, "admin:s3cr3t-curl-user", -H, "Authorization: Bearer s3cr3t-header",
+      PGPASSWORD=s3cr3t-assignment]`
+	file := writeScenario(t, fmt.Sprintf(`name: execleak
+target: {base_url: %s, health: none}
+load: {stages: [{duration: 2s, rate: 10/s}]}
+requests: [{name: a, path: /}]
+faults:
+  - name: f
+    at: 500ms
+    for: 500ms
+    action: exec
+    run: %s
+    undo: %s
+`, srv.URL, argv, argv))
+	root := t.TempDir()
+	out := filepath.Join(root, "run")
+	c := &leakCheck{t: t}
+	c.cli("run", file, "--out", out, "--results", root)
+	c.files(root)
+	c.assertNoSecret()
+	// What is not secret is still said: the command and its output, with
+	// each secret masked.
+	run, err := record.ReadRun(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Faults) != 1 {
+		t.Fatalf("faults: %+v", run.Faults)
+	}
+	for _, msg := range []string{run.Faults[0].Error, run.Faults[0].UndoError} {
+		for _, want := range []string{"sh -c ", "--password=xxxxx xxxxx http://admin:xxxxx@127.0.0.1:1/x?token=xxxxx&q=1",
+			"--token xxxxx --api-key=xxxxx -pxxxxx -u admin:xxxxx -H Authorization: xxxxx PGPASSWORD=xxxxx: exit status 3: --password=xxxxx"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%q lacks %q", msg, want)
+			}
+		}
+	}
 }

@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -77,13 +79,7 @@ func (s *DataDirServer) Stop(ctx context.Context) error {
 	if !s.running(ctx) {
 		return nil
 	}
-	if opts, err := os.ReadFile(filepath.Join(s.dir, "postmaster.opts")); err == nil {
-		// The first word is the server binary; the rest are quoted options.
-		line := strings.TrimSpace(string(opts))
-		if i := strings.IndexByte(line, ' '); i > 0 {
-			s.opts = strings.TrimSpace(line[i+1:])
-		}
-	}
+	s.opts = readOpts(s.dir)
 	return s.pgctl(ctx, "stop", "-m", "fast", "-w")
 }
 
@@ -98,6 +94,57 @@ func (s *DataDirServer) Start(ctx context.Context) error {
 		args = append(args, "-o", s.opts)
 	}
 	return s.pgctl(ctx, args...)
+}
+
+// StartCommand is how to start the server by hand, in one shell line: the
+// pg_ctl start that Start runs (with the server's options as it was
+// started), as the data directory's owner when loadgate runs as root.
+func (s *DataDirServer) StartCommand() string {
+	opts := s.opts
+	if opts == "" {
+		opts = readOpts(s.dir)
+	}
+	args := []string{s.pgCtl, "-D", s.dir, "start", "-w", "-l", os.DevNull}
+	if opts != "" {
+		args = append(args, "-o", opts)
+	}
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	line := strings.Join(args, " ")
+	if s.cred != nil {
+		who := "#" + strconv.Itoa(int(s.cred.Uid))
+		if u, err := user.LookupId(strconv.Itoa(int(s.cred.Uid))); err == nil {
+			who = u.Username
+		}
+		line = "sudo -u " + shellQuote(who) + " " + line
+	}
+	return line
+}
+
+// readOpts is the server's command-line options as it was started
+// (postmaster.opts: the server binary, then quoted options), "" when
+// unknown.
+func readOpts(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.opts"))
+	if err != nil {
+		return ""
+	}
+	line := strings.TrimSpace(string(b))
+	if i := strings.IndexByte(line, ' '); i > 0 {
+		return strings.TrimSpace(line[i+1:])
+	}
+	return ""
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+%#", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func (s *DataDirServer) running(ctx context.Context) bool {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+
+	"github.com/loadgate/loadgate/leftovers"
 )
 
 // Server is a throwaway server Ensure started: fault drills stop it and
@@ -35,7 +37,9 @@ func (s *Server) start(ctx context.Context) error {
 		return nil
 	}
 	cmd := s.newCmd()
-	if err := cmd.Start(); err != nil {
+	// From the thread that never exits: the server's parent-death signal
+	// must fire when loadgate ends, not when a drill's thread does.
+	if err := leftovers.Start(cmd); err != nil {
 		return fmt.Errorf("starting %s: %w", s.name, err)
 	}
 	s.cmd, s.exited = cmd, watch(cmd)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -350,6 +352,29 @@ func TestDataDirServer(t *testing.T) {
 	}
 	if pingPostgres(ctx, url, time.Second) == nil {
 		t.Error("it answers after Stop")
+	}
+	// What loadgate prints for the user to start it by hand starts it on its
+	// port (run here as the directory's owner, as the line's sudo says).
+	line := s.StartCommand()
+	if cred != nil {
+		owner, err := user.LookupId(strconv.Itoa(int(cred.Uid)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prefix := "sudo -u " + owner.Username + " "
+		if !strings.HasPrefix(line, prefix) {
+			t.Errorf("StartCommand %q, want it to start with %q", line, prefix)
+		}
+		line = strings.TrimPrefix(line, prefix)
+	}
+	if out, err := as("sh", "-c", line).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", line, err, out)
+	}
+	if err := pingPostgres(ctx, url, 2*time.Second); err != nil {
+		t.Errorf("%s: it does not answer on its port: %v", line, err)
+	}
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
 	}
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)

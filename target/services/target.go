@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/loadgate/loadgate/leftovers"
 	"github.com/loadgate/loadgate/redact"
 )
 
@@ -48,6 +49,10 @@ type TargetConfig struct {
 	// every other loadgate on the machine asks for first: what a target
 	// that restarts wants, whose address is free while it is down.
 	AnyPort bool
+	// Ledger, when set, records each process of the target while it runs,
+	// so that a loadgate killed where the parent-death signal cannot reach
+	// it is found out at the next start (leftovers.Check).
+	Ledger *leftovers.Ledger
 }
 
 // EnvListenFD names, in the target's environment, the file descriptor of
@@ -155,15 +160,16 @@ func (t *Target) Start(ctx context.Context) error {
 	cmd.ExtraFiles = []*os.File{sock}
 	cmd.Env = append(slices.Clip(t.cfg.Env), EnvListenFD+"=3")
 	cmd.Stdout, cmd.Stderr = t.log, t.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	err = cmd.Start()
+	cmd.SysProcAttr = childAttr(nil) // its own group, and it dies with loadgate
+	err = leftovers.Start(cmd)
 	sock.Close() // the process has its own copy
 	if err != nil {
 		return fmt.Errorf("starting the target: %w", err)
 	}
 	p := &proc{cmd: cmd, done: make(chan struct{})}
 	t.p = p
-	go func() { p.err = cmd.Wait(); close(p.done) }()
+	gone := t.cfg.Ledger.Process("the reference target on "+t.addr, cmd.Process.Pid, false)
+	go func() { p.err = cmd.Wait(); gone(); close(p.done) }()
 	exited := make(chan error, 1)
 	go func() { <-p.done; exited <- p.err }()
 	return waitHealthy(ctx, t.base+"/api/health", exited)

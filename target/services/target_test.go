@@ -11,11 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/loadgate/loadgate/leftovers"
 )
 
 // envHelperTarget makes the test binary a fake target (TestHelperTarget).
@@ -268,5 +272,93 @@ func TestCheckHealth(t *testing.T) {
 	withPassword := strings.Replace(srv.URL, "://", "://u:hunter2@", 1) + "/down"
 	if _, err := CheckHealth(context.Background(), withPassword); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("an unhealthy URL with a password: %v, want an error without it", err)
+	}
+}
+
+// envHelperLoadgate makes the test binary a loadgate that starts the fake
+// target and is killed (TestHelperLoadgate).
+const envHelperLoadgate = "LOADGATE_SERVICES_HELPER_LOADGATE"
+
+// TestHelperLoadgate is not a test: run by TestTargetDiesWithLoadgate, it
+// starts the fake target, prints the target's process id and SIGKILLs
+// itself, leaving it no chance to stop the target.
+func TestHelperLoadgate(t *testing.T) {
+	if os.Getenv(envHelperLoadgate) == "" {
+		t.Skip("the loadgate of TestTargetDiesWithLoadgate")
+	}
+	cfg := helperTarget("serve")
+	cfg.AnyPort = true
+	tg, err := StartTarget(context.Background(), cfg)
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println(answer(t, tg.Base()))
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
+}
+
+// running reports whether process pid runs (a zombie does not: its parent
+// is gone, and whoever inherits it may not reap it at once).
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || (s[i+2] != 'Z' && s[i+2] != 'X')
+}
+
+// TestTargetDiesWithLoadgate: a loadgate SIGKILLed while its target runs
+// takes the target along (a parent-death signal), instead of leaving it
+// serving with parent 1 (issue 19).
+func TestTargetDiesWithLoadgate(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the parent-death signal is Linux's")
+	}
+	helper := exec.Command(os.Args[0], "-test.run=^TestHelperLoadgate$")
+	helper.Env = append(os.Environ(), envHelperLoadgate+"=1")
+	out, _ := helper.Output() // it dies by SIGKILL
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("the helper said %q", out)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+	deadline := time.Now().Add(30 * time.Second)
+	for running(pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the target (pid %d) still runs 30 s after its loadgate was killed", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestTargetRecorded: while the target runs, the ledger holds its process
+// (a restart replaces it); once stopped, nothing.
+func TestTargetRecorded(t *testing.T) {
+	ctx := context.Background()
+	cfg := helperTarget("serve")
+	cfg.AnyPort = true
+	cfg.Ledger = leftovers.Open(t.TempDir())
+	tg, err := StartTarget(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Stop()
+	for _, restart := range []bool{false, true} {
+		if restart {
+			if err := tg.Restart(ctx, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		on := cfg.Ledger.On()
+		if len(on) != 1 || strconv.Itoa(on[0].PID) != answer(t, tg.Base()) || on[0].What != "the reference target on "+tg.addr {
+			t.Errorf("restarted %v: ledger %+v", restart, on)
+		}
+	}
+	tg.Stop()
+	if on := cfg.Ledger.On(); len(on) != 0 {
+		t.Errorf("after Stop: %+v", on)
 	}
 }
