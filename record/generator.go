@@ -46,8 +46,10 @@ func (g *Generator) Add(o Generator) {
 // so that a verdict on it is inconclusive.
 const (
 	// MaxShortfall is the share of the planned requests that may go unsent
-	// (by the end of the measured window) before the plan counts as not kept.
-	MaxShortfall = 0.05
+	// (by the end of the measured window) before the plan counts as not
+	// kept: a run that did not do what it planned is inconclusive, whatever
+	// its gates say.
+	MaxShortfall = 0.01
 	// MaxLagShare is how large the send-lag P99 may be against the measured
 	// P50 latency (service time of the successful requests)…
 	MaxLagShare = 0.5

@@ -24,8 +24,10 @@ func TestDistortion(t *testing.T) {
 		{"under the share", &Generator{Planned: 100, Sent: 100, SendLag: Latency{P99: 300_000}}, 1_000_000, nil},
 		// A 900 ms lag against a 1 s P50: 90 %.
 		{"lag", &Generator{Planned: 100, Sent: 100, SendLag: Latency{P99: 900_000}}, 1_000_000, []string{"send lag P99 was 900ms", "P50 of 1s", "50 %"}},
-		// 4 % unsent: within MaxShortfall.
-		{"small shortfall", &Generator{Planned: 1000, Sent: 960}, 1000, nil},
+		// 0.6 % unsent: within MaxShortfall (1 %).
+		{"small shortfall", &Generator{Planned: 1000, Sent: 994}, 1000, nil},
+		// 2 % unsent: over it.
+		{"2 % short", &Generator{Planned: 1000, Sent: 980}, 1000, []string{"sent 980 of 1000 planned", "2.0 % short", "at most 1 %"}},
 		// 20 % unsent.
 		{"shortfall", &Generator{Planned: 1000, Sent: 800}, 1000, []string{"sent 800 of 1000 planned", "20.0 % short"}},
 		// Both.

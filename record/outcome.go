@@ -17,10 +17,15 @@ type Outcome struct {
 	// checkpoint (status running). Its verdict is unknown.
 	Incomplete bool
 	// Inconclusive says, with the figures, why the generator's lateness
-	// distorts the gates' verdict (a shortfall of the plan, or a latency
-	// gate whose verdict the send lag may have decided); then the verdict
-	// is unknown, not a pass.
+	// distorts the gates' verdict (a latency gate whose verdict the send
+	// lag may have decided); then the verdict is unknown, not a pass.
 	Inconclusive string
+	// NotAsPlanned says, with the figures, how the run did not do what it
+	// planned: more than MaxShortfall of its plan unsent (unique data
+	// exhausted, a starved generator), a fault drill that failed to inject
+	// or undo. The verdict is then unknown (for a drill, unless a gate
+	// failed): never a pass. It is the verdict's first reason.
+	NotAsPlanned string
 }
 
 // ExitCode maps the verdict to the CLI's exit code: 0 pass, 1 fail,
@@ -50,6 +55,9 @@ func (o Outcome) Headline() string {
 		case VerdictUnknown:
 			unknown++
 		}
+	}
+	if o.NotAsPlanned != "" && o.Verdict != VerdictFail {
+		return "INCONCLUSIVE — " + o.NotAsPlanned
 	}
 	if o.Inconclusive != "" && o.Verdict != VerdictFail {
 		return "INCONCLUSIVE — the generator could not keep the plan"

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,6 +96,9 @@ type Run struct {
 	PlanHash string `json:"plan_hash,omitempty"`
 	// Abort says which gate ended the run early (status aborted).
 	Abort *Abort `json:"abort,omitempty"`
+	// Stopped says why the attack ended before its plan did, on its own
+	// (unique data exhausted), neither interrupted nor aborted by a gate.
+	Stopped *Stopped `json:"stopped,omitempty"`
 	// Merged describes a run merged from shard runs by `loadgate merge`.
 	Merged *Merged `json:"merged,omitempty"`
 
@@ -134,6 +138,23 @@ type Abort struct {
 	AtS     float64 `json:"at_s"`
 	WindowS float64 `json:"window_s"`
 	GraceS  float64 `json:"grace_s"`
+}
+
+// Stopped is an attack that ended on its own before its plan's end: AtS
+// seconds after it started, of a plan of PlanS seconds (warm-up included).
+type Stopped struct {
+	AtS    float64 `json:"at_s"`
+	PlanS  float64 `json:"plan_s"`
+	Reason string  `json:"reason"`
+}
+
+// Unsent is the share of the plan's measured time the attack did not
+// reach: 0 when it ran to the end.
+func (s *Stopped) Unsent(warmupS float64) float64 {
+	if s == nil || s.PlanS <= warmupS {
+		return 0
+	}
+	return max(0, s.PlanS-max(s.AtS, warmupS)) / (s.PlanS - warmupS)
 }
 
 // Merged says which shard runs a merged run was made of.
@@ -280,6 +301,17 @@ type RequestMix struct {
 	// Headers are the request's own headers, secret values masked as in
 	// Plan.Headers.
 	Headers map[string]string `json:"headers,omitempty"`
+	// Expect lists the status codes that count as success; absent for the
+	// default, 200–399.
+	Expect []int `json:"expect,omitempty"`
+}
+
+// Expected reports whether status code counts as success for the request.
+func (r RequestMix) Expected(code int) bool {
+	if len(r.Expect) == 0 {
+		return code >= 200 && code < 400
+	}
+	return slices.Contains(r.Expect, code)
 }
 
 // FlowMix is one weighted flow of the scenario; its steps in order, each

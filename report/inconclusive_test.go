@@ -32,10 +32,17 @@ func TestInconclusiveVerdict(t *testing.T) {
 		{"late, upper bound failed", []string{"p95 < 1ms"}, &record.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: record.Latency{P95: 60e6, P99: 60e6}}, record.VerdictUnknown, "INCONCLUSIVE — the generator could not keep the plan"},
 		// A lower bound that held only with the lag inside it.
 		{"late, lower bound held", []string{"p50 >= 1ms"}, &record.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: record.Latency{P50: 60e6, P99: 60e6}}, record.VerdictUnknown, "INCONCLUSIVE"},
-		// A third of the plan never sent.
-		{"short", nil, &record.Generator{Planned: 600, Sent: 400, Completed: 400}, record.VerdictUnknown, "INCONCLUSIVE"},
+		// A third of the plan never sent: the run did not do what it
+		// planned, which the verdict's first line says.
+		{"short", nil, &record.Generator{Planned: 600, Sent: 400, Completed: 400}, record.VerdictUnknown, "INCONCLUSIVE — it sent 400 of 600 planned requests"},
 		// The same shortfall distorts an error-rate verdict too.
 		{"short, error rate gate", []string{"error_rate < 1%"}, &record.Generator{Planned: 600, Sent: 400, Completed: 400}, record.VerdictUnknown, "INCONCLUSIVE"},
+		// Over 1 % unsent is inconclusive whatever the gates say: a failed
+		// gate too (issue 19; before, 2 % passed and a fail stayed a fail).
+		{"2 % short", nil, &record.Generator{Planned: 1000, Sent: 980, Completed: 980}, record.VerdictUnknown, "INCONCLUSIVE — it sent 980 of 1000"},
+		{"2 % short, a gate failed", []string{"p95 < 1us"}, &record.Generator{Planned: 1000, Sent: 980, Completed: 980}, record.VerdictUnknown, "INCONCLUSIVE — it sent 980 of 1000"},
+		// Within 1 %: judged by its gates.
+		{"1 % short", nil, &record.Generator{Planned: 1000, Sent: 990, Completed: 990}, record.VerdictPass, "PASS"},
 		// A late generator does not distort an error rate: every request
 		// was sent, and whether it failed does not depend on when it left.
 		{"late, error rate gate", []string{"error_rate < 1%"}, &record.Generator{Planned: 500, Sent: 500, Completed: 500, Late: 300, SendLag: record.Latency{P99: 4e6}}, record.VerdictPass, "PASS"},
@@ -60,7 +67,7 @@ func TestInconclusiveVerdict(t *testing.T) {
 				t.Errorf("verdict %s, %q; want %s, %q", out.Verdict, out.Headline(), tt.verdict, tt.headline)
 			}
 			page := readFile(t, filepath.Join(dir, record.ReportFile))
-			says := strings.Contains(page, "inconclusive: the generator could not keep the plan")
+			says := strings.Contains(page, "inconclusive: the generator could not keep the plan") || strings.Contains(page, "the run did not do what it planned")
 			if says != (tt.verdict != record.VerdictPass) {
 				t.Errorf("page says inconclusive: %v, want %v", says, !says)
 			}

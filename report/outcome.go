@@ -45,6 +45,16 @@ func decide(run *record.Run, gates []record.Gate) record.Outcome {
 			o.Verdict = record.VerdictUnknown
 		}
 	}
+	// A run that did not do what it planned is never a pass: a plan left
+	// unsent makes it inconclusive whatever its gates say; a drill that
+	// failed, unless a gate failed. Its reason comes first.
+	if why, always := notAsPlanned(run); why != "" && run.Status != record.StatusRunning {
+		o.NotAsPlanned = why
+		o.Reasons = append([]string{"the run did not do what it planned: " + why}, o.Reasons...)
+		if always || o.Verdict == record.VerdictPass {
+			o.Verdict = record.VerdictUnknown
+		}
+	}
 	switch run.Status {
 	case record.StatusCompleted, "":
 	case record.StatusAborted:
@@ -70,9 +80,36 @@ func decide(run *record.Run, gates []record.Gate) record.Outcome {
 	return o
 }
 
+// notAsPlanned says, with the figures, how the run did not do what it
+// planned: its attack stopped on its own with more than
+// record.MaxShortfall of its measured time left (unique data exhausted),
+// or its generator left more than that share of the planned requests
+// unsent; always is then set (no gate can be trusted). Failed drills
+// (injection or undo) are said too, without always: a gate that failed
+// still fails. "" when the run went as planned.
+func notAsPlanned(run *record.Run) (why string, always bool) {
+	var parts []string
+	if share := run.Stopped.Unsent(run.WarmupS); share > record.MaxShortfall {
+		parts = append(parts, fmt.Sprintf("its attack stopped after %s of its %s plan (%s), leaving %.0f %% of the measured time unsent",
+			roundSecs(run.Stopped.AtS), roundSecs(run.Stopped.PlanS), run.Stopped.Reason, share*100))
+	}
+	if w := run.Generator.Shortfall(); w != "" {
+		parts = append(parts, w)
+	}
+	always = len(parts) > 0
+	for _, f := range run.Faults {
+		switch {
+		case f.Error != "":
+			parts = append(parts, fmt.Sprintf("drill %s failed to inject (%s)", f.Name, f.Error))
+		case f.UndoError != "":
+			parts = append(parts, fmt.Sprintf("drill %s failed to undo (%s)", f.Name, f.UndoError))
+		}
+	}
+	return strings.Join(parts, "; "), always
+}
+
 // planDistortion says why the generator's lateness distorts the verdict
-// of gates, with the figures; "" when it does not. A shortfall (more than
-// record.MaxShortfall of the plan unsent) distorts any verdict. A lag
+// of gates, with the figures; "" when it does not. A lag
 // distorts a latency gate when the gate's verdict would differ without it:
 // latency is measured from the intended send time, so the lag is inside
 // it, and the gate's value less the send lag at the same percentile
@@ -86,9 +123,6 @@ func planDistortion(g *record.Generator, gates []record.Gate) (why string, flips
 		return "", false
 	}
 	var parts []string
-	if w := g.Shortfall(); w != "" {
-		parts = append(parts, w)
-	}
 	failed, lagFailed := 0, 0
 	for _, gt := range gates {
 		if gt.Verdict == record.VerdictFail {
@@ -171,4 +205,9 @@ func mergedWords(m *record.Merged) string {
 		w += ")"
 	}
 	return w
+}
+
+// roundSecs formats seconds as a duration to the tenth of a second.
+func roundSecs(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond).String()
 }

@@ -38,6 +38,16 @@ func writeGateTable(w io.Writer, j *judged) error {
 		}
 		fmt.Fprintln(w)
 	}
-	_, err := fmt.Fprintf(w, "\n%s\n", j.outcome.Headline())
-	return err
+	if _, err := fmt.Fprintf(w, "\n%s\n", redact.Terminal(j.outcome.Headline())); err != nil {
+		return err
+	}
+	// The last lines: why requests failed, by kind and count.
+	if reasons := errorReasons(run, maxReasons); len(reasons) > 0 {
+		o := run.Overall
+		fmt.Fprintf(w, "errors: %d of %d requests failed\n", o.Requests-o.Successes, o.Requests)
+		for _, r := range reasons {
+			fmt.Fprintf(w, "  %s\n", redact.Terminal(r))
+		}
+	}
+	return nil
 }

@@ -82,8 +82,10 @@ type outcome struct {
 	server    record.Server
 	points    []record.Point
 	warnings  []string
-	// abort is the abort gate that ended the run, if one did.
+	// abort is the abort gate that ended the run, if one did; stopped says
+	// why it ended early on its own, if it did.
 	abort     *record.Abort
+	stopped   *record.Stopped
 	generator *record.Generator
 	// serviceLog is the content of service_time.hlog.
 	serviceLog []byte
@@ -350,6 +352,9 @@ func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr
 	out.warnings = append(out.warnings, a.abortGates.warnings()...)
 	if rec.stopped != "" {
 		out.warnings = append(out.warnings, fmt.Sprintf("the attack stopped early after %s: %s", end.Round(time.Millisecond), rec.stopped))
+		if out.status == record.StatusCompleted {
+			out.stopped = &record.Stopped{AtS: end.Seconds(), PlanS: sched.end.Seconds(), Reason: rec.stopped}
+		}
 	}
 	a.figures(end, out)
 	a.serverFigures(scr, out)

@@ -25,13 +25,13 @@ func Plan(s *scenarios.Scenario) record.Plan {
 	}
 	for _, r := range s.Requests {
 		p.Requests = append(p.Requests, record.RequestMix{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight,
-			Headers: s.Target.ShownHeaders(r.Headers)})
+			Headers: s.Target.ShownHeaders(r.Headers), Expect: r.Expect})
 	}
 	for _, f := range s.Flows {
 		fm := record.FlowMix{Name: f.Name, Weight: f.Weight}
 		for _, st := range f.Steps {
 			fm.Steps = append(fm.Steps, record.RequestMix{Name: scenarios.EndpointName(f.Name, st.Name), Method: st.Method, Path: st.Path,
-				Headers: s.Target.ShownHeaders(st.Headers)})
+				Headers: s.Target.ShownHeaders(st.Headers), Expect: st.Expect})
 		}
 		p.Flows = append(p.Flows, fm)
 	}

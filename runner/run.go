@@ -182,6 +182,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 			Warnings:    out.warnings,
 			Faults:      out.faults,
 			Abort:       out.abort,
+			Stopped:     out.stopped,
 		}
 		if !cfg.startAt.IsZero() {
 			at := cfg.startAt.UTC()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/record"
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/target"
 	"github.com/loadgate/loadgate/target/seed"
@@ -103,7 +104,7 @@ func Compare(ctx context.Context, env Env, p Plan, st Stack, keepData bool) (rec
 	if err := linkLatest(p.root(), out); err != nil {
 		return unknown, err
 	}
-	fmt.Fprintf(env.Stderr, "compare: optimized run %s\n", outcome.Headline())
+	fmt.Fprintf(env.Stderr, "compare: optimized run %s\n", redact.Terminal(outcome.Headline()))
 	fmt.Fprintf(env.Stdout, "comparison: %s/report.html (runs %s)\n", out, strings.Join(dirs, ", "))
 	return outcome, nil
 }
