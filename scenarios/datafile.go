@@ -21,42 +21,49 @@ import (
 // utf8BOM is the byte-order mark some editors put at the start of UTF-8.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// openData opens a data file and skips its byte-order mark.
-func openData(path string) (io.Reader, io.Closer, error) {
+// openData opens a data file.
+func openData(path string) (*os.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("data file: %w", err)
+		return nil, fmt.Errorf("data file: %w", err)
 	}
-	r := bufio.NewReader(f)
-	if head, _ := r.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
-		r.Discard(len(utf8BOM)) //nolint:errcheck // the bytes were peeked
+	return f, nil
+}
+
+// skipBOM returns r after its byte-order mark, if it starts with one.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
+		br.Discard(len(utf8BOM)) //nolint:errcheck // the bytes were peeked
 	}
-	return r, f, nil
+	return br
 }
 
 // readLines returns the non-empty lines of a file, trimmed of spaces.
 func readLines(path string) ([]string, error) {
-	r, c, err := openData(path)
+	f, err := openData(path)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	return parseLines(r, path)
+	defer f.Close()
+	return parseLines(f, path)
 }
 
 // parseLines returns the non-empty lines of r, trimmed of spaces; name is
 // the file in errors.
 func parseLines(r io.Reader, name string) ([]string, error) {
 	var lines []string
-	sc := bufio.NewScanner(r)
+	read := 0 // lines read, blank ones too
+	sc := bufio.NewScanner(skipBOM(r))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
+		read++
 		if line := strings.TrimSpace(sc.Text()); line != "" {
 			lines = append(lines, line)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("data file %s:%d: %w", name, len(lines)+1, err)
+		return nil, fmt.Errorf("data file %s:%d: %w", name, read+1, err)
 	}
 	if len(lines) == 0 {
 		return nil, fmt.Errorf("data file %s holds no values", name)
@@ -66,12 +73,12 @@ func parseLines(r io.Reader, name string) ([]string, error) {
 
 // readCSVColumn returns one column, named in the header row, of a CSV file.
 func readCSVColumn(path, column string) ([]string, error) {
-	r, c, err := openData(path)
+	f, err := openData(path)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	return parseCSVColumn(r, path, column)
+	defer f.Close()
+	return parseCSVColumn(f, path, column)
 }
 
 // parseCSVColumn returns the non-empty values of one column, named in the
@@ -100,12 +107,12 @@ func parseCSVColumn(r io.Reader, name, column string) ([]string, error) {
 
 // readCSVTable reads a CSV file with a header row as a table.
 func readCSVTable(path string) (*Table, error) {
-	r, c, err := openData(path)
+	f, err := openData(path)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	return parseCSVTable(r, path)
+	defer f.Close()
+	return parseCSVTable(f, path)
 }
 
 // parseCSVTable reads the CSV in r, whose header row names every column
@@ -139,7 +146,7 @@ func parseCSVTable(r io.Reader, name string) (*Table, error) {
 // row each record after it, every one as long as the header (a row with
 // more or fewer fields is an error naming its line).
 func parseCSV(r io.Reader, name string, header func([]string) error, row func([]string)) error {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(skipBOM(r))
 	cr.FieldsPerRecord = 0 // every record as long as the first
 	h, err := cr.Read()
 	if errors.Is(err, io.EOF) {
