@@ -69,6 +69,18 @@ func flagError(err error) error {
 
 func (c *capacityFlags) check() error { return flagError(c.set.Check()) }
 
+// checkScenario refuses, with --find-capacity, a scenario the search cannot
+// run (capacity.CheckScenario), before anything is started.
+func (c *capacityFlags) checkScenario(sc *scenarios.Scenario) error {
+	if !*c.find {
+		return nil
+	}
+	if err := capacity.CheckScenario(sc); err != nil {
+		return usageError(fmt.Errorf("--find-capacity: %w", err))
+	}
+	return nil
+}
+
 // findCapacity runs the capacity search of sc (runner/capacity), each step
 // an ordinary run with its report, then renders the search's report and
 // prints the answer. Exit: 0 a level held, 1 the first level failed a gate,

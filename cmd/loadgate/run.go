@@ -224,6 +224,9 @@ func resolveScenario(e env, name string, f *runFlags) (*scenarios.Scenario, erro
 	if err := sc.Apply(o); err != nil {
 		return nil, err
 	}
+	if err := f.capacity.checkScenario(sc); err != nil {
+		return nil, err
+	}
 	for _, g := range f.gates {
 		if err := sc.CheckGate(g, checkGate); err != nil {
 			return nil, usageError(fmt.Errorf("--gate: %w", err))
