@@ -14,8 +14,7 @@ import (
 )
 
 // windowSigFigs is the precision of the abort window's histograms: two
-// significant digits (1 %) are plenty to decide an abort, and keep a second
-// of the window at about 20 KB per series and distribution.
+// significant digits (1 %) are plenty to decide an abort.
 const windowSigFigs = 2
 
 // abortRule is one gate that ends the run when it fails: parsed when the
@@ -34,21 +33,42 @@ type abortWatch struct {
 	names []string // endpoint names by index
 
 	// slots hold one second each, a ring of the longest window; slot cur
-	// is the second under way. filled counts the whole seconds held.
-	slots       [][]windowSeries // [slot][0: overall, 1+i: endpoint i]
+	// is the second under way. filled counts the whole seconds held. A
+	// series without a result in a second has no windowSeries there (nil):
+	// the window costs memory for the endpoints that had results in it,
+	// not for every endpoint declared.
+	slots       [][]*windowSeries // [slot][0: overall, 1+i: endpoint i]
 	cur, filled int
-	scratch     []windowSeries // the window's sums, reused
-	measuredEnd time.Duration  // end of the last whole second, since origin
-}
-
-// windowSeries is one series' results over one second (or, summed, a window).
-type windowSeries struct {
-	total            counters
+	// spare holds the emptied windowSeries of past seconds, for the next
+	// ones: once warm, the window allocates nothing.
+	spare   []*windowSeries
+	highest int64
+	// latency and service are one series' sums over the window, reused.
 	latency, service *hdr.Histogram
+	measuredEnd      time.Duration // end of the last whole second, since origin
 }
 
-func newWindowSeries(highest int64) windowSeries {
-	return windowSeries{latency: hdr.New(1, highest, windowSigFigs), service: hdr.New(1, highest, windowSigFigs)}
+// windowSeries is one series' results over one second. Only what gates
+// read of a window is counted (requests, successes, bytes): not the status
+// codes, whose array would be most of it.
+type windowSeries struct {
+	requests, successes, bytesIn, bytesOut int64
+	latency, service                       hist
+}
+
+// take returns an empty windowSeries: a spare one, else a new one with
+// sparse histograms (an endpoint's) or dense ones (the whole run's, which
+// has results every second).
+func (w *abortWatch) take(dense bool) *windowSeries {
+	if dense {
+		return &windowSeries{latency: newDenseHist(w.highest, windowSigFigs), service: newDenseHist(w.highest, windowSigFigs)}
+	}
+	if n := len(w.spare); n > 0 {
+		s := w.spare[n-1]
+		w.spare = w.spare[:n-1]
+		return s
+	}
+	return &windowSeries{latency: newSparseHist(w.highest, windowSigFigs, nil), service: newSparseHist(w.highest, windowSigFigs, nil)}
 }
 
 // newAbortWatch returns nil when the scenario has no abort gate; names
@@ -71,42 +91,56 @@ func newAbortWatch(sc *scenarios.Scenario, names []string, judge func(gate.Gate,
 	if len(w.rules) == 0 {
 		return nil
 	}
-	w.names = names
+	w.names, w.highest = names, highest
 	n := int(math.Ceil(longest.Seconds()))
-	w.slots = make([][]windowSeries, n)
+	w.slots = make([][]*windowSeries, n)
 	for i := range w.slots {
-		for range len(w.names) + 1 {
-			w.slots[i] = append(w.slots[i], newWindowSeries(highest))
-		}
+		w.slots[i] = make([]*windowSeries, len(w.names)+1)
+		w.slots[i][0] = w.take(true)
 	}
-	for range len(w.names) + 1 {
-		w.scratch = append(w.scratch, newWindowSeries(highest))
-	}
+	w.latency, w.service = hdr.New(1, highest, windowSigFigs), hdr.New(1, highest, windowSigFigs)
 	return w
 }
 
 // observe adds one measured result of endpoint ep (-1: none of the mix)
-// to the second under way. This is on the hot path: no allocation.
+// to the second under way. This is on the hot path: no allocation once the
+// window is warm (see take).
 func (w *abortWatch) observe(ep int, res *vegeta.Result, k kind, corrected, service int64) {
-	slot := w.slots[w.cur]
-	slot[0].observe(res, k, corrected, service)
-	if ep >= 0 && ep < len(w.names) {
-		slot[1+ep].observe(res, k, corrected, service)
-	}
+	w.slots[w.cur][0].observe(res, k, corrected, service)
+	w.observeOwn(ep, res, k, corrected, service)
 }
 
 // observeOwn adds one measured result to endpoint ep's series only: a
 // flow's iteration, which is not a request of the whole run.
 func (w *abortWatch) observeOwn(ep int, res *vegeta.Result, k kind, corrected, service int64) {
-	if ep >= 0 && ep < len(w.names) {
-		w.slots[w.cur][1+ep].observe(res, k, corrected, service)
+	if ep < 0 || ep >= len(w.names) {
+		return
 	}
+	slot := w.slots[w.cur]
+	s := slot[1+ep]
+	if s == nil {
+		s = w.take(false)
+		slot[1+ep] = s
+	}
+	s.observe(res, k, corrected, service)
 }
 
 func (s *windowSeries) observe(res *vegeta.Result, k kind, corrected, service int64) {
-	s.total.add(res, k)
-	_ = s.latency.RecordValue(corrected)
-	_ = s.service.RecordValue(service)
+	s.requests++
+	if k == kindOK {
+		s.successes++
+	}
+	s.bytesIn += bytesIn(res)
+	s.bytesOut += int64(res.BytesOut)
+	s.latency.record(corrected)
+	s.service.record(service)
+}
+
+// reset empties s for another second.
+func (s *windowSeries) reset() {
+	s.requests, s.successes, s.bytesIn, s.bytesOut = 0, 0, 0, 0
+	s.latency.reset()
+	s.service.reset()
 }
 
 // tick closes the second ending at end (since origin) and evaluates the
@@ -139,11 +173,14 @@ func (w *abortWatch) tick(end, measured time.Duration, level func(from, to time.
 		}
 	}
 	w.cur = (w.cur + 1) % len(w.slots)
-	for i := range w.slots[w.cur] {
-		s := &w.slots[w.cur][i]
-		s.total = counters{}
-		s.latency.Reset()
-		s.service.Reset()
+	slot := w.slots[w.cur]
+	slot[0].reset()
+	for i, s := range slot[1:] {
+		if s != nil {
+			s.reset()
+			w.spare = append(w.spare, s)
+			slot[1+i] = nil
+		}
 	}
 	return hit
 }
@@ -152,44 +189,44 @@ func (w *abortWatch) tick(end, measured time.Duration, level func(from, to time.
 // them for a run of that length.
 func (w *abortWatch) snapshot(span time.Duration, level func(from, to time.Duration) float64) *record.Run {
 	n := int(math.Ceil(span.Seconds()))
-	for i := range w.scratch {
-		s := &w.scratch[i]
-		s.total = counters{}
-		s.latency.Reset()
-		s.service.Reset()
-		for back := range n {
-			slot := w.slots[(w.cur-back+len(w.slots))%len(w.slots)]
-			addCounters(&s.total, &slot[i].total)
-			s.latency.Merge(slot[i].latency)
-			s.service.Merge(slot[i].service)
-		}
-	}
 	secs := span.Seconds()
 	target := level(w.measuredEnd-span, w.measuredEnd)
-	run := &record.Run{Schema: record.Schema, Status: record.StatusRunning, Overall: w.scratch[0].stats(secs, target), Endpoints: map[string]record.Stats{}}
+	run := &record.Run{Schema: record.Schema, Status: record.StatusRunning, Overall: w.stats(0, n, secs, target), Endpoints: map[string]record.Stats{}}
 	for i, name := range w.names {
-		run.Endpoints[name] = w.scratch[1+i].stats(secs, 0)
+		run.Endpoints[name] = w.stats(1+i, n, secs, 0)
 	}
 	return run
 }
 
-// stats summarises a window of secs seconds as run.json's Stats (without
-// the split by outcome, which gates over a window do not read).
-func (s *windowSeries) stats(secs, targetRate float64) record.Stats {
-	st := record.Stats{
-		Requests:      s.total.requests,
-		Successes:     s.total.successes,
-		LatencyUS:     latencySummary(s.latency),
-		ServiceTimeUS: latencySummary(s.service),
-		StatusCodes:   codesMap(&s.total.codes),
-		Errors:        kindsMap(&s.total.kinds),
-		BytesIn:       s.total.bytesIn,
-		BytesOut:      s.total.bytesOut,
-		Rate:          record.Rate{Target: targetRate},
+// stats summarises series i (0: the whole run) over the last n seconds, a
+// window of secs seconds, as run.json's Stats (without the split by outcome
+// and the status codes, which gates over a window do not read).
+func (w *abortWatch) stats(i, n int, secs, targetRate float64) record.Stats {
+	st := record.Stats{Rate: record.Rate{Target: targetRate}}
+	window := func(yield func(*windowSeries) bool) {
+		for back := range n {
+			if s := w.slots[(w.cur-back+len(w.slots))%len(w.slots)][i]; s != nil && !yield(s) {
+				return
+			}
+		}
 	}
-	if st.Requests > 0 {
-		st.ErrorRate = float64(st.Requests-st.Successes) / float64(st.Requests)
+	for s := range window {
+		st.Requests += s.requests
+		st.Successes += s.successes
+		st.BytesIn += s.bytesIn
+		st.BytesOut += s.bytesOut
 	}
+	if st.Requests == 0 {
+		return st // most endpoints of a large scenario, most seconds
+	}
+	w.latency.Reset()
+	w.service.Reset()
+	for s := range window {
+		s.latency.addTo(w.latency)
+		s.service.addTo(w.service)
+	}
+	st.LatencyUS, st.ServiceTimeUS = latencySummary(w.latency), latencySummary(w.service)
+	st.ErrorRate = float64(st.Requests-st.Successes) / float64(st.Requests)
 	if secs > 0 {
 		st.Rate.Achieved = float64(st.Requests) / secs
 	}
@@ -209,17 +246,4 @@ func (w *abortWatch) warnings() []string {
 		}
 	}
 	return out
-}
-
-func addCounters(a, b *counters) {
-	a.requests += b.requests
-	a.successes += b.successes
-	a.bytesIn += b.bytesIn
-	a.bytesOut += b.bytesOut
-	for i := range a.codes {
-		a.codes[i] += b.codes[i]
-	}
-	for i := range a.kinds {
-		a.kinds[i] += b.kinds[i]
-	}
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -65,8 +66,8 @@ func TestIntervalsFollowTheTicker(t *testing.T) {
 // TestStartAtWaitsOnTheClock: the wait for the common start is how far the
 // clock's now is from it, on the clock's timer: a start 5 s ahead of the
 // clock asks the timer for 5 s and returns when it fires; one 2 s behind is
-// 2 s late with no timer; a cancel while the timer holds ends the wait with
-// an error. Run waits on the clock it is given. No wall time is read.
+// 2 s late with no timer; a cancel while the timer holds (an hour ahead, the
+// first minute of the countdown) ends the wait with an error. Run waits on the clock it is given. No wall time is read.
 func TestStartAtWaitsOnTheClock(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
@@ -103,8 +104,8 @@ func TestStartAtWaitsOnTheClock(t *testing.T) {
 	if _, err := waitUntil(ctx, clk, at.Add(time.Hour), nil); err == nil || !strings.Contains(err.Error(), "waiting for the common start at 2026-11-30T13:00:00Z") {
 		t.Errorf("a cancelled wait: %v", err)
 	}
-	if len(asked) != 2 || asked[1] != time.Hour || stopped != 2 {
-		t.Errorf("the timer was asked for %v and stopped %d times; want [5s 1h], twice", asked, stopped)
+	if len(asked) != 2 || asked[1] != time.Minute || stopped != 2 {
+		t.Errorf("the timer was asked for %v and stopped %d times; want [5s 1m0s] (the hour's first minute, counted down), twice", asked, stopped)
 	}
 
 	// Run: a start the wall clock has long passed is 3 s ahead of the
@@ -335,4 +336,56 @@ func flowEngineOnClock(t *testing.T, ctx context.Context, sc *scenarios.Scenario
 		e.clients = append(e.clients, srv.Client())
 	}
 	return e
+}
+
+// TestStartAtCountdown: a wait for the common start was one silent timer,
+// however long; it says how long is left every hour while over an hour
+// away, every minute in the last hour, and 10 s before the start, each wait
+// on the runner's clock.
+func TestStartAtCountdown(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	start := at.Add(2*time.Hour + 2*time.Minute + 5*time.Second)
+	fc := newFakeClock(at)
+	var progress strings.Builder
+	type result struct {
+		late time.Duration
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		late, err := waitUntil(context.Background(), fc.clock(), start, &progress)
+		done <- result{late, err}
+	}()
+	// 2m5s to the first whole hour, an hour, 59 minutes one by one, 50 s
+	// to the last 10 s, then those.
+	var waits []time.Duration
+	for range 63 {
+		fc.waiting(t, 1)
+		asked := fc.takeAsked()
+		if len(asked) != 1 {
+			t.Fatalf("asked %v, want one wait at a time", asked)
+		}
+		waits = append(waits, asked[0])
+		fc.advance(asked[0])
+	}
+	r := <-done
+	if r.err != nil || r.late != 0 {
+		t.Fatalf("late %v, %v", r.late, r.err)
+	}
+	if !fc.now().Equal(start) {
+		t.Errorf("the wait ended at %v, want %v", fc.now(), start)
+	}
+	if want := []time.Duration{2*time.Minute + 5*time.Second, time.Hour, time.Minute}; !slices.Equal(waits[:3], want) {
+		t.Errorf("waits %v, want them to begin with %v", waits, want)
+	}
+	if last := waits[len(waits)-2:]; !slices.Equal(last, []time.Duration{50 * time.Second, 10 * time.Second}) {
+		t.Errorf("the last waits %v, want 50s then 10s", last)
+	}
+	lines := strings.Split(strings.TrimSuffix(progress.String(), "\n"), "\n")
+	want := []string{"waiting 2h2m5s for the common start at 2026-11-30T14:02:05Z", "starting in 2h0m0s", "starting in 1h0m0s", "starting in 59m0s"}
+	if len(lines) != 63 || !slices.Equal(lines[:4], want) ||
+		lines[len(lines)-2] != "starting in 1m0s" || lines[len(lines)-1] != "starting in 10s" {
+		t.Errorf("%d lines:\n%s\nwant 63, starting with %q and ending with 1m0s and 10s", len(lines), progress.String(), want)
+	}
 }

@@ -35,8 +35,11 @@ const otherEndpoint = "other"
 type live struct {
 	endpoints []string // label values by endpoint index; the last is otherEndpoint
 	// counts is one row per endpoint: an HTTP status code's count at its
-	// code, a transport error's (no status) at maxStatus + its kind.
-	counts    [][maxStatus + int(numKinds)]atomic.Uint64
+	// code, a transport error's (no status) at maxStatus + its kind. A row
+	// (5 KB) is made on the endpoint's first result, so that endpoints
+	// declared and never used cost none; the recorder's goroutine makes it
+	// and publishes it to the scrapes atomically.
+	counts    []atomic.Pointer[liveRow]
 	codeLabel [maxStatus + int(numKinds)]string
 	durations []prometheus.Observer // by endpoint index
 
@@ -46,11 +49,14 @@ type live struct {
 	unsent     prometheus.Counter
 }
 
+// liveRow is one endpoint's counts (live.counts).
+type liveRow [maxStatus + int(numKinds)]atomic.Uint64
+
 // newLive registers a run's live metrics on reg.
 func newLive(reg prometheus.Registerer, runID, shard, scenario string, endpoints []string) (*live, error) {
 	labels := prometheus.Labels{"run": runID, "shard": shard, "scenario": scenario}
 	l := &live{endpoints: append(append([]string(nil), endpoints...), otherEndpoint)}
-	l.counts = make([][maxStatus + int(numKinds)]atomic.Uint64, len(l.endpoints))
+	l.counts = make([]atomic.Pointer[liveRow], len(l.endpoints))
 	for c := range maxStatus {
 		l.codeLabel[c] = strconv.Itoa(c)
 	}
@@ -87,7 +93,7 @@ func newLive(reg prometheus.Registerer, runID, shard, scenario string, endpoints
 
 // observe counts one result of endpoint ep (-1: none of the mix) that
 // answered code (0: none, then k says why) after latency. This is the hot
-// path.
+// path: it allocates only an endpoint's row, on its first result.
 func (l *live) observe(ep int, code int, k kind, latency time.Duration) {
 	if ep < 0 || ep >= len(l.endpoints)-1 {
 		ep = len(l.endpoints) - 1
@@ -98,7 +104,12 @@ func (l *live) observe(ep int, code int, k kind, latency time.Duration) {
 	} else if code >= maxStatus {
 		idx = maxStatus - 1
 	}
-	l.counts[ep][idx].Add(1)
+	row := l.counts[ep].Load()
+	if row == nil {
+		row = new(liveRow)
+		l.counts[ep].Store(row)
+	}
+	row[idx].Add(1)
 	l.durations[ep].Observe(latency.Seconds())
 }
 
@@ -109,8 +120,12 @@ func (l *live) Describe(ch chan<- *prometheus.Desc) { ch <- l.requests }
 // seen so far.
 func (l *live) Collect(ch chan<- prometheus.Metric) {
 	for ep, name := range l.endpoints {
-		for idx := range l.counts[ep] {
-			if n := l.counts[ep][idx].Load(); n > 0 {
+		row := l.counts[ep].Load()
+		if row == nil {
+			continue
+		}
+		for idx := range row {
+			if n := row[idx].Load(); n > 0 {
 				ch <- prometheus.MustNewConstMetric(l.requests, prometheus.CounterValue, float64(n), name, l.codeLabel[idx])
 			}
 		}

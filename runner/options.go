@@ -146,10 +146,16 @@ func WithStartAt(t time.Time) Option { return func(c *config) { c.startAt = t } 
 // given (the default of loadgate's --start-at).
 const EnvStartAt = "LOADGATE_START_AT"
 
+// MaxStartAhead is how far ahead ParseStartAt accepts a common start
+// unless the caller allows more (--allow-long): a start further off is
+// more likely a typo than a plan.
+const MaxStartAhead = 24 * time.Hour
+
 // ParseStartAt reads the common start of WithStartAt: s, or $LOADGATE_START_AT
 // (through getenv) when s is empty; both empty is the zero time, no common
-// start. It is an RFC 3339 time.
-func ParseStartAt(s string, getenv func(string) string) (time.Time, error) {
+// start. It is an RFC 3339 time, no more than MaxStartAhead after now unless
+// allowLong; the error names the flag or the variable it came from.
+func ParseStartAt(s string, getenv func(string) string, now time.Time, allowLong bool) (time.Time, error) {
 	name := "--start-at"
 	if s == "" {
 		s, name = getenv(EnvStartAt), "$"+EnvStartAt
@@ -161,7 +167,20 @@ func ParseStartAt(s string, getenv func(string) string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", name, s)
 	}
+	if ahead := t.Sub(now); ahead > MaxStartAhead && !allowLong {
+		return time.Time{}, fmt.Errorf("%s %q is %s ahead, over %s: if that is meant, say so with --allow-long", name, s, aheadText(t, now), MaxStartAhead)
+	}
 	return t, nil
+}
+
+// aheadText says how far t is after now: a duration, or days when over two
+// (a time.Duration saturates at 292 years).
+func aheadText(t, now time.Time) string {
+	if d := t.Sub(now); d <= 48*time.Hour {
+		return d.String()
+	}
+	days := t.Unix()/86400 - now.Unix()/86400
+	return fmt.Sprintf("%d days", days)
 }
 
 // Checkpoint receives a snapshot of a run under way, for its run directory

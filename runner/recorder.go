@@ -18,6 +18,14 @@ import (
 // sigFigs is the precision of every histogram: 3 significant digits.
 const sigFigs = 3
 
+// denseBudgetBytes bounds the memory of the endpoints' histograms that turn
+// dense (see hist): 64 MiB, some 400 histograms of a plan of a few minutes,
+// so the 60 busiest endpoints at least record at dense speed.
+const denseBudgetBytes = 64 << 20
+
+// denseSize is the memory of a dense histogram of h's geometry.
+func denseSize(h *hdr.Histogram) int { return max(1, h.ByteSize()) }
+
 // lateThreshold is how late a request may leave against its schedule before
 // it counts as sent late (generator or worker cap behind the schedule).
 const lateThreshold = 10 * time.Millisecond
@@ -26,8 +34,10 @@ const lateThreshold = 10 * time.Millisecond
 type counters struct {
 	requests, successes int64
 	bytesIn, bytesOut   int64
-	codes               [maxStatus]int64
-	kinds               [numKinds]int64
+	// codes counts by status code, made on the first response (nil
+	// before): nearly 5 KB that an endpoint never answered does without.
+	codes *[maxStatus]int64
+	kinds [numKinds]int64
 }
 
 func (c *counters) add(res *vegeta.Result, k kind) {
@@ -41,8 +51,26 @@ func (c *counters) add(res *vegeta.Result, k kind) {
 		if code >= maxStatus {
 			code = maxStatus - 1
 		}
+		if c.codes == nil {
+			c.codes = new([maxStatus]int64)
+		}
 		c.codes[code]++
 	}
+	c.bytesIn += bytesIn(res)
+	c.bytesOut += int64(res.BytesOut)
+}
+
+// reset zeroes c, keeping its array of codes for the next interval.
+func (c *counters) reset() {
+	codes := c.codes
+	if codes != nil {
+		clear(codes[:])
+	}
+	*c = counters{codes: codes}
+}
+
+// bytesIn is the size of res's body.
+func bytesIn(res *vegeta.Result) int64 {
 	in := int64(res.BytesIn)
 	if in == 0 {
 		// Bodies are not kept (MaxBody 0), so vegeta counts nothing in:
@@ -53,8 +81,7 @@ func (c *counters) add(res *vegeta.Result, k kind) {
 			}
 		}
 	}
-	c.bytesIn += in
-	c.bytesOut += int64(res.BytesOut)
+	return in
 }
 
 // outcomeOf indexes a series' histograms by outcome: the successful requests
@@ -79,57 +106,94 @@ func (o outcomeOf) population() record.Population {
 // histograms are the latencies of one outcome of one series.
 type histograms struct {
 	// latency (corrected) and service (uncorrected) cover the measured window.
-	latency, service *hdr.Histogram
+	latency, service hist
 	// interval holds this second's corrected latencies for latency.hlog.
-	interval *hdr.Histogram
+	interval hist
 }
 
 // series records one endpoint (or the whole run).
 type series struct {
 	name   string
 	expect *expectation
-	// by outcome; recording a result touches one outcome's histograms only,
-	// so the split costs the hot path nothing.
-	out   [numOutcomes]histograms
+	// newHist makes the histograms of an outcome: dense for the whole
+	// run, sparse for an endpoint (see hist).
+	newHist func() hist
+	// scratch and sparseScratch are where the outcomes are added up to be
+	// read (the recorder's, shared by its series).
+	scratch       *hdr.Histogram
+	sparseScratch *hdr.PackedHistogram
+	// by outcome, nil until the outcome's first measured result: an
+	// endpoint declared and never used costs no histogram. Recording a
+	// result touches one outcome's histograms only, so the split costs the
+	// hot path nothing.
+	out   [numOutcomes]*histograms
 	total counters // measured window
 }
 
-func newSeries(name string, expect *expectation, highest int64) *series {
-	s := &series{name: name, expect: expect}
-	for i := range s.out {
-		s.out[i] = histograms{
-			latency:  hdr.New(1, highest, sigFigs),
-			service:  hdr.New(1, highest, sigFigs),
-			interval: hdr.New(1, highest, sigFigs),
-		}
-	}
-	return s
+func newSeries(name string, expect *expectation, newHist func() hist, r *recorder) *series {
+	return &series{name: name, expect: expect, newHist: newHist, scratch: r.scratch, sparseScratch: r.sparseScratch}
 }
 
-// sum adds the outcomes' histograms that pick chooses into into, after
-// resetting it: the histogram of all requests.
-func (s *series) sum(into *hdr.Histogram, pick func(*histograms) *hdr.Histogram) *hdr.Histogram {
-	into.Reset()
-	for i := range s.out {
-		into.Merge(pick(&s.out[i]))
+// outcome returns o's histograms, made on its first result: an allocation
+// of the per-result path, once per series and outcome.
+func (s *series) outcome(o outcomeOf) *histograms {
+	h := s.out[o]
+	if h == nil {
+		h = &histograms{latency: s.newHist(), service: s.newHist(), interval: s.newHist()}
+		s.out[o] = h
 	}
-	return into
+	return h
 }
 
-func pickLatency(h *histograms) *hdr.Histogram  { return h.latency }
-func pickService(h *histograms) *hdr.Histogram  { return h.service }
-func pickInterval(h *histograms) *hdr.Histogram { return h.interval }
+// sum is the histogram of all requests, pick choosing which of an
+// outcome's: the one outcome's own when only one has results, else both
+// added up in the series' scratch; nil when neither has results.
+func (s *series) sum(pick func(*histograms) *hist) readable {
+	ok, failed := s.out[outOK], s.out[outFailed]
+	switch {
+	case ok == nil && failed == nil:
+		return nil
+	case failed == nil:
+		return pick(ok).get()
+	case ok == nil:
+		return pick(failed).get()
+	}
+	a, b := pick(ok), pick(failed)
+	if a.sparse != nil && b.sparse != nil {
+		s.sparseScratch.Reset()
+		s.sparseScratch.Merge(a.sparse)
+		s.sparseScratch.Merge(b.sparse)
+		return s.sparseScratch
+	}
+	s.scratch.Reset()
+	a.addTo(s.scratch)
+	b.addTo(s.scratch)
+	return s.scratch
+}
+
+func pickLatency(h *histograms) *hist  { return &h.latency }
+func pickService(h *histograms) *hist  { return &h.service }
+func pickInterval(h *histograms) *hist { return &h.interval }
 
 // recorder turns vegeta results into histograms, counters, timeline points
 // and latency.hlog intervals. It is used by one goroutine only (the one that
 // reads the results channel), so it takes no lock; its per-result path
-// allocates nothing.
+// allocates nothing once an endpoint is warm (its histograms, codes and live
+// row made on its first results, its sparse histograms grown to the
+// latencies it sees or turned dense).
 type recorder struct {
 	endpoints []*series
 	overall   *series
 	highest   int64
-	// scratch holds the sum of a series' outcomes while it is written.
-	scratch *hdr.Histogram
+	// scratch holds the sum of a series' outcomes while it is read, and
+	// empty holds nothing (an interval of the whole run without results).
+	scratch, empty *hdr.Histogram
+	// sparseScratch is scratch for the outcomes of an endpoint whose
+	// histograms are both sparse: adding them up costs what they hold, not
+	// a dense array's clearing and scanning.
+	sparseScratch *hdr.PackedHistogram
+	// dense is how many endpoint histograms may still turn dense.
+	dense *denseBudget
 
 	// began returns when the attack began (set by the pacer before the first
 	// request); due, when set (open model), gives request k's intended send
@@ -189,19 +253,23 @@ func newRecorder(c recorderConfig) (*recorder, error) {
 		highest = 1000
 	}
 	r := &recorder{
-		overall: newSeries("", nil, highest),
-		highest: highest,
-		scratch: hdr.New(1, highest, sigFigs),
-		lag:     hdr.New(1, highest, sigFigs),
-		warmup:  c.warmup,
-		origin:  c.origin,
+		highest:       highest,
+		scratch:       hdr.New(1, highest, sigFigs),
+		sparseScratch: hdr.NewPacked(1, highest, sigFigs),
+		empty:         hdr.New(1, highest, sigFigs),
+		lag:           hdr.New(1, highest, sigFigs),
+		warmup:        c.warmup,
+		origin:        c.origin,
 	}
+	r.overall = newSeries("", nil, func() hist { return newDenseHist(highest, sigFigs) }, r)
+	r.dense = &denseBudget{left: denseBudgetBytes / denseSize(r.scratch), highest: highest, sigFigs: sigFigs}
+	endpointHist := func() hist { return newSparseHist(highest, sigFigs, r.dense) }
 	for i, name := range c.names {
 		var codes []int
 		if i < len(c.expects) {
 			codes = c.expects[i]
 		}
-		r.endpoints = append(r.endpoints, newSeries(name, newExpectation(codes), highest))
+		r.endpoints = append(r.endpoints, newSeries(name, newExpectation(codes), endpointHist, r))
 	}
 	if c.hlog != nil {
 		r.logBuf = bufio.NewWriterSize(c.hlog, 64*1024)
@@ -300,13 +368,14 @@ func (r *recorder) observeLag(lag time.Duration) {
 // observe adds one measured result; latencies are in range (clamped).
 func (s *series) observe(res *vegeta.Result, k kind, corrected, service int64) {
 	s.total.add(res, k)
-	h := &s.out[outOK]
+	o := outOK
 	if k != kindOK {
-		h = &s.out[outFailed]
+		o = outFailed
 	}
-	_ = h.latency.RecordValue(corrected)
-	_ = h.service.RecordValue(service)
-	_ = h.interval.RecordValue(corrected)
+	h := s.outcome(o)
+	h.latency.record(corrected)
+	h.service.record(service)
+	h.interval.record(corrected)
 }
 
 // flush closes the interval ending at end (time since origin), appending a
@@ -327,7 +396,7 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 		Errors:       r.interval.requests - r.interval.successes,
 		InFlight:     inFlight,
 		Warmup:       start < r.warmup,
-		StatusCodes:  codesMap(&r.interval.codes),
+		StatusCodes:  codesMap(r.interval.codes),
 		ErrorKinds:   kindsMap(&r.interval.kinds),
 	}
 	r.timing.flush(&p)
@@ -343,15 +412,17 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 			r.writeIntervals(start, end)
 		}
 		for _, s := range r.series() {
-			for i := range s.out {
-				s.out[i].interval.Reset()
+			for _, h := range s.out {
+				if h != nil {
+					h.interval.reset()
+				}
 			}
 		}
 	}
-	r.interval = counters{}
+	r.interval.reset()
 	r.intervalStart = end
-	if ok := r.overall.out[outOK].latency; ok.TotalCount() > 0 {
-		r.lastP95 = float64(ok.ValueAtQuantile(95))
+	if ok := r.overall.out[outOK]; ok != nil && ok.latency.count() > 0 {
+		r.lastP95 = float64(ok.latency.get().ValueAtPercentile(95))
 	}
 }
 
@@ -360,9 +431,11 @@ func (r *recorder) writeIntervals(start, end time.Duration) {
 	startMs := r.origin.Add(start).UnixMilli()
 	endMs := r.origin.Add(end).UnixMilli()
 	for i, s := range r.series() {
-		r.writeInterval(s.sum(r.scratch, pickInterval), s.name, startMs, endMs, i == 0)
-		for o := range s.out {
-			r.writeInterval(s.out[o].interval, record.Tag(s.name, outcomeOf(o).population()), startMs, endMs, false)
+		r.writeInterval(s.sum(pickInterval), s.name, startMs, endMs, i == 0)
+		for o, h := range s.out {
+			if h != nil {
+				r.writeInterval(h.interval.get(), record.Tag(s.name, outcomeOf(o).population()), startMs, endMs, false)
+			}
 		}
 	}
 	if err := r.logBuf.Flush(); err != nil && r.logErr == nil {
@@ -375,20 +448,28 @@ func (r *recorder) series() []*series {
 	return append([]*series{r.overall}, r.endpoints...)
 }
 
-func (r *recorder) writeInterval(h *hdr.Histogram, tag string, startMs, endMs int64, always bool) {
-	if !always && h.TotalCount() == 0 {
-		return
+// writeInterval writes h (nil: empty) as the interval [startMs, endMs)
+// tagged tag; an empty one only when always.
+func (r *recorder) writeInterval(h readable, tag string, startMs, endMs int64, always bool) {
+	if h == nil || h.TotalCount() == 0 {
+		if !always {
+			return
+		}
+		h = r.empty
 	}
 	h.SetTag(tag) // Reset clears it
 	h.SetStartTimeMs(startMs)
 	h.SetEndTimeMs(endMs)
-	if err := r.log.OutputIntervalHistogram(h); err != nil && r.logErr == nil {
+	if err := outputInterval(r.log, h); err != nil && r.logErr == nil {
 		r.logErr = fmt.Errorf("writing latency log: %w", err)
 	}
 }
 
 // codesMap and kindsMap turn counter arrays into run.json's maps.
 func codesMap(codes *[maxStatus]int64) map[string]int64 {
+	if codes == nil {
+		return nil
+	}
 	var m map[string]int64
 	for code, n := range codes {
 		if n == 0 {
@@ -416,26 +497,36 @@ func kindsMap(kinds *[numKinds]int64) map[string]int64 {
 	return m
 }
 
+// quantiles is what a summary reads of a histogram, dense (hdr.Histogram)
+// or sparse (hdr.PackedHistogram): both answer alike from the same counts.
+type quantiles interface {
+	TotalCount() int64
+	Min() int64
+	Max() int64
+	Mean() float64
+	ValueAtPercentile(percentile float64) int64
+}
+
 // latencySummary summarises a histogram of microseconds.
-func latencySummary(h *hdr.Histogram) record.Latency {
+func latencySummary(h quantiles) record.Latency {
 	if h.TotalCount() == 0 {
 		return record.Latency{}
 	}
 	return record.Latency{
 		Min:  float64(h.Min()),
 		Mean: h.Mean(),
-		P50:  float64(h.ValueAtQuantile(50)),
-		P90:  float64(h.ValueAtQuantile(90)),
-		P95:  float64(h.ValueAtQuantile(95)),
-		P99:  float64(h.ValueAtQuantile(99)),
-		P999: float64(h.ValueAtQuantile(99.9)),
+		P50:  float64(h.ValueAtPercentile(50)),
+		P90:  float64(h.ValueAtPercentile(90)),
+		P95:  float64(h.ValueAtPercentile(95)),
+		P99:  float64(h.ValueAtPercentile(99)),
+		P999: float64(h.ValueAtPercentile(99.9)),
 		Max:  float64(h.Max()),
 	}
 }
 
 // latencyOf summarises h, or is nil when h is empty: a population with no
 // request has no latency, not a latency of zero.
-func latencyOf(h *hdr.Histogram) *record.Latency {
+func latencyOf(h quantiles) *record.Latency {
 	if h.TotalCount() == 0 {
 		return nil
 	}
@@ -443,20 +534,36 @@ func latencyOf(h *hdr.Histogram) *record.Latency {
 	return &l
 }
 
+// summary summarises s's histogram of all requests that pick chooses.
+func (s *series) summary(pick func(*histograms) *hist) record.Latency {
+	if h := s.sum(pick); h != nil {
+		return latencySummary(h)
+	}
+	return record.Latency{}
+}
+
+// outcomeSummary summarises o's histogram of s that pick chooses; nil when
+// o has no result.
+func (s *series) outcomeSummary(o outcomeOf, pick func(*histograms) *hist) *record.Latency {
+	if h := s.out[o]; h != nil {
+		return latencyOf(pick(h).get())
+	}
+	return nil
+}
+
 // stats summarises a series over a measured window of secs seconds at a
 // target rate (requests per second).
 func (s *series) stats(secs, targetRate float64) record.Stats {
-	scratch := hdr.New(s.out[0].latency.LowestTrackableValue(), s.out[0].latency.HighestTrackableValue(), sigFigs)
 	st := record.Stats{
 		Requests:            s.total.requests,
 		Successes:           s.total.successes,
-		LatencyUS:           latencySummary(s.sum(scratch, pickLatency)),
-		ServiceTimeUS:       latencySummary(s.sum(scratch, pickService)),
-		LatencyOKUS:         latencyOf(s.out[outOK].latency),
-		LatencyFailedUS:     latencyOf(s.out[outFailed].latency),
-		ServiceTimeOKUS:     latencyOf(s.out[outOK].service),
-		ServiceTimeFailedUS: latencyOf(s.out[outFailed].service),
-		StatusCodes:         codesMap(&s.total.codes),
+		LatencyUS:           s.summary(pickLatency),
+		ServiceTimeUS:       s.summary(pickService),
+		LatencyOKUS:         s.outcomeSummary(outOK, pickLatency),
+		LatencyFailedUS:     s.outcomeSummary(outFailed, pickLatency),
+		ServiceTimeOKUS:     s.outcomeSummary(outOK, pickService),
+		ServiceTimeFailedUS: s.outcomeSummary(outFailed, pickService),
+		StatusCodes:         codesMap(s.total.codes),
 		Errors:              kindsMap(&s.total.kinds),
 		BytesIn:             s.total.bytesIn,
 		BytesOut:            s.total.bytesOut,
@@ -486,19 +593,24 @@ func (r *recorder) serviceLog(start, end time.Duration) ([]byte, error) {
 	w := hdr.NewHistogramLogWriter(&buf)
 	startMs, endMs := r.origin.Add(start).UnixMilli(), r.origin.Add(end).UnixMilli()
 	errs := []error{record.WriteHlogHeader(w, r.origin.UnixMilli(), "service time (uncorrected latency) in microseconds over the measured window; untagged = all endpoints, Tag=<endpoint> per endpoint, all requests; Tag=<endpoint>:ok and :failed the successful and failed ones")}
-	write := func(h *hdr.Histogram, tag string, always bool) {
-		if !always && h.TotalCount() == 0 {
-			return
+	write := func(h readable, tag string, always bool) {
+		if h == nil || h.TotalCount() == 0 {
+			if !always {
+				return
+			}
+			h = r.empty
 		}
 		h.SetTag(tag)
 		h.SetStartTimeMs(startMs)
 		h.SetEndTimeMs(endMs)
-		errs = append(errs, w.OutputIntervalHistogram(h))
+		errs = append(errs, outputInterval(w, h))
 	}
 	for i, s := range r.series() {
-		write(s.sum(r.scratch, pickService), s.name, i == 0)
-		for o := range s.out {
-			write(s.out[o].service, record.Tag(s.name, outcomeOf(o).population()), false)
+		write(s.sum(pickService), s.name, i == 0)
+		for o, h := range s.out {
+			if h != nil {
+				write(h.service.get(), record.Tag(s.name, outcomeOf(o).population()), false)
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

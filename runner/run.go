@@ -234,27 +234,56 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 }
 
 // waitUntil waits on clk for the common start t (none when zero) and
-// returns how late it is when t had already passed. A cancelled ctx ends the
-// wait with an error: nothing has been sent yet.
+// returns how late it is when t had already passed. While it waits it says
+// on progress how long is left: every hour while over an hour away, every
+// minute in the last hour, and 10 s before t. A cancelled ctx ends the wait
+// with an error: nothing has been sent yet.
 func waitUntil(ctx context.Context, clk clock, t time.Time, progress io.Writer) (late time.Duration, err error) {
 	if t.IsZero() {
 		return 0, nil
 	}
-	d := t.Sub(clk.now())
-	if d <= 0 {
-		return -d, nil
+	now := clk.now()
+	left := t.Sub(now)
+	if left <= 0 {
+		return -left, nil
 	}
 	if progress != nil {
-		fmt.Fprintf(progress, "waiting %s for the common start at %s\n", d.Round(time.Millisecond), t.UTC().Format(time.RFC3339Nano))
+		fmt.Fprintf(progress, "waiting %s for the common start at %s\n", left.Round(time.Millisecond), t.UTC().Format(time.RFC3339Nano))
 	}
-	due, stop := clk.after(d)
-	defer stop()
-	select {
-	case <-due:
-		return 0, nil
-	case <-ctx.Done():
-		return 0, fmt.Errorf("stopped while waiting for the common start at %s: %w", t.UTC().Format(time.RFC3339), ctx.Err())
+	for left > 0 {
+		mark := countdownMark(left)
+		due, stop := clk.after(left - mark)
+		select {
+		case now = <-due:
+		case <-ctx.Done():
+			stop()
+			return 0, fmt.Errorf("stopped while waiting for the common start at %s: %w", t.UTC().Format(time.RFC3339), ctx.Err())
+		}
+		stop()
+		// Subtleness ahead! The tick says when the timer fired: the
+		// clock's now may already be later, or (a test's clock) not move.
+		if left = t.Sub(now); left > 0 && progress != nil {
+			fmt.Fprintf(progress, "starting in %s\n", left.Round(time.Second))
+		}
 	}
+	return 0, nil
+}
+
+// countdownMark is the next time left at which waitUntil says how long is
+// left, when left remains: the last whole hour before it while over an
+// hour, the last whole minute while over a minute, then 10 s, then the
+// start itself (0).
+func countdownMark(left time.Duration) time.Duration {
+	const final = 10 * time.Second
+	switch {
+	case left > time.Hour:
+		return (left - 1) / time.Hour * time.Hour
+	case left > time.Minute:
+		return (left - 1) / time.Minute * time.Minute
+	case left > final:
+		return final
+	}
+	return 0
 }
 
 // checkoutCommit is the commit checked out in dir (the working directory

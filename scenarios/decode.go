@@ -53,6 +53,11 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // problem (it would be ignored).
 func parse(data []byte, lookup func(string) (string, bool)) (*Scenario, *problems) {
 	probs := &problems{}
+	data, bad := asUTF8(data)
+	if bad != nil {
+		probs.add(bad.Pos, "", "%v", bad)
+		return nil, probs
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc, next yaml.Node
 	if err := dec.Decode(&doc); err != nil && err != io.EOF {

@@ -304,28 +304,6 @@ func TestParseShardAuto(t *testing.T) {
 	}
 }
 
-// FuzzParse feeds arbitrary text to the parser: it must return a scenario
-// or an error, never panic. The seeds are small on purpose: the fuzzer
-// minimises every new input, which is slow for whole scenario files.
-func FuzzParse(f *testing.F) {
-	for _, seed := range []string{
-		"name: a\ntarget: {base_url: \"http://h:1\"}\nload: {stages: [{duration: 1s, rate: 0 -> 5/s}]}\nrequests: [{name: r, path: /x}]\n",
-		"name: a\ntarget: {base_url: \"http://h:1\"}\nload: {model: closed, think_time: 1s, stages: [{duration: 1m, users: 3}]}\nrequests: [{name: r, path: /x}]\n",
-		"name: a\ntarget: {base_url: \"${U:-http://h:1}\"}\ndata: {u: {range: [1, 9], pick: zipf}, v: {values: [x]}}\nload: {warmup: 1s, stages: [{duration: 2s, rate: 9/m}]}\nrequests: [{name: r, weight: 2, method: post, path: \"/{{u}}?q={{v}}\", body: \"{{v}}\", expect: [201]}]\ngates: [p95 < 1s]\n",
-		"name: &a x\nload: *a\n",
-		"stages:\n  - {rate: fast}\n",
-	} {
-		f.Add([]byte(seed))
-	}
-	lookup := Options{LookupEnv: func(string) (string, bool) { return "", false }}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		sc, err := Parse(data, "fuzz.yaml", "/nonexistent", lookup)
-		if err == nil {
-			_ = sc.Describe()
-		}
-	})
-}
-
 // shapeStage is a stage as run.json's plan records it (runner.Plan).
 type shapeStage struct{ StartS, DurationS, From, To float64 }
 

@@ -1,12 +1,15 @@
 package target
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,28 +67,36 @@ func writeAPIError(w http.ResponseWriter, e *apiError) {
 }
 
 // decodeJSON reads a JSON object of at most MaxBodyBytes into v, strictly:
-// unknown fields, wrong types, trailing data and empty bodies are errors that
-// name the field or the offset.
+// unknown fields, wrong types, trailing data, empty bodies and bytes that are
+// not UTF-8 are errors that name the field or the offset. (encoding/json
+// would turn invalid UTF-8 in a string into U+FFFD and store that.)
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
+			Message: fmt.Sprintf("request body over %d bytes", MaxBodyBytes)}
+	}
+	if err != nil {
+		return badRequest("", "request body: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
 			return badRequest("", "request body: unexpected data after the JSON object")
 		}
+		if !utf8.Valid(body) {
+			return invalidUTF8(body)
+		}
 		return nil
 	}
 	var (
-		tooBig    *http.MaxBytesError
 		syntax    *json.SyntaxError
 		wrongType *json.UnmarshalTypeError
 	)
 	switch {
-	case errors.As(err, &tooBig):
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
-			Message: fmt.Sprintf("request body over %d bytes", MaxBodyBytes)}
 	case errors.Is(err, io.EOF):
 		return badRequest("", "request body: empty, want a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -104,6 +115,30 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
 	default:
 		return badRequest("", "request body: %v", err)
 	}
+}
+
+// invalidUTF8 is the error for a JSON object (decoded already) holding bytes
+// that are not UTF-8: it names the first field, in name order, whose value
+// holds them, as validText does for a query parameter.
+func invalidUTF8(body []byte) *apiError {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil {
+		for _, name := range slices.Sorted(maps.Keys(fields)) {
+			if !utf8.Valid(fields[name]) {
+				return badRequest(name, "%s: not valid UTF-8", name)
+			}
+		}
+	}
+	valid := len(body)
+	for i := 0; i < len(body); {
+		r, size := utf8.DecodeRune(body[i:])
+		if r == utf8.RuneError && size <= 1 {
+			valid = i
+			break
+		}
+		i += size
+	}
+	return badRequest("", "request body: not valid UTF-8 at byte %d", valid)
 }
 
 // pathID parses the positive integer path value name.

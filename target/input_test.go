@@ -54,6 +54,12 @@ func TestHostileInputIsABadRequest(t *testing.T) {
 		{"invalid UTF-8 in memory search", "GET", "/api/v1/users/1/memory/search?q=caf%E9", "", "q"},
 		{"invalid UTF-8 in nutrition search", "GET", "/api/v1/nutrition/search?q=%FF%FE", "", "q"},
 		{"truncated UTF-8 in memory search", "GET", "/api/v1/users/1/memory/search?q=%C3", "", "q"},
+		// encoding/json turns invalid UTF-8 in a string into U+FFFD: the
+		// chat stored "caf\ufffd salmon" and answered 200.
+		{"invalid UTF-8 in chat message", "POST", "/api/v1/chat", "{\"user_id\":1,\"message\":\"caf\xe9 salmon\"}", "message"},
+		{"truncated UTF-8 in chat message", "POST", "/api/v1/chat", "{\"user_id\":1,\"message\":\"tea \xc3\"}", "message"},
+		{"invalid UTF-8 in memory content", "POST", "/api/v1/users/1/memory", "{\"kind\":\"fact\",\"content\":\"\xff\xfe\xfd\"}", "content"},
+		{"invalid UTF-8 in user name", "POST", "/api/v1/users", "{\"name\":\"\xc3x\",\"email\":\"utf@example.com\"}", "name"},
 		// grams is a real (float4) with CHECK (grams > 0): what rounds to 0
 		// or underflows in its products must not reach it.
 		{"grams underflowing float4", "POST", "/api/v1/users/1/meals", `{"food_id":1,"grams":1e-300}`, "grams"},

@@ -11,6 +11,7 @@ import (
 	"github.com/loadgate/loadgate/runner"
 	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/target/writes"
+	"github.com/loadgate/loadgate/trial/capacity"
 )
 
 // Run runs the plan's scenario against its own target (`loadgate run`):
@@ -76,12 +77,18 @@ func resolve(env Env, p Plan, writesChecked bool) (*scenarios.Scenario, time.Tim
 	}
 	var start time.Time
 	if p.Capacity == nil { // $LOADGATE_START_AT is for single runs
-		if start, err = runner.ParseStartAt(p.StartAt, env.Getenv); err != nil {
+		if start, err = runner.ParseStartAt(p.StartAt, env.Getenv, time.Now(), p.AllowLong); err != nil {
 			return nil, time.Time{}, err
 		}
 	}
 	if err := sc.Apply(o); err != nil {
 		return nil, time.Time{}, err
+	}
+	if p.Capacity != nil {
+		// Refused before anything is started (a stack, a target).
+		if err := capacity.CheckScenario(sc); err != nil {
+			return nil, time.Time{}, fmt.Errorf("--find-capacity: %w", err)
+		}
 	}
 	return sc, start, nil
 }

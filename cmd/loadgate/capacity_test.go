@@ -160,6 +160,36 @@ func TestFindCapacityFirstLevelUnknown(t *testing.T) {
 	}
 }
 
+// TestFindCapacityRefusesFaults: a capacity search of a scenario with a
+// fault ran its first step without a drill ("did not hold p95", then an
+// internal "has no drill"). It is refused with exit 2 before any request,
+// naming the fault, whether a dry run or not, and leaves no directory.
+func TestFindCapacityRefusesFaults(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(srv.Close)
+	sc := writeScenario(t, capacityScenario+"faults:\n  - {name: flip, at: 200ms, action: exec, run: [/bin/true]}\n")
+	for _, extra := range [][]string{nil, {"--dry-run"}} {
+		root := filepath.Join(t.TempDir(), "results")
+		args := append([]string{"run", sc, "--target", srv.URL, "--results", root, "--find-capacity",
+			"--capacity-start", "2", "--capacity-max", "4", "--step-hold", "600ms", "--step-ramp", "0s", "--step-exclude", "100ms"}, extra...)
+		code, out, errs := runCLI(t, args...)
+		if code != 2 || !strings.Contains(errs, "faults (flip)") || strings.Contains(errs, "no drill") {
+			t.Errorf("%v: exit %d, want 2 naming the fault\nstdout: %s\nstderr: %s", extra, code, out, errs)
+		}
+		if _, err := os.Stat(root); !os.IsNotExist(err) {
+			t.Errorf("%v: the results root exists (%v)", extra, err)
+		}
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the target received %d requests", hits.Load())
+	}
+}
+
 func TestCapacityFlagErrors(t *testing.T) {
 	t.Parallel()
 	sc := writeScenario(t, capacityScenario)

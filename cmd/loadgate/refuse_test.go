@@ -67,6 +67,10 @@ func TestBadScenarioSendsNothing(t *testing.T) {
 			[]string{"s.yaml:7:", "load.stages", "25h0m0s", "--allow-long"}},
 		{"plan over 10^9 requests", `rate: 5/s`, `rate: 600000/s`, []string{"--duration", "1h"},
 			[]string{"s.yaml:7:", "load.stages", "2160000000 requests", "--allow-long"}},
+		{"start 292 years ahead", "", "", []string{"--start-at", "2318-12-01T12:00:00Z"},
+			[]string{`--start-at "2318-12-01T12:00:00Z"`, "days ahead", "--allow-long"}},
+		{"not a text file", `path: /hello}`, "path: /hello\x00}", nil,
+			[]string{"s.yaml:9:", "not a text file", "U+0000"}},
 		// --gate replaces the scenario's gates for the report; it is held to
 		// the same rules, and named as the flag.
 		{"--gate on an unknown endpoint", "", "", []string{"--gate", "helo.p99 < 1s"},

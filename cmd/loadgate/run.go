@@ -73,8 +73,8 @@ func addLoadFlags(f *cmdFlags) *runFlags {
 	r.rate = f.Float64("rate", 0, "peak rate in requests/s; the stages scale proportionally")
 	r.root = f.String("results", "results", "results root")
 	r.dryRun = f.Bool("dry-run", false, "print the resolved plan and exit")
-	r.long = f.Bool("allow-long", false, fmt.Sprintf("allow a plan over %s or %d requests (refused otherwise, as a likely typo)",
-		scenarios.MaxPlanDuration, int64(scenarios.MaxPlanRequests)))
+	r.long = f.Bool("allow-long", false, fmt.Sprintf("allow a plan over %s or %d requests, or a --start-at over %s ahead (refused otherwise, as a likely typo)",
+		scenarios.MaxPlanDuration, int64(scenarios.MaxPlanRequests), runner.MaxStartAhead))
 	r.cpuProf = f.String("cpuprofile", "", "write a CPU profile of loadgate itself (runtime/pprof) to this file")
 	r.metrics = f.String("metrics-addr", "", "serve live Prometheus metrics of the run on this address (host:port) at /metrics while it lasts")
 	f.Var(&r.gates, "gate", "gate expression replacing the scenario's (repeatable)")

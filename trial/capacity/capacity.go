@@ -87,10 +87,30 @@ func (s Settings) Check() error {
 	return nil
 }
 
+// CheckScenario refuses a scenario a search cannot run: one with faults.
+// Every step is a run of the whole scenario, so each would inject every
+// fault again, and a step that fails during a fault says nothing of its
+// level. A caller checks this when the scenario is loaded, before it starts
+// anything; Describe and Search.Run check it too.
+func CheckScenario(sc *scenarios.Scenario) error {
+	if len(sc.Faults) == 0 {
+		return nil
+	}
+	labels := make([]string, len(sc.Faults))
+	for i, f := range sc.Faults {
+		labels[i] = f.Label()
+	}
+	return fmt.Errorf("scenario %s has faults (%s): a capacity search cannot hold its levels through them (each step would inject every fault again); search a copy of the scenario without faults",
+		sc.Name, strings.Join(labels, ", "))
+}
+
 // Describe says in one line what a search of sc with set would do (a dry
 // run's answer): the levels, how each is held, the gates that judge it. Its
-// error is Levels'.
+// error is CheckScenario's or Levels'.
 func Describe(sc *scenarios.Scenario, set Settings, gates []string) (string, error) {
+	if err := CheckScenario(sc); err != nil {
+		return "", err
+	}
 	_, levels, err := Levels(sc, set)
 	if err != nil {
 		return "", err
@@ -167,7 +187,8 @@ type Search struct {
 // Run searches, writing capacity.json after every step (atomically) and
 // report.html at the end into a directory of its own, which it returns. An
 // interrupted search (ctx done) records what it reached. The error is for
-// what stopped the search itself (settings, the directory, writing files),
+// what stopped the search itself (settings, a scenario with faults, the
+// directory, writing files),
 // not for a step that failed: that is in the result.
 func (s *Search) Run(ctx context.Context) (*record.Capacity, string, error) {
 	sc, log, now := s.Scenario, s.Log, s.Now
@@ -178,6 +199,9 @@ func (s *Search) Run(ctx context.Context) (*record.Capacity, string, error) {
 		now = time.Now
 	}
 	if err := s.Settings.Check(); err != nil {
+		return nil, "", err
+	}
+	if err := CheckScenario(sc); err != nil {
 		return nil, "", err
 	}
 	search, levels, err := Levels(sc, s.Settings)

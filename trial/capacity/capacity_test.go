@@ -236,3 +236,45 @@ func TestSearchOnItsClock(t *testing.T) {
 		t.Errorf("capacity.json started %v ended %v, want %v and the clock's last reading %v", saved.Started, saved.Ended, origin, last)
 	}
 }
+
+// TestSearchRefusesFaults: a search of a scenario with faults ran its first
+// step, which failed for want of a drill ("did not hold p95", then an
+// internal "has no drill"); given drills, each step would inject every fault
+// again. It is refused before any step, by Describe (a dry run) and Run
+// alike, naming the faults; Run creates no directory.
+func TestSearchRefusesFaults(t *testing.T) {
+	t.Parallel()
+	sc, err := scenarios.Parse([]byte(`name: s
+target: {base_url: http://127.0.0.1:1}
+load: {model: closed, stages: [{duration: 10s, users: 100}]}
+requests: [{name: a, path: /}]
+faults:
+  - {at: 2s, action: exec, run: [/bin/true]}
+  - {name: again, at: 5s, action: exec, run: [/bin/true]}
+gates: [p95 < 100ms]
+`), "s.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{"CheckScenario": CheckScenario(sc), "Describe": func() error { _, err := Describe(sc, defaults, nil); return err }()} {
+		if err == nil || !strings.Contains(err.Error(), "faults (exec@2s, again)") || !strings.Contains(err.Error(), "every fault") {
+			t.Errorf("%s: %v, want a refusal naming the faults", name, err)
+		}
+	}
+	root := filepath.Join(t.TempDir(), "results")
+	steps := 0
+	s := &Search{Scenario: sc, Settings: defaults, Root: root, Step: func(context.Context, *scenarios.Scenario, string) (string, record.Outcome, error) {
+		steps++
+		return "", record.Outcome{}, errors.New("no step should run")
+	}}
+	c, dir, err := s.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "faults (exec@2s, again)") || c != nil || dir != "" {
+		t.Errorf("Run: %v, %v, %q; want a refusal and no search", c, err, dir)
+	}
+	if _, statErr := os.Stat(root); steps != 0 || !errors.Is(statErr, os.ErrNotExist) {
+		t.Errorf("%d steps ran; results root: %v (want none created)", steps, statErr)
+	}
+	if err := CheckScenario(parse(t, "  stages: [{duration: 10s, rate: 100/s}]\n")); err != nil {
+		t.Errorf("a scenario without faults: %v", err)
+	}
+}
