@@ -31,11 +31,11 @@ const (
 	MaxHlogBytes = 16 << 30
 )
 
-// openRegular opens path for reading when it is a regular file (a symlink
+// OpenRegular opens path for reading when it is a regular file (a symlink
 // to one is followed) of at most limit bytes. Its open does not wait: a
 // FIFO is opened non-blocking, then refused. A file that does not exist is
 // ErrMissing.
-func openRegular(path string, limit int64) (*os.File, error) {
+func OpenRegular(path string, limit int64) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", path, ErrMissing)
@@ -74,11 +74,11 @@ func fileKind(m fs.FileMode) string {
 	return "mode " + m.Type().String()
 }
 
-// readRegular reads the whole of path, a regular file of at most limit
-// bytes (openRegular); a file that grows past limit while it is read is
+// ReadRegular reads the whole of path, a regular file of at most limit
+// bytes (OpenRegular); a file that grows past limit while it is read is
 // refused too.
-func readRegular(path string, limit int64) ([]byte, error) {
-	f, err := openRegular(path, limit)
+func ReadRegular(path string, limit int64) ([]byte, error) {
+	f, err := OpenRegular(path, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (c *capped) Read(p []byte) (int, error) {
 // OpenHlog opens the interval log at path for reading (NewHlogReader): a
 // regular file of at most MaxHlogBytes; one that does not exist is
 // ErrMissing.
-func OpenHlog(path string) (*os.File, error) { return openRegular(path, MaxHlogBytes) }
+func OpenHlog(path string) (*os.File, error) { return OpenRegular(path, MaxHlogBytes) }
 
 // ReadCapacity reads and checks dir/capacity.json, as ReadRun does run.json.
 func ReadCapacity(dir string) (*Capacity, error) {

@@ -662,7 +662,7 @@ func ReadTimeline(dir string) (*Timeline, error) {
 
 // readJSON decodes path, a regular file of at most limit bytes, into v.
 func readJSON(path string, limit int64, v any) error {
-	data, err := readRegular(path, limit)
+	data, err := ReadRegular(path, limit)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/loadgate/loadgate/record"
 )
 
 // The readers of data files. Each names the file, and the line (and column)
@@ -21,9 +23,14 @@ import (
 // utf8BOM is the byte-order mark some editors put at the start of UTF-8.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// openData opens a data file.
+// MaxDataBytes bounds a data file (csv, lines or json): a regular file of
+// at most this many bytes, so that a device, a pipe or a file that never
+// ends cannot hold the load before it starts.
+const MaxDataBytes = 256 << 20
+
+// openData opens a data file: a regular file of at most MaxDataBytes.
 func openData(path string) (*os.File, error) {
-	f, err := os.Open(path)
+	f, err := record.OpenRegular(path, MaxDataBytes)
 	if err != nil {
 		return nil, fmt.Errorf("data file: %w", err)
 	}
@@ -204,7 +211,7 @@ func quoteList(names []string) string {
 // readJSONData reads a JSON file holding one array: of objects (a table,
 // every object with the same keys) or of scalars (values).
 func readJSONData(path string) (*Table, []string, error) {
-	data, err := os.ReadFile(path)
+	data, err := record.ReadRegular(path, MaxDataBytes)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data file: %w", err)
 	}

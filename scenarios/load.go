@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/loadgate/loadgate/record"
 )
 
 // Options adjust how a scenario source is read.
@@ -27,10 +29,15 @@ func (o Options) lookup() func(string) (string, bool) {
 	return os.LookupEnv
 }
 
-// Load reads, expands, decodes and validates the scenario file at path.
-// Errors are *Error values naming the file, line, column and field.
+// MaxScenarioBytes bounds a scenario file: a regular file of at most this
+// many bytes.
+const MaxScenarioBytes = 16 << 20
+
+// Load reads, expands, decodes and validates the scenario file at path, a
+// regular file of at most MaxScenarioBytes. Errors are *Error values naming
+// the file, line, column and field.
 func Load(path string, opts ...Options) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := record.ReadRegular(path, MaxScenarioBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading scenario: %w", err)
 	}

@@ -5,7 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/loadgate/loadgate/record"
 )
 
 // TLSConfig is the client TLS configuration of target.tls, its files read
@@ -29,7 +30,7 @@ func (s *Scenario) tlsConfig() (*tls.Config, string, error) {
 		ServerName:         t.ServerName,
 	}
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(s.dataPath(t.CAFile))
+		pem, err := record.ReadRegular(s.dataPath(t.CAFile), 1<<20)
 		if err != nil {
 			return nil, "target.tls.ca_file", err
 		}
