@@ -48,9 +48,9 @@ func decide(run *record.Run, gates []record.Gate) record.Outcome {
 	// A run that did not do what it planned is never a pass: a plan left
 	// unsent makes it inconclusive whatever its gates say; a drill that
 	// failed, unless a gate failed. Its reason comes first.
-	if why, always := notAsPlanned(run); why != "" && run.Status != record.StatusRunning {
+	if why, detail, always := notAsPlanned(run); why != "" && run.Status != record.StatusRunning {
 		o.NotAsPlanned = why
-		o.Reasons = append([]string{"the run did not do what it planned: " + why}, o.Reasons...)
+		o.Reasons = append([]string{"the run did not do what it planned: " + detail}, o.Reasons...)
 		if always || o.Verdict == record.VerdictPass {
 			o.Verdict = record.VerdictUnknown
 		}
@@ -80,32 +80,36 @@ func decide(run *record.Run, gates []record.Gate) record.Outcome {
 	return o
 }
 
-// notAsPlanned says, with the figures, how the run did not do what it
-// planned: its attack stopped on its own with more than
-// record.MaxShortfall of its measured time left (unique data exhausted),
-// or its generator left more than that share of the planned requests
-// unsent; always is then set (no gate can be trusted). Failed drills
-// (injection or undo) are said too, without always: a gate that failed
-// still fails. "" when the run went as planned.
-func notAsPlanned(run *record.Run) (why string, always bool) {
-	var parts []string
+// notAsPlanned says how the run did not do what it planned, in a few words
+// (why, the verdict's line) and with the figures and errors (detail): its
+// attack stopped on its own with more than record.MaxShortfall of its
+// measured time left (unique data exhausted), or its generator left more
+// than that share of the planned requests unsent; always is then set (no
+// gate can be trusted). Failed drills (injection or undo) are said too,
+// without always: a gate that failed still fails. "" when the run went as
+// planned.
+func notAsPlanned(run *record.Run) (why, detail string, always bool) {
+	var short, long []string
 	if share := run.Stopped.Unsent(run.WarmupS); share > record.MaxShortfall {
-		parts = append(parts, fmt.Sprintf("its attack stopped after %s of its %s plan (%s), leaving %.0f %% of the measured time unsent",
-			roundSecs(run.Stopped.AtS), roundSecs(run.Stopped.PlanS), run.Stopped.Reason, share*100))
+		w := fmt.Sprintf("its attack stopped after %s of its %s plan, leaving %.0f %% of the measured time unsent",
+			roundSecs(run.Stopped.AtS), roundSecs(run.Stopped.PlanS), share*100)
+		short, long = append(short, w), append(long, w+" ("+run.Stopped.Reason+")")
 	}
 	if w := run.Generator.Shortfall(); w != "" {
-		parts = append(parts, w)
+		short, long = append(short, w), append(long, w)
 	}
-	always = len(parts) > 0
+	always = len(short) > 0
 	for _, f := range run.Faults {
 		switch {
 		case f.Error != "":
-			parts = append(parts, fmt.Sprintf("drill %s failed to inject (%s)", f.Name, f.Error))
+			short = append(short, "drill "+f.Name+" failed to inject")
+			long = append(long, fmt.Sprintf("drill %s failed to inject (%s)", f.Name, f.Error))
 		case f.UndoError != "":
-			parts = append(parts, fmt.Sprintf("drill %s failed to undo (%s)", f.Name, f.UndoError))
+			short = append(short, "drill "+f.Name+" failed to undo")
+			long = append(long, fmt.Sprintf("drill %s failed to undo (%s)", f.Name, f.UndoError))
 		}
 	}
-	return strings.Join(parts, "; "), always
+	return strings.Join(short, "; "), strings.Join(long, "; "), always
 }
 
 // planDistortion says why the generator's lateness distorts the verdict

@@ -35,10 +35,10 @@ func TestRunNotAsPlanned(t *testing.T) {
 		}, record.VerdictPass, "PASS"},
 		{"drill failed to inject", nil, func(r *record.Run) {
 			r.Faults = []record.Fault{{FaultPlan: record.FaultPlan{Name: "f", Action: "exec", AtS: 2}, StartS: &start, EndS: &start, Error: "false: exit status 1"}}
-		}, record.VerdictUnknown, "INCONCLUSIVE — drill f failed to inject (false: exit status 1)"},
+		}, record.VerdictUnknown, "INCONCLUSIVE — drill f failed to inject"},
 		{"drill failed to undo", nil, func(r *record.Run) {
 			r.Faults = []record.Fault{{FaultPlan: record.FaultPlan{Name: "f", Action: "exec", AtS: 2, ForS: 1}, StartS: &start, EndS: &end, Injected: true, UndoError: "boom"}}
-		}, record.VerdictUnknown, "INCONCLUSIVE — drill f failed to undo (boom)"},
+		}, record.VerdictUnknown, "INCONCLUSIVE — drill f failed to undo"},
 		{"drill failed, a gate failed", []string{"p95 < 1us"}, func(r *record.Run) {
 			r.Faults = []record.Fault{{FaultPlan: record.FaultPlan{Name: "f", Action: "exec", AtS: 2}, StartS: &start, EndS: &start, Error: "x"}}
 		}, record.VerdictFail, "FAIL"},

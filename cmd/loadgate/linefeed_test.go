@@ -59,6 +59,9 @@ metrics:
 `, forged, srv.URL, srv.URL)
 	// The capacity search takes no exec fault.
 	scenario, withFault := writeScenario(t, text), writeScenario(t, text+fmt.Sprintf(talk, forged))
+	// Without gates the command's last line is the verdict's first reason,
+	// which quotes the failed drill's output.
+	noGates := writeScenario(t, strings.Replace(text, "gates:\n  - error_rate < 50%\n", "", 1)+fmt.Sprintf(talk, forged))
 	root := t.TempDir()
 	for _, tt := range []struct {
 		name string
@@ -67,6 +70,7 @@ metrics:
 		shows string
 	}{
 		{"a run", []string{"run", withFault, "--out", filepath.Join(root, "run")}, `oops\n` + forged},
+		{"a run without gates", []string{"run", noGates, "--out", filepath.Join(root, "run-no-gates")}, `oops\n` + forged},
 		{"a dry run's plan", []string{"run", scenario, "--dry-run"}, "a plan\n          " + forged},
 		{"a capacity search", []string{"run", scenario, "--results", root, "--find-capacity",
 			"--capacity-start", "1", "--capacity-max", "2", "--step-hold", "600ms", "--step-ramp", "100ms", "--step-exclude", "100ms"}, `profile fine\n` + forged},

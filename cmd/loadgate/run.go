@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/record"
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/runner"
 	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/trial"
@@ -194,7 +195,8 @@ func outcomeError(out record.Outcome) error {
 		return errGateFailed
 	}
 	if len(out.Reasons) > 0 && len(out.Gates) == 0 {
-		return &exitCodeError{code: exitError, err: errors.New(out.Reasons[0])}
+		// A reason may quote outside text (a drill's error): one line.
+		return &exitCodeError{code: exitError, err: errors.New(redact.Terminal(out.Reasons[0]))}
 	}
 	return &exitCodeError{code: exitError, err: errors.New("a gate could not be evaluated (see the table)")}
 }
