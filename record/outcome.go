@@ -57,15 +57,26 @@ func (o Outcome) Headline() string {
 		if n == 0 {
 			return "PASS — no gates"
 		}
+		if n == 1 {
+			return "PASS — 1 gate holds"
+		}
 		return fmt.Sprintf("PASS — all %d gates hold", n)
 	case VerdictFail:
 		if failed == 0 {
 			return "FAIL"
 		}
-		return fmt.Sprintf("FAIL — %d of %d gates failed", failed, n)
+		return fmt.Sprintf("FAIL — %d of %s failed", failed, gates(n))
 	}
 	if unknown == 0 {
 		return "UNKNOWN — the run cannot be judged"
 	}
-	return fmt.Sprintf("UNKNOWN — %d of %d gates could not be evaluated", unknown, n)
+	return fmt.Sprintf("UNKNOWN — %d of %s could not be evaluated", unknown, gates(n))
+}
+
+// gates is "1 gate" or "n gates".
+func gates(n int) string {
+	if n == 1 {
+		return "1 gate"
+	}
+	return fmt.Sprintf("%d gates", n)
 }

@@ -402,7 +402,9 @@ func compareVerdicts(runs []*runData, labels []string, exprs []string) []verdict
 			}
 		}
 		of := fmt.Sprintf(" of %d", n)
-		if i == 0 {
+		if i == 0 && n == 1 {
+			of += " gate"
+		} else if i == 0 {
 			of += " gates"
 		}
 		w := labels[i] + " "
