@@ -31,6 +31,10 @@ RUN_FLAGS := $(if $(DURATION),--duration $(DURATION)) $(if $(RATE),--rate $(RATE
 # TEST_FORMAT=pkgname prints a line per package instead.
 GOTESTSUM   := bin/gotestsum
 TEST_FORMAT ?= testname
+# go test's own limit per package binary (its default, 10m, is a wall-clock
+# kill that a busy machine reaches on an honest run): a failsafe for a hung
+# test, far above the slowest package here (the report's, a few minutes).
+TEST_TIMEOUT ?= 60m
 
 .PHONY: build assets scenario test lint-workflows test-short serve report report-screenshots compare capacity gate bench bench-target bench-harness vet fmt clean FORCE
 
@@ -59,13 +63,13 @@ $(ECHARTS_JS):
 # The whole test suite against real PostgreSQL and Redis (found or started).
 test: build assets lint-workflows $(GOTESTSUM)
 	$(GO) vet ./...
-	$(BIN) services -- $(GOTESTSUM) --format $(TEST_FORMAT) --format-hide-empty-pkg -- -race -count=1 ./...
+	$(BIN) services -- $(GOTESTSUM) --format $(TEST_FORMAT) --format-hide-empty-pkg -- -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 $(GOTESTSUM): tools/go.mod tools/go.sum
 	$(GO) -C tools build -o $(abspath $@) gotest.tools/gotestsum
 
 test-short: build
-	$(BIN) services -- $(GO) test -short -count=1 ./...
+	$(BIN) services -- $(GO) test -short -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 serve: build
 	$(BIN) services -- $(BIN) serve --profile $(PROFILE)
