@@ -86,6 +86,8 @@ type outcome struct {
 	server    record.Server
 	points    []record.Point
 	warnings  []string
+	// expected is what the scenario's drills caused as planned (record.Run.Expected).
+	expected []string
 	// abort is the abort gate that ended the run, if one did.
 	abort     *record.Abort
 	generator *record.Generator
@@ -373,12 +375,12 @@ func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr
 		out.warnings = append(out.warnings, fmt.Sprintf("the attack stopped early after %s: %s", end.Round(time.Millisecond), rec.stopped))
 	}
 	a.figures(end, out)
+	out.faults = a.drills.snapshot() // before serverFigures, which reads the drills' windows
 	a.serverFigures(scr, out)
 	if a.live != nil {
 		a.live.unsent.Add(float64(out.overall.Unsent))
 		a.live.inFlight.Set(0)
 	}
-	out.faults = a.drills.snapshot()
 	if rec.logErr != nil {
 		return nil, rec.logErr
 	}
@@ -465,10 +467,12 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 // the Server-Timing split) and the server maps of out.points.
 func (a *attack) serverFigures(scr *scraper, out *outcome) {
 	if scr != nil {
-		samples, errs, lastErr := scr.snapshot()
-		var w []string
-		out.server, w = summarizeServer(redact.URL(a.sc.Metrics.URL), samples, errs, lastErr, a.warmup, out.points)
+		samples, failed, lastErr := scr.snapshot()
+		var w, expected []string
+		down := downWindows(out.faults, a.sc.Metrics.Interval.D())
+		out.server, w, expected = summarizeServer(redact.URL(a.sc.Metrics.URL), samples, failed, lastErr, a.warmup, out.points, down)
 		out.warnings = append(out.warnings, w...)
+		out.expected = append(out.expected, expected...)
 		if len(samples) > 0 {
 			summarizeSeries(&out.server, a.series, samples, windowStart(samples, a.warmup))
 		}

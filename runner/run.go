@@ -172,6 +172,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 			Server:      out.server,
 			Gates:       []record.Gate{},
 			Warnings:    out.warnings,
+			Expected:    out.expected,
 			Faults:      out.faults,
 			Abort:       out.abort,
 		}
