@@ -96,8 +96,10 @@ report: build assets
 
 # A screenshot of each page type (run, comparison, capacity search), drawn
 # from the report package's fixtures in headless Chromium with the network
-# off, for review: $(SCREENSHOTS)/run.png, comparison.png and capacity.png,
-# beside the pages themselves. CI=1: a missing Chromium is an error here.
+# off, for review: the first screen (1400 x 900) in $(SCREENSHOTS)/run.png,
+# comparison.png and capacity.png, further down in run-full.png and
+# comparison-full.png, beside the pages themselves. CI=1: a missing Chromium
+# is an error here.
 SCREENSHOTS ?= results/screenshots
 report-screenshots: assets
 	CI=1 $(GO) test ./report/ -count=1 -run '^TestReportScreenshots$$' -v -args -screenshots=$(abspath $(SCREENSHOTS))
