@@ -116,7 +116,10 @@ type downWindow struct {
 }
 
 func (d *downWindow) words() string {
-	return fmt.Sprintf("from %s to %s", roundS(d.start), roundS(d.end))
+	if from, to := roundS(d.start), roundS(d.end); from != to {
+		return fmt.Sprintf("from %s to %s", from, to)
+	}
+	return "at " + roundS(d.start)
 }
 
 // downWindows are the windows of the faults that take the target down.
