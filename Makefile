@@ -31,6 +31,17 @@ RUN_FLAGS := $(if $(DURATION),--duration $(DURATION)) $(if $(RATE),--rate $(RATE
 # TEST_FORMAT=pkgname prints a line per package instead.
 GOTESTSUM   := bin/gotestsum
 TEST_FORMAT ?= testname
+# go test's own limit per package binary (its default, 10m, is a wall-clock
+# kill that a busy machine reaches on an honest run): a failsafe for a hung
+# test, far above the slowest package here (the report's, a few minutes).
+TEST_TIMEOUT ?= 60m
+
+# Each step says what it does as it starts, with the time since make
+# started, so that no step is a silence of minutes: $(call step,WHAT) is a
+# recipe line printing "[+1m02s] WHAT" (WHAT without commas or single
+# quotes).
+MAKE_START := $(shell date +%s 2>/dev/null)
+step = @now=$$(date +%s 2>/dev/null); s=$$(( $${now:-0} - $(or $(MAKE_START),$${now:-0}) )); printf '[+%dm%02ds] %s\n' $$((s / 60)) $$((s % 60)) '$(1)'
 
 .PHONY: build assets scenario test lint-workflows test-short serve report report-screenshots compare capacity gate bench bench-target bench-harness vet fmt clean FORCE
 
@@ -40,6 +51,7 @@ TEST_FORMAT ?= testname
 ECHARTS_EMBED := report/echarts.min.js
 
 build: assets
+	$(call step,building $(BIN) (the first build fetches and compiles the dependencies: a few minutes))
 	@if [ -s $(ECHARTS_JS) ]; then cp $(ECHARTS_JS) $(ECHARTS_EMBED).tmp && mv $(ECHARTS_EMBED).tmp $(ECHARTS_EMBED); else rm -f $(ECHARTS_EMBED); fi
 	$(GO) build $$([ -s $(ECHARTS_EMBED) ] && echo -tags echarts) -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/loadgate
 
@@ -48,6 +60,7 @@ assets: $(ECHARTS_JS)
 # One shell: without npm it says so and succeeds (the file stays absent, so
 # the next make asks again).
 $(ECHARTS_JS):
+	$(call step,fetching ECharts $(ECHARTS_VERSION) from npm for the reports (once))
 	@if ! command -v npm >/dev/null; then \
 		echo "npm not found: reports will load ECharts from a CDN (apt-get install npm to inline it)"; \
 	else \
@@ -57,15 +70,23 @@ $(ECHARTS_JS):
 	fi
 
 # The whole test suite against real PostgreSQL and Redis (found or started).
+# go vet -race vets every package and its tests as the race build sees them
+# and leaves them compiled with the race detector in the build cache, which
+# the test run then takes: vet and the race build are one step (files built
+# only without -race, report/norace_test.go, are vetted by go vet ./... alone).
 test: build assets lint-workflows $(GOTESTSUM)
-	$(GO) vet ./...
-	$(BIN) services -- $(GOTESTSUM) --format $(TEST_FORMAT) --format-hide-empty-pkg -- -race -count=1 ./...
+	$(call step,go vet -race ./... (vets every package and compiles it and its tests with the race detector: several minutes the first time))
+	$(GO) vet -race ./...
+	$(call step,running the tests with -race (PostgreSQL and Redis found or started; each package prints as it finishes))
+	$(BIN) services -- $(GOTESTSUM) --format $(TEST_FORMAT) --format-hide-empty-pkg -- -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 $(GOTESTSUM): tools/go.mod tools/go.sum
+	$(call step,building $@ (the test runner: once))
 	$(GO) -C tools build -o $(abspath $@) gotest.tools/gotestsum
 
 test-short: build
-	$(BIN) services -- $(GO) test -short -count=1 ./...
+	$(call step,running the short tests (PostgreSQL and Redis found or started))
+	$(BIN) services -- $(GO) test -short -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 serve: build
 	$(BIN) services -- $(BIN) serve --profile $(PROFILE)
@@ -75,8 +96,10 @@ report: build assets
 
 # A screenshot of each page type (run, comparison, capacity search), drawn
 # from the report package's fixtures in headless Chromium with the network
-# off, for review: $(SCREENSHOTS)/run.png, comparison.png and capacity.png,
-# beside the pages themselves. CI=1: a missing Chromium is an error here.
+# off, for review: the first screen (1400 x 900) in $(SCREENSHOTS)/run.png,
+# comparison.png and capacity.png, further down in run-full.png and
+# comparison-full.png, beside the pages themselves. CI=1: a missing Chromium
+# is an error here.
 SCREENSHOTS ?= results/screenshots
 report-screenshots: assets
 	CI=1 $(GO) test ./report/ -count=1 -run '^TestReportScreenshots$$' -v -args -screenshots=$(abspath $(SCREENSHOTS))
@@ -118,6 +141,7 @@ endif
 
 ifeq ($(exit_goal),)
 $(EXIT_GOALS):
+	$(call step,running loadgate)
 	$(LG_$@)
 scenario compare capacity: build assets
 gate: build
@@ -129,7 +153,7 @@ ifeq ($(MAKE_RESTARTS),)
 include $(EXIT_FILE)
 $(EXIT_FILE): $(DEPS_$(exit_goal)) FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(LG_$(exit_goal))'
+	$(call step,running $(LG_$(exit_goal)))
 	@$(LG_$(exit_goal)); echo "LOADGATE_EXIT := $$?" > $@.tmp && mv $@.tmp $@
 else
 -include $(EXIT_FILE)
@@ -171,6 +195,7 @@ bench-harness: build
 # (a module of its own, so its dependencies stay out of loadgate's): fetched
 # once through the module proxy, then run from the module cache, offline.
 lint-workflows:
+	$(call step,linting the GitHub workflows with actionlint (built once from tools/go.mod))
 	$(GO) -C tools tool actionlint $(abspath $(wildcard .github/workflows/*.yml))
 
 fmt:

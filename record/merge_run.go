@@ -93,6 +93,9 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *Run {
 		for _, w := range r.Warnings {
 			m.Warnings = append(m.Warnings, fmt.Sprintf("shard %d/%d: %s", r.ShardIndex, r.ShardCount, w))
 		}
+		for _, e := range r.Expected {
+			m.Expected = append(m.Expected, fmt.Sprintf("shard %d/%d: %s", r.ShardIndex, r.ShardCount, e))
+		}
 	}
 	m.Merged.StartSpreadS = latest.Sub(earliest).Seconds()
 	if spread := latest.Sub(earliest); spread > maxStartSpread {

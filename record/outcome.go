@@ -67,12 +67,15 @@ func (o Outcome) Headline() string {
 		if n == 0 {
 			return "PASS — no gates"
 		}
+		if n == 1 {
+			return "PASS — 1 gate holds"
+		}
 		return fmt.Sprintf("PASS — all %d gates hold", n)
 	case VerdictFail:
 		if failed == 0 {
 			return "FAIL"
 		}
-		h := fmt.Sprintf("FAIL — %d of %d gates failed", failed, n)
+		h := fmt.Sprintf("FAIL — %d of %s failed", failed, gates(n))
 		if unknown > 0 {
 			// A fail outranks an unknown (gate.Verdict): still say it.
 			h += fmt.Sprintf(", %d could not be evaluated", unknown)
@@ -82,5 +85,13 @@ func (o Outcome) Headline() string {
 	if unknown == 0 {
 		return "UNKNOWN — the run cannot be judged"
 	}
-	return fmt.Sprintf("UNKNOWN — %d of %d gates could not be evaluated", unknown, n)
+	return fmt.Sprintf("UNKNOWN — %d of %s could not be evaluated", unknown, gates(n))
+}
+
+// gates is "1 gate" or "n gates".
+func gates(n int) string {
+	if n == 1 {
+		return "1 gate"
+	}
+	return fmt.Sprintf("%d gates", n)
 }

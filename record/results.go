@@ -127,6 +127,11 @@ type Run struct {
 	// Warnings are said loudly by every report: generator saturation, an aborted
 	// run, metrics that could not be scraped.
 	Warnings []string `json:"warnings,omitempty"`
+	// Expected is what the scenario's fault drills caused as planned, which
+	// would be a warning otherwise: the restart of a target_restart or
+	// target_kill drill, the scrapes that failed while it had the target
+	// down. Reports show it as expected, not as a warning.
+	Expected []string `json:"expected,omitempty"`
 }
 
 // Abort is an abort gate that failed and ended the run.

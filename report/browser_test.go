@@ -96,11 +96,26 @@ type probeResult struct {
 	} `json:"selectors"`
 }
 
+// browsers bounds how many Chromium processes this package's tests run at
+// once: each starts several processes of its own, and a dozen at once on a
+// small, busy machine only make every one of them slower.
+var browsers = make(chan struct{}, 2)
+
 // chromiumRun runs headless Chromium with networking off on page, with
 // extra flags, and returns its stdout.
+//
+// What it waits for is Chromium's virtual time (--virtual-time-budget): the
+// page's timers, the probe's included, run on it, and Chromium dumps the
+// DOM or takes the screenshot once the budget has passed on that clock,
+// however long the machine takes to get there. No wall-clock limit of its
+// own ends it early on a slow machine: only a failsafe (browserFailsafe)
+// far above any honest run, for a Chromium that hangs.
 func chromiumRun(t *testing.T, chromium, page string, extra ...string) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	browsers <- struct{}{}
+	defer func() { <-browsers }()
+	failsafe := browserFailsafe(t.Deadline())
+	ctx, cancel := context.WithTimeout(context.Background(), failsafe)
 	defer cancel()
 	args := []string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -116,10 +131,29 @@ func chromiumRun(t *testing.T, chromium, page string, extra ...string) []byte {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			t.Fatalf("chromium hung: killed by the failsafe after %s (its virtual time budget never ran out)\n%s", failsafe, stderr.String())
+		}
 		t.Fatalf("chromium: %v\n%s", err, stderr.String())
 	}
 	return stdout.Bytes()
 }
+
+// browserFailsafe is how long a Chromium run may take before it counts as
+// hung: until shortly before the test binary's own deadline (go test
+// -timeout), so that the failure names Chromium instead of a panic, or
+// defaultBrowserFailsafe without a deadline. Never a limit a slow machine
+// reaches on an honest run: the page's own waits are virtual time.
+func browserFailsafe(deadline time.Time, ok bool) time.Duration {
+	if !ok {
+		return defaultBrowserFailsafe
+	}
+	left := time.Until(deadline)
+	return max(left-left/20, time.Second)
+}
+
+// defaultBrowserFailsafe is browserFailsafe's without a test deadline.
+const defaultBrowserFailsafe = 30 * time.Minute
 
 var probeRE = regexp.MustCompile(`(?s)<pre id="probe">(.*?)</pre>`)
 
@@ -315,4 +349,18 @@ func TestHostilePagesInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkInBrowser(t, chromium, filepath.Join(capDir, record.ReportFile), 1)
+}
+
+// TestBrowserFailsafe: a Chromium run is never ended by a wall-clock limit
+// that a slow machine reaches: without a test deadline it may take half an
+// hour, with one it runs until just before that deadline.
+func TestBrowserFailsafe(t *testing.T) {
+	t.Parallel()
+	if got := browserFailsafe(time.Time{}, false); got != defaultBrowserFailsafe || got < 10*time.Minute {
+		t.Errorf("without a deadline: %s, want %s (at least 10 minutes)", got, defaultBrowserFailsafe)
+	}
+	got := browserFailsafe(time.Now().Add(20*time.Minute), true)
+	if got < 18*time.Minute || got >= 20*time.Minute {
+		t.Errorf("20 minutes before the test deadline: %s, want just under 20 minutes", got)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,8 +88,8 @@ type lineSpec struct {
 	LogX                    bool
 	XLabels                 string // chartData.XLabels
 	Lines                   []line
-	Marks                   []opts.MarkLineNameXAxisItem // vertical lines (stage boundaries)
-	Areas                   charts.SeriesOpts            // shaded windows (faults); may be nil
+	Marks                   []mark            // vertical lines (the warm-up's end, stage starts)
+	Areas                   charts.SeriesOpts // shaded windows (faults); may be nil
 	LogY                    bool
 	// End, when set, is where the measured window ends (seconds): later
 	// points are the drain, shaded instead of drawn.
@@ -132,13 +133,30 @@ func (s lineSpec) render() chartBlock {
 		}
 		if drainTo > s.End {
 			xAxis.Max = round3(drainTo)
+			// The axis's last label would sit on the one of its last
+			// tick; the drain's shade says where the axis ends.
+			xAxis.AxisLabel = &opts.AxisLabel{ShowMaxLabel: opts.Bool(false)}
 		}
+	}
+	// The marks' labels sit above the plot, in as many rows as keep them
+	// apart; the plot starts below the last row.
+	var rows []int
+	top := 40
+	if len(s.Marks) > 0 {
+		span := drainTo
+		for _, l := range s.Lines {
+			for _, p := range l.Points {
+				span = math.Max(span, p.X)
+			}
+		}
+		rows = markRows(s.Marks, math.Max(span, s.Marks[len(s.Marks)-1].X))
+		top += rowPx * slices.Max(rows)
 	}
 	c.SetGlobalOptions(
 		charts.WithAnimation(false),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(legend),
-		charts.WithGridOpts(opts.Grid{Top: "40", Left: "70", Right: "30", Bottom: "60"}),
+		charts.WithGridOpts(opts.Grid{Top: strconv.Itoa(top), Left: "70", Right: "30", Bottom: "60"}),
 		charts.WithXAxisOpts(xAxis),
 		charts.WithYAxisOpts(opts.YAxis{Type: yType, Name: s.YName, Max: s.YMax}),
 		charts.WithDataZoomOpts(opts.DataZoom{Type: "inside"}),
@@ -156,8 +174,7 @@ func (s lineSpec) render() chartBlock {
 			so = append(so, charts.WithAreaStyleOpts(opts.AreaStyle{Opacity: opts.Float(0.15)}))
 		}
 		if i == 0 && len(s.Marks) > 0 {
-			so = append(so, charts.WithMarkLineNameXAxisItemOpts(s.Marks...),
-				charts.WithMarkLineStyleOpts(opts.MarkLineStyle{Symbol: []string{"none", "none"}, Label: &opts.Label{Show: opts.Bool(true), Formatter: "{b}"}}))
+			so = append(so, markLines(s.Marks, rows))
 		}
 		if i == 0 && s.Areas != nil {
 			so = append(so, s.Areas)
@@ -182,9 +199,12 @@ func drainArea(from, to float64) charts.SeriesOpts {
 				Label: &opts.Label{Show: opts.Bool(true), Position: "insideTop"},
 			}}
 		}
+		// The label hangs from the area's top right corner leftwards, so
+		// that it stays inside the chart however narrow the drain is.
 		ser.MarkAreas.Data = append(ser.MarkAreas.Data, []any{
 			map[string]any{"name": "drain (not measured)", "xAxis": round3(from),
-				"itemStyle": map[string]any{"color": "rgba(120, 120, 120, 0.15)"}, "label": map[string]any{"color": "#555"}},
+				"itemStyle": map[string]any{"color": "rgba(120, 120, 120, 0.15)"},
+				"label":     map[string]any{"color": "#555", "position": "insideTopRight"}},
 			map[string]any{"xAxis": round3(to)},
 		})
 	}
@@ -195,21 +215,6 @@ func stepOf(b bool) any {
 		return "end"
 	}
 	return nil
-}
-
-// stageMarks marks the end of the warm-up and the start of every stage.
-func stageMarks(run *record.Run) []opts.MarkLineNameXAxisItem {
-	var m []opts.MarkLineNameXAxisItem
-	if run.WarmupS > 0 {
-		m = append(m, opts.MarkLineNameXAxisItem{Name: "warm-up ends", XAxis: run.WarmupS})
-	}
-	for i, s := range run.Plan.Stages {
-		if i == 0 && s.StartS == 0 {
-			continue
-		}
-		m = append(m, opts.MarkLineNameXAxisItem{Name: "stage " + strconv.Itoa(i+1), XAxis: s.StartS})
-	}
-	return m
 }
 
 // latencyChart draws P50/P95/P99/max per second of the whole run's
@@ -284,11 +289,12 @@ func latencyChart(d *runData, maxPoints int) chartBlock {
 	b = spec.render()
 	more := ""
 	if len(spec.Selector) > 0 {
-		more = fmt.Sprintf(" The %d slowest endpoints' P95 are drawn; the selector above the chart adds any other.", shownEndpoints)
+		more = fmt.Sprintf("; the %d slowest endpoints' P95 are drawn, the selector adds any other", shownEndpoints)
 	}
-	b.Note = note + ", corrected for coordinated omission: measured from each request's intended send time. All requests' P95 can be switched on in the legend." + more
+	// Short: the chart is on the page's first screen.
+	b.Note = note + ", measured from each request's intended send time (corrected for coordinated omission). The legend switches on all requests' P95" + more + "."
 	if ok != all {
-		b.Note = note + ", with the failed requests' P95 beside them, corrected for coordinated omission: measured from each request's intended send time. All requests' P95 can be switched on in the legend." + more
+		b.Note = note + " (the failed requests' P95 beside them), measured from each request's intended send time (corrected for coordinated omission). The legend switches on all requests' P95" + more + "."
 	}
 	if k := bucketSize(len(all.Intervals), maxPoints); k > 1 {
 		b.Note += fmt.Sprintf(" Downsampled for display: each point is the worst of %d seconds.", k)

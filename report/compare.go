@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -207,6 +208,9 @@ type comparePage struct {
 	Endpoints      []compareRow
 	Gates          []compareRow
 	Facts          []compareRow
+	// First is the P95 over time, beside the before-and-after table on
+	// the first screen; Charts the others, after the tables.
+	First          chartBlock
 	Charts         []chartBlock
 	Notes          []string
 	Assets         assets
@@ -336,7 +340,8 @@ func compareCharts(runs []*runData, labels []string, maxPoints int) []chartBlock
 	// Log value axes: a run 100× faster than another still shows.
 	dist := lineSpec{ID: ChartDistribution, Title: "Latency by percentile, successful requests", XName: "percentile", YName: "ms (log)", LogX: true, LogY: true,
 		XLabels: xLabelsPercentile}
-	over := lineSpec{ID: ChartLatency, Title: "P95 of successful requests over time", XName: "seconds into the measured window", YName: "ms (log)", LogY: true}
+	over := lineSpec{ID: ChartLatency, Title: "P95 of successful requests over time", XName: "seconds into the measured window", YName: "ms (log)", LogY: true,
+		End: longestWindow(runs)}
 	for i, r := range runs {
 		// The successful requests, as the gates read them; the measured
 		// window starts with the log's first interval.
@@ -349,7 +354,7 @@ func compareCharts(runs []*runData, labels []string, maxPoints int) []chartBlock
 		start := r.Series[""].Intervals[0].T
 		pts := make([]xy, 0, len(ivs))
 		for _, iv := range ivs {
-			if iv.Count > 0 {
+			if iv.Count > 0 && !afterWindow(r.Run, iv.T-start, over.End) {
 				pts = append(pts, xy{iv.T - start, iv.P95 / 1000})
 			}
 		}
@@ -402,7 +407,9 @@ func compareVerdicts(runs []*runData, labels []string, exprs []string) []verdict
 			}
 		}
 		of := fmt.Sprintf(" of %d", n)
-		if i == 0 {
+		if i == 0 && n == 1 {
+			of += " gate"
+		} else if i == 0 {
 			of += " gates"
 		}
 		w := labels[i] + " "
@@ -482,6 +489,12 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 		Links:     runLinks(runs, labels, out),
 		Assets:    a, EChartsVersion: EChartsVersion,
 	}
+	for i, b := range p.Charts {
+		if b.ID == ChartLatency {
+			p.First, p.Charts = b, slices.Delete(p.Charts, i, i+1)
+			break
+		}
+	}
 	if a.Note != "" {
 		p.Notes = append(p.Notes, a.Note)
 	}
@@ -492,6 +505,9 @@ func renderComparePage(w io.Writer, runs []*runData, labels []string, c *Compari
 		}
 		for _, warn := range r.Run.Warnings {
 			p.Notes = append(p.Notes, labels[i]+": ⚠ "+warn)
+		}
+		for _, e := range r.Run.Expected {
+			p.Notes = append(p.Notes, labels[i]+": ✓ "+e)
 		}
 	}
 	if err := tpl.ExecuteTemplate(w, "compare.html.tmpl", p); err != nil {

@@ -50,11 +50,20 @@ func (s barSpec) render() chartBlock {
 			y.Min = math.Pow(10, math.Floor(math.Log10(lo)))
 		}
 	}
+	// Every category is labelled (ECharts leaves out labels that would
+	// touch); when they would not fit side by side they are slanted and
+	// the plot makes room for them.
+	rotate := 0
+	grid := opts.Grid{Top: "40", Left: "70", Right: "30", Bottom: "60"}
+	if labelsCrowded(s.Categories) {
+		rotate = 30
+		grid = opts.Grid{Top: "40", Left: "20", Right: "30", Bottom: "20", ContainLabel: opts.Bool(true)}
+	}
 	c.SetGlobalOptions(
 		charts.WithAnimation(false),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "0"}),
-		charts.WithGridOpts(opts.Grid{Top: "40", Left: "70", Right: "30", Bottom: "60"}),
+		charts.WithGridOpts(grid),
 		charts.WithYAxisOpts(y),
 	)
 	c.SetXAxis(s.Categories)
@@ -71,11 +80,28 @@ func (s barSpec) render() chartBlock {
 	}
 	c.Validate()
 	opt := c.JSON()
+	opt["xAxis"] = []map[string]any{{"type": "category", "data": s.Categories,
+		"axisLabel": map[string]any{"interval": 0, "rotate": rotate, "width": 160, "overflow": "truncate"}}}
 	if s.LogY && y.Min != nil {
 		// Bars rise from startValue (ECharts ≥ 5.5.1), not from 1.
 		opt["yAxis"] = []map[string]any{{"type": "log", "name": s.YName, "min": y.Min, "startValue": y.Min}}
 	}
 	return chartBlock{ID: s.ID, Title: s.Title}.drawn(chartData{Option: opt})
+}
+
+// labelsCrowded reports whether categories' labels would not fit side by
+// side under a plot about plotPx wide.
+func labelsCrowded(categories []string) bool {
+	if len(categories) == 0 {
+		return false
+	}
+	slot := plotPx / float64(len(categories))
+	for _, c := range categories {
+		if float64(len([]rune(c)))*charPx > slot-2*charPx {
+			return true
+		}
+	}
+	return false
 }
 
 // p95EndpointsChart sets each endpoint's P95 of successful requests (and
@@ -110,14 +136,14 @@ func p95EndpointsChart(runs []*runData, labels []string) chartBlock {
 // timelineCompareChart draws one per-second figure of every run, from the
 // start of its measured window (warm-up left out).
 func timelineCompareChart(runs []*runData, labels []string, id, title, yName string, f func(record.Point) float64, maxPoints int) chartBlock {
-	spec := lineSpec{ID: id, Title: title, XName: "seconds into the measured window", YName: yName}
+	spec := lineSpec{ID: id, Title: title, XName: "seconds into the measured window", YName: yName, End: longestWindow(runs)}
 	for i, r := range runs {
 		if r.Timeline == nil {
 			continue
 		}
 		var pts []xy
 		for _, p := range r.Timeline.Points {
-			if p.Warmup || p.T < r.Run.WarmupS {
+			if p.Warmup || p.T < r.Run.WarmupS || afterWindow(r.Run, p.T-r.Run.WarmupS, spec.End) {
 				continue
 			}
 			pts = append(pts, xy{p.T - r.Run.WarmupS, f(p)})
@@ -144,4 +170,33 @@ func compareErrorsChart(runs []*runData, labels []string, maxPoints int) chartBl
 	}
 	return timelineCompareChart(runs, labels, ChartErrors, "Errors per second", "errors/s",
 		func(p record.Point) float64 { return float64(p.Errors) }, maxPoints)
+}
+
+// measuredLength is how long a run's measured window lasts: from the end
+// of its warm-up to the end of its plan's last stage; 0 when run.json has
+// no stages.
+func measuredLength(run *record.Run) float64 {
+	if end := measuredEnd(run); end > 0 {
+		return math.Max(end-run.WarmupS, 0)
+	}
+	return 0
+}
+
+// longestWindow is the longest measured window of the runs: a comparison's
+// time charts end there, the drain after it shaded as on a run page.
+func longestWindow(runs []*runData) float64 {
+	end := 0.0
+	for _, r := range runs {
+		end = math.Max(end, measuredLength(r.Run))
+	}
+	return end
+}
+
+// afterWindow reports whether x (seconds into run's measured window) is
+// after the end of that window, when the chart's window (end) is longer:
+// the run's drain, not drawn. Points after the longest window are left to
+// the chart, which shades them.
+func afterWindow(run *record.Run, x, end float64) bool {
+	own := measuredLength(run)
+	return own > 0 && own < end && x > own+1e-9
 }

@@ -70,7 +70,7 @@ func TestComparisonVerdictLine(t *testing.T) {
 	src := readFile(t, filepath.Join(out, record.ReportFile))
 	page := html.UnescapeString(src)
 	for _, want := range []string{
-		`<span class="v-fail">baseline FAILS 1 of 1 gates</span>`, `<span class="v-pass">optimized PASSES 1 of 1</span>`,
+		`<span class="v-fail">baseline FAILS 1 of 1 gate</span>`, `<span class="v-pass">optimized PASSES 1 of 1</span>`,
 		"≥ 30 s, timeout", "× faster",
 		"baseline did not complete its planned load: planned 500, sent 500, completed 120, 380 in flight at the end",
 		`href="../baseline-run/report.html"`, `href="../optimized-run/report.html"`,
@@ -87,7 +87,7 @@ func TestComparisonVerdictLine(t *testing.T) {
 		t.Error("the verdict line is not at the top of the page")
 	}
 	md := readFile(t, filepath.Join(out, record.SummaryFile))
-	if !strings.Contains(md, "**baseline FAILS 1 of 1 gates → optimized PASSES 1 of 1**") {
+	if !strings.Contains(md, "**baseline FAILS 1 of 1 gate → optimized PASSES 1 of 1**") {
 		t.Errorf("summary.md has no verdict line:\n%s", md)
 	}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -24,9 +25,26 @@ type checkRow struct {
 	Passed, Failed string
 }
 
+// flowNames lists a run's flows as its plan has them, then any other by
+// name.
+func flowNames(run *record.Run) []string {
+	var names []string
+	for _, f := range run.Plan.Flows {
+		if _, ok := run.Flows[f.Name]; ok {
+			names = append(names, f.Name)
+		}
+	}
+	for _, n := range sortedKeys(run.Flows) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 func flowRows(run *record.Run) []flowRow {
 	var rows []flowRow
-	for _, name := range sortedKeys(run.Flows) {
+	for _, name := range flowNames(run) {
 		f := run.Flows[name]
 		it := f.Iteration
 		rows = append(rows, flowRow{
@@ -55,7 +73,7 @@ func checkShare(passed, failed int64) string {
 // order.
 func checkRows(run *record.Run) []checkRow {
 	var rows []checkRow
-	for _, name := range sortedKeys(run.Flows) {
+	for _, name := range flowNames(run) {
 		for _, step := range run.Flows[name].Steps {
 			s := run.Endpoints[step]
 			for _, c := range sortedKeys(s.Checks) {

@@ -102,6 +102,9 @@ func redactRun(run *record.Run) {
 	for i, w := range run.Warnings {
 		run.Warnings[i] = redact.URL(w)
 	}
+	for i, w := range run.Expected {
+		run.Expected[i] = redact.URL(w)
+	}
 	for i := range run.Faults {
 		f := &run.Faults[i]
 		f.Error, f.UndoError = redact.URL(f.Error), redact.URL(f.UndoError)

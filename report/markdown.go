@@ -42,6 +42,9 @@ func writeSummary(w io.Writer, j *judged) {
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "> ⚠️ %s\n\n", mdText(warn))
 	}
+	for _, e := range run.Expected {
+		fmt.Fprintf(w, "> ✔️ %s\n\n", mdText(e))
+	}
 	if facts := serverFacts(&run.Server); len(facts) > 0 {
 		parts := make([]string, len(facts))
 		for i, f := range facts {

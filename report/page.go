@@ -58,28 +58,39 @@ type statusRow struct {
 	Cells []string
 }
 
-// runPage is what templates/run.html.tmpl draws.
+// runPage is what templates/run.html.tmpl draws. Its first screen is the
+// verdict, the key numbers and the latency over time (First); the tables
+// and the other charts follow.
 type runPage struct {
 	Title, Verdict, Headline string
 	// Incomplete, when set, is the banner of a run that did not finish.
-	Incomplete               string
-	Reasons, Warnings, Notes []string
-	Gates                    []gateRow
-	Faults                   []faultRow
-	Recovery                 string // how recovery is measured, with faults
-	Deltas                   []string
-	Facts                    []fact
-	Endpoints                []endpointRow
-	Flows                    []flowRow
-	Checks                   []checkRow
-	StatusColumns            []string
-	StatusRows               []statusRow
-	Charts                   []chartBlock
-	Plan                     loadPlan
-	Timing                   []timingRow
-	Assets                   assets
-	EChartsVersion           string
-	Version                  string
+	Incomplete string
+	Reasons    []string
+	// Top are the few notices that must be read before the numbers (an
+	// aborted run, a page that needs network to draw); Warnings and Notes
+	// follow the first chart, Expected (what the drills caused as planned)
+	// beside them, marked as expected.
+	Top, Warnings, Expected, Notes []string
+	Key                            []keyNumber
+	First                          chartBlock
+	// OutcomeNote says how the latency-by-outcome table is laid out.
+	OutcomeNote    string
+	Gates          []gateRow
+	Faults         []faultRow
+	Recovery       string // how recovery is measured, with faults
+	Deltas         []string
+	Facts          []fact
+	Endpoints      []endpointRow
+	Flows          []flowRow
+	Checks         []checkRow
+	StatusColumns  []string
+	StatusRows     []statusRow
+	Charts         []chartBlock
+	Plan           loadPlan
+	Timing         []timingRow
+	Assets         assets
+	EChartsVersion string
+	Version        string
 }
 
 // gateRows formats gates for tables (HTML and Markdown).
@@ -170,7 +181,24 @@ func runFacts(run *record.Run) []fact {
 		f = append(f, fact{"shards", mergedWords(run.Merged)})
 	}
 	f = append(f, fact{"run", run.ID})
+	if w := loadWords(run); w != "" {
+		// After the requests.
+		i := slices.IndexFunc(f, func(x fact) bool { return x.Name == "requests" }) + 1
+		f = slices.Insert(f, i, fact{"load", w})
+	}
 	return f
+}
+
+// loadWords accounts for the plan's requests (open model): "planned 2500 =
+// sent 2364 + never sent 136; sent 2364 = completed 2364 + in flight at the
+// end 0"; "" when the run recorded no plan of requests.
+func loadWords(run *record.Run) string {
+	g := run.Generator
+	if g == nil {
+		return ""
+	}
+	return fmt.Sprintf("planned %d = sent %d + never sent %d; sent %d = completed %d + in flight at the end %d",
+		g.Planned, g.Sent, g.Planned-g.Sent, g.Sent, g.Completed, g.InFlightAtEnd())
 }
 
 // rateWords says the achieved rate (completed requests per second of the
@@ -201,13 +229,34 @@ func latencyCells(l record.Latency, ok bool) []string {
 	return []string{gate.FormatMicros(l.P50), gate.FormatMicros(l.P90), gate.FormatMicros(l.P95), gate.FormatMicros(l.P99), gate.FormatMicros(l.P999), gate.FormatMicros(l.Max)}
 }
 
-// endpointNames lists a run's endpoints sorted by name.
+// endpointNames lists a run's endpoints: with flows, as the plan has them
+// (the requests of the mix, then each flow's steps in journey order);
+// otherwise, and for any the plan does not name, by name.
 func endpointNames(run *record.Run) []string {
 	names := make([]string, 0, len(run.Endpoints))
-	for n := range run.Endpoints {
-		names = append(names, n)
+	seen := map[string]bool{}
+	add := func(n string) {
+		if _, ok := run.Endpoints[n]; ok && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
 	}
-	sort.Strings(names)
+	if len(run.Plan.Flows) > 0 {
+		for _, r := range run.Plan.Requests {
+			add(r.Name)
+		}
+		for _, f := range run.Plan.Flows {
+			for _, st := range run.Flows[f.Name].Steps {
+				add(st)
+			}
+			for _, st := range f.Steps {
+				add(f.Name + "." + st.Name)
+			}
+		}
+	}
+	for _, n := range sortedKeys(run.Endpoints) {
+		add(n)
+	}
 	return names
 }
 
@@ -222,6 +271,11 @@ func endpointRows(run *record.Run) []endpointRow {
 		}
 		if l, ok := s.LatencyOf(record.Failed); ok {
 			r.FailedP95 = gate.FormatMicros(l.P95)
+		}
+		if s.Count(record.Failed) == 0 {
+			// No request failed: all of them are the successful ones.
+			r.Outcomes = []outcomeRow{{Population: "all requests, none failed", Requests: strconv.FormatInt(s.Count(record.All), 10), Latency: latencyCells(s.LatencyOf(record.All))}}
+			return r
 		}
 		for _, p := range record.Populations {
 			r.Outcomes = append(r.Outcomes, outcomeRow{Population: p.Describe(), Requests: strconv.FormatInt(s.Count(p), 10), Latency: latencyCells(s.LatencyOf(p))})
@@ -295,13 +349,17 @@ func renderRunPage(w io.Writer, d *runData, out record.Outcome, deltas, notes []
 		return assets{}, fmt.Errorf("report templates: %w", err)
 	}
 	a := loadAssets(o)
+	charts := runCharts(d, o.MaxPoints)
 	p := runPage{
 		Title:     fmt.Sprintf("loadgate · %s · %s", d.Run.Scenario, d.Run.ID),
 		Verdict:   out.Verdict,
 		Headline:  out.Headline(),
 		Reasons:   out.Reasons,
 		Warnings:  append([]string(nil), d.Run.Warnings...),
+		Expected:  append([]string(nil), d.Run.Expected...),
 		Notes:     append(append([]string(nil), notes...), d.Notes...),
+		Key:       keyNumbers(d.Run, out.Gates),
+		First:     charts[0],
 		Gates:     gateRows(out.Gates),
 		Faults:    faultRows(d.Run),
 		Deltas:    deltas,
@@ -309,17 +367,21 @@ func renderRunPage(w io.Writer, d *runData, out record.Outcome, deltas, notes []
 		Endpoints: endpointRows(d.Run),
 		Flows:     flowRows(d.Run),
 		Checks:    checkRows(d.Run),
-		Charts:    runCharts(d, o.MaxPoints),
+		Charts:    charts[1:],
 		Assets:    a, EChartsVersion: EChartsVersion, Version: d.Run.Version,
 	}
 	if d.Run.Status == record.StatusAborted {
-		p.Warnings = append([]string{"This run was ABORTED before its plan completed: its numbers cover only part of the load."}, p.Warnings...)
+		p.Top = append(p.Top, "This run was ABORTED before its plan completed: its numbers cover only part of the load.")
 	}
 	if out.Incomplete {
 		p.Incomplete = "This run is INCOMPLETE: " + incompleteNote(d.Run) + "."
 	}
 	if a.Note != "" {
-		p.Notes = append(p.Notes, a.Note)
+		p.Top = append(p.Top, a.Note)
+	}
+	p.OutcomeNote = "An endpoint where no request failed has one row: all its requests are the successful ones."
+	if d.Run.Overall.Count(record.Failed) == 0 {
+		p.OutcomeNote = "No request failed: one row per endpoint, all its requests being the successful ones."
 	}
 	if len(p.Faults) > 0 {
 		p.Recovery = recoveryWords(DefaultRecovery)

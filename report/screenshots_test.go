@@ -2,6 +2,7 @@ package report
 
 import (
 	"flag"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -17,12 +18,20 @@ var screenshots = flag.String("screenshots", "", "write the sample pages and a s
 // writeBeforeAfter writes a baseline run that failed its gate, its P95 at
 // the request timeout and most of its load never completed, and an
 // optimized run that passes, under root; it returns their directories.
+// Both have eight endpoints of long names (whose labels crowd a bar chart)
+// and a drain: their plans end 3 s before their timelines do.
 func writeBeforeAfter(t *testing.T, root string) (string, string) {
 	t.Helper()
 	a, b := filepath.Join(root, "baseline"), filepath.Join(root, "optimized")
 	gates := []string{"p95 < 3s"}
-	base := writeFixture(t, a, fixture{Seconds: 20, Seed: 1, Gates: gates, Profile: "baseline", More: 2, ErrorEvery: 4})
-	writeFixture(t, b, fixture{Seconds: 20, Seed: 1, Gates: gates, Scale: 0.01, More: 2})
+	names := [2]string{"nutrition_search", "chat_with_coach"}
+	base := writeFixture(t, a, fixture{Seconds: 20, Seed: 1, Gates: gates, Profile: "baseline", More: 6, ErrorEvery: 4, Endpoints: names})
+	opt := writeFixture(t, b, fixture{Seconds: 20, Seed: 1, Gates: gates, Scale: 0.01, More: 6, Endpoints: names})
+	opt.Plan.Stages[0].DurationS -= 3
+	if err := record.WriteJSON(filepath.Join(b, record.RunFile), opt); err != nil {
+		t.Fatal(err)
+	}
+	base.Plan.Stages[0].DurationS -= 3
 	base.Plan.Timeout = 30 * time.Second
 	l := *base.Overall.LatencyOKUS
 	l.P95, l.P99, l.Max = 30e6, 30e6, 30e6
@@ -35,34 +44,29 @@ func writeBeforeAfter(t *testing.T, root string) (string, string) {
 	return a, b
 }
 
-// TestReportScreenshots renders a run page, a comparison and a capacity
-// search from fixtures, opens each in headless Chromium with the network
-// off and takes a screenshot of its top: a picture of each page type to
-// review. With -screenshots DIR (make report-screenshots) the pages and
-// run.png, comparison.png and capacity.png stay in DIR.
-func TestReportScreenshots(t *testing.T) {
-	t.Parallel()
-	chromium, echarts := needBrowser(t)
-	out := *screenshots
-	if out == "" {
-		out = t.TempDir()
-	}
+// screenshotPages renders the sample pages of each type under out: a run
+// page, a comparison of a baseline and an optimized run, a capacity search;
+// it returns their directories.
+func screenshotPages(t *testing.T, out, echarts string) (run, cmp, capDir string) {
+	t.Helper()
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	o := Options{EChartsJS: echarts, Labels: []string{"baseline", "optimized"}}
-	run := filepath.Join(out, "run")
+	run = filepath.Join(out, "run")
 	if err := os.RemoveAll(run); err != nil {
 		t.Fatal(err)
 	}
-	r := writeFixture(t, run, fixture{Seconds: 30, Seed: 5, More: 5, ErrorEvery: 30, ServerTiming: true, DBQueryMs: 4,
+	// Three stages: the second starts when the warm-up ends (one label for
+	// both), the third a second later (its label a row up); they end 3 s
+	// before the timeline does (a drain).
+	stages := []record.Stage{{StartS: 0, DurationS: 2, From: 10, To: 50}, {StartS: 2, DurationS: 1, From: 50, To: 50}, {StartS: 3, DurationS: 26, From: 50, To: 50}}
+	r := writeFixture(t, run, fixture{Seconds: 30, Seed: 5, More: 5, ErrorEvery: 30, ServerTiming: true, DBQueryMs: 4, Stages: stages,
 		RSS:   func(s int) float64 { return float64(80+s) * (1 << 20) },
 		Gates: []string{"p95 < 3s", "more5.p95 < 150ms", "error_rate < 1%"}})
-	// Bytes, a Server-Timing summary, and a drain: the plan ends 3 s
-	// before the timeline does.
+	// Bytes and a Server-Timing summary.
 	r.Overall.BytesOut, r.Overall.BytesIn = 2<<20, 48<<20
 	r.Server.ServerTiming = map[string]record.Timing{"db": {MeanMS: 4.5, Count: 1480}, "cache": {MeanMS: 0.8, Count: 1480}, "llm": {MeanMS: 61, Count: 580}}
-	r.Plan.Stages[0].DurationS -= 3
 	if err := record.WriteJSON(filepath.Join(run, record.RunFile), r); err != nil {
 		t.Fatal(err)
 	}
@@ -80,32 +84,58 @@ func TestReportScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmp := filepath.Join(out, "comparison")
+	cmp = filepath.Join(out, "comparison")
 	if _, err := Compare([]string{a, b}, cmp, o); err != nil {
 		t.Fatal(err)
 	}
-	capDir := filepath.Join(out, "capacity")
+	capDir = filepath.Join(out, "capacity")
 	if err := os.MkdirAll(capDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := RenderCapacity(capDir, sampleCapacity(), "capacity: 200 users at p95 < 3s", Options{EChartsJS: echarts}); err != nil {
 		t.Fatal(err)
 	}
-	for name, dir := range map[string]string{"run": run, "comparison": cmp, "capacity": capDir} {
-		shot := filepath.Join(out, name+".png")
-		// Tall enough for the top and the first charts (the last
-		// --window-size given wins).
-		chromiumRun(t, chromium, filepath.Join(dir, record.ReportFile), "--screenshot="+shot, "--hide-scrollbars", "--window-size=1280,3600")
-		img := decodePNG(t, shot)
-		if w := img.Bounds().Dx(); w != 1280 {
-			t.Errorf("%s: %d px wide, want 1280", shot, w)
+	return run, cmp, capDir
+}
+
+// The first screen a stakeholder sees: a laptop's browser window.
+const firstScreenW, firstScreenH = 1400, 900
+
+// TestReportScreenshots renders a run page, a comparison and a capacity
+// search from fixtures, opens each in headless Chromium with the network
+// off and takes a screenshot of its first screen (1400 × 900: run.png,
+// comparison.png, capacity.png) and of the page further down (run-full.png,
+// comparison-full.png): pictures of each page type to review. With
+// -screenshots DIR (make report-screenshots) the pages and the pictures
+// stay in DIR.
+func TestReportScreenshots(t *testing.T) {
+	t.Parallel()
+	chromium, echarts := needBrowser(t)
+	out := *screenshots
+	if out == "" {
+		out = t.TempDir()
+	}
+	run, cmp, capDir := screenshotPages(t, out, echarts)
+	for _, shot := range []struct {
+		name, dir string
+		h         int
+	}{
+		{"run", run, firstScreenH}, {"comparison", cmp, firstScreenH}, {"capacity", capDir, firstScreenH},
+		{"run-full", run, 3600}, {"comparison-full", cmp, 3600},
+	} {
+		png := filepath.Join(out, shot.name+".png")
+		// The last --window-size given wins.
+		chromiumRun(t, chromium, filepath.Join(shot.dir, record.ReportFile), "--screenshot="+png, "--hide-scrollbars", fmt.Sprintf("--window-size=%d,%d", firstScreenW, shot.h))
+		img := decodePNG(t, png)
+		if w, h := img.Bounds().Dx(), img.Bounds().Dy(); w != firstScreenW || h != shot.h {
+			t.Errorf("%s: %d × %d px, want %d × %d", png, w, h, firstScreenW, shot.h)
 		}
 		if n := colours(img); n < 50 {
-			t.Errorf("%s has %d colours: a blank page, or no chart drawn", shot, n)
+			t.Errorf("%s has %d colours: a blank page, or no chart drawn", png, n)
 		}
 	}
 	if *screenshots != "" {
-		t.Logf("screenshots: %s, %s, %s", filepath.Join(out, "run.png"), filepath.Join(out, "comparison.png"), filepath.Join(out, "capacity.png"))
+		t.Logf("screenshots: %s (first screens %d × %d: run.png, comparison.png, capacity.png; further down: run-full.png, comparison-full.png)", out, firstScreenW, firstScreenH)
 	}
 }
 

@@ -31,6 +31,9 @@ func writeGateTable(w io.Writer, j *judged) error {
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "\nwarning: %s", redact.Terminal(warn))
 	}
+	for _, e := range run.Expected {
+		fmt.Fprintf(w, "\nexpected: %s", redact.Terminal(e))
+	}
 	if len(j.outcome.Reasons) > 0 {
 		fmt.Fprintln(w)
 		for _, r := range j.outcome.Reasons {

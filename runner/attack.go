@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -58,8 +59,11 @@ type attack struct {
 	abortGates *abortWatch
 	aborted    *record.Abort
 
-	pacer       vegeta.Pacer
-	sent        func() uint64 // requests handed to vegeta's workers so far
+	pacer vegeta.Pacer
+	// sent is how many requests have left so far: started counts them as
+	// vegeta's workers build them (the flow engine counts its own).
+	sent        func() uint64
+	started     atomic.Uint64
 	maxWorkers  uint64
 	maxInFlight int64
 
@@ -82,6 +86,8 @@ type outcome struct {
 	server    record.Server
 	points    []record.Point
 	warnings  []string
+	// expected is what the scenario's drills caused as planned (record.Run.Expected).
+	expected []string
 	// abort is the abort gate that ended the run, if one did; stopped says
 	// why it ended early on its own, if it did.
 	abort     *record.Abort
@@ -208,13 +214,13 @@ func (a *attack) choosePacer(done <-chan struct{}) {
 		}
 		think, _ := a.sc.Load.ThinkTime.Constant() // validated: constant without flows
 		up := newUserPacer(a.sched, peak, think, done, a.cfg.clock)
-		a.pacer, a.sent, a.maxWorkers = up, up.sent.Load, uint64(max(peak, 1))
+		a.pacer, a.sent, a.maxWorkers = up, a.started.Load, uint64(max(peak, 1))
 		a.rec.began = up.began.Load
 		a.rec.finished = up.finished
 		return
 	}
 	op := newOpenPacer(a.sched, a.cfg.clock.now)
-	a.pacer, a.sent, a.maxWorkers = op, op.sent.Load, uint64(a.sc.Load.MaxWorkers)
+	a.pacer, a.sent, a.maxWorkers = op, a.started.Load, uint64(a.sc.Load.MaxWorkers)
 	a.rec.began = op.began.Load
 	a.rec.due = a.sched.due
 }
@@ -252,7 +258,7 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 	// a generator that lags at the very end still send what was due (late,
 	// and measured from when it was due) instead of dropping it.
 	// No attack name: vegeta would send it as a header with every request.
-	resultsCh := attacker.Attack(a.tr.target, a.pacer, a.sched.end+scheduleGrace, "")
+	resultsCh := attacker.Attack(a.target, a.pacer, a.sched.end+scheduleGrace, "")
 	interval := a.cfg.interval
 	tick, stopTick := a.cfg.clock.ticker(interval)
 	defer stopTick()
@@ -287,6 +293,23 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 			stopAttack()
 		}
 	}
+}
+
+// target builds the next request for one of vegeta's workers, which sends
+// it at once, and counts it as sent.
+//
+// Subtleness ahead! The pacer cannot count what was sent: vegeta hands a
+// tick to a worker after Pace returns, and when the attack's duration is up
+// its loop ends before the next Pace, so a count kept in Pace misses the
+// last request of a generator that runs late (a run then completed one
+// request more than it sent). Every request calls the targeter once, as
+// its worker starts it.
+func (a *attack) target(t *vegeta.Target) error {
+	if err := a.tr.target(t); err != nil {
+		return err // nothing is sent: vegeta stops the attack
+	}
+	a.started.Add(1)
+	return nil
 }
 
 // closeInterval ends the interval that closes at next, as both loops do on
@@ -357,12 +380,12 @@ func (a *attack) summarize(end time.Duration, ended time.Time, aborted bool, scr
 		}
 	}
 	a.figures(end, out)
+	out.faults = a.drills.snapshot() // before serverFigures, which reads the drills' windows
 	a.serverFigures(scr, out)
 	if a.live != nil {
 		a.live.unsent.Add(float64(out.overall.Unsent))
 		a.live.inFlight.Set(0)
 	}
-	out.faults = a.drills.snapshot()
 	if rec.logErr != nil {
 		return nil, rec.logErr
 	}
@@ -406,9 +429,11 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 	}
 
 	if !a.closed {
-		// Requests due in the measured window that were never sent.
-		due := int64(math.Ceil(sched.hits(runEnd) - 1e-9))
-		first := int64(math.Ceil(sched.hits(min(a.warmup, runEnd)) - 1e-9))
+		// Requests due in the measured window that were never sent. The
+		// window's edges are counted as the recorder tells warm-up from
+		// measured: by each request's due time.
+		due := sched.dueBefore(runEnd)
+		first := sched.dueBefore(min(a.warmup, runEnd))
 		unsent := due - max(int64(a.sent()), first)
 		if unsent > 0 {
 			o := &out.overall
@@ -447,10 +472,12 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 // the Server-Timing split) and the server maps of out.points.
 func (a *attack) serverFigures(scr *scraper, out *outcome) {
 	if scr != nil {
-		samples, errs, lastErr := scr.snapshot()
-		var w []string
-		out.server, w = summarizeServer(redact.URL(a.sc.Metrics.URL), samples, errs, lastErr, a.warmup, out.points)
+		samples, failed, lastErr := scr.snapshot()
+		var w, expected []string
+		down := downWindows(out.faults, a.sc.Metrics.Interval.D())
+		out.server, w, expected = summarizeServer(redact.URL(a.sc.Metrics.URL), samples, failed, lastErr, a.warmup, out.points, down)
 		out.warnings = append(out.warnings, w...)
+		out.expected = append(out.expected, expected...)
 		if len(samples) > 0 {
 			summarizeSeries(&out.server, a.series, samples, windowStart(samples, a.warmup))
 		}

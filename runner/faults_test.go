@@ -65,14 +65,22 @@ requests:
   - {name: a, path: /a}
 `
 
-// TestFaultsScheduled: a fault with a duration is injected at its time and
-// undone when the duration is up, an instant one is undone right after it
-// is injected; run.json and timeline.json record both windows.
+// TestFaultsScheduled: in a real run, a fault with a duration is injected
+// at its time and undone when the duration is up, an instant one is undone
+// right after it is injected; run.json and timeline.json record both
+// windows. The schedule's timing is TestDrillsOnTheClock's: this run is
+// short.
 func TestFaultsScheduled(t *testing.T) {
+	t.Parallel()
 	srv := okServer(t, nil)
-	sc := scenarioFor(t, srv.URL, faultLoad+`faults:
-  - {name: slow, at: 1s, for: 1s, action: exec, run: ["true"], undo: ["true"]}
-  - {name: once, at: 2s, action: exec, run: ["true"]}
+	sc := scenarioFor(t, srv.URL, `load:
+  stages:
+    - {duration: 600ms, rate: 20/s}
+requests:
+  - {name: a, path: /a}
+faults:
+  - {name: slow, at: 100ms, for: 200ms, action: exec, run: ["true"], undo: ["true"]}
+  - {name: once, at: 400ms, action: exec, run: ["true"]}
 `)
 	slow, once := newDrillLog(), newDrillLog()
 	once.injectErr = errors.New("boom")
@@ -88,11 +96,11 @@ func TestFaultsScheduled(t *testing.T) {
 		t.Fatalf("run.json faults: %+v", run.Faults)
 	}
 	f := run.Faults[0]
-	if f.Name != "slow" || f.StartS == nil || f.EndS == nil || *f.StartS < 1 || *f.EndS < 2 || !f.Injected || f.Error != "" {
+	if f.Name != "slow" || f.StartS == nil || f.EndS == nil || *f.StartS < 0.1 || *f.EndS < 0.3 || !f.Injected || f.Error != "" {
 		t.Errorf("slow fault: %+v", f)
 	}
 	o := run.Faults[1]
-	if o.Injected || o.Error != "boom" || o.StartS == nil || *o.StartS < 2 || o.EndS == nil {
+	if o.Injected || o.Error != "boom" || o.StartS == nil || *o.StartS < 0.4 || o.EndS == nil {
 		t.Errorf("failed instant fault: %+v", o)
 	}
 	tl, err := record.ReadTimeline(dir)

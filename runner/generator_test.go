@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
@@ -62,5 +64,69 @@ func TestSaturationWarningsInProportion(t *testing.T) {
 	w = saturationWarnings(sc, short, okP50, 100)
 	if len(w) != 1 || !strings.Contains(w[0], "sent 800 of 1000 planned") || !strings.Contains(w[0], "max_workers cap of 100") {
 		t.Errorf("warnings %q: want the shortfall and the worker cap", w)
+	}
+}
+
+// TestGeneratorCountsAddUp: planned, sent, completed and in flight add up,
+// and agree with what the target received: every request the generator
+// sent came back before the run ended (vegeta waits for its workers), so
+// none is in flight at the end; what the plan had due in the measured
+// window is sent or unsent; run.json's requests are the completed ones and
+// the unsent ones.
+func TestGeneratorCountsAddUp(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		load string
+		hold time.Duration // how long the target takes to answer
+		// The plan's figures when they are known exactly (0: not checked).
+		planned, warmup int64
+	}{
+		// The warm-up ends exactly on a request's due time (the 44th, at
+		// 1.36 s, which the schedule computes a hair early): it is
+		// measured, once, on every side of the count.
+		{name: "warm-up on a due time", load: "  warmup: 1360ms\n  stages: [{duration: 1s, rate: 0 -> 50/s}, {duration: 1s, rate: 50/s}]\n", planned: 32, warmup: 43},
+		// The target answers one request at a time, slower than the plan:
+		// the attack ends at its grace with a request just handed to the
+		// worker, which must count as sent.
+		{name: "generator behind at the end", load: "  max_workers: 1\n  stages: [{duration: 1s, rate: 20/s}]\n", hold: 150 * time.Millisecond, planned: 20},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var received atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/health" {
+					return
+				}
+				received.Add(1)
+				time.Sleep(c.hold) // the target's speed, not a wait of the test
+			}))
+			t.Cleanup(srv.Close)
+			sc := scenarioFor(t, srv.URL, "load:\n"+c.load+"requests: [{name: a, path: /}]\n")
+			run, _, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, o := run.Generator, run.Overall
+			if g == nil {
+				t.Fatal("no generator record")
+			}
+			if c.planned != 0 && g.Planned != c.planned {
+				t.Errorf("planned %d, want %d", g.Planned, c.planned)
+			}
+			if g.Sent > g.Planned || g.Completed > g.Sent {
+				t.Errorf("generator %+v: completed ≤ sent ≤ planned does not hold", *g)
+			}
+			if g.InFlightAtEnd() != 0 || g.Completed != g.Sent {
+				t.Errorf("generator %+v: every sent request came back, want none in flight", *g)
+			}
+			if got := received.Load() - c.warmup; got != g.Sent {
+				t.Errorf("the target received %d measured requests, the generator says it sent %d", got, g.Sent)
+			}
+			if o.Requests != g.Completed+o.Unsent || g.Planned != g.Sent+o.Unsent {
+				t.Errorf("requests %d (unsent %d), generator %+v: requests = completed + unsent and planned = sent + unsent must hold", o.Requests, o.Unsent, *g)
+			}
+		})
 	}
 }

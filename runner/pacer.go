@@ -61,6 +61,25 @@ func (s *schedule) hits(t time.Duration) float64 {
 	return 0
 }
 
+// dueBefore is the number of requests due before t: the k with due(k) < t,
+// by due's own arithmetic, which is what the recorder reads to tell a
+// warm-up request from a measured one. H(t) rounded up says the same but
+// for a request due exactly at t, which floating point may put a hair
+// either side of it: counted by one side as measured and by the other as
+// warm-up, planned and completed would differ by one though every request
+// came back.
+func (s *schedule) dueBefore(t time.Duration) int64 {
+	k := min(int64(math.Ceil(s.hits(t)-1e-9)), int64(s.total))
+	k = max(k, 0)
+	for k < int64(s.total) && s.due(uint64(k)) < t {
+		k++
+	}
+	for k > 0 && s.due(uint64(k-1)) >= t {
+		k--
+	}
+	return k
+}
+
 // rate is the scheduled rate at t, requests per second.
 func (s *schedule) rate(t time.Duration) float64 {
 	x := t.Seconds()
@@ -102,7 +121,9 @@ func (s *schedule) due(k uint64) time.Duration {
 		if math.IsNaN(t) || t < 0 {
 			t = 0
 		}
-		return time.Duration((g.start + math.Min(t, g.dur)) * float64(time.Second))
+		// Rounded, not truncated: a request due on a whole millisecond
+		// (the warm-up's end) is due then, not a nanosecond before.
+		return time.Duration(math.Round((g.start + math.Min(t, g.dur)) * float64(time.Second)))
 	}
 	return s.end
 }
@@ -115,7 +136,6 @@ type openPacer struct {
 	sched *schedule
 	now   func() time.Time
 	began atomic.Pointer[time.Time]
-	sent  atomic.Uint64 // ticks handed to workers so far
 }
 
 var _ vegeta.Pacer = (*openPacer)(nil)
@@ -128,7 +148,6 @@ func newOpenPacer(s *schedule, now func() time.Time) *openPacer {
 // Pace implements vegeta.Pacer: the wait until request number hits is due.
 func (p *openPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	p.markBegan(elapsed)
-	p.sent.Store(hits)
 	if hits >= p.sched.total {
 		return 0, true
 	}

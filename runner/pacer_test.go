@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -87,6 +88,37 @@ func TestScheduleMatchesScenarioCount(t *testing.T) {
 		s := newSchedule(stageLevels(sc))
 		if int64(s.total) != sc.ExpectedRequests() {
 			t.Errorf("%s: schedule sends %d, dry run says %d", name, s.total, sc.ExpectedRequests())
+		}
+	}
+}
+
+// TestDueBeforeAgreesWithDue: the requests due before t, as the figures
+// count the window's edges, are exactly those whose due time (what the
+// recorder reads) is before t; and a request due on t itself is not
+// among them, wherever floating point puts it.
+func TestDueBeforeAgreesWithDue(t *testing.T) {
+	t.Parallel()
+	for _, st := range [][]stageLevel{
+		{{dur: 5 * time.Second, from: 1, to: 10}, {dur: 25 * time.Second, from: 10, to: 10}},
+		{{dur: 10 * time.Second, from: 0, to: 50}, {dur: 50 * time.Second, from: 50, to: 50}},
+		{{dur: 3 * time.Second, from: 7, to: 13}, {dur: 7 * time.Second, from: 13, to: 3}},
+		{{dur: time.Second, from: 0, to: 50}, {dur: time.Second, from: 50, to: 50}},
+	} {
+		s := newSchedule(st)
+		for at := time.Duration(0); at <= s.end; at += 10 * time.Millisecond {
+			var n int64
+			for k := uint64(0); k < s.total; k++ {
+				if s.due(k) < at {
+					n++
+				}
+			}
+			got := s.dueBefore(at)
+			if got != n {
+				t.Errorf("%v: dueBefore(%v) = %d, but %d requests are due before it", st, at, got, n)
+			}
+			if h := s.hits(at); math.Abs(h-math.Round(h)) < 1e-9 && got != int64(math.Round(h)) {
+				t.Errorf("%v: dueBefore(%v) = %d, want H = %v (the request due at %v is measured)", st, at, got, h, at)
+			}
 		}
 	}
 }

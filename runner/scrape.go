@@ -328,8 +328,8 @@ type scraper struct {
 
 	mu      sync.Mutex // guards the fields below
 	samples []sample
-	prev    *reading // the last successful scrape, for the next increase
-	errors  int
+	prev    *reading        // the last successful scrape, for the next increase
+	failed  []time.Duration // when each failed scrape began, since the origin
 	lastErr error
 }
 
@@ -343,7 +343,7 @@ func (s *scraper) scrape(ctx context.Context, at time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
-		s.errors++
+		s.failed = append(s.failed, at)
 		s.lastErr = err
 		return
 	}
@@ -480,9 +480,10 @@ func (s *scraper) run(ctx context.Context, clk clock, origin time.Time, interval
 	}
 }
 
-// snapshot returns the samples so far, the error count and the last error.
-func (s *scraper) snapshot() ([]sample, int, error) {
+// snapshot returns the samples so far, when each failed scrape began and
+// the last error.
+func (s *scraper) snapshot() ([]sample, []time.Duration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]sample(nil), s.samples...), s.errors, s.lastErr
+	return append([]sample(nil), s.samples...), append([]time.Duration(nil), s.failed...), s.lastErr
 }

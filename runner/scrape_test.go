@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -285,7 +286,7 @@ func TestDBQueryRestart(t *testing.T) {
 		scrapeAt{time.Second, histText(50, 3)},
 		scrapeAt{2 * time.Second, histText(5, 1)},
 		scrapeAt{3 * time.Second, histText(8, 1.5)})
-	srv, warnings := summarizeServer("http://x/metrics", samples, 0, nil, time.Second, nil)
+	srv, warnings, _ := summarizeServer("http://x/metrics", samples, nil, nil, time.Second, nil, nil)
 	if srv.DBQueries == nil || *srv.DBQueries != 8 || srv.DBQueryP95Seconds == nil || srv.DBPoolWaitSeconds == nil || *srv.DBPoolWaitSeconds != 1.5 {
 		t.Errorf("DB summary %+v, want 8 queries (5 after the restart, then 3) and 1.5 s of pool wait", srv)
 	}
@@ -309,7 +310,7 @@ loadgate_db_query_duration_seconds_bucket{query="a",le="+Inf"} 4
 loadgate_db_query_duration_seconds_sum{query="a"} 0.02
 loadgate_db_query_duration_seconds_count{query="a"} 4
 `})
-	srv, warnings := summarizeServer("http://x/metrics", samples, 0, nil, time.Second, nil)
+	srv, warnings, _ := summarizeServer("http://x/metrics", samples, nil, nil, time.Second, nil, nil)
 	if srv.DBQueries == nil || *srv.DBQueries != 4 || srv.DBQueryP50Seconds == nil || math.Abs(*srv.DBQueryP50Seconds-0.0055) > 1e-12 {
 		t.Errorf("DB summary %+v (warnings %q), want 4 queries and P50 5.5 ms", srv, warnings)
 	}
@@ -320,7 +321,7 @@ loadgate_db_query_duration_seconds_count{query="a"} 4
 func TestDBQueryOneScrape(t *testing.T) {
 	t.Parallel()
 	samples := samplesOf(t, scrapeAt{2 * time.Second, histText(3, 1)})
-	srv, _ := summarizeServer("http://x/metrics", samples, 0, nil, time.Second, nil)
+	srv, _, _ := summarizeServer("http://x/metrics", samples, nil, nil, time.Second, nil, nil)
 	if srv.DBQueries != nil || srv.DBPoolWaitSeconds != nil {
 		t.Errorf("DB summary %+v from a single scrape", srv)
 	}
@@ -366,5 +367,37 @@ func TestScraperTicksOnTheClock(t *testing.T) {
 	}
 	if want := []time.Duration{2 * time.Second, 3 * time.Second, 4 * time.Second, 6 * time.Second}; !slices.Equal(at, want) {
 		t.Errorf("samples at %v, want %v", at, want)
+	}
+}
+
+// TestDrillCausedScrapeFailuresExpected: a scrape that failed, and a
+// restart seen, while a drill had the target down (its window widened by a
+// scrape interval) are expected, not warnings; a failure outside every
+// drill window is still a warning.
+func TestDrillCausedScrapeFailuresExpected(t *testing.T) {
+	t.Parallel()
+	samples := samplesOf(t,
+		scrapeAt{0, histText(10, 1)},
+		scrapeAt{time.Second, histText(50, 3)},
+		scrapeAt{3 * time.Second, histText(5, 1)}, // restarted since the last
+		scrapeAt{4 * time.Second, histText(8, 1.5)})
+	down := []downWindow{{name: "restart", start: 2 * time.Second, end: 2500 * time.Millisecond, slack: time.Second}}
+	failed := []time.Duration{2 * time.Second, 6 * time.Second}
+	srv, warnings, expected := summarizeServer("http://x/metrics", samples, failed, errors.New("refused"), time.Second, nil, down)
+	if srv.ScrapeErrors != 2 || len(srv.Restarts) != 1 {
+		t.Errorf("scrape errors %d, restarts %v: want both failures and the restart recorded", srv.ScrapeErrors, srv.Restarts)
+	}
+	exp, warn := strings.Join(expected, "\n"), strings.Join(warnings, "\n")
+	if !strings.Contains(exp, "1 of 6 scrapes of http://x/metrics failed while the drill restart had the target down") ||
+		!strings.Contains(exp, "restarted between 1s and 3s") || !strings.Contains(exp, "as the drill restart made it") {
+		t.Errorf("expected %q: want the failed scrape at 2s and the restart, each naming the drill", expected)
+	}
+	if !strings.Contains(warn, "1 of 6 scrapes of http://x/metrics failed") || strings.Contains(warn, "restarted") {
+		t.Errorf("warnings %q: want only the failure at 6s, outside the drill", warnings)
+	}
+	// No drill: both are warnings, as before.
+	_, warnings, expected = summarizeServer("http://x/metrics", samples, failed, errors.New("refused"), time.Second, nil, nil)
+	if len(expected) != 0 || !strings.Contains(strings.Join(warnings, "\n"), "2 of 6 scrapes") || !strings.Contains(strings.Join(warnings, "\n"), "restarted between 1s and 3s") {
+		t.Errorf("without drills: warnings %q, expected %q", warnings, expected)
 	}
 }

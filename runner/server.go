@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/record"
+	"github.com/loadgate/loadgate/scenarios"
 )
 
 // baselineSlack is how long after the end of the warm-up the scrape that
@@ -16,20 +17,39 @@ const baselineSlack = time.Second
 // and fills the timeline points' server maps. Every figure over the measured
 // window is the sum of the samples' reset-aware increases from the scrape
 // that starts the window to the last one, so it is also the sum of what the
-// timeline shows for those scrapes. It returns warnings: metrics that could
-// not be read, restarts of the target.
-func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr error, warmup time.Duration, points []record.Point) (record.Server, []string) {
-	srv := record.Server{MetricsURL: url, Scrapes: len(samples), ScrapeErrors: scrapeErrors}
-	var warnings []string
+// timeline shows for those scrapes. failed are when the failed scrapes
+// began. It returns warnings (metrics that could not be read, restarts of
+// the target) and what was expected: a restart, and the scrapes that
+// failed, while a drill of the scenario (down) had the target down.
+func summarizeServer(url string, samples []sample, failed []time.Duration, lastErr error, warmup time.Duration, points []record.Point, down []downWindow) (srv record.Server, warnings, expected []string) {
+	srv = record.Server{MetricsURL: url, Scrapes: len(samples), ScrapeErrors: len(failed)}
 	if url == "" {
-		return srv, nil
+		return srv, nil, nil
 	}
-	if scrapeErrors > 0 {
-		warnings = append(warnings, fmt.Sprintf("%d of %d scrapes of %s failed (last: %v)", scrapeErrors, scrapeErrors+len(samples), url, lastErr))
+	if len(failed) > 0 {
+		byDrill := make([]int, len(down)) // failed scrapes by drill window
+		unexpected := 0
+		for _, at := range failed {
+			if i := downAt(down, at, at); i >= 0 {
+				byDrill[i]++
+			} else {
+				unexpected++
+			}
+		}
+		total := len(failed) + len(samples)
+		for i, n := range byDrill {
+			if n > 0 {
+				expected = append(expected, fmt.Sprintf("%d of %d scrapes of %s failed while the drill %s had the target down (%s): expected",
+					n, total, url, down[i].name, down[i].words()))
+			}
+		}
+		if unexpected > 0 {
+			warnings = append(warnings, fmt.Sprintf("%d of %d scrapes of %s failed (last: %v)", unexpected, total, url, lastErr))
+		}
 	}
 	if len(samples) == 0 {
 		warnings = append(warnings, fmt.Sprintf("no metrics could be read from %s: server metrics and the cache hit rate are unknown", url))
-		return srv, warnings
+		return srv, warnings, expected
 	}
 	for _, s := range samples {
 		if s.restart == "" {
@@ -40,6 +60,11 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 		sign := r.Sign + " went backwards" // a list when several did
 		if r.Sign == metricStartTime {
 			sign = r.Sign + " changed"
+		}
+		if i := downAt(down, s.since, s.at); i >= 0 {
+			expected = append(expected, fmt.Sprintf("the target restarted between %s and %s into the run (%s), as the drill %s made it (%s): expected; its counters are read as starting again from zero",
+				roundS(s.since), roundS(s.at), sign, down[i].name, down[i].words()))
+			continue
 		}
 		warnings = append(warnings, fmt.Sprintf("the target restarted between %s and %s into the run (%s): its counters are read as starting again from zero, as Prometheus's increase() does; what it counted after the scrape at %[1]s and before the restart is lost",
 			roundS(s.since), roundS(s.at), sign))
@@ -77,7 +102,51 @@ func summarizeServer(url string, samples []sample, scrapeErrors int, lastErr err
 		}
 	}
 	fillTimeline(samples, points)
-	return srv, warnings
+	return srv, warnings, expected
+}
+
+// downWindow is when a drill of the scenario had the target down (a
+// target_restart or target_kill, from its injection to its end), widened by
+// a scrape interval each side: a scrape under way when the target went down,
+// or one the moment it came back, fails because of the drill too.
+type downWindow struct {
+	name       string
+	start, end time.Duration // the drill's own window
+	slack      time.Duration
+}
+
+func (d *downWindow) words() string {
+	if from, to := roundS(d.start), roundS(d.end); from != to {
+		return fmt.Sprintf("from %s to %s", from, to)
+	}
+	return "at " + roundS(d.start)
+}
+
+// downWindows are the windows of the faults that take the target down.
+func downWindows(faults []record.Fault, slack time.Duration) []downWindow {
+	var out []downWindow
+	for _, f := range faults {
+		if f.StartS == nil || (f.Action != scenarios.FaultTargetRestart && f.Action != scenarios.FaultTargetKill) {
+			continue
+		}
+		start := time.Duration(*f.StartS * float64(time.Second))
+		end := start
+		if f.EndS != nil {
+			end = time.Duration(*f.EndS * float64(time.Second))
+		}
+		out = append(out, downWindow{name: f.Name, start: start, end: end, slack: slack})
+	}
+	return out
+}
+
+// downAt is the index of the drill window that [from, to] overlaps, or -1.
+func downAt(down []downWindow, from, to time.Duration) int {
+	for i, d := range down {
+		if to >= d.start-d.slack && from <= d.end+d.slack {
+			return i
+		}
+	}
+	return -1
 }
 
 // roundS formats a time into the run to a tenth of a second.

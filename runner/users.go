@@ -22,7 +22,6 @@ type userPacer struct {
 	peak int
 
 	began atomic.Pointer[time.Time]
-	sent  atomic.Uint64
 
 	// busy counts users with a request in flight or thinking. Only Pace
 	// (vegeta calls it from one goroutine) adds to it, and releases only
@@ -78,7 +77,6 @@ func (p *userPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, boo
 		t := p.clock.now().Add(-elapsed)
 		p.began.CompareAndSwap(nil, &t)
 	}
-	p.sent.Store(hits)
 	for {
 		if elapsed >= p.levels.end {
 			return 0, true

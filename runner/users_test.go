@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -11,34 +12,47 @@ import (
 	"github.com/loadgate/loadgate/record"
 )
 
-// TestClosedModelRamp checks that users ramp up: fewer requests in the
-// first second (0 -> 4 users) than in the last (4 users).
+// TestClosedModelRamp checks that users ramp up in a real run: fewer
+// requests in the first interval (0 -> 4 users) than in the last (4
+// users), whose level is 4 users. The ramp's timing is TestUserPacerOnTheClock's;
+// this run is short, its intervals a fifth of a second.
 func TestClosedModelRamp(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // the target's speed
 	}))
 	t.Cleanup(srv.Close)
 	sc := scenarioFor(t, srv.URL, `load:
   model: closed
   think_time: 40ms
   stages:
-    - {duration: 2s, users: 0 -> 4}
-    - {duration: 1s, users: 4}
+    - {duration: 600ms, users: 0 -> 4}
+    - {duration: 400ms, users: 4}
 requests: [{name: a, path: /}]
 `)
-	_, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
+	_, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()), withInterval(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkLogs(t, dir)
 	tl := readTimeline(t, dir)
-	if len(tl) < 3 || tl[0].Requests >= tl[2].Requests {
-		t.Errorf("requests per second %v: want a ramp", requestsPerPoint(tl))
+	if len(tl) < 5 {
+		t.Fatalf("%d intervals, want 5 of 200 ms", len(tl))
 	}
-	if tl[2].TargetRate != 4 {
-		t.Errorf("target users in the last second %v, want 4", tl[2].TargetRate)
+	// The busiest interval, not the last: an interval that closes late
+	// (a tick the busy loop took late) leaves the next one nearly empty.
+	peak := slices.Max(requestsPerPoint(tl[1:]))
+	if tl[0].Requests >= peak {
+		t.Errorf("requests per interval %v: want a ramp, fewer in the first than in the busiest", requestsPerPoint(tl))
+	}
+	if tl[4].TargetRate != 4 {
+		t.Errorf("target users in the last interval %v, want 4", tl[4].TargetRate)
 	}
 }
+
+// withInterval sets the length of the recorder's intervals (default a
+// second), so that a short run still has a few.
+func withInterval(d time.Duration) Option { return func(c *config) { c.interval = d } }
 
 // TestClosedModelNoThinkTime: without think time the users still bound the
 // requests in flight, below the peak (where Pace waits for a free user) and

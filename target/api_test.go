@@ -325,8 +325,14 @@ func TestConversationsKeyset(t *testing.T) {
 	c.expect("GET", "/api/v1/users/999999/conversations", "", 404, &e)
 }
 
+// TestConcurrentXPAwardsAddUp: concurrent awards all count, in PostgreSQL
+// and in the Redis leaderboard. The Redis timeout is generous: a call that
+// took over the default 100 ms on a busy machine would skip Redis for the
+// backoff and serve the XP from PostgreSQL.
 func TestConcurrentXPAwardsAddUp(t *testing.T) {
-	c := start(t, testConfig(t))
+	cfg := testConfig(t)
+	cfg.RedisTimeout = 10 * time.Second
+	c := start(t, cfg)
 	var before store.XP
 	c.expect("GET", "/api/v1/users/9/xp", "", 200, &before)
 	const n = 40

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/target/agent"
+	"github.com/loadgate/loadgate/target/cache"
 )
 
 // Profile selects what the target optimizes: the same handlers run in both,
@@ -78,6 +79,13 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of in-flight requests on shutdown
 	// (default DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
+	// RedisTimeout bounds every Redis call, so that a slow Redis costs a
+	// request at most this much (default cache.DefaultRedisTimeout); it is
+	// also the client's read and write timeout, twice it the dial timeout.
+	RedisTimeout time.Duration
+	// RedisBackoff is how long Redis is skipped after a failed call before
+	// it is tried again (default cache.DefaultRedisBackoff).
+	RedisBackoff time.Duration
 }
 
 // withDefaults returns c with its defaults filled in, or an error naming the
@@ -118,6 +126,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.RedisTimeout <= 0 {
+		c.RedisTimeout = cache.DefaultRedisTimeout
+	}
+	if c.RedisBackoff <= 0 {
+		c.RedisBackoff = cache.DefaultRedisBackoff
 	}
 	return c, nil
 }

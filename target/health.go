@@ -22,14 +22,20 @@ type Health struct {
 }
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
-	defer cancel()
+	// Each check has its own time: a Redis that does not answer (a killed
+	// one keeps go-redis waiting until the deadline) must not use up
+	// PostgreSQL's and make the target look down.
+	check := func(ping func(context.Context) error) error {
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		return ping(ctx)
+	}
 	h := Health{Status: "ok", Postgres: "ok", Redis: "ok", Version: s.cfg.Version, Profile: string(s.cfg.Profile), LLM: s.llm.Name()}
-	if err := s.redis.Ping(ctx); err != nil {
+	if err := check(s.redis.Ping); err != nil {
 		h.Redis, h.Status = "down", "degraded"
 	}
 	code := http.StatusOK
-	if err := s.store.Ping(ctx); err != nil {
+	if err := check(s.store.Ping); err != nil {
 		s.cfg.Logger.Warn("health: PostgreSQL down", "error", err)
 		h.Postgres, h.Status, code = "down", "down", http.StatusServiceUnavailable
 	}

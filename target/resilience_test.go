@@ -91,10 +91,51 @@ func everyRoute(t *testing.T, c *client, tag string) {
 	}
 }
 
+// TestRedisBackoffConfigured: after a failed Redis call the cache skips
+// Redis for Config.RedisBackoff, whatever the wall clock: with an hour, the
+// first lookup after Redis died is the only one that fails (the others are
+// skipped); with a nanosecond, each lookup tries Redis again and fails.
+func TestRedisBackoffConfigured(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		backoff time.Duration
+		oneFail bool
+	}{{time.Hour, true}, {time.Nanosecond, false}} {
+		t.Run(c.backoff.String(), func(t *testing.T) {
+			t.Parallel()
+			redisURL, kill := startRedis(t)
+			cfg := testConfig(t)
+			cfg.RedisURL, cfg.RedisBackoff = redisURL, c.backoff
+			cl := start(t, cfg)
+			kill()
+			// Foods none has read yet: each lookup misses the in-process
+			// tier and asks Redis, unless Redis is being skipped.
+			const n = 5
+			for id := range n {
+				cl.expect("GET", "/api/v1/nutrition/foods/"+strconv.Itoa(100+id), "", 200, nil)
+			}
+			var m target.MetricsReport
+			cl.expect("GET", "/api/v1/metrics", "", 200, &m)
+			if c.oneFail && (m.Redis.Failures != 1 || m.Redis.Available) {
+				t.Errorf("backoff %s: %d Redis failures, available %v; want 1 failure, then Redis skipped", c.backoff, m.Redis.Failures, m.Redis.Available)
+			}
+			if !c.oneFail && m.Redis.Failures < n {
+				t.Errorf("backoff %s: %d Redis failures for %d lookups; want each lookup to try Redis again", c.backoff, m.Redis.Failures, n)
+			}
+		})
+	}
+}
+
+// TestRedisKilledMidTest: with Redis killed under it, the target serves
+// every route from PostgreSQL and says Redis is down. Its Redis timeout is
+// generous, so that no call while Redis is up fails on a busy machine, and
+// its backoff long, so that Redis is still skipped however long the routes
+// take: nothing here depends on the wall clock.
 func TestRedisKilledMidTest(t *testing.T) {
 	redisURL, kill := startRedis(t)
 	cfg := testConfig(t)
 	cfg.RedisURL = redisURL
+	cfg.RedisTimeout, cfg.RedisBackoff = 10*time.Second, time.Hour
 	c := start(t, cfg)
 	everyRoute(t, c, "redis-up")
 	var board struct{ Source string }

@@ -146,13 +146,16 @@ func (s *Server) build(ctx context.Context) error {
 		// go-redis's parse errors quote the URL, password and all.
 		return fmt.Errorf("redis URL %s: %w", redact.URL(cfg.RedisURL), redact.Error(err))
 	}
-	ropt.DialTimeout = 200 * time.Millisecond
-	ropt.ReadTimeout = 100 * time.Millisecond
-	ropt.WriteTimeout = 100 * time.Millisecond
+	ropt.DialTimeout = 2 * cfg.RedisTimeout
+	ropt.ReadTimeout = cfg.RedisTimeout
+	ropt.WriteTimeout = cfg.RedisTimeout
 	ropt.MaxRetries = 0
+	// One dial, no retries (go-redis tries five, 100 ms apart): a Redis that
+	// is down fails its call at once and the breaker skips it.
+	ropt.DialerRetries = 1
 	ropt.PoolSize = 4 * cfg.PoolSize
 	s.rdb = redis.NewClient(ropt)
-	s.redis = cache.NewRedis(s.rdb, cfg.KeyPrefix+"g"+dataset+":")
+	s.redis = cache.NewRedis(s.rdb, cfg.KeyPrefix+"g"+dataset+":", cache.WithTimeout(cfg.RedisTimeout), cache.WithBackoff(cfg.RedisBackoff))
 
 	if s.llm, err = agent.New(cfg.LLM, nil); err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/loadgate/loadgate/faults"
 	"github.com/loadgate/loadgate/record"
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner"
 	"github.com/loadgate/loadgate/scenarios"
@@ -118,6 +119,7 @@ func runOnce(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, start
 	if s.drills != nil {
 		opts = append(opts, runner.WithFaults(s.drills))
 	}
+	fmt.Fprintf(env.Stderr, "run: %s against %s, %s%s…\n", sc.Name, redact.URL(sc.Target.BaseURL), sc.TotalDuration(), warmupWords(sc))
 	res, err := runner.Run(ctx, sc, opts...)
 	if err != nil {
 		return "", unknown, err
@@ -162,4 +164,12 @@ func finish(env Env, dir string, run *record.Run, tl *record.Timeline, o report.
 		return out, err
 	}
 	return out, nil
+}
+
+// warmupWords is " (the first 5s a warm-up, not measured)", or "".
+func warmupWords(sc *scenarios.Scenario) string {
+	if w := sc.Load.Warmup.D(); w > 0 {
+		return fmt.Sprintf(" (the first %s a warm-up, not measured)", w)
+	}
+	return ""
 }

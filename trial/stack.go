@@ -116,6 +116,7 @@ func usesReferenceTarget(p Plan, sc *scenarios.Scenario) bool {
 func startTarget(ctx context.Context, env Env, dbURL, redisURL, profile string, anyPort bool) (*services.Target, error) {
 	cfg := services.SelfTarget(profile, dbURL, redisURL)
 	cfg.AnyPort, cfg.Ledger = anyPort, env.Ledger
+	fmt.Fprintf(env.Stderr, "target: starting the reference target in profile %s and waiting until it is healthy…\n", profile)
 	t, err := services.StartTarget(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -54,6 +54,10 @@ gates: ["error_rate < 1%%"]
 	if !strings.Contains(stderr.String(), "the scenario's own: no services or reference target are started") {
 		t.Errorf("stderr does not say where it runs:\n%s", stderr.String())
 	}
+	// The run says it starts before its first progress line.
+	if i, j := strings.Index(stderr.String(), "run: own against "+srv.URL+", 1s"), strings.Index(stderr.String(), "results: "); i < 0 || i > j {
+		t.Errorf("stderr does not say the run starts before its results:\n%s", stderr.String())
+	}
 }
 
 // The dry run says what Scenario will set up, and where the requests go:

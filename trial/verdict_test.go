@@ -24,7 +24,7 @@ func okTarget(t *testing.T) *httptest.Server {
 }
 
 // runPlanOf runs body through Run and returns the outcome, the run as
-// written and what was printed.
+// written and what was printed: stdout, then stderr.
 func runPlanOf(t *testing.T, body string) (record.Outcome, *record.Run, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
@@ -38,8 +38,11 @@ func runPlanOf(t *testing.T, body string) (record.Outcome, *record.Run, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return verdict, run, stdout.String() + stderr.String()
+	return verdict, run, stdout.String() + "\n" + stderrMark + stderr.String()
 }
+
+// stderrMark separates stdout from stderr in what runPlanOf returns.
+const stderrMark = "--- stderr ---\n"
 
 // A 10 s plan whose unique data runs out after about 1 s stops early: it
 // is recorded as stopped, and its verdict is inconclusive (exit 2) with
@@ -114,7 +117,8 @@ gates: ["error_rate < 1%%", "f.read.p95 < 1s"]
 	if verdict.Verdict != record.VerdictFail || verdict.ExitCode() != 1 {
 		t.Errorf("verdict %s: %s", verdict.Verdict, verdict.Headline())
 	}
-	lines := strings.Split(strings.TrimSpace(printed), "\n")
+	stdout, _, _ := strings.Cut(printed, "\n"+stderrMark)
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	tail := strings.Join(lines[max(0, len(lines)-6):], "\n")
 	if !strings.Contains(tail, "errors: ") || !strings.Contains(tail, "extract token: ") {
 		t.Errorf("the last lines do not name the extract:\n%s", printed)

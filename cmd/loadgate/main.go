@@ -97,6 +97,11 @@ func run(args []string, e env) int {
 		}
 		return exitOK
 	}
+	switch args[0] {
+	case "--version", "-version", "-v":
+		// As `loadgate version`: what users try first.
+		args = append([]string{"version"}, args[1:]...)
+	}
 	c, ok := cmds[args[0]]
 	if !ok {
 		fmt.Fprintf(e.stderr, "loadgate: unknown command %q\n", args[0])
@@ -165,12 +170,16 @@ func usage(w io.Writer, cmds map[string]command) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
+	}
 	var b strings.Builder
 	b.WriteString("loadgate: load tests that gate merges\n\nusage: loadgate <command> [flags]\n\ncommands:\n")
 	for _, n := range names {
-		fmt.Fprintf(&b, "  %-9s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, n, cmds[n].summary)
 	}
-	b.WriteString("\n'loadgate <command> -h' lists a command's flags.\nExit codes: 0 ok, 1 a gate failed, 2 usage, input or evaluation error.\n")
+	b.WriteString("\n'loadgate <command> -h' lists a command's flags; 'loadgate --version' (or -v) prints the version.\nExit codes: 0 ok, 1 a gate failed, 2 usage, input or evaluation error.\n")
 	io.WriteString(w, b.String())
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -73,6 +74,13 @@ func TestMakeKeepsExitCodes(t *testing.T) {
 			}
 			if code != c.code || !strings.Contains(string(out), c.out) {
 				t.Errorf("make %s: exit %d, want %d with %q\n%s", strings.Join(c.goals, " "), code, c.code, c.out, out)
+			}
+			// Each step says what it does as it starts, with the time
+			// since make started: the build, then loadgate.
+			for _, what := range []string{"building ", "running "} {
+				if !regexp.MustCompile(`(?m)^\[\+\d+m\d\ds\] ` + what).Match(out) {
+					t.Errorf("make %s: no step line \"[+0m00s] %s…\":\n%s", strings.Join(c.goals, " "), what, out)
+				}
 			}
 		})
 	}

@@ -177,3 +177,52 @@ func TestReorder(t *testing.T) {
 		t.Errorf("merge a --partial b: exit %d, stderr %s", code, errs)
 	}
 }
+
+// TestVersionFlag: --version (and -version, -v) prints the version as
+// `loadgate version` does, exit 0, nothing on stderr.
+func TestVersionFlag(t *testing.T) {
+	t.Parallel()
+	_, want, _ := runCLI(t, "version")
+	if want != "loadgate "+version+"\n" {
+		t.Fatalf("loadgate version printed %q", want)
+	}
+	for _, flag := range []string{"--version", "-version", "-v"} {
+		code, out, errs := runCLI(t, flag)
+		if code != 0 || out != want || errs != "" {
+			t.Errorf("loadgate %s: exit %d\nstdout: %q (want %q)\nstderr: %s", flag, code, out, want, errs)
+		}
+	}
+}
+
+// TestUsageAligned: the command list of `loadgate -h` is one column wide
+// enough for the longest name: every summary starts at the same place.
+func TestUsageAligned(t *testing.T) {
+	t.Parallel()
+	code, out, _ := runCLI(t, "-h")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	_, list, ok := strings.Cut(out, "commands:\n")
+	if !ok {
+		t.Fatalf("no command list:\n%s", out)
+	}
+	list, _, _ = strings.Cut(list, "\n\n")
+	lines := strings.Split(list, "\n")
+	if len(lines) != len(commands()) {
+		t.Fatalf("%d lines for %d commands:\n%s", len(lines), len(commands()), list)
+	}
+	col := -1
+	for _, l := range lines {
+		name, rest, _ := strings.Cut(strings.TrimLeft(l, " "), " ")
+		start := len(l) - len(strings.TrimLeft(rest, " "))
+		if _, ok := commands()[name]; !ok {
+			t.Errorf("line %q does not start with a command", l)
+		}
+		if col < 0 {
+			col = start
+		}
+		if start != col {
+			t.Errorf("summary of %s starts at column %d, the first at %d:\n%s", name, start, col, list)
+		}
+	}
+}

@@ -54,9 +54,20 @@ func TestJobsRunLocally(t *testing.T) {
 		t.Fatal(err)
 	}
 	kz := filepath.Join(dir, "kustomization.yaml")
+
+	// As shipped, target_url is a placeholder: a shard refuses it at once
+	// and says what to set, before any request.
+	if placeholder := build(t, dir).configMaps["loadgate-settings"].Data["target_url"]; strings.Contains(placeholder, "REPLACE-ME") {
+		b := build(t, dir)
+		p := startPod(t, bin, b.jobs["loadgate-shards"], 0, b, newVolumes(t, b))
+		if code := p.wait(t); code != 2 || !strings.Contains(p.out.String(), placeholder) || !strings.Contains(p.out.String(), "set target_url in kustomization.yaml") {
+			t.Errorf("a shard given the placeholder target_url: exit %d, want 2 naming it:\n%s", code, p.out)
+		}
+	}
+
 	startAt := time.Now().Add(3 * time.Second).UTC().Truncate(time.Second)
 	edit(t, kz, "shards=4", "shards=3")
-	edit(t, kz, "target_url=http://loadgate-target:8080", "target_url="+srv.URL)
+	setSetting(t, kz, "target_url", srv.URL)
 	edit(t, kz, "start_at=", "start_at="+startAt.Format(time.RFC3339))
 	b := build(t, dir)
 	vols := newVolumes(t, b)

@@ -158,8 +158,15 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 		t.Errorf("completions %v, parallelism %v, settings' shards %q: all three must be N", spec.Completions, spec.Parallelism, n)
 	}
 	c := spec.Template.Spec.Containers[0]
-	if c.Image != "ghcr.io/loadgate/loadgate:latest" {
-		t.Errorf("shard image %q: the kustomization's images entry did not apply", c.Image)
+	if len(kz.Images) != 1 || c.Image != kz.Images[0].NewName+":"+kz.Images[0].NewTag {
+		t.Errorf("shard image %q, images %+v: the kustomization's images entry did not apply", c.Image, kz.Images)
+	}
+	if m := merge.Spec.Template.Spec.Containers[0].Image; m != c.Image {
+		t.Errorf("merge image %q, shard image %q: both are the kustomization's", m, c.Image)
+	}
+	// Shards on several nodes share the volume.
+	if pvc := b.pvcs["loadgate-results"]; !slices.Equal(pvc.Spec.AccessModes, []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}) {
+		t.Errorf("results volume access modes %v, want ReadWriteMany", pvc.Spec.AccessModes)
 	}
 	if !slices.Contains(c.Args, "--shard") || c.Args[slices.Index(c.Args, "--shard")+1] != "auto" {
 		t.Errorf("shard args %q lack --shard auto", c.Args)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 
 	"github.com/loadgate/loadgate/migrations"
+	"github.com/loadgate/loadgate/redact"
 	"github.com/loadgate/loadgate/target/services"
 )
 
@@ -18,6 +20,7 @@ func Prepare(ctx context.Context, databaseURL string, o Options, ifEmpty bool, l
 	if err := services.CreateDatabase(ctx, databaseURL); err != nil {
 		return err
 	}
+	fmt.Fprintf(log, "migrate: applying the schema migrations to %s…\n", redact.URL(databaseURL))
 	if err := migrations.Up(ctx, databaseURL); err != nil {
 		return fmt.Errorf("migrating: %w", err)
 	}
@@ -45,10 +48,19 @@ func Prepare(ctx context.Context, databaseURL string, o Options, ifEmpty bool, l
 // (the database exists, nothing is migrated yet). The caller stops the stack.
 func Stack(ctx context.Context, o Options, log io.Writer, beforeMigrate func(databaseURL string) error, opts ...services.Option) (*services.Stack, error) {
 	opts = append([]services.Option{services.WithLogger(slog.New(slog.NewTextHandler(log, nil)))}, opts...)
+	fmt.Fprintln(log, "services: finding or starting PostgreSQL and Redis…")
 	stack, err := services.Ensure(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}
+	how := func(name string) string {
+		if slices.Contains(stack.Started, name) {
+			return "started for this run"
+		}
+		return "found"
+	}
+	fmt.Fprintf(log, "services: PostgreSQL %s (%s), Redis %s (%s)\n",
+		redact.URL(stack.DatabaseURL), how("postgres"), redact.URL(stack.RedisURL), how("redis"))
 	if beforeMigrate != nil {
 		if err := services.CreateDatabase(ctx, stack.DatabaseURL); err != nil {
 			stack.Stop()

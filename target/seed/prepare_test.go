@@ -72,3 +72,27 @@ func TestStackPreparesTheDatabase(t *testing.T) {
 		t.Errorf("after Stack IsEmpty = %v, %v; want seeded\nlog: %s", empty, err, log.String())
 	}
 }
+
+// TestStackSaysEachStep: Stack says each step as it starts, in order:
+// finding the services (and which it found), migrating, seeding; so that a
+// first run that takes minutes is never silent. URLs are shown without
+// their password.
+func TestStackSaysEachStep(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testdb.Fresh(t)
+	var log strings.Builder
+	stack, err := seed.Stack(ctx, tiny, &log, nil, services.WithURLs(url, testdb.RedisURL(t)), services.WithoutThrowaway())
+	if err != nil {
+		t.Fatalf("Stack: %v\nlog: %s", err, log.String())
+	}
+	defer stack.Stop()
+	rest := log.String()
+	for _, want := range []string{"services: finding or starting PostgreSQL and Redis", "services: PostgreSQL ", " (found)", "Redis ", "migrate: ", "seed: 5 users"} {
+		i := strings.Index(rest, want)
+		if i < 0 {
+			t.Fatalf("log lacks %q (in this order):\n%s", want, log.String())
+		}
+		rest = rest[i+len(want):]
+	}
+}
