@@ -197,7 +197,7 @@ func (s *Server) complete(ctx context.Context, p agent.Prompt) (reply string, ca
 		ls := time.Now()
 		reply, err := s.llm.Complete(ctx, p)
 		llmTime = time.Since(ls)
-		return reply, err
+		return reply.Text, err
 	})
 	total := time.Since(start)
 	if err != nil {
