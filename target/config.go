@@ -43,6 +43,8 @@ const (
 	BaselinePoolSize = 2
 	// DefaultAPIKey is the key the seed stores and the built-in scenarios send.
 	DefaultAPIKey = "dev-key"
+	// DefaultStreamWriteTimeout bounds each write of a streamed reply.
+	DefaultStreamWriteTimeout = 10 * time.Second
 )
 
 // Config is everything the target needs. The zero value of each field is
@@ -78,6 +80,11 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of in-flight requests on shutdown
 	// (default DefaultShutdownTimeout).
 	ShutdownTimeout time.Duration
+	// StreamWriteTimeout bounds each event of a streamed chat reply: a
+	// client that reads none of it for this long is given up, so a slow
+	// reader cannot hold a stream open forever (default
+	// DefaultStreamWriteTimeout).
+	StreamWriteTimeout time.Duration
 }
 
 // withDefaults returns c with its defaults filled in, or an error naming the
@@ -118,6 +125,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.StreamWriteTimeout <= 0 {
+		c.StreamWriteTimeout = DefaultStreamWriteTimeout
 	}
 	return c, nil
 }

@@ -67,9 +67,22 @@ func writeAPIError(w http.ResponseWriter, e *apiError) {
 // unknown fields, wrong types, trailing data and empty bodies are errors that
 // name the field or the offset.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	return decodeBody(w, r, v, true)
+}
+
+// decodeLenientJSON is decodeJSON but for unknown fields, which are
+// ignored: the OpenAI-compatible route takes requests written for servers
+// with more parameters than it reads.
+func decodeLenientJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	return decodeBody(w, r, v, false)
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, strict bool) *apiError {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	err := dec.Decode(v)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
