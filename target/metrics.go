@@ -42,8 +42,9 @@ type streamMetrics struct {
 	streams *prometheus.CounterVec
 	// tokens counts the tokens sent in content chunks.
 	tokens *prometheus.CounterVec
-	// ttft is the time from the request's arrival to its first content
-	// chunk written; gap the time between two content chunks.
+	// ttft is the time from the chat handler's start (the key checked) to
+	// the first content chunk written; gap the time between two content
+	// chunks.
 	ttft, gap *prometheus.HistogramVec
 }
 
@@ -71,7 +72,7 @@ func newStreamMetrics() streamMetrics {
 		}, []string{"route"}),
 		ttft: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "loadgate_chat_time_to_first_token_seconds",
-			Help:    "Server-side time from a streamed chat request's arrival to its first content chunk written, by route.",
+			Help:    "Server-side time from a streamed chat request's handler start to its first content chunk written, by route.",
 			Buckets: latencyBuckets,
 		}, []string{"route"}),
 		gap: prometheus.NewHistogramVec(prometheus.HistogramOpts{

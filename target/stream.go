@@ -45,7 +45,7 @@ const (
 // streamed is one reply to stream.
 type streamed struct {
 	route   string    // the metrics' route label
-	arrived time.Time // when the request arrived
+	arrived time.Time // when the handler began (the key checked)
 	userID  int64
 	prompt  agent.Prompt
 	timing  timing // of the work before the model
@@ -258,6 +258,7 @@ func (s *Server) streamReply(w http.ResponseWriter, r *http.Request, st streamed
 	if st.ids {
 		fin.Chat = &streamResult{UserMessageID: ex.Question.ID, ReplyMessageID: ex.Answer.ID, XPAwarded: chatXP, XPTotal: ex.XPTotal}
 	}
+	// sw's write errors stick: the flush after the last write reports any.
 	sw.event(fin)
 	if st.usage == usageOwnChunk {
 		u := sw.chunk
