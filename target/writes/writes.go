@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +42,9 @@ type rows struct{ meals, chats int64 }
 var (
 	mealPath = regexp.MustCompile(`^/api/v1/users/[^/]+/meals$`)
 	chatPath = "/api/v1/chat"
+	// completionsPath is the OpenAI-compatible chat, which stores its
+	// exchange as a chat does.
+	completionsPath = "/v1/chat/completions"
 )
 
 // Start counts the rows of the database at databaseURL now, before the run.
@@ -120,25 +122,27 @@ func recordWrites(run *record.Run, before, after rows, uncounted error) {
 	}
 }
 
-// writes compares the 2xx answers to POST meal logs and chats of run with
-// the rows that appeared between before and after; nil when the run sent
-// no such request.
+// writes compares the successful answers to POST meal logs and chats of
+// run (plain requests and flow steps) with the rows that appeared between
+// before and after; nil when the run sent no such request. A success is an
+// answer with an expected status (the default: 2xx or 3xx) and, for a
+// streamed chat, a stream that ended with [DONE]: a stream cut after its
+// first chunk is a 200 whose reply may never have been stored.
 func writes(run *record.Run, before, after rows) *record.Writes {
 	var ackMeals, ackChats int64
 	w := &record.Writes{}
-	for _, r := range run.Plan.Requests {
+	mixes := append([]record.RequestMix{}, run.Plan.Requests...)
+	for _, f := range run.Plan.Flows {
+		mixes = append(mixes, f.Steps...)
+	}
+	for _, r := range mixes {
 		isMeal := r.Method == "POST" && mealPath.MatchString(templated(r.Path))
-		isChat := r.Method == "POST" && r.Path == chatPath
+		isChat := r.Method == "POST" && (r.Path == chatPath || r.Path == completionsPath)
 		if !isMeal && !isChat {
 			continue
 		}
 		w.Endpoints = append(w.Endpoints, r.Name)
-		n := int64(0)
-		for code, c := range run.Endpoints[r.Name].StatusCodes {
-			if v, err := strconv.Atoi(code); err == nil && v >= 200 && v < 300 {
-				n += c
-			}
-		}
+		n := run.Endpoints[r.Name].Successes
 		if isMeal {
 			ackMeals += n
 		} else {

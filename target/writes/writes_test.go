@@ -22,8 +22,8 @@ func writesRun() *record.Run {
 			{Name: "memory", Method: "POST", Path: "/api/v1/users/{{user}}/memory"},
 		}},
 		Endpoints: map[string]record.Stats{
-			"log_meal": {StatusCodes: map[string]int64{"201": 10, "503": 2}},
-			"chat":     {StatusCodes: map[string]int64{"200": 5, "500": 1}},
+			"log_meal": {Successes: 10, StatusCodes: map[string]int64{"201": 10, "503": 2}},
+			"chat":     {Successes: 5, StatusCodes: map[string]int64{"200": 5, "500": 1}},
 			"meals":    {StatusCodes: map[string]int64{"200": 50}},
 			"memory":   {StatusCodes: map[string]int64{"201": 7}},
 		}}
@@ -165,5 +165,31 @@ func TestCheckFinishBounded(t *testing.T) {
 	}
 	if w := got.Writes; w == nil || w.Found != nil || !strings.Contains(w.Error, "counting writes") {
 		t.Fatalf("writes: %+v", got.Writes)
+	}
+}
+
+// A write is acknowledged when its request succeeded: a streamed chat cut
+// after its first chunk answered 200 but never ended with [DONE], and its
+// reply may not be stored. Flow steps and the OpenAI-compatible chat are
+// writes too.
+func TestWritesCountSuccesses(t *testing.T) {
+	t.Parallel()
+	run := &record.Run{Schema: record.Schema,
+		Plan: record.Plan{
+			Requests: []record.RequestMix{{Name: "stream", Method: "POST", Path: "/v1/chat/completions"}},
+			Flows: []record.FlowMix{{Name: "f", Steps: []record.RequestMix{
+				{Name: "f.meal", Method: "POST", Path: "/api/v1/users/{{user}}/meals"},
+				{Name: "f.read", Method: "GET", Path: "/api/v1/users/{{user}}/meals"},
+			}}},
+		},
+		Endpoints: map[string]record.Stats{
+			"stream": {Successes: 5, StatusCodes: map[string]int64{"200": 7}}, // 2 cut mid-stream
+			"f.meal": {Successes: 4, StatusCodes: map[string]int64{"201": 4}},
+			"f.read": {Successes: 9, StatusCodes: map[string]int64{"200": 9}},
+		}}
+	recordWrites(run, rows{100, 50}, rows{104, 55}, nil)
+	w := run.Writes
+	if w == nil || !reflect.DeepEqual(w.Endpoints, []string{"stream", "f.meal"}) || w.Acknowledged != 9 || *w.Lost != 0 {
+		t.Fatalf("writes: %+v", w)
 	}
 }
