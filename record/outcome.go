@@ -3,7 +3,7 @@ package record
 import "fmt"
 
 // Outcome is a run's verdict with its reasons, as the report decides it
-// (report.Finish, report.Gate) and a capacity step records it.
+// (report.Judge, report.Gate) and a capacity step records it.
 type Outcome struct {
 	// Verdict is VerdictPass, VerdictFail or VerdictUnknown.
 	Verdict string

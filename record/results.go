@@ -115,7 +115,7 @@ type Run struct {
 	// which expressions, from where); empty until a verdict is recorded.
 	Gates []Gate `json:"gates"`
 	// Judged records what decided the run's verdict; nil until one is
-	// recorded (report.Finish, which `loadgate run` and `merge` call).
+	// recorded (report.Judge, which trial calls for every run and merge).
 	// Re-rendering (`loadgate report`) and `loadgate gate` use only this
 	// record and Gates for the run.
 	Judged *Judgement `json:"judged,omitempty"`

@@ -126,7 +126,7 @@ func (s *Scenario) gateScope(gates []gate.Gate) gate.Scope {
 		Endpoints: s.endpointNames(),
 		WarmupS:   s.Load.Warmup.D().Seconds(),
 		Scraped:   s.Metrics.URL != "",
-		// faults.WritesCheck counts a run with faults and no warm-up only.
+		// target/writes counts a run with faults and no warm-up only.
 		WritesChecked: s.writesChecked && len(s.Faults) > 0 && s.Load.Warmup.D() == 0,
 		Gates:         gates,
 	}
