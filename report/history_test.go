@@ -122,3 +122,72 @@ func TestCompareRunsTellsSetsApart(t *testing.T) {
 		t.Errorf("absent endpoint: %v", err)
 	}
 }
+
+// trendRuns makes n past runs of one plan, the last one slower and failed,
+// each with a report.html (but the first, whose directory is gone).
+func trendRuns(t *testing.T, root string, n int) []record.PastRun {
+	var runs []record.PastRun
+	for i := 0; i < n; i++ {
+		dir := filepath.Join(root, fmt.Sprint("run", i))
+		fx := fixture{Seconds: 8, Seed: uint64(i + 1), Gates: []string{"p95 < 1s"}}
+		if i == n-1 {
+			fx.Scale, fx.Gates = 2, []string{"p95 < 1ms"}
+		}
+		writeFixture(t, dir, fx)
+		if _, err := finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
+			t.Fatal(err)
+		}
+		p := pastOf(t, dir)
+		p.Run.Commit = fmt.Sprintf("c%d", i)
+		p.Run.Judged = &record.Judgement{Verdict: p.Run.Judged.Verdict}
+		if i == 0 {
+			p.Dir = filepath.Join(root, "gone")
+		}
+		runs = append(runs, p)
+	}
+	return runs
+}
+
+// TestTrendPage: the page has a chart for the whole run and one per
+// endpoint, the noise band of the baseline runs, each verdict marked, and
+// links to the reports that are there (relative to the page) only.
+func TestTrendPage(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	runs := trendRuns(t, root, 4)
+	out := filepath.Join(root, "trend", "steady.html")
+	tr := Trend{Scenario: "steady", PlanHash: "sha256:abc", Runs: runs, Baseline: runs[:3], BaselineBasis: "the last 3 completed runs of plan sha256:abc on branch main"}
+	if err := RenderTrend(out, tr, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	page := readFile(t, out)
+	for _, want := range []string{
+		`id="chart-trend0"`, `id="chart-trend1"`, `id="chart-trend2"`, // all, chat, search
+		`noise band: P95 of 3 baseline runs`,
+		`"link":"../run1/report.html"`, `href="../run1/report.html"`,
+		`"symbol":"triangle"`, // the failed last run
+		`(gone)`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the trend page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, `"link":"../gone`) {
+		t.Error("a run whose directory is gone is linked")
+	}
+}
+
+func TestTrendInBrowser(t *testing.T) {
+	t.Parallel()
+	chromium, echarts := needBrowser(t)
+	root := t.TempDir()
+	runs := trendRuns(t, root, 3)
+	runs[1].Branch = hostile("branch")
+	runs[1].Run.Commit = hostile("commit")
+	out := filepath.Join(root, "trend.html")
+	if err := RenderTrend(out, Trend{Scenario: hostile("scenario"), Runs: runs, Baseline: runs[:2], BaselineBasis: "two"},
+		Options{EChartsJS: echarts, Stderr: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	checkInBrowser(t, chromium, out, 3)
+}
