@@ -18,8 +18,8 @@ const DefaultBaselineRuns = 5
 var ErrNoBaseline = errors.New("no baseline in history")
 
 // BaselineRule says which past runs a run is checked against: the last
-// Runs (K) completed runs of the same plan (plan hash, and shard when it
-// is one) other than the run itself, from
+// Runs (K) completed runs of the same plan (plan hash, the target's
+// profile, and the shard when it is one) other than the run itself, from
 //
 //   - Branch, when set: the newest runs recorded on that branch;
 //   - else the runs at the merge base of the checkout's HEAD and main
@@ -49,7 +49,7 @@ func (s *Store) Baseline(ctx context.Context, run *record.Run, rule BaselineRule
 	if run.PlanHash == "" {
 		return nil, "", fmt.Errorf("%w: run %s has no plan hash (a run.json from before plans were hashed)", ErrNoBaseline, run.ID)
 	}
-	f := Filter{PlanHash: run.PlanHash, Shard: run.Shard, Status: record.StatusCompleted,
+	f := Filter{PlanHash: run.PlanHash, Shard: run.Shard, Profile: run.Profile, Status: record.StatusCompleted,
 		Kinds: []string{record.KindRun, record.KindMerge}, Exclude: runKey(run)}
 	if f.Shard == "" {
 		f.Shard = WholePlan

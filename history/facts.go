@@ -144,3 +144,15 @@ func checkRun(dir string, run *record.Run) error {
 	}
 	return nil
 }
+
+// Past is the run directory dir as the store would keep it: run (its
+// run.json's content) and each second's latency of the successful requests
+// from its latency.hlog. It is for comparing runs that are not (yet) in a
+// store, as bisect does.
+func Past(dir string, run *record.Run) (record.PastRun, error) {
+	secs, err := readSeconds(dir, run)
+	if err != nil {
+		return record.PastRun{}, err
+	}
+	return record.PastRun{Key: runKey(run), Kind: kindOf(run), Dir: dir, Run: run, Seconds: secs}, nil
+}

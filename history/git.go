@@ -5,7 +5,10 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"sort"
 	"strings"
+
+	"github.com/loadgate/loadgate/record"
 )
 
 // git runs git in dir ("" the working directory) and returns its output,
@@ -79,4 +82,53 @@ func ancestors(ctx context.Context, dir, commit string) ([]string, error) {
 		return nil, err
 	}
 	return strings.Fields(out), nil
+}
+
+// CommitOrder sorts runs in commit order, oldest first: by the position of
+// their commit in the history of the checkout's HEAD in dir (git rev-list
+// --topo-order), runs of one commit by start. Runs whose commit is not in
+// that history (another branch, another checkout, none recorded) keep
+// their place by start time among the others: they follow the newest run
+// that started before them.
+func CommitOrder(ctx context.Context, dir string, runs []record.PastRun) {
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Run.Started.Before(runs[j].Run.Started) })
+	out, err := git(ctx, dir, "rev-list", "--topo-order", "--reverse", fmt.Sprintf("--max-count=%d", maxAncestors), "HEAD")
+	if err != nil {
+		return
+	}
+	pos := map[string]int{}
+	for i, c := range strings.Fields(out) {
+		pos[c] = i + 1
+	}
+	position := func(commit string) int {
+		if commit == "" {
+			return 0
+		}
+		for c, p := range pos {
+			if strings.HasPrefix(c, commit) {
+				return p
+			}
+		}
+		return 0
+	}
+	// Each run's key: its commit's position, or that of the last known run
+	// before it in time.
+	keys := make([]int, len(runs))
+	last := 0
+	for i, r := range runs {
+		if p := position(r.Run.Commit); p > 0 {
+			last = p
+		}
+		keys[i] = last
+	}
+	idx := make([]int, len(runs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	sorted := make([]record.PastRun, len(runs))
+	for i, k := range idx {
+		sorted[i] = runs[k]
+	}
+	copy(runs, sorted)
 }

@@ -12,9 +12,9 @@ import (
 
 // Filter chooses runs of the store. Its zero value is every run.
 type Filter struct {
-	// Scenario, Branch, PlanHash and Shard keep the runs with that value
-	// ("" any; Shard: use WholePlan for the runs of a whole plan).
-	Scenario, Branch, PlanHash, Shard string
+	// Scenario, Branch, PlanHash, Shard and Profile keep the runs with that
+	// value ("" any; Shard: use WholePlan for the runs of a whole plan).
+	Scenario, Branch, PlanHash, Shard, Profile string
 	// Kinds keeps runs of those kinds (record.KindRun…); empty: any.
 	Kinds []string
 	// Status keeps runs with that status ("" any).
@@ -51,6 +51,7 @@ func (s *Store) Runs(ctx context.Context, f Filter) ([]record.PastRun, error) {
 	eq("branch", f.Branch)
 	eq("plan_hash", f.PlanHash)
 	eq("status", f.Status)
+	eq("profile", f.Profile)
 	if f.Shard == WholePlan {
 		where = append(where, "shard = ''")
 	} else {
