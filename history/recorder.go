@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/loadgate/loadgate/record"
+	"github.com/loadgate/loadgate/redact"
 )
 
 // Recorder is a store as one loadgate command uses it: it adds the runs
@@ -79,7 +80,7 @@ func (r *Recorder) Name() string {
 	if r.store != nil {
 		return r.store.Name()
 	}
-	return r.URL
+	return redact.URL(r.URL)
 }
 
 // Close closes the store, when it was opened.
