@@ -557,8 +557,15 @@ type Judgement struct {
 	Source string `json:"source"`
 	// Baseline is the run directory a regression check compared against,
 	// as given; empty for none. MaxRegression are its limits.
+	// It is "history" when the run was checked against past runs of a
+	// history store (`--baseline history`), which BaselineRuns name.
 	Baseline      string             `json:"baseline,omitempty"`
 	MaxRegression map[string]float64 `json:"max_regression,omitempty"`
+	// BaselineRuns name the past runs a check against history compared
+	// with (PastRun.Name: "<id>@<commit>"), and BaselineBasis says how
+	// they were chosen.
+	BaselineRuns  []string `json:"baseline_runs,omitempty"`
+	BaselineBasis string   `json:"baseline_basis,omitempty"`
 	// Verdict is the recorded verdict: pass, fail or unknown.
 	Verdict string `json:"verdict"`
 }

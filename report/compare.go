@@ -68,7 +68,7 @@ func Compare(dirs []string, out string, opts Options) (*Comparison, error) {
 	base := runs[0]
 	for i, r := range runs[1:] {
 		for _, ep := range append([]string{""}, commonEndpoints(base.Run, r.Run)...) {
-			d, err := compareSeries(base, r, ep, "p95", o.Alpha)
+			d, err := compareSeries(sideOf(base), sideOf(r), ep, "p95", o.Alpha)
 			prefix := ""
 			if len(runs) > 2 {
 				prefix = labels[i+1] + ": "

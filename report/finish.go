@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -50,12 +51,16 @@ func evaluate(d *runData, exprs []string, o Options) (*judged, error) {
 	gates := gate.EvaluateInput(gateInput(d, exprs), exprs)
 	j := &judged{data: d}
 	if o.Baseline != "" {
-		base, err := loadRun(o.Baseline)
-		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
+		base, err := baseSide(o)
+		switch {
+		case errors.Is(err, errNoBaseline):
+			gates = append(gates, unknownRegressionGates(o.MaxRegression, err)...)
+		case err != nil:
+			return nil, err
+		default:
+			gates = append(gates, regressionGates(base, sideOf(d), o.MaxRegression, o.Alpha)...)
+			j.deltas = keyDeltas(base, sideOf(d), o.Alpha)
 		}
-		gates = append(gates, regressionGates(base, d, o.MaxRegression, o.Alpha)...)
-		j.deltas = keyDeltas(base, d, o.Alpha)
 	}
 	j.outcome = decide(d.Run, gates)
 	return j, nil
@@ -110,12 +115,20 @@ func recordedVerdict(d *runData, o Options) (*judged, error) {
 	} else {
 		j.basis += " (the scenario's gates)"
 	}
+	if jm.Baseline == BaselineHistory {
+		what := "no past run (" + jm.BaselineBasis + ")"
+		if len(jm.BaselineRuns) > 0 {
+			what = jm.BaselineBasis + ": " + strings.Join(jm.BaselineRuns, ", ")
+		}
+		j.notes = append(j.notes, "Checked for regressions against history, "+what+".")
+		return j, nil
+	}
 	if jm.Baseline != "" {
 		base, err := loadRun(jm.Baseline)
 		if err != nil {
 			j.notes = append(j.notes, fmt.Sprintf("The baseline this run was checked against cannot be read now (%v): its regression gates stand as recorded.", err))
 		} else {
-			j.deltas = keyDeltas(base, d, o.Alpha)
+			j.deltas = keyDeltas(sideOf(base), sideOf(d), o.Alpha)
 		}
 	}
 	return j, nil
@@ -123,9 +136,9 @@ func recordedVerdict(d *runData, o Options) (*judged, error) {
 
 // keyDeltas says the P95 change of the whole run and of each endpoint both
 // runs have, in plain words.
-func keyDeltas(base, cur *runData, alpha float64) []string {
+func keyDeltas(base, cur side, alpha float64) []string {
 	var out []string
-	for _, ep := range append([]string{""}, commonEndpoints(base.Run, cur.Run)...) {
+	for _, ep := range append([]string{""}, commonSideEndpoints(base, cur)...) {
 		d, err := compareSeries(base, cur, ep, "p95", alpha)
 		if err != nil {
 			out = append(out, fmt.Sprintf("%s: %v", seriesName(ep), err))
@@ -184,6 +197,12 @@ func Judge(dir string, run *record.Run, tl *record.Timeline, opts Options) (reco
 	if o.Baseline != "" {
 		run.Judged.Baseline, run.Judged.MaxRegression = o.Baseline, o.MaxRegression
 	}
+	if o.Baseline == BaselineHistory {
+		run.Judged.BaselineBasis = o.BaselineBasis
+		for _, p := range o.Baselines {
+			run.Judged.BaselineRuns = append(run.Judged.BaselineRuns, p.Name())
+		}
+	}
 	return j.outcome, nil
 }
 
@@ -194,7 +213,7 @@ func Judge(dir string, run *record.Run, tl *record.Timeline, opts Options) (reco
 // gates are Gate's, which writes nothing.
 func Render(dir string, opts Options) (record.Outcome, error) {
 	o := opts.withDefaults()
-	if o.Gates != nil || o.Baseline != "" {
+	if o.Gates != nil || o.Baseline != "" || o.Baselines != nil {
 		return record.Outcome{Verdict: record.VerdictUnknown}, errors.New("a report is drawn with the run's recorded verdict only; other gates or a baseline check are evaluated by gate (loadgate gate RUN --gate … --baseline …), which rewrites nothing")
 	}
 	d, err := load(dir, o)
@@ -279,17 +298,17 @@ func Gate(dir string, opts Options, w io.Writer) (record.Outcome, error) {
 		}
 		j.basis = "ad-hoc gates, not the run's recorded verdict (" + recordedWords(rec) + ")"
 	case o.Baseline != "":
-		base, err := loadRun(o.Baseline)
+		base, err := baseSide(o)
 		if err != nil {
-			return record.Outcome{Verdict: record.VerdictUnknown}, fmt.Errorf("baseline: %w", err)
+			return record.Outcome{Verdict: record.VerdictUnknown}, err
 		}
 		gates := rec.outcome.Gates
 		if jm := d.Run.Judged; rec.recorded && jm != nil {
 			gates = gates[:len(jm.Gates)] // without the regression gates of the recorded baseline
 		}
-		gates = append(gates[:len(gates):len(gates)], regressionGates(base, d, o.MaxRegression, o.Alpha)...)
-		j = &judged{data: d, outcome: decide(d.Run, gates), deltas: keyDeltas(base, d, o.Alpha),
-			basis: "the run's gates and a regression check against " + o.Baseline + ", not the run's recorded verdict (" + recordedWords(rec) + ")"}
+		gates = append(gates[:len(gates):len(gates)], regressionGates(base, sideOf(d), o.MaxRegression, o.Alpha)...)
+		j = &judged{data: d, outcome: decide(d.Run, gates), deltas: keyDeltas(base, sideOf(d), o.Alpha),
+			basis: "the run's gates and a regression check against " + baselineWords(o) + ", not the run's recorded verdict (" + recordedWords(rec) + ")"}
 	}
 	if err := writeGateTable(w, j); err != nil {
 		return j.outcome, fmt.Errorf("printing the gate table: %w", err)
@@ -334,4 +353,57 @@ func gateCapacity(dir string, c *record.Capacity, w io.Writer) (record.Outcome, 
 	}
 	fmt.Fprintf(w, "\n%s — %s\n", strings.ToUpper(out.Verdict), redact.Terminal(out.Reasons[0]))
 	return out, nil
+}
+
+// BaselineHistory is Options.Baseline for a check against past runs of a
+// history store (Options.Baselines) instead of a run directory.
+const BaselineHistory = "history"
+
+// errNoBaseline is the error of a check against history with no past run.
+var errNoBaseline = errors.New("no baseline in history")
+
+// baseSide is the baseline of a regression check: the run directory
+// Options.Baseline, or the past runs Options.Baselines.
+func baseSide(o Options) (side, error) {
+	if o.Baseline != BaselineHistory {
+		base, err := loadRun(o.Baseline)
+		if err != nil {
+			return side{}, fmt.Errorf("baseline: %w", err)
+		}
+		return sideOf(base), nil
+	}
+	if len(o.Baselines) == 0 {
+		return side{}, fmt.Errorf("%w: %s", errNoBaseline, o.BaselineBasis)
+	}
+	return sideOfPast(baselineWords(o), o.Baselines), nil
+}
+
+// baselineWords names the baseline of a check: the directory, or the past
+// runs and how they were chosen.
+func baselineWords(o Options) string {
+	if o.Baseline != BaselineHistory {
+		return o.Baseline
+	}
+	names := make([]string, len(o.Baselines))
+	for i, p := range o.Baselines {
+		names[i] = p.Name()
+	}
+	return o.BaselineBasis + " (" + strings.Join(names, ", ") + ")"
+}
+
+// unknownRegressionGates are the regression gates of a check that had
+// nothing to compare with: unknown, saying why.
+func unknownRegressionGates(limits map[string]float64, why error) []record.Gate {
+	names := make([]string, 0, len(limits))
+	for n := range limits {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]record.Gate, 0, len(names))
+	for _, name := range names {
+		limit := limits[name]
+		out = append(out, record.Gate{Expr: regressionExpr(name, limit), Threshold: limit, Unit: "ratio",
+			Verdict: record.VerdictUnknown, Message: why.Error()})
+	}
+	return out
 }

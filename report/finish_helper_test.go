@@ -33,7 +33,7 @@ func finish(dir string, opts Options) (record.Outcome, error) {
 		return out, err
 	}
 	ropts := opts
-	ropts.Gates, ropts.Baseline, ropts.MaxRegression = nil, "", nil
+	ropts.Gates, ropts.Baseline, ropts.MaxRegression, ropts.Baselines = nil, "", nil, nil
 	if _, err := Render(dir, ropts); err != nil {
 		return out, err
 	}

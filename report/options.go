@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/loadgate/loadgate/record"
 )
 
 // Asset modes: how report.html gets the ECharts script.
@@ -61,7 +63,18 @@ type Options struct {
 	// Baseline is a run directory to check this run against for regressions
 	// (Finish records it, Gate checks ad hoc, Render refuses it); empty for
 	// none.
+	//
+	// BaselineHistory ("history") checks it against past runs of a history
+	// store instead: Baselines, chosen as BaselineBasis says. Their
+	// per-second samples are pooled and the baseline's value is the median
+	// of theirs; with none, the regression gates are unknown, saying
+	// BaselineBasis (Judge), or Gate fails.
 	Baseline string
+	// Baselines are the past runs of a check against history.
+	Baselines []record.PastRun
+	// BaselineBasis says how Baselines were chosen ("the last 5 completed
+	// runs of plan … at or before …"), or why there are none.
+	BaselineBasis string
 	// MaxRegression is the allowed increase by metric ("p95", "p99",
 	// "error_rate", or "search.p95" for one endpoint), as a ratio (0.10 is
 	// 10 %). Default with a baseline: p95 = DefaultMaxRegression.

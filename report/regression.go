@@ -148,41 +148,147 @@ func (d Delta) UntestedWords() string {
 	return fmt.Sprintf("%s %s: %s (%s)", name, d.change(), arrow, why)
 }
 
+// side is what one side of a regression check is: one run (a directory,
+// or a run held in memory), or several past runs of a history store, whose
+// per-second samples are pooled and whose value is the median of theirs.
+type side struct {
+	// name says which run or runs in errors: a directory, or "the
+	// baseline runs from history".
+	name string
+	runs []sideRun
+}
+
+// sideRun is one run of a side: its statistics, and the per-second
+// summaries of the successful requests of a series ("" the whole run).
+type sideRun struct {
+	run     *record.Run
+	seconds func(endpoint string) []interval
+}
+
+// sideOf is the side of one run directory.
+func sideOf(d *runData) side {
+	return side{name: d.Dir, runs: []sideRun{{run: d.Run, seconds: func(ep string) []interval {
+		if s := d.seriesOf(ep, record.OK); s != nil {
+			return s.Intervals
+		}
+		return nil
+	}}}}
+}
+
+// sideOfPast is the side of past runs from a history store.
+func sideOfPast(name string, past []record.PastRun) side {
+	sd := side{name: name}
+	for _, p := range past {
+		sd.runs = append(sd.runs, sideRun{run: p.Run, seconds: func(ep string) []interval {
+			secs := p.Seconds[ep]
+			out := make([]interval, len(secs))
+			for i, sec := range secs {
+				out[i] = interval{T: sec.T, Count: sec.Count, P50: sec.P50, P90: sec.P90, P95: sec.P95, P99: sec.P99, P999: sec.P999, Max: sec.Max}
+			}
+			return out
+		}})
+	}
+	return sd
+}
+
+// endpoints lists the endpoints every run of the side has, sorted.
+func (sd side) endpoints() []string {
+	if len(sd.runs) == 0 {
+		return nil
+	}
+	var out []string
+	for _, n := range endpointNames(sd.runs[0].run) {
+		all := true
+		for _, r := range sd.runs[1:] {
+			_, ok := r.run.Endpoints[n]
+			all = all && ok
+		}
+		if all {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// commonSideEndpoints lists the endpoints every run of both sides has.
+func commonSideEndpoints(a, b side) []string {
+	in := map[string]bool{}
+	for _, n := range b.endpoints() {
+		in[n] = true
+	}
+	var out []string
+	for _, n := range a.endpoints() {
+		if in[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// value is the side's value of metric for a series, and its pooled
+// per-second samples: one run's own, or the median of several runs' and
+// all their seconds.
+func (sd side) value(endpoint string, pick func(*record.Stats) float64, perSecond func(interval) float64) (v float64, samples []float64, err error) {
+	if len(sd.runs) == 0 {
+		return 0, nil, fmt.Errorf("%s: no run", sd.name)
+	}
+	var vs []float64
+	for _, r := range sd.runs {
+		st := &r.run.Overall
+		if endpoint != "" {
+			s, ok := r.run.Endpoints[endpoint]
+			if !ok {
+				return 0, nil, fmt.Errorf("%s has no endpoint %q", sd.runName(r), endpoint)
+			}
+			st = &s
+		}
+		if _, ok := st.LatencyOf(record.OK); !ok {
+			return 0, nil, fmt.Errorf("%s has no latency of successful requests for %s", sd.runName(r), seriesName(endpoint))
+		}
+		vs = append(vs, pick(st))
+		for _, iv := range r.seconds(endpoint) {
+			if iv.Count > 0 {
+				samples = append(samples, perSecond(iv))
+			}
+		}
+	}
+	return median(vs), samples, nil
+}
+
+// runName names one run of the side in an error.
+func (sd side) runName(r sideRun) string {
+	if len(sd.runs) == 1 {
+		return sd.name
+	}
+	return sd.name + " (" + r.run.ID + ")"
+}
+
 // compareSeries compares metric of the endpoint (empty: whole run) between
 // base and cur.
-func compareSeries(base, cur *runData, endpoint, metric string, alpha float64) (Delta, error) {
+func compareSeries(base, cur side, endpoint, metric string, alpha float64) (Delta, error) {
 	pick, perSecond, ok := regressionMetric(metric)
 	if !ok {
 		return Delta{}, fmt.Errorf("unknown regression metric %q", metric)
 	}
-	d := Delta{Endpoint: endpoint, Metric: metric, BaseTimeout: base.Run.Plan.Timeout, Timeout: cur.Run.Plan.Timeout}
-	bs, cs := &base.Run.Overall, &cur.Run.Overall
-	if endpoint != "" {
-		b, ok1 := base.Run.Endpoints[endpoint]
-		c, ok2 := cur.Run.Endpoints[endpoint]
-		switch {
-		case !ok1:
-			return d, fmt.Errorf("the baseline %s has no endpoint %q", base.Dir, endpoint)
-		case !ok2:
-			return d, fmt.Errorf("the run %s has no endpoint %q", cur.Dir, endpoint)
-		}
-		bs, cs = &b, &c
+	d := Delta{Endpoint: endpoint, Metric: metric}
+	if len(base.runs) > 0 {
+		d.BaseTimeout = base.runs[0].run.Plan.Timeout
 	}
-	for _, side := range []struct {
-		s   *record.Stats
-		dir string
-	}{{bs, base.Dir}, {cs, cur.Dir}} {
-		if _, ok := side.s.LatencyOf(record.OK); !ok {
-			return d, fmt.Errorf("%s has no latency of successful requests for %s", side.dir, seriesName(endpoint))
-		}
+	if len(cur.runs) > 0 {
+		d.Timeout = cur.runs[0].run.Plan.Timeout
 	}
-	d.Base, d.Value = pick(bs), pick(cs)
+	var a, b []float64
+	var err error
+	if d.Base, a, err = base.value(endpoint, pick, perSecond); err != nil {
+		return d, err
+	}
+	if d.Value, b, err = cur.value(endpoint, pick, perSecond); err != nil {
+		return d, err
+	}
 	d.Change = math.NaN()
 	if d.Base > 0 {
 		d.Change = d.Value/d.Base - 1
 	}
-	a := samples(base.seriesOf(endpoint, record.OK), perSecond)
-	b := samples(cur.seriesOf(endpoint, record.OK), perSecond)
 	d.BaseSamples, d.Samples = len(a), len(b)
 	if len(a) < minSamples || len(b) < minSamples {
 		return d, fmt.Errorf("%w of %s to test (%d in the baseline, %d in the run; %d needed): is %s there?",
@@ -191,6 +297,22 @@ func compareSeries(base, cur *runData, endpoint, metric string, alpha float64) (
 	d.P = mannWhitney(a, b)
 	d.Significant = d.P < alpha
 	return d, nil
+}
+
+// CompareRuns compares metric ("p95", "search.p95"; see
+// Options.MaxRegression) between two sets of runs of a history store's
+// kind, by the noise-aware test of a regression check: the median of the
+// runs' values, and a rank test over all their per-second samples. It is
+// how `loadgate bisect` tells a commit's runs from the good commit's.
+func CompareRuns(base, cur []record.PastRun, metric string, alpha float64) (Delta, error) {
+	ep, m, err := splitRegressionMetric(metric)
+	if err != nil {
+		return Delta{}, err
+	}
+	if alpha <= 0 {
+		alpha = DefaultAlpha
+	}
+	return compareSeries(sideOfPast("the baseline runs", base), sideOfPast("the runs", cur), ep, m, alpha)
 }
 
 // minSamples is the fewest per-second samples a side needs for the rank
@@ -217,11 +339,17 @@ func seriesName(endpoint string) string {
 	return "endpoint " + endpoint
 }
 
+// regressionExpr is how a regression gate reads: "p95 regression vs
+// baseline <= 10 %".
+func regressionExpr(name string, limit float64) string {
+	return fmt.Sprintf("%s regression vs baseline <= %s", name, strings.TrimPrefix(formatChange(limit), "+"))
+}
+
 // regressionGates checks cur against base for each allowed regression and
 // returns one gate each. A regression fails only when it is larger than
 // allowed and significant; within noise it passes with "no significant
 // change".
-func regressionGates(base, cur *runData, limits map[string]float64, alpha float64) []record.Gate {
+func regressionGates(base, cur side, limits map[string]float64, alpha float64) []record.Gate {
 	names := make([]string, 0, len(limits))
 	for n := range limits {
 		names = append(names, n)
@@ -230,7 +358,7 @@ func regressionGates(base, cur *runData, limits map[string]float64, alpha float6
 	var out []record.Gate
 	for _, name := range names {
 		limit := limits[name]
-		g := record.Gate{Expr: fmt.Sprintf("%s regression vs baseline <= %s", name, strings.TrimPrefix(formatChange(limit), "+")), Threshold: limit, Unit: "ratio"}
+		g := record.Gate{Expr: regressionExpr(name, limit), Threshold: limit, Unit: "ratio"}
 		ep, metric, err := splitRegressionMetric(name)
 		if err == nil {
 			var d Delta

@@ -41,6 +41,7 @@ func findCapacity(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, 
 	if err := linkLatest(p.root(), dir); err != nil {
 		return unknown, err
 	}
+	addCapacityToHistory(env, dir, c)
 	fmt.Fprintf(env.Stderr, "capacity: %s/%s, report %s/report.html\n", dir, record.CapacityFile, dir)
 	fmt.Fprintln(env.Stdout, answer)
 	switch {

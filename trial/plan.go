@@ -28,6 +28,10 @@ type Env struct {
 	// target process, the drills that are on (leftovers.Ledger, which the
 	// command's interrupt handling reads); nil records nothing.
 	Ledger *leftovers.Ledger
+	// History, when set, is the store each run, merge and capacity search
+	// is added to when it ends (after its files are written; a failure is
+	// a warning), and where Plan.Baseline history finds its past runs.
+	History History
 }
 
 // Plan is what the command line asks of a run: which scenario, and what to
@@ -55,6 +59,15 @@ type Plan struct {
 	Root, Out string
 	// DryRun prints the resolved plan and sends nothing.
 	DryRun bool
+	// Commit, when set, is recorded as the commit under test in place of
+	// the working directory's checkout (bisect's commit at each step).
+	Commit string
+	// Baseline, when set, adds a regression check to the run's verdict:
+	// against a run directory, or, report.BaselineHistory, against past
+	// runs from Env.History (--baseline). MaxRegression are its limits
+	// (default report.DefaultMaxRegression on p95).
+	Baseline      string
+	MaxRegression map[string]float64
 	// Capacity, when set, searches for the highest level at which every
 	// gate holds instead of running the plan once (--find-capacity).
 	Capacity *capacity.Settings

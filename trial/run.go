@@ -110,6 +110,9 @@ func runOnce(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, start
 	if outDir != "" {
 		opts = append(opts, runner.WithOutDir(outDir))
 	}
+	if p.Commit != "" {
+		opts = append(opts, runner.WithCommit(p.Commit))
+	}
 	if !start.IsZero() {
 		opts = append(opts, runner.WithStartAt(start))
 	}
@@ -132,6 +135,7 @@ func runOnce(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, start
 	if sc.GatesOverridden() {
 		o.Gates = sc.GateExprs() // judged.source: override
 	}
+	baselineOptions(env, p, res.Run, &o)
 	out, err := finish(env, res.Dir, res.Run, res.Timeline, o, p.root())
 	if err != nil {
 		return "", out, err
@@ -141,8 +145,8 @@ func runOnce(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, start
 
 // finish takes a run held in memory to its verdict and its files: judged
 // (report.Judge), run.json written once (with its timeline), the latest
-// link of the results root moved to it, the reports rendered from what was
-// written, the gate table printed.
+// link of the results root moved to it, the run added to history, the
+// reports rendered from what was written, the gate table printed.
 func finish(env Env, dir string, run *record.Run, tl *record.Timeline, o report.Options, root string) (record.Outcome, error) {
 	out, err := report.Judge(dir, run, tl, o)
 	if err != nil {
@@ -154,8 +158,9 @@ func finish(env Env, dir string, run *record.Run, tl *record.Timeline, o report.
 	if err := linkLatest(root, dir); err != nil {
 		return out, err
 	}
+	addToHistory(env, dir, run)
 	ro := o
-	ro.Gates, ro.Baseline, ro.MaxRegression = nil, "", nil
+	ro.Gates, ro.Baseline, ro.MaxRegression, ro.Baselines = nil, "", nil, nil
 	if _, err := report.Render(dir, ro); err != nil {
 		return out, err
 	}

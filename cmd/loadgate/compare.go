@@ -35,8 +35,9 @@ func cmdCompare(ctx context.Context, e env, args []string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
+	defer r.closeHistory(e)
 	return withCPUProfile(e, r, func() error {
-		out, err := trial.Compare(ctx, r.trialEnv(e), r.plan(f.Arg(0)), trial.Stack{Seed: sf.options()}, *keepData)
+		out, err := trial.Compare(ctx, r.trialEnv(ctx, e), r.plan(f.Arg(0)), trial.Stack{Seed: sf.options()}, *keepData)
 		return verdictError(out, err)
 	})
 }

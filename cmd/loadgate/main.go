@@ -68,6 +68,8 @@ func commands() map[string]command {
 		"compare":     {"run a scenario against the reference target in the baseline, then the optimized profile, and render the comparison (what 'make compare' calls)", cmdCompare},
 		"report":      {"render report.html, summary.md and junit.xml of a run; several runs make a comparison", cmdReport},
 		"gate":        {"print the gate table of a run; exit 0 pass, 1 fail, 2 cannot evaluate", cmdGate},
+		"history":     {"the store of past runs: import results directories, list runs, draw a scenario's trend", cmdHistory},
+		"bisect":      {"find the commit that slowed an endpoint: git bisect driven by runs of a scenario", cmdBisect},
 		"merge":       {"merge the shard runs of one plan into one run (exact), render its report, gate", cmdMerge},
 		"services":    {"find or start PostgreSQL and Redis, run a command with DATABASE_URL and REDIS_URL set", cmdServices},
 		"version":     {"print the version", cmdVersion},

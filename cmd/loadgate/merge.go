@@ -18,13 +18,20 @@ func cmdMerge(ctx context.Context, e env, args []string) error {
 	partial := fs.Bool("partial", false, "merge even when shards are missing or did not complete; the result is marked partial and cannot pass")
 	assets := fs.String("assets", report.AssetsInline, "inline (one file, works offline) or cdn")
 	wait := fs.Duration("wait", 0, "wait up to this long for shards not written yet or still running (a merge Job started beside its shards)")
+	hist := historyFlag(fs)
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 || *outDir == "" {
 		return fs.argsError("merge: --out and at least one shard run directory (or a directory holding the shard runs)")
 	}
-	out, err := trial.Merge(ctx, trial.Env{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv, Version: version},
+	env := trial.Env{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv, Version: version}
+	// The merged run's results root is the directory holding --out.
+	if rec := recorder(ctx, e, historyURL(*hist, e, resultsRootOf(*outDir)), nil); rec != nil {
+		env.History = rec
+		defer closeRecorder(e, rec)
+	}
+	out, err := trial.Merge(ctx, env,
 		trial.MergePlan{Dirs: fs.Args(), Out: *outDir, Partial: *partial, Wait: *wait, Assets: *assets})
 	return verdictError(out, err)
 }

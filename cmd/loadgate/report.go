@@ -50,12 +50,16 @@ func cmdGate(ctx context.Context, e env, args []string) error {
 	fs := newFlags("gate", "RUN", "Prints the gate table of the run directory RUN and exits 0 (every gate passed), 1 (a\n"+
 		"gate failed) or 2 (a gate could not be evaluated, or RUN is not a run): the verdict RUN\n"+
 		"recorded in run.json when it ran. --gate evaluates other gates instead and --baseline\n"+
-		"adds a regression check against that run; the table then says it is not the recorded\n"+
-		"verdict. Nothing is written.")
+		"adds a regression check against that run (--baseline history: against the last\n"+
+		"--baseline-runs completed runs of the same plan in the history store, from\n"+
+		"--baseline-branch or the merge base of HEAD and main; exit 2 when there is none);\n"+
+		"the table then says it is not the recorded verdict. Nothing is written.")
 	var gates multiFlag
 	fs.Var(&gates, "gate", "evaluate this gate instead of the run's recorded ones, ad hoc (repeatable)")
-	baseline := fs.String("baseline", "", "run directory to check for regressions against")
+	baseline := fs.String("baseline", "", "run directory to check for regressions against, or history: the last runs of the same plan in the history store")
 	maxReg := fs.String("max-regression", "", "allowed increase, e.g. p95=10%,search.p99=20%")
+	hist := historyFlag(fs)
+	bf := addBaselineFlags(fs)
 	if err := fs.parse(e, args); err != nil {
 		return err
 	}
@@ -69,6 +73,11 @@ func cmdGate(ctx context.Context, e env, args []string) error {
 			return usageError(err)
 		}
 		opts.MaxRegression = m
+	}
+	if *baseline == report.BaselineHistory {
+		if err := gateAgainstHistory(ctx, e, fs.Arg(0), historyURL(*hist, e, resultsRootOf(fs.Arg(0))), bf, &opts); err != nil {
+			return err
+		}
 	}
 	out, err := report.Gate(fs.Arg(0), opts, e.stdout)
 	if err != nil {

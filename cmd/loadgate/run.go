@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loadgate/loadgate/history"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/redact"
+	"github.com/loadgate/loadgate/report"
 	"github.com/loadgate/loadgate/runner"
 	"github.com/loadgate/loadgate/scenarios"
 	"github.com/loadgate/loadgate/trial"
@@ -32,8 +34,13 @@ type runFlags struct {
 	cpuProf  *string
 	metrics  *string
 	capacity *capacityFlags
+	history  *string
+	baseline *string
+	maxReg   *string
+	base     *baselineFlags
 
-	live *runner.MetricsServer // serving --metrics-addr, while the command lasts
+	live     *runner.MetricsServer // serving --metrics-addr, while the command lasts
+	recorder *history.Recorder     // the history store, opened by trialEnv
 }
 
 // plan is the trial the flags ask for, running scenario.
@@ -47,14 +54,39 @@ func (f *runFlags) plan(scenario string) trial.Plan {
 		set := f.capacity.set
 		p.Capacity = &set
 	}
+	if f.baseline != nil && *f.baseline != "" {
+		p.Baseline = *f.baseline
+		p.MaxRegression, _ = report.ParseMaxRegression(*f.maxReg) // checked by check
+	}
 	return p
 }
 
 // trialEnv is what a trial may touch: the command's streams and
 // environment, the version, the live metrics server.
-func (f *runFlags) trialEnv(e env) trial.Env {
-	return trial.Env{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv, Version: version, Live: f.live, Ledger: e.ledger}
+// The history store is opened at its first use and closed by the command
+// (closeHistory).
+func (f *runFlags) trialEnv(ctx context.Context, e env) trial.Env {
+	env := trial.Env{Stdout: e.stdout, Stderr: e.stderr, Getenv: e.getenv, Version: version, Live: f.live, Ledger: e.ledger}
+	if f.recorder == nil {
+		f.recorder = recorder(ctx, e, historyURL(*f.history, e, f.resultsRoot()), f.base)
+	}
+	if f.recorder != nil {
+		env.History = f.recorder
+	}
+	return env
 }
+
+// resultsRoot is where the command writes its runs: the directory holding
+// --out, else --results.
+func (f *runFlags) resultsRoot() string {
+	if *f.out != "" {
+		return resultsRootOf(*f.out)
+	}
+	return *f.root
+}
+
+// closeHistory closes the history store trialEnv opened.
+func (f *runFlags) closeHistory(e env) { closeRecorder(e, f.recorder) }
 
 // addRunFlags adds the flags of run and scenario.
 func addRunFlags(f *cmdFlags) *runFlags {
@@ -64,6 +96,9 @@ func addRunFlags(f *cmdFlags) *runFlags {
 	r.shard = f.String("shard", "", "run shard i/N: 1/N of the rate and of unique data; auto: i from $JOB_COMPLETION_INDEX (0-based, as a Kubernetes Indexed Job sets it), N from $"+scenarios.EnvShards)
 	r.startAt = f.String("start-at", "", "start the attack at this time (RFC 3339), so that shards on several machines start together; default $"+runner.EnvStartAt)
 	r.capacity = addCapacityFlags(f)
+	r.baseline = f.String("baseline", "", "add a regression check against this run directory, or history: the last runs of the same plan in the history store (recorded in the verdict)")
+	r.maxReg = f.String("max-regression", "p95=10%", "--baseline: allowed increase, e.g. p95=10%,search.p99=20%")
+	r.base = addBaselineFlags(f)
 	return r
 }
 
@@ -79,11 +114,20 @@ func addLoadFlags(f *cmdFlags) *runFlags {
 	r.cpuProf = f.String("cpuprofile", "", "write a CPU profile of loadgate itself (runtime/pprof) to this file")
 	r.metrics = f.String("metrics-addr", "", "serve live Prometheus metrics of the run on this address (host:port) at /metrics while it lasts")
 	f.Var(&r.gates, "gate", "gate expression replacing the scenario's (repeatable)")
+	r.history = historyFlag(f)
 	return r
 }
 
 // check rejects flag combinations that make no sense (exit 2).
 func (f *runFlags) check() error {
+	if f.baseline != nil && *f.baseline != "" {
+		if *f.capacity.find {
+			return usageError(errors.New("--baseline checks one run; a capacity search's steps are judged by their gates only"))
+		}
+		if _, err := report.ParseMaxRegression(*f.maxReg); err != nil {
+			return usageError(fmt.Errorf("--max-regression: %w", err))
+		}
+	}
 	if !*f.capacity.find {
 		return f.capacity.checkUnused()
 	}
@@ -122,8 +166,9 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
+	defer r.closeHistory(e)
 	return withCPUProfile(e, r, func() error {
-		out, err := trial.Run(ctx, r.trialEnv(e), r.plan(f.Arg(0)))
+		out, err := trial.Run(ctx, r.trialEnv(ctx, e), r.plan(f.Arg(0)))
 		return verdictError(out, err)
 	})
 }

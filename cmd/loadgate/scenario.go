@@ -49,8 +49,9 @@ func cmdScenario(ctx context.Context, e env, args []string) error {
 	if err := r.check(); err != nil {
 		return err
 	}
+	defer r.closeHistory(e)
 	return withCPUProfile(e, r, func() error {
-		out, err := trial.Scenario(ctx, r.trialEnv(e), r.plan(f.Arg(0)), trial.Stack{Profile: *profile, Seed: sf.options()})
+		out, err := trial.Scenario(ctx, r.trialEnv(ctx, e), r.plan(f.Arg(0)), trial.Stack{Profile: *profile, Seed: sf.options()})
 		return verdictError(out, err)
 	})
 }

@@ -2,7 +2,9 @@
 // <script type="application/json" class="chart-data" data-chart="ID">
 // holds {"option": ECharts option, "xLabels": "percentile" or absent,
 // "selector": series names offered by a select element, or absent} for
-// the element with that id. The data is parsed as JSON, never evaluated.
+// the element with that id. The data is parsed as JSON, never evaluated;
+// a data point's "link" (a relative path the page made) is followed on a
+// click.
 (function () {
   "use strict";
   function percentileLabel(v) {
@@ -25,6 +27,12 @@
     if (spec.selector && spec.selector.length) {
       addSelector(el, chart, spec);
     }
+    // A point that carries a link (a trend's run) opens its report.
+    chart.on("click", function (p) {
+      if (p.data && typeof p.data.link === "string" && p.data.link) {
+        window.location.href = p.data.link;
+      }
+    });
   }
   // A select element above the chart that shows one more of the series
   // left out of the legend at first (names are set as text, never markup).
