@@ -51,8 +51,8 @@ type attack struct {
 	closed bool
 	warmup time.Duration
 	rec    *recorder
-	live   *live          // nil without WithMetrics
-	series []*seriesQuery // the target series the scenario's gates read
+	live   *live         // nil without WithMetrics
+	series *targetSeries // what the run measures of the target's metrics
 	// abortGates watches the abort gates (nil: none); aborted is the one
 	// that ended the run.
 	abortGates *abortWatch
@@ -81,6 +81,7 @@ type outcome struct {
 	flows     map[string]record.FlowStats
 	server    record.Server
 	points    []record.Point
+	scrapes   []record.Scrape
 	warnings  []string
 	// abort is the abort gate that ended the run, if one did; stopped says
 	// why it ended early on its own, if it did.
@@ -149,7 +150,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 		// The metrics of an HTTPS target are trusted as its API is.
 		scr.client.Transport = newPlainClient(0, a.transport, scenarios.DefaultRedirects).Transport
 		scr.client.CheckRedirect = checkRedirect(scenarios.DefaultRedirects, a.transport.secret)
-		scr.queries = a.series
+		scr.sels = a.series.sels
 		scr.scrape(ctx, 0) // the baseline before any load
 		go func() {
 			defer close(scrapeDone)
@@ -447,22 +448,18 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 // the Server-Timing split) and the server maps of out.points.
 func (a *attack) serverFigures(scr *scraper, out *outcome) {
 	if scr != nil {
-		samples, errs, lastErr := scr.snapshot()
+		scrapes, errs, lastErr := scr.snapshot()
 		var w []string
-		out.server, w = summarizeServer(redact.URL(a.sc.Metrics.URL), samples, errs, lastErr, a.warmup, out.points)
+		out.server, w = summarizeServer(redact.URL(a.sc.Metrics.URL), a.series, scrapes, errs, lastErr, a.warmup, out.points)
 		out.warnings = append(out.warnings, w...)
-		if len(samples) > 0 {
-			summarizeSeries(&out.server, a.series, samples, windowStart(samples, a.warmup))
-		}
-	}
-	if len(a.series) > 0 && out.server.Series == nil && out.server.SeriesNotes == nil {
-		why := "the scenario has no metrics.url: the target's series were not scraped"
-		if scr != nil {
-			why = "no scrape of the target's metrics succeeded"
-		}
+		out.scrapes = scrapes
+	} else if !a.series.empty() {
 		out.server.SeriesNotes = map[string]string{}
-		for _, q := range a.series {
-			out.server.SeriesNotes[q.key] = why
+		for _, s := range a.series.named {
+			out.server.SeriesNotes[s.Name] = "the scenario has no metrics.url: the target's series were not scraped"
+		}
+		for _, q := range a.series.queries {
+			out.server.SeriesNotes[q.Key()] = "the scenario has no metrics.url: the target's series were not scraped"
 		}
 	}
 	out.server.ServerTiming = record.ServerTimingSummary(out.points)
