@@ -42,7 +42,7 @@ func writeSummary(w io.Writer, j *judged) {
 	for _, warn := range run.Warnings {
 		fmt.Fprintf(w, "> ⚠️ %s\n\n", mdText(warn))
 	}
-	if facts := serverFacts(&run.Server); len(facts) > 0 {
+	if facts := serverFacts(run, true); len(facts) > 0 {
 		parts := make([]string, len(facts))
 		for i, f := range facts {
 			parts[i] = mdText(f.Name + " " + f.Value)
