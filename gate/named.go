@@ -35,33 +35,35 @@ var ratioCall = regexp.MustCompile(`^ratio\s*\((.*)\)$`)
 // caller knows.
 func ParseSeries(name, expr, unit string) (record.Series, error) {
 	s := record.Series{Name: name, Expr: strings.TrimSpace(expr), Unit: unit}
+	fail := func(part string, format string, args ...any) (record.Series, error) {
+		return s, &SeriesError{Part: part, Err: fmt.Errorf(format, args...)}
+	}
 	switch {
 	case !seriesNameRE.MatchString(name):
-		return s, fmt.Errorf("series name %q: use letters, digits and '_', not starting with a digit (a gate names it as a word)", name)
+		return fail(PartName, "series name %q: use letters, digits and '_', not starting with a digit (a gate names it as a word)", name)
 	case IsMetric(name):
-		return s, fmt.Errorf("series name %q is a metric of the gate language already: choose another", name)
+		return fail(PartName, "series name %q is a metric of the gate language already: choose another", name)
 	case s.Expr == "":
-		return s, fmt.Errorf("series %s: empty expression", name)
+		return fail(PartExpr, "series %s: empty expression", name)
 	}
-	fail := func(err error) (record.Series, error) { return s, fmt.Errorf("series %s: %w", name, err) }
 	if m := ratioCall.FindStringSubmatch(s.Expr); m != nil {
 		a, b, ok := splitArgs(m[1])
 		if !ok {
-			return fail(fmt.Errorf("ratio takes two series: ratio(increase(hits_total), increase(lookups_total))"))
+			return fail(PartExpr, "series %s: ratio takes two series: ratio(increase(hits_total), increase(lookups_total))", name)
 		}
 		num, err := parseSeries(a)
 		if err != nil {
-			return fail(fmt.Errorf("ratio's first series: %w", err))
+			return fail(PartExpr, "series %s: ratio's first series: %w", name, err)
 		}
 		den, err := parseSeries(b)
 		if err != nil {
-			return fail(fmt.Errorf("ratio's second series: %w", err))
+			return fail(PartExpr, "series %s: ratio's second series: %w", name, err)
 		}
 		s.Query, s.Over = num, &den
 	} else {
 		q, err := parseSeries(s.Expr)
 		if err != nil {
-			return fail(err)
+			return fail(PartExpr, "series %s: %w", name, err)
 		}
 		s.Query = q
 	}
@@ -69,9 +71,36 @@ func ParseSeries(name, expr, unit string) (record.Series, error) {
 		s.Unit = inferUnit(s)
 	}
 	if !slices.Contains(record.SeriesUnits, s.Unit) {
-		return fail(fmt.Errorf("unknown unit %q (use %s)", s.Unit, strings.Join(record.SeriesUnits, ", ")))
+		return fail(PartUnit, "series %s: unknown unit %q (use %s)", name, s.Unit, strings.Join(record.SeriesUnits, ", "))
 	}
 	return s, nil
+}
+
+// Parts of a named series' declaration that an error is about
+// (SeriesError.Part).
+const (
+	PartName = "name"
+	PartExpr = "expr"
+	PartUnit = "unit"
+)
+
+// SeriesError is ParseSeries' error: what is wrong, and with which part of
+// the declaration.
+type SeriesError struct {
+	Part string
+	Err  error
+}
+
+func (e *SeriesError) Error() string { return e.Err.Error() }
+func (e *SeriesError) Unwrap() error { return e.Err }
+
+// Field is the part as a field path's suffix: "" for the name (the
+// declaration itself), ".expr" or ".unit".
+func (e *SeriesError) Field() string {
+	if e.Part == PartName {
+		return ""
+	}
+	return "." + e.Part
 }
 
 // splitArgs splits "a, b" at the comma outside parentheses, braces and

@@ -68,11 +68,11 @@ func (q SeriesQuery) Measure(scrapes []Scrape, from int) (float64, string) {
 		_, b := s.Buckets[sel]
 		seen = seen || inc || g || b
 	}
-	if !seen {
-		return 0, fmt.Sprintf("the target exposed no series of %s matching %s during the measured window", q.Metric, q.Key())
-	}
 	if (q.Counter() || q.Agg == AggQuantile) && len(counted) == 0 {
 		return 0, fmt.Sprintf("%s: too few scrapes to measure an increase over the measured window (one scrape measures no window)", q.Key())
+	}
+	if !seen {
+		return 0, fmt.Sprintf("the target exposed no series of %s matching %s during the measured window", q.Metric, q.Key())
 	}
 	switch q.Agg {
 	case AggIncrease, AggRate:

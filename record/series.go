@@ -84,6 +84,12 @@ const (
 	UnitPerSecond = "per_second" // a rate
 )
 
+// Which way a named series improves (Series.Better).
+const (
+	BetterHigher = "higher"
+	BetterLower  = "lower"
+)
+
 // SeriesUnits lists the units a named series may have.
 var SeriesUnits = []string{UnitRatio, UnitSeconds, UnitBytes, UnitCount, UnitPerSecond}
 
@@ -104,6 +110,10 @@ type Series struct {
 	// Headline marks a series among the run's key figures: the before/after
 	// table of a comparison, the capacity search's steps.
 	Headline bool `json:"headline,omitempty"`
+	// Better says which way is an improvement, BetterHigher or
+	// BetterLower; empty when neither is (a comparison then says the
+	// change without judging it).
+	Better string `json:"better,omitempty"`
 	// Query is Expr parsed; for ratio(A, B), A, with Over B.
 	Query SeriesQuery  `json:"query"`
 	Over  *SeriesQuery `json:"over,omitempty"`

@@ -275,6 +275,9 @@ type Series struct {
 	// Headline puts the series among the run's key figures: a
 	// comparison's before/after table, a capacity search's steps.
 	Headline bool `yaml:"headline"`
+	// Better is higher or lower: which way the series improves, which a
+	// comparison says of a change. Absent, a change is not judged.
+	Better string `yaml:"better"`
 }
 
 // shorthandField lets a series be written as a plain string: its Expr.

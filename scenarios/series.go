@@ -33,7 +33,7 @@ func (s *Scenario) seriesDefs() []record.Series {
 			continue
 		}
 		if p, err := gate.ParseSeries(name, d.Expr, d.Unit); err == nil {
-			p.Title, p.Headline = d.Title, d.Headline
+			p.Title, p.Headline, p.Better = d.Title, d.Headline, d.Better
 			out = append(out, p)
 		}
 	}
@@ -105,6 +105,9 @@ func (v *validation) metrics() {
 			continue
 		}
 		units[name] = p.Unit
+		if d.Better != "" && d.Better != record.BetterHigher && d.Better != record.BetterLower {
+			v.add(field+".better", "%q: want %s or %s", d.Better, record.BetterHigher, record.BetterLower)
+		}
 	}
 	for i, c := range m.Charts {
 		field := fmt.Sprintf("metrics.charts[%d]", i)

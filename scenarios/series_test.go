@@ -135,3 +135,17 @@ func TestBuiltinsDeclareTheReferenceSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesBetter: which way a series improves is higher or lower.
+func TestSeriesBetter(t *testing.T) {
+	t.Parallel()
+	src := strings.Replace(seriesBase, "      headline: true\n", "      headline: true\n      better: up\n", 1)
+	if _, err := Parse([]byte(src), "bad.yaml", ""); err == nil || !strings.Contains(err.Error(), `bad.yaml:15:15: metrics.series.hit_rate.better: "up": want higher or lower`) {
+		t.Errorf("better: up: %v", err)
+	}
+	src = strings.Replace(seriesBase, "      headline: true\n", "      headline: true\n      better: higher\n", 1)
+	sc, err := Parse([]byte(src), "ok.yaml", "")
+	if err != nil || sc.NamedSeries()[1].Better != record.BetterHigher {
+		t.Errorf("better: higher: %v", err)
+	}
+}
