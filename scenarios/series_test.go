@@ -63,6 +63,10 @@ func TestNamedSeries(t *testing.T) {
 	if g := sc.Gates[1].Parsed(); g.Named != "db_p95" || g.Threshold != 0.05 {
 		t.Errorf("db_p95 gate %+v", g)
 	}
+	// The dry run's plan lists them under the metrics.
+	if d := sc.Describe(); !strings.Contains(d, "\n  db_p95                   quantile(0.95, db_seconds) (seconds)\n") {
+		t.Errorf("the plan does not list the series:\n%s", d)
+	}
 }
 
 // TestSeriesRefused: every problem of the series and charts at once, each
