@@ -327,5 +327,5 @@ func namedWords(declared []record.Series) string {
 	for i, s := range declared {
 		names[i] = s.Name
 	}
-	return "or a named series: " + strings.Join(names, ", ")
+	return "or a named series: " + strings.Join(names, ", ") + " (a scenario declares them in metrics.series)"
 }
