@@ -43,7 +43,8 @@ type Gate struct {
 	// whole run.
 	Endpoint string
 	// Metric is the canonical metric name without the endpoint, e.g. "p95",
-	// "service_time.p99", "failed.p95", "error_rate", "server.cache_hit_rate".
+	// "service_time.p99", "failed.p95", "error_rate", a named series'
+	// name ("cache_hit_rate"), an inline series' key.
 	Metric string
 	// Population is the requests a latency metric reads: record.OK unless
 	// the metric starts with "all." or "failed."; empty for other metrics.
