@@ -76,3 +76,18 @@ func TestSeriesFacts(t *testing.T) {
 		t.Errorf("an unmeasured headline series %+v", hs[1])
 	}
 }
+
+// TestEndpointVerdictsReadSeriesGates: a gate on a named series is
+// run-wide, so its verdict colours the whole run's row ("").
+func TestEndpointVerdictsReadSeriesGates(t *testing.T) {
+	t.Parallel()
+	series, _ := record.OldSeries()
+	gates := []record.Gate{
+		{Expr: "p95 < 3s", Verdict: record.VerdictPass},
+		{Expr: "search.p99 < 1s", Verdict: record.VerdictPass},
+		{Expr: "cache_hit_rate > 60%", Verdict: record.VerdictFail},
+	}
+	if got := endpointVerdicts(gates, series); got[""] != record.VerdictFail || got["search"] != record.VerdictPass {
+		t.Errorf("verdicts %v, want the whole run failed by the cache hit rate", got)
+	}
+}

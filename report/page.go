@@ -326,7 +326,7 @@ func renderRunPage(w io.Writer, d *runData, out record.Outcome, deltas, notes []
 	}
 	p.StatusColumns, p.StatusRows = statusTable(d.Run)
 	p.Plan, p.Timing = planOf(d.Run), serverTimingRows(d.Run.Server.ServerTiming)
-	verdicts := endpointVerdicts(out.Gates)
+	verdicts := endpointVerdicts(out.Gates, d.Run.Plan.Series)
 	for i := range p.Endpoints {
 		name := p.Endpoints[i].Name
 		if i == len(p.Endpoints)-1 {
