@@ -33,11 +33,16 @@ func Evaluate(run *record.Run, exprs []string) []record.Gate {
 	return EvaluateInput(Input{Run: run}, exprs)
 }
 
-// EvaluateInput is Evaluate with shape-specific metrics.
+// EvaluateInput is Evaluate with shape-specific metrics. An expression
+// may name the run's named series (its plan.series).
 func EvaluateInput(in Input, exprs []string) []record.Gate {
 	out := make([]record.Gate, 0, len(exprs))
+	var declared []record.Series
+	if in.Run != nil {
+		declared = in.Run.Plan.Series
+	}
 	for _, e := range exprs {
-		g, err := Parse(e)
+		g, err := Parse(e, declared...)
 		if err != nil {
 			out = append(out, record.Gate{Expr: strings.TrimSpace(e), Verdict: record.VerdictUnknown, Message: err.Error()})
 			continue
@@ -89,7 +94,7 @@ func (g Gate) value(in Input) (float64, string) {
 	if in.Run == nil {
 		return 0, "no run"
 	}
-	if g.Series != nil {
+	if g.Series != nil || g.Named != "" {
 		return g.seriesValue(in)
 	}
 	m, ok := lookupMetric(g.Metric)
@@ -132,15 +137,9 @@ func (g Gate) value(in Input) (float64, string) {
 		}
 		stats = &s
 	}
-	v, ok := m.read(stats, &in.Run.Server)
+	v, ok := m.read(stats)
 	if !ok {
 		switch {
-		case m.kind == kindRatio && strings.HasSuffix(g.Metric, "cache_hit_rate"):
-			return 0, "the target reported no cache hit rate (loadgate_cache_requests_total was never scraped)"
-		case strings.HasPrefix(g.Metric, "db_pool_"):
-			return 0, "the target reported no pool waits (loadgate_db_pool_acquire_wait_seconds_total and loadgate_db_pool_empty_acquire_total were never scraped)"
-		case strings.HasPrefix(g.Metric, "db_"):
-			return 0, "the target reported no DB query time (loadgate_db_query_duration_seconds was never scraped, or counted no queries in the measured window)"
 		case g.Metric == MetricChecks:
 			return 0, "no check ran on a measured response (checks belong to flow steps)"
 		case stats.Requests == 0:

@@ -22,7 +22,6 @@ func TestParse(t *testing.T) {
 		// The three default gates.
 		{"p95 < 3s", "", "p95", Less, 3e6, "us"},
 		{"error_rate < 1%", "", "error_rate", Less, 0.01, "ratio"},
-		{"cache_hit_rate > 60%", "", "cache_hit_rate", Greater, 0.6, "ratio"},
 		// Every latency unit.
 		{"p99 <= 250us", "", "p99", LessEqual, 250, "us"},
 		{"p99 <= 250µs", "", "p99", LessEqual, 250, "us"},
@@ -47,14 +46,21 @@ func TestParse(t *testing.T) {
 		{"achieved_rate >= 50", "", "achieved_rate", GreaterEqual, 50, "rps"},
 		{"requests > 1000", "", "requests", Greater, 1000, "count"},
 		{"chat.error_rate < 0.05", "chat", "error_rate", Less, 0.05, "ratio"},
-		{"server.cache_hit_rate > 0.6", "", "server.cache_hit_rate", Greater, 0.6, "ratio"},
+		// Named series, in their units (testSeries).
+		{"cache_hit_rate > 60%", "", "cache_hit_rate", Greater, 0.6, "ratio"},
+		{"server.cache_hit_rate > 0.6", "", "cache_hit_rate", Greater, 0.6, "ratio"},
+		{"db_p95 < 5ms", "", "db_p95", Less, 0.005, "s"},
+		{"rss_bytes < 512MB", "", "rss_bytes", Less, 512 << 20, "bytes"},
+		{"rss_bytes < 1000", "", "rss_bytes", Less, 1000, "bytes"},
+		{"goroutines < 500", "", "goroutines", Less, 500, "count"},
+		{"orders_per_s > 2/s", "", "orders_per_s", Greater, 2, "rps"},
 		// Shape-specific metrics.
 		{"recovery_time < 30s", "", "recovery_time", Less, 30, "s"},
 		{"p95_drift < 10%", "", "p95_drift", Less, 0.1, "ratio"},
 		{"memory_growth < 50MB/h", "", "memory_growth", Less, 50 << 20, "bytes/h"},
 	}
 	for _, tt := range tests {
-		g, err := Parse(tt.expr)
+		g, err := Parse(tt.expr, testSeries()...)
 		if err != nil {
 			t.Errorf("Parse(%q): %v", tt.expr, err)
 			continue
@@ -65,7 +71,7 @@ func TestParse(t *testing.T) {
 		}
 		wantPop := record.Population("")
 		switch {
-		case tt.unit != "us" || strings.HasPrefix(tt.metric, "db_"):
+		case tt.unit != "us":
 		case strings.HasPrefix(tt.metric, "all."):
 			wantPop = record.All
 		case strings.HasPrefix(tt.metric, "failed."):
@@ -102,20 +108,26 @@ func TestParseErrors(t *testing.T) {
 		{"p95 < -1s", "negative threshold"},
 		// Run-wide metrics take no endpoint.
 		{"search.cache_hit_rate > 60%", "unknown metric"},
+		// A named series' threshold takes its unit; a name not declared
+		// is unknown, and the error lists those that are.
+		{"cache_hit_rate > 60ms", "unknown unit"},
+		{"db_p95 < 5", "a duration needs a unit"},
+		{"rss_bytes < 5ms", "unknown unit \"ms\" for a size"},
+		{"goroutines < 5%", "a count takes a plain number"},
+		{"cache_hits > 3", `unknown metric "cache_hits"`},
+		{"cache_hits > 3", "or a named series: cache_hit_rate, db_p95, db_p99, db_pool_wait, db_pool_empty_acquires, rss_bytes, goroutines, orders_per_s"},
 		{"recovery_time < 30", "a duration needs a unit"},
 		// A share of requests or lookups is at most 100 %: the gate could
 		// never fail (or never pass).
 		{"error_rate < 200%", "at most 100%"},
 		{"chat.error_rate < 100.5%", "at most 100%"},
-		{"cache_hit_rate > 150%", "at most 100%"},
 		// Nor does a share's whole range: every run would pass.
 		{"error_rate <= 100%", "holds for every run"},
 		{"chat.error_rate <= 1", "holds for every run"},
-		{"cache_hit_rate >= 0%", "holds for every run"},
 		{"error_rate >= 0", "holds for every run"},
 	}
 	for _, tt := range tests {
-		_, err := Parse(tt.expr)
+		_, err := Parse(tt.expr, testSeries()...)
 		if err == nil {
 			t.Errorf("Parse(%q): no error", tt.expr)
 			continue
@@ -126,9 +138,29 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// testSeries are named series as a scenario declares them.
+func testSeries() []record.Series {
+	var out []record.Series
+	for _, d := range []struct{ name, expr, unit string }{
+		{"cache_hit_rate", `ratio(increase(cache_total{result="hit"}), increase(cache_total))`, ""},
+		{"db_p95", "quantile(0.95, db_query_duration_seconds)", ""},
+		{"db_p99", "quantile(0.99, db_query_duration_seconds)", ""},
+		{"db_pool_wait", "increase(db_pool_wait_seconds_total)", ""},
+		{"db_pool_empty_acquires", "increase(db_pool_empty_total)", ""},
+		{"rss_bytes", "max(process_resident_memory_bytes)", ""},
+		{"goroutines", "max(go_goroutines)", "count"},
+		{"orders_per_s", "rate(orders_total)", ""},
+	} {
+		s, err := ParseSeries(d.name, d.expr, d.unit)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 func fixtureRun() *record.Run {
-	dbP95, empty := 0.00390625, 12.0 // 3906.25 µs: exact in binary
-	hit := 0.75
 	return &record.Run{
 		Schema: record.Schema,
 		Overall: record.Stats{
@@ -149,7 +181,12 @@ func fixtureRun() *record.Run {
 			// search, with no failure, has them all the same; chat has not.
 			"chat": {Requests: 400, Successes: 395, ErrorRate: 0.0125, LatencyUS: record.Latency{P99: 800e3}},
 		},
-		Server: record.Server{CacheHitRate: &hit, DBQueryP95Seconds: &dbP95, DBPoolEmptyAcquires: &empty},
+		Plan: record.Plan{Series: testSeries()},
+		Server: record.Server{
+			// 3906.25 µs: exact in binary.
+			Series:      map[string]float64{"cache_hit_rate": 0.75, "db_p95": 0.00390625, "db_pool_empty_acquires": 12},
+			SeriesNotes: map[string]string{"db_p99": "quantile(0.99, db_query_duration_seconds): the histogram counted no observations during the measured window"},
+		},
 	}
 }
 
@@ -204,13 +241,13 @@ func TestEvaluate(t *testing.T) {
 		{"search.p99 < 100ms", record.VerdictFail, 150e3, ""},
 		{"search.rate >= 50/s", record.VerdictPass, 60, ""},
 		{"requests >= 1000", record.VerdictPass, 1000, ""},
-		// DB query time from the target's histogram, in µs like any latency.
-		{"db_p95 < 5ms", record.VerdictPass, 3906.25, "db_p95 is 3.91 ms"},
-		{"db_p95 < 3ms", record.VerdictFail, 3906.25, ""},
-		{"db_pool_empty_acquires <= 10", record.VerdictFail, 12, ""},
-		{"db_p99 < 5ms", record.VerdictUnknown, 0, "no DB query time (loadgate_db_query_duration_seconds"},
-		{"db_pool_wait < 1s", record.VerdictUnknown, 0, "no pool waits"},
-		{"chat.db_p95 < 5ms", record.VerdictUnknown, 0, ""},
+		// Named series, in their units: DB query time in seconds.
+		{"db_p95 < 5ms", record.VerdictPass, 0.00390625, "db_p95 is 3.91 ms, within < 5 ms"},
+		{"db_p95 < 3ms", record.VerdictFail, 0.00390625, ""},
+		{"db_pool_empty_acquires <= 10", record.VerdictFail, 12, "db_pool_empty_acquires is 12, gate is <= 10"},
+		{"db_p99 < 5ms", record.VerdictUnknown, 0, "the histogram counted no observations"},
+		{"db_pool_wait < 1s", record.VerdictUnknown, 0, "the series db_pool_wait was not measured in this run"},
+		{"chat.db_p95 < 5ms", record.VerdictUnknown, 0, "unknown metric"},
 		// Absent: no such endpoint, a metric that needs a computation not done.
 		{"nutrition.p99 < 1s", record.VerdictUnknown, 0, `no endpoint named "nutrition" in this run (endpoints: chat, search)`},
 		{"recovery_time < 30s", record.VerdictUnknown, 0, "recovery_time was not computed"},
@@ -245,10 +282,17 @@ func TestEvaluate(t *testing.T) {
 func TestEvaluateAbsentServerMetric(t *testing.T) {
 	t.Parallel()
 	run := fixtureRun()
-	run.Server.CacheHitRate = nil
+	delete(run.Server.Series, "cache_hit_rate")
+	run.Server.SeriesNotes["cache_hit_rate"] = "increase(cache_total), which cache_hit_rate divides by, was 0 during the measured window"
 	g := Evaluate(run, []string{"cache_hit_rate > 60%"})[0]
-	if g.Verdict != record.VerdictUnknown || !strings.Contains(g.Message, "cache_hit_rate > 60%") || !strings.Contains(g.Message, "no cache hit rate") {
+	if g.Verdict != record.VerdictUnknown || !strings.Contains(g.Message, "cache_hit_rate > 60%") || !strings.Contains(g.Message, "which cache_hit_rate divides by, was 0") {
 		t.Errorf("absent cache hit rate: %+v", g)
+	}
+	// A run that declares no such series: unknown, naming what it declares.
+	run.Plan.Series = nil
+	g = Evaluate(run, []string{"cache_hit_rate > 60%"})[0]
+	if g.Verdict != record.VerdictUnknown || !strings.Contains(g.Message, "declares none") {
+		t.Errorf("undeclared cache hit rate: %+v", g)
 	}
 	// No requests measured: a latency gate cannot pass on zeros.
 	empty := &record.Run{Schema: record.Schema}

@@ -18,6 +18,7 @@ const (
 	kindSeconds             // a duration in seconds (recovery time)
 	kindGrowth              // bytes per hour
 	kindNumber              // a target series' value, in its own unit
+	kindBytes               // a size in bytes
 )
 
 func (k kind) unit() string {
@@ -36,6 +37,8 @@ func (k kind) unit() string {
 		return "bytes/h"
 	case kindNumber:
 		return "number"
+	case kindBytes:
+		return "bytes"
 	}
 	return ""
 }
@@ -64,9 +67,9 @@ const (
 type metric struct {
 	name string
 	kind kind
-	// read returns the value from a run's stats or server summary; ok is
-	// false when the metric is absent. Nil for metrics that come from Extra.
-	read func(s *record.Stats, srv *record.Server) (float64, bool)
+	// read returns the value from a run's stats; ok is false when the
+	// metric is absent. Nil for metrics that come from Extra.
+	read func(s *record.Stats) (float64, bool)
 	// runWide metrics cannot take an endpoint prefix.
 	runWide bool
 	// perFault metrics take a fault's name as prefix instead
@@ -76,7 +79,7 @@ type metric struct {
 	pop record.Population
 	// scraped metrics come from the target's Prometheus metrics.
 	scraped bool
-	// share metrics are a part of a whole (error rate, cache hit rate):
+	// share metrics are a part of a whole (error rate, checks):
 	// their threshold is at most 1.
 	share bool
 }
@@ -103,7 +106,7 @@ func allMetrics() map[string]metric {
 		}
 		for pp, pop := range popPrefixes {
 			for name, f := range fields {
-				m[pp+prefix+name] = metric{name: pp + prefix + name, kind: kindLatency, pop: pop, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
+				m[pp+prefix+name] = metric{name: pp + prefix + name, kind: kindLatency, pop: pop, read: func(s *record.Stats) (float64, bool) {
 					l, ok := pick(s, pop)
 					if !ok {
 						return 0, false
@@ -117,46 +120,24 @@ func allMetrics() map[string]metric {
 	lat("latency.", (*record.Stats).LatencyOf)
 	lat("service_time.", (*record.Stats).ServiceTimeOf)
 
-	m["error_rate"] = metric{name: "error_rate", kind: kindRatio, share: true, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
+	m["error_rate"] = metric{name: "error_rate", kind: kindRatio, share: true, read: func(s *record.Stats) (float64, bool) {
 		return s.ErrorRate, s.Requests > 0
 	}}
-	rate := func(s *record.Stats, _ *record.Server) (float64, bool) { return s.Rate.Achieved, s.Requests > 0 }
+	rate := func(s *record.Stats) (float64, bool) { return s.Rate.Achieved, s.Requests > 0 }
 	m["rate"] = metric{name: "rate", kind: kindRate, read: rate}
 	m["achieved_rate"] = metric{name: "achieved_rate", kind: kindRate, read: rate}
 	// checks is the share of flow checks that passed: of a step, of a
 	// flow's iterations (<flow>.iteration.checks) or of the run.
-	m[MetricChecks] = metric{name: MetricChecks, kind: kindRatio, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
+	m[MetricChecks] = metric{name: MetricChecks, kind: kindRatio, read: func(s *record.Stats) (float64, bool) {
 		n := s.ChecksPassed + s.ChecksFailed
 		if n == 0 {
 			return 0, false
 		}
 		return float64(s.ChecksPassed) / float64(n), true
 	}}
-	m["requests"] = metric{name: "requests", kind: kindCount, read: func(s *record.Stats, _ *record.Server) (float64, bool) {
+	m["requests"] = metric{name: "requests", kind: kindCount, read: func(s *record.Stats) (float64, bool) {
 		return float64(s.Requests), true
 	}}
-	hit := func(_ *record.Stats, srv *record.Server) (float64, bool) {
-		if srv.CacheHitRate == nil {
-			return 0, false
-		}
-		return *srv.CacheHitRate, true
-	}
-	m["cache_hit_rate"] = metric{name: "cache_hit_rate", kind: kindRatio, read: hit, runWide: true, scraped: true, share: true}
-	m["server.cache_hit_rate"] = metric{name: "server.cache_hit_rate", kind: kindRatio, read: hit, runWide: true, scraped: true, share: true}
-	server := func(name string, k kind, scale float64, pick func(*record.Server) *float64) {
-		m[name] = metric{name: name, kind: k, runWide: true, scraped: true, read: func(_ *record.Stats, srv *record.Server) (float64, bool) {
-			if p := pick(srv); p != nil {
-				return *p * scale, true
-			}
-			return 0, false
-		}}
-	}
-	server("db_p50", kindLatency, 1e6, func(s *record.Server) *float64 { return s.DBQueryP50Seconds })
-	server("db_p95", kindLatency, 1e6, func(s *record.Server) *float64 { return s.DBQueryP95Seconds })
-	server("db_p99", kindLatency, 1e6, func(s *record.Server) *float64 { return s.DBQueryP99Seconds })
-	server("db_mean", kindLatency, 1e6, func(s *record.Server) *float64 { return s.DBQueryMeanSeconds })
-	server("db_pool_wait", kindSeconds, 1, func(s *record.Server) *float64 { return s.DBPoolWaitSeconds })
-	server("db_pool_empty_acquires", kindCount, 1, func(s *record.Server) *float64 { return s.DBPoolEmptyAcquires })
 	m[MetricRecoveryTime] = metric{name: MetricRecoveryTime, kind: kindSeconds, runWide: true, perFault: true}
 	m[MetricFaultErrorRate] = metric{name: MetricFaultErrorRate, kind: kindRatio, runWide: true, perFault: true}
 	m[MetricWritesLost] = metric{name: MetricWritesLost, kind: kindCount, runWide: true}
@@ -175,7 +156,7 @@ func lookupMetric(name string) (metric, bool) {
 func metricNames() []string {
 	var names []string
 	for n := range allMetrics() {
-		if n == "p999" || n == "server.cache_hit_rate" || strings.Contains(n, "latency.") {
+		if n == "p999" || strings.Contains(n, "latency.") {
 			continue // aliases, not advertised
 		}
 		if pp, _, ok := strings.Cut(n, "."); ok && popPrefixes[pp+"."] != "" {

@@ -43,7 +43,8 @@ type Gate struct {
 	// whole run.
 	Endpoint string
 	// Metric is the canonical metric name without the endpoint, e.g. "p95",
-	// "service_time.p99", "failed.p95", "error_rate", "server.cache_hit_rate".
+	// "service_time.p99", "failed.p95", "error_rate", a named series'
+	// name ("cache_hit_rate"), an inline series' key.
 	Metric string
 	// Population is the requests a latency metric reads: record.OK unless
 	// the metric starts with "all." or "failed."; empty for other metrics.
@@ -52,20 +53,26 @@ type Gate struct {
 	// Threshold is in the metric's unit (Unit).
 	Threshold float64
 	// Unit is the metric's canonical unit: "us", "ratio", "rps", "count",
-	// "s" (recovery time), "bytes/h" or "number" (a target series' gauge or
-	// quantile, in the series' own unit: seconds for a duration).
+	// "s" (recovery time, a named series in seconds), "bytes" (a named
+	// series of sizes), "bytes/h" or "number" (an inline target series'
+	// gauge or quantile, in the series' own unit: seconds for a duration).
 	Unit string
-	// Series is set for a gate on a target series (increase(x) < 10);
-	// Metric is then its key.
+	// Series is set for a gate on a target series written inline
+	// (increase(x) < 10); Metric is then its key.
 	Series *record.SeriesQuery
+	// Named is set for a gate on a named series the scenario declares
+	// (cache_hit_rate > 60%): its name, which Metric holds too.
+	Named string
 }
 
 // Parse parses one gate expression: [endpoint.]metric op value[unit].
 // A latency metric (p95, service_time.p99, …) reads the endpoint's
 // successful requests; "all." or "failed." before it reads all requests or
-// the failed ones ("failed.p95 < 1s", "chat.all.p99 < 5s"). The error names
-// the expression and what is wrong with it.
-func Parse(expr string) (Gate, error) {
+// the failed ones ("failed.p95 < 1s", "chat.all.p99 < 5s"). A metric may
+// also be a named series of declared (a scenario's metrics.series, a run's
+// plan.series): its threshold takes the series' unit. The error names the
+// expression and what is wrong with it.
+func Parse(expr string, declared ...record.Series) (Gate, error) {
 	e := strings.TrimSpace(expr)
 	g := Gate{Expr: e}
 	fail := func(format string, args ...any) (Gate, error) {
@@ -123,7 +130,17 @@ func Parse(expr string) (Gate, error) {
 	}
 	ep, m, ok := splitMetric(lhs)
 	if !ok {
-		return fail("unknown metric %q (known: %s; a latency reads the successful requests, all.LATENCY or failed.LATENCY (all.p95) the others; optionally prefixed by an endpoint name)", lhs, strings.Join(metricNames(), ", "))
+		if s, found := lookupNamed(lhs, declared); found {
+			k := seriesKindOf(s.Unit)
+			g.Named, g.Metric, g.Unit = s.Name, s.Name, k.unit()
+			v, err := parseValue(rhs, k)
+			if err != nil {
+				return fail("threshold %q: %v", rhs, err)
+			}
+			g.Threshold = v
+			return g, nil
+		}
+		return fail("unknown metric %q (known: %s; a latency reads the successful requests, all.LATENCY or failed.LATENCY (all.p95) the others; optionally prefixed by an endpoint name; %s)", lhs, strings.Join(metricNames(), ", "), namedWords(declared))
 	}
 	g.Endpoint, g.Metric, g.Population = ep, m.name, m.pop
 	g.Unit = m.kind.unit()
@@ -145,8 +162,8 @@ func Parse(expr string) (Gate, error) {
 
 // MustParse is Parse for expressions known to be valid (tests, built-ins);
 // it panics on an error.
-func MustParse(expr string) Gate {
-	g, err := Parse(expr)
+func MustParse(expr string, declared ...record.Series) Gate {
+	g, err := Parse(expr, declared...)
 	if err != nil {
 		panic(err)
 	}
@@ -238,6 +255,12 @@ func parseValue(s string, k kind) (float64, error) {
 			return v / 100, nil
 		}
 		return 0, fmt.Errorf("unknown unit %q for a series value (a plain number, a duration such as 200ms for a series in seconds, or a percentage)", unit)
+	case kindBytes:
+		mult, ok := sizeUnit(unit)
+		if !ok {
+			return 0, fmt.Errorf("unknown unit %q for a size (use B, KB, MB or GB, or a plain number of bytes)", unit)
+		}
+		return v * mult, nil
 	case kindGrowth:
 		mult, ok := byteUnit(unit)
 		if !ok {
@@ -272,6 +295,15 @@ func durationUnit(u string) (float64, bool) {
 	return 0, false
 }
 
+// sizeUnit converts a size unit to bytes (binary multiples, as
+// record.FormatBytes writes them).
+func sizeUnit(u string) (float64, bool) {
+	if u == "" {
+		return 1, true
+	}
+	return byteUnit(u + "/h")
+}
+
 // byteUnit converts a memory growth unit to bytes per hour.
 func byteUnit(u string) (float64, bool) {
 	switch u {
@@ -285,4 +317,16 @@ func byteUnit(u string) (float64, bool) {
 		return 1 << 30, true
 	}
 	return 0, false
+}
+
+// namedWords says which named series the gate could have named.
+func namedWords(declared []record.Series) string {
+	if len(declared) == 0 {
+		return "or a named series of the scenario's metrics.series, which declares none"
+	}
+	names := make([]string, len(declared))
+	for i, s := range declared {
+		names[i] = s.Name
+	}
+	return "or a named series: " + strings.Join(names, ", ") + " (a scenario declares them in metrics.series)"
 }

@@ -67,6 +67,12 @@ func (g Gate) Check(s Scope) error {
 		}
 		return nil
 	}
+	if g.Named != "" {
+		if !s.Scraped {
+			return fail("it reads the series %s from the target's Prometheus metrics, and metrics.url is not set", g.Named)
+		}
+		return nil
+	}
 	m, ok := lookupMetric(g.Metric)
 	if !ok {
 		return fail("unknown metric %q", g.Metric)
@@ -160,7 +166,7 @@ func SpikeEnd(stages []record.Stage) (end float64, ok bool) {
 func RecoveryBounds(gates []Gate) (p95US, errorRate float64) {
 	p95US, errorRate = math.Inf(1), math.Inf(1)
 	for _, g := range gates {
-		if g.Series != nil || g.Endpoint != "" || (g.Op != Less && g.Op != LessEqual) {
+		if g.Series != nil || g.Named != "" || g.Endpoint != "" || (g.Op != Less && g.Op != LessEqual) {
 			continue
 		}
 		switch g.Metric {

@@ -64,7 +64,7 @@ func TestCheck(t *testing.T) {
 		{"p95_drift < 10%", base, ""},
 		{"p95_drift < 10%", with(func(s *Scope) { s.Stages = []record.Stage{{DurationS: 5}}; s.WarmupS = 2 }), "needs at least 4 of them; the scenario measures 3s"},
 	} {
-		err := MustParse(c.expr).Check(c.scope)
+		err := MustParse(c.expr, testSeries()...).Check(c.scope)
 		switch {
 		case c.want == "" && err != nil:
 			t.Errorf("%s: refused: %v", c.expr, err)

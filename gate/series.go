@@ -17,8 +17,10 @@ import (
 //	max(queue_depth) < 100                           a gauge: max, last or mean of the scrapes
 //	quantile(0.95, checkout_seconds) < 200ms         a histogram's quantile
 //
-// The runner measures the ones a scenario's gates name (SeriesQueries),
-// reset-aware, and records them in run.json's server.series.
+// A named series (named.go) is one such aggregation, or the ratio of two.
+// The runner measures the scenario's named series and the ones its gates
+// write inline (SeriesQueries), reset-aware, and records them in run.json's
+// server.series.
 
 // seriesCall matches "agg(args)" as a whole left-hand side.
 var seriesCall = regexp.MustCompile(`^(increase|rate|max|last|mean|quantile)\s*\((.*)\)$`)
@@ -175,8 +177,8 @@ func quotedPrefix(s string) (string, int, error) {
 	return "", 0, fmt.Errorf("unterminated value %s", s)
 }
 
-// SeriesQueries lists the target series the gates read, each once, in
-// order: what the runner measures over the measured window.
+// SeriesQueries lists the target series the gates write inline, each
+// once, in order: what the runner measures beside the named series.
 func SeriesQueries(gates []Gate) []record.SeriesQuery {
 	var out []record.SeriesQuery
 	seen := map[string]bool{}
@@ -190,14 +192,18 @@ func SeriesQueries(gates []Gate) []record.SeriesQuery {
 	return out
 }
 
-// seriesValue reads a series gate's value from run.json's server.series.
+// seriesValue reads a series gate's value from run.json's server.series:
+// a named series by its name, an inline one by its key.
 func (g Gate) seriesValue(in Input) (float64, string) {
-	key := g.Series.Key()
+	key, what := g.Named, "the series "+g.Named
+	if g.Series != nil {
+		key, what = g.Series.Key(), "the target series "+g.Series.Key()
+	}
 	if v, ok := in.Run.Server.Series[key]; ok {
 		return v, ""
 	}
 	if why := in.Run.Server.SeriesNotes[key]; why != "" {
 		return 0, why
 	}
-	return 0, fmt.Sprintf("the target series %s was not measured in this run (the runner measures the series the scenario's gates name, from its metrics.url)", key)
+	return 0, fmt.Sprintf("%s was not measured in this run (the runner measures the scenario's metrics.series and the series its gates name, from its metrics.url)", what)
 }

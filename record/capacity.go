@@ -23,6 +23,9 @@ type Capacity struct {
 	Gates []string `json:"gates"`
 	// Search is how the levels were chosen and held.
 	Search CapacitySearch `json:"search"`
+	// Series are the scenario's named series (Plan.Series), whose values
+	// each step records.
+	Series []Series       `json:"series,omitempty"`
 	Steps  []CapacityStep `json:"steps"`
 	// Found says whether some level held every gate; Capacity is the last
 	// such level (0 when none).
@@ -52,15 +55,17 @@ type CapacitySearch struct {
 type CapacityStep struct {
 	Level float64 `json:"level"`
 	// Dir is the step's run directory, relative to the search's directory.
-	Dir          string   `json:"dir,omitempty"`
-	P95US        float64  `json:"p95_us"`
-	P99US        float64  `json:"p99_us"`
-	ErrorRate    float64  `json:"error_rate"`
-	TargetRate   float64  `json:"target_rate"`
-	AchievedRate float64  `json:"achieved_rate"`
-	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"`
-	Verdict      string   `json:"verdict"`
-	Gates        []Gate   `json:"gates"`
+	Dir          string  `json:"dir,omitempty"`
+	P95US        float64 `json:"p95_us"`
+	P99US        float64 `json:"p99_us"`
+	ErrorRate    float64 `json:"error_rate"`
+	TargetRate   float64 `json:"target_rate"`
+	AchievedRate float64 `json:"achieved_rate"`
+	// Series are the step's named series over its measured window
+	// (Server.Series), by name.
+	Series  map[string]float64 `json:"series,omitempty"`
+	Verdict string             `json:"verdict"`
+	Gates   []Gate             `json:"gates"`
 	// Error is why the step could not be run or judged, if it could not.
 	Error string `json:"error,omitempty"`
 	// Warnings are the step run's warnings (a generator that fell behind

@@ -7,7 +7,7 @@ import (
 )
 
 // Format renders a value in a gate unit (Gate.Unit) for people: latencies as µs, ms or
-// s; ratios as percentages; rates as "/s".
+// s; ratios as percentages; rates as "/s"; sizes in binary units.
 func Format(v float64, unit string) string {
 	switch unit {
 	case "us":
@@ -17,9 +17,11 @@ func Format(v float64, unit string) string {
 	case "rps":
 		return trim(v, 1) + "/s"
 	case "count":
-		return strconv.FormatFloat(v, 'f', -1, 64)
+		return trim(v, 3)
 	case "s":
 		return FormatMicros(v * 1e6)
+	case "bytes":
+		return FormatBytes(v)
 	case "bytes/h":
 		return FormatBytes(v) + "/h"
 	}

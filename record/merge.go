@@ -47,10 +47,11 @@ func WaitFor(d, poll time.Duration) MergeOption {
 // Merge adds the results of the shard runs of one plan (`--shard i/N`, run
 // side by side) into one run, exactly: counts add, the HDR interval logs add
 // interval by interval, and the percentiles are recomputed from the sums, so
-// the merged run reads as if one generator had run the whole plan. The
-// target's scraped figures come from the shard that scraped it most (every
-// shard scraped the same target over about the same window); the maxima of
-// its gauges are taken over all shards.
+// the merged run reads as if one generator had run the whole plan. Every
+// shard scraped the same target: the target's series are measured again
+// from one chain of all the shards' scrapes (chainScrapes), over the window
+// and per interval, so that no shard's scrapes are lost and none counts
+// twice.
 //
 // It writes the merged interval logs (HlogFile, ServiceHlogFile) into out,
 // each atomically, and returns the merged run and timeline: the caller
@@ -108,7 +109,7 @@ func (s *shardSet) merge(ctx context.Context, o *outDir) (*Run, *Timeline, error
 	if err != nil {
 		return nil, nil, err
 	}
-	run := mergeRuns(s, filepath.Base(o.path), latency, service)
+	run := mergeRuns(s, filepath.Base(o.path), latency, service, tl)
 	run.Server.ServerTiming = ServerTimingSummary(tl.Points)
 	return run, tl, nil
 }

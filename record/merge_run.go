@@ -10,8 +10,9 @@ import (
 // that their intervals, added second by second, were not the same seconds.
 const maxStartSpread = time.Second
 
-// mergeRuns adds the shards' run.json figures; latencies come from the sums.
-func mergeRuns(set *shardSet, id string, latency, service sums) *Run {
+// mergeRuns adds the shards' run.json figures; latencies come from the sums,
+// the target's series from the merged timeline's chain of scrapes.
+func mergeRuns(set *shardSet, id string, latency, service sums, tl *Timeline) *Run {
 	first := set.shards[0].run
 	m := &Run{
 		Schema:      Schema,
@@ -88,14 +89,20 @@ func mergeRuns(set *shardSet, id string, latency, service sums) *Run {
 			acc.Add(fs)
 			m.Flows[name] = acc
 		}
-		m.Server.RSSBytesMax = maxOf(m.Server.RSSBytesMax, r.Server.RSSBytesMax)
-		m.Server.Goroutines = maxOf(m.Server.Goroutines, r.Server.Goroutines)
+		if r != set.shards[set.scraper].run {
+			m.Server.Scrapes += r.Server.Scrapes
+			m.Server.ScrapeErrors += r.Server.ScrapeErrors
+		}
 		for _, w := range r.Warnings {
 			m.Warnings = append(m.Warnings, fmt.Sprintf("shard %d/%d: %s", r.ShardIndex, r.ShardCount, w))
 		}
 		for _, e := range r.Expected {
 			m.Expected = append(m.Expected, fmt.Sprintf("shard %d/%d: %s", r.ShardIndex, r.ShardCount, e))
 		}
+	}
+	if len(tl.Scrapes) > 0 {
+		m.Server.Series, m.Server.SeriesNotes = MeasureWindow(m.Plan.Series, m.Plan.Queries, tl.Scrapes, m.WarmupS)
+		m.Server.Restarts = RestartsOf(tl.Scrapes)
 	}
 	m.Merged.StartSpreadS = latest.Sub(earliest).Seconds()
 	if spread := latest.Sub(earliest); spread > maxStartSpread {
@@ -155,18 +162,6 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// maxOf is the larger of two optional figures.
-func maxOf(a, b *float64) *float64 {
-	switch {
-	case b == nil:
-		return a
-	case a == nil || *b > *a:
-		v := *b
-		return &v
-	}
-	return a
-}
-
 func statusRank(s string) int {
 	switch s {
 	case StatusCompleted:
@@ -178,10 +173,13 @@ func statusRank(s string) int {
 }
 
 // mergeTimelines adds the shards' timelines second by second, reading one
-// shard's at a time; scraped server metrics come from the shard that
-// scraped most (set.scraper), the Server-Timing split from all.
+// shard's at a time. The target's series are measured again from one chain
+// of every shard's scrapes (chainScrapes), the Server-Timing split added
+// from all. Shards written before timelines held their scrapes give
+// their figures from the shard that scraped most (set.scraper).
 func mergeTimelines(set *shardSet) (*Timeline, error) {
 	m := &Timeline{Schema: Schema}
+	var scrapes [][]Scrape
 	for si, sh := range set.shards {
 		tl, err := ReadTimeline(sh.dir)
 		if err != nil {
@@ -190,6 +188,7 @@ func mergeTimelines(set *shardSet) (*Timeline, error) {
 		if si == 0 {
 			m.IntervalS = tl.IntervalS
 		}
+		scrapes = append(scrapes, tl.Scrapes)
 		for i, p := range tl.Points {
 			if i >= len(m.Points) {
 				m.Points = append(m.Points, Point{T: p.T, Warmup: p.Warmup})
@@ -202,7 +201,7 @@ func mergeTimelines(set *shardSet) (*Timeline, error) {
 			if q.Server == nil {
 				q.Server = map[string]float64{}
 			}
-			if si == set.scraper {
+			if si == set.scraper && len(tl.Scrapes) == 0 {
 				for k, v := range p.Server {
 					if !strings.HasPrefix(k, ServerTimingPrefix) && !strings.HasPrefix(k, ServerTimingCountPrefix) {
 						q.Server[k] = v
@@ -213,6 +212,8 @@ func mergeTimelines(set *shardSet) (*Timeline, error) {
 			mergeServerTiming(q.Server, p.Server)
 		}
 	}
+	m.Scrapes = chainScrapes(scrapes)
+	FillPoints(m.Points, m.Scrapes, set.shards[0].run.Plan.Series)
 	for i := range m.Points {
 		if len(m.Points[i].Server) == 0 {
 			m.Points[i].Server = nil

@@ -18,7 +18,7 @@ import (
 // their sum: counts, rates and the plan's levels add, every latency is that
 // of the shards' histograms added, the merged latency log adds them second
 // by second, the timeline point by point (the Server-Timing split weighted
-// by counts, scraped figures from the shard that scraped most). Merge
+// by counts, the target's series from one chain of the shards' scrapes). Merge
 // writes the logs only; run.json and timeline.json are the caller's.
 func TestMerge(t *testing.T) {
 	t.Parallel()
@@ -77,9 +77,10 @@ func TestMerge(t *testing.T) {
 	if g := run.Generator; g == nil || g.Planned != 300 || g.Late != 3 || g.SendLag.P50 != 20 || g.SendLag.P99 != 200 {
 		t.Errorf("merged generator %+v: want the counts added and the worse lag at each percentile", g)
 	}
-	// Scraped figures are those of shard 2, which scraped most; the gauges'
-	// maxima are over both.
-	if s := run.Server; s.Scrapes != 6 || *s.CacheHits != 2 || *s.RSSBytesMax != 2000 || *s.Goroutines != 20 {
+	// Both shards scraped the one target all along: the chain keeps shard
+	// 1's scrapes (the first), whose measured window counted 2 × 10 hits,
+	// not the sum of both shards' 40. Scrapes and their errors add.
+	if s := run.Server; s.Scrapes != 8 || s.ScrapeErrors != 3 || s.Series["hits"] != 20 || s.Series[HarnessRSS] != 1003 || len(s.SeriesNotes) != 0 {
 		t.Errorf("merged server %+v", s)
 	}
 
@@ -128,8 +129,8 @@ func TestMerge(t *testing.T) {
 		if p.Warmup {
 			continue
 		}
-		if p.Server[ServerRSSBytes] != b.Server[ServerRSSBytes] || p.Server[ServerCacheHitRate] != b.Server[ServerCacheHitRate] {
-			t.Errorf("point %d: scraped %v, want shard 2's %v", i, p.Server, b.Server)
+		if p.Server[ServerRSSBytes] != a.Server[ServerRSSBytes] || p.Server["hits"] != a.Server["hits"] || p.Server["hits"] != 10 {
+			t.Errorf("point %d: scraped %v, want shard 1's %v", i, p.Server, a.Server)
 		}
 		ca, cb := a.Server[ServerTimingCountPrefix+"db"], b.Server[ServerTimingCountPrefix+"db"]
 		want := (a.Server[ServerTimingPrefix+"db"]*ca + b.Server[ServerTimingPrefix+"db"]*cb) / (ca + cb)

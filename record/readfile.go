@@ -118,11 +118,18 @@ func OpenHlog(path string) (*os.File, error) { return OpenRegular(path, MaxHlogB
 func ReadCapacity(dir string) (*Capacity, error) {
 	var c Capacity
 	path := filepath.Join(dir, CapacityFile)
-	if err := readJSON(path, MaxJSONBytes, &c); err != nil {
+	data, err := ReadRegular(path, MaxJSONBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeJSON(path, data, &c); err != nil {
 		return nil, err
 	}
 	if c.Schema != Schema {
 		return nil, fmt.Errorf("%s: schema %d, this loadgate reads schema %d", path, c.Schema, Schema)
+	}
+	if err := readOldCapacity(path, data, &c); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }

@@ -19,8 +19,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -199,8 +197,17 @@ type Plan struct {
 	Requests []RequestMix `json:"requests"`
 	// Flows are the scenario's user journeys, drawn from the same mix as
 	// the requests (an open-model rate counts requests and flow iterations).
-	Flows   []FlowMix     `json:"flows,omitempty"`
-	Gates   []string      `json:"gates"` // gate expressions, e.g. "p95 < 3s"
+	Flows []FlowMix `json:"flows,omitempty"`
+	Gates []string  `json:"gates"` // gate expressions, e.g. "p95 < 3s"
+	// Series are the target's named series the run measured (the
+	// scenario's metrics.series, and the harness's own, HarnessSeries),
+	// as declared and parsed: what a gate names, what Merge measures again.
+	Series []Series `json:"series,omitempty"`
+	// Queries are the target series the gates write inline
+	// (increase(orders_total) < 10), parsed: measured beside Series.
+	Queries []SeriesQuery `json:"queries,omitempty"`
+	// Charts are the scenario's charts of its named series.
+	Charts  []Chart       `json:"charts,omitempty"`
 	Timeout time.Duration `json:"timeout_ns,omitempty"`
 	// Headers are the target's headers, each secret value (a credential:
 	// scenarios.Target.SecretHeader) replaced by "xxxxx".
@@ -474,35 +481,21 @@ type Latency struct {
 }
 
 // Server summarises the target's own metrics over the measured window, as
-// scraped from its Prometheus endpoint. A nil field was never seen: a gate on
-// it is unknown, never a pass.
+// scraped from its Prometheus endpoint (metrics.url), and the Server-Timing
+// split of its responses. A series that could not be measured is absent
+// from Series, and SeriesNotes says why: a gate on it is unknown, never a
+// pass.
 type Server struct {
-	MetricsURL   string   `json:"metrics_url,omitempty"`
-	CacheHits    *float64 `json:"cache_hits,omitempty"`
-	CacheMisses  *float64 `json:"cache_misses,omitempty"`
-	CacheHitRate *float64 `json:"cache_hit_rate,omitempty"`
-	RSSBytesMax  *float64 `json:"rss_bytes_max,omitempty"`
-	Goroutines   *float64 `json:"goroutines_max,omitempty"`
-	// DB query time over the measured window, from the bucket deltas of the
-	// loadgate_db_query_duration_seconds histogram (every label summed),
-	// interpolated inside a bucket as Prometheus's histogram_quantile does.
-	DBQueries          *float64 `json:"db_queries,omitempty"`
-	DBQueryMeanSeconds *float64 `json:"db_query_mean_seconds,omitempty"`
-	DBQueryP50Seconds  *float64 `json:"db_query_p50_seconds,omitempty"`
-	DBQueryP95Seconds  *float64 `json:"db_query_p95_seconds,omitempty"`
-	DBQueryP99Seconds  *float64 `json:"db_query_p99_seconds,omitempty"`
-	// Pool waits over the measured window: the seconds spent waiting for a
-	// connection (loadgate_db_pool_acquire_wait_seconds_total) and how many
-	// acquires found the pool empty (loadgate_db_pool_empty_acquire_total).
-	DBPoolWaitSeconds   *float64 `json:"db_pool_wait_seconds,omitempty"`
-	DBPoolEmptyAcquires *float64 `json:"db_pool_empty_acquires,omitempty"`
+	MetricsURL string `json:"metrics_url,omitempty"`
 	// ServerTiming is the target's Server-Timing split over the measured
 	// window, by entry name (db, cache, llm …): read from the responses,
 	// not scraped, so it is present whenever the target sends the header.
 	ServerTiming map[string]Timing `json:"server_timing,omitempty"`
-	// Series holds the target series that gates asked for, aggregated over
-	// the measured window, by SeriesQuery.Key ("increase(orders_total)").
-	// A query that could not be measured is absent; SeriesNotes says why.
+	// Series holds the target's series over the measured window: each
+	// named series of the plan (Plan.Series) by its name, in its unit
+	// ("cache_hit_rate": 0.83), and each series a gate writes inline by its
+	// canonical key (SeriesQuery.Key: "increase(orders_total)"). Measure
+	// says how each aggregation is read from the scrapes.
 	Series      map[string]float64 `json:"series,omitempty"`
 	SeriesNotes map[string]string  `json:"series_notes,omitempty"`
 	// Restarts are the target restarts the scrapes showed, over the whole
@@ -577,6 +570,11 @@ type Timeline struct {
 	Points    []Point `json:"points"`
 	// Faults are the fault windows of the run.
 	Faults []FaultWindow `json:"faults,omitempty"`
+	// Scrapes are the scrapes of the target's metrics that succeeded, in
+	// order: what the target's series over the window (Server.Series) and
+	// per interval (Point.Server) are measured from, and what Merge
+	// measures them again from.
+	Scrapes []Scrape `json:"scrapes,omitempty"`
 }
 
 // Writes is the check that no acknowledged write was lost: Acknowledged
@@ -614,20 +612,21 @@ type Point struct {
 	StatusCodes  map[string]int64 `json:"status_codes,omitempty"`
 	ErrorKinds   map[string]int64 `json:"error_kinds,omitempty"`
 	Warmup       bool             `json:"warmup,omitempty"`
-	// Server holds metrics scraped during this interval, by name:
-	// cache_hits, cache_misses, cache_hit_rate, rss_bytes, goroutines,
-	// db_pool_acquired, db_pool_max; since the previous scrape:
-	// db_query_p95_ms, db_queries, db_pool_wait_ms, db_pool_empty_acquires,
-	// restarts (target restarts seen). Increases are reset-aware. Absent
-	// when no scrape landed in it.
+	// Server holds what the target reported in this interval, by name:
+	// each named series of the plan (Plan.Series) measured over the scrapes
+	// that landed in it (Measure: a counter's increase since the scrape
+	// before, a gauge as read), "restarts" (target restarts seen), and the
+	// Server-Timing split (ServerTimingPrefix, ServerTimingCountPrefix).
+	// Absent when nothing landed in it.
 	Server map[string]float64 `json:"server,omitempty"`
 }
 
 // Add adds o, the same interval of another shard run side by side, to p:
 // its rates, counts, requests in flight, status codes and error kinds. T and
 // Warmup are the interval's, the same in every shard; Server is left to
-// Merge, since the target's figures do not add (the scraped ones are one
-// shard's, the Server-Timing means are weighted by their counts).
+// Merge, since the target's figures do not add (the scraped ones are
+// measured again from the shards' scrapes, the Server-Timing means are
+// weighted by their counts).
 func (p *Point) Add(o Point) {
 	p.TargetRate += o.TargetRate
 	p.AchievedRate += o.AchievedRate
@@ -652,23 +651,33 @@ var ErrMissing = errors.New("missing")
 // from an old file that holds them in clear.
 func ReadRun(dir string) (*Run, error) {
 	var r Run
-	if err := readJSON(filepath.Join(dir, RunFile), MaxJSONBytes, &r); err != nil {
+	path := filepath.Join(dir, RunFile)
+	data, err := ReadRegular(path, MaxJSONBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeJSON(path, data, &r); err != nil {
 		return nil, err
 	}
 	if r.Schema != Schema {
-		return nil, fmt.Errorf("%s: schema %d, this loadgate reads schema %d", filepath.Join(dir, RunFile), r.Schema, Schema)
+		return nil, fmt.Errorf("%s: schema %d, this loadgate reads schema %d", path, r.Schema, Schema)
 	}
 	r.Plan.maskCredentials()
+	if err := readOldServer(path, data, &r); err != nil {
+		return nil, err
+	}
 	return &r, nil
 }
 
 // ReadTimeline reads dir/timeline.json, a regular file of at most
-// MaxTimelineBytes.
+// MaxTimelineBytes. A timeline written before the named series is read as
+// their reading of the old format says (readOldTimeline).
 func ReadTimeline(dir string) (*Timeline, error) {
 	var t Timeline
 	if err := readJSON(filepath.Join(dir, TimelineFile), MaxTimelineBytes, &t); err != nil {
 		return nil, err
 	}
+	readOldTimeline(&t)
 	return &t, nil
 }
 
@@ -678,61 +687,13 @@ func readJSON(path string, limit int64, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeJSON(path, data, v)
+}
+
+// decodeJSON decodes data, read from path, into v.
+func decodeJSON(path string, data []byte, v any) error {
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
 		return fmt.Errorf("%s is corrupt: %w", path, err)
 	}
 	return nil
-}
-
-// Aggregations of a target series over the measured window.
-const (
-	AggIncrease = "increase" // a counter's reset-aware increase
-	AggRate     = "rate"     // that increase per second of the window
-	AggMax      = "max"      // a gauge's highest scrape
-	AggLast     = "last"     // a gauge's last scrape
-	AggMean     = "mean"     // the mean of a gauge's scrapes
-	AggQuantile = "quantile" // a quantile of a histogram's bucket increases
-)
-
-// SeriesQuery is one aggregation of a target series, as a gate writes it:
-// increase(orders_total{status="failed"}), quantile(0.95, checkout_seconds).
-// Every label set of Metric that the matchers select is added up (at each
-// scrape for a gauge).
-type SeriesQuery struct {
-	Agg      string    `json:"agg"`
-	Q        float64   `json:"q,omitempty"` // the quantile (AggQuantile)
-	Metric   string    `json:"metric"`      // a histogram's name without _bucket
-	Matchers []Matcher `json:"matchers,omitempty"`
-}
-
-// Matcher selects label sets as PromQL does: Op is "=", "!=", "=~" or "!~"
-// (regular expressions anchored at both ends).
-type Matcher struct {
-	Label string `json:"label"`
-	Op    string `json:"op"`
-	Value string `json:"value"`
-}
-
-// Key is the query written canonically: the key of Server.Series.
-func (q SeriesQuery) Key() string {
-	var b strings.Builder
-	b.WriteString(q.Agg)
-	b.WriteByte('(')
-	if q.Agg == AggQuantile {
-		b.WriteString(strconv.FormatFloat(q.Q, 'g', -1, 64))
-		b.WriteString(", ")
-	}
-	b.WriteString(q.Metric)
-	if len(q.Matchers) > 0 {
-		b.WriteByte('{')
-		for i, m := range q.Matchers {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(m.Label + m.Op + strconv.Quote(m.Value))
-		}
-		b.WriteByte('}')
-	}
-	b.WriteByte(')')
-	return b.String()
 }

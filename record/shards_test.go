@@ -181,8 +181,6 @@ func (f *fakeShard) writeTimeline(t *testing.T) {
 		p := Point{T: float64(1 + s), TargetRate: float64(10 * f.index), AchievedRate: float64(req), Requests: req, Errors: failed, InFlight: int64(f.index),
 			StatusCodes: map[string]int64{"200": req - failed},
 			Server: map[string]float64{
-				ServerRSSBytes:     float64(1000*f.index + s),
-				ServerCacheHitRate: 0.1 * float64(f.index),
 				// The target spent index+s ms in the database on each response.
 				ServerTimingPrefix + "db":      float64(f.index + s),
 				ServerTimingCountPrefix + "db": float64(req),
@@ -193,6 +191,17 @@ func (f *fakeShard) writeTimeline(t *testing.T) {
 		}
 		f.tl.Points = append(f.tl.Points, p)
 	}
+	// A scrape every second, shard i i×10 ms later: the target counted 10
+	// hits between two, and its RSS read 1000×index + s.
+	for s := 0; s <= f.secs; s++ {
+		sc := Scrape{AtS: float64(s) + 0.01*float64(f.index), Gauges: map[string]float64{"process_resident_memory_bytes": float64(1000*f.index + s)}}
+		if s > 0 {
+			since := f.tl.Scrapes[s-1].AtS
+			sc.SinceS, sc.Increases = &since, map[string]float64{"hits_total": 10}
+		}
+		f.tl.Scrapes = append(f.tl.Scrapes, sc)
+	}
+	FillPoints(f.tl.Points, f.tl.Scrapes, fakeSeries())
 	if err := WriteJSON(filepath.Join(f.dir, TimelineFile), f.tl); err != nil {
 		t.Fatal(err)
 	}
@@ -219,12 +228,11 @@ func (f *fakeShard) stats(ep string) Stats {
 
 func (f *fakeShard) writeRun(t *testing.T) {
 	t.Helper()
-	ptr := func(v float64) *float64 { return &v }
 	level := float64(10 * f.index)
 	f.run = &Run{Schema: Schema, ID: fmt.Sprintf("20261130-120000-fake-shard%dof%d", f.index, f.count), Scenario: "fake",
 		Status: StatusCompleted, Target: "http://127.0.0.1:1", Started: f.started, Ended: f.started.Add(time.Duration(1+f.secs) * time.Second),
 		WarmupS: 1, Host: "h", Shard: fmt.Sprintf("%d/%d", f.index, f.count), ShardIndex: f.index, ShardCount: f.count, PlanHash: "sha256:fake",
-		Plan: Plan{Model: "open", Gates: []string{"p95 < 1s"}, Stages: []Stage{
+		Plan: Plan{Model: "open", Gates: []string{"p95 < 1s"}, Series: fakeSeries(), Stages: []Stage{
 			{StartS: 0, DurationS: 1, From: 0, To: level},
 			{StartS: 1, DurationS: float64(f.secs), From: level, To: level},
 		}},
@@ -232,8 +240,7 @@ func (f *fakeShard) writeRun(t *testing.T) {
 		Endpoints: map[string]Stats{"a": f.stats("a"), "b": f.stats("b")},
 		Generator: &Generator{Planned: 100 * int64(f.index), Sent: 90 * int64(f.index), Completed: 80 * int64(f.index), Late: int64(f.index),
 			SendLag: Latency{P50: float64(10 * f.index), P99: float64(100 * (3 - f.index))}},
-		// Shard 2 scraped most; shard 1 saw the highest RSS.
-		Server: Server{Scrapes: 3 * f.index, CacheHits: ptr(float64(f.index)), RSSBytesMax: ptr(float64(1000 * (3 - f.index))), Goroutines: ptr(float64(10 * f.index))},
+		Server: Server{Scrapes: 1 + f.secs, ScrapeErrors: f.index},
 		Gates:  []Gate{},
 	}
 	if err := WriteJSON(filepath.Join(f.dir, RunFile), f.run); err != nil {
@@ -242,6 +249,12 @@ func (f *fakeShard) writeRun(t *testing.T) {
 	if err := CheckLogs(f.dir); err != nil {
 		t.Fatalf("the fake shard's logs and run.json disagree: %v", err)
 	}
+}
+
+// fakeSeries are the fake plan's named series: a counter's increase and
+// the harness's RSS.
+func fakeSeries() []Series {
+	return append(HarnessSeries(), Series{Name: "hits", Unit: UnitCount, Expr: "increase(hits_total)", Query: SeriesQuery{Agg: AggIncrease, Metric: "hits_total"}})
 }
 
 // fakeShards writes the count shards of the fake plan and returns their

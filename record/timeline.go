@@ -1,24 +1,17 @@
 package record
 
-// Keys of timeline.json's Point.Server: what the runner read from the
-// target per interval (its Prometheus metrics and Server-Timing headers),
-// and what the report draws from it.
+import "strings"
+
+// Keys of timeline.json's Point.Server that are not named series: what the
+// runner read from the target per interval besides them (restarts seen, its
+// Server-Timing headers). A named series (Plan.Series) is keyed by its
+// name; ReservedSeriesName says which names these keys keep for themselves.
 const (
-	// Gauges, as last scraped in the interval.
-	ServerRSSBytes       = "rss_bytes"
-	ServerGoroutines     = "goroutines"
-	ServerDBPoolAcquired = "db_pool_acquired"
-	ServerDBPoolMax      = "db_pool_max"
-	// Counters' increases over the interval.
-	ServerDBPoolWaitMs        = "db_pool_wait_ms"
-	ServerDBPoolEmptyAcquires = "db_pool_empty_acquires"
-	ServerCacheHits           = "cache_hits"
-	ServerCacheMisses         = "cache_misses"
-	ServerDBQueries           = "db_queries"
-	ServerRestarts            = "restarts"
-	// Derived: hits over lookups, and the DB query histogram's P95.
-	ServerCacheHitRate = "cache_hit_rate"
-	ServerDBQueryP95Ms = "db_query_p95_ms"
+	// ServerRSSBytes is the harness's resident memory series (HarnessRSS),
+	// which memory_growth fits.
+	ServerRSSBytes = HarnessRSS
+	// ServerRestarts counts the target restarts the interval's scrapes saw.
+	ServerRestarts = "restarts"
 
 	// The target's Server-Timing split: ServerTimingPrefix+name is the mean
 	// duration in milliseconds of that entry over the interval's responses
@@ -30,3 +23,21 @@ const (
 	ServerTimingPrefix      = "server_timing_"
 	ServerTimingCountPrefix = "count_server_timing_"
 )
+
+// ReservedSeriesName says why name cannot name a series a scenario
+// declares, or "" when it can: a key the server map keeps for other
+// figures, or a harness series.
+func ReservedSeriesName(name string) string {
+	switch {
+	case name == ServerRestarts:
+		return "the timeline counts the target's restarts under it"
+	case strings.HasPrefix(name, ServerTimingPrefix) || strings.HasPrefix(name, ServerTimingCountPrefix):
+		return "the timeline keeps names starting with " + ServerTimingPrefix + " and " + ServerTimingCountPrefix + " for the Server-Timing split"
+	}
+	for _, h := range HarnessSeries() {
+		if name == h.Name {
+			return "the harness measures it at every metrics.url (" + h.Expr + ")"
+		}
+	}
+	return ""
+}

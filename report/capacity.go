@@ -15,17 +15,21 @@ type capacityPage struct {
 	Title, Answer, Stopped string
 	Facts                  []fact
 	Gates                  []string
-	Steps                  []capacityRow
-	Notes                  []string
-	Chart                  chartBlock
-	Assets                 assets
-	EChartsVersion         string
+	// Series are the titles of the headline series, a column each.
+	Series         []string
+	Steps          []capacityRow
+	Notes          []string
+	Chart          chartBlock
+	Assets         assets
+	EChartsVersion string
 }
 
 type capacityRow struct {
-	Level, P95, P99, Errors, Target, Achieved, CacheHit, Verdict, Failed, Dir string
-	Warnings                                                                  []string
-	Knee, Capacity                                                            bool
+	Level, P95, P99, Errors, Target, Achieved, Verdict, Failed, Dir string
+	// Series are the step's headline series, formatted ("—" unmeasured).
+	Series         []string
+	Warnings       []string
+	Knee, Capacity bool
 }
 
 // RenderCapacity writes report.html of a capacity search into dir: P95,
@@ -58,16 +62,28 @@ func RenderCapacity(dir string, c *record.Capacity, answer string, opts Options)
 			c.FormatLevel(c.Search.Start), c.StepWords(), c.FormatLevel(c.Search.Max),
 			secs(c.Search.HoldS), secs(c.Search.RampS), secs(c.Search.ExcludeS))},
 	}
+	var headline []record.Series
+	for _, s := range c.Series {
+		if s.Headline {
+			headline = append(headline, s)
+			p.Series = append(p.Series, s.Label())
+		}
+	}
 	for _, s := range c.Steps {
 		r := capacityRow{
 			Level: c.FormatLevel(s.Level), P95: gate.FormatMicros(s.P95US), P99: gate.FormatMicros(s.P99US),
 			Errors: gate.Format(s.ErrorRate, "ratio"), Target: gate.Format(s.TargetRate, "rps"),
-			Achieved: gate.Format(s.AchievedRate, "rps"), CacheHit: "—", Verdict: s.Verdict, Dir: s.Dir,
+			Achieved: gate.Format(s.AchievedRate, "rps"), Verdict: s.Verdict, Dir: s.Dir,
 			Knee: c.Knee != 0 && s.Level == c.Knee, Capacity: c.Found && s.Level == c.Capacity,
 			Warnings: s.Warnings,
 		}
-		if s.CacheHitRate != nil {
-			r.CacheHit = gate.Format(*s.CacheHitRate, "ratio")
+		for _, h := range headline {
+			v, ok := s.Series[h.Name]
+			if !ok {
+				r.Series = append(r.Series, "—")
+				continue
+			}
+			r.Series = append(r.Series, h.Format(v))
 		}
 		if c.Model == "closed" {
 			r.Target = "—" // users send as fast as they are answered: no planned rate

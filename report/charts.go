@@ -22,12 +22,13 @@ const (
 	ChartThroughput   = "throughput"
 	ChartErrors       = "errors"
 	ChartDistribution = "distribution"
-	ChartCache        = "cache"
 	ChartMemory       = "memory"
-	ChartResources    = "resources"
 	ChartServerTiming = "servertiming" // chart ids become JavaScript names: no dashes
-	ChartDB           = "db"
 	ChartInFlight     = "inflight"
+	// ChartSeriesPrefix and the chart's 1-based place among the run's
+	// declared charts (record.Plan.Charts) are a declared chart's id:
+	// "series1", "series2" …
+	ChartSeriesPrefix = "series"
 )
 
 // chartBlock is one chart of the page: drawn (Data set) or explained
@@ -490,31 +491,113 @@ func cutPrefix(s, prefix string) (string, bool) {
 	return "", false
 }
 
-// serverChart draws scraped server metrics from the timeline; scale
-// converts the raw values (bytes to MiB, ratio to %).
-func serverChart(d *runData, id, title, yName string, yMax any, metrics []string, labels []string, scale float64, maxPoints int) chartBlock {
+// serverChart draws named series from the timeline in one chart, their
+// values in the unit of the first (which they share): a ratio as a
+// percentage, seconds as milliseconds, bytes as MiB.
+func serverChart(d *runData, id, title string, series []record.Series, maxPoints int) chartBlock {
 	b := chartBlock{ID: id, Title: title}
 	if d.Timeline == nil {
 		b.Missing = "no timeline (" + record.TimelineFile + " absent)"
 		return b
 	}
-	spec := lineSpec{ID: id, Title: title, XName: "seconds", YName: yName, YMax: yMax, Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run)}
-	for i, m := range metrics {
+	if len(series) == 0 {
+		b.Missing = "the run declares none of the series the chart names"
+		return b
+	}
+	yName, scale := chartUnit(series[0].Unit)
+	spec := lineSpec{ID: id, Title: title, XName: "seconds", YName: yName, Marks: stageMarks(d.Run), Areas: faultAreas(d.Run), End: measuredEnd(d.Run)}
+	var names []string
+	top := 0.0
+	for _, s := range series {
+		names = append(names, s.Name)
 		var pts []xy
 		for _, p := range d.Timeline.Points {
-			if v, ok := p.Server[m]; ok {
+			if v, ok := p.Server[s.Name]; ok {
 				pts = append(pts, xy{p.T, v * scale})
+				top = math.Max(top, v*scale)
 			}
 		}
 		if len(pts) > 0 {
-			spec.Lines = append(spec.Lines, line{Name: labels[i], Points: downsampleMean(pts, maxPoints)})
+			spec.Lines = append(spec.Lines, line{Name: s.Label(), Points: downsampleMean(pts, maxPoints)})
 		}
 	}
+	if series[0].Unit == record.UnitRatio && top <= 100 {
+		spec.YMax = 100 // a share: its whole range
+	}
 	if len(spec.Lines) == 0 {
-		b.Missing = "the target's metrics endpoint did not report " + joinOr(metrics)
+		b.Missing = "no interval of the timeline holds " + joinOr(names)
+		if why := seriesNotes(d.Run, names); why != "" {
+			b.Missing += " (" + why + ")"
+		}
 		return b
 	}
-	return spec.render()
+	b = spec.render()
+	b.Note = "From the target's metrics: each point is the series over the scrapes that landed in its second (a counter's increase since the scrape before, a gauge as read)."
+	return b
+}
+
+// chartUnit is how a chart draws values of a series unit: its y axis' name
+// and the factor from the unit.
+func chartUnit(unit string) (name string, scale float64) {
+	switch unit {
+	case record.UnitRatio:
+		return "%", 100
+	case record.UnitSeconds:
+		return "ms", 1000
+	case record.UnitBytes:
+		return "MiB", 1.0 / (1 << 20)
+	case record.UnitPerSecond:
+		return "per second", 1
+	}
+	return "count", 1
+}
+
+// seriesNotes says why run.json has no window figure for the named series,
+// for those it says so of: "db_p95: the histogram counted no …".
+func seriesNotes(run *record.Run, names []string) string {
+	var why []string
+	for _, n := range names {
+		if w := run.Server.SeriesNotes[n]; w != "" {
+			why = append(why, n+": "+w)
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+// declaredCharts draws the run's declared charts (record.Plan.Charts), in
+// order, each with the id ChartSeriesPrefix and its 1-based place.
+func declaredCharts(d *runData, maxPoints int) []chartBlock {
+	var out []chartBlock
+	for i, c := range d.Run.Plan.Charts {
+		var series []record.Series
+		for _, name := range c.Series {
+			if s, ok := planSeries(d.Run, name); ok {
+				series = append(series, s)
+			}
+		}
+		out = append(out, serverChart(d, ChartSeriesPrefix+strconv.Itoa(i+1), c.Title, series, maxPoints))
+	}
+	return out
+}
+
+// memoryChart draws the harness's resident memory series
+// (record.HarnessRSS), which every run with a metrics.url measures.
+func memoryChart(d *runData, maxPoints int) chartBlock {
+	s, ok := planSeries(d.Run, record.HarnessRSS)
+	if !ok {
+		return chartBlock{ID: ChartMemory, Title: "Target memory (RSS)", Missing: "the run did not scrape the target's metrics (no metrics.url)"}
+	}
+	return serverChart(d, ChartMemory, "Target memory (RSS)", []record.Series{s}, maxPoints)
+}
+
+// planSeries finds the named series name among the run's.
+func planSeries(run *record.Run, name string) (record.Series, bool) {
+	for _, s := range run.Plan.Series {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return record.Series{}, false
 }
 
 func joinOr(names []string) string {
@@ -564,20 +647,17 @@ func serverTimingChart(d *runData, maxPoints int) chartBlock {
 	return b
 }
 
-// runCharts builds every chart of a single-run report, in page order.
+// runCharts builds every chart of a single-run report, in page order: the
+// load's, the charts the scenario declares of its target's series, the
+// target's memory, its Server-Timing split.
 func runCharts(d *runData, maxPoints int) []chartBlock {
-	return []chartBlock{
+	charts := []chartBlock{
 		latencyChart(d, maxPoints),
 		throughputChart(d, maxPoints),
 		inFlightChart(d, maxPoints),
 		errorsChart(d, maxPoints),
 		distributionChart(d),
-		serverChart(d, ChartCache, "Cache hit rate", "%", 100, []string{record.ServerCacheHitRate}, []string{"hit rate"}, 100, maxPoints),
-		serverChart(d, ChartMemory, "Target memory (RSS)", "MiB", nil, []string{record.ServerRSSBytes}, []string{"RSS"}, 1.0/(1<<20), maxPoints),
-		serverChart(d, ChartResources, "Target goroutines and DB pool", "count", nil,
-			[]string{record.ServerGoroutines, record.ServerDBPoolAcquired, record.ServerDBPoolMax}, []string{"goroutines", "DB conns in use", "DB pool max"}, 1, maxPoints),
-		serverChart(d, ChartDB, "Database: query P95 and pool waits", "ms", nil,
-			[]string{record.ServerDBQueryP95Ms, record.ServerDBPoolWaitMs}, []string{"DB query P95", "pool wait since last scrape"}, 1, maxPoints),
-		serverTimingChart(d, maxPoints),
 	}
+	charts = append(charts, declaredCharts(d, maxPoints)...)
+	return append(charts, memoryChart(d, maxPoints), serverTimingChart(d, maxPoints))
 }

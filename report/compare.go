@@ -25,8 +25,9 @@ type Comparison struct {
 	// Deltas are the same, as numbers.
 	Deltas []Delta
 	// Headline is the before/after table: P95, average response, error
-	// rate, cache hit rate, DB query P95 and achieved rate of each run, with
-	// the change of each later run against the first.
+	// rate, the runs' headline series (the built-ins' cache hit rate and DB
+	// query P95) and achieved rate of each run, with the change of each
+	// later run against the first.
 	Headline []HeadlineRow
 }
 

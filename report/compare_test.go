@@ -185,25 +185,31 @@ func TestCompare(t *testing.T) {
 // better, and "—" where a run lacks the metric.
 func TestHeadlineRows(t *testing.T) {
 	t.Parallel()
-	f := func(v float64) *float64 { return &v }
+	// The headline series of the built-in scenarios, and one of the
+	// second run's own that says no way is better.
+	series, _ := record.OldSeries()
+	queue := record.Series{Name: "queue", Title: "queue depth", Unit: record.UnitCount, Headline: true}
 	// Latencies are the successful requests' (all requests' differ).
 	before := &record.Run{Overall: record.Stats{Requests: 100, Successes: 98, ErrorRate: 0.02,
 		LatencyUS: record.Latency{P95: 1.9e6, Mean: 0.9e6}, LatencyOKUS: &record.Latency{P95: 2.1e6, Mean: 1e6}, Rate: record.Rate{Achieved: 40}},
-		Server: record.Server{CacheHitRate: f(0), DBQueryP95Seconds: f(0.05)}}
+		Plan:   record.Plan{Series: series},
+		Server: record.Server{Series: map[string]float64{"cache_hit_rate": 0, "db_p95": 0.05, "db_p99": 0.1}}}
 	after := &record.Run{Overall: record.Stats{Requests: 100, Successes: 99, ErrorRate: 0.01,
 		LatencyUS: record.Latency{P95: 200e3, Mean: 0.8e6}, LatencyOKUS: &record.Latency{P95: 270e3, Mean: 1e6}, Rate: record.Rate{Achieved: 50}},
-		Server: record.Server{CacheHitRate: f(0.8)}}
+		Plan:   record.Plan{Series: append(series, queue)},
+		Server: record.Server{Series: map[string]float64{"cache_hit_rate": 0.8, "queue": 12}}}
 	want := map[string][2]string{
 		"P95 latency (successful)":      {"270 ms", "7.8× faster (better)"},
 		"average response (successful)": {"1 s", "no change"},
 		"error rate":                    {"1 %", "−1.0 pp (better)"},
 		"cache hit rate":                {"80 %", "+80 pp (better)"},
 		"DB query P95":                  {"—", "—"},
+		"queue depth":                   {"12", "—"},
 		"achieved rate (completed)":     {"50/s", "+25 % (better)"},
 	}
 	rows := headlineRows([]*record.Run{before, after})
-	if len(rows) != len(want) {
-		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	if len(rows) != len(want) || rows[3].Metric != "cache hit rate" || rows[5].Metric != "queue depth" {
+		t.Fatalf("%d rows %+v, want %d: the load's, then the headline series in order", len(rows), rows, len(want))
 	}
 	for _, r := range rows {
 		w, ok := want[r.Metric]
@@ -214,6 +220,10 @@ func TestHeadlineRows(t *testing.T) {
 		if len(r.Values) != 2 || len(r.Changes) != 1 || r.Values[1] != w[0] || r.Changes[0] != w[1] {
 			t.Errorf("%s: values %q changes %q, want after %q and change %q", r.Metric, r.Values, r.Changes, w[0], w[1])
 		}
+	}
+	// A series that says no way is better: the change, not judged.
+	if got := headlineChange(headlineMetric{unit: "count"}, 10, 12); got != "+20 %" {
+		t.Errorf("an unjudged change: %q", got)
 	}
 	if got := headlineHeader([]string{"baseline", "optimized"}); strings.Join(got, ",") != "metric,baseline,optimized,change" {
 		t.Errorf("header %q", got)

@@ -43,7 +43,11 @@ func TestFinishPass(t *testing.T) {
 	html := readFile(t, filepath.Join(dir, record.ReportFile))
 	for _, want := range []string{
 		`id="verdict" class="banner pass"`, "PASS — all 3 gates hold",
-		`id="latency"`, `id="throughput"`, `id="inflight"`, `id="distribution"`, `id="cache"`, `id="resources"`,
+		`id="latency"`, `id="throughput"`, `id="inflight"`, `id="distribution"`,
+		// The charts the scenario declares, in its order, with its titles.
+		`id="series1"`, "Cache hit rate", `id="series2"`, "Target goroutines and DB pool",
+		// A declared chart with nothing to draw says why.
+		`id="chart-series3"`, "Not drawn: no interval of the timeline holds db_p95 or db_pool_wait",
 		// A run without errors says so instead of drawing an empty chart.
 		`id="chart-errors"`, "No errors: every request of the run succeeded.",
 		"/* fake echarts */", `'<\/script>'`, // inlined, with the element end escaped
@@ -57,7 +61,7 @@ func TestFinishPass(t *testing.T) {
 		t.Error("report.html references the CDN although ECharts was inlined")
 	}
 	// The fixture has no RSS: the memory chart says why instead of drawing.
-	if !strings.Contains(html, "Not drawn: the target&#39;s metrics endpoint did not report rss_bytes") {
+	if !strings.Contains(html, "Not drawn: no interval of the timeline holds rss_bytes") {
 		t.Error("the memory chart does not say why it is not drawn")
 	}
 	if !strings.Contains(html, "Not drawn: the target sent no Server-Timing header") {

@@ -2,7 +2,9 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -50,6 +52,9 @@ type fixture struct {
 	// endpoints, "more1" … (slower by their number), for pages of many
 	// endpoints.
 	More int
+	// OldFormat writes run.json and timeline.json as loadgate did before
+	// named series: the reference target's figures in fixed fields.
+	OldFormat bool
 }
 
 var fixtureStart = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
@@ -159,8 +164,8 @@ func writeFixture(t testing.TB, dir string, fx fixture) *record.Run {
 		p.Server["db_pool_acquired"] = 3
 		p.Server["db_pool_max"] = 10
 		if fx.DBQueryMs > 0 {
-			p.Server["db_query_p95_ms"] = fx.DBQueryMs * fx.Scale
-			p.Server["db_pool_wait_ms"] = 20 * fx.Scale
+			p.Server["db_p95"] = fx.DBQueryMs * fx.Scale / 1000
+			p.Server["db_pool_wait"] = 0.02 * fx.Scale
 			p.Server["db_pool_empty_acquires"] = 2
 		}
 		if fx.ServerTiming {
@@ -245,23 +250,35 @@ func writeFixture(t testing.TB, dir string, fx fixture) *record.Run {
 		run.Endpoints[name] = stats(name)
 		run.Plan.Requests = append(run.Plan.Requests, record.RequestMix{Name: name, Method: "GET", Path: "/api/" + name, Weight: 1})
 	}
+	// The reference target's series, as the built-in scenarios declare them.
+	series, charts := record.OldSeries()
+	run.Plan.Series, run.Plan.Charts = append(record.HarnessSeries(), series...), charts
+	srv := &run.Server
+	srv.Series, srv.SeriesNotes = map[string]float64{"goroutines": 40, "db_pool_acquired": 3, "db_pool_max": 10}, map[string]string{}
 	if !fx.NoCache {
-		hit := 0.7
-		run.Server.CacheHitRate = &hit
+		srv.Series["cache_hit_rate"] = 0.7
+	} else {
+		srv.SeriesNotes["cache_hit_rate"] = `the target exposed no series of loadgate_cache_requests_total matching increase(loadgate_cache_requests_total{result="hit"}) during the measured window`
+	}
+	if fx.RSS != nil {
+		srv.Series[record.HarnessRSS] = fx.RSS(fx.Seconds - 1)
 	}
 	if fx.DBQueryMs > 0 {
 		sec := fx.DBQueryMs * fx.Scale / 1000
-		n, p50, p95, p99, mean := float64(3*fx.Rate*fx.Seconds), 0.25*sec, sec, 1.5*sec, 0.4*sec
-		wait, empty := 0.02*fx.Scale*float64(fx.Seconds), float64(2*fx.Seconds)
-		run.Server.DBQueries, run.Server.DBQueryP50Seconds, run.Server.DBQueryP95Seconds = &n, &p50, &p95
-		run.Server.DBQueryP99Seconds, run.Server.DBQueryMeanSeconds = &p99, &mean
-		run.Server.DBPoolWaitSeconds, run.Server.DBPoolEmptyAcquires = &wait, &empty
+		for k, v := range map[string]float64{"db_queries": float64(3 * fx.Rate * fx.Seconds), "db_p50": 0.25 * sec, "db_p95": sec, "db_p99": 1.5 * sec,
+			"db_mean": 0.4 * sec, "db_pool_wait": 0.02 * fx.Scale * float64(fx.Seconds), "db_pool_empty_acquires": float64(2 * fx.Seconds)} {
+			srv.Series[k] = v
+		}
 	}
-	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
-		t.Fatal(err)
-	}
-	if err := record.WriteJSON(filepath.Join(dir, record.TimelineFile), tl); err != nil {
-		t.Fatal(err)
+	if fx.OldFormat {
+		writeOldFormat(t, dir, run, &tl)
+	} else {
+		if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
+			t.Fatal(err)
+		}
+		if err := record.WriteJSON(filepath.Join(dir, record.TimelineFile), tl); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, record.HlogFile), hlog.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
@@ -295,5 +312,58 @@ func TestLoadRunReadsFixture(t *testing.T) {
 	}
 	if n := d.Series["search"].Total.TotalCount(); n != run.Endpoints["search"].Requests {
 		t.Errorf("search count %d, want %d", n, run.Endpoints["search"].Requests)
+	}
+}
+
+// writeOldFormat writes run and tl as loadgate wrote them before named
+// series: the server summary's fixed fields in place of plan.series,
+// plan.charts and server.series, the timeline's old keys.
+func writeOldFormat(t testing.TB, dir string, run *record.Run, tl *record.Timeline) {
+	t.Helper()
+	data, err := json.Marshal(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	plan, srv := doc["plan"].(map[string]any), doc["server"].(map[string]any)
+	delete(plan, "series")
+	delete(plan, "charts")
+	delete(srv, "series_notes")
+	old := map[string]string{"cache_hit_rate": "cache_hit_rate", "rss_bytes": "rss_bytes_max", "goroutines": "goroutines_max",
+		"db_queries": "db_queries", "db_mean": "db_query_mean_seconds", "db_p50": "db_query_p50_seconds", "db_p95": "db_query_p95_seconds",
+		"db_p99": "db_query_p99_seconds", "db_pool_wait": "db_pool_wait_seconds", "db_pool_empty_acquires": "db_pool_empty_acquires"}
+	for name, v := range run.Server.Series {
+		if field, ok := old[name]; ok {
+			srv[field] = v
+		}
+	}
+	delete(srv, "series")
+	data, err = json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, record.RunFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oldTL := *tl
+	oldTL.Points = nil
+	for _, p := range tl.Points {
+		q := p
+		q.Server = maps.Clone(p.Server)
+		if v, ok := q.Server["db_p95"]; ok {
+			delete(q.Server, "db_p95")
+			q.Server["db_query_p95_ms"] = v * 1000
+		}
+		if v, ok := q.Server["db_pool_wait"]; ok {
+			delete(q.Server, "db_pool_wait")
+			q.Server["db_pool_wait_ms"] = v * 1000
+		}
+		oldTL.Points = append(oldTL.Points, q)
+	}
+	if err := record.WriteJSON(filepath.Join(dir, record.TimelineFile), &oldTL); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -20,47 +20,58 @@ type HeadlineRow struct {
 // headlineMetric is how one row of the before/after table reads a run.
 type headlineMetric struct {
 	name string
-	unit string // a gate unit: "us", "ratio", "rps"
-	// lowerIsBetter says which way is an improvement.
-	lowerIsBetter bool
+	unit string // a gate unit: "us", "ratio", "rps", "s", "bytes", "count"
+	// better says which way is an improvement (record.BetterHigher or
+	// BetterLower); "" for none, and then a change is not judged.
+	better string
 	// timed is set for request latencies, which the request timeout caps.
 	timed bool
 	read  func(*record.Run) (float64, bool)
 }
 
-// headlineMetrics are the rows of the before/after table: what the seed's
-// table had (P95, average response, DB query time, cache hit rate) plus the
-// error rate and the throughput the runs achieved.
-func headlineMetrics() []headlineMetric {
-	ptr := func(p *float64, scale float64) (float64, bool) {
-		if p == nil {
-			return 0, false
-		}
-		return *p * scale, true
-	}
+// headlineMetrics are the rows of the before/after table: the load's
+// figures (P95, average response, error rate, achieved throughput) and the
+// headline series the runs declare (metrics.series with headline: true:
+// the built-in scenarios' cache hit rate and DB query P95), each in the
+// first run's order that declares it.
+func headlineMetrics(runs []*record.Run) []headlineMetric {
 	measured := func(r *record.Run) bool { return r.Overall.Requests > 0 }
-	return []headlineMetric{
+	rows := []headlineMetric{
 		// Latencies of the successful requests, as the gates read them.
-		{"P95 latency (successful)", "us", true, true, func(r *record.Run) (float64, bool) {
+		{"P95 latency (successful)", "us", record.BetterLower, true, func(r *record.Run) (float64, bool) {
 			l, ok := r.Overall.LatencyOf(record.OK)
 			return l.P95, ok
 		}},
-		{"average response (successful)", "us", true, true, func(r *record.Run) (float64, bool) {
+		{"average response (successful)", "us", record.BetterLower, true, func(r *record.Run) (float64, bool) {
 			l, ok := r.Overall.LatencyOf(record.OK)
 			return l.Mean, ok
 		}},
-		{"error rate", "ratio", true, false, func(r *record.Run) (float64, bool) { return r.Overall.ErrorRate, measured(r) }},
-		{"cache hit rate", "ratio", false, false, func(r *record.Run) (float64, bool) { return ptr(r.Server.CacheHitRate, 1) }},
-		{"DB query P95", "us", true, false, func(r *record.Run) (float64, bool) { return ptr(r.Server.DBQueryP95Seconds, 1e6) }},
-		{"achieved rate (completed)", "rps", false, false, func(r *record.Run) (float64, bool) { return r.Overall.Rate.Achieved, measured(r) }},
+		{"error rate", "ratio", record.BetterLower, false, func(r *record.Run) (float64, bool) { return r.Overall.ErrorRate, measured(r) }},
 	}
+	seen := map[string]bool{}
+	for _, r := range runs {
+		for _, s := range r.Plan.Series {
+			if !s.Headline || seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			name := s.Name
+			rows = append(rows, headlineMetric{s.Label(), s.GateUnit(), s.Better, false, func(r *record.Run) (float64, bool) {
+				v, ok := r.Server.Series[name]
+				return v, ok
+			}})
+		}
+	}
+	return append(rows, headlineMetric{"achieved rate (completed)", "rps", record.BetterHigher, false, func(r *record.Run) (float64, bool) {
+		return r.Overall.Rate.Achieved, measured(r)
+	}})
 }
 
 // headlineRows builds the before/after table of runs, the first being the
 // baseline.
 func headlineRows(runs []*record.Run) []HeadlineRow {
 	var rows []HeadlineRow
-	for _, m := range headlineMetrics() {
+	for _, m := range headlineMetrics(runs) {
 		row := HeadlineRow{Metric: m.name}
 		base, baseOK := m.read(runs[0])
 		for i, r := range runs {
@@ -90,7 +101,8 @@ func headlineRows(runs []*record.Run) []HeadlineRow {
 
 // headlineChange says how v differs from base: relative for latencies and
 // rates, in percentage points for ratios (a change from 0 % has no
-// relative size), and whether that is better or worse.
+// relative size), and, when the metric says which way is better, whether
+// that is better or worse.
 func headlineChange(m headlineMetric, base, v float64) string {
 	if v == base {
 		return "no change"
@@ -99,7 +111,10 @@ func headlineChange(m headlineMetric, base, v float64) string {
 	if m.unit == "ratio" {
 		s = ppWords(base, v)
 	}
-	if (v < base) == m.lowerIsBetter {
+	switch {
+	case m.better == "":
+		return s
+	case (v < base) == (m.better == record.BetterLower):
 		return s + " (better)"
 	}
 	return s + " (worse)"

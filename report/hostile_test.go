@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"html"
+	"html/template"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -66,6 +67,17 @@ func writeHostileRun(t *testing.T, dir string) *record.Run {
 	run.Warnings = []string{hostile("warning")}
 	run.Overall.Errors[hostile("error-kind")] = 1
 	run.Server.ServerTiming = map[string]record.Timing{hostile("server-timing"): {MeanMS: 3, Count: 40}}
+	// Series titles and chart titles come from a scenario file: the cache
+	// hit rate (a headline series: the comparison's table, the summary's
+	// facts) and the first chart.
+	for i := range run.Plan.Series {
+		if run.Plan.Series[i].Name == "cache_hit_rate" {
+			run.Plan.Series[i].Title = hostile("series-title")
+		}
+	}
+	run.Plan.Charts[0].Title = hostile("chart-title")
+	run.Server.SeriesNotes = map[string]string{"db_p99": hostile("series-note")}
+	delete(run.Server.Series, "db_p99")
 	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 		t.Fatal(err)
 	}
@@ -95,10 +107,11 @@ func hostileCapacity() *record.Capacity {
 	fail := record.Gate{Expr: hostile("step-gate"), Verdict: record.VerdictFail, Message: hostile("step-gate-message")}
 	return &record.Capacity{Schema: 1, Scenario: hostile("capacity-scenario"), Target: hostile("capacity-target"),
 		Profile: hostile("capacity-profile"), Model: "closed",
-		Gates: []string{hostile("capacity-gate")}, Found: true, Capacity: 100, Knee: 200,
+		Series: []record.Series{{Name: "hit", Title: hostile("capacity-series"), Unit: record.UnitRatio, Headline: true}},
+		Gates:  []string{hostile("capacity-gate")}, Found: true, Capacity: 100, Knee: 200,
 		Stopped: hostile("stopped"),
 		Steps: []record.CapacityStep{
-			{Level: 100, Dir: "javascript:window.__pwned='dir'//", P95US: 900_000, AchievedRate: 90, Verdict: record.VerdictPass,
+			{Level: 100, Dir: "javascript:window.__pwned='dir'//", P95US: 900_000, AchievedRate: 90, Verdict: record.VerdictPass, Series: map[string]float64{"hit": 0.8},
 				Warnings: []string{hostile("step-warning")}},
 			{Level: 200, Dir: hostile("step-dir"), P95US: 4_200_000, AchievedRate: 120, Verdict: record.VerdictFail,
 				Gates: []record.Gate{fail}, Error: hostile("step-error")},
@@ -268,8 +281,13 @@ func TestHostileRunIsData(t *testing.T) {
 		if _, err := finish(dir, o); err != nil {
 			t.Fatal(err)
 		}
-		checkPageIsData(t, map[bool]string{true: "report.html (inlined)", false: "report.html (CDN)"}[inline],
-			readFile(t, filepath.Join(dir, record.ReportFile)), inline)
+		page := readFile(t, filepath.Join(dir, record.ReportFile))
+		checkPageIsData(t, map[bool]string{true: "report.html (inlined)", false: "report.html (CDN)"}[inline], page, inline)
+		for _, w := range []string{"chart-title", "series-title", "series-note"} {
+			if !strings.Contains(page, template.HTMLEscapeString(hostile(w))) {
+				t.Errorf("report.html does not show the %s as text", w)
+			}
+		}
 	}
 
 	md := readFile(t, filepath.Join(dir, record.SummaryFile))
@@ -280,7 +298,7 @@ func TestHostileRunIsData(t *testing.T) {
 			}
 		}
 	})
-	rendered := checkMarkdownIsData(t, "summary.md", md, run.Scenario, run.ID, run.Target, run.Warnings[0], names[0], names[1], hostile("gate"))
+	rendered := checkMarkdownIsData(t, "summary.md", md, run.Scenario, run.ID, run.Target, run.Warnings[0], names[0], names[1], hostile("gate"), hostile("series-title"))
 	tables := mdTables(rendered)
 	if len(tables) != 2 {
 		t.Fatalf("summary.md renders %d tables, want 2 (gates, endpoints):\n%s", len(tables), rendered)

@@ -41,8 +41,21 @@ func keyNumbers(run *record.Run, gates []record.Gate) []keyNumber {
 		}
 	}
 	keys := []keyNumber{p95, errs, rate}
-	if hr := run.Server.CacheHitRate; hr != nil {
-		keys = append(keys, keyNumber{ID: "key-cache", Label: "cache hit rate", Value: gate.Format(*hr, "ratio"), Sub: "of the target's cache lookups"})
+	metrics := map[string][]string{
+		"key-p95":      {"p95", "latency.p95", "ok.p95", "ok.latency.p95"},
+		"key-errors":   {"error_rate"},
+		"key-rate":     {"rate", "achieved_rate"},
+		"key-requests": {"requests"},
+	}
+	// The target's headline series the run measured (the cache hit rate of
+	// the built-in scenarios), each under its gates.
+	for _, f := range headlineSeries(run) {
+		if !f.Measured {
+			continue
+		}
+		id := "key-series-" + f.Name
+		keys = append(keys, keyNumber{ID: id, Label: f.Title, Value: f.Value, Sub: "the target's own figure"})
+		metrics[id] = []string{f.Name, "server." + f.Name}
 	}
 	reqs := keyNumber{ID: "key-requests", Label: "requests", Value: fmt.Sprint(o.Requests), Sub: fmt.Sprintf("%d succeeded", o.Successes)}
 	if g := run.Generator; g != nil {
@@ -53,17 +66,10 @@ func keyNumbers(run *record.Run, gates []record.Gate) []keyNumber {
 	}
 	keys = append(keys, reqs)
 
-	metrics := map[string][]string{
-		"key-p95":      {"p95", "latency.p95", "ok.p95", "ok.latency.p95"},
-		"key-errors":   {"error_rate"},
-		"key-rate":     {"rate", "achieved_rate"},
-		"key-cache":    {"cache_hit_rate", "server.cache_hit_rate"},
-		"key-requests": {"requests"},
-	}
 	for i := range keys {
 		k := &keys[i]
 		for _, g := range gates {
-			p, err := gate.Parse(g.Expr)
+			p, err := gate.Parse(g.Expr, run.Plan.Series...)
 			if err != nil || p.Endpoint != "" || !slices.Contains(metrics[k.ID], p.Metric) {
 				continue
 			}

@@ -48,7 +48,7 @@ func TestRunPageOrder(t *testing.T) {
 	// The strip: P95 and the error rate marked by their gates.
 	page := html.UnescapeString(src)
 	for _, want := range []string{`<div id="key-p95" class="key v-pass">`, "p95 < 3s: pass", `<div id="key-errors" class="key v-fail">`, "error_rate < 1%: fail",
-		`<div id="key-rate" class="key">`, "of 50/s planned", `<div id="key-cache" class="key">`, `<div id="key-requests" class="key">`,
+		`<div id="key-rate" class="key">`, "of 50/s planned", `<div id="key-series-cache_hit_rate" class="key">`, `<div id="key-requests" class="key">`,
 		`1 warning</a>, under the latency chart`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("run page lacks %q", want)

@@ -45,7 +45,7 @@ func writeSummary(w io.Writer, j *judged) {
 	for _, e := range run.Expected {
 		fmt.Fprintf(w, "> ✔️ %s\n\n", mdText(e))
 	}
-	if facts := serverFacts(&run.Server); len(facts) > 0 {
+	if facts := serverFacts(run, true); len(facts) > 0 {
 		parts := make([]string, len(facts))
 		for i, f := range facts {
 			parts[i] = mdText(f.Name + " " + f.Value)

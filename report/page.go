@@ -167,7 +167,7 @@ func runFacts(run *record.Run) []fact {
 	if b := bytesFact(run); b != "" {
 		f = append(f, fact{"data", b})
 	}
-	f = append(f, serverFacts(&run.Server)...)
+	f = append(f, serverFacts(run, false)...)
 	if run.Commit != "" {
 		f = append(f, fact{"commit", run.Commit})
 	}
@@ -388,7 +388,7 @@ func renderRunPage(w io.Writer, d *runData, out record.Outcome, deltas, notes []
 	}
 	p.StatusColumns, p.StatusRows = statusTable(d.Run)
 	p.Plan, p.Timing = planOf(d.Run), serverTimingRows(d.Run.Server.ServerTiming)
-	verdicts := endpointVerdicts(out.Gates)
+	verdicts := endpointVerdicts(out.Gates, d.Run.Plan.Series)
 	for i := range p.Endpoints {
 		name := p.Endpoints[i].Name
 		if i == len(p.Endpoints)-1 {
@@ -402,100 +402,6 @@ func renderRunPage(w io.Writer, d *runData, out record.Outcome, deltas, notes []
 		return a, fmt.Errorf("rendering report: %w", err)
 	}
 	return a, nil
-}
-
-// serverFacts says what the target's own metrics measured over the window:
-// restarts, cache hit rate, DB query time, pool waits, peak memory; a
-// metric the target did not expose is left out.
-func serverFacts(srv *record.Server) []fact {
-	var f []fact
-	if v := restartsFact(srv.Restarts); v != "" {
-		f = append(f, fact{"target restarts", v})
-	}
-	if srv.CacheHitRate != nil {
-		v := gate.Format(*srv.CacheHitRate, "ratio")
-		if srv.CacheHits != nil && srv.CacheMisses != nil {
-			v += fmt.Sprintf(" (%.0f hits, %.0f misses)", *srv.CacheHits, *srv.CacheMisses)
-		}
-		f = append(f, fact{"cache hit rate", v})
-	}
-	if v := dbQueryFact(srv); v != "" {
-		f = append(f, fact{"DB query time", v})
-	}
-	switch {
-	case srv.DBPoolWaitSeconds != nil && srv.DBPoolEmptyAcquires != nil && *srv.DBPoolWaitSeconds == 0 && *srv.DBPoolEmptyAcquires == 0:
-		f = append(f, fact{"DB pool waits", "none: every acquire found a free connection"})
-	case srv.DBPoolWaitSeconds != nil || srv.DBPoolEmptyAcquires != nil:
-		var parts []string
-		if srv.DBPoolWaitSeconds != nil {
-			parts = append(parts, gate.Format(*srv.DBPoolWaitSeconds, "s")+" spent waiting for a connection")
-		}
-		if srv.DBPoolEmptyAcquires != nil {
-			parts = append(parts, fmt.Sprintf("%.0f acquires found the pool empty", *srv.DBPoolEmptyAcquires))
-		}
-		f = append(f, fact{"DB pool waits", strings.Join(parts, ", ")})
-	}
-	if v := serverTimingFact(srv.ServerTiming); v != "" {
-		f = append(f, fact{"Server-Timing split", v})
-	}
-	if srv.RSSBytesMax != nil {
-		v := gate.FormatBytes(*srv.RSSBytesMax) + " peak RSS"
-		if srv.Goroutines != nil {
-			v += fmt.Sprintf(", %.0f goroutines at most", *srv.Goroutines)
-		}
-		f = append(f, fact{"target memory", v})
-	}
-	return f
-}
-
-// restartsFact is "1, between 2s and 3s (loadgate_cache_requests_total
-// went backwards); counters read as starting again from zero", or "" when
-// the target did not restart.
-func restartsFact(rs []record.Restart) string {
-	if len(rs) == 0 {
-		return ""
-	}
-	tenth := func(s float64) string {
-		return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond).String()
-	}
-	parts := make([]string, len(rs))
-	for i, r := range rs {
-		sign := r.Sign + " went backwards"
-		if r.Sign == metricStartTime {
-			sign = r.Sign + " changed"
-		}
-		parts[i] = fmt.Sprintf("between %s and %s (%s)", tenth(r.AfterS), tenth(r.BeforeS), sign)
-	}
-	return fmt.Sprintf("%d, %s; counters read as starting again from zero", len(rs), strings.Join(parts, "; "))
-}
-
-// metricStartTime is the process collector's start time: a restart's sign
-// when it changed.
-const metricStartTime = "process_start_time_seconds"
-
-// dbQueryFact is "P50 1.2 ms · P95 3.4 ms · P99 5 ms (mean 1.5 ms over
-// 12345 queries)", or "" when the target reported no DB query time.
-func dbQueryFact(srv *record.Server) string {
-	var parts []string
-	for _, q := range []struct {
-		name string
-		v    *float64
-	}{{"P50", srv.DBQueryP50Seconds}, {"P95", srv.DBQueryP95Seconds}, {"P99", srv.DBQueryP99Seconds}} {
-		if q.v != nil {
-			parts = append(parts, q.name+" "+gate.FormatMicros(*q.v*1e6))
-		}
-	}
-	if len(parts) == 0 {
-		if srv.DBQueries != nil {
-			return "no queries in the measured window"
-		}
-		return ""
-	}
-	s := strings.Join(parts, " · ")
-	if srv.DBQueryMeanSeconds != nil && srv.DBQueries != nil {
-		s += fmt.Sprintf(" (mean %s over %.0f queries)", gate.FormatMicros(*srv.DBQueryMeanSeconds*1e6), *srv.DBQueries)
-	}
-	return s
 }
 
 // serverTimingFact is "db 4.2 ms · llm 1.9 s (mean per response that sent

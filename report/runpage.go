@@ -113,12 +113,13 @@ func bytesFact(run *record.Run) string {
 
 // endpointVerdicts gives each endpoint ("" for the whole run) the worst
 // verdict of the gates scoped to it: fail over unknown over pass; an
-// endpoint no gate reads is absent.
-func endpointVerdicts(gates []record.Gate) map[string]string {
+// endpoint no gate reads is absent. A gate may name one of the run's
+// named series (declared), which is run-wide.
+func endpointVerdicts(gates []record.Gate, declared []record.Series) map[string]string {
 	rank := map[string]int{record.VerdictPass: 1, record.VerdictUnknown: 2, record.VerdictFail: 3}
 	out := map[string]string{}
 	for _, g := range gates {
-		p, err := gate.Parse(g.Expr)
+		p, err := gate.Parse(g.Expr, declared...)
 		if err != nil {
 			continue
 		}

@@ -134,4 +134,9 @@ func TestCapacityClosedHasNoPlannedRate(t *testing.T) {
 	if strings.Contains(page, "<td>0/s</td>") {
 		t.Error("a closed-model step shows a planned rate of 0/s")
 	}
+	// The headline series are a column each: measured, or "—".
+	if !strings.Contains(page, "<th>cache hit rate</th><th>DB query P95</th><th>verdict</th>") ||
+		!strings.Contains(page, "<td>90 %</td><td>4 ms</td><td>pass</td>") || !strings.Contains(page, "<td>40 %</td><td>—</td><td>fail</td>") {
+		t.Errorf("the steps' headline series are not their columns:\n%s", page)
+	}
 }

@@ -178,8 +178,9 @@ func sampleCapacity() *record.Capacity {
 		g.Verdict = verdict
 		return record.CapacityStep{Level: level, P95US: p95, P99US: p99, AchievedRate: rate, ErrorRate: errs, Verdict: verdict, Gates: []record.Gate{g}}
 	}
-	return &record.Capacity{Schema: 1, Scenario: "users", Target: "http://127.0.0.1:8080", Model: "closed", Profile: "optimized",
-		Started: fixtureStart, Ended: fixtureStart.Add(3 * time.Minute),
+	series, _ := record.OldSeries()
+	c := &record.Capacity{Schema: 1, Scenario: "users", Target: "http://127.0.0.1:8080", Model: "closed", Profile: "optimized",
+		Started: fixtureStart, Ended: fixtureStart.Add(3 * time.Minute), Series: series,
 		Gates: []string{"p95 < 3s"}, Found: true, Capacity: 200, Knee: 400,
 		Search:  record.CapacitySearch{Start: 100, Factor: 2, Max: 800, HoldS: 30, RampS: 5, ExcludeS: 5},
 		Stopped: "stopped at 400 users: p95 < 3s fail (4.2 s)",
@@ -188,4 +189,10 @@ func sampleCapacity() *record.Capacity {
 			step(200, 1_800_000, 2_400_000, 170, 0, record.VerdictPass),
 			step(400, 4_200_000, 6_100_000, 180, 0.02, record.VerdictFail),
 		}}
+	// The target's headline series at each level; the last step's DB
+	// query P95 was not measured.
+	c.Steps[0].Series = map[string]float64{"cache_hit_rate": 0.9, "db_p95": 0.004}
+	c.Steps[1].Series = map[string]float64{"cache_hit_rate": 0.7, "db_p95": 0.009}
+	c.Steps[2].Series = map[string]float64{"cache_hit_rate": 0.4}
+	return c
 }

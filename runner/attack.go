@@ -52,8 +52,8 @@ type attack struct {
 	closed bool
 	warmup time.Duration
 	rec    *recorder
-	live   *live          // nil without WithMetrics
-	series []*seriesQuery // the target series the scenario's gates read
+	live   *live         // nil without WithMetrics
+	series *targetSeries // what the run measures of the target's metrics
 	// abortGates watches the abort gates (nil: none); aborted is the one
 	// that ended the run.
 	abortGates *abortWatch
@@ -85,6 +85,7 @@ type outcome struct {
 	flows     map[string]record.FlowStats
 	server    record.Server
 	points    []record.Point
+	scrapes   []record.Scrape
 	warnings  []string
 	// expected is what the scenario's drills caused as planned (record.Run.Expected).
 	expected []string
@@ -155,7 +156,7 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 		// The metrics of an HTTPS target are trusted as its API is.
 		scr.client.Transport = newPlainClient(0, a.transport, scenarios.DefaultRedirects).Transport
 		scr.client.CheckRedirect = checkRedirect(scenarios.DefaultRedirects, a.transport.secret)
-		scr.queries = a.series
+		scr.sels = a.series.sels
 		scr.scrape(ctx, 0) // the baseline before any load
 		go func() {
 			defer close(scrapeDone)
@@ -472,24 +473,20 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 // the Server-Timing split) and the server maps of out.points.
 func (a *attack) serverFigures(scr *scraper, out *outcome) {
 	if scr != nil {
-		samples, failed, lastErr := scr.snapshot()
+		scrapes, failed, lastErr := scr.snapshot()
 		var w, expected []string
 		down := downWindows(out.faults, a.sc.Metrics.Interval.D())
-		out.server, w, expected = summarizeServer(redact.URL(a.sc.Metrics.URL), samples, failed, lastErr, a.warmup, out.points, down)
+		out.server, w, expected = summarizeServer(redact.URL(a.sc.Metrics.URL), a.series, scrapes, failed, lastErr, a.warmup, out.points, down)
 		out.warnings = append(out.warnings, w...)
 		out.expected = append(out.expected, expected...)
-		if len(samples) > 0 {
-			summarizeSeries(&out.server, a.series, samples, windowStart(samples, a.warmup))
-		}
-	}
-	if len(a.series) > 0 && out.server.Series == nil && out.server.SeriesNotes == nil {
-		why := "the scenario has no metrics.url: the target's series were not scraped"
-		if scr != nil {
-			why = "no scrape of the target's metrics succeeded"
-		}
+		out.scrapes = scrapes
+	} else if !a.series.empty() {
 		out.server.SeriesNotes = map[string]string{}
-		for _, q := range a.series {
-			out.server.SeriesNotes[q.key] = why
+		for _, s := range a.series.named {
+			out.server.SeriesNotes[s.Name] = "the scenario has no metrics.url: the target's series were not scraped"
+		}
+		for _, q := range a.series.queries {
+			out.server.SeriesNotes[q.Key()] = "the scenario has no metrics.url: the target's series were not scraped"
 		}
 	}
 	out.server.ServerTiming = record.ServerTimingSummary(out.points)

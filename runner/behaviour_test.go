@@ -199,22 +199,28 @@ func TestMetricsScrape(t *testing.T) {
 	sc := scenarioFor(t, srv.URL, fmt.Sprintf(`load:
   stages: [{duration: 2500ms, rate: 40/s}]
 requests: [{name: a, path: /}]
-metrics: {url: %s/metrics, interval: 1s}
-`, srv.URL))
+metrics:
+  url: %s/metrics
+  interval: 1s
+`+testSeriesYAML, srv.URL))
 	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkLogs(t, dir)
 	s := run.Server
-	if s.CacheHitRate == nil {
-		t.Fatalf("no cache hit rate; warnings %q", run.Warnings)
+	if _, ok := s.Series["cache_hit_rate"]; !ok {
+		t.Fatalf("no cache hit rate; notes %v, warnings %q", s.SeriesNotes, run.Warnings)
 	}
-	if *s.CacheHitRate != 0.75 || *s.CacheHits != 300 || *s.CacheMisses != 100 {
-		t.Errorf("cache hits %v misses %v rate %v, want 300, 100, 0.75 (baseline subtracted)", *s.CacheHits, *s.CacheMisses, *s.CacheHitRate)
+	if v := s.Series; v["cache_hit_rate"] != 0.75 || v["hits"] != 300 || v["misses"] != 100 {
+		t.Errorf("cache hits %v misses %v rate %v, want 300, 100, 0.75 (baseline subtracted)", v["hits"], v["misses"], v["cache_hit_rate"])
 	}
-	if s.RSSBytesMax == nil || *s.RSSBytesMax != 1.5e7 || s.Goroutines == nil || *s.Goroutines != 42 {
+	if v := s.Series; v[record.HarnessRSS] != 1.5e7 || v["goroutines"] != 42 {
 		t.Errorf("server %+v", s)
+	}
+	// The plan records the series measured, the harness's first.
+	if ps := run.Plan.Series; len(ps) != 13 || ps[0].Name != record.HarnessRSS || ps[4].Name != "cache_hit_rate" || ps[4].Over == nil {
+		t.Errorf("plan series %+v", ps)
 	}
 	if s.Scrapes < 3 {
 		t.Errorf("%d scrapes, want the baseline, periodic ones and the last", s.Scrapes)
@@ -239,16 +245,19 @@ metrics: {url: %s/metrics, interval: 1s}
 
 func TestMetricsWithoutCacheCounter(t *testing.T) {
 	srv := metricsServer(t, false)
-	sc := scenarioFor(t, srv.URL, fmt.Sprintf("load:\n  stages: [{duration: 1s, rate: 10/s}]\nrequests: [{name: a, path: /}]\nmetrics: {url: %s/metrics}\n", srv.URL))
+	sc := scenarioFor(t, srv.URL, fmt.Sprintf("load:\n  stages: [{duration: 1s, rate: 10/s}]\nrequests: [{name: a, path: /}]\nmetrics:\n  url: %s/metrics\n", srv.URL)+testSeriesYAML)
 	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkLogs(t, dir)
-	if run.Server.CacheHitRate != nil {
-		t.Errorf("cache hit rate %v from a target without the counter", *run.Server.CacheHitRate)
+	if v, ok := run.Server.Series["cache_hit_rate"]; ok {
+		t.Errorf("cache hit rate %v from a target without the counter", v)
 	}
-	if !strings.Contains(strings.Join(run.Warnings, " "), "loadgate_cache_requests_total") {
+	if why := run.Server.SeriesNotes["cache_hit_rate"]; !strings.Contains(why, "exposed no series of loadgate_cache_requests_total") {
+		t.Errorf("cache_hit_rate's note %q does not name the missing metric", why)
+	}
+	if w := strings.Join(run.Warnings, " "); !strings.Contains(w, `loadgate_cache_requests_total{result="hit"} (read by hits, hits_per_s, cache_hit_rate)`) {
 		t.Errorf("warnings %q do not name the missing metric", run.Warnings)
 	}
 }

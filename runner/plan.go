@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
@@ -15,6 +16,9 @@ func Plan(s *scenarios.Scenario) record.Plan {
 		Gates:   s.OwnGateExprs(), // the scenario's, also under --gate (run.json judged says which judged)
 		Timeout: s.Target.Timeout.D(),
 		Headers: s.Target.ShownHeaders(s.Target.Headers),
+		Series:  s.NamedSeries(),
+		Queries: gate.SeriesQueries(s.ParsedGates()),
+		Charts:  s.Charts(),
 	}
 	start := 0.0
 	for _, st := range s.Load.Stages {

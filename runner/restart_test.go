@@ -84,8 +84,10 @@ func TestScrapeRestart(t *testing.T) {
 	sc := scenarioFor(t, rs.URL, fmt.Sprintf(`load:
   stages: [{duration: 3s, rate: 40/s}]
 requests: [{name: a, path: /}]
-metrics: {url: %s/metrics, interval: 1s}
-`, rs.URL))
+metrics:
+  url: %s/metrics
+  interval: 1s
+`+testSeriesYAML, rs.URL))
 	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
@@ -97,24 +99,26 @@ metrics: {url: %s/metrics, interval: 1s}
 		t.Fatalf("%d scrapes, %v hits, %v misses: the restart did not happen mid-run", scrapes, hits, misses)
 	}
 	s := run.Server
-	if s.CacheHits == nil || s.CacheMisses == nil || s.CacheHitRate == nil {
-		t.Fatalf("cache summary missing: %+v; warnings %q", s, run.Warnings)
+	for _, name := range []string{"hits", "misses", "cache_hit_rate", "db_queries", "db_p95", "db_pool_empty_acquires"} {
+		if _, ok := s.Series[name]; !ok {
+			t.Fatalf("series %s missing: %+v; notes %v, warnings %q", name, s.Series, s.SeriesNotes, run.Warnings)
+		}
 	}
-	if *s.CacheHits != hits || *s.CacheMisses != misses {
-		t.Errorf("summary: %v hits, %v misses; the server served %v and %v", *s.CacheHits, *s.CacheMisses, hits, misses)
+	if s.Series["hits"] != hits || s.Series["misses"] != misses {
+		t.Errorf("summary: %v hits, %v misses; the server served %v and %v", s.Series["hits"], s.Series["misses"], hits, misses)
 	}
-	if want := hits / (hits + misses); math.Abs(*s.CacheHitRate-want) > 1e-12 || *s.CacheHitRate >= 0.6 {
-		t.Errorf("cache hit rate %v, want %v (below the 60 %% a first-to-last reading would pass)", *s.CacheHitRate, want)
+	if rate, want := s.Series["cache_hit_rate"], hits/(hits+misses); math.Abs(rate-want) > 1e-12 || rate >= 0.6 {
+		t.Errorf("cache hit rate %v, want %v (below the 60 %% a first-to-last reading would pass)", rate, want)
 	}
-	if s.DBQueries == nil || *s.DBQueries != queries {
-		t.Errorf("DB queries %s, the server ran %v", fp(s.DBQueries), queries)
+	if s.Series["db_queries"] != queries {
+		t.Errorf("DB queries %v, the server ran %v", s.Series["db_queries"], queries)
 	}
 	// Two thirds of the queries were slow: P95 lies in the slow bucket.
-	if s.DBQueryP95Seconds == nil || *s.DBQueryP95Seconds <= 0.0025 {
-		t.Errorf("DB query P95 %s s, want in (2.5 ms, 25 ms]: the slow queries before the restart count", fp(s.DBQueryP95Seconds))
+	if p95 := s.Series["db_p95"]; p95 <= 0.0025 {
+		t.Errorf("DB query P95 %v s, want in (2.5 ms, 25 ms]: the slow queries before the restart count", p95)
 	}
-	if s.DBPoolEmptyAcquires == nil || *s.DBPoolEmptyAcquires != queries {
-		t.Errorf("empty acquires %s, want %v", fp(s.DBPoolEmptyAcquires), queries)
+	if s.Series["db_pool_empty_acquires"] != queries {
+		t.Errorf("empty acquires %v, want %v", s.Series["db_pool_empty_acquires"], queries)
 	}
 
 	tl, err := record.ReadTimeline(dir)
@@ -123,13 +127,13 @@ metrics: {url: %s/metrics, interval: 1s}
 	}
 	var th, tm, tq, restarts float64
 	for _, p := range tl.Points {
-		th += p.Server["cache_hits"]
-		tm += p.Server["cache_misses"]
+		th += p.Server["hits"]
+		tm += p.Server["misses"]
 		tq += p.Server["db_queries"]
 		restarts += p.Server["restarts"]
 	}
-	if th != *s.CacheHits || tm != *s.CacheMisses || tq != queries {
-		t.Errorf("timeline deltas add up to %v hits, %v misses, %v queries; summary %v, %v, %v", th, tm, tq, *s.CacheHits, *s.CacheMisses, queries)
+	if th != hits || tm != misses || tq != queries {
+		t.Errorf("timeline deltas add up to %v hits, %v misses, %v queries; the server served %v, %v, %v", th, tm, tq, hits, misses, queries)
 	}
 	if restarts != 1 {
 		t.Errorf("timeline marks %v restarts, want 1", restarts)

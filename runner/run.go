@@ -48,8 +48,9 @@ type Result struct {
 // killed without warning can leave what it measured.
 //
 // The scenario's gates were parsed when it was loaded: the runner measures
-// the target series they read (run.json's server.series) and ends the run
-// when an abort gate fails. run.json's Gates are left empty; Plan.Gates
+// the scenario's named series and the target series its gates write inline
+// (run.json's server.series, timeline.json's scrapes and server maps), and
+// ends the run when an abort gate fails. run.json's Gates are left empty; Plan.Gates
 // holds the scenario's own expressions (scenarios.Scenario.OwnGateExprs),
 // which the judgement evaluates unless Overrides.Gates replaced them.
 //
@@ -65,10 +66,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 			return nil, fmt.Errorf("scenario %s: fault %s has no drill (loadgate scenario sets them up; runner.WithFaults)", sc.Name, f.Label())
 		}
 	}
-	// The target series the gates read, measured over the measured window.
-	series, err := compileSeries(gate.SeriesQueries(sc.ParsedGates()))
+	// The target's series the run measures: the scenario's named series
+	// and those its gates write inline.
+	series, err := newTargetSeries(sc.NamedSeries(), gate.SeriesQueries(sc.ParsedGates()))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 	headers := http.Header{}
 	for k, v := range sc.Target.Headers {
@@ -194,8 +196,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 		}
 		return run
 	}
-	timeline := func(run *record.Run, points []record.Point) *record.Timeline {
-		return &record.Timeline{Schema: record.Schema, IntervalS: cfg.interval.Seconds(), Points: points, Faults: faultTimeline(run.Faults)}
+	timeline := func(run *record.Run, out *outcome) *record.Timeline {
+		return &record.Timeline{Schema: record.Schema, IntervalS: cfg.interval.Seconds(), Points: out.points, Faults: faultTimeline(run.Faults), Scrapes: out.scrapes}
 	}
 
 	if cfg.metrics != nil {
@@ -217,7 +219,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 	if cfg.checkpointEvery > 0 && cfg.checkpoint != nil {
 		a.checkpoint = func(out *outcome) error {
 			run := doc(out)
-			return cfg.checkpoint(dir, run, timeline(run, out.points))
+			return cfg.checkpoint(dir, run, timeline(run, out))
 		}
 	}
 	out, err := a.run(ctx, started, hlog)
@@ -231,7 +233,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 	if err := record.WriteFile(filepath.Join(dir, record.ServiceHlogFile), out.serviceLog); err != nil {
 		return &Result{Dir: dir}, err
 	}
-	return &Result{Run: run, Timeline: timeline(run, out.points), Dir: dir}, nil
+	return &Result{Run: run, Timeline: timeline(run, out), Dir: dir}, nil
 }
 
 // waitUntil waits on clk for the common start t (none when zero) and

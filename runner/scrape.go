@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,223 +20,179 @@ import (
 	"github.com/loadgate/loadgate/redact"
 )
 
-// Metric names read from the target (docs/CONTRACT.md).
-const (
-	metricCacheRequests = "loadgate_cache_requests_total"
-	metricRSS           = "process_resident_memory_bytes"
-	metricGoroutines    = "go_goroutines"
-	metricStartTime     = "process_start_time_seconds"
-	metricPoolAcquired  = "loadgate_db_pool_acquired_conns"
-	metricPoolMax       = "loadgate_db_pool_max_conns"
-	metricDBQuery       = "loadgate_db_query_duration_seconds"
-	metricPoolWait      = "loadgate_db_pool_acquire_wait_seconds_total"
-	metricPoolEmpty     = "loadgate_db_pool_empty_acquire_total"
-)
+// metricStartTime is the process collector's start time, which every
+// Prometheus client library exposes: a new value means a new process,
+// whatever the counters say. It is the one metric the runner reads for
+// itself; every other is a series the run measures (targetSeries).
+const metricStartTime = "process_start_time_seconds"
 
-// counter indexes of a sample: counters summed over their label sets and
-// reported as increases.
-const (
-	counterPoolWait = iota
-	counterPoolEmpty
-	numCounters
-)
-
-var counterMetrics = [numCounters]string{metricPoolWait, metricPoolEmpty}
-
-// gauge indexes of a sample.
-const (
-	gaugeRSS = iota
-	gaugeGoroutines
-	gaugePoolAcquired
-	gaugePoolMax
-	numGauges
-)
-
-var gaugeMetrics = [numGauges]string{metricRSS, metricGoroutines, metricPoolAcquired, metricPoolMax}
-
-// Timeline keys of the server map (record.Point.Server).
-var gaugeKeys = [numGauges]string{record.ServerRSSBytes, record.ServerGoroutines, record.ServerDBPoolAcquired, record.ServerDBPoolMax}
-
-// role says what a counter series counts.
-type role uint8
-
-const (
-	roleHit     role = iota // loadgate_cache_requests_total{result="hit"}
-	roleMiss                // loadgate_cache_requests_total{result="miss"}
-	roleCounter             // counterMetrics[idx]
-	roleBucket              // a cumulative bucket of the DB query histogram, bound le
-	roleSum                 // the DB query histogram's sum
-)
-
-// seriesID names one counter series of a scrape: its role and label set
-// (for a bucket, without le).
-type seriesID struct {
-	role   role
-	idx    int // counterMetrics index (roleCounter)
+// counterID names one counter series of a scrape: the selector it was read
+// for, its label set, and for a histogram's bucket its bound le.
+type counterID struct {
+	sel    int
+	bucket bool
 	le     float64
 	labels string
 }
 
-// reading is one scrape as parsed: every counter series loadgate uses,
-// each as exposed, and the gauges. Counters are kept per series so that a
-// reset of one is not hidden by the growth of another.
+// reading is one scrape as parsed: every counter series (and histogram
+// bucket) the selectors read, each label set as exposed, so that a reset
+// of one is not hidden by the growth of another; the gauges, each selector's
+// label sets added up.
 type reading struct {
-	counters    map[seriesID]float64
-	cacheSeen   bool
-	counterSeen [numCounters]bool
-	dbSeen      bool
-	gauges      [numGauges]float64
-	gaugeSeen   [numGauges]bool
-	// start is process_start_time_seconds (startSeen when exposed): a new
-	// value means a new process, whatever the counters say.
+	counters map[counterID]float64
+	seen     []bool             // by selector: a matching counter or histogram was exposed
+	gauges   map[string]float64 // by selector key
+	// start is process_start_time_seconds (startSeen when exposed).
 	start     float64
 	startSeen bool
-	// series are the target series the scenario's gates read.
-	series *seriesReading
 }
 
-// sample is one scrape turned into increases since the scrape before it
-// (none for the first): at is the time since the run's origin, since the
-// previous scrape's. The increases are reset-aware as Prometheus's
-// increase() is: a counter that reads lower than before restarted from
-// zero, so its increase is the new value.
-type sample struct {
-	at, since    time.Duration
-	first        bool
-	cacheSeen    bool
-	hits, misses float64 // summed over every cache
-	gauges       [numGauges]float64
-	gaugeSeen    [numGauges]bool
-	counters     [numCounters]float64
-	counterSeen  [numCounters]bool
-	dbQuery      *histogram // nil when the target has no DB query histogram
-	// restart names the sign of a target restart between since and at
-	// ("" when none): metricStartTime, or the metrics that went backwards.
-	restart string
-	// series are the queried target series (nil without queries).
-	series *seriesSample
-}
-
-// increase turns cur, read at at, into the sample of increases since prev
-// (nil for the first scrape). A restart (process_start_time_seconds changed,
-// or any counter series went backwards) restarts every series from zero:
-// counters restart together with their process, so a series that happened
-// to grow past its old value in the same interval is not taken as growth.
-// A series absent from prev counts from zero (a vector shows no series
-// before its first observation).
-func increase(prev *reading, cur *reading, at, since time.Duration) sample {
-	smp := sample{at: at, since: since, cacheSeen: cur.cacheSeen, gauges: cur.gauges, gaugeSeen: cur.gaugeSeen, counterSeen: cur.counterSeen}
+// increase turns cur, read at at (seconds since the run's origin), into a
+// record.Scrape of increases since prev, read at since (nil prev: the
+// first scrape, which has no increases). The increases are reset-aware as
+// Prometheus's increase() is: a restart (process_start_time_seconds
+// changed, or any counter series went backwards) restarts every series
+// from zero, since counters restart together with their process, so a
+// series that happened to grow past its old value in the same interval is
+// not taken as growth. A series absent from prev counts from zero (a vector
+// shows no series before its first observation).
+func increase(prev, cur *reading, sels []*selector, at, since float64) record.Scrape {
+	sc := record.Scrape{AtS: at}
+	if len(cur.gauges) > 0 {
+		sc.Gauges = cur.gauges
+	}
 	if prev == nil {
-		smp.first = true
-		smp.series = increaseSeries(nil, cur.series, false)
-		return smp
+		return sc
 	}
+	sc.SinceS = &since
 	if prev.startSeen && cur.startSeen && prev.start != cur.start {
-		smp.restart = metricStartTime
+		sc.Restart = metricStartTime
 	}
-	if smp.restart == "" {
+	if sc.Restart == "" {
 		var back []string
 		for id, v := range cur.counters {
-			if old, ok := prev.counters[id]; ok && v < old && !slices.Contains(back, id.metric()) {
-				back = append(back, id.metric())
+			name := sels[id.sel].metric
+			if old, ok := prev.counters[id]; ok && v < old && !slices.Contains(back, name) {
+				back = append(back, name)
 			}
 		}
 		slices.Sort(back)
-		smp.restart = strings.Join(back, ", ")
+		sc.Restart = strings.Join(back, ", ")
 	}
-	var db map[float64]float64
-	dbSum := 0.0
+	buckets := map[int]map[float64]float64{}
 	for id, v := range cur.counters {
 		d := v
-		if old, ok := prev.counters[id]; ok && smp.restart == "" {
+		if old, ok := prev.counters[id]; ok && sc.Restart == "" {
 			d = v - old
 		}
-		switch id.role {
-		case roleHit:
-			smp.hits += d
-		case roleMiss:
-			smp.misses += d
-		case roleCounter:
-			smp.counters[id.idx] += d
-		case roleBucket:
-			if db == nil {
-				db = map[float64]float64{}
+		if id.bucket {
+			if buckets[id.sel] == nil {
+				buckets[id.sel] = map[float64]float64{}
 			}
-			db[id.le] += d
-		case roleSum:
-			dbSum += d
-		}
-	}
-	if cur.dbSeen {
-		smp.dbQuery = newHistogram(db, dbSum)
-	}
-	smp.series = increaseSeries(prev.series, cur.series, smp.restart != "")
-	return smp
-}
-
-// metric is the name of the metric a series belongs to.
-func (id seriesID) metric() string {
-	switch id.role {
-	case roleHit, roleMiss:
-		return metricCacheRequests
-	case roleCounter:
-		return counterMetrics[id.idx]
-	}
-	return metricDBQuery
-}
-
-// histogram is a Prometheus histogram summed over its label sets:
-// cumulative counts by upper bound, bounds ascending, the last one +Inf.
-type histogram struct {
-	bounds []float64
-	counts []float64
-	sum    float64
-}
-
-// newHistogram makes a histogram of cumulative counts by bound.
-func newHistogram(byBound map[float64]float64, sum float64) *histogram {
-	if _, ok := byBound[math.Inf(1)]; !ok {
-		if byBound == nil {
-			byBound = map[float64]float64{}
-		}
-		byBound[math.Inf(1)] = 0
-	}
-	h := &histogram{sum: sum}
-	for b := range byBound {
-		h.bounds = append(h.bounds, b)
-	}
-	sort.Float64s(h.bounds)
-	for _, b := range h.bounds {
-		h.counts = append(h.counts, byBound[b])
-	}
-	return h
-}
-
-// readHistogram adds every label set's buckets and sum of a histogram
-// family to r as series of their own. The +Inf bucket is the sample count
-// when the exposition leaves it out.
-func (r *reading) readHistogram(fam *dto.MetricFamily) {
-	for _, m := range fam.GetMetric() {
-		h := m.GetHistogram()
-		if h == nil {
+			buckets[id.sel][id.le] += d
 			continue
 		}
-		r.dbSeen = true
-		labels := labelKey(m)
-		inf := false
-		for _, b := range h.GetBucket() {
-			inf = inf || math.IsInf(b.GetUpperBound(), 1)
-			r.counters[seriesID{role: roleBucket, le: b.GetUpperBound(), labels: labels}] += bucketCount(b)
+		if sc.Increases == nil {
+			sc.Increases = map[string]float64{}
 		}
-		if !inf {
-			total := float64(h.GetSampleCount())
-			if h.SampleCountFloat != nil {
-				total = h.GetSampleCountFloat()
-			}
-			r.counters[seriesID{role: roleBucket, le: math.Inf(1), labels: labels}] += total
-		}
-		r.counters[seriesID{role: roleSum, labels: labels}] += h.GetSampleSum()
+		sc.Increases[sels[id.sel].key] += d
 	}
+	for i, s := range sels {
+		if !cur.seen[i] {
+			continue
+		}
+		if s.counter {
+			if sc.Increases == nil {
+				sc.Increases = map[string]float64{}
+			}
+			sc.Increases[s.key] += 0 // exposed, though it may not have grown
+		}
+		if s.hist {
+			if sc.Buckets == nil {
+				sc.Buckets = map[string]record.Buckets{}
+			}
+			sc.Buckets[s.key] = record.NewBuckets(buckets[i])
+		}
+	}
+	return sc
+}
+
+// read adds what selector i reads of family fam (the metric's own, or a
+// histogram's or summary's when the selector names its _sum or _count)
+// to r.
+func (r *reading) read(i int, s *selector, fam *dto.MetricFamily, part string) {
+	for _, m := range fam.GetMetric() {
+		if !s.matches(m) {
+			continue
+		}
+		labels := labelKey(m)
+		if h := m.GetHistogram(); h != nil && part == "" {
+			if !s.hist {
+				continue // a histogram has no value to read as a counter or gauge
+			}
+			r.seen[i] = true
+			inf := false
+			for _, b := range h.GetBucket() {
+				inf = inf || math.IsInf(b.GetUpperBound(), 1)
+				r.counters[counterID{sel: i, bucket: true, le: b.GetUpperBound(), labels: labels}] += bucketCount(b)
+			}
+			if !inf {
+				r.counters[counterID{sel: i, bucket: true, le: math.Inf(1), labels: labels}] += sampleCount(h)
+			}
+			continue
+		}
+		v, ok := partValue(m, part)
+		if !ok {
+			continue
+		}
+		if s.counter {
+			r.seen[i] = true
+			r.counters[counterID{sel: i, labels: labels}] += v
+		}
+		if s.gauge {
+			r.gauges[s.key] += v
+		}
+	}
+}
+
+// partValue is a sample's value: a counter's, gauge's or untyped metric's
+// own, or a histogram's or summary's sum or count (part "_sum", "_count").
+func partValue(m *dto.Metric, part string) (float64, bool) {
+	switch part {
+	case "_sum":
+		if h := m.GetHistogram(); h != nil {
+			return h.GetSampleSum(), true
+		}
+		if s := m.GetSummary(); s != nil {
+			return s.GetSampleSum(), true
+		}
+		return 0, false
+	case "_count":
+		if h := m.GetHistogram(); h != nil {
+			return sampleCount(h), true
+		}
+		if s := m.GetSummary(); s != nil {
+			return float64(s.GetSampleCount()), true
+		}
+		return 0, false
+	}
+	switch {
+	case m.GetCounter() != nil:
+		return m.GetCounter().GetValue(), true
+	case m.GetGauge() != nil:
+		return m.GetGauge().GetValue(), true
+	case m.GetUntyped() != nil:
+		return m.GetUntyped().GetValue(), true
+	}
+	return 0, false
+}
+
+func sampleCount(h *dto.Histogram) float64 {
+	if h.SampleCountFloat != nil {
+		return h.GetSampleCountFloat()
+	}
+	return float64(h.GetSampleCount())
 }
 
 // labelKey is a metric's label set as one string (the parser sorts labels
@@ -260,74 +215,16 @@ func bucketCount(b *dto.Bucket) float64 {
 	return float64(b.GetCumulativeCount())
 }
 
-// total is the number of observations.
-func (h *histogram) total() float64 {
-	if h == nil || len(h.counts) == 0 {
-		return 0
-	}
-	return h.counts[len(h.counts)-1]
-}
-
-// add returns the sum of two histograms of increases, bucket by bucket
-// over the union of their bounds (exact when the bounds are the same, as
-// they are in scrapes of one target).
-func (h *histogram) add(o *histogram) *histogram {
-	if h == nil {
-		return o
-	}
-	if o == nil {
-		return h
-	}
-	byBound := map[float64]float64{}
-	for i, b := range h.bounds {
-		byBound[b] += h.counts[i]
-	}
-	for i, b := range o.bounds {
-		byBound[b] += o.counts[i]
-	}
-	return newHistogram(byBound, h.sum+o.sum)
-}
-
-// quantile estimates the q-quantile (0 < q < 1) as Prometheus's
-// histogram_quantile does: find the bucket that holds rank q·count and
-// interpolate linearly inside it (from 0 for the first bucket); in the +Inf
-// bucket the answer is the highest finite bound. NaN when h is empty.
-func (h *histogram) quantile(q float64) float64 {
-	n := h.total()
-	if n == 0 || len(h.bounds) < 2 {
-		return math.NaN()
-	}
-	rank := q * n
-	last := len(h.bounds) - 1 // the +Inf bucket
-	b := sort.Search(last, func(i int) bool { return h.counts[i] >= rank })
-	if b == last {
-		return h.bounds[last-1]
-	}
-	if b == 0 && h.bounds[0] <= 0 {
-		return h.bounds[0]
-	}
-	start, end, count := 0.0, h.bounds[b], h.counts[b]
-	if b > 0 {
-		start = h.bounds[b-1]
-		count -= h.counts[b-1]
-		rank -= h.counts[b-1]
-	}
-	if count <= 0 {
-		return end
-	}
-	return start + (end-start)*(rank/count)
-}
-
 // scraper reads the target's Prometheus endpoint.
 type scraper struct {
 	url     string
 	shown   string // url as errors name it: without a password
-	queries []*seriesQuery
+	sels    []*selector
 	client  *http.Client
 	headers http.Header
 
 	mu      sync.Mutex // guards the fields below
-	samples []sample
+	scrapes []record.Scrape
 	prev    *reading        // the last successful scrape, for the next increase
 	failed  []time.Duration // when each failed scrape began, since the origin
 	lastErr error
@@ -350,13 +247,13 @@ func (s *scraper) scrape(ctx context.Context, at time.Duration) {
 	s.keep(&cur, at)
 }
 
-// keep turns a reading taken at at into a sample of increases; s.mu held.
+// keep turns a reading taken at at into a scrape of increases; s.mu held.
 func (s *scraper) keep(cur *reading, at time.Duration) {
-	var since time.Duration
-	if n := len(s.samples); n > 0 {
-		since = s.samples[n-1].at
+	since := 0.0
+	if n := len(s.scrapes); n > 0 {
+		since = s.scrapes[n-1].AtS
 	}
-	s.samples = append(s.samples, increase(s.prev, cur, at, since))
+	s.scrapes = append(s.scrapes, increase(s.prev, cur, s.sels, at.Seconds(), since))
 	s.prev = cur
 }
 
@@ -378,73 +275,40 @@ func (s *scraper) fetch(ctx context.Context) (reading, error) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return reading{}, fmt.Errorf("scraping %s: %s", s.shown, resp.Status)
 	}
-	return parseMetrics(resp.Body, s.queries...)
+	return parseMetrics(resp.Body, s.sels)
 }
 
-// parseMetrics reads the metrics loadgate uses from Prometheus text.
-func parseMetrics(r io.Reader, queries ...*seriesQuery) (reading, error) {
+// parseMetrics reads from Prometheus text what the selectors read, and
+// the process's start time.
+func parseMetrics(r io.Reader, sels []*selector) (reading, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(r)
 	if err != nil {
 		return reading{}, fmt.Errorf("parsing metrics: %w", err)
 	}
-	rd := reading{counters: map[seriesID]float64{}, series: readSeries(families, queries)}
-	if fam, ok := families[metricCacheRequests]; ok {
-		for _, m := range fam.GetMetric() {
-			id := seriesID{labels: labelKey(m)}
-			switch labelValue(m, "result") {
-			case "hit":
-				id.role = roleHit
-			case "miss":
-				id.role = roleMiss
-			default:
-				continue
-			}
-			rd.counters[id] += metricValue(m)
-			rd.cacheSeen = true
-		}
-	}
-	for i, name := range gaugeMetrics {
-		fam, ok := families[name]
-		if !ok || len(fam.GetMetric()) == 0 {
+	rd := reading{counters: map[counterID]float64{}, seen: make([]bool, len(sels)), gauges: map[string]float64{}}
+	for i, s := range sels {
+		if fam, ok := families[s.metric]; ok {
+			rd.read(i, s, fam, "")
 			continue
 		}
-		total := 0.0
-		for _, m := range fam.GetMetric() {
-			total += metricValue(m)
+		for _, part := range []string{"_sum", "_count"} {
+			if base, ok := strings.CutSuffix(s.metric, part); ok {
+				if fam, ok := families[base]; ok {
+					rd.read(i, s, fam, part)
+				}
+			}
 		}
-		rd.gauges[i] = total
-		rd.gaugeSeen[i] = true
 	}
 	if fam, ok := families[metricStartTime]; ok && len(fam.GetMetric()) == 1 {
 		rd.start, rd.startSeen = metricValue(fam.GetMetric()[0]), true
-	}
-	for i, name := range counterMetrics {
-		fam, ok := families[name]
-		if !ok || len(fam.GetMetric()) == 0 {
-			continue
-		}
-		for _, m := range fam.GetMetric() {
-			rd.counters[seriesID{role: roleCounter, idx: i, labels: labelKey(m)}] += metricValue(m)
-		}
-		rd.counterSeen[i] = true
-	}
-	if fam, ok := families[metricDBQuery]; ok {
-		rd.readHistogram(fam)
 	}
 	return rd, nil
 }
 
 func metricValue(m *dto.Metric) float64 {
-	switch {
-	case m.GetCounter() != nil:
-		return m.GetCounter().GetValue()
-	case m.GetGauge() != nil:
-		return m.GetGauge().GetValue()
-	case m.GetUntyped() != nil:
-		return m.GetUntyped().GetValue()
-	}
-	return 0
+	v, _ := partValue(m, "")
+	return v
 }
 
 func labelValue(m *dto.Metric, name string) string {
@@ -480,10 +344,10 @@ func (s *scraper) run(ctx context.Context, clk clock, origin time.Time, interval
 	}
 }
 
-// snapshot returns the samples so far, when each failed scrape began and
+// snapshot returns the scrapes so far, when each failed scrape began and
 // the last error.
-func (s *scraper) snapshot() ([]sample, []time.Duration, error) {
+func (s *scraper) snapshot() ([]record.Scrape, []time.Duration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]sample(nil), s.samples...), append([]time.Duration(nil), s.failed...), s.lastErr
+	return slices.Clone(s.scrapes), slices.Clone(s.failed), s.lastErr
 }

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -16,56 +15,60 @@ import (
 	"github.com/loadgate/loadgate/record"
 )
 
-// TestHistogramQuantile checks the interpolation against values worked out
-// by hand with Prometheus's histogram_quantile rules.
-func TestHistogramQuantile(t *testing.T) {
-	t.Parallel()
-	h := &histogram{
-		bounds: []float64{0.001, 0.005, 0.01, math.Inf(1)},
-		counts: []float64{10, 60, 90, 100},
-	}
-	for _, c := range []struct {
-		q, want float64
-		why     string
-	}{
-		{0.10, 0.001, "rank 10 is the top of the first bucket, interpolated from 0"},
-		{0.05, 0.0005, "half-way through the first bucket"},
-		{0.50, 0.0042, "rank 50: 40 of the 50 in (1 ms, 5 ms]"},
-		{0.90, 0.01, "rank 90 is the top of the last finite bucket"},
-		{0.95, 0.01, "in the +Inf bucket: the highest finite bound"},
-	} {
-		if got := h.quantile(c.q); math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("q%v = %v, want %v (%s)", c.q, got, c.want, c.why)
-		}
-	}
-	if got := (&histogram{bounds: []float64{1, math.Inf(1)}, counts: []float64{0, 0}}).quantile(0.5); !math.IsNaN(got) {
-		t.Errorf("empty histogram: q0.5 = %v, want NaN", got)
-	}
-}
-
 // scrapeAt is one scrape's exposition text and when it was taken.
 type scrapeAt struct {
 	at   time.Duration
 	text string
 }
 
-// samplesOf turns scrapes into samples as the scraper does.
-func samplesOf(t *testing.T, scrapes ...scrapeAt) []sample {
+// testSeriesYAML declares, under metrics:, named series of the metrics
+// the test servers expose (the reference target's names, and a rate of
+// the hits).
+const testSeriesYAML = `  series:
+    hits: 'increase(loadgate_cache_requests_total{result="hit"})'
+    misses: 'increase(loadgate_cache_requests_total{result="miss"})'
+    hits_per_s: 'rate(loadgate_cache_requests_total{result="hit"})'
+    cache_hit_rate: 'ratio(increase(loadgate_cache_requests_total{result="hit"}), increase(loadgate_cache_requests_total{result=~"hit|miss"}))'
+    db_queries: 'increase(loadgate_db_query_duration_seconds_count)'
+    db_mean: {expr: 'ratio(increase(loadgate_db_query_duration_seconds_sum), increase(loadgate_db_query_duration_seconds_count))', unit: seconds}
+    db_p50: 'quantile(0.5, loadgate_db_query_duration_seconds)'
+    db_p95: 'quantile(0.95, loadgate_db_query_duration_seconds)'
+    db_p99: 'quantile(0.99, loadgate_db_query_duration_seconds)'
+    db_pool_wait: 'increase(loadgate_db_pool_acquire_wait_seconds_total)'
+    db_pool_empty_acquires: 'increase(loadgate_db_pool_empty_acquire_total)'
+    goroutines: 'max(go_goroutines)'
+`
+
+// testSeries are testSeriesYAML's series, parsed, with the harness's.
+func testSeries(t *testing.T) *targetSeries {
 	t.Helper()
-	var s scraper
-	for _, sc := range scrapes {
-		rd, err := parseMetrics(strings.NewReader(sc.text))
+	sc := scenarioFor(t, "http://127.0.0.1:1", "load:\n  stages: [{duration: 1s, rate: 1/s}]\nrequests: [{name: a, path: /}]\nmetrics:\n  url: http://127.0.0.1:1/metrics\n"+testSeriesYAML)
+	ts, err := newTargetSeries(sc.NamedSeries(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// scrapesOf turns scrape texts into scrapes as the scraper does, reading
+// what ts reads.
+func scrapesOf(t *testing.T, ts *targetSeries, texts ...scrapeAt) []record.Scrape {
+	t.Helper()
+	s := scraper{sels: ts.sels}
+	for _, sc := range texts {
+		rd, err := parseMetrics(strings.NewReader(sc.text), ts.sels)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.keep(&rd, sc.at)
 	}
-	return s.samples
+	return s.scrapes
 }
 
-// TestParseDBQueryHistogram sums the label sets by bucket bound and reads
-// the pool-wait counters (as increases from a scrape without them).
-func TestParseDBQueryHistogram(t *testing.T) {
+// TestParseHistogram sums a histogram's label sets by bucket bound, reads
+// its _sum and _count as counters, and the pool-wait counters (as
+// increases from a scrape without them).
+func TestParseHistogram(t *testing.T) {
 	t.Parallel()
 	text := `# TYPE loadgate_db_query_duration_seconds histogram
 loadgate_db_query_duration_seconds_bucket{query="a",le="0.001"} 1
@@ -83,20 +86,24 @@ loadgate_db_pool_acquire_wait_seconds_total 1.25
 # TYPE loadgate_db_pool_empty_acquire_total counter
 loadgate_db_pool_empty_acquire_total 7
 `
-	smp := samplesOf(t, scrapeAt{0, ""}, scrapeAt{time.Second, text})[1]
-	h := smp.dbQuery
-	if h == nil {
+	sc := scrapesOf(t, testSeries(t), scrapeAt{0, ""}, scrapeAt{time.Second, text})[1]
+	b, ok := sc.Buckets["loadgate_db_query_duration_seconds"]
+	if !ok {
 		t.Fatal("no DB query histogram parsed")
 	}
-	want := []float64{3, 5, 6}
-	if fmt.Sprint(h.counts) != fmt.Sprint(want) || !math.IsInf(h.bounds[2], 1) || h.sum != 0.501 {
-		t.Errorf("histogram bounds %v counts %v sum %v, want counts %v and sum 0.501", h.bounds, h.counts, h.sum, want)
+	if fmt.Sprint(b.Le) != "[0.001 0.01]" || fmt.Sprint(b.N) != "[3 5 6]" {
+		t.Errorf("histogram bounds %v counts %v, want counts 3, 5, 6", b.Le, b.N)
 	}
-	if !smp.counterSeen[counterPoolWait] || smp.counters[counterPoolWait] != 1.25 || smp.counters[counterPoolEmpty] != 7 {
-		t.Errorf("pool counters %v seen %v, want 1.25 and 7", smp.counters, smp.counterSeen)
+	inc := sc.Increases
+	if inc["loadgate_db_query_duration_seconds_sum"] != 0.501 || inc["loadgate_db_query_duration_seconds_count"] != 6 ||
+		inc["loadgate_db_pool_acquire_wait_seconds_total"] != 1.25 || inc["loadgate_db_pool_empty_acquire_total"] != 7 {
+		t.Errorf("increases %v, want sum 0.501, count 6, wait 1.25, empty 7", inc)
 	}
-	if smp.restart != "" {
-		t.Errorf("restart %q from series that first appeared", smp.restart)
+	if _, ok := inc[`loadgate_cache_requests_total{result="hit"}`]; ok {
+		t.Errorf("increases %v: a counter the target did not expose", inc)
+	}
+	if sc.Restart != "" || sc.SinceS == nil || *sc.SinceS != 0 || sc.AtS != 1 {
+		t.Errorf("scrape %+v: restart from series that first appeared, or wrong times", sc)
 	}
 }
 
@@ -118,6 +125,7 @@ loadgate_cache_requests_total{cache="b",result="hit"} %g
 // at a time, case by case.
 func TestIncreaseAcrossRestarts(t *testing.T) {
 	t.Parallel()
+	ts := testSeries(t)
 	for _, c := range []struct {
 		name         string
 		prev, cur    string
@@ -129,15 +137,16 @@ func TestIncreaseAcrossRestarts(t *testing.T) {
 		// One series went backwards while another grew more, so their sum
 		// grew: the restart is seen per series, and every series counts
 		// from zero.
-		{"hidden in the sum", cacheText(0, 10, 5, 20), cacheText(0, 2, 1, 40), 42, 1, metricCacheRequests},
+		{"hidden in the sum", cacheText(0, 10, 5, 20), cacheText(0, 2, 1, 40), 42, 1, "loadgate_cache_requests_total"},
 		// The process start time changed but every counter grew past its
 		// old value within the interval: still a restart.
 		{"new process, counters higher", cacheText(100, 10, 5, 20), cacheText(160, 12, 6, 25), 37, 6, metricStartTime},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			smp := samplesOf(t, scrapeAt{time.Second, c.prev}, scrapeAt{2 * time.Second, c.cur})[1]
-			if smp.hits != c.hits || smp.misses != c.misses || smp.restart != c.restart {
-				t.Errorf("increase: %v hits, %v misses, restart %q; want %v, %v, %q", smp.hits, smp.misses, smp.restart, c.hits, c.misses, c.restart)
+			sc := scrapesOf(t, ts, scrapeAt{time.Second, c.prev}, scrapeAt{2 * time.Second, c.cur})[1]
+			hits, misses := sc.Increases[`loadgate_cache_requests_total{result="hit"}`], sc.Increases[`loadgate_cache_requests_total{result="miss"}`]
+			if hits != c.hits || misses != c.misses || sc.Restart != c.restart {
+				t.Errorf("increase: %v hits, %v misses, restart %q; want %v, %v, %q", hits, misses, sc.Restart, c.hits, c.misses, c.restart)
 			}
 		})
 	}
@@ -203,39 +212,42 @@ func TestDBQueryScrape(t *testing.T) {
   warmup: 1s
   stages: [{duration: 3s, rate: 40/s}]
 requests: [{name: a, path: /}]
-metrics: {url: %s/metrics, interval: 1s}
-`, srv.URL))
+metrics:
+  url: %s/metrics
+  interval: 1s
+`+testSeriesYAML, srv.URL))
 	run, dir, err := runWritten(context.Background(), sc, WithResultsRoot(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkLogs(t, dir)
-	s := run.Server
-	if s.DBQueries == nil || s.DBQueryP95Seconds == nil || s.DBQueryP50Seconds == nil || s.DBQueryP99Seconds == nil || s.DBQueryMeanSeconds == nil {
-		t.Fatalf("DB query summary missing: %+v; warnings %q", s, run.Warnings)
+	s := run.Server.Series
+	for _, name := range []string{"db_queries", "db_p50", "db_p95", "db_p99", "db_mean", "db_pool_empty_acquires", "db_pool_wait"} {
+		if _, ok := s[name]; !ok {
+			t.Fatalf("series %s missing: %+v; notes %v, warnings %q", name, s, run.Server.SeriesNotes, run.Warnings)
+		}
 	}
-	n := *s.DBQueries
+	n := s["db_queries"]
 	if n < 10 {
 		t.Fatalf("%v DB queries in the measured window, want the fast ones of ~2 s at 40/s", n)
 	}
 	// Only fast queries, all in (1 ms, 2.5 ms]: q = 1 ms + 1.5 ms·q exactly.
 	for _, c := range []struct {
 		name string
-		got  *float64
 		q    float64
-	}{{"p50", s.DBQueryP50Seconds, 0.5}, {"p95", s.DBQueryP95Seconds, 0.95}, {"p99", s.DBQueryP99Seconds, 0.99}} {
-		if want := 0.001 + 0.0015*c.q; math.Abs(*c.got-want) > 1e-9 {
-			t.Errorf("DB query %s %v s, want %v s (warm-up's slow queries subtracted)", c.name, *c.got, want)
+	}{{"db_p50", 0.5}, {"db_p95", 0.95}, {"db_p99", 0.99}} {
+		if want := 0.001 + 0.0015*c.q; math.Abs(s[c.name]-want) > 1e-9 {
+			t.Errorf("%s %v s, want %v s (warm-up's slow queries subtracted)", c.name, s[c.name], want)
 		}
 	}
-	if math.Abs(*s.DBQueryMeanSeconds-0.002) > 1e-9 {
-		t.Errorf("DB query mean %v s, want 0.002", *s.DBQueryMeanSeconds)
+	if math.Abs(s["db_mean"]-0.002) > 1e-9 {
+		t.Errorf("DB query mean %v s, want 0.002", s["db_mean"])
 	}
-	if s.DBPoolEmptyAcquires == nil || *s.DBPoolEmptyAcquires != n {
-		t.Errorf("empty acquires %v, want one per query (%v)", s.DBPoolEmptyAcquires, n)
+	if s["db_pool_empty_acquires"] != n {
+		t.Errorf("empty acquires %v, want one per query (%v)", s["db_pool_empty_acquires"], n)
 	}
-	if s.DBPoolWaitSeconds == nil || math.Abs(*s.DBPoolWaitSeconds-0.004*n) > 1e-6 {
-		t.Errorf("pool wait %v s, want 4 ms per query (%v s)", s.DBPoolWaitSeconds, 0.004*n)
+	if math.Abs(s["db_pool_wait"]-0.004*n) > 1e-6 {
+		t.Errorf("pool wait %v s, want 4 ms per query (%v s)", s["db_pool_wait"], 0.004*n)
 	}
 	tl, err := record.ReadTimeline(dir)
 	if err != nil {
@@ -246,17 +258,17 @@ metrics: {url: %s/metrics, interval: 1s}
 	for _, p := range tl.Points {
 		// A scrape's delta lands in the second the scrape did, so the
 		// first second after the warm-up still holds warm-up queries.
-		if v, ok := p.Server["db_query_p95_ms"]; ok && p.T >= 2 {
+		if v, ok := p.Server["db_p95"]; ok && p.T >= 2 {
 			withP95++
-			if math.Abs(v-2.425) > 1e-6 {
-				t.Errorf("interval at %vs: DB query P95 %v ms, want 2.425", p.T, v)
+			if math.Abs(v-0.002425) > 1e-9 {
+				t.Errorf("interval at %vs: DB query P95 %v s, want 0.002425", p.T, v)
 			}
 		}
 		queries += p.Server["db_queries"]
 		empties += p.Server["db_pool_empty_acquires"]
 	}
 	if withP95 == 0 {
-		t.Error("no measured interval of the timeline holds db_query_p95_ms")
+		t.Error("no measured interval of the timeline holds db_p95")
 	}
 	if queries == 0 || queries != empties {
 		t.Errorf("timeline: %v queries and %v empty acquires, want equal and non-zero", queries, empties)
@@ -281,16 +293,17 @@ loadgate_db_pool_acquire_wait_seconds_total %[3]g
 // warning.
 func TestDBQueryRestart(t *testing.T) {
 	t.Parallel()
-	samples := samplesOf(t,
+	ts := testSeries(t)
+	samples := scrapesOf(t, ts,
 		scrapeAt{0, histText(10, 1)},
 		scrapeAt{time.Second, histText(50, 3)},
 		scrapeAt{2 * time.Second, histText(5, 1)},
 		scrapeAt{3 * time.Second, histText(8, 1.5)})
-	srv, warnings, _ := summarizeServer("http://x/metrics", samples, nil, nil, time.Second, nil, nil)
-	if srv.DBQueries == nil || *srv.DBQueries != 8 || srv.DBQueryP95Seconds == nil || srv.DBPoolWaitSeconds == nil || *srv.DBPoolWaitSeconds != 1.5 {
-		t.Errorf("DB summary %+v, want 8 queries (5 after the restart, then 3) and 1.5 s of pool wait", srv)
+	srv, warnings, _ := summarizeServer("http://x/metrics", ts, samples, nil, nil, time.Second, nil, nil)
+	if s := srv.Series; s["db_queries"] != 8 || s["db_p95"] == 0 || s["db_pool_wait"] != 1.5 {
+		t.Errorf("DB series %+v, want 8 queries (5 after the restart, then 3) and 1.5 s of pool wait", s)
 	}
-	want := record.Restart{AfterS: 1, BeforeS: 2, Sign: metricPoolWait + ", " + metricDBQuery}
+	want := record.Restart{AfterS: 1, BeforeS: 2, Sign: "loadgate_db_pool_acquire_wait_seconds_total, loadgate_db_query_duration_seconds, loadgate_db_query_duration_seconds_count, loadgate_db_query_duration_seconds_sum"}
 	if len(srv.Restarts) != 1 || srv.Restarts[0] != want {
 		t.Errorf("restarts %+v, want %+v", srv.Restarts, want)
 	}
@@ -303,16 +316,17 @@ func TestDBQueryRestart(t *testing.T) {
 // first observation, so a base scrape without it means zero queries then.
 func TestDBQueryFirstSeenMidRun(t *testing.T) {
 	t.Parallel()
-	samples := samplesOf(t, scrapeAt{time.Second, ""}, scrapeAt{3 * time.Second, `# TYPE loadgate_db_query_duration_seconds histogram
+	ts := testSeries(t)
+	samples := scrapesOf(t, ts, scrapeAt{time.Second, ""}, scrapeAt{3 * time.Second, `# TYPE loadgate_db_query_duration_seconds histogram
 loadgate_db_query_duration_seconds_bucket{query="a",le="0.001"} 0
 loadgate_db_query_duration_seconds_bucket{query="a",le="0.01"} 4
 loadgate_db_query_duration_seconds_bucket{query="a",le="+Inf"} 4
 loadgate_db_query_duration_seconds_sum{query="a"} 0.02
 loadgate_db_query_duration_seconds_count{query="a"} 4
 `})
-	srv, warnings, _ := summarizeServer("http://x/metrics", samples, nil, nil, time.Second, nil, nil)
-	if srv.DBQueries == nil || *srv.DBQueries != 4 || srv.DBQueryP50Seconds == nil || math.Abs(*srv.DBQueryP50Seconds-0.0055) > 1e-12 {
-		t.Errorf("DB summary %+v (warnings %q), want 4 queries and P50 5.5 ms", srv, warnings)
+	srv, warnings, _ := summarizeServer("http://x/metrics", ts, samples, nil, nil, time.Second, nil, nil)
+	if s := srv.Series; s["db_queries"] != 4 || math.Abs(s["db_p50"]-0.0055) > 1e-12 {
+		t.Errorf("DB series %+v (warnings %q), want 4 queries and P50 5.5 ms", s, warnings)
 	}
 }
 
@@ -320,10 +334,13 @@ loadgate_db_query_duration_seconds_count{query="a"} 4
 // summary stays unknown rather than claiming zero queries and no waits.
 func TestDBQueryOneScrape(t *testing.T) {
 	t.Parallel()
-	samples := samplesOf(t, scrapeAt{2 * time.Second, histText(3, 1)})
-	srv, _, _ := summarizeServer("http://x/metrics", samples, nil, nil, time.Second, nil, nil)
-	if srv.DBQueries != nil || srv.DBPoolWaitSeconds != nil {
-		t.Errorf("DB summary %+v from a single scrape", srv)
+	ts := testSeries(t)
+	samples := scrapesOf(t, ts, scrapeAt{2 * time.Second, histText(3, 1)})
+	srv, _, _ := summarizeServer("http://x/metrics", ts, samples, nil, nil, time.Second, nil, nil)
+	for _, name := range []string{"db_queries", "db_p95", "db_pool_wait"} {
+		if _, ok := srv.Series[name]; ok || !strings.Contains(srv.SeriesNotes[name], "too few scrapes") {
+			t.Errorf("%s from a single scrape: %v (%q)", name, srv.Series[name], srv.SeriesNotes[name])
+		}
 	}
 }
 
@@ -361,43 +378,11 @@ func TestScraperTicksOnTheClock(t *testing.T) {
 	cancel()
 	<-done
 	samples, _, _ := s.snapshot() // the fifth may fail: cancelled
-	var at []time.Duration
+	var at []float64
 	for _, smp := range samples[:min(len(samples), 4)] {
-		at = append(at, smp.at)
+		at = append(at, smp.AtS)
 	}
-	if want := []time.Duration{2 * time.Second, 3 * time.Second, 4 * time.Second, 6 * time.Second}; !slices.Equal(at, want) {
+	if want := []float64{2, 3, 4, 6}; !slices.Equal(at, want) {
 		t.Errorf("samples at %v, want %v", at, want)
-	}
-}
-
-// TestDrillCausedScrapeFailuresExpected: a scrape that failed, and a
-// restart seen, while a drill had the target down (its window widened by a
-// scrape interval) are expected, not warnings; a failure outside every
-// drill window is still a warning.
-func TestDrillCausedScrapeFailuresExpected(t *testing.T) {
-	t.Parallel()
-	samples := samplesOf(t,
-		scrapeAt{0, histText(10, 1)},
-		scrapeAt{time.Second, histText(50, 3)},
-		scrapeAt{3 * time.Second, histText(5, 1)}, // restarted since the last
-		scrapeAt{4 * time.Second, histText(8, 1.5)})
-	down := []downWindow{{name: "restart", start: 2 * time.Second, end: 2500 * time.Millisecond, slack: time.Second}}
-	failed := []time.Duration{2 * time.Second, 6 * time.Second}
-	srv, warnings, expected := summarizeServer("http://x/metrics", samples, failed, errors.New("refused"), time.Second, nil, down)
-	if srv.ScrapeErrors != 2 || len(srv.Restarts) != 1 {
-		t.Errorf("scrape errors %d, restarts %v: want both failures and the restart recorded", srv.ScrapeErrors, srv.Restarts)
-	}
-	exp, warn := strings.Join(expected, "\n"), strings.Join(warnings, "\n")
-	if !strings.Contains(exp, "1 of 6 scrapes of http://x/metrics failed while the drill restart had the target down") ||
-		!strings.Contains(exp, "restarted between 1s and 3s") || !strings.Contains(exp, "as the drill restart made it") {
-		t.Errorf("expected %q: want the failed scrape at 2s and the restart, each naming the drill", expected)
-	}
-	if !strings.Contains(warn, "1 of 6 scrapes of http://x/metrics failed") || strings.Contains(warn, "restarted") {
-		t.Errorf("warnings %q: want only the failure at 6s, outside the drill", warnings)
-	}
-	// No drill: both are warnings, as before.
-	_, warnings, expected = summarizeServer("http://x/metrics", samples, failed, errors.New("refused"), time.Second, nil, nil)
-	if len(expected) != 0 || !strings.Contains(strings.Join(warnings, "\n"), "2 of 6 scrapes") || !strings.Contains(strings.Join(warnings, "\n"), "restarted between 1s and 3s") {
-		t.Errorf("without drills: warnings %q, expected %q", warnings, expected)
 	}
 }

@@ -2,27 +2,25 @@ package runner
 
 import (
 	"fmt"
-	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
 
-// baselineSlack is how long after the end of the warm-up the scrape that
-// starts the measured window may land.
-const baselineSlack = time.Second
-
-// summarizeServer turns the samples of a run into run.json's server summary
-// and fills the timeline points' server maps. Every figure over the measured
-// window is the sum of the samples' reset-aware increases from the scrape
-// that starts the window to the last one, so it is also the sum of what the
-// timeline shows for those scrapes. failed are when the failed scrapes
-// began. It returns warnings (metrics that could not be read, restarts of
-// the target) and what was expected: a restart, and the scrapes that
-// failed, while a drill of the scenario (down) had the target down.
-func summarizeServer(url string, samples []sample, failed []time.Duration, lastErr error, warmup time.Duration, points []record.Point, down []downWindow) (srv record.Server, warnings, expected []string) {
-	srv = record.Server{MetricsURL: url, Scrapes: len(samples), ScrapeErrors: len(failed)}
+// summarizeServer turns the scrapes of a run into run.json's server summary
+// and fills the timeline points' server maps: the named series and inline
+// queries of ts measured over the measured window and per interval
+// (record.MeasureWindow, record.FillPoints), so that a counter's figure
+// over the window is also the sum of what the timeline shows for its
+// scrapes. failed are when the failed scrapes began. It returns warnings
+// (scrapes that failed, restarts of the target) and what was expected: a
+// restart, and the scrapes that failed, while a drill of the scenario
+// (down) had the target down.
+func summarizeServer(url string, ts *targetSeries, scrapes []record.Scrape, failed []time.Duration, lastErr error, warmup time.Duration, points []record.Point, down []downWindow) (srv record.Server, warnings, expected []string) {
+	srv = record.Server{MetricsURL: url, Scrapes: len(scrapes), ScrapeErrors: len(failed)}
 	if url == "" {
 		return srv, nil, nil
 	}
@@ -36,7 +34,7 @@ func summarizeServer(url string, samples []sample, failed []time.Duration, lastE
 				unexpected++
 			}
 		}
-		total := len(failed) + len(samples)
+		total := len(failed) + len(scrapes)
 		for i, n := range byDrill {
 			if n > 0 {
 				expected = append(expected, fmt.Sprintf("%d of %d scrapes of %s failed while the drill %s had the target down (%s): expected",
@@ -47,63 +45,35 @@ func summarizeServer(url string, samples []sample, failed []time.Duration, lastE
 			warnings = append(warnings, fmt.Sprintf("%d of %d scrapes of %s failed (last: %v)", unexpected, total, url, lastErr))
 		}
 	}
-	if len(samples) == 0 {
-		warnings = append(warnings, fmt.Sprintf("no metrics could be read from %s: server metrics and the cache hit rate are unknown", url))
-		return srv, warnings, expected
+	if len(scrapes) == 0 {
+		warnings = append(warnings, fmt.Sprintf("no metrics could be read from %s: the target's series are unknown", url))
 	}
-	for _, s := range samples {
-		if s.restart == "" {
-			continue
-		}
-		r := record.Restart{AfterS: s.since.Seconds(), BeforeS: s.at.Seconds(), Sign: s.restart}
-		srv.Restarts = append(srv.Restarts, r)
+	srv.Restarts = record.RestartsOf(scrapes)
+	for _, r := range srv.Restarts {
 		sign := r.Sign + " went backwards" // a list when several did
 		if r.Sign == metricStartTime {
 			sign = r.Sign + " changed"
 		}
-		if i := downAt(down, s.since, s.at); i >= 0 {
+		if i := downAt(down, seconds(r.AfterS), seconds(r.BeforeS)); i >= 0 {
 			expected = append(expected, fmt.Sprintf("the target restarted between %s and %s into the run (%s), as the drill %s made it (%s): expected; its counters are read as starting again from zero",
-				roundS(s.since), roundS(s.at), sign, down[i].name, down[i].words()))
+				roundS(r.AfterS), roundS(r.BeforeS), sign, down[i].name, down[i].words()))
 			continue
 		}
 		warnings = append(warnings, fmt.Sprintf("the target restarted between %s and %s into the run (%s): its counters are read as starting again from zero, as Prometheus's increase() does; what it counted after the scrape at %[1]s and before the restart is lost",
-			roundS(s.since), roundS(s.at), sign))
+			roundS(r.AfterS), roundS(r.BeforeS), sign))
 	}
-	window := samples[windowStart(samples, warmup)+1:]
-	last := samples[len(samples)-1]
-	switch {
-	case !last.cacheSeen:
-		warnings = append(warnings, fmt.Sprintf("%s has no %s: the cache hit rate is unknown", url, metricCacheRequests))
-	case len(window) == 0:
-		warnings = append(warnings, "too few scrapes to measure the cache hit rate over the run")
-	default:
-		hits, misses := 0.0, 0.0
-		for _, s := range window {
-			hits += s.hits
-			misses += s.misses
-		}
-		srv.CacheHits, srv.CacheMisses = &hits, &misses
-		if hits+misses > 0 {
-			rate := hits / (hits + misses)
-			srv.CacheHitRate = &rate
-		} else {
-			warnings = append(warnings, "the target counted no cache lookups during the measured window: the cache hit rate is unknown")
+	if len(scrapes) > 0 {
+		if w := ts.neverExposed(scrapes); w != "" {
+			warnings = append(warnings, fmt.Sprintf("%s never exposed %s: check the metric names of metrics.series", url, w))
 		}
 	}
-	if len(window) > 0 { // one scrape measures no window
-		summarizeDB(&srv, window)
-	}
-	for _, s := range samples {
-		if s.gaugeSeen[gaugeRSS] {
-			srv.RSSBytesMax = maxPtr(srv.RSSBytesMax, s.gauges[gaugeRSS])
-		}
-		if s.gaugeSeen[gaugeGoroutines] {
-			srv.Goroutines = maxPtr(srv.Goroutines, s.gauges[gaugeGoroutines])
-		}
-	}
-	fillTimeline(samples, points)
+	ts.measure(&srv, scrapes, warmup.Seconds())
+	record.FillPoints(points, scrapes, ts.named)
 	return srv, warnings, expected
 }
+
+// seconds is s seconds as a duration.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // downWindow is when a drill of the scenario had the target down (a
 // target_restart or target_kill, from its injection to its end), widened by
@@ -116,10 +86,10 @@ type downWindow struct {
 }
 
 func (d *downWindow) words() string {
-	if from, to := roundS(d.start), roundS(d.end); from != to {
+	if from, to := roundS(d.start.Seconds()), roundS(d.end.Seconds()); from != to {
 		return fmt.Sprintf("from %s to %s", from, to)
 	}
-	return "at " + roundS(d.start)
+	return "at " + roundS(d.start.Seconds())
 }
 
 // downWindows are the windows of the faults that take the target down.
@@ -129,10 +99,10 @@ func downWindows(faults []record.Fault, slack time.Duration) []downWindow {
 		if f.StartS == nil || (f.Action != scenarios.FaultTargetRestart && f.Action != scenarios.FaultTargetKill) {
 			continue
 		}
-		start := time.Duration(*f.StartS * float64(time.Second))
+		start := seconds(*f.StartS)
 		end := start
 		if f.EndS != nil {
-			end = time.Duration(*f.EndS * float64(time.Second))
+			end = seconds(*f.EndS)
 		}
 		out = append(out, downWindow{name: f.Name, start: start, end: end, slack: slack})
 	}
@@ -149,136 +119,58 @@ func downAt(down []downWindow, from, to time.Duration) int {
 	return -1
 }
 
-// roundS formats a time into the run to a tenth of a second.
-func roundS(d time.Duration) string { return d.Round(100 * time.Millisecond).String() }
-
-// windowStart is the index of the sample the measured window is measured
-// from: with a warm-up, the scrape taken when it ended (the first at most
-// baselineSlack after it), else the last one before its end; without one,
-// the baseline scrape before any load.
-func windowStart(samples []sample, warmup time.Duration) int {
-	base := 0
-	for i, s := range samples {
-		if s.at < warmup {
-			base = i
-		}
-	}
-	if warmup > 0 && base+1 < len(samples) && samples[base+1].at <= warmup+baselineSlack {
-		base++
-	}
-	return base
+// roundS formats a time into the run, in seconds, to a tenth of a second.
+func roundS(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(100 * time.Millisecond).String()
 }
 
-// summarizeDB fills the DB query time (quantiles of the histogram's bucket
-// increases) and the pool waits over the window's samples. A target without
-// these metrics leaves the fields nil: they are the reference target's, not
-// every target's.
-func summarizeDB(srv *record.Server, window []sample) {
-	last := window[len(window)-1]
-	// A histogram vector shows no series before its first observation, so a
-	// scrape without it counts as zero queries so far.
-	if last.dbQuery != nil {
-		var d *histogram
-		for _, s := range window {
-			d = d.add(s.dbQuery)
-		}
-		if n := d.total(); n > 0 {
-			srv.DBQueries = &n
-			mean := d.sum / n
-			srv.DBQueryMeanSeconds = &mean
-			for _, q := range []struct {
-				q   float64
-				dst **float64
-			}{{0.50, &srv.DBQueryP50Seconds}, {0.95, &srv.DBQueryP95Seconds}, {0.99, &srv.DBQueryP99Seconds}} {
-				if v := d.quantile(q.q); !math.IsNaN(v) {
-					*q.dst = &v
-				}
-			}
-		} else {
-			zero := 0.0
-			srv.DBQueries = &zero
+// neverExposed lists the selectors the scenario's series read that no
+// scrape found, each with the series that read it ("" when none): most
+// likely a misspelt metric or label. The harness's own series are left
+// out: a target need not expose them.
+func (ts *targetSeries) neverExposed(scrapes []record.Scrape) string {
+	harness := map[string]bool{}
+	for _, h := range record.HarnessSeries() {
+		harness[h.Name] = true
+	}
+	readers := map[string][]string{}
+	note := func(who string, q record.SeriesQuery) {
+		k := q.Selector()
+		if !slices.Contains(readers[k], who) {
+			readers[k] = append(readers[k], who)
 		}
 	}
-	dst := [numCounters]**float64{&srv.DBPoolWaitSeconds, &srv.DBPoolEmptyAcquires}
-	for i := range counterMetrics {
-		if !last.counterSeen[i] {
+	for _, s := range ts.named {
+		if harness[s.Name] {
 			continue
 		}
-		v := 0.0
-		for _, s := range window {
-			v += s.counters[i]
+		note(s.Name, s.Query)
+		if s.Over != nil {
+			note(s.Name, *s.Over)
 		}
-		*dst[i] = &v
 	}
-}
-
-func maxPtr(p *float64, v float64) *float64 {
-	if p == nil || v > *p {
-		return &v
+	for _, q := range ts.queries {
+		note(q.Key(), q)
 	}
-	return p
-}
-
-// fillTimeline puts each sample into the point of the second it landed in:
-// gauges as read; the increases since the previous scrape (cache lookups,
-// DB queries, pool waits, restarts) added up.
-func fillTimeline(samples []sample, points []record.Point) {
-	if len(points) == 0 {
-		return
-	}
-	dbByPoint := map[int]*histogram{}
-	for _, s := range samples {
-		idx := int(s.at / time.Second)
-		if idx >= len(points) {
-			idx = len(points) - 1
-		}
-		if idx < 0 {
-			idx = 0
-		}
-		p := &points[idx]
-		if p.Server == nil {
-			p.Server = map[string]float64{}
-		}
-		for g, key := range gaugeKeys {
-			if s.gaugeSeen[g] {
-				p.Server[key] = s.gauges[g]
-			}
-		}
-		if s.first {
+	var missing []string
+	for _, sel := range ts.sels {
+		who := readers[sel.key]
+		if len(who) == 0 || seenIn(scrapes, sel.key) {
 			continue
 		}
-		if s.restart != "" {
-			p.Server[record.ServerRestarts]++
-		}
-		if s.dbQuery != nil {
-			dbByPoint[idx] = dbByPoint[idx].add(s.dbQuery)
-		}
-		for c, key := range counterKeys {
-			if s.counterSeen[c] {
-				p.Server[key] += s.counters[c] * counterScale[c]
-			}
-		}
-		if !s.cacheSeen {
-			continue
-		}
-		p.Server[record.ServerCacheHits] += s.hits
-		p.Server[record.ServerCacheMisses] += s.misses
-		if h, m := p.Server[record.ServerCacheHits], p.Server[record.ServerCacheMisses]; h+m > 0 {
-			p.Server[record.ServerCacheHitRate] = h / (h + m)
-		}
+		missing = append(missing, fmt.Sprintf("%s (read by %s)", sel.key, strings.Join(who, ", ")))
 	}
-	for idx, d := range dbByPoint {
-		p := &points[idx]
-		p.Server[record.ServerDBQueries] = d.total()
-		if v := d.quantile(0.95); !math.IsNaN(v) {
-			p.Server[record.ServerDBQueryP95Ms] = v * 1000
-		}
-	}
+	return strings.Join(missing, "; ")
 }
 
-// Timeline keys of the pool-wait counters' per-interval deltas, and the
-// factor from the metric's unit (seconds of waiting become milliseconds).
-var (
-	counterKeys  = [numCounters]string{record.ServerDBPoolWaitMs, record.ServerDBPoolEmptyAcquires}
-	counterScale = [numCounters]float64{1000, 1}
-)
+func seenIn(scrapes []record.Scrape, key string) bool {
+	for _, s := range scrapes {
+		_, inc := s.Increases[key]
+		_, g := s.Gauges[key]
+		_, b := s.Buckets[key]
+		if inc || g || b {
+			return true
+		}
+	}
+	return false
+}

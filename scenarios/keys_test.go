@@ -30,7 +30,7 @@ func TestEveryKeyDocumented(t *testing.T) {
 }
 
 // placeholders name the map keys of the format in the docs.
-var placeholders = map[string]string{"data": "<name>", "extract": "<var>"}
+var placeholders = map[string]string{"data": "<name>", "extract": "<var>", "series": "<name>"}
 
 func keyPaths(t reflect.Type, prefix string, out *[]string) {
 	unmarshaler := reflect.TypeFor[yaml.Unmarshaler]()

@@ -161,7 +161,7 @@ func (s *Scenario) overrideGates(exprs []string) error {
 	var errs []error
 	for i, e := range exprs {
 		gates[i] = Gate{Expr: e}
-		g, err := gates[i].parse()
+		g, err := gates[i].parse(s.seriesDefs())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--gate: %w", err))
 			continue

@@ -189,6 +189,9 @@ func (s *Scenario) Describe() string {
 	}
 	if s.Metrics.URL != "" {
 		fmt.Fprintf(&b, "\nmetrics   %s every %s\n", line(redact.URL(s.Metrics.URL)), s.Metrics.Interval)
+		for _, ns := range s.NamedSeries() {
+			fmt.Fprintf(&b, "  %-24s %s (%s)\n", line(ns.Name), line(ns.Expr), ns.Unit)
+		}
 	}
 	return b.String()
 }

@@ -53,8 +53,13 @@ func TestRefusedScenarios(t *testing.T) {
 			want: []string{"bad.yaml:11:", "gates[0]", `no fault is named "redis_dwon"`, "faults: none"}},
 		{name: "gate on an unknown metric", old: `p95 < 1s`, new: `p96 < 1s`,
 			want: []string{"bad.yaml:11:", "gates[0]", `unknown metric "p96"`}},
-		{name: "gate on a scraped metric without metrics.url", old: `p95 < 1s`, new: `cache_hit_rate > 60%`,
+		{name: "gate on a scraped metric without metrics.url", old: `p95 < 1s`, new: `memory_growth < 10MB/h`,
 			want: []string{"bad.yaml:11:", "gates[0]", "metrics.url"}},
+		// A gate on a series the scenario does not declare.
+		{name: "gate on an undeclared series", old: "gates:\n  - p95 < 1s", new: "metrics: {url: http://127.0.0.1:1/metrics}\ngates:\n  - cache_hit_rate > 60%",
+			want: []string{"bad.yaml:12:", "gates[0]", `unknown metric "cache_hit_rate"`, "or a named series: rss_bytes"}},
+		{name: "gate on a series, its unit wrong", old: "gates:\n  - p95 < 1s", new: "metrics:\n  url: http://127.0.0.1:1/metrics\n  series: {q: 'quantile(0.95, db_seconds)'}\ngates:\n  - q < 5",
+			want: []string{"bad.yaml:14:", "gates[0]", "a duration needs a unit"}},
 		{name: "gate on a target series without metrics.url", old: `p95 < 1s`, new: `increase(orders_total) < 10`,
 			want: []string{"bad.yaml:11:", "gates[0]", "metrics.url"}},
 		// Gates that could only be unknown in a run of this scenario were
@@ -184,7 +189,14 @@ func TestAcceptedNearTheRefusals(t *testing.T) {
 			return nil
 		}},
 		{name: "gate on a named endpoint", old: `p95 < 1s`, new: `chat.p95 < 1s`},
-		{name: "scraped metric with metrics.url", old: "gates:\n  - p95 < 1s", new: "metrics: {url: http://127.0.0.1:1/metrics}\ngates:\n  - cache_hit_rate > 60%"},
+		{name: "scraped metric with metrics.url", old: "gates:\n  - p95 < 1s", new: "metrics: {url: http://127.0.0.1:1/metrics}\ngates:\n  - memory_growth < 10MB/h\n  - rss_bytes < 1GB"},
+		{name: "gate on a declared series", old: "gates:\n  - p95 < 1s", new: "metrics:\n  url: http://127.0.0.1:1/metrics\n  series:\n    cache_hit_rate: 'ratio(increase(c_total{r=\"hit\"}), increase(c_total))'\ngates:\n  - cache_hit_rate > 60%",
+			check: func(s *Scenario) error {
+				if g := s.Gates[0].Parsed(); g.Named != "cache_hit_rate" || g.Threshold != 0.6 || g.Unit != "ratio" {
+					return fmt.Errorf("parsed %+v", g)
+				}
+				return nil
+			}},
 		{name: "error_rate under 100%", old: `p95 < 1s`, new: `error_rate < 100%`},
 		// Each gate where what it reads exists.
 		{name: "recovery_time with faults", old: "gates:", new: "faults: [{name: f, at: 2s, for: 2s, action: exec, run: [\"true\"], undo: [\"true\"]}]\ngates:\n  - recovery_time < 10s\n  - f.recovery_time < 10s\n  - fault_error_rate < 5%"},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/gate"
+	"github.com/loadgate/loadgate/record"
 )
 
 // Load models.
@@ -240,12 +241,55 @@ type Request struct {
 	Expect []int `yaml:"expect"`
 }
 
-// Metrics is the target's Prometheus endpoint.
+// Metrics is the target's Prometheus endpoint, and the series of it the
+// run measures and draws.
 type Metrics struct {
 	// URL of the Prometheus text exposition; empty disables scraping.
 	URL string `yaml:"url"`
 	// Interval between scrapes during the run; default 5s.
 	Interval Duration `yaml:"interval"`
+	// Series are the target's named series, by name: an aggregation of a
+	// metric of URL in the series language of package gate (increase,
+	// rate, max, last, mean, quantile, or ratio of two), which the runner
+	// measures over the measured window and per interval, gates name
+	// (cache_hit_rate > 60%) and charts draw. A series is written as its
+	// expression, or as {expr, unit, title, headline}.
+	Series map[string]Series `yaml:"series"`
+	// Charts draw named series together over the run, in the report.
+	Charts []Chart `yaml:"charts"`
+}
+
+// Series is one named series of the target's metrics.
+type Series struct {
+	// Expr is the series expression, e.g.
+	// ratio(increase(hits_total), increase(lookups_total)) or
+	// quantile(0.95, db_query_duration_seconds).
+	Expr string `yaml:"expr"`
+	// Unit is ratio, seconds, bytes, count or per_second: what a gate's
+	// threshold and the report's figures are written in. Absent, it is
+	// inferred (gate.ParseSeries): a ratio is a ratio, a rate per second, a
+	// metric named *_seconds a duration, *_bytes a size, others a count.
+	Unit string `yaml:"unit"`
+	// Title names the series in the report; its name when absent.
+	Title string `yaml:"title"`
+	// Headline puts the series among the run's key figures: a
+	// comparison's before/after table, a capacity search's steps.
+	Headline bool `yaml:"headline"`
+	// Better is higher or lower: which way the series improves, which a
+	// comparison says of a change. Absent, a change is not judged.
+	Better string `yaml:"better"`
+}
+
+// shorthandField lets a series be written as a plain string: its Expr.
+func (Series) shorthandField() string { return "expr" }
+
+// Chart is one chart of named series, which share one unit.
+type Chart struct {
+	// Title is the chart's heading.
+	Title string `yaml:"title"`
+	// Series names the named series drawn, in order (metrics.series, or
+	// the harness's rss_bytes).
+	Series []string `yaml:"series"`
 }
 
 // Pos is a position in the scenario source, 1-based.
@@ -276,10 +320,11 @@ func (Gate) shorthandField() string { return "expr" }
 // for a gate of a scenario never validated.
 func (g Gate) Parsed() gate.Gate { return g.parsed }
 
-// parse parses Expr once: a gate already parsed from the same expression
-// is not parsed again (and not written, so that validating a loaded
-// scenario again is safe from several goroutines).
-func (g *Gate) parse() (gate.Gate, error) {
+// parse parses Expr once, naming the scenario's named series (declared):
+// a gate already parsed from the same expression is not parsed again (and
+// not written, so that validating a loaded scenario again is safe from
+// several goroutines).
+func (g *Gate) parse(declared []record.Series) (gate.Gate, error) {
 	e := strings.TrimSpace(g.Expr)
 	if e == "" {
 		return gate.Gate{}, errors.New("empty gate")
@@ -287,7 +332,7 @@ func (g *Gate) parse() (gate.Gate, error) {
 	if g.parsed.Expr == e {
 		return g.parsed, nil
 	}
-	p, err := gate.Parse(e)
+	p, err := gate.Parse(e, declared...)
 	if err != nil {
 		return gate.Gate{}, err
 	}

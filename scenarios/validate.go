@@ -64,6 +64,7 @@ func (s *Scenario) check(sized bool) *problems {
 	}
 	v.flows(names)
 	v.faults()
+	v.metrics()
 	v.gates()
 	if s.Metrics.URL != "" {
 		v.url("metrics.url", s.Metrics.URL)
@@ -80,10 +81,13 @@ func (s *Scenario) check(sized bool) *problems {
 func (v *validation) gates() {
 	var parsed []gate.Gate
 	ok := make([]bool, len(v.s.Gates))
+	declared := v.s.seriesDefs()
 	for i := range v.s.Gates {
-		g, err := v.s.Gates[i].parse()
+		g, err := v.s.Gates[i].parse(declared)
 		if err != nil {
-			v.gate(i, "", "%v", err)
+			if !v.namesRefusedSeries(v.s.Gates[i].Expr) {
+				v.gate(i, "", "%v", err)
+			}
 			continue
 		}
 		parsed, ok[i] = append(parsed, g), true
@@ -186,6 +190,9 @@ type validation struct {
 	// unreadable the sources whose files could not be.
 	tables     map[string]*Table
 	unreadable map[string]bool
+	// refusedSeries are the metrics.series refused where they were
+	// declared (metrics).
+	refusedSeries map[string]bool
 }
 
 func (v *validation) add(field, format string, args ...any) {

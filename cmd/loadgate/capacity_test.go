@@ -151,7 +151,7 @@ func TestFindCapacityFindsTheKnee(t *testing.T) {
 func TestFindCapacityFirstLevelUnknown(t *testing.T) {
 	srv := kneeServer(t, 100)
 	// The target's /metrics has no cache counter: the gate is unknown.
-	scraped := capacityScenario + "metrics: {url: http://127.0.0.1:1/metrics}\n"
+	scraped := capacityScenario + "metrics:\n  url: http://127.0.0.1:1/metrics\n  series: {cache_hit_rate: 'ratio(increase(c_total{r=\"hit\"}), increase(c_total))'}\n"
 	code, out, errs := runCLI(t, "run", writeScenario(t, scraped), "--target", srv.URL, "--results", t.TempDir(),
 		"--gate", "cache_hit_rate > 50%", "--find-capacity", "--capacity-start", "2", "--capacity-max", "4",
 		"--step-hold", "600ms", "--step-ramp", "0s", "--step-exclude", "100ms")

@@ -76,9 +76,9 @@ func TestExitCodes(t *testing.T) {
 		{"pass", []string{"run", writeScenario(t, fmt.Sprintf(okScenario, "error_rate < 1%")), "--target", srv.URL, "--out", filepath.Join(t.TempDir(), "r")}, 0, "PASS"},
 		// A gate that cannot hold: exit 1.
 		{"gate fails", []string{"run", writeScenario(t, fmt.Sprintf(okScenario, "p95 < 1us")), "--target", srv.URL, "--out", filepath.Join(t.TempDir(), "r")}, 1, "FAIL"},
-		// A gate on a metric the target never exposed (its /metrics has no
-		// loadgate_cache_requests_total): exit 2, never a pass.
-		{"gate unknown", []string{"run", writeScenario(t, fmt.Sprintf(okScenario, "cache_hit_rate > 60%\nmetrics: {url: http://127.0.0.1:1/metrics}")), "--target", srv.URL, "--out", filepath.Join(t.TempDir(), "r")}, 2, "cache_hit_rate"},
+		// A gate on a series the target never exposed (its /metrics does
+		// not answer): exit 2, never a pass.
+		{"gate unknown", []string{"run", writeScenario(t, fmt.Sprintf(okScenario, "cache_hit_rate > 60%\nmetrics:\n  url: http://127.0.0.1:1/metrics\n  series: {cache_hit_rate: 'ratio(increase(c_total{r=\"hit\"}), increase(c_total))'}")), "--target", srv.URL, "--out", filepath.Join(t.TempDir(), "r")}, 2, "cache_hit_rate"},
 		// A stopped target: exit 2 naming the URL, nothing sent.
 		{"target down", []string{"run", "smoke", "--target", down}, 2, down},
 		// A bad scenario names file, line and field.

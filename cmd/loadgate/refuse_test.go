@@ -47,8 +47,12 @@ func TestBadScenarioSendsNothing(t *testing.T) {
 			[]string{"s.yaml:11:", "gates[0]", `no request is named "helo"`}},
 		{"gate on an unknown metric", `p95 < 3s`, `p96 < 3s`, nil,
 			[]string{"s.yaml:11:", "gates[0]", `unknown metric "p96"`}},
-		{"gate on a scraped metric without metrics.url", `p95 < 3s`, `cache_hit_rate > 60%`, nil,
+		{"gate on a scraped metric without metrics.url", `p95 < 3s`, `memory_growth < 10MB/h`, nil,
 			[]string{"s.yaml:11:", "gates[0]", "metrics.url"}},
+		// A gate on a series the scenario does not declare (the reference
+		// target's cache hit rate, in a scenario of its own).
+		{"gate on an undeclared series", `p95 < 3s`, `cache_hit_rate > 60%`, nil,
+			[]string{"s.yaml:11:", "gates[0]", `unknown metric "cache_hit_rate"`, "metrics.series"}},
 		{"error rate over 100%", `p95 < 3s`, `error_rate < 200%`, nil,
 			[]string{"s.yaml:11:", "gates[0]", "at most 100%"}},
 		{"second YAML document", "  - p95 < 3s\n", "  - p95 < 3s\n---\nname: two\n", nil,
@@ -75,8 +79,8 @@ func TestBadScenarioSendsNothing(t *testing.T) {
 		// the same rules, and named as the flag.
 		{"--gate on an unknown endpoint", "", "", []string{"--gate", "helo.p99 < 1s"},
 			[]string{`--gate: gate "helo.p99 < 1s"`, `no request is named "helo"`}},
-		{"--gate on a scraped metric without metrics.url", "", "", []string{"--gate", "db_p95 < 5ms"},
-			[]string{`--gate: gate "db_p95 < 5ms"`, "metrics.url"}},
+		{"--gate on a scraped metric without metrics.url", "", "", []string{"--gate", "rss_bytes < 1GB"},
+			[]string{`--gate: gate "rss_bytes < 1GB"`, "metrics.url"}},
 		// Gates that could only be unknown for this scenario (issue 19): the
 		// whole load was sent before the verdict said so.
 		{"recovery_time without faults or a spike", `p95 < 3s`, `recovery_time < 10s`, nil,

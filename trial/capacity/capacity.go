@@ -214,7 +214,7 @@ func (s *Search) Run(ctx context.Context) (*record.Capacity, string, error) {
 		return nil, "", err
 	}
 	c := &record.Capacity{Schema: 1, Scenario: sc.Name, Target: redact.URL(sc.Target.BaseURL), Model: sc.Load.Model,
-		Started: started, Gates: s.Gates, Search: search}
+		Started: started, Gates: s.Gates, Search: search, Series: sc.NamedSeries()}
 	save := func() error {
 		c.Ended = now()
 		return record.WriteJSON(filepath.Join(dir, record.CapacityFile), c)
@@ -294,7 +294,7 @@ func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, pre
 	st.P95US, st.P99US = ok.P95, ok.P99
 	st.ErrorRate = run.Overall.ErrorRate
 	st.TargetRate, st.AchievedRate = run.Overall.Rate.Target, run.Overall.Rate.Achieved
-	st.CacheHitRate = run.Server.CacheHitRate
+	st.Series = run.Server.Series
 	st.Warnings = run.Warnings
 	if run.Status != record.StatusCompleted && st.Error == "" && len(out.Reasons) > 0 {
 		st.Error = out.Reasons[len(out.Reasons)-1]

@@ -109,7 +109,9 @@ func stepAt(t *testing.T, p95PerLevel float64) Step {
 		}
 		p95 := level * p95PerLevel
 		run := record.Run{Schema: record.Schema, Scenario: sc.Name, Status: record.StatusCompleted, Profile: "optimized",
-			Overall: record.Stats{Requests: 100, Successes: 100, LatencyUS: record.Latency{P95: p95}}}
+			Overall: record.Stats{Requests: 100, Successes: 100, LatencyUS: record.Latency{P95: p95}},
+			// The target's hit rate falls as the level rises.
+			Server: record.Server{Series: map[string]float64{"hit_rate": 1 - level/100}}}
 		if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
 			return "", record.Outcome{}, err
 		}
@@ -124,7 +126,7 @@ func stepAt(t *testing.T, p95PerLevel float64) Step {
 
 func TestSearchStopsAtTheKnee(t *testing.T) {
 	t.Parallel()
-	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\n")
+	sc := parse(t, "  model: closed\n  stages: [{duration: 10s, users: 100}]\nmetrics:\n  url: http://127.0.0.1:1/metrics\n  series:\n    hit_rate: {expr: 'ratio(increase(h_total), increase(l_total))', headline: true}\n")
 	set := defaults
 	set.Start, set.Increment, set.Max = 10, 10, 100
 	s := &Search{Scenario: sc, Settings: set, Gates: sc.GateExprs(), Root: t.TempDir(), Step: stepAt(t, 2_000)} // 50 users → 100 ms
@@ -145,6 +147,11 @@ func TestSearchStopsAtTheKnee(t *testing.T) {
 	}
 	if saved.Capacity != 40 || saved.Steps[4].P95US != 100_000 {
 		t.Errorf("capacity.json: %+v", saved)
+	}
+	// Each step records the target's series, and the search what they are.
+	if saved.Steps[0].Series["hit_rate"] != 0.9 || saved.Steps[4].Series["hit_rate"] != 0.5 ||
+		len(saved.Series) != 2 || saved.Series[1].Name != "hit_rate" || !saved.Series[1].Headline {
+		t.Errorf("capacity.json series %+v, steps' %v, %v", saved.Series, saved.Steps[0].Series, saved.Steps[4].Series)
 	}
 	want := "capacity: 40 users at p95 < 100ms (s, profile optimized); knee at 50 users: p95 < 100ms fail (100 ms)"
 	if got := Answer(c); got != want {
