@@ -239,7 +239,13 @@ func outcomeError(out record.Outcome) error {
 	case exitGateFailed:
 		return errGateFailed
 	}
-	if len(out.Reasons) > 0 && len(out.Gates) == 0 {
+	switch {
+	case out.NotAsPlanned != "":
+		// Its words may quote outside text (a drill's name): one line.
+		return &exitCodeError{code: exitError, err: errors.New("inconclusive: the run did not do what it planned: " + redact.Terminal(out.NotAsPlanned))}
+	case out.Inconclusive != "":
+		return &exitCodeError{code: exitError, err: errors.New("inconclusive: the generator could not keep the plan (see the table)")}
+	case len(out.Reasons) > 0 && len(out.Gates) == 0:
 		// A reason may quote outside text (a drill's error): one line.
 		return &exitCodeError{code: exitError, err: errors.New(redact.Terminal(out.Reasons[0]))}
 	}
