@@ -135,6 +135,8 @@ func (g Gate) value(in Input) (float64, string) {
 	v, ok := m.read(stats, &in.Run.Server)
 	if !ok {
 		switch {
+		case m.stream:
+			return 0, streamWhy(g, stats)
 		case m.kind == kindRatio && strings.HasSuffix(g.Metric, "cache_hit_rate"):
 			return 0, "the target reported no cache hit rate (loadgate_cache_requests_total was never scraped)"
 		case strings.HasPrefix(g.Metric, "db_pool_"):
