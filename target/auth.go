@@ -2,6 +2,7 @@ package target
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,19 +52,17 @@ func (k *keyMemo) remember(h store.KeyHash) {
 	k.seen[h] = k.now().Add(keyMemoTTL)
 }
 
-// requireKey answers 401 unless X-API-Key holds a stored key. The key is
-// hashed (SHA-256) and only hashes are compared: the lookup by hash leaks
-// nothing about a stored key through timing, since finding a key from its
-// hash is infeasible.
+// requireKey answers 401 unless X-API-Key, or else an Authorization bearer
+// token (what OpenAI clients send), holds a stored key. The key is hashed
+// (SHA-256) and only hashes are compared: the lookup by hash leaks nothing
+// about a stored key through timing, since finding a key from its hash is
+// infeasible.
 func (s *Server) requireKey(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The canonical form of X-API-Key, so the lookup allocates nothing.
-		var key string
-		if v := r.Header["X-Api-Key"]; len(v) > 0 {
-			key = v[0]
-		}
+		key := requestKey(r)
 		if key == "" {
-			writeAPIError(w, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "missing X-API-Key header"})
+			writeAPIError(w, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized",
+				Message: "missing X-API-Key header (or Authorization: Bearer KEY)"})
 			return
 		}
 		hash := store.HashKey(key)
@@ -81,4 +80,19 @@ func (s *Server) requireKey(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// requestKey is the API key of r: X-API-Key, else the token of
+// "Authorization: Bearer TOKEN" (the scheme in any case, as RFC 9110 has it).
+func requestKey(r *http.Request) string {
+	// The canonical forms of the names, so the lookup allocates nothing.
+	if v := r.Header["X-Api-Key"]; len(v) > 0 && v[0] != "" {
+		return v[0]
+	}
+	if v := r.Header["Authorization"]; len(v) > 0 {
+		if scheme, token, ok := strings.Cut(v[0], " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(token)
+		}
+	}
+	return ""
 }

@@ -28,6 +28,9 @@ const (
 type chatRequest struct {
 	UserID  int64  `json:"user_id"`
 	Message string `json:"message"`
+	// Stream asks for the reply as Server-Sent Events (streamReply); so
+	// does a request that accepts text/event-stream.
+	Stream bool `json:"stream"`
 }
 
 // ChatResponse is the body of POST /api/v1/chat.
@@ -48,10 +51,13 @@ func (t timing) header() string {
 	return "db;dur=" + ms(t.db) + ", cache;dur=" + ms(t.cache) + ", llm;dur=" + ms(t.llm)
 }
 
-// POST /api/v1/chat {user_id, message}: memory (cached), the last messages,
-// memory search hits and nutrition facts for foods named in the message go to
-// the LLM; both messages and the XP award are stored in one transaction.
+// POST /api/v1/chat {user_id, message, stream?}: memory (cached), the last
+// messages, memory search hits and nutrition facts for foods named in the
+// message go to the LLM; both messages and the XP award are stored in one
+// statement. With stream (or Accept: text/event-stream) the reply comes as
+// Server-Sent Events (streamReply); else whole, through the response cache.
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	var req chatRequest
 	if aerr := decodeJSON(w, r, &req); aerr != nil {
 		writeAPIError(w, aerr)
@@ -67,34 +73,18 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	var t timing
-
-	start := time.Now()
-	mem, err := s.loadMemory(ctx, req.UserID)
-	t.cache = time.Since(start)
+	prompt, t, err := s.prompt(ctx, req.UserID, req.Message)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	prompt := agent.Prompt{Message: req.Message}
-	for _, m := range mem.Profile {
-		prompt.Memory = append(prompt.Memory, "profile: "+m.Content)
-	}
-	for _, m := range mem.Goals {
-		prompt.Memory = append(prompt.Memory, "goal: "+m.Content)
-	}
-	for _, m := range mem.Preferences {
-		prompt.Memory = append(prompt.Memory, "preference: "+m.Content)
-	}
-
-	start = time.Now()
-	if err := s.gatherContext(ctx, req.UserID, &prompt); err != nil {
-		s.fail(w, r, err)
+	if req.Stream || acceptsEventStream(r) {
+		s.streamReply(w, r, streamed{route: "chat", arrived: arrived, userID: req.UserID, prompt: prompt,
+			timing: t, model: s.modelName(), usage: usageInFinish, ids: true})
 		return
 	}
-	t.db = time.Since(start)
 
-	start = time.Now()
+	start := time.Now()
 	reply, cached, llmCacheTime, err := s.complete(ctx, prompt)
 	t.llm = time.Since(start) - llmCacheTime
 	t.cache += llmCacheTime
@@ -103,8 +93,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.cfg.Logger.Error("llm completion failed", "provider", s.llm.Name(), "error", err)
-		writeAPIError(w, &apiError{Status: http.StatusBadGateway, Code: "llm_unavailable", Message: "the language model did not answer"})
+		s.llmFailed(w, err)
 		return
 	}
 
@@ -119,6 +108,57 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server-Timing", t.header())
 	writeJSON(w, http.StatusOK, ChatResponse{Reply: reply, UserMessageID: ex.Question.ID, ReplyMessageID: ex.Answer.ID,
 		XPAwarded: chatXP, XPTotal: ex.XPTotal, Cached: cached})
+}
+
+// errLLM is the answer when the language model fails.
+var errLLM = &apiError{Status: http.StatusBadGateway, Code: "llm_unavailable", Message: "the language model did not answer"}
+
+// llmFailed logs the model's error and answers 502.
+func (s *Server) llmFailed(w http.ResponseWriter, err error) {
+	s.cfg.Logger.Error("llm completion failed", "provider", s.llm.Name(), "error", err)
+	writeAPIError(w, errLLM)
+}
+
+// prompt gathers what the agent knows when it answers userID's message:
+// the user's memory (cached; ErrNotFound for an unknown user), then the
+// history, the memories matching the message and the foods it names. The
+// timing has the cache and database time it took.
+func (s *Server) prompt(ctx context.Context, userID int64, message string) (agent.Prompt, timing, error) {
+	var t timing
+	start := time.Now()
+	mem, err := s.loadMemory(ctx, userID)
+	t.cache = time.Since(start)
+	if err != nil {
+		return agent.Prompt{}, t, err
+	}
+	p := agent.Prompt{Message: message}
+	for _, m := range mem.Profile {
+		p.Memory = append(p.Memory, "profile: "+m.Content)
+	}
+	for _, m := range mem.Goals {
+		p.Memory = append(p.Memory, "goal: "+m.Content)
+	}
+	for _, m := range mem.Preferences {
+		p.Memory = append(p.Memory, "preference: "+m.Content)
+	}
+	start = time.Now()
+	err = s.gatherContext(ctx, userID, &p)
+	t.db = time.Since(start)
+	return p, t, err
+}
+
+// acceptsEventStream reports whether r's Accept header names
+// text/event-stream.
+func acceptsEventStream(r *http.Request) bool {
+	for _, v := range r.Header["Accept"] {
+		for part := range strings.SplitSeq(v, ",") {
+			mt, _, _ := strings.Cut(part, ";")
+			if strings.EqualFold(strings.TrimSpace(mt), "text/event-stream") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // gatherContext reads the history, the memories matching the message and the
@@ -197,7 +237,7 @@ func (s *Server) complete(ctx context.Context, p agent.Prompt) (reply string, ca
 		ls := time.Now()
 		reply, err := s.llm.Complete(ctx, p)
 		llmTime = time.Since(ls)
-		return reply, err
+		return reply.Text, err
 	})
 	total := time.Since(start)
 	if err != nil {

@@ -44,6 +44,8 @@ const (
 	BaselinePoolSize = 2
 	// DefaultAPIKey is the key the seed stores and the built-in scenarios send.
 	DefaultAPIKey = "dev-key"
+	// DefaultStreamWriteTimeout bounds each write of a streamed reply.
+	DefaultStreamWriteTimeout = 10 * time.Second
 )
 
 // Config is everything the target needs. The zero value of each field is
@@ -86,6 +88,11 @@ type Config struct {
 	// RedisBackoff is how long Redis is skipped after a failed call before
 	// it is tried again (default cache.DefaultRedisBackoff).
 	RedisBackoff time.Duration
+	// StreamWriteTimeout bounds each event of a streamed chat reply: a
+	// client that reads none of it for this long is given up, so a slow
+	// reader cannot hold a stream open forever (default
+	// DefaultStreamWriteTimeout).
+	StreamWriteTimeout time.Duration
 }
 
 // withDefaults returns c with its defaults filled in, or an error naming the
@@ -132,6 +139,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.RedisBackoff <= 0 {
 		c.RedisBackoff = cache.DefaultRedisBackoff
+	}
+	if c.StreamWriteTimeout <= 0 {
+		c.StreamWriteTimeout = DefaultStreamWriteTimeout
 	}
 	return c, nil
 }

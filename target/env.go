@@ -25,6 +25,13 @@ const (
 	EnvLLMTimeout   = "LOADGATE_LLM_TIMEOUT" // Go duration
 	EnvSimMedian    = "LOADGATE_SIM_MEDIAN"  // Go duration
 	EnvSimP95       = "LOADGATE_SIM_P95"     // Go duration
+	// The sim's time to first token and gap between tokens (Go durations),
+	// and the seed of its draws (an unsigned integer; 0 = from the clock).
+	EnvSimTTFTMedian = "LOADGATE_SIM_TTFT_MEDIAN"
+	EnvSimTTFTP95    = "LOADGATE_SIM_TTFT_P95"
+	EnvSimITLMedian  = "LOADGATE_SIM_ITL_MEDIAN"
+	EnvSimITLP95     = "LOADGATE_SIM_ITL_P95"
+	EnvSimSeed       = "LOADGATE_SIM_SEED"
 )
 
 // KeyPrefix is the Redis key prefix of a target that takes its settings
@@ -91,5 +98,17 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 	dur(EnvLLMTimeout, &c.LLM.Timeout)
 	dur(EnvSimMedian, &c.LLM.SimMedian)
 	dur(EnvSimP95, &c.LLM.SimP95)
+	dur(EnvSimTTFTMedian, &c.LLM.SimTTFTMedian)
+	dur(EnvSimTTFTP95, &c.LLM.SimTTFTP95)
+	dur(EnvSimITLMedian, &c.LLM.SimITLMedian)
+	dur(EnvSimITLP95, &c.LLM.SimITLP95)
+	if v := getenv(EnvSimSeed); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want an unsigned integer (0: from the clock)", EnvSimSeed, v))
+		} else {
+			c.LLM.SimSeed = n
+		}
+	}
 	return errors.Join(errs...)
 }

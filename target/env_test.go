@@ -46,6 +46,32 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 }
 
+// TestSimStreamEnv: the sim's streaming knobs come from their variables,
+// and a malformed one is named.
+func TestSimStreamEnv(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"LOADGATE_SIM_TTFT_MEDIAN": "300ms", "LOADGATE_SIM_TTFT_P95": "1s",
+		"LOADGATE_SIM_ITL_MEDIAN": "15ms", "LOADGATE_SIM_ITL_P95": "40ms", "LOADGATE_SIM_SEED": "42",
+	}
+	var cfg target.Config
+	if err := cfg.FromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	l := cfg.LLM
+	if l.SimTTFTMedian != 300*time.Millisecond || l.SimTTFTP95 != time.Second || l.SimITLMedian != 15*time.Millisecond ||
+		l.SimITLP95 != 40*time.Millisecond || l.SimSeed != 42 {
+		t.Fatalf("llm config %+v", l)
+	}
+	bad := map[string]string{"LOADGATE_SIM_SEED": "-1", "LOADGATE_SIM_ITL_MEDIAN": "fast"}
+	err := (&target.Config{}).FromEnv(func(k string) string { return bad[k] })
+	for name := range bad {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+}
+
 // TestKeyPrefix: the prefix of LOADGATE_REDIS_PREFIX when set, else the
 // default a Config without one gets.
 func TestKeyPrefix(t *testing.T) {

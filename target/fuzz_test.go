@@ -67,11 +67,16 @@ func FuzzJSONHandlers(f *testing.F) {
 		`{"food_id":1,"grams":4.9e-324}`, `{"food_id":9223372036854775807,"grams":1}`, `{"food_id":9223372036854775808,"grams":1}`,
 		`{"food_id":-9223372036854775808,"grams":1}`, `{"user_id":9223372036854775807,"message":"hi"}`, `{"user_id":1e300,"message":"hi"}`,
 		`{"food_id":1,"grams":10,"eaten_at":"0000-01-01T00:00:00Z"}`, `{"food_id":1,"grams":10,"eaten_at":"9999-12-31T23:59:59-23:59"}`,
+		// Streams, and the OpenAI-compatible route's requests.
+		`{"user_id":1,"message":"hello","stream":true}`, `{"user_id":1,"message":"hello","stream":1}`,
+		`{"messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}`,
+		`{"messages":[{"role":"user","content":"hi"}],"max_tokens":1}`, `{"messages":[{"role":"user","content":[{"type":"text","text":"a"}]}]}`,
+		`{"messages":[{"role":"user","content":null}]}`, `{"messages":[{"role":"user"}],"max_tokens":1e9}`, `{"messages":null}`,
 	} {
 		f.Add(seed)
 	}
 	h := fuzzHandler(f)
-	paths := []string{"/api/v1/chat", "/api/v1/users", "/api/v1/users/1/memory", "/api/v1/users/1/meals"}
+	paths := []string{"/api/v1/chat", "/api/v1/users", "/api/v1/users/1/memory", "/api/v1/users/1/meals", "/v1/chat/completions"}
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, p := range paths {
 			neverServerError(t, h, httptest.NewRequest("POST", p, strings.NewReader(body)), body)

@@ -71,6 +71,17 @@ func writeAPIError(w http.ResponseWriter, e *apiError) {
 // not UTF-8 are errors that name the field or the offset. (encoding/json
 // would turn invalid UTF-8 in a string into U+FFFD and store that.)
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	return decodeBody(w, r, v, true)
+}
+
+// decodeLenientJSON is decodeJSON but for unknown fields, which are
+// ignored: the OpenAI-compatible route takes requests written for servers
+// with more parameters than it reads.
+func decodeLenientJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
+	return decodeBody(w, r, v, false)
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any, strict bool) *apiError {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
@@ -81,7 +92,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) *apiError {
 		return badRequest("", "request body: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	err = dec.Decode(v)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {

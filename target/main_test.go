@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/loadgate/loadgate/migrations"
 	"github.com/loadgate/loadgate/target"
@@ -64,7 +65,11 @@ func start(t *testing.T, cfg target.Config) *client {
 	if err != nil {
 		t.Fatalf("target.New: %v", err)
 	}
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewUnstartedServer(s.Handler())
+	// As Serve's server: a stream moves its connection's write deadline,
+	// and a server's WriteTimeout sets it again for the next request.
+	srv.Config.WriteTimeout = time.Minute
+	srv.Start()
 	t.Cleanup(func() { srv.Close(); s.Close() })
 	return &client{t: t, srv: srv, s: s, key: seed.DefaultAPIKey}
 }

@@ -20,6 +20,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	dbQuery  *prometheus.HistogramVec
 	cache    *cache.Metrics
+	stream   streamMetrics
 	// dbObservers holds the dbQuery observer of each query name, so a
 	// query's timing needs no label lookup.
 	dbObservers sync.Map // string → prometheus.Observer
@@ -30,6 +31,57 @@ var dbQueryBuckets = []float64{.0001, .0002, .0003, .0005, .00075, .001, .0015, 
 
 // latencyBuckets reach from a cache hit (0.1 ms) to a slow chat (10 s).
 var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5, 10}
+
+// tokenGapBuckets resolve the gaps of a fast model (a few ms) up to 1 s.
+var tokenGapBuckets = []float64{.0005, .001, .002, .005, .0075, .01, .015, .02, .03, .05, .075, .1, .25, .5, 1}
+
+// streamMetrics are those of streamed chat replies, by route ("chat",
+// "chat_completions").
+type streamMetrics struct {
+	// streams counts streamed replies by how they ended (streamOutcomes).
+	streams *prometheus.CounterVec
+	// tokens counts the tokens sent in content chunks.
+	tokens *prometheus.CounterVec
+	// ttft is the time from the chat handler's start (the key checked) to
+	// the first content chunk written; gap the time between two content
+	// chunks.
+	ttft, gap *prometheus.HistogramVec
+}
+
+// How a streamed reply ended (label outcome).
+const (
+	// streamCompleted: the reply was stored and data: [DONE] written.
+	streamCompleted = "completed"
+	// streamDisconnected: the client went away or stopped reading (a write
+	// timed out) before [DONE].
+	streamDisconnected = "disconnected"
+	// streamFailed: the model or the database failed; the client got an
+	// error (a status before the first chunk, an error event after).
+	streamFailed = "failed"
+)
+
+func newStreamMetrics() streamMetrics {
+	return streamMetrics{
+		streams: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loadgate_chat_streams_total",
+			Help: "Streamed chat replies, by route and how they ended (completed, disconnected, failed).",
+		}, []string{"route", "outcome"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loadgate_chat_stream_tokens_total",
+			Help: "Tokens sent in the content chunks of streamed chat replies, by route.",
+		}, []string{"route"}),
+		ttft: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "loadgate_chat_time_to_first_token_seconds",
+			Help:    "Server-side time from a streamed chat request's handler start to its first content chunk written, by route.",
+			Buckets: latencyBuckets,
+		}, []string{"route"}),
+		gap: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "loadgate_chat_inter_token_seconds",
+			Help:    "Server-side time between two content chunks of a streamed chat reply, by route.",
+			Buckets: tokenGapBuckets,
+		}, []string{"route"}),
+	}
+}
 
 // newMetrics registers every metric but the pool's (addPool does that once
 // the pool exists: the pool's tracer needs the metrics first).
@@ -50,9 +102,11 @@ func newMetrics() (*metrics, error) {
 			Help:    "Time of PostgreSQL statements, from sending to the last row read, by query name.",
 			Buckets: dbQueryBuckets,
 		}, []string{"query"}),
+		stream: newStreamMetrics(),
 	}
 	for _, c := range []prometheus.Collector{
 		m.requests, m.duration, m.dbQuery,
+		m.stream.streams, m.stream.tokens, m.stream.ttft, m.stream.gap,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

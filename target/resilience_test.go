@@ -82,6 +82,9 @@ func everyRoute(t *testing.T, c *client, tag string) {
 		{"GET", "/api/v1/users/2/meals/daily", "", 200},
 		{"GET", "/api/v1/users/2/conversations?limit=5", "", 200},
 		{"POST", "/api/v1/chat", `{"user_id":2,"message":"is tuna good after rowing?"}`, 200},
+		{"POST", "/api/v1/chat", `{"user_id":2,"message":"and salmon?","stream":true}`, 200},
+		{"POST", "/v1/chat/completions", `{"messages":[{"role":"user","content":"and rice?"}],"stream":true}`, 200},
+		{"POST", "/v1/chat/completions", `{"messages":[{"role":"user","content":"and bread?"}]}`, 200},
 		{"GET", "/api/v1/users/2/xp", "", 200},
 		{"GET", "/api/v1/leaderboard", "", 200},
 	} {
@@ -373,7 +376,9 @@ func TestMetricsExpositionLints(t *testing.T) {
 		"loadgate_cache_requests_total", "loadgate_cache_lookups_total", "loadgate_db_query_duration_seconds_bucket",
 		"loadgate_db_pool_acquired_conns",
 		"loadgate_db_pool_idle_conns", "loadgate_db_pool_max_conns", "loadgate_db_pool_acquire_wait_seconds_total",
-		"loadgate_db_pool_empty_acquire_total", "process_resident_memory_bytes", "go_goroutines"} {
+		"loadgate_db_pool_empty_acquire_total", "process_resident_memory_bytes", "go_goroutines",
+		"loadgate_chat_streams_total", "loadgate_chat_stream_tokens_total",
+		"loadgate_chat_time_to_first_token_seconds_bucket", "loadgate_chat_inter_token_seconds_bucket"} {
 		if !strings.Contains(string(b), "\n"+name) {
 			t.Errorf("exposition lacks %s", name)
 		}

@@ -8,8 +8,9 @@
 // Redis, then the source: PostgreSQL), the language model in target/agent, and
 // the seed data in target/seed.
 //
-// Routes (JSON; all but health and metrics need X-API-Key; the route label
-// of the metrics in brackets):
+// Routes (JSON; all but health and metrics need the API key, in X-API-Key
+// or as Authorization: Bearer KEY; the route label of the metrics in
+// brackets):
 //
 //	GET  /api/health                          [health] status, postgres, redis, version, profile, llm
 //	GET  /metrics                             [metrics_prometheus] Prometheus exposition
@@ -25,13 +26,24 @@
 //	GET  /api/v1/users/{id}/meals/daily?date= [meals_daily]
 //	GET  /api/v1/users/{id}/meals/{meal_id}   [meals_get] one meal; 404 when not the user's
 //	GET  /api/v1/users/{id}/conversations?limit=&before= [conversations] keyset pages
-//	POST /api/v1/chat                         [chat] {user_id, message}; Server-Timing db, cache, llm
+//	POST /api/v1/chat                         [chat] {user_id, message, stream?}; Server-Timing db, cache, llm;
+//	                                          stream: true or Accept: text/event-stream streams the reply (SSE)
+//	POST /v1/chat/completions                 [chat_completions] OpenAI chat completions, whole or streamed:
+//	                                          {model, messages, stream, max_tokens, stream_options}; user X-User-ID
 //	GET  /api/v1/users/{id}/xp                [xp_get] total and rank
 //	GET  /api/v1/leaderboard?limit=           [leaderboard] Redis sorted set, PostgreSQL fallback
 //
+// A streamed reply (stream.go) is Server-Sent Events in the OpenAI
+// chat-completion chunk format: a role chunk, content chunks (one token or
+// more each), a finish chunk, data: [DONE]. The exchange is stored before
+// the finish chunk; a client that goes away before it has nothing stored.
+// POST /v1/chat/completions (completions.go) answers the last user message
+// as the chat does, for the user of X-User-ID (default the seed's user 1).
+//
 // Errors are {"error":{"code","message","field"}}: 400 bad input (naming the
 // field), 401 missing or unknown key, 404, 409, 413 body over 1 MiB, 502 the
-// LLM failed, 503 PostgreSQL unavailable. No SQL or driver text reaches a
+// LLM failed, 503 PostgreSQL unavailable; in a stream that has begun, an
+// error event of that shape and no [DONE]. No SQL or driver text reaches a
 // client, and no client input is a 5xx: every string that reaches
 // PostgreSQL must be valid UTF-8 without NUL bytes, grams is 0.001 to 5000,
 // eaten_at and date fall in the years 1 to 9999 UTC, a cursor's time after
@@ -189,7 +201,10 @@ func (s *Server) build(ctx context.Context) error {
 	return nil
 }
 
-// Handler is the API.
+// Handler is the API. Serve it with a WriteTimeout, as Serve does: a
+// stream moves its connection's write deadline as it writes (each write
+// bounded by Config.StreamWriteTimeout), and only a server's WriteTimeout
+// sets the deadline again for the connection's next request.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Profile is the profile the server runs.
@@ -232,6 +247,7 @@ func (s *Server) routes() http.Handler {
 		{"meals_get", "GET /api/v1/users/{id}/meals/{meal_id}", false, s.getMeal},
 		{"conversations", "GET /api/v1/users/{id}/conversations", false, s.conversations},
 		{"chat", "POST /api/v1/chat", false, s.chat},
+		{"chat_completions", "POST /v1/chat/completions", false, s.chatCompletions},
 		{"xp_get", "GET /api/v1/users/{id}/xp", false, s.getXP},
 		{"leaderboard", "GET /api/v1/leaderboard", false, s.leaderboard},
 	} {

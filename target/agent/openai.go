@@ -43,17 +43,28 @@ func NewOpenAI(cfg Config, client *http.Client) (*OpenAI, error) {
 func (o *OpenAI) Name() string { return ProviderOpenAI }
 
 type chatRequest struct {
-	Model    string `json:"model"`
-	Messages []Turn `json:"messages"`
+	Model         string         `json:"model"`
+	Messages      []Turn         `json:"messages"`
+	MaxTokens     int            `json:"max_tokens,omitempty"`
+	Stream        bool           `json:"stream,omitempty"`
+	StreamOptions *streamOptions `json:"stream_options,omitempty"`
+}
+
+type streamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
 }
 
 type chatResponse struct {
 	Choices []struct {
-		Message Turn `json:"message"`
+		Message      Turn   `json:"message"`
+		FinishReason string `json:"finish_reason"`
 	} `json:"choices"`
-	Error *struct {
-		Message string `json:"message"`
-	} `json:"error"`
+	Usage *Usage     `json:"usage"`
+	Error *errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Message string `json:"message"`
 }
 
 // SystemPrompt is the instruction sent ahead of the context.
@@ -80,43 +91,89 @@ func Messages(p Prompt) []Turn {
 	return append(msgs, Turn{Role: "user", Content: p.Message})
 }
 
-// Complete posts the prompt and returns the first choice's content.
-func (o *OpenAI) Complete(ctx context.Context, p Prompt) (string, error) {
-	body, err := json.Marshal(chatRequest{Model: o.model, Messages: Messages(p)})
+// maxReply bounds what is read of one answer, whole or streamed.
+const maxReply = 4 << 20
+
+// post sends the prompt (streamed or not) and returns the response when its
+// status is 200; any other status is an error with the server's message.
+func (o *OpenAI) post(ctx context.Context, p Prompt, stream bool) (*http.Response, error) {
+	cr := chatRequest{Model: o.model, Messages: Messages(p), MaxTokens: p.MaxTokens, Stream: stream}
+	if stream {
+		cr.StreamOptions = &streamOptions{IncludeUsage: true}
+	}
+	body, err := json.Marshal(cr)
 	if err != nil {
-		return "", fmt.Errorf("openai request: %w", err)
+		return nil, fmt.Errorf("openai request: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, bytes.NewReader(body))
 	if err != nil {
-		return "", fmt.Errorf("openai request to %s: %w", o.shown, redact.Error(err))
+		return nil, fmt.Errorf("openai request to %s: %w", o.shown, redact.Error(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if stream {
+		req.Header.Set("Accept", "text/event-stream")
+	}
 	if o.apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+o.apiKey)
 	}
 	resp, err := o.client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("openai completion at %s: %w", o.shown, err)
+		return nil, fmt.Errorf("openai completion at %s: %w", o.shown, err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	msg := resp.Status
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxReply))
+	var cr2 chatResponse
+	if json.Unmarshal(raw, &cr2) == nil && cr2.Error != nil && cr2.Error.Message != "" {
+		msg += ": " + cr2.Error.Message
+	}
+	return nil, fmt.Errorf("openai completion at %s: %s", o.shown, msg)
+}
+
+// Complete posts the prompt and returns the first choice's content.
+func (o *OpenAI) Complete(ctx context.Context, p Prompt) (Reply, error) {
+	resp, err := o.post(ctx, p, false)
 	if err != nil {
-		return "", fmt.Errorf("openai completion at %s: reading response: %w", o.shown, err)
+		return Reply{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxReply))
+	if err != nil {
+		return Reply{}, fmt.Errorf("openai completion at %s: reading response: %w", o.shown, err)
 	}
 	var cr chatResponse
-	jsonErr := json.Unmarshal(raw, &cr)
-	if resp.StatusCode != http.StatusOK {
-		msg := resp.Status
-		if jsonErr == nil && cr.Error != nil && cr.Error.Message != "" {
-			msg += ": " + cr.Error.Message
-		}
-		return "", fmt.Errorf("openai completion at %s: %s", o.shown, msg)
-	}
-	if jsonErr != nil {
-		return "", fmt.Errorf("openai completion at %s: decoding response: %w", o.shown, jsonErr)
+	if err := json.Unmarshal(raw, &cr); err != nil {
+		return Reply{}, fmt.Errorf("openai completion at %s: decoding response: %w", o.shown, err)
 	}
 	if len(cr.Choices) == 0 || cr.Choices[0].Message.Content == "" {
-		return "", fmt.Errorf("openai completion at %s: response has no choices", o.shown)
+		return Reply{}, fmt.Errorf("openai completion at %s: response has no choices", o.shown)
 	}
-	return cr.Choices[0].Message.Content, nil
+	c := cr.Choices[0]
+	r := Reply{Text: c.Message.Content, FinishReason: finishReason(c.FinishReason)}
+	r.Usage = usage(cr.Usage, p, CountTokens(r.Text))
+	return r, nil
+}
+
+// finishReason is the server's, "stop" when it gave none.
+func finishReason(s string) string {
+	if s == "" {
+		return FinishStop
+	}
+	return s
+}
+
+// usage is the server's usage when it reported one, else the prompt's and
+// the reply's tokens counted here (completion of them).
+func usage(u *Usage, p Prompt, completion int) Usage {
+	if u != nil && u.CompletionTokens > 0 {
+		if u.TotalTokens == 0 {
+			u.TotalTokens = u.PromptTokens + u.CompletionTokens
+		}
+		return *u
+	}
+	n := PromptTokens(p)
+	return Usage{PromptTokens: n, CompletionTokens: completion, TotalTokens: n + completion}
 }
