@@ -161,7 +161,7 @@ func streamRowOf(name string, s *record.Stream) streamRow {
 		r.Tokens50 = strconv.FormatFloat(l.P50, 'f', -1, 64)
 	}
 	if s.Goodput != nil {
-		r.Good = gate.Format(*s.Goodput, "ratio") + fmt.Sprintf(" (%d of %d)", s.Good, s.Requests)
+		r.Good = gate.Format(*s.Goodput, "ratio") + fmt.Sprintf(" (%d/%d)", s.Good, s.Requests)
 	}
 	return r
 }

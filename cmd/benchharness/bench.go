@@ -69,7 +69,14 @@ func bench(ctx context.Context, s settings, w io.Writer) error {
 	host, _ := os.Hostname()
 	fmt.Fprintf(w, "bench-harness %s on %s (%d CPUs visible to Go): endpoint %s, %d users/connections, %d rounds of %s, then a %s loadgate run\n",
 		time.Now().UTC().Format(time.RFC3339), host, runtime.NumCPU(), url, s.users, s.rounds, s.duration, s.long)
-	fmt.Fprintf(w, "tools: %s, %s, %s\n", s.loadgate, vegeta, wrk)
+	k6 := findK6()
+	fmt.Fprintf(w, "tools: %s, %s, %s", s.loadgate, vegeta, wrk)
+	if k6 != "" {
+		fmt.Fprintf(w, ", %s", k6)
+	} else {
+		fmt.Fprint(w, "; k6 not found on the PATH, so not measured (benchharness does not install it: AGPL)")
+	}
+	fmt.Fprintln(w)
 
 	scenario := filepath.Join(tmp, "bench.yaml")
 	if err := os.WriteFile(scenario, []byte(scenarioYAML(url, s.users)), 0o644); err != nil {
@@ -91,6 +98,11 @@ func bench(ctx context.Context, s settings, w io.Writer) error {
 			rate, n, err := wrkRate(c.out)
 			return measure{rate: rate, requests: n, maxRSS: c.maxRSS, cpu: c.cpu}, err
 		}},
+	}
+	if k6 != "" {
+		tools = append(tools, tool{"k6", func(ctx context.Context, round int) (measure, error) {
+			return runK6(ctx, k6, tmp, url, s.users, dur)
+		}})
 	}
 	all := map[string][]measure{}
 	for round := 1; round <= s.rounds; round++ {
@@ -129,8 +141,12 @@ func bench(ctx context.Context, s settings, w io.Writer) error {
 	fmt.Fprintf(w, "\nmedians over %d rounds\n", s.rounds)
 	table(w, tools, true, func(name string) (measure, bool) { m, ok := med[name]; return m, ok })
 	lg, vg, wk := med["loadgate"], med["vegeta"], med["wrk"]
-	fmt.Fprintf(w, "rate loadgate/vegeta %.2f (goal >= 1.10), loadgate/wrk %.2f; peak RSS loadgate/vegeta %.2f, loadgate/wrk %.2f; CPU per request loadgate/vegeta %.2f, loadgate/wrk %.2f\n",
-		lg.rate/vg.rate, lg.rate/wk.rate, float64(lg.maxRSS)/float64(vg.maxRSS), float64(lg.maxRSS)/float64(wk.maxRSS),
+	fmt.Fprintf(w, "rate loadgate/vegeta %.2f (goal >= 1.30), loadgate/wrk %.2f (goal >= 0.60)", lg.rate/vg.rate, lg.rate/wk.rate)
+	if k, ok := med["k6"]; ok {
+		fmt.Fprintf(w, ", loadgate/k6 %.2f (goal >= 2.00)", lg.rate/k.rate)
+	}
+	fmt.Fprintf(w, "; peak RSS loadgate %.1f MiB (goal <= 30), loadgate/vegeta %.2f, loadgate/wrk %.2f; CPU per request loadgate/vegeta %.2f, loadgate/wrk %.2f\n",
+		float64(lg.maxRSS)/(1<<20), float64(lg.maxRSS)/float64(vg.maxRSS), float64(lg.maxRSS)/float64(wk.maxRSS),
 		lg.cpuPerRequest()/vg.cpuPerRequest(), lg.cpuPerRequest()/wk.cpuPerRequest())
 	fmt.Fprintln(w, "(loadgate's peak RSS and CPU include rendering its report; the machine may be shared: CPU per request depends less on that than the rate)")
 
