@@ -24,6 +24,7 @@ var notSums = map[string]string{
 	"Stream.Goodput":                "a ratio: Merge computes it again from the summed counts",
 	"Stream.TTFTUS":                 "a summary: Merge computes it again from the added stream.hlog",
 	"Stream.TTFTServiceUS":          "a summary: Merge computes it again from the added stream.hlog",
+	"Stream.TTFBUS":                 "a summary: Merge computes it again from the added stream.hlog",
 	"Stream.ITLUS":                  "a summary: Merge computes it again from the added stream.hlog",
 	"Stream.TPOTUS":                 "a summary: Merge computes it again from the added stream.hlog",
 	"Stream.E2EUS":                  "a summary: Merge computes it again from the added stream.hlog",

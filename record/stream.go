@@ -18,6 +18,9 @@ const (
 	// StreamTTFT is the time to first token: from the request's intended
 	// send time to its first event with non-empty content (µs).
 	StreamTTFT = "ttft"
+	// StreamTTFB is the time to the response headers, from the intended
+	// send time (µs).
+	StreamTTFB = "ttfb"
 	// StreamTTFTService is the same from the actual send (µs).
 	StreamTTFTService = "ttft_service"
 	// StreamITL is every gap between two content events of a request (µs).
@@ -35,7 +38,7 @@ const (
 // StreamMetrics lists the stream metrics in the order logs and tables show
 // them. The first is written every second for the whole run, even empty:
 // it starts each second's frame of stream.hlog.
-var StreamMetrics = [...]string{StreamTTFT, StreamTTFTService, StreamITL, StreamTPOT, StreamE2E, StreamOutputTokens}
+var StreamMetrics = [...]string{StreamTTFT, StreamTTFTService, StreamTTFB, StreamITL, StreamTPOT, StreamE2E, StreamOutputTokens}
 
 // StreamTag is the stream.hlog tag of metric for series (an endpoint, ""
 // for the whole run): "chat#ttft", "#itl". Endpoint names hold no '#'.
@@ -88,11 +91,13 @@ type Stream struct {
 
 	// The distributions, absent when no successful request had the figure:
 	// TTFTUS and TTFTServiceUS from the intended and the actual send to
-	// the first content, ITLUS every gap between content events, TPOTUS
-	// per request with two tokens or more, E2EUS from the intended send to
-	// the stream's end (µs); OutputTokensPerRequest in tokens.
+	// the first content, TTFBUS from the intended send to the response
+	// headers, ITLUS every gap between content events, TPOTUS per request
+	// with two tokens or more, E2EUS from the intended send to the
+	// stream's end (µs); OutputTokensPerRequest in tokens.
 	TTFTUS                 *Latency `json:"ttft_us,omitempty"`
 	TTFTServiceUS          *Latency `json:"ttft_service_us,omitempty"`
+	TTFBUS                 *Latency `json:"ttfb_us,omitempty"`
 	ITLUS                  *Latency `json:"itl_us,omitempty"`
 	TPOTUS                 *Latency `json:"tpot_us,omitempty"`
 	E2EUS                  *Latency `json:"e2e_us,omitempty"`
@@ -122,6 +127,8 @@ func (s *Stream) Summary(metric string) *Latency {
 		return s.TTFTUS
 	case StreamTTFTService:
 		return s.TTFTServiceUS
+	case StreamTTFB:
+		return s.TTFBUS
 	case StreamITL:
 		return s.ITLUS
 	case StreamTPOT:
@@ -141,6 +148,8 @@ func (s *Stream) SetSummary(metric string, l *Latency) {
 		s.TTFTUS = l
 	case StreamTTFTService:
 		s.TTFTServiceUS = l
+	case StreamTTFB:
+		s.TTFBUS = l
 	case StreamITL:
 		s.ITLUS = l
 	case StreamTPOT:

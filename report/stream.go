@@ -102,6 +102,7 @@ type definitionRow struct {
 var streamDefinitions = []definitionRow{
 	{"ttft", "intended send time → the first event with non-empty content (queue-inclusive)", "TTFT (queue-inclusive since #54136)", "Time to First Token"},
 	{"ttft_service", "actual send → the first content event", "TTFT before #54136", "—"},
+	{"ttfb", "intended send time → the response headers", "—", "—"},
 	{"itl", "each gap between two consecutive content events", "ITL", "Inter Chunk Latency"},
 	{"tpot", "(last content − first content) / (output tokens − 1), requests of 2 tokens or more", "TPOT (from E2EL − TTFT)", "Inter Token Latency"},
 	{"e2e", "intended send time → the end of the stream", "E2EL", "Request Latency"},

@@ -17,6 +17,7 @@ import (
 const (
 	smTTFT = iota
 	smTTFTService
+	smTTFB
 	smITL
 	smTPOT
 	smE2E
@@ -102,6 +103,7 @@ func (r *recorder) observeStream(ep *series, res *result) {
 		}
 		if res.kind == kindOK {
 			ss.ok++
+			ss.record(smTTFB, r.clamp(st.headers-res.intended))
 			if st.events > 0 {
 				ss.record(smTTFT, r.clamp(st.first-res.intended))
 				ss.record(smTTFTService, r.clamp(st.first-res.sent))
@@ -155,7 +157,7 @@ type streamLog struct {
 func newStreamLog(w io.Writer, origin time.Time) (*streamLog, error) {
 	l := &streamLog{buf: bufio.NewWriterSize(w, 64*1024)}
 	l.w = hdr.NewHistogramLogWriter(l.buf)
-	if err := record.WriteHlogHeader(l.w, origin.UnixMilli(), "stream metrics of the successful streamed requests; Tag=<endpoint>#<metric> (empty endpoint = all endpoints): ttft and e2e from the intended send time, ttft_service from the actual send, itl every gap between content events, tpot per request, in microseconds; output_tokens per request, in tokens; warm-up excluded"); err != nil {
+	if err := record.WriteHlogHeader(l.w, origin.UnixMilli(), "stream metrics of the successful streamed requests; Tag=<endpoint>#<metric> (empty endpoint = all endpoints): ttft, ttfb (response headers) and e2e from the intended send time, ttft_service from the actual send, itl every gap between content events, tpot per request, in microseconds; output_tokens per request, in tokens; warm-up excluded"); err != nil {
 		return nil, fmt.Errorf("writing stream log: %w", err)
 	}
 	return l, nil

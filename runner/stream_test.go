@@ -141,6 +141,7 @@ slo: {ttft: 5s, tpot: 1s}
 		within(name+" ttft.p50", s.TTFTUS.P50, tm.ttft)
 		within(name+" ttft.min", s.TTFTUS.Min, tm.ttft)
 		within(name+" ttft_service.p50", s.TTFTServiceUS.P50, tm.ttft)
+		within(name+" ttfb.p50", s.TTFBUS.P50, 0) // the role chunk leaves with the headers
 		within(name+" itl.p50", s.ITLUS.P50, tm.gap)
 		within(name+" e2e.p50", s.E2EUS.P50, tm.ttft+time.Duration(tm.chunks-1)*tm.gap)
 		if s.TTFTUS.P50 < s.TTFTServiceUS.P50 {
@@ -320,5 +321,21 @@ func TestStreamShardsMerge(t *testing.T) {
 	}
 	if counts["chat#ttft"] != m.OK || counts["#e2e"] != merged.Overall.Stream.OK {
 		t.Errorf("merged stream.hlog counts %v, want the merged run's", counts)
+	}
+}
+
+// TestStreamMetricOrder: the recorder's stream histograms are indexed in
+// the order of record.StreamMetrics, which names them in stream.hlog.
+func TestStreamMetricOrder(t *testing.T) {
+	t.Parallel()
+	want := map[int]string{smTTFT: record.StreamTTFT, smTTFTService: record.StreamTTFTService, smTTFB: record.StreamTTFB,
+		smITL: record.StreamITL, smTPOT: record.StreamTPOT, smE2E: record.StreamE2E, smTokens: record.StreamOutputTokens}
+	if len(record.StreamMetrics) != numStreamMetrics || len(want) != numStreamMetrics {
+		t.Fatalf("%d stream metrics in record, %d in the recorder", len(record.StreamMetrics), numStreamMetrics)
+	}
+	for i, name := range want {
+		if record.StreamMetrics[i] != name {
+			t.Errorf("histogram %d is %s, record names it %s", i, name, record.StreamMetrics[i])
+		}
 	}
 }
