@@ -189,7 +189,7 @@ bench-target: build
 # ROUNDS=1 DURATION=3s LONG=30s is a quick check; output also in results/.
 bench-harness: build
 	$(GO) run ./cmd/benchharness -loadgate $(BIN) $(if $(ROUNDS),-rounds $(ROUNDS)) \
-		$(if $(DURATION),-duration $(DURATION)) $(if $(LONG),-long $(LONG))
+		$(if $(DURATION),-duration $(DURATION)) $(if $(LONG),-long $(LONG)) $(if $(BASELINE),-baseline $(BASELINE))
 
 # Lints the GitHub Actions workflows with actionlint, pinned in tools/go.mod
 # (a module of its own, so its dependencies stay out of loadgate's): fetched

@@ -140,6 +140,8 @@ func (g Gate) value(in Input) (float64, string) {
 	v, ok := m.read(stats)
 	if !ok {
 		switch {
+		case m.stream:
+			return 0, streamWhy(g, stats)
 		case g.Metric == MetricChecks:
 			return 0, "no check ran on a measured response (checks belong to flow steps)"
 		case stats.Requests == 0:

@@ -82,6 +82,8 @@ type metric struct {
 	// share metrics are a part of a whole (error rate, checks):
 	// their threshold is at most 1.
 	share bool
+	// stream metrics read the stream summary (gate/stream.go).
+	stream bool
 }
 
 // Latency metrics read the successful requests unless their name starts
@@ -144,6 +146,7 @@ func allMetrics() map[string]metric {
 	m[MetricP95Drift] = metric{name: MetricP95Drift, kind: kindRatio, runWide: true}
 	// Memory growth is fitted to the resident memory the scrapes read.
 	m[MetricMemoryGrowth] = metric{name: MetricMemoryGrowth, kind: kindGrowth, runWide: true, scraped: true}
+	addStreamMetrics(m)
 	return m
 }
 
@@ -155,7 +158,10 @@ func lookupMetric(name string) (metric, bool) {
 // metricNames lists the metric names for error messages, sorted.
 func metricNames() []string {
 	var names []string
-	for n := range allMetrics() {
+	for n, m := range allMetrics() {
+		if m.stream && strings.Contains(n, ".") && !strings.HasSuffix(n, ".p95") {
+			continue // one percentile said per stream metric
+		}
 		if n == "p999" || strings.Contains(n, "latency.") {
 			continue // aliases, not advertised
 		}

@@ -37,6 +37,10 @@ type Scope struct {
 	// Gates are all the gates the run is judged by: the recovery after a
 	// spike is measured against their bounds (RecoveryBounds).
 	Gates []Gate
+	// Streams are the endpoints whose responses are streams (stream: sse
+	// or chunks); SLO is set when the scenario has an slo.
+	Streams []string
+	SLO     bool
 }
 
 // MetricChecks is the share of flow checks that passed: of the run, of a
@@ -87,6 +91,11 @@ func (g Gate) Check(s Scope) error {
 	}
 	if m.scraped && !s.Scraped {
 		return fail("its metric is read from the target's Prometheus metrics, and metrics.url is not set")
+	}
+	if m.stream {
+		if why := checkStream(g, s); why != "" {
+			return fail("%s", why)
+		}
 	}
 	switch g.Metric {
 	case MetricFaultErrorRate:

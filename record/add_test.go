@@ -11,20 +11,28 @@ import (
 // map of them, and Add must sum it: a field added to these types later
 // fails TestAddSumsEveryCount until Add sums it or it is listed here.
 var notSums = map[string]string{
-	"Stats.ErrorRate":           "a ratio: Merge computes it again from the summed counts",
-	"Stats.LatencyUS":           "a summary: Merge computes it again from the added histograms",
-	"Stats.ServiceTimeUS":       "a summary: Merge computes it again from the added histograms",
-	"Stats.LatencyOKUS":         "a summary: Merge computes it again from the added histograms",
-	"Stats.LatencyFailedUS":     "a summary: Merge computes it again from the added histograms",
-	"Stats.ServiceTimeOKUS":     "a summary: Merge computes it again from the added histograms",
-	"Stats.ServiceTimeFailedUS": "a summary: Merge computes it again from the added histograms",
-	"FlowStats.Steps":           "the flow's step names, the same in every shard",
-	"Generator.SendLag":         "lags do not add: the worse shard's at each percentile (TestGeneratorAddKeepsTheWorseLag)",
-	"Stage.StartS":              "the plan's schedule, the same in every shard",
-	"Stage.DurationS":           "the plan's schedule, the same in every shard",
-	"Point.T":                   "the interval's time, the same in every shard",
-	"Point.Warmup":              "the interval's phase, the same in every shard",
-	"Point.Server":              "the target's figures: scraped ones are one shard's, Server-Timing means are weighted by counts (Merge)",
+	"Stats.ErrorRate":               "a ratio: Merge computes it again from the summed counts",
+	"Stats.LatencyUS":               "a summary: Merge computes it again from the added histograms",
+	"Stats.ServiceTimeUS":           "a summary: Merge computes it again from the added histograms",
+	"Stats.LatencyOKUS":             "a summary: Merge computes it again from the added histograms",
+	"Stats.LatencyFailedUS":         "a summary: Merge computes it again from the added histograms",
+	"Stats.ServiceTimeOKUS":         "a summary: Merge computes it again from the added histograms",
+	"Stats.ServiceTimeFailedUS":     "a summary: Merge computes it again from the added histograms",
+	"FlowStats.Steps":               "the flow's step names, the same in every shard",
+	"Generator.SendLag":             "lags do not add: the worse shard's at each percentile (TestGeneratorAddKeepsTheWorseLag)",
+	"Stage.StartS":                  "the plan's schedule, the same in every shard",
+	"Stream.Goodput":                "a ratio: Merge computes it again from the summed counts",
+	"Stream.TTFTUS":                 "a summary: Merge computes it again from the added stream.hlog",
+	"Stream.TTFTServiceUS":          "a summary: Merge computes it again from the added stream.hlog",
+	"Stream.TTFBUS":                 "a summary: Merge computes it again from the added stream.hlog",
+	"Stream.ITLUS":                  "a summary: Merge computes it again from the added stream.hlog",
+	"Stream.TPOTUS":                 "a summary: Merge computes it again from the added stream.hlog",
+	"Stream.E2EUS":                  "a summary: Merge computes it again from the added stream.hlog",
+	"Stream.OutputTokensPerRequest": "a summary: Merge computes it again from the added stream.hlog",
+	"Stage.DurationS":               "the plan's schedule, the same in every shard",
+	"Point.T":                       "the interval's time, the same in every shard",
+	"Point.Warmup":                  "the interval's phase, the same in every shard",
+	"Point.Server":                  "the target's figures: scraped ones are one shard's, Server-Timing means are weighted by counts (Merge)",
 }
 
 // TestAddSumsEveryCount fills every number of two values of each type Merge
@@ -42,6 +50,7 @@ func TestAddSumsEveryCount(t *testing.T) {
 		{reflect.TypeFor[FlowStats](), func(a, b any) any { a.(*FlowStats).Add(*b.(*FlowStats)); return a }},
 		{reflect.TypeFor[Generator](), func(a, b any) any { a.(*Generator).Add(*b.(*Generator)); return a }},
 		{reflect.TypeFor[Stage](), func(a, b any) any { a.(*Stage).Add(*b.(*Stage)); return a }},
+		{reflect.TypeFor[Stream](), func(a, b any) any { a.(*Stream).Add(*b.(*Stream)); return a }},
 	}
 	used := map[string]bool{}
 	for _, ad := range adders {
@@ -83,6 +92,11 @@ func fillNumbers(v reflect.Value, n *float64, keys []string) {
 			if v.Type().Field(i).IsExported() {
 				fillNumbers(v.Field(i), n, keys)
 			}
+		}
+	case reflect.Pointer:
+		if v.Type().Elem().Kind() == reflect.Struct {
+			v.Set(reflect.New(v.Type().Elem()))
+			fillNumbers(v.Elem(), n, keys)
 		}
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
@@ -130,6 +144,19 @@ func checkSums(t *testing.T, path string, got, a, b reflect.Value, used map[stri
 			}
 			checkSums(t, path+"."+f.Name, got.Field(i), a.Field(i), b.Field(i), used)
 		}
+	case reflect.Pointer:
+		// A pointer to a struct of counts: nil counts as zero.
+		elem := func(p reflect.Value) reflect.Value {
+			if p.IsNil() {
+				return reflect.New(p.Type().Elem()).Elem()
+			}
+			return p.Elem()
+		}
+		if got.Type().Elem().Kind() != reflect.Struct {
+			t.Errorf("%s is a pointer to %s: Add's test cannot sum it; list it in notSums with why Add leaves it", path, got.Type().Elem())
+			return
+		}
+		checkSums(t, path, elem(got), elem(a), elem(b), used)
 	case reflect.Map:
 		if got.Type().Key().Kind() != reflect.String {
 			t.Errorf("%s is a map keyed by %s: Add's test cannot check it", path, got.Type().Key())

@@ -105,11 +105,16 @@ func (s *shardSet) merge(ctx context.Context, o *outDir) (*Run, *Timeline, error
 	if err != nil {
 		return nil, nil, err
 	}
+	stream, err := mergeStreamLogs(ctx, dirs, o)
+	if err != nil {
+		return nil, nil, err
+	}
 	tl, err := mergeTimelines(s)
 	if err != nil {
 		return nil, nil, err
 	}
 	run := mergeRuns(s, filepath.Base(o.path), latency, service, tl)
+	run.finishStreams(stream)
 	run.Server.ServerTiming = ServerTimingSummary(tl.Points)
 	return run, tl, nil
 }

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -26,10 +28,12 @@ func (s sums) add(iv HlogInterval) {
 	h.MergeInto(acc)
 }
 
-// frameReader reads an interval log one frame at a time: an untagged
-// (overall) interval and the tagged ones that follow it.
+// frameReader reads an interval log one frame at a time: the interval
+// tagged first (latency.hlog: the untagged overall one; stream.hlog: the
+// whole run's TTFT) and the other tags that follow it.
 type frameReader struct {
 	r       *HlogReader
+	first   string
 	pending *HlogInterval
 	err     error
 }
@@ -48,7 +52,7 @@ func (f *frameReader) next() []HlogInterval {
 			f.err = err
 			break
 		}
-		if iv.Tag == "" && len(frame) > 0 {
+		if iv.Tag == f.first && len(frame) > 0 {
 			f.pending = &iv
 			break
 		}
@@ -61,18 +65,47 @@ func (f *frameReader) next() []HlogInterval {
 // every shard is second i of its measured window) into o's HlogFile, and
 // returns the whole-run sums. Only one frame per shard is held at a time.
 func mergeLatencyLogs(ctx context.Context, dirs []string, o *outDir) (sums, error) {
+	return mergeFrames(ctx, dirs, o, HlogFile, "", "merged shards: latency in microseconds from the intended send time")
+}
+
+// mergeStreamLogs adds the shards' stream logs as mergeLatencyLogs does
+// the latency logs, into o's StreamHlogFile; nil sums when no shard has one
+// (nothing streamed), an error when only some have.
+func mergeStreamLogs(ctx context.Context, dirs []string, o *outDir) (sums, error) {
+	var have, lack []string
+	for _, d := range dirs {
+		if _, err := os.Lstat(filepath.Join(d, StreamHlogFile)); err == nil {
+			have = append(have, d)
+		} else {
+			lack = append(lack, d)
+		}
+	}
+	switch {
+	case len(have) == 0:
+		return nil, nil
+	case len(lack) > 0:
+		return nil, fmt.Errorf("merge: %s is in %s and not in %s: the shards did not measure the same streams", StreamHlogFile, strings.Join(have, ", "), strings.Join(lack, ", "))
+	}
+	return mergeFrames(ctx, dirs, o, StreamHlogFile, StreamTag("", StreamMetrics[0]),
+		"merged shards: stream metrics (tags <endpoint>#<metric>), times in microseconds, output tokens as counts")
+}
+
+// mergeFrames adds the shards' interval logs named file frame by frame
+// (each frame starts with the interval tagged first) into o, and returns
+// the whole-run sums.
+func mergeFrames(ctx context.Context, dirs []string, o *outDir, file, first, comment string) (sums, error) {
 	readers := make([]*frameReader, len(dirs))
 	for i, d := range dirs {
-		path := filepath.Join(d, HlogFile)
+		path := filepath.Join(d, file)
 		f, err := OpenHlog(path)
 		if err != nil {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
 		defer f.Close()
-		readers[i] = &frameReader{r: NewHlogReader(f, path)}
+		readers[i] = &frameReader{r: NewHlogReader(f, path), first: first}
 	}
 	total := sums{}
-	err := o.write(HlogFile, func(out io.Writer) error {
+	err := o.write(file, func(out io.Writer) error {
 		w := hdr.NewHistogramLogWriter(out)
 		for wrote := false; ; {
 			if err := ctx.Err(); err != nil {
@@ -98,7 +131,7 @@ func mergeLatencyLogs(ctx context.Context, dirs []string, o *outDir) (sums, erro
 			}
 			if !wrote {
 				wrote = true
-				if err := writeLogHeader(w, startMs, "merged shards: latency in microseconds from the intended send time"); err != nil {
+				if err := writeLogHeader(w, startMs, comment); err != nil {
 					return err
 				}
 			}
@@ -107,7 +140,7 @@ func mergeLatencyLogs(ctx context.Context, dirs []string, o *outDir) (sums, erro
 				h.SetStartTimeMs(startMs)
 				h.SetEndTimeMs(endMs)
 				if err := w.OutputIntervalHistogram(h); err != nil {
-					return fmt.Errorf("merge: writing latency log: %w", err)
+					return fmt.Errorf("merge: writing %s: %w", file, err)
 				}
 			}
 		}
@@ -125,13 +158,20 @@ func writeLogHeader(w *hdr.HistogramLogWriter, ms int64, comment string) error {
 	return nil
 }
 
-// sortedTags lists the overall series first, then endpoints by name.
+// sortedTags lists the overall series first, then endpoints by name; in a
+// stream log, the whole run's TTFT first (it starts each frame).
 func sortedTags(s sums) []string {
 	tags := make([]string, 0, len(s))
 	for t := range s {
 		tags = append(tags, t)
 	}
-	sort.Strings(tags) // "" sorts first
+	first := StreamTag("", StreamMetrics[0])
+	sort.Slice(tags, func(i, j int) bool {
+		if (tags[i] == first) != (tags[j] == first) {
+			return tags[i] == first
+		}
+		return tags[i] < tags[j] // "" sorts first
+	})
 	return tags
 }
 

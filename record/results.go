@@ -214,6 +214,9 @@ type Plan struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// Faults are the fault drills the scenario schedules.
 	Faults []FaultPlan `json:"faults,omitempty"`
+	// SLO is the scenario's slo, which goodput counts against; absent
+	// without one.
+	SLO *SLO `json:"slo,omitempty"`
 }
 
 // FaultPlan is one fault drill as scheduled: injected AtS seconds into the
@@ -316,6 +319,10 @@ type RequestMix struct {
 	// Expect lists the status codes that count as success; absent for the
 	// default, 200–399.
 	Expect []int `json:"expect,omitempty"`
+	// Stream is the request's stream mode (sse, chunks) and StreamContent
+	// the JSON path of an event's content; absent for a body read whole.
+	Stream        string `json:"stream,omitempty"`
+	StreamContent string `json:"stream_content,omitempty"`
 }
 
 // Expected reports whether status code counts as success for the request.
@@ -372,6 +379,9 @@ type Stats struct {
 	// ExtractFailures counts, by variable, the responses of a flow step
 	// whose extract found nothing (steps only).
 	ExtractFailures map[string]int64 `json:"extract_failures,omitempty"`
+	// Stream summarises the streamed responses (stream: sse or chunks);
+	// absent where nothing streams.
+	Stream *Stream `json:"stream,omitempty"`
 }
 
 // Add adds the counts of o, the same series of another shard run side by
@@ -404,6 +414,12 @@ func (s *Stats) Add(o Stats) {
 	}
 	if len(o.ExtractFailures) > 0 {
 		s.ExtractFailures = addCounts(s.ExtractFailures, o.ExtractFailures)
+	}
+	if o.Stream != nil {
+		if s.Stream == nil {
+			s.Stream = &Stream{}
+		}
+		s.Stream.Add(*o.Stream)
 	}
 }
 
@@ -612,6 +628,9 @@ type Point struct {
 	StatusCodes  map[string]int64 `json:"status_codes,omitempty"`
 	ErrorKinds   map[string]int64 `json:"error_kinds,omitempty"`
 	Warmup       bool             `json:"warmup,omitempty"`
+	// OutputTokens counts the output tokens of the streamed requests that
+	// ended in this interval (failed streams' partial tokens included).
+	OutputTokens int64 `json:"output_tokens,omitempty"`
 	// Server holds what the target reported in this interval, by name:
 	// each named series of the plan (Plan.Series) measured over the scrapes
 	// that landed in it (Measure: a counter's increase since the scrape
@@ -633,6 +652,7 @@ func (p *Point) Add(o Point) {
 	p.Requests += o.Requests
 	p.Errors += o.Errors
 	p.InFlight += o.InFlight
+	p.OutputTokens += o.OutputTokens
 	if len(o.StatusCodes) > 0 {
 		p.StatusCodes = addCounts(p.StatusCodes, o.StatusCodes)
 	}

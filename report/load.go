@@ -46,6 +46,9 @@ type runData struct {
 	// Empty when latency.hlog is absent; read a population through
 	// seriesOf.
 	Series map[string]*series
+	// Stream holds stream.hlog's series by tag (record.StreamTag); nil
+	// when the run has no stream log.
+	Stream map[string]*series
 	// Notes are problems with optional files, said in the report.
 	Notes []string
 }
@@ -162,6 +165,9 @@ func loadWith(dir string, run *record.Run, tl *record.Timeline) (*runData, error
 		r = io.NewSectionReader(f, 0, whole)
 	}
 	if err := d.readHlog(r, path); err != nil {
+		return nil, err
+	}
+	if err := d.readStreamLog(); err != nil {
 		return nil, err
 	}
 	return d, nil

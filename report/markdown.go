@@ -100,6 +100,7 @@ func writeSummary(w io.Writer, j *judged) {
 			mdRow(w, r.Name, r.Iterations, r.Failed, r.Cut, r.Skipped, r.Checks, r.Latency[0], r.Latency[2], r.Latency[3])
 		}
 	}
+	writeStreamSummary(w, run)
 	if rows := checkRows(run); len(rows) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "| step | check | passed | failed |")

@@ -74,18 +74,21 @@ type runPage struct {
 	Key                            []keyNumber
 	First                          chartBlock
 	// OutcomeNote says how the latency-by-outcome table is laid out.
-	OutcomeNote    string
-	Gates          []gateRow
-	Faults         []faultRow
-	Recovery       string // how recovery is measured, with faults
-	Deltas         []string
-	Facts          []fact
-	Endpoints      []endpointRow
-	Flows          []flowRow
-	Checks         []checkRow
-	StatusColumns  []string
-	StatusRows     []statusRow
-	Charts         []chartBlock
+	OutcomeNote   string
+	Gates         []gateRow
+	Faults        []faultRow
+	Recovery      string // how recovery is measured, with faults
+	Deltas        []string
+	Facts         []fact
+	Endpoints     []endpointRow
+	Flows         []flowRow
+	Checks        []checkRow
+	StatusColumns []string
+	StatusRows    []statusRow
+	Charts        []chartBlock
+	// Stream is the streamed requests' section (report/stream.go); nil
+	// when nothing streamed.
+	Stream         *streamSection
 	Plan           loadPlan
 	Timing         []timingRow
 	Assets         assets
@@ -368,6 +371,7 @@ func renderRunPage(w io.Writer, d *runData, out record.Outcome, deltas, notes []
 		Flows:     flowRows(d.Run),
 		Checks:    checkRows(d.Run),
 		Charts:    charts[1:],
+		Stream:    streamOf(d, o.MaxPoints),
 		Assets:    a, EChartsVersion: EChartsVersion, Version: d.Run.Version,
 	}
 	if d.Run.Status == record.StatusAborted {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
@@ -105,14 +104,14 @@ func newAbortWatch(sc *scenarios.Scenario, names []string, judge func(gate.Gate,
 // observe adds one measured result of endpoint ep (-1: none of the mix)
 // to the second under way. This is on the hot path: no allocation once the
 // window is warm (see take).
-func (w *abortWatch) observe(ep int, res *vegeta.Result, k kind, corrected, service int64) {
-	w.slots[w.cur][0].observe(res, k, corrected, service)
-	w.observeOwn(ep, res, k, corrected, service)
+func (w *abortWatch) observe(ep int, res *result, corrected, service int64) {
+	w.slots[w.cur][0].observe(res, corrected, service)
+	w.observeOwn(ep, res, corrected, service)
 }
 
 // observeOwn adds one measured result to endpoint ep's series only: a
 // flow's iteration, which is not a request of the whole run.
-func (w *abortWatch) observeOwn(ep int, res *vegeta.Result, k kind, corrected, service int64) {
+func (w *abortWatch) observeOwn(ep int, res *result, corrected, service int64) {
 	if ep < 0 || ep >= len(w.names) {
 		return
 	}
@@ -122,16 +121,16 @@ func (w *abortWatch) observeOwn(ep int, res *vegeta.Result, k kind, corrected, s
 		s = w.take(false)
 		slot[1+ep] = s
 	}
-	s.observe(res, k, corrected, service)
+	s.observe(res, corrected, service)
 }
 
-func (s *windowSeries) observe(res *vegeta.Result, k kind, corrected, service int64) {
+func (s *windowSeries) observe(res *result, corrected, service int64) {
 	s.requests++
-	if k == kindOK {
+	if res.kind == kindOK {
 		s.successes++
 	}
-	s.bytesIn += bytesIn(res)
-	s.bytesOut += int64(res.BytesOut)
+	s.bytesIn += res.bytesIn
+	s.bytesOut += res.bytesOut
 	s.latency.record(corrected)
 	s.service.record(service)
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
 	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
@@ -44,10 +42,10 @@ gates:
 	level := func(from, to time.Duration) float64 { return 10 }
 	second := func(ok, failed int) {
 		for range ok {
-			w.observe(0, &vegeta.Result{Code: 200}, kindOK, 1000, 1000)
+			w.observe(0, &result{code: 200}, 1000, 1000)
 		}
 		for range failed {
-			w.observe(0, &vegeta.Result{Code: 500}, kindStatus, 1000, 1000)
+			w.observe(0, &result{code: 500, kind: kindStatus}, 1000, 1000)
 		}
 	}
 	// Seconds 1–3 all fail: not judged inside the grace, then the window
@@ -96,7 +94,7 @@ func TestAbortGateIsTheScenarios(t *testing.T) {
 		t.Fatalf("watch %+v, want the one abort gate as parsed", w)
 	}
 	for range 10 {
-		w.observe(0, &vegeta.Result{Code: 200}, kindOK, 8000, 8000) // 8 ms
+		w.observe(0, &result{code: 200}, 8000, 8000) // 8 ms
 	}
 	hit := w.tick(time.Second, time.Second, func(from, to time.Duration) float64 { return 10 })
 	if hit == nil || hit.Gate.Verdict != record.VerdictFail || !strings.Contains(hit.Gate.Message, "a.p95") || hit.Gate.Value == nil {
@@ -109,8 +107,8 @@ func TestAbortGateIsTheScenarios(t *testing.T) {
 func TestRecordWithAbortGatesAllocatesNothing(t *testing.T) {
 	sc := scenarioFor(t, "http://127.0.0.1:1", "load:\n  stages: [{duration: 1s, rate: 1/s}]\nrequests:\n  - {name: a, path: /a}\ngates:\n  - {expr: \"p95 < 1s\", abort: {}}\n")
 	w := newAbortWatch(sc, requestNames(sc), nil, 60e6)
-	res := &vegeta.Result{Code: 200}
-	if allocs := testing.AllocsPerRun(1000, func() { w.observe(0, res, kindOK, 1200, 900) }); allocs != 0 {
+	res := &result{code: 200}
+	if allocs := testing.AllocsPerRun(1000, func() { w.observe(0, res, 1200, 900) }); allocs != 0 {
 		t.Errorf("observe allocates %v times", allocs)
 	}
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -47,6 +48,8 @@ type attack struct {
 	client *http.Client // the flow engine's
 	// transport is the target's TLS and protocol settings.
 	transport transportOptions
+	// streamHlog gets stream.hlog when the scenario streams.
+	streamHlog io.Writer
 
 	sched  *schedule // requests (open model) or users (closed) over time
 	closed bool
@@ -127,7 +130,8 @@ func (a *attack) run(ctx context.Context, origin time.Time, hlog *os.File) (*out
 	}
 	rec, err := newRecorder(recorderConfig{
 		names: names, expects: expects, warmup: a.warmup, origin: origin, hlog: hlog,
-		highest: sc.Target.Timeout.D() + a.sched.end + time.Minute,
+		highest:    sc.Target.Timeout.D() + a.sched.end + time.Minute,
+		streamHlog: a.streamHlog, slo: sc.SLO,
 	})
 	if err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ func (a *attack) prepareFlows(attackCtx context.Context) {
 		ctx:     attackCtx,
 		clock:   a.cfg.clock,
 		last:    a.sched.end + max(scheduleGrace, sc.Load.GracefulStop.D()),
+		highest: a.rec.highest,
 	}
 	for _, limit := range a.flows.limits {
 		c := *a.client

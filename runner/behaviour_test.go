@@ -147,7 +147,7 @@ func TestRecorderLatencyAccuracy(t *testing.T) {
 		if k%10 == 9 {
 			took = 60 * time.Millisecond
 		}
-		rec.record(result(origin, k, "a", due[k]+5*time.Millisecond, took, 200))
+		rec.record(vegetaResult(origin, k, "a", due[k]+5*time.Millisecond, took, 200))
 	}
 	rec.flush(2*time.Second, 100, 0)
 	st := rec.overall.stats(2, 100)

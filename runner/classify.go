@@ -1,7 +1,12 @@
 package runner
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
@@ -19,6 +24,11 @@ const (
 	kindUnsent       // due by the schedule but never sent before the run ended
 	kindCheck        // a flow step's response failed one of its checks
 	kindExtract      // a flow step's response held nothing for one of its extracts
+	// Streams (stream: sse or chunks).
+	kindStream     // a 2xx that is not a stream (JSON where Server-Sent Events were expected)
+	kindMalformed  // an event that does not parse (its data is not JSON)
+	kindTooLong    // an event line (or an event's data) longer than the target's max_body
+	kindIncomplete // a stream that ended before [DONE], or carried an error event
 	numKinds
 )
 
@@ -41,6 +51,14 @@ func (k kind) name() string {
 		return "check"
 	case kindExtract:
 		return "extract"
+	case kindStream:
+		return "stream"
+	case kindMalformed:
+		return "malformed"
+	case kindTooLong:
+		return "too_long"
+	case kindIncomplete:
+		return "incomplete"
 	}
 	return "ok"
 }
@@ -69,7 +87,10 @@ func newExpectation(codes []int) *expectation {
 	return &e
 }
 
-// classify decides a result's kind without allocating.
+// classify decides a vegeta result's kind without allocating. vegeta hands
+// a transport error as text only, so its kind is read from the message
+// (transportKind): the one place that does; the flow engine's senders keep
+// the error itself (errorKind).
 func classify(res *vegeta.Result, expect *expectation) kind {
 	if res.Code != 0 {
 		// vegeta sets Code only once the whole body was read, and marks codes
@@ -85,6 +106,24 @@ func classify(res *vegeta.Result, expect *expectation) kind {
 	return transportKind(res.Error)
 }
 
+// errorKind is the kind of a transport error, by its type: the request's
+// deadline or the client's timeout, a refused connection, a connection
+// reset, broken or closed by the peer (a body cut short included).
+func errorKind(err error) kind {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return kindTimeout
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return kindRefused
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return kindReset
+	}
+	return kindOther
+}
+
+// transportKind reads the kind of a vegeta result's error from its text.
 func transportKind(msg string) kind {
 	switch {
 	case strings.Contains(msg, "Timeout") || strings.Contains(msg, "timeout") || strings.Contains(msg, "deadline exceeded"):

@@ -76,6 +76,8 @@ type compiledStep struct {
 	think    scenarios.Think
 	timeout  time.Duration // 0: the target's
 	client   int           // index of the step's redirect limit
+	// sender reads the response: whole, or as a stream.
+	sender sender
 }
 
 // flowScope resolves a flow's template names: data sources to slots of the
@@ -140,7 +142,8 @@ func newFlowSet(sc *scenarios.Scenario) (*flowSet, error) {
 	}
 	targetLimit := limitIndex(sc.Target.RedirectLimit())
 	for _, r := range sc.Requests {
-		step := scenarios.FlowStep{Name: r.Name, Method: r.Method, Path: r.Path, Body: r.Body, Headers: r.Headers, Expect: r.Expect}
+		step := scenarios.FlowStep{Name: r.Name, Method: r.Method, Path: r.Path, Body: r.Body, Headers: r.Headers, Expect: r.Expect,
+			Stream: r.Stream, StreamContent: r.StreamContent}
 		f := &compiledFlow{name: r.Name, request: true, weight: r.Weight, iteration: -1}
 		if err := set.addFlow(f, []scenarios.FlowStep{step}, base, sc, all, per, targetLimit, limitIndex); err != nil {
 			return nil, err
@@ -217,7 +220,14 @@ func (set *flowSet) addFlow(f *compiledFlow, steps []scenarios.FlowStep, base st
 
 func compileStep(base string, st scenarios.FlowStep, targetHeaders map[string]string, res *flowScope) (compiledStep, error) {
 	cs := compiledStep{name: st.Name, method: st.Method, header: http.Header{}, expect: newExpectation(st.Expect),
-		think: st.Think, timeout: st.Timeout.D()}
+		think: st.Think, timeout: st.Timeout.D(), sender: bodySender{}}
+	if st.Stream != "" {
+		ss, err := newStreamSender(st.Stream, st.StreamContent)
+		if err != nil {
+			return cs, fmt.Errorf("stream_content: %w", err)
+		}
+		cs.sender = ss
+	}
 	for k, v := range targetHeaders {
 		cs.header.Set(k, v)
 	}
@@ -232,7 +242,8 @@ func compileStep(base string, st scenarios.FlowStep, targetHeaders map[string]st
 			cs.headerTmpls = append(cs.headerTmpls, headerTmpl{key: http.CanonicalHeaderKey(k), parts: parts})
 		}
 	}
-	if cs.gunzip = askGzip(cs.method, cs.header, cs.headerTmpls); cs.gunzip {
+	// A stream is read as it comes, never decoded: it asks for no gzip.
+	if cs.gunzip = st.Stream == "" && askGzip(cs.method, cs.header, cs.headerTmpls); cs.gunzip {
 		cs.header.Set("Accept-Encoding", "gzip")
 	}
 	var err error

@@ -72,6 +72,21 @@ func (h *hist) record(v int64) {
 	}
 }
 
+// recordN adds v n times (merging another histogram's bucket), as record.
+func (h *hist) recordN(v, n int64) {
+	if h.dense != nil {
+		_ = h.dense.RecordValues(v, n)
+		return
+	}
+	_ = h.sparse.RecordValues(v, n)
+	if h.budget != nil && h.budget.left > 0 && h.sparse.Populated() > denseAfter {
+		h.budget.left--
+		h.dense = hdr.New(1, h.budget.highest, h.budget.sigFigs)
+		h.sparse.MergeInto(h.dense)
+		h.sparse = nil
+	}
+}
+
 func (h *hist) reset() {
 	if h.dense != nil {
 		h.dense.Reset()

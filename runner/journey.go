@@ -13,22 +13,17 @@ import (
 	"sync/atomic"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
 	"github.com/loadgate/loadgate/scenarios"
 )
 
 // flowEvent is what a flow worker hands the recorder: one step's result,
 // or (iter set) the end of one iteration.
 type flowEvent struct {
-	// res carries what the recorder's counters read: code, send time,
-	// service time, bytes, transport error, response headers.
-	res      vegeta.Result
+	// res is the step's result (times since the engine began, from when it
+	// was due), or the iteration's: due at its scheduled start, sent with
+	// its first request, ended with its last response, its outcome.
+	res      result
 	endpoint int
-	kind     kind
-	// intended is when the step (or the iteration) was due, since the
-	// engine began.
-	intended time.Duration
 	// A step's checks: bit i is check i, run, failed, and failed on a body
 	// that is not JSON (a json check); the extract that found nothing, or -1.
 	checksRun, checksFailed, checksNotJSON uint64
@@ -69,6 +64,9 @@ type flowEngine struct {
 	// last is the latest a step may be due and still be sent: the schedule's
 	// end and the graceful stop (at least the grace the request mix has).
 	last time.Duration
+	// highest is the recorder's highest value (µs): the range of the
+	// workers' gap histograms.
+	highest int64
 
 	dispatched atomic.Uint64 // open model: iterations handed to workers
 	sent       atomic.Int64  // requests sent
@@ -251,6 +249,9 @@ type worker struct {
 	jar              http.CookieJar
 	clients          []http.Client // the engine's, with this user's jar
 	timer            timer         // sleepUntil's, made on its first wait and reused
+	stream           streamReader  // reads streamed responses (stream senders)
+	figs             [2]streamFigures
+	figIdx           int // the stream figures in use (streamBuf)
 }
 
 func newWorker(e *flowEngine) *worker {
@@ -337,58 +338,49 @@ func (w *worker) iteration(f *compiledFlow, start time.Duration) {
 			w.clients[i].Jar = w.jar
 		}
 	}
-	end := iterEnd{cut: false}
+	it := flowEvent{iter: true, flow: f, endpoint: f.iteration}
+	it.res.intended = start
 	due := start
 	for i := range f.steps {
 		st := &f.steps[i]
 		if due > e.last || !w.sleepUntil(due) {
-			end.cut = true
+			it.cut = true
 			break
 		}
 		var ev flowEvent
-		finished, first := w.step(f, st, due, &ev)
+		w.step(f, st, due, &ev)
 		if i == 0 {
-			end.sent = first
+			it.res.sent = ev.res.sent
 		}
-		end.at, end.bytesIn, end.bytesOut = finished, end.bytesIn+int64(ev.res.BytesIn), end.bytesOut+int64(ev.res.BytesOut)
-		failed := ev.kind != kindOK
-		if failed && e.ctx.Err() != nil && ev.res.Code == 0 {
+		it.res.end, it.res.bytesIn, it.res.bytesOut = ev.res.end, it.res.bytesIn+ev.res.bytesIn, it.res.bytesOut+ev.res.bytesOut
+		failed := ev.res.kind != kindOK
+		if failed && e.ctx.Err() != nil && ev.res.code == 0 {
 			// The abort closed the connection: the step measured nothing.
-			end.cut = true
+			it.cut = true
 			break
 		}
 		e.events <- ev
+		if ev.res.stream != nil {
+			w.gapsTaken()
+		}
 		if failed {
-			end.kind, end.skipped = ev.kind, len(f.steps)-i-1
+			it.res.kind, it.skipped = ev.res.kind, len(f.steps)-i-1
 			break
 		}
-		due = finished + drawThink(st.think)
+		due = ev.res.end + drawThink(st.think)
 	}
 	if f.request {
 		return
 	}
-	ev := flowEvent{iter: true, flow: f, endpoint: f.iteration, kind: end.kind, intended: start, skipped: end.skipped, cut: end.cut}
-	ev.res.Timestamp = e.began.Add(end.sent)
-	ev.res.Latency = end.at - end.sent
-	ev.res.BytesIn, ev.res.BytesOut = uint64(end.bytesIn), uint64(end.bytesOut)
-	e.events <- ev
+	e.events <- it
 }
 
-// iterEnd is how an iteration went: when its first request left and its
-// last response ended (since the engine began), its bytes, its outcome.
-type iterEnd struct {
-	sent, at          time.Duration
-	bytesIn, bytesOut int64
-	kind              kind
-	skipped           int
-	cut               bool
-}
-
-// step sends one step and judges its response into ev; it returns when
-// the response ended and when the request left, since the engine began.
-func (w *worker) step(f *compiledFlow, st *compiledStep, due time.Duration, ev *flowEvent) (end, sentAt time.Duration) {
+// step sends one step through its sender and judges its response into ev.
+func (w *worker) step(f *compiledFlow, st *compiledStep, due time.Duration, ev *flowEvent) {
 	e := w.e
-	ev.endpoint, ev.intended, ev.extractFailed, ev.flow = st.endpoint, due, -1, f
+	ev.endpoint, ev.extractFailed, ev.flow = st.endpoint, -1, f
+	res := &ev.res
+	res.intended = due
 	w.url = render(w.url[:0], st.url, w.drawn, &w.env)
 	// The body gets its own buffer: the transport may still read it after
 	// the response arrived.
@@ -406,14 +398,13 @@ func (w *worker) step(f *compiledFlow, st *compiledStep, due time.Duration, ev *
 		ctx, cancel = context.WithTimeout(ctx, st.timeout)
 		defer cancel()
 	}
-	sent := e.clock.now()
-	sentAt = sent.Sub(e.began)
-	ev.res.Timestamp = sent
-	ev.res.BytesOut = uint64(len(body))
+	res.sent = e.since()
+	res.end = res.sent
+	res.bytesOut = int64(len(body))
 	req, err := http.NewRequestWithContext(ctx, st.method, string(w.url), reader)
 	if err != nil {
-		ev.res.Error, ev.kind = err.Error(), kindOther
-		return sentAt, sentAt
+		res.err, res.kind = err, kindOther
+		return
 	}
 	// The client adds the jar's cookies to the request's header: a shared
 	// map would be written by every worker.
@@ -429,34 +420,19 @@ func (w *worker) step(f *compiledFlow, st *compiledStep, due time.Duration, ev *
 		client = e.clients[st.client]
 	}
 	e.sent.Add(1)
-	resp, err := client.Do(req)
-	if err != nil {
-		end = e.since()
-		ev.res.Latency = end - sentAt
-		ev.res.Error, ev.kind = err.Error(), transportKind(err.Error())
-		return end, sentAt
+	resp, cut := st.sender.send(w, st, client, req, res)
+	if resp == nil || res.kind != kindOK {
+		return
 	}
-	n, cut, err := w.readBody(st, resp)
-	resp.Body.Close()
-	end = e.since()
-	ev.res.Latency = end - sentAt
-	ev.res.BytesIn = uint64(n)
-	if err != nil {
-		ev.res.Error, ev.kind = err.Error(), transportKind(err.Error())
-		return end, sentAt
-	}
-	ev.res.Code = uint16(min(resp.StatusCode, 65535))
-	ev.res.Headers = resp.Header
 	if resp.StatusCode >= maxStatus || !st.expect[resp.StatusCode] {
-		ev.kind = kindStatus
-		return end, sentAt
+		res.kind = kindStatus
+		return
 	}
-	r := response{code: resp.StatusCode, header: resp.Header, body: w.respBody, cut: cut, duration: ev.res.Latency}
+	r := response{code: resp.StatusCode, header: resp.Header, body: w.respBody, cut: cut, duration: res.service()}
 	if !st.needBody {
 		r.body = nil
 	}
 	w.judge(st, &r, ev)
-	return end, sentAt
 }
 
 // judge runs the step's checks on a response with an expected status and,
@@ -473,14 +449,14 @@ func (w *worker) judge(st *compiledStep, r *response, ev *flowEvent) {
 		}
 	}
 	if ev.checksFailed != 0 {
-		ev.kind = kindCheck
+		ev.res.kind = kindCheck
 		return
 	}
 	for i := range st.extracts {
 		x := &st.extracts[i]
 		var found bool
 		if w.env.vars[x.slot], found = x.extract(w.env.vars[x.slot], r); !found {
-			ev.kind, ev.extractFailed = kindExtract, i
+			ev.res.kind, ev.extractFailed = kindExtract, i
 			return
 		}
 	}

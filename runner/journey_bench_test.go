@@ -82,15 +82,12 @@ flows:
 func (b *benchStep) once(i int) {
 	w, st := b.w, b.st
 	w.url = render(w.url[:0], st.url, w.drawn, &w.env)
-	ev := flowEvent{endpoint: st.endpoint, flow: b.f, intended: time.Duration(i) * time.Millisecond, extractFailed: -1}
-	ev.res.Code = 200
-	ev.res.Timestamp = b.rec.origin.Add(time.Duration(i) * time.Millisecond)
-	ev.res.Latency = time.Millisecond
-	ev.res.BytesIn = uint64(len(b.r.body))
-	ev.res.Headers = b.r.header
+	ev := flowEvent{endpoint: st.endpoint, flow: b.f, extractFailed: -1}
+	at := time.Duration(i) * time.Millisecond
+	ev.res = result{intended: at, sent: at, end: at + time.Millisecond, code: 200, bytesIn: int64(len(b.r.body)), header: b.r.header}
 	b.r.shape = shapeUnknown // a new response: its body is scanned again
 	w.judge(st, &b.r, &ev)
-	if ev.kind != kindOK {
+	if ev.res.kind != kindOK {
 		panic("the bench step failed")
 	}
 	b.fr.record(b.rec, &ev)
@@ -150,9 +147,9 @@ func TestFlowRecordingConstantMemory(t *testing.T) {
 	for i := range 100_000 {
 		s.once(i)
 		if i%3 == 2 {
-			ev := flowEvent{iter: true, flow: s.f, endpoint: s.f.iteration, intended: time.Duration(i-2) * time.Millisecond}
-			ev.res.Timestamp = s.rec.origin.Add(ev.intended)
-			ev.res.Latency = 3 * time.Millisecond
+			ev := flowEvent{iter: true, flow: s.f, endpoint: s.f.iteration}
+			at := time.Duration(i-2) * time.Millisecond
+			ev.res = result{intended: at, sent: at, end: at + 3*time.Millisecond}
 			s.fr.record(s.rec, &ev)
 		}
 		if (i+1)%1_000 == 0 {

@@ -79,8 +79,8 @@ func TestJSONChecksNeedAJSONBody(t *testing.T) {
 			checkWorker().judge(st, &response{code: 200, body: []byte(tt.body), cut: tt.cut}, &ev)
 			failed, notJSON := ev.checksFailed&1 != 0, ev.checksNotJSON&1 != 0
 			switch {
-			case tt.notJSON && (!failed || !notJSON || ev.kind != kindCheck):
-				t.Errorf("%s: %s: failed %v, not JSON %v, kind %v; want a failed check, not JSON", tt.name, cc.label, failed, notJSON, ev.kind)
+			case tt.notJSON && (!failed || !notJSON || ev.res.kind != kindCheck):
+				t.Errorf("%s: %s: failed %v, not JSON %v, kind %v; want a failed check, not JSON", tt.name, cc.label, failed, notJSON, ev.res.kind)
 			case !tt.notJSON && (failed || notJSON):
 				t.Errorf("%s: %s: failed %v, not JSON %v; want it to pass", tt.name, cc.label, failed, notJSON)
 			}

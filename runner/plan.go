@@ -28,20 +28,26 @@ func Plan(s *scenarios.Scenario) record.Plan {
 		start += d
 	}
 	for _, r := range s.Requests {
+		mode, content := scenarios.StreamsOf(r.Stream, r.StreamContent)
 		p.Requests = append(p.Requests, record.RequestMix{Name: r.Name, Method: r.Method, Path: r.Path, Weight: r.Weight,
-			Headers: s.Target.ShownHeaders(r.Headers), Expect: r.Expect})
+			Headers: s.Target.ShownHeaders(r.Headers), Expect: r.Expect, Stream: mode, StreamContent: content})
 	}
 	for _, f := range s.Flows {
 		fm := record.FlowMix{Name: f.Name, Weight: f.Weight}
 		for _, st := range f.Steps {
+			mode, content := scenarios.StreamsOf(st.Stream, st.StreamContent)
 			fm.Steps = append(fm.Steps, record.RequestMix{Name: scenarios.EndpointName(f.Name, st.Name), Method: st.Method, Path: st.Path,
-				Headers: s.Target.ShownHeaders(st.Headers), Expect: st.Expect})
+				Headers: s.Target.ShownHeaders(st.Headers), Expect: st.Expect, Stream: mode, StreamContent: content})
 		}
 		p.Flows = append(p.Flows, fm)
 	}
 	for _, f := range s.Faults {
 		p.Faults = append(p.Faults, record.FaultPlan{Name: f.Label(), Action: f.Action, Service: f.Target(),
 			AtS: f.At.D().Seconds(), ForS: f.For.D().Seconds()})
+	}
+	if !s.SLO.IsZero() {
+		us := func(d scenarios.Duration) float64 { return float64(d.D().Microseconds()) }
+		p.SLO = &record.SLO{TTFTUS: us(s.SLO.TTFT), TPOTUS: us(s.SLO.TPOT), ITLUS: us(s.SLO.ITL), E2EUS: us(s.SLO.E2E)}
 	}
 	return p
 }

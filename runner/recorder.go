@@ -13,6 +13,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/loadgate/loadgate/record"
+	"github.com/loadgate/loadgate/scenarios"
 )
 
 // sigFigs is the precision of every histogram: 3 significant digits.
@@ -38,16 +39,18 @@ type counters struct {
 	// before): nearly 5 KB that an endpoint never answered does without.
 	codes *[maxStatus]int64
 	kinds [numKinds]int64
+	// tokens are the output tokens of the streamed requests.
+	tokens int64
 }
 
-func (c *counters) add(res *vegeta.Result, k kind) {
+func (c *counters) add(res *result) {
 	c.requests++
-	if k == kindOK {
+	if res.kind == kindOK {
 		c.successes++
 	}
-	c.kinds[k]++
-	if res.Code != 0 {
-		code := int(res.Code)
+	c.kinds[res.kind]++
+	if res.code != 0 {
+		code := int(res.code)
 		if code >= maxStatus {
 			code = maxStatus - 1
 		}
@@ -56,8 +59,11 @@ func (c *counters) add(res *vegeta.Result, k kind) {
 		}
 		c.codes[code]++
 	}
-	c.bytesIn += bytesIn(res)
-	c.bytesOut += int64(res.BytesOut)
+	c.bytesIn += res.bytesIn
+	c.bytesOut += res.bytesOut
+	if res.stream != nil {
+		c.tokens += res.stream.tokens
+	}
 }
 
 // reset zeroes c, keeping its array of codes for the next interval.
@@ -128,10 +134,14 @@ type series struct {
 	// hot path nothing.
 	out   [numOutcomes]*histograms
 	total counters // measured window
+	// stream holds the stream metrics, made on the first streamed result;
+	// slo is the recorder's.
+	stream *streamSeries
+	slo    *slo
 }
 
 func newSeries(name string, expect *expectation, newHist func() hist, r *recorder) *series {
-	return &series{name: name, expect: expect, newHist: newHist, scratch: r.scratch, sparseScratch: r.sparseScratch}
+	return &series{name: name, expect: expect, newHist: newHist, scratch: r.scratch, sparseScratch: r.sparseScratch, slo: &r.slo}
 }
 
 // outcome returns o's histograms, made on its first result: an allocation
@@ -230,11 +240,15 @@ type recorder struct {
 	lateMax time.Duration
 	lag     *hdr.Histogram
 
-	log     *hdr.HistogramLogWriter
-	logBuf  *bufio.Writer
-	logErr  error
-	points  []record.Point
-	lastP95 float64 // corrected overall P95 of the measured window so far, µs
+	log    *hdr.HistogramLogWriter
+	logBuf *bufio.Writer
+	logErr error
+	// streamLog, when the scenario streams, writes stream.hlog; slo is
+	// what goodput counts against.
+	streamLog *streamLog
+	slo       slo
+	points    []record.Point
+	lastP95   float64 // corrected overall P95 of the measured window so far, µs
 }
 
 // recorderConfig describes what a recorder records.
@@ -245,6 +259,9 @@ type recorderConfig struct {
 	warmup  time.Duration
 	origin  time.Time
 	hlog    io.Writer // nil: no interval log
+	// streamHlog, when set, gets stream.hlog; slo is the scenario's.
+	streamHlog io.Writer
+	slo        scenarios.SLO
 }
 
 func newRecorder(c recorderConfig) (*recorder, error) {
@@ -260,6 +277,7 @@ func newRecorder(c recorderConfig) (*recorder, error) {
 		lag:           hdr.New(1, highest, sigFigs),
 		warmup:        c.warmup,
 		origin:        c.origin,
+		slo:           newSLO(c.slo),
 	}
 	r.overall = newSeries("", nil, func() hist { return newDenseHist(highest, sigFigs) }, r)
 	r.dense = &denseBudget{left: denseBudgetBytes / denseSize(r.scratch), highest: highest, sigFigs: sigFigs}
@@ -278,6 +296,12 @@ func newRecorder(c recorderConfig) (*recorder, error) {
 			return nil, fmt.Errorf("writing latency log: %w", err)
 		}
 	}
+	if c.streamHlog != nil {
+		var err error
+		if r.streamLog, err = newStreamLog(c.streamHlog, c.origin); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
@@ -292,7 +316,7 @@ func (r *recorder) clamp(d time.Duration) int64 {
 	return us
 }
 
-// record takes one result. This is the hot path.
+// record takes one vegeta result. This is the hot path.
 func (r *recorder) record(res *vegeta.Result) {
 	if res.URL == "" && res.Code == 0 && res.Error != "" {
 		// The targeter failed, so nothing was sent: vegeta stops the attack.
@@ -302,10 +326,10 @@ func (r *recorder) record(res *vegeta.Result) {
 		}
 		return
 	}
-	r.completed++
 	if r.aborting && res.Code == 0 && res.Error != "" {
 		// The abort closed the connection under this request: it measured
 		// nothing about the target.
+		r.completed++
 		return
 	}
 	if r.finished != nil {
@@ -319,36 +343,43 @@ func (r *recorder) record(res *vegeta.Result) {
 	if ep.expect != nil {
 		k = classify(res, ep.expect)
 	}
-	r.interval.add(res, k)
-	r.timing.observe(res.Headers)
-
-	var sent time.Duration
+	var began time.Time
 	if b := r.began(); b != nil {
-		sent = res.Timestamp.Sub(*b)
+		began = *b
 	}
-	service := res.Latency
-	intended, corrected := sent, service
+	s := fromVegeta(res, began, k)
 	if r.due != nil {
-		intended = r.due(res.Seq)
-		corrected = sent + service - intended
-		if corrected < service {
-			corrected = service // a request sent a hair early
-		}
+		s.intended = r.due(res.Seq)
 	}
+	r.take(epIdx, ep, &s)
+}
+
+// take records one result of endpoint epIdx (series ep; the whole run's
+// when it is none of the mix): the interval's counters, the live metrics,
+// and, when it was due after the warm-up, the histograms and the abort
+// window. This is the hot path of both engines.
+func (r *recorder) take(epIdx int, ep *series, res *result) {
+	r.completed++
+	r.interval.add(res)
+	r.timing.observe(res.header)
+	service, corrected := res.service(), res.corrected()
 	if r.live != nil {
-		r.live.observe(epIdx, int(res.Code), k, corrected)
+		r.live.observe(epIdx, int(res.code), res.kind, corrected)
 	}
-	if intended < r.warmup {
+	if res.intended < r.warmup {
 		return
 	}
-	r.observeLag(sent - intended)
+	r.observeLag(res.sent - res.intended)
 	c, s := r.clamp(corrected), r.clamp(service)
-	ep.observe(res, k, c, s)
+	ep.observe(res, c, s)
 	if ep != r.overall {
-		r.overall.observe(res, k, c, s)
+		r.overall.observe(res, c, s)
+	}
+	if res.stream != nil {
+		r.observeStream(ep, res)
 	}
 	if r.abort != nil {
-		r.abort.observe(epIdx, res, k, c, s)
+		r.abort.observe(epIdx, res, c, s)
 	}
 }
 
@@ -366,10 +397,10 @@ func (r *recorder) observeLag(lag time.Duration) {
 }
 
 // observe adds one measured result; latencies are in range (clamped).
-func (s *series) observe(res *vegeta.Result, k kind, corrected, service int64) {
-	s.total.add(res, k)
+func (s *series) observe(res *result, corrected, service int64) {
+	s.total.add(res)
 	o := outOK
-	if k != kindOK {
+	if res.kind != kindOK {
 		o = outFailed
 	}
 	h := s.outcome(o)
@@ -398,6 +429,7 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 		Warmup:       start < r.warmup,
 		StatusCodes:  codesMap(r.interval.codes),
 		ErrorKinds:   kindsMap(&r.interval.kinds),
+		OutputTokens: r.interval.tokens,
 	}
 	r.timing.flush(&p)
 	r.points = append(r.points, p)
@@ -411,6 +443,9 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 		if r.log != nil {
 			r.writeIntervals(start, end)
 		}
+		if r.streamLog != nil {
+			r.writeStreamIntervals(r.origin.Add(start).UnixMilli(), r.origin.Add(end).UnixMilli())
+		}
 		for _, s := range r.series() {
 			for _, h := range s.out {
 				if h != nil {
@@ -418,6 +453,7 @@ func (r *recorder) flush(end time.Duration, rate float64, inFlight int64) {
 				}
 			}
 		}
+		r.resetStreamIntervals()
 	}
 	r.interval.reset()
 	r.intervalStart = end
@@ -449,8 +485,13 @@ func (r *recorder) series() []*series {
 }
 
 // writeInterval writes h (nil: empty) as the interval [startMs, endMs)
-// tagged tag; an empty one only when always.
+// tagged tag to the latency log; an empty one only when always.
 func (r *recorder) writeInterval(h readable, tag string, startMs, endMs int64, always bool) {
+	r.writeTo(r.log, h, tag, startMs, endMs, always)
+}
+
+// writeTo writes h (nil: empty) as an interval to lw, as writeInterval.
+func (r *recorder) writeTo(lw *hdr.HistogramLogWriter, h readable, tag string, startMs, endMs int64, always bool) {
 	if h == nil || h.TotalCount() == 0 {
 		if !always {
 			return
@@ -460,8 +501,8 @@ func (r *recorder) writeInterval(h readable, tag string, startMs, endMs int64, a
 	h.SetTag(tag) // Reset clears it
 	h.SetStartTimeMs(startMs)
 	h.SetEndTimeMs(endMs)
-	if err := outputInterval(r.log, h); err != nil && r.logErr == nil {
-		r.logErr = fmt.Errorf("writing latency log: %w", err)
+	if err := outputInterval(lw, h); err != nil && r.logErr == nil {
+		r.logErr = fmt.Errorf("writing interval log: %w", err)
 	}
 }
 
@@ -569,6 +610,7 @@ func (s *series) stats(secs, targetRate float64) record.Stats {
 		BytesOut:            s.total.bytesOut,
 		Rate:                record.Rate{Target: targetRate},
 	}
+	st.Stream = s.stream.summary(secs, *s.slo)
 	if st.StatusCodes == nil {
 		st.StatusCodes = map[string]int64{}
 	}

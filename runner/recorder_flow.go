@@ -37,33 +37,16 @@ func newFlowRecording(set *flowSet) *flowRecording {
 	return fr
 }
 
-// record takes one flow event. It mirrors recorder.record for a result
-// whose intended send time the flow engine knows.
+// record takes one flow event: a step's result (recorder.take, then its
+// checks and extracts), or an iteration's end.
 func (fr *flowRecording) record(r *recorder, ev *flowEvent) {
 	if ev.iter {
 		fr.iteration(r, ev)
 		return
 	}
-	r.completed++
-	res := &ev.res
-	ep := r.endpoints[ev.endpoint]
-	r.interval.add(res, ev.kind)
-	r.timing.observe(res.Headers)
-	sent := res.Timestamp.Sub(*r.began())
-	service := res.Latency
-	corrected := max(sent+service-ev.intended, service)
-	if r.live != nil {
-		r.live.observe(ev.endpoint, int(res.Code), ev.kind, corrected)
-	}
-	if ev.intended < r.warmup {
+	r.take(ev.endpoint, r.endpoints[ev.endpoint], &ev.res)
+	if ev.res.intended < r.warmup {
 		return
-	}
-	r.observeLag(sent - ev.intended)
-	c, s := r.clamp(corrected), r.clamp(service)
-	ep.observe(res, ev.kind, c, s)
-	r.overall.observe(res, ev.kind, c, s)
-	if r.abort != nil {
-		r.abort.observe(ev.endpoint, res, ev.kind, c, s)
 	}
 
 	t := &fr.steps[ev.endpoint]
@@ -91,7 +74,8 @@ func (fr *flowRecording) record(r *recorder, ev *flowEvent) {
 // iteration records the end of an iteration into its flow's series
 // (never the whole run's: an iteration is not a request).
 func (fr *flowRecording) iteration(r *recorder, ev *flowEvent) {
-	if ev.intended < r.warmup {
+	res := &ev.res
+	if res.intended < r.warmup {
 		return
 	}
 	ft := fr.flows[ev.flow]
@@ -100,14 +84,10 @@ func (fr *flowRecording) iteration(r *recorder, ev *flowEvent) {
 		return
 	}
 	ft.skipped += int64(ev.skipped)
-	res := &ev.res
-	sent := res.Timestamp.Sub(*r.began())
-	service := res.Latency
-	corrected := max(sent+service-ev.intended, service)
-	c, s := r.clamp(corrected), r.clamp(service)
-	r.endpoints[ev.endpoint].observe(res, ev.kind, c, s)
+	c, s := r.clamp(res.corrected()), r.clamp(res.service())
+	r.endpoints[ev.endpoint].observe(res, c, s)
 	if r.abort != nil {
-		r.abort.observeOwn(ev.endpoint, res, ev.kind, c, s)
+		r.abort.observeOwn(ev.endpoint, res, c, s)
 	}
 }
 

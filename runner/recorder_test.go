@@ -29,9 +29,9 @@ func testRecorder(t *testing.T, warmup time.Duration, due map[uint64]time.Durati
 	return rec, &log, origin
 }
 
-// result is request seq to endpoint ep ("a" or "b"), sent at sent after
+// vegetaResult is request seq to endpoint ep ("a" or "b"), sent at sent after
 // origin, answered with code after took; code 0 is a refused connection.
-func result(origin time.Time, seq uint64, ep string, sent, took time.Duration, code uint16) *vegeta.Result {
+func vegetaResult(origin time.Time, seq uint64, ep string, sent, took time.Duration, code uint16) *vegeta.Result {
 	res := &vegeta.Result{
 		Seq: seq, Code: code, Timestamp: origin.Add(sent), Latency: took,
 		URL: "http://127.0.0.1:1/" + ep + "#" + map[string]string{"a": "0", "b": "1"}[ep],
@@ -84,7 +84,7 @@ func TestRecorderLogsEveryMeasuredResult(t *testing.T) {
 			for _, end := range c.before {
 				rec.flush(end, 1, 0)
 			}
-			rec.record(result(origin, 0, "a", c.due, time.Millisecond, 200))
+			rec.record(vegetaResult(origin, 0, "a", c.due, time.Millisecond, 200))
 			for _, end := range c.after {
 				rec.flush(end, 1, 0)
 			}
@@ -125,11 +125,11 @@ func TestRecorderSplitsLatencyByOutcome(t *testing.T) {
 	for k := range uint64(40) {
 		switch {
 		case k < 10: // a: served slowly
-			rec.record(result(origin, k, "a", due[k], 200*time.Millisecond, 200))
+			rec.record(vegetaResult(origin, k, "a", due[k], 200*time.Millisecond, 200))
 		case k < 15: // b: a 503 is a failure whatever its speed
-			rec.record(result(origin, k, "b", due[k], 40*time.Millisecond, 503))
+			rec.record(vegetaResult(origin, k, "b", due[k], 40*time.Millisecond, 503))
 		default: // a: the target is gone, connections refused at once
-			rec.record(result(origin, k, "a", due[k], 300*time.Microsecond, 0))
+			rec.record(vegetaResult(origin, k, "a", due[k], 300*time.Microsecond, 0))
 		}
 	}
 	rec.flush(time.Second, 40, 0)

@@ -115,7 +115,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 		cfg.log = redact.NewTerminalWriter(cfg.console)
 	}
 	a := &attack{sc: sc, cfg: cfg, headers: headers, transport: transport, series: series}
-	if len(sc.Flows) > 0 {
+	if len(sc.Flows) > 0 || sc.HasStreams() {
+		// Flows and streams run on the flow engine; plain requests on
+		// vegeta's attack.
 		a.flows, err = newFlowSet(sc)
 	} else {
 		a.tr, err = newTargeter(sc, sc.Requests)
@@ -144,6 +146,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 		return nil, fmt.Errorf("creating latency log: %w", err)
 	}
 	defer hlog.Close()
+	var streamHlog *os.File
+	if sc.HasStreams() {
+		if streamHlog, err = os.Create(filepath.Join(dir, record.StreamHlogFile)); err != nil {
+			return nil, fmt.Errorf("creating stream log: %w", err)
+		}
+		defer streamHlog.Close()
+	}
 
 	commit := cfg.commit
 	if commit == "" {
@@ -222,12 +231,20 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Result, 
 			return cfg.checkpoint(dir, run, timeline(run, out))
 		}
 	}
+	if streamHlog != nil {
+		a.streamHlog = streamHlog
+	}
 	out, err := a.run(ctx, started, hlog)
 	if err != nil {
 		return &Result{Dir: dir}, err
 	}
 	if err := hlog.Close(); err != nil {
 		return &Result{Dir: dir}, fmt.Errorf("writing latency log: %w", err)
+	}
+	if streamHlog != nil {
+		if err := streamHlog.Close(); err != nil {
+			return &Result{Dir: dir}, fmt.Errorf("writing stream log: %w", err)
+		}
 	}
 	run := doc(out)
 	if err := record.WriteFile(filepath.Join(dir, record.ServiceHlogFile), out.serviceLog); err != nil {

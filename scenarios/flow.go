@@ -86,6 +86,9 @@ type FlowStep struct {
 	// Redirects is how many redirects this step follows; default the
 	// target's.
 	Redirects *int `yaml:"redirects"`
+	// Stream and StreamContent are a request's (Request.Stream).
+	Stream        string `yaml:"stream"`
+	StreamContent string `yaml:"stream_content"`
 }
 
 // Check is one condition on a response. Exactly one of Status,

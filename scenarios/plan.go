@@ -127,6 +127,10 @@ func (s *Scenario) Describe() string {
 			if len(r.Headers) > 0 {
 				fmt.Fprintf(tw, "\t(%s)", line(formatHeaders(s.Target.ShownHeaders(r.Headers))))
 			}
+			if r.Stream != "" {
+				_, content := StreamsOf(r.Stream, r.StreamContent)
+				fmt.Fprintf(tw, "\tstreamed (%s, content at %s)", r.Stream, line(content))
+			}
 			fmt.Fprintln(tw)
 		}
 		tw.Flush()
@@ -144,6 +148,9 @@ func (s *Scenario) Describe() string {
 			}
 			if !st.Think.IsZero() {
 				extra += "  then think " + st.Think.String()
+			}
+			if st.Stream != "" {
+				extra += "  streamed (" + st.Stream + ")"
 			}
 			fmt.Fprintf(tw, "  %d. %s\t%s %s\t%s\n", i+1, line(st.Name), line(st.Method), line(st.Path), extra)
 		}
@@ -172,6 +179,18 @@ func (s *Scenario) Describe() string {
 			fmt.Fprintf(tw, "  %s\tat %s\t%s\t%s %s\n", line(f.Label()), roundForDisplay(f.At.D()), span, line(f.Action), line(f.Target()))
 		}
 		tw.Flush()
+	}
+	if !s.SLO.IsZero() {
+		var bounds []string
+		for _, bd := range []struct {
+			name string
+			d    Duration
+		}{{"ttft", s.SLO.TTFT}, {"tpot", s.SLO.TPOT}, {"itl", s.SLO.ITL}, {"e2e", s.SLO.E2E}} {
+			if bd.d > 0 {
+				bounds = append(bounds, bd.name+" <= "+bd.d.String())
+			}
+		}
+		fmt.Fprintf(&b, "\nslo       %s (goodput: the share of streamed requests within every bound)\n", strings.Join(bounds, ", "))
 	}
 	b.WriteString("\ngates\n")
 	if s.gatesOverridden {

@@ -72,6 +72,9 @@ type Scenario struct {
 	// Faults are drills injected during the run (Redis down, PostgreSQL
 	// stopped, latency added …), each undone when its time is up.
 	Faults []Fault `yaml:"faults"`
+	// SLO is what a streamed request must meet to count toward goodput
+	// (the gate metric goodput); see SLO.
+	SLO SLO `yaml:"slo"`
 
 	// Source is where the scenario came from: a file path or "builtin:NAME".
 	Source string `yaml:"-"`
@@ -239,6 +242,13 @@ type Request struct {
 	Headers map[string]string `yaml:"headers"`
 	// Expect lists the status codes that count as success; default 200–399.
 	Expect []int `yaml:"expect"`
+	// Stream reads the response as a stream of events (StreamSSE or
+	// StreamChunks) and measures its tokens: TTFT, ITL, TPOT, output
+	// tokens. Empty: the body is read whole.
+	Stream string `yaml:"stream"`
+	// StreamContent is the JSON path of an event's content; default
+	// DefaultStreamContent. Streams only.
+	StreamContent string `yaml:"stream_content"`
 }
 
 // Metrics is the target's Prometheus endpoint, and the series of it the

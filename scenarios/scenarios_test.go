@@ -92,7 +92,7 @@ func TestFullScenario(t *testing.T) {
 
 func TestBuiltins(t *testing.T) {
 	t.Parallel()
-	want := []string{"journey", "resilience", "smoke", "soak", "spike", "steady", "users"}
+	want := []string{"journey", "llm", "resilience", "smoke", "soak", "spike", "steady", "users"}
 	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("built-ins %v, want %v", got, want)
 	}
@@ -106,6 +106,11 @@ func TestBuiltins(t *testing.T) {
 		case name == "journey":
 			if len(sc.Flows) != 1 || len(sc.Flows[0].Steps) != 6 || len(sc.Requests) != 0 {
 				t.Errorf("journey: %d flows, %d requests", len(sc.Flows), len(sc.Requests))
+			}
+		case name == "llm":
+			// Streamed chats judged by their TTFT, TPOT and goodput.
+			if !sc.HasStreams() || sc.SLO.IsZero() || len(sc.Gates) != 4 || sc.Load.Model != ModelOpen {
+				t.Errorf("llm: streams %v, slo %+v, %d gates, model %s", sc.StreamEndpoints(), sc.SLO, len(sc.Gates), sc.Load.Model)
 			}
 		case len(sc.Gates) != 3 || len(sc.Requests) < 9:
 			t.Errorf("%s: %d gates, %d requests", name, len(sc.Gates), len(sc.Requests))

@@ -48,7 +48,11 @@ func (s *Scenario) check(sized bool) *problems {
 	}
 	v.data()
 	for i, r := range s.Setup {
-		v.request(fmt.Sprintf("setup[%d]", i), r, false)
+		field := fmt.Sprintf("setup[%d]", i)
+		v.request(field, r, false)
+		if r.Stream != "" {
+			v.add(field+".stream", "a setup request is sent once and not measured: it cannot stream")
+		}
 	}
 	if len(s.Requests) == 0 && len(s.Flows) == 0 {
 		v.add("requests", "at least one request (or flow) is needed")
@@ -63,6 +67,7 @@ func (s *Scenario) check(sized bool) *problems {
 		names[r.Name] = true
 	}
 	v.flows(names)
+	v.slo()
 	v.faults()
 	v.metrics()
 	v.gates()
@@ -101,6 +106,8 @@ func (v *validation) gates() {
 		}
 		if a := g.Abort; a != nil {
 			switch {
+			case ok[i] && g.parsed.IsStream():
+				v.gate(i, ".abort", "an abort gate reads the last seconds' requests, and the stream metrics are measured over the whole run only: judge %q at the end (no abort)", g.Expr)
 			case a.Window.D() <= 0:
 				v.gate(i, ".abort.window", "must be positive")
 			case a.Window.D() > MaxAbortWindow:
@@ -133,6 +140,8 @@ func (s *Scenario) gateScope(gates []gate.Gate) gate.Scope {
 		// target/writes counts a run with faults and no warm-up only.
 		WritesChecked: s.writesChecked && len(s.Faults) > 0 && s.Load.Warmup.D() == 0,
 		Gates:         gates,
+		Streams:       s.StreamEndpoints(),
+		SLO:           !s.SLO.IsZero(),
 	}
 	for _, f := range s.Faults {
 		sc.Faults = append(sc.Faults, f.Label())
@@ -462,6 +471,7 @@ func (v *validation) request(field string, r Request, weighted bool) {
 		v.header(field+".headers."+k, k, val, sc)
 	}
 	v.expect(field, r.Expect)
+	v.stream(field, r.Stream, r.StreamContent, nil)
 }
 
 func (v *validation) method(field, m string) {

@@ -88,6 +88,7 @@ func (v *validation) step(field string, st FlowStep, sc *scope, last bool) {
 		v.header(field+".headers."+k, k, val, sc)
 	}
 	v.expect(field, st.Expect)
+	v.stream(field, st.Stream, st.StreamContent, bodyReaders(st))
 	if len(st.Check) > MaxChecks {
 		v.add(field+".check", "%d checks: at most %d a step", len(st.Check), MaxChecks)
 	}

@@ -69,10 +69,23 @@ func bench(ctx context.Context, s settings, w io.Writer) error {
 	host, _ := os.Hostname()
 	fmt.Fprintf(w, "bench-harness %s on %s (%d CPUs visible to Go): endpoint %s, %d users/connections, %d rounds of %s, then a %s loadgate run\n",
 		time.Now().UTC().Format(time.RFC3339), host, runtime.NumCPU(), url, s.users, s.rounds, s.duration, s.long)
-	fmt.Fprintf(w, "tools: %s, %s, %s\n", s.loadgate, vegeta, wrk)
+	k6 := findK6()
+	fmt.Fprintf(w, "tools: %s, %s, %s", s.loadgate, vegeta, wrk)
+	if k6 != "" {
+		fmt.Fprintf(w, ", %s", k6)
+	} else {
+		fmt.Fprint(w, "; k6 not found on the PATH, so not measured (benchharness does not install it: AGPL)")
+	}
+	fmt.Fprintln(w)
 
 	scenario := filepath.Join(tmp, "bench.yaml")
-	if err := os.WriteFile(scenario, []byte(scenarioYAML(url, s.users)), 0o644); err != nil {
+	if err := os.WriteFile(scenario, []byte(scenarioYAML(url, s.users, false)), 0o644); err != nil {
+		return err
+	}
+	// The same load as a flow of one step: it runs on loadgate's flow
+	// engine (as flows and streams do) instead of vegeta's attack.
+	flowScenario := filepath.Join(tmp, "bench-flow.yaml")
+	if err := os.WriteFile(flowScenario, []byte(scenarioYAML(url, s.users, true)), 0o644); err != nil {
 		return err
 	}
 	dur := s.duration.String()
@@ -91,6 +104,21 @@ func bench(ctx context.Context, s settings, w io.Writer) error {
 			rate, n, err := wrkRate(c.out)
 			return measure{rate: rate, requests: n, maxRSS: c.maxRSS, cpu: c.cpu}, err
 		}},
+	}
+	tools = append(tools, tool{"loadgate-flow", func(ctx context.Context, round int) (measure, error) {
+		return runLoadgate(ctx, s.loadgate, flowScenario, filepath.Join(tmp, "loadgate-flow-"+strconv.Itoa(round)), dur)
+	}})
+	if s.baseline != "" {
+		tools = append(tools, tool{"loadgate-baseline", func(ctx context.Context, round int) (measure, error) {
+			return runLoadgate(ctx, s.baseline, scenario, filepath.Join(tmp, "baseline-"+strconv.Itoa(round)), dur)
+		}}, tool{"loadgate-baseline-flow", func(ctx context.Context, round int) (measure, error) {
+			return runLoadgate(ctx, s.baseline, flowScenario, filepath.Join(tmp, "baseline-flow-"+strconv.Itoa(round)), dur)
+		}})
+	}
+	if k6 != "" {
+		tools = append(tools, tool{"k6", func(ctx context.Context, round int) (measure, error) {
+			return runK6(ctx, k6, tmp, url, s.users, dur)
+		}})
 	}
 	all := map[string][]measure{}
 	for round := 1; round <= s.rounds; round++ {
@@ -129,9 +157,21 @@ func bench(ctx context.Context, s settings, w io.Writer) error {
 	fmt.Fprintf(w, "\nmedians over %d rounds\n", s.rounds)
 	table(w, tools, true, func(name string) (measure, bool) { m, ok := med[name]; return m, ok })
 	lg, vg, wk := med["loadgate"], med["vegeta"], med["wrk"]
-	fmt.Fprintf(w, "rate loadgate/vegeta %.2f (goal >= 1.10), loadgate/wrk %.2f; peak RSS loadgate/vegeta %.2f, loadgate/wrk %.2f; CPU per request loadgate/vegeta %.2f, loadgate/wrk %.2f\n",
-		lg.rate/vg.rate, lg.rate/wk.rate, float64(lg.maxRSS)/float64(vg.maxRSS), float64(lg.maxRSS)/float64(wk.maxRSS),
+	fmt.Fprintf(w, "rate loadgate/vegeta %.2f (goal >= 1.30), loadgate/wrk %.2f (goal >= 0.60)", lg.rate/vg.rate, lg.rate/wk.rate)
+	if k, ok := med["k6"]; ok {
+		fmt.Fprintf(w, ", loadgate/k6 %.2f (goal >= 2.00)", lg.rate/k.rate)
+	}
+	fmt.Fprintf(w, "; peak RSS loadgate %.1f MiB (goal <= 30), loadgate/vegeta %.2f, loadgate/wrk %.2f; CPU per request loadgate/vegeta %.2f, loadgate/wrk %.2f\n",
+		float64(lg.maxRSS)/(1<<20), float64(lg.maxRSS)/float64(vg.maxRSS), float64(lg.maxRSS)/float64(wk.maxRSS),
 		lg.cpuPerRequest()/vg.cpuPerRequest(), lg.cpuPerRequest()/wk.cpuPerRequest())
+	fl := med["loadgate-flow"]
+	fmt.Fprintf(w, "the flow engine (a one-step flow) against vegeta's attack (the plain path): rate %.2f, CPU per request %.2f; loadgate-flow/vegeta %.2f\n",
+		fl.rate/lg.rate, fl.cpuPerRequest()/lg.cpuPerRequest(), fl.rate/vg.rate)
+	if b, ok := med["loadgate-baseline"]; ok {
+		bf := med["loadgate-baseline-flow"]
+		fmt.Fprintf(w, "against the baseline binary: plain path rate %.2f, peak RSS %.2f, CPU per request %.2f; flow engine rate %.2f, CPU per request %.2f; the baseline/vegeta %.2f, baseline/wrk %.2f\n",
+			lg.rate/b.rate, float64(lg.maxRSS)/float64(b.maxRSS), lg.cpuPerRequest()/b.cpuPerRequest(), fl.rate/bf.rate, fl.cpuPerRequest()/bf.cpuPerRequest(), b.rate/vg.rate, b.rate/wk.rate)
+	}
 	fmt.Fprintln(w, "(loadgate's peak RSS and CPU include rendering its report; the machine may be shared: CPU per request depends less on that than the rate)")
 
 	if s.long > 0 {
@@ -159,8 +199,13 @@ func table(w io.Writer, tools []tool, median bool, get func(string) (measure, bo
 }
 
 // scenarioYAML is loadgate's side of the comparison: the closed model,
-// users with no think time, no warm-up, one request.
-func scenarioYAML(url string, users int) string {
+// users with no think time, no warm-up, one request (or, with flow, a flow
+// of that one step, which runs on the flow engine).
+func scenarioYAML(url string, users int, flow bool) string {
+	mix := "requests:\n  - {name: hit, path: /}\n"
+	if flow {
+		mix = "flows:\n  - name: f\n    cookies: false\n    steps: [{name: hit, path: /}]\n"
+	}
 	return fmt.Sprintf(`name: bench-harness
 description: Harness overhead, closed model without think time against a trivial endpoint.
 target:
@@ -171,10 +216,8 @@ load:
   model: closed
   warmup: 0s
   stages: [{duration: 10s, users: %d}]
-requests:
-  - {name: hit, path: /}
-gates: [error_rate < 1%%]
-`, url, users)
+%sgates: [error_rate < 1%%]
+`, url, users, mix)
 }
 
 // runLoadgate runs `loadgate run` (report included) and reads its rate

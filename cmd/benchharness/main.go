@@ -6,7 +6,7 @@
 //
 // It is `make bench-harness`; run it from the repository root:
 //
-//	go run ./cmd/benchharness [-rounds 3] [-duration 10s] [-long 10m]
+//	go run ./cmd/benchharness [-rounds 3] [-duration 10s] [-long 10m] [-baseline OLD-BINARY]
 //
 // ROUNDS, DURATION and LONG in the environment set the defaults (ROUNDS=1
 // DURATION=3s LONG=30s is a quick check). It installs the vegeta CLI at the
@@ -48,6 +48,9 @@ type settings struct {
 	long     time.Duration
 	users    int
 	loadgate string // the loadgate binary
+	// baseline, when set, is another loadgate binary measured in the same
+	// rounds ("loadgate-baseline"): a before and after of a change.
+	baseline string
 	outDir   string
 }
 
@@ -60,6 +63,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&s.long, "long", envDuration("LONG", 10*time.Minute), "length of loadgate's memory run; 0 skips it (env LONG)")
 	fs.IntVar(&s.users, "users", 64, "concurrent users / connections / workers of every tool")
 	fs.StringVar(&s.loadgate, "loadgate", "bin/loadgate", "the loadgate binary (make build)")
+	fs.StringVar(&s.baseline, "baseline", os.Getenv("BASELINE"), "another loadgate binary to measure in the same rounds, as loadgate-baseline (env BASELINE)")
 	fs.StringVar(&s.outDir, "results", "results", "directory of the output file")
 	if err := fs.Parse(args); err != nil {
 		return err

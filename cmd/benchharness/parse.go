@@ -40,6 +40,27 @@ func vegetaRate(report []byte) (rate float64, requests int64, err error) {
 	return *r.Rate, *r.Requests, nil
 }
 
+// k6Rate reads the request count and rate of http_reqs from the summary
+// `k6 run --summary-export` writes.
+func k6Rate(summary []byte) (rate float64, requests int64, err error) {
+	var s struct {
+		Metrics struct {
+			Reqs *struct {
+				Count *float64 `json:"count"`
+				Rate  *float64 `json:"rate"`
+			} `json:"http_reqs"`
+		} `json:"metrics"`
+	}
+	if err := json.Unmarshal(summary, &s); err != nil {
+		return 0, 0, fmt.Errorf("k6 summary: %w", err)
+	}
+	r := s.Metrics.Reqs
+	if r == nil || r.Count == nil || r.Rate == nil {
+		return 0, 0, fmt.Errorf("k6 summary: no http_reqs count and rate in %.200q", summary)
+	}
+	return *r.Rate, int64(*r.Count), nil
+}
+
 // wrkRate reads the "Requests/sec:" and "N requests in" lines of wrk's
 // output.
 func wrkRate(out []byte) (rate float64, requests int64, err error) {

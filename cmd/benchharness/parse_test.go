@@ -71,3 +71,15 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestK6Rate(t *testing.T) {
+	// Cut from `k6 run --summary-export` (v1.x).
+	sum := []byte(`{"root_group":{},"metrics":{"http_req_duration":{"avg":1.2,"p(95)":2.9},"http_reqs":{"count":120345,"rate":12034.5},"iterations":{"count":120345,"rate":12034.5}}}`)
+	rate, n, err := k6Rate(sum)
+	if err != nil || rate != 12034.5 || n != 120345 {
+		t.Errorf("got %v %v %v", rate, n, err)
+	}
+	if _, _, err := k6Rate([]byte(`{"metrics":{"iterations":{"count":1,"rate":1}}}`)); err == nil {
+		t.Error("a summary without http_reqs was accepted")
+	}
+}

@@ -174,3 +174,36 @@ func maxRSSOf(ps *os.ProcessState) int64 {
 	}
 	return 0
 }
+
+// findK6 returns k6 when it is on the PATH, else "". benchharness does not
+// install it: k6 is under the AGPL, which keeps it out of this project's
+// tools, so it is measured only where someone installed it.
+func findK6() string {
+	p, err := exec.LookPath("k6")
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// runK6 runs `k6 run` with users virtual users for dur, each sending GET
+// url in a loop (no think time, as the other tools), and reads its rate
+// from the summary it exports.
+func runK6(ctx context.Context, bin, tmp, url string, users int, dur string) (measure, error) {
+	script := filepath.Join(tmp, "k6.js")
+	if err := os.WriteFile(script, []byte(fmt.Sprintf("import http from 'k6/http';\nexport default function () { http.get(%q); }\n", url)), 0o644); err != nil {
+		return measure{}, err
+	}
+	summary := filepath.Join(tmp, "k6-summary.json")
+	c, err := runChild(ctx, nil, bin, "run", "--quiet", "--no-usage-report", "--vus", fmt.Sprint(users), "--duration", dur,
+		"--summary-export", summary, script)
+	if err != nil {
+		return measure{}, err
+	}
+	data, err := os.ReadFile(summary)
+	if err != nil {
+		return measure{}, fmt.Errorf("k6: %w", err)
+	}
+	rate, n, err := k6Rate(data)
+	return measure{rate: rate, requests: n, maxRSS: c.maxRSS, cpu: c.cpu}, err
+}

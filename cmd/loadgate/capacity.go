@@ -18,6 +18,7 @@ type capacityFlags struct {
 var capacityFlagNames = map[string]string{
 	"start": "--capacity-start", "factor": "--capacity-factor", "increment": "--capacity-increment",
 	"max": "--capacity-max", "hold": "--step-hold", "ramp": "--step-ramp", "exclude": "--step-exclude",
+	"goodput": "--capacity-goodput",
 }
 
 // newCapacityFlags is the capacity search off, with the default settings.
@@ -36,9 +37,10 @@ func addCapacityFlags(f *cmdFlags) *capacityFlags {
 	f.DurationVar(&c.set.Hold, "step-hold", capacity.DefaultHold, "how long each level is held")
 	f.DurationVar(&c.set.Ramp, "step-ramp", capacity.DefaultRamp, "ramp from the previous level (not measured)")
 	f.DurationVar(&c.set.Exclude, "step-exclude", capacity.DefaultExclude, "first part of each hold not measured")
+	f.Float64Var(&c.set.Goodput, "capacity-goodput", 0, "judge each level also by goodput >= this share (0.9: 90 %; needs the scenario's slo)")
 	f.group("capacity search (--find-capacity; the other flags need it; writes results/<time>-<scenario>-capacity/)",
 		"find-capacity", "capacity-start", "capacity-factor", "capacity-increment", "capacity-max",
-		"step-hold", "step-ramp", "step-exclude")
+		"step-hold", "step-ramp", "step-exclude", "capacity-goodput")
 	return c
 }
 

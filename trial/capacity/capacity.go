@@ -14,6 +14,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,10 +36,34 @@ const (
 
 // Settings choose the levels and how each is held. A zero Start is a quarter
 // of the scenario's final level, a zero Max four times it; a non-zero
-// Increment replaces Factor.
+// Increment replaces Factor. A non-zero Goodput (a share, at most 1) adds
+// the gate "goodput >= Goodput" to those judging each step
+// (GoodputGate): the search finds the highest level whose goodput stays at
+// or above it. A goodput gate of the scenario (or --gate) does the same.
 type Settings struct {
 	Start, Factor, Increment, Max float64
 	Hold, Ramp, Exclude           time.Duration
+	Goodput                       float64
+}
+
+// GoodputGate is the gate that Settings.Goodput adds: "goodput >= 90%".
+func GoodputGate(share float64) string {
+	return "goodput >= " + strconv.FormatFloat(share*100, 'f', -1, 64) + "%"
+}
+
+// withGoodput returns sc and gates, with the goodput gate added to both
+// when set asks for one; the scenario is a copy with its gates replaced
+// (as --gate replaces them), refused when it has no slo or no streams.
+func withGoodput(sc *scenarios.Scenario, set Settings, gates []string) (*scenarios.Scenario, []string, error) {
+	if set.Goodput == 0 {
+		return sc, gates, nil
+	}
+	g := GoodputGate(set.Goodput)
+	cp := *sc
+	if err := cp.Apply(scenarios.Overrides{Gates: append(cp.GateExprs(), g)}); err != nil {
+		return nil, nil, settingsError("goodput", "%v: %v", set.Goodput, err)
+	}
+	return &cp, append(slices.Clip(gates), g), nil
 }
 
 // DefaultSettings are the settings of a search nobody tuned: the default
@@ -83,6 +109,8 @@ func (s Settings) Check() error {
 		return settingsError("exclude", "%s: must not be negative", s.Exclude)
 	case s.Hold <= s.Exclude:
 		return settingsError("hold", "%s: must be longer than the part of it not measured (%s)", s.Hold, s.Exclude)
+	case bad(s.Goodput) || s.Goodput > 1:
+		return settingsError("goodput", "%v: want a share above 0 and at most 1 (0.9 for 90 %%)", s.Goodput)
 	}
 	return nil
 }
@@ -109,6 +137,10 @@ func CheckScenario(sc *scenarios.Scenario) error {
 // error is CheckScenario's or Levels'.
 func Describe(sc *scenarios.Scenario, set Settings, gates []string) (string, error) {
 	if err := CheckScenario(sc); err != nil {
+		return "", err
+	}
+	sc, gates, err := withGoodput(sc, set, gates)
+	if err != nil {
 		return "", err
 	}
 	_, levels, err := Levels(sc, set)
@@ -204,6 +236,10 @@ func (s *Search) Run(ctx context.Context) (*record.Capacity, string, error) {
 	if err := CheckScenario(sc); err != nil {
 		return nil, "", err
 	}
+	sc, gates, err := withGoodput(sc, s.Settings, s.Gates)
+	if err != nil {
+		return nil, "", err
+	}
 	search, levels, err := Levels(sc, s.Settings)
 	if err != nil {
 		return nil, "", err
@@ -214,14 +250,14 @@ func (s *Search) Run(ctx context.Context) (*record.Capacity, string, error) {
 		return nil, "", err
 	}
 	c := &record.Capacity{Schema: 1, Scenario: sc.Name, Target: redact.URL(sc.Target.BaseURL), Model: sc.Load.Model,
-		Started: started, Gates: s.Gates, Search: search, Series: sc.NamedSeries()}
+		Started: started, Gates: gates, Search: search, Series: sc.NamedSeries()}
 	save := func() error {
 		c.Ended = now()
 		return record.WriteJSON(filepath.Join(dir, record.CapacityFile), c)
 	}
 	prev := 0.0
 	for i, level := range levels {
-		st := s.step(ctx, log, dir, i, prev, level)
+		st := s.step(ctx, log, sc, dir, i, prev, level)
 		if c.Profile == "" && st.Dir != "" {
 			if run, err := record.ReadRun(filepath.Join(dir, st.Dir)); err == nil {
 				c.Profile = run.Profile
@@ -261,9 +297,9 @@ func (s *Search) Run(ctx context.Context) (*record.Capacity, string, error) {
 
 // step runs one level and summarises it; a step that cannot be run or
 // judged has verdict unknown and an error.
-func (s *Search) step(ctx context.Context, log io.Writer, dir string, i int, prev, level float64) record.CapacityStep {
+func (s *Search) step(ctx context.Context, log io.Writer, sc *scenarios.Scenario, dir string, i int, prev, level float64) record.CapacityStep {
 	st := record.CapacityStep{Level: level, Verdict: record.VerdictUnknown}
-	step := *s.Scenario
+	step := *sc
 	set := s.Settings
 	err := step.ApplyStep(scenarios.Step{From: prev, Level: level, Ramp: set.Ramp, Hold: set.Hold, Exclude: set.Exclude})
 	if err != nil {

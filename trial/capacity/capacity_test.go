@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/scenarios"
 )
@@ -283,5 +284,77 @@ gates: [p95 < 100ms]
 	}
 	if err := CheckScenario(parse(t, "  stages: [{duration: 10s, rate: 100/s}]\n")); err != nil {
 		t.Errorf("a scenario without faults: %v", err)
+	}
+}
+
+// TestSearchGoodput: Settings.Goodput adds the gate goodput >= that share
+// to the gates judging every step (and to capacity.json's), so the search
+// finds the highest level whose goodput stays at or above it; a scenario
+// without an slo is refused, naming the setting.
+func TestSearchGoodput(t *testing.T) {
+	t.Parallel()
+	src := "name: llm\ntarget: {base_url: http://127.0.0.1:1}\nload:\n  stages: [{duration: 10s, rate: 8/s}]\n" +
+		"requests: [{name: chat, path: /, stream: sse}]\nslo: {ttft: 1s}\ngates: [error_rate < 1%]\n"
+	sc, err := scenarios.Parse([]byte(src), "llm.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := defaults
+	set.Start, set.Increment, set.Max, set.Goodput = 2, 2, 10, 0.9
+	var judged [][]string
+	// Goodput falls as the rate rises: 1 at 2/s, 0.95 at 4/s, 0.90 at 6/s
+	// (at the share: it holds), 0.85 at 8/s.
+	step := func(ctx context.Context, sc *scenarios.Scenario, dir string) (string, record.Outcome, error) {
+		judged = append(judged, sc.GateExprs())
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", record.Outcome{}, err
+		}
+		level := sc.Load.Stages[len(sc.Load.Stages)-1].Rate.To
+		good := 1.05 - 0.05*level/2
+		run := record.Run{Schema: record.Schema, Scenario: sc.Name, Status: record.StatusCompleted,
+			Overall: record.Stats{Requests: 100, Successes: 100, Stream: &record.Stream{Requests: 100, OK: 100, Goodput: &good}}}
+		if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
+			return "", record.Outcome{}, err
+		}
+		var gates []record.Gate
+		for _, g := range sc.ParsedGates() {
+			gates = append(gates, g.Evaluate(gate.Input{Run: &run}))
+		}
+		out := record.Outcome{Verdict: record.VerdictPass, Gates: gates}
+		for _, g := range gates {
+			if g.Verdict != record.VerdictPass {
+				out.Verdict = g.Verdict
+			}
+		}
+		return dir, out, nil
+	}
+	s := &Search{Scenario: sc, Settings: set, Gates: sc.GateExprs(), Root: t.TempDir(), Step: step}
+	c, _, err := s.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Found || c.Capacity != 6 || c.Knee != 8 {
+		t.Errorf("capacity %v knee %v (%s), want 6 and 8", c.Capacity, c.Knee, c.Stopped)
+	}
+	want := []string{"error_rate < 1%", "goodput >= 90%"}
+	if !reflect.DeepEqual(c.Gates, want) || len(judged) == 0 || !reflect.DeepEqual(judged[0], want) {
+		t.Errorf("gates %v, the steps judged by %v; want %v", c.Gates, judged, want)
+	}
+	if sc.GateExprs()[0] != "error_rate < 1%" || len(sc.GateExprs()) != 1 {
+		t.Errorf("the search changed the caller's scenario: %v", sc.GateExprs())
+	}
+	noSLO, err := scenarios.Parse([]byte(strings.Replace(src, "slo: {ttft: 1s}\n", "", 1)), "llm.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Scenario = noSLO
+	var se *SettingsError
+	if _, _, err := s.Run(context.Background()); !errors.As(err, &se) || se.Field != "goodput" || !strings.Contains(err.Error(), "no slo") {
+		t.Errorf("goodput without slo: %v", err)
+	}
+	bad := defaults
+	bad.Goodput = 90
+	if err := bad.Check(); !errors.As(err, &se) || se.Field != "goodput" {
+		t.Errorf("goodput 90: %v", err)
 	}
 }
