@@ -92,20 +92,26 @@ var popPrefixes = map[string]record.Population{"": record.OK, "ok.": record.OK, 
 
 // allMetrics lists every metric name of the gate language. It is built once
 // per call and never shared, so the package holds no mutable state.
+// latencyFields are the figures of a latency summary a gate may read, by
+// the name it gives them (p95, p99.9 or p999, mean …).
+func latencyFields() map[string]func(l *record.Latency) float64 {
+	return map[string]func(l *record.Latency) float64{
+		"p50":   func(l *record.Latency) float64 { return l.P50 },
+		"p90":   func(l *record.Latency) float64 { return l.P90 },
+		"p95":   func(l *record.Latency) float64 { return l.P95 },
+		"p99":   func(l *record.Latency) float64 { return l.P99 },
+		"p99.9": func(l *record.Latency) float64 { return l.P999 },
+		"p999":  func(l *record.Latency) float64 { return l.P999 },
+		"max":   func(l *record.Latency) float64 { return l.Max },
+		"mean":  func(l *record.Latency) float64 { return l.Mean },
+		"min":   func(l *record.Latency) float64 { return l.Min },
+	}
+}
+
 func allMetrics() map[string]metric {
 	m := map[string]metric{}
 	lat := func(prefix string, pick func(*record.Stats, record.Population) (record.Latency, bool)) {
-		fields := map[string]func(l *record.Latency) float64{
-			"p50":   func(l *record.Latency) float64 { return l.P50 },
-			"p90":   func(l *record.Latency) float64 { return l.P90 },
-			"p95":   func(l *record.Latency) float64 { return l.P95 },
-			"p99":   func(l *record.Latency) float64 { return l.P99 },
-			"p99.9": func(l *record.Latency) float64 { return l.P999 },
-			"p999":  func(l *record.Latency) float64 { return l.P999 },
-			"max":   func(l *record.Latency) float64 { return l.Max },
-			"mean":  func(l *record.Latency) float64 { return l.Mean },
-			"min":   func(l *record.Latency) float64 { return l.Min },
-		}
+		fields := latencyFields()
 		for pp, pop := range popPrefixes {
 			for name, f := range fields {
 				m[pp+prefix+name] = metric{name: pp + prefix + name, kind: kindLatency, pop: pop, read: func(s *record.Stats) (float64, bool) {

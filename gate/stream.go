@@ -23,17 +23,7 @@ const (
 
 // addStreamMetrics adds the stream metrics to m.
 func addStreamMetrics(m map[string]metric) {
-	fields := map[string]func(l *record.Latency) float64{
-		"p50":   func(l *record.Latency) float64 { return l.P50 },
-		"p90":   func(l *record.Latency) float64 { return l.P90 },
-		"p95":   func(l *record.Latency) float64 { return l.P95 },
-		"p99":   func(l *record.Latency) float64 { return l.P99 },
-		"p99.9": func(l *record.Latency) float64 { return l.P999 },
-		"p999":  func(l *record.Latency) float64 { return l.P999 },
-		"max":   func(l *record.Latency) float64 { return l.Max },
-		"mean":  func(l *record.Latency) float64 { return l.Mean },
-		"min":   func(l *record.Latency) float64 { return l.Min },
-	}
+	fields := latencyFields()
 	for _, sm := range record.StreamMetrics {
 		k := kindLatency
 		if sm == record.StreamOutputTokens {

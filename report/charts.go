@@ -600,18 +600,18 @@ func planSeries(run *record.Run, name string) (record.Series, bool) {
 	return record.Series{}, false
 }
 
-func joinOr(names []string) string {
-	switch len(names) {
+func joinOr(names []string) string { return joinWords(names, "or") }
+
+// joinWords lists words in a sentence: "a", "a or b", "a, b or c" with
+// conj "or".
+func joinWords(words []string, conj string) string {
+	switch len(words) {
 	case 0:
 		return ""
 	case 1:
-		return names[0]
+		return words[0]
 	}
-	s := names[0]
-	for _, n := range names[1 : len(names)-1] {
-		s += ", " + n
-	}
-	return s + " or " + names[len(names)-1]
+	return strings.Join(words[:len(words)-1], ", ") + " " + conj + " " + words[len(words)-1]
 }
 
 // serverTimingChart draws the target's Server-Timing split (db, cache,

@@ -194,19 +194,7 @@ func sloWords(slo *record.SLO) string {
 	return joinAnd(parts)
 }
 
-func joinAnd(parts []string) string {
-	switch len(parts) {
-	case 0:
-		return ""
-	case 1:
-		return parts[0]
-	}
-	out := parts[0]
-	for _, p := range parts[1 : len(parts)-1] {
-		out += ", " + p
-	}
-	return out + " and " + parts[len(parts)-1]
-}
+func joinAnd(parts []string) string { return joinWords(parts, "and") }
 
 // streamTimeChart draws a stream metric per second: the whole run's P50,
 // P95 and P99, and each streamed endpoint's P95 (selectable).
