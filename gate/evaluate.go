@@ -52,6 +52,17 @@ func EvaluateInput(in Input, exprs []string) []record.Gate {
 	return out
 }
 
+// EvaluateParsed evaluates gates parsed once (a scenario's, at load):
+// one record.Gate each, in order, as EvaluateInput gives for their
+// expressions, without parsing them again.
+func EvaluateParsed(in Input, gates []Gate) []record.Gate {
+	out := make([]record.Gate, len(gates))
+	for i, g := range gates {
+		out[i] = g.Evaluate(in)
+	}
+	return out
+}
+
 // Evaluate evaluates one parsed gate.
 func (g Gate) Evaluate(in Input) record.Gate {
 	r := record.Gate{Expr: g.Expr, Threshold: g.Threshold, Unit: g.Unit}

@@ -276,7 +276,7 @@ func gateTimeout(g record.Gate, run *record.Run) time.Duration {
 func gateCompareRows(runs []*runData, exprs []string) []compareRow {
 	per := make([][]record.Gate, len(runs))
 	for i, r := range runs {
-		per[i] = gate.EvaluateInput(gateInput(r, exprs), exprs)
+		per[i] = judgeGates(r, exprs, nil)
 	}
 	var rows []compareRow
 	for k, e := range exprs {
@@ -396,7 +396,7 @@ type verdictPart struct {
 func compareVerdicts(runs []*runData, labels []string, exprs []string) []verdictPart {
 	parts := make([]verdictPart, len(runs))
 	for i, r := range runs {
-		gates := gate.EvaluateInput(gateInput(r, exprs), exprs)
+		gates := judgeGates(r, exprs, nil)
 		out := decide(r.Run, gates)
 		n, failed, unknown := len(gates), 0, 0
 		for _, g := range gates {

@@ -45,10 +45,11 @@ func load(dir string, o Options) (*runData, error) {
 	return d, nil
 }
 
-// evaluate judges d now by exprs and, with o.Baseline, a regression check
-// against that run.
-func evaluate(d *runData, exprs []string, o Options) (*judged, error) {
-	gates := gate.EvaluateInput(gateInput(d, exprs), exprs)
+// evaluate judges d now by exprs (parsed here) or, when given, parsed: the
+// same gates parsed once (judgeGates); and, with o.Baseline, a regression
+// check against that run.
+func evaluate(d *runData, exprs []string, parsed []gate.Gate, o Options) (*judged, error) {
+	gates := judgeGates(d, exprs, parsed)
 	j := &judged{data: d}
 	if o.Baseline != "" {
 		base, err := baseSide(o)
@@ -97,7 +98,7 @@ func recordedVerdict(d *runData, o Options) (*judged, error) {
 		return nil, err
 	}
 	if !ok {
-		j, err := evaluate(d, d.Run.Plan.Gates, Options{Alpha: o.Alpha})
+		j, err := evaluate(d, d.Run.Plan.Gates, nil, Options{Alpha: o.Alpha})
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +186,10 @@ func Judge(dir string, run *record.Run, tl *record.Timeline, opts Options) (reco
 	if o.Gates != nil {
 		exprs, source = o.Gates, record.GatesOverride
 	}
-	j, err := evaluate(d, exprs, o)
+	if o.Parsed != nil && !sameExprs(o.Parsed, exprs) {
+		return record.Outcome{Verdict: record.VerdictUnknown}, fmt.Errorf("report: the parsed gates handed to Judge are not the gates %q the run is judged by", exprs)
+	}
+	j, err := evaluate(d, exprs, o.Parsed, o)
 	if err != nil {
 		return record.Outcome{Verdict: record.VerdictUnknown}, err
 	}
@@ -204,6 +208,19 @@ func Judge(dir string, run *record.Run, tl *record.Timeline, opts Options) (reco
 		}
 	}
 	return j.outcome, nil
+}
+
+// sameExprs reports whether gates are exprs, parsed.
+func sameExprs(gates []gate.Gate, exprs []string) bool {
+	if len(gates) != len(exprs) {
+		return false
+	}
+	for i, g := range gates {
+		if g.Expr != strings.TrimSpace(exprs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Render redraws report.html, summary.md and junit.xml of a run directory
@@ -293,7 +310,7 @@ func Gate(dir string, opts Options, w io.Writer) (record.Outcome, error) {
 	j := rec
 	switch {
 	case o.Gates != nil:
-		if j, err = evaluate(d, o.Gates, o); err != nil {
+		if j, err = evaluate(d, o.Gates, nil, o); err != nil {
 			return record.Outcome{Verdict: record.VerdictUnknown}, err
 		}
 		j.basis = "ad-hoc gates, not the run's recorded verdict (" + recordedWords(rec) + ")"

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/loadgate/loadgate/gate"
 	"github.com/loadgate/loadgate/record"
 )
 
@@ -55,6 +56,11 @@ type Options struct {
 	// (run.Plan.Gates): Finish judges the run by them and records them;
 	// Gate evaluates them ad hoc; Compare shows them; Render refuses them.
 	Gates []string
+	// Parsed, when non-nil, are the gates Judge judges by, already parsed:
+	// the owner of a run hands over the scenario's, parsed once at load,
+	// so that they are not parsed again. Their expressions must be
+	// Gates, or run.Plan.Gates when Gates is nil (Judge refuses others).
+	Parsed []gate.Gate
 	// Assets is AssetsInline (default) or AssetsCDN.
 	Assets string
 	// EChartsJS is the path of echarts.min.js to inline; default

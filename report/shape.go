@@ -11,11 +11,38 @@ import (
 // gateInput computes the shape-specific metrics of a run for the gates:
 // recovery time after a spike, P95 drift and memory growth over a soak.
 // Each one that cannot be computed says why.
-func gateInput(d *runData, exprs []string) gate.Input {
+// judgeGates evaluates the gates d is judged by, in order: parsed ones as
+// given (a scenario's, parsed once at load and handed over by the owner
+// of the run); when nil, the expressions (a run.json read back, a --gate
+// flag), parsed here, one that does not parse judged unknown in its place
+// with the parser's words.
+func judgeGates(d *runData, exprs []string, parsed []gate.Gate) []record.Gate {
+	if parsed != nil {
+		return gate.EvaluateParsed(gateInput(d, parsed), parsed)
+	}
+	return gate.EvaluateInput(gateInput(d, parseValid(exprs, d.Run.Plan.Series)), exprs)
+}
+
+// parseValid parses the expressions that parse, leaving out the others
+// (EvaluateInput judges those unknown).
+func parseValid(exprs []string, declared []record.Series) []gate.Gate {
+	var out []gate.Gate
+	for _, e := range exprs {
+		if g, err := gate.Parse(e, declared...); err == nil {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// gateInput is what gates are evaluated against in d: its run and the
+// metrics its timeline and interval log give (recovery time against the
+// p95 and error_rate bounds among gates, P95 drift, memory growth).
+func gateInput(d *runData, gates []gate.Gate) gate.Input {
 	in := gate.Input{Run: d.Run, Extra: map[string]float64{}, Why: map[string]string{}}
 	faultGateInput(d, &in) // with faults, the recovery time is theirs
 	if len(d.Run.Faults) == 0 {
-		if v, why := recoveryTime(d, exprs); why != "" {
+		if v, why := recoveryTime(d, gates); why != "" {
 			in.Why[gate.MetricRecoveryTime] = why
 		} else {
 			in.Extra[gate.MetricRecoveryTime] = v
@@ -50,7 +77,7 @@ const noOKSeries = record.HlogFile + " has no per-second latency of successful r
 // p95 gate reads it, and a second with none is not recovered. A spike that
 // ends with fewer than recoveryGuard measured seconds after it has no
 // recovery to see: that is a reason, not +Inf.
-func recoveryTime(d *runData, exprs []string) (float64, string) {
+func recoveryTime(d *runData, gates []gate.Gate) (float64, string) {
 	end, ok := gate.SpikeEnd(d.Run.Plan.Stages)
 	if !ok {
 		return 0, "the run's stages have no spike (a peak stage followed by a lower one)"
@@ -66,12 +93,6 @@ func recoveryTime(d *runData, exprs []string) (float64, string) {
 	okAt := map[float64]interval{}
 	for _, iv := range okSeries.Intervals {
 		okAt[iv.T] = iv
-	}
-	var gates []gate.Gate
-	for _, e := range exprs {
-		if g, err := gate.Parse(e); err == nil {
-			gates = append(gates, g)
-		}
 	}
 	p95Max, errMax := gate.RecoveryBounds(gates)
 	if math.IsInf(p95Max, 1) && math.IsInf(errMax, 1) {

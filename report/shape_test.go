@@ -29,7 +29,7 @@ func TestSpikeRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	exprs := []string{"p95 < 3s", "error_rate < 1%", "recovery_time < 10s", "recovery_time < 3s"}
-	gates := gate.EvaluateInput(gateInput(d, exprs), exprs)
+	gates := judgeGates(d, exprs, nil)
 	if gates[2].Value == nil || *gates[2].Value != 4 {
 		t.Fatalf("recovery time %+v, want 4 s", gates[2])
 	}
@@ -44,7 +44,7 @@ func TestSpikeRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := gate.EvaluateInput(gateInput(d, exprs), exprs)[2]
+	g := judgeGates(d, exprs, nil)[2]
 	if g.Verdict != record.VerdictFail || g.Value != nil {
 		t.Errorf("never recovered: %+v", g)
 	}
@@ -118,7 +118,7 @@ func TestSpikeRecoveryAtTheEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	exprs := []string{"p95 < 3s", "recovery_time < 10s"}
-	g := gate.EvaluateInput(gateInput(d, exprs), exprs)[1]
+	g := judgeGates(d, exprs, nil)[1]
 	if g.Verdict != record.VerdictUnknown || !strings.Contains(g.Message, "recovery needs 3 measured seconds") {
 		t.Errorf("spike at the end: %s (%s), want unknown", g.Verdict, g.Message)
 	}

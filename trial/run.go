@@ -131,7 +131,8 @@ func runOnce(ctx context.Context, env Env, p Plan, sc *scenarios.Scenario, start
 	if s.writes != nil {
 		s.writes.Finish(ctx, res.Run)
 	}
-	o := report.Options{Stderr: env.Stderr}
+	// Judged by the gates parsed once, at load.
+	o := report.Options{Stderr: env.Stderr, Parsed: sc.ParsedGates()}
 	if sc.GatesOverridden() {
 		o.Gates = sc.GateExprs() // judged.source: override
 	}
@@ -160,7 +161,7 @@ func finish(env Env, dir string, run *record.Run, tl *record.Timeline, o report.
 	}
 	addToHistory(env, dir, run)
 	ro := o
-	ro.Gates, ro.Baseline, ro.MaxRegression, ro.Baselines = nil, "", nil, nil
+	ro.Gates, ro.Parsed, ro.Baseline, ro.MaxRegression, ro.Baselines = nil, nil, "", nil, nil
 	if _, err := report.Render(dir, ro); err != nil {
 		return out, err
 	}
