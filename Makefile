@@ -77,6 +77,8 @@ $(ECHARTS_JS):
 test: build assets lint-workflows $(GOTESTSUM)
 	$(call step,go vet -race ./... (vets every package and compiles it and its tests with the race detector: several minutes the first time))
 	$(GO) vet -race ./...
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || \
+		echo "chromium not found: the tests that open the reports in a headless browser will be skipped (apt-get install chromium; with CI set they fail instead)"
 	$(call step,running the tests with -race (PostgreSQL and Redis found or started; each package prints as it finishes))
 	$(BIN) services -- $(GOTESTSUM) --format $(TEST_FORMAT) --format-hide-empty-pkg -- -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
