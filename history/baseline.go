@@ -27,7 +27,8 @@ var ErrNoBaseline = errors.New("no baseline in history")
 //     commit first (git rev-list order), then newest run first: what the
 //     branch forked from, not what main did since;
 //   - else, outside a git checkout or without main, the newest runs
-//     recorded on main.
+//     recorded on main, and with none there the newest recorded on no
+//     branch (made outside a git checkout, as such a run is).
 type BaselineRule struct {
 	Runs   int    // default DefaultBaselineRuns
 	Branch string // --baseline-branch
@@ -82,7 +83,20 @@ func (s *Store) Baseline(ctx context.Context, run *record.Run, rule BaselineRule
 	}
 	mb, ref, err := mergeBase(ctx, rule.Dir)
 	if err != nil {
-		return byBranch(MainBranch, fmt.Sprintf(" (no merge base: %v)", err))
+		runs, how, mainErr := byBranch(MainBranch, fmt.Sprintf(" (no merge base: %v)", err))
+		if !errors.Is(mainErr, ErrNoBaseline) {
+			return runs, how, mainErr
+		}
+		// Runs made where this one is, outside a checkout, have no branch.
+		nf := f
+		nf.Branch, nf.Limit, nf.Seconds = NoBranch, k, true
+		if runs, err = s.Runs(ctx, nf); err != nil {
+			return nil, "", err
+		}
+		if len(runs) == 0 {
+			return nil, "", fmt.Errorf("%w, nor any recorded outside a git checkout", mainErr)
+		}
+		return runs, words(len(runs), "recorded outside a git checkout (no branch; none on "+MainBranch+")"), nil
 	}
 	// The commits of candidate runs, then git's order of the merge base's
 	// ancestry.

@@ -112,3 +112,37 @@ func commitsOf(runs []record.PastRun) string {
 	}
 	return strings.Join(cs, " ")
 }
+
+// TestBaselineOutsideGit: runs made outside a git checkout are recorded
+// with no branch and no commit; a later run there is checked against
+// them (there is no main to take), and runs on main still come first.
+func TestBaselineOutsideGit(t *testing.T) {
+	eachBackend(t, func(t *testing.T, url string) {
+		ctx := context.Background()
+		s := open(t, url)
+		for i := 1; i <= 3; i++ {
+			dir := filepath.Join(t.TempDir(), fmt.Sprint(i))
+			run := writeRun(t, dir, runSpec{Started: t0.Add(time.Duration(i) * time.Minute)})
+			if _, err := s.Add(ctx, dir, run, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cur := writeRun(t, filepath.Join(t.TempDir(), "cur"), runSpec{Started: t0.Add(time.Hour)})
+		runs, how, err := s.Baseline(ctx, cur, BaselineRule{Runs: 2, Dir: t.TempDir()})
+		if err != nil {
+			t.Fatalf("outside git, after 3 runs there: %v", err)
+		}
+		if len(runs) != 2 || !runs[0].Run.Started.Before(runs[1].Run.Started) || !strings.Contains(how, "recorded outside a git checkout") {
+			t.Errorf("outside git: %d runs, %q", len(runs), how)
+		}
+		// A run on main is preferred to them.
+		dir := filepath.Join(t.TempDir(), "main")
+		if _, err := s.Add(ctx, dir, writeRun(t, dir, runSpec{Commit: "abc1234", Started: t0}), "main"); err != nil {
+			t.Fatal(err)
+		}
+		runs, how, err = s.Baseline(ctx, cur, BaselineRule{Runs: 2, Dir: t.TempDir()})
+		if err != nil || commitsOf(runs) != "abc1234" || !strings.Contains(how, "on branch main") {
+			t.Errorf("outside git with a run on main: %s, %q, %v", commitsOf(runs), how, err)
+		}
+	})
+}

@@ -13,7 +13,8 @@ import (
 // Filter chooses runs of the store. Its zero value is every run.
 type Filter struct {
 	// Scenario, Branch, PlanHash, Shard and Profile keep the runs with that
-	// value ("" any; Shard: use WholePlan for the runs of a whole plan).
+	// value ("" any; Shard: use WholePlan for the runs of a whole plan;
+	// Branch: NoBranch for the runs recorded on none).
 	Scenario, Branch, PlanHash, Shard, Profile string
 	// Kinds keeps runs of those kinds (record.KindRun…); empty: any.
 	Kinds []string
@@ -30,6 +31,10 @@ type Filter struct {
 	// Seconds loads each run's per-second latencies too.
 	Seconds bool
 }
+
+// NoBranch is Filter.Branch for the runs recorded on no branch: made
+// outside a git checkout, with no LOADGATE_BRANCH.
+const NoBranch = "-"
 
 // WholePlan is Filter.Shard for the runs that were not one shard of
 // several (whole runs and merges).
@@ -48,7 +53,11 @@ func (s *Store) Runs(ctx context.Context, f Filter) ([]record.PastRun, error) {
 		}
 	}
 	eq("scenario", f.Scenario)
-	eq("branch", f.Branch)
+	if f.Branch == NoBranch {
+		where = append(where, "branch = ''")
+	} else {
+		eq("branch", f.Branch)
+	}
 	eq("plan_hash", f.PlanHash)
 	eq("status", f.Status)
 	eq("profile", f.Profile)
