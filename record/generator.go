@@ -15,7 +15,8 @@ import (
 // per second.
 type Generator struct {
 	// Planned is the number of requests (with flows: arrivals, an iteration
-	// or a request each) the schedule had due in the measured window; Sent
+	// or a request each) the schedule had due in the measured window, up
+	// to its end or to when the attack was asked to stop; Sent
 	// how many of them left; Completed how many came back (a response or an
 	// error; an iteration's end). Sent − Completed were in flight at the end.
 	Planned   int64 `json:"planned"`

@@ -65,8 +65,13 @@ type attack struct {
 	pacer vegeta.Pacer
 	// sent is how many requests have left so far: started counts them as
 	// vegeta's workers build them (the flow engine counts its own).
-	sent        func() uint64
-	started     atomic.Uint64
+	sent    func() uint64
+	started atomic.Uint64
+	// stopAt is when the attack was asked to stop sending (an interrupt,
+	// an abort gate, its data running out), on the schedule's clock
+	// (since the pacer or the flow engine began), in nanoseconds; 0 until
+	// then. The requests due after it were never part of what ran.
+	stopAt      atomic.Int64
 	maxWorkers  uint64
 	maxInFlight int64
 
@@ -286,18 +291,41 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 			if a.closeInterval(next, inFlight, aborted, prog) {
 				// A gate that failed over its window ends the run as an
 				// interrupt does: stop sending, keep what was recorded.
+				a.markStop()
 				aborted, done = true, nil
 				attacker.Stop()
 				stopAttack()
 			}
 			next += interval
 		case <-done:
+			a.markStop()
 			aborted, done = true, nil
 			rec.aborting = true
 			attacker.Stop()
 			stopAttack()
 		}
 	}
+}
+
+// markStop notes that the attack is asked to stop sending now (stopAt);
+// the first mark stands. Any goroutine may call it.
+func (a *attack) markStop() {
+	at := time.Duration(1) // before the first request: nothing was due
+	if b := a.rec.began(); b != nil {
+		at = max(a.cfg.clock.since(*b), 1)
+	}
+	a.stopAt.CompareAndSwap(0, int64(at))
+}
+
+// planEnd is where the plan the generator is held to ends, on the
+// schedule's clock: the schedule's end, or before it runEnd (a checkpoint
+// of a run under way) or when the attack was asked to stop.
+func (a *attack) planEnd(runEnd time.Duration) time.Duration {
+	end := min(runEnd, a.sched.end)
+	if at := time.Duration(a.stopAt.Load()); at > 0 {
+		end = min(end, at)
+	}
+	return end
 }
 
 // target builds the next request for one of vegeta's workers, which sends
@@ -311,7 +339,15 @@ func (a *attack) loop(ctx, attackCtx context.Context, stopAttack func(), origin 
 // its worker starts it.
 func (a *attack) target(t *vegeta.Target) error {
 	if err := a.tr.target(t); err != nil {
-		return err // nothing is sent: vegeta stops the attack
+		// Nothing is sent: vegeta stops the attack. The plan ends where
+		// this request was due (open model): it never had the data to
+		// be sent.
+		if a.closed {
+			a.markStop()
+		} else {
+			a.stopAt.CompareAndSwap(0, int64(max(a.sched.due(a.started.Load()), 1)))
+		}
+		return err
 	}
 	a.started.Add(1)
 	return nil
@@ -436,9 +472,12 @@ func (a *attack) figures(end time.Duration, out *outcome) {
 	if !a.closed {
 		// Requests due in the measured window that were never sent. The
 		// window's edges are counted as the recorder tells warm-up from
-		// measured: by each request's due time.
-		due := sched.dueBefore(runEnd)
-		first := sched.dueBefore(min(a.warmup, runEnd))
+		// measured: by each request's due time, on the schedule's clock,
+		// up to where the plan ended (planEnd: a stopped attack planned
+		// nothing after its stop).
+		planEnd := a.planEnd(runEnd)
+		due := sched.dueBefore(planEnd)
+		first := sched.dueBefore(min(a.warmup, planEnd))
 		unsent := due - max(int64(a.sent()), first)
 		if unsent > 0 {
 			o := &out.overall

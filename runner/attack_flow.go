@@ -59,6 +59,7 @@ func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.T
 				prog.done()
 				if why := e.stopped.Load(); why != nil {
 					rec.stopped = *why
+					a.stopAt.CompareAndSwap(0, e.stoppedAt.Load())
 				}
 				a.maxInFlight = e.maxActive.Load()
 				return end, aborted
@@ -70,11 +71,13 @@ func (a *attack) loopFlows(ctx context.Context, stopAttack func(), origin time.T
 			if a.closeInterval(next, inFlight, aborted, prog) {
 				// As in loop: a failed abort gate ends the run like an
 				// interrupt.
+				a.markStop()
 				aborted, done = true, nil
 				stopAttack()
 			}
 			next += interval
 		case <-done:
+			a.markStop()
 			aborted, done = true, nil
 			rec.aborting = true
 			stopAttack()

@@ -75,15 +75,19 @@ type flowEngine struct {
 
 	stopOnce sync.Once
 	stopped  atomic.Pointer[string] // why iterations stopped early (data exhausted)
+	// stoppedAt is when they stopped (since began, nanoseconds; 0 before).
+	stoppedAt atomic.Int64
 }
 
 // since is how long ago the engine began, on the runner's clock.
 func (e *flowEngine) since() time.Duration { return e.clock.since(e.began) }
 
-// stop records why no more iterations start.
-func (e *flowEngine) stop(why error) {
+// stop records why no more iterations start, from the iteration due at
+// due on.
+func (e *flowEngine) stop(why error, due time.Duration) {
 	e.stopOnce.Do(func() {
 		msg := why.Error()
+		e.stoppedAt.Store(int64(max(due, 1)))
 		e.stopped.Store(&msg)
 	})
 }
@@ -321,7 +325,7 @@ func (w *worker) draw(f *compiledFlow) error {
 func (w *worker) iteration(f *compiledFlow, start time.Duration) {
 	e := w.e
 	if err := w.draw(f); err != nil {
-		e.stop(err)
+		e.stop(err, start)
 		return
 	}
 	w.env.sources = f.sources
