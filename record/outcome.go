@@ -26,6 +26,10 @@ type Outcome struct {
 	// or undo. The verdict is then unknown (for a drill, unless a gate
 	// failed): never a pass. It is the verdict's first reason.
 	NotAsPlanned string
+	// FailedBy says why the run fails when no gate failed: it was
+	// interrupted, an abort gate ended it, a partial merge. The verdict's
+	// line says it.
+	FailedBy string
 }
 
 // ExitCode maps the verdict to the CLI's exit code: 0 pass, 1 fail,
@@ -73,6 +77,9 @@ func (o Outcome) Headline() string {
 		return fmt.Sprintf("PASS — all %d gates hold", n)
 	case VerdictFail:
 		if failed == 0 {
+			if o.FailedBy != "" {
+				return "FAIL — " + o.FailedBy
+			}
 			return "FAIL"
 		}
 		h := fmt.Sprintf("FAIL — %d of %s failed", failed, gates(n))

@@ -36,6 +36,7 @@ func decide(run *record.Run, gates []record.Gate) record.Outcome {
 		o.Reasons = append(o.Reasons, fmt.Sprintf("a partial merge: %d of %d shards, the plan's load was not all sent", m.Shards, m.Of))
 		if o.Verdict == record.VerdictPass {
 			o.Verdict = record.VerdictFail
+			o.FailedBy = fmt.Sprintf("a partial merge: %d of %d shards", m.Shards, m.Of)
 		}
 	}
 	if why, flips := planDistortion(run.Generator, gates); why != "" {
@@ -63,11 +64,15 @@ func decide(run *record.Run, gates []record.Gate) record.Outcome {
 			// not be evaluated over the shortened run.
 			o.Reasons = append(o.Reasons, abortWords(a))
 			o.Verdict = record.VerdictFail
+			o.FailedBy = fmt.Sprintf("the abort gate %s ended the run after %s", a.Gate.Expr,
+				time.Duration(a.AtS*float64(time.Second)).Round(time.Second))
 			break
 		}
-		o.Reasons = append(o.Reasons, "the run was aborted before its plan completed")
+		const interrupted = "the run was interrupted before its plan completed"
+		o.Reasons = append(o.Reasons, interrupted+" (SIGINT or SIGTERM)")
 		if o.Verdict == record.VerdictPass {
 			o.Verdict = record.VerdictFail
+			o.FailedBy = interrupted
 		}
 	case record.StatusRunning:
 		o.Incomplete = true
