@@ -419,8 +419,12 @@ func compareVerdicts(runs []*runData, labels []string, exprs []string) []verdict
 			w += "is INCOMPLETE"
 		case out.Verdict == record.VerdictFail && failed > 0:
 			w += fmt.Sprintf("FAILS %d", failed) + of
+		case out.Verdict == record.VerdictFail && out.FailedBy != "":
+			w += "FAILS (" + out.FailedBy + ")"
 		case out.Verdict == record.VerdictFail:
 			w += "FAILS (" + out.Reasons[len(out.Reasons)-1] + ")"
+		case out.NotAsPlanned != "":
+			w += "is INCONCLUSIVE (" + out.NotAsPlanned + ")"
 		case out.Inconclusive != "":
 			w += "is INCONCLUSIVE (the generator could not keep the plan)"
 		case out.Verdict == record.VerdictUnknown:
