@@ -1,7 +1,6 @@
 package report
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,16 +30,7 @@ func TestFailHeadlineSaysWhy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join(t.TempDir(), "run")
-			run := writeFixture(t, dir, fixture{Seconds: 10, Gates: []string{"p95 < 10s"}})
-			tt.mutate(run)
-			if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
-				t.Fatal(err)
-			}
-			out, err := finish(dir, Options{Assets: AssetsCDN})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := judgeChanged(t, []string{"p95 < 10s"}, tt.mutate)
 			if out.Verdict != record.VerdictFail || !strings.HasPrefix(out.Headline(), tt.headline) {
 				t.Errorf("verdict %s, %q; want fail, %q", out.Verdict, out.Headline(), tt.headline)
 			}

@@ -46,20 +46,11 @@ func TestRunNotAsPlanned(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			dir := filepath.Join(t.TempDir(), "run")
 			gates := tt.gates
 			if gates == nil {
 				gates = []string{"p95 < 10s"}
 			}
-			run := writeFixture(t, dir, fixture{Seconds: 10, Gates: gates})
-			tt.mutate(run)
-			if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
-				t.Fatal(err)
-			}
-			out, err := finish(dir, Options{Assets: AssetsCDN})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := judgeChanged(t, gates, tt.mutate)
 			if out.Verdict != tt.verdict || !strings.HasPrefix(out.Headline(), tt.headline) {
 				t.Errorf("verdict %s, %q; want %s, %q", out.Verdict, out.Headline(), tt.verdict, tt.headline)
 			}
@@ -98,4 +89,21 @@ func TestErrorReasons(t *testing.T) {
 	if got := errorReasons(&record.Run{Overall: record.Stats{Requests: 5, Successes: 5}}, 6); got != nil {
 		t.Errorf("no errors: %q", got)
 	}
+}
+
+// judgeChanged judges a 10-second fixture run with gates, changed by
+// change before, as the owner of a run does (finish).
+func judgeChanged(t *testing.T, gates []string, change func(*record.Run)) record.Outcome {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	run := writeFixture(t, dir, fixture{Seconds: 10, Gates: gates})
+	change(run)
+	if err := record.WriteJSON(filepath.Join(dir, record.RunFile), run); err != nil {
+		t.Fatal(err)
+	}
+	out, err := finish(dir, Options{Assets: AssetsCDN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
