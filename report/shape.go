@@ -8,9 +8,6 @@ import (
 	"github.com/loadgate/loadgate/record"
 )
 
-// gateInput computes the shape-specific metrics of a run for the gates:
-// recovery time after a spike, P95 drift and memory growth over a soak.
-// Each one that cannot be computed says why.
 // judgeGates evaluates the gates d is judged by, in order: parsed ones as
 // given (a scenario's, parsed once at load and handed over by the owner
 // of the run); when nil, the expressions (a run.json read back, a --gate
@@ -35,9 +32,10 @@ func parseValid(exprs []string, declared []record.Series) []gate.Gate {
 	return out
 }
 
-// gateInput is what gates are evaluated against in d: its run and the
-// metrics its timeline and interval log give (recovery time against the
-// p95 and error_rate bounds among gates, P95 drift, memory growth).
+// gateInput computes the shape-specific metrics of a run for the gates:
+// recovery time after a spike (against the p95 and error_rate bounds
+// among gates), P95 drift and memory growth over a soak. Each one that
+// cannot be computed says why.
 func gateInput(d *runData, gates []gate.Gate) gate.Input {
 	in := gate.Input{Run: d.Run, Extra: map[string]float64{}, Why: map[string]string{}}
 	faultGateInput(d, &in) // with faults, the recovery time is theirs
