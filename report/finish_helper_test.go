@@ -1,9 +1,11 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
+	"testing"
 
 	"github.com/loadgate/loadgate/record"
 	"github.com/loadgate/loadgate/runner"
@@ -51,4 +53,24 @@ func runToDir(ctx context.Context, sc *scenarios.Scenario, opts ...runner.Option
 		return nil, "", err
 	}
 	return res.Run, res.Dir, record.WriteJSON(filepath.Join(res.Dir, record.RunFile), res.Run)
+}
+
+// finishRealRun parses src as the scenario file name, runs it with the
+// real runner and finishes its directory as the owner of a run does
+// (runToDir, then finish with the CDN and stderr kept quiet).
+func finishRealRun(t *testing.T, src, name string) (*record.Run, string, record.Outcome) {
+	t.Helper()
+	sc, err := scenarios.Parse([]byte(src), name, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, dir, err := runToDir(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run, dir, out
 }

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/loadgate/loadgate/record"
-	"github.com/loadgate/loadgate/runner"
-	"github.com/loadgate/loadgate/scenarios"
 )
 
 // TestFinishOnFlowRun: a run with a flow gets its gates on steps,
@@ -51,18 +47,7 @@ flows:
         check: [{name: order ok, json: $.status, equals: ok}]
 gates: [buyer.login.p95 < 2s, buyer.iteration.p95 < 3s, checks > 99%%]
 `, srv.URL)
-	sc, err := scenarios.Parse([]byte(src), "flowrun.yaml", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, dir, err := runToDir(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, dir, out := finishRealRun(t, src, "flowrun.yaml")
 	verdicts := map[string]string{}
 	for _, g := range out.Gates {
 		verdicts[g.Expr] = g.Verdict

@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"html"
 	"net/http"
@@ -16,8 +15,6 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/record"
-	"github.com/loadgate/loadgate/runner"
-	"github.com/loadgate/loadgate/scenarios"
 )
 
 // TestRunPageOrder: a run page opens with the verdict, the key numbers and
@@ -207,24 +204,14 @@ func TestLoadAddsUpOnARealRun(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // the target's speed: slower than the plan
 	}))
 	defer srv.Close()
-	sc, err := scenarios.Parse([]byte(fmt.Sprintf(`name: late
+	run, dir, _ := finishRealRun(t, fmt.Sprintf(`name: late
 target: {base_url: %s, timeout: 5s, health: none}
 load:
   max_workers: 2
   warmup: 500ms
   stages: [{duration: 1500ms, rate: 40/s}]
 requests: [{name: a, path: /}]
-`, srv.URL)), "late.yaml", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, dir, err := runToDir(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}}); err != nil {
-		t.Fatal(err)
-	}
+`, srv.URL), "late.yaml")
 	page := html.UnescapeString(readFile(t, filepath.Join(dir, record.ReportFile)))
 	m := regexp.MustCompile(`planned (\d+) = sent (\d+) \+ never sent (\d+); sent (\d+) = completed (\d+) \+ in flight at the end (\d+)`).FindStringSubmatch(page)
 	if m == nil {

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +10,6 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/record"
-	"github.com/loadgate/loadgate/runner"
-	"github.com/loadgate/loadgate/scenarios"
 )
 
 // TestFinishOnRealRun finishes a run directory written by the real runner
@@ -46,18 +42,7 @@ requests:
   - {name: slow, weight: 1, path: /slow}
 gates: [p95 < 3s, fast.p99 < 2s, slow.p50 >= 20ms, error_rate < 1%%]
 `, srv.URL)
-	sc, err := scenarios.Parse([]byte(src), "real.yaml", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, dir, err := runToDir(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, dir, out := finishRealRun(t, src, "real.yaml")
 	if out.Verdict != record.VerdictPass {
 		t.Errorf("verdict %s: %v", out.Verdict, out.Reasons)
 	}

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +10,6 @@ import (
 	"time"
 
 	"github.com/loadgate/loadgate/record"
-	"github.com/loadgate/loadgate/runner"
-	"github.com/loadgate/loadgate/scenarios"
 )
 
 // TestStreamSectionOnRealRun: a run of streamed requests against a real SSE
@@ -54,18 +50,7 @@ requests:
 slo: {ttft: 2s, tpot: 1s}
 gates: [ttft.p95 < 2s, chat.tpot.p50 < 1s, goodput >= 90%%, tokens_per_s > 1/s]
 `, srv.URL)
-	sc, err := scenarios.Parse([]byte(src), "streamed.yaml", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, dir, err := runToDir(context.Background(), sc, runner.WithResultsRoot(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := finish(dir, Options{Assets: AssetsCDN, Stderr: &bytes.Buffer{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dir, out := finishRealRun(t, src, "streamed.yaml")
 	if out.Verdict != record.VerdictPass {
 		t.Errorf("verdict %s: %v", out.Verdict, out.Reasons)
 	}
